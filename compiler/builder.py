@@ -1,0 +1,160 @@
+"""The graph builder that ``kgraph.ops`` emit into.
+
+A :class:`GraphBuilder` owns one ``onnx_ir.Graph`` under construction. It gives every node a
+deterministic name scoped by the layer that emitted it (``conv2d/Conv``), keeps model parameters as
+named values (``conv2d/kernel``) so a training graph can later turn them into graph inputs, and
+turns numpy constants into named initializers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import onnx_ir as ir
+
+DEFAULT_OPSET = 21
+
+
+def ir_dtype(dtype: Any) -> ir.DataType:
+    """Returns the ONNX element type for a numpy-compatible dtype."""
+    return ir.DataType.from_numpy(np.dtype(dtype))
+
+
+def ir_shape(shape: Sequence[int | str | None], batch_name: str = "batch") -> ir.Shape:
+    """Returns an ``ir.Shape``; unknown dims become named symbols (the first one ``batch``)."""
+    dims: list[int | str] = []
+    for axis, dim in enumerate(shape):
+        if dim is None:
+            dims.append(batch_name if axis == 0 else f"dim{axis}")
+        else:
+            dims.append(dim)
+    return ir.Shape(dims)
+
+
+class GraphBuilder:
+    """Builds one ONNX graph through onnx_ir, with scoped names and named parameters.
+
+    Args:
+        name: Graph name shown by viewers.
+        opset: The default-domain opset the emitted nodes target.
+    """
+
+    def __init__(self, name: str = "kgraph", opset: int = DEFAULT_OPSET) -> None:
+        self.opset = opset
+        self.graph = ir.Graph([], [], nodes=[], opset_imports={"": opset}, name=name)
+        self.parameters: dict[str, ir.Value] = {}
+        self.trainable: dict[str, bool] = {}
+        self._scopes: list[str] = []
+        self._used: Counter[str] = Counter()
+        self._constants: dict[tuple, ir.Value] = {}
+
+    # -- naming -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """Prefixes the names of nodes emitted inside the block with ``name/``."""
+        self._scopes.append(name)
+        try:
+            yield
+        finally:
+            self._scopes.pop()
+
+    def unique_name(self, base: str) -> str:
+        """Returns ``scope/base``, suffixed ``_1``, ``_2`` … when already taken."""
+        full = "/".join([*self._scopes, base])
+        count = self._used[full]
+        self._used[full] += 1
+        return full if count == 0 else f"{full}_{count}"
+
+    # -- graph interface ----------------------------------------------------------------
+    def input(self, name: str, shape: Sequence[int | str | None], dtype: Any) -> ir.Value:
+        """Declares a graph input."""
+        value = ir.Value(name=name, type=ir.TensorType(ir_dtype(dtype)), shape=ir_shape(shape))
+        self.graph.inputs.append(value)
+        return value
+
+    def output(self, value: ir.Value, name: str) -> ir.Value:
+        """Marks ``value`` as a graph output called ``name`` (through Identity if needed)."""
+        if value.is_graph_input() or value.is_graph_output() or value.is_initializer():
+            value = self.op("Identity", [value], name=name)
+        value.name = name
+        self.graph.outputs.append(value)
+        return value
+
+    def parameter(self, path: str, array: np.ndarray, trainable: bool = True) -> ir.Value:
+        """Returns the value for the parameter called ``path``, registering it once."""
+        if path not in self.parameters:
+            value = ir.Value(
+                name=path,
+                type=ir.TensorType(ir_dtype(array.dtype)),
+                shape=ir.Shape(array.shape),
+                const_value=ir.tensor(np.ascontiguousarray(array), name=path),
+            )
+            self.graph.register_initializer(value)
+            self.parameters[path] = value
+            self.trainable[path] = trainable
+        return self.parameters[path]
+
+    def constant(self, array: Any, dtype: Any = None) -> ir.Value:
+        """Returns an initializer holding ``array``; equal small constants are shared."""
+        array = np.asarray(array, dtype=dtype)
+        key = (array.dtype.str, array.shape, array.tobytes()) if array.size <= 64 else None
+        if key is not None and key in self._constants:
+            return self._constants[key]
+        name = self.unique_name("const")
+        value = ir.Value(
+            name=name,
+            type=ir.TensorType(ir_dtype(array.dtype)),
+            shape=ir.Shape(array.shape),
+            const_value=ir.tensor(np.ascontiguousarray(array), name=name),
+        )
+        self.graph.register_initializer(value)
+        if key is not None:
+            self._constants[key] = value
+        return value
+
+    def op(
+        self,
+        op_type: str,
+        inputs: Sequence[ir.Value | None],
+        attributes: Mapping[str, Any] | None = None,
+        *,
+        num_outputs: int = 1,
+        name: str | None = None,
+        dtype: Any = None,
+        shape: Sequence[int | str | None] | None = None,
+    ) -> Any:
+        """Appends one node and returns its output value (a tuple when ``num_outputs > 1``).
+
+        Args:
+            op_type: ONNX operator in the default domain.
+            inputs: Input values; ``None`` for an omitted optional input.
+            attributes: Python values, converted to ONNX attributes.
+            num_outputs: Number of outputs to create.
+            name: Base name of the node inside the current scope (default: ``op_type``).
+            dtype: Element type of the (first) output when known.
+            shape: Static shape of the (first) output when known.
+        """
+        attrs = {k: v for k, v in (attributes or {}).items() if v is not None}
+        node_name = self.unique_name(name or op_type)
+        outputs = [
+            ir.Value(name=node_name if num_outputs == 1 else f"{node_name}:{i}")
+            for i in range(num_outputs)
+        ]
+        node = ir.Node(
+            "",
+            op_type,
+            inputs,
+            ir.convenience.convert_attributes(attrs),
+            outputs=outputs,
+            name=node_name,
+        )
+        self.graph.append(node)
+        if dtype is not None:
+            outputs[0].type = ir.TensorType(ir_dtype(dtype))
+        if shape is not None:
+            outputs[0].shape = ir_shape(shape)
+        return outputs[0] if num_outputs == 1 else tuple(outputs)

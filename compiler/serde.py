@@ -1,0 +1,74 @@
+"""IR ↔ ONNX protobuf: the one module of the compiler that imports ``onnx``.
+
+It fixes the ``ir_version`` (onnx 1.23 writes 14 by default, which onnxruntime 1.31/1.32 refuse),
+fills ``value_info`` for every intermediate edge through ONNX shape inference, attaches metadata
+and checks the result.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+
+import onnx
+import onnx_ir as ir
+
+IR_VERSION = 10  # understood by every onnxruntime from 1.17 on; opsets up to 23 are allowed
+PRODUCER = "kgraph"
+
+
+def to_model(
+    graph: ir.Graph, metadata: Mapping[str, str] | None = None, producer_version: str = ""
+) -> ir.Model:
+    """Wraps ``graph`` in a model with kgraph's producer, IR version and metadata."""
+    return ir.Model(
+        graph,
+        ir_version=IR_VERSION,
+        producer_name=PRODUCER,
+        producer_version=producer_version,
+        metadata_props=dict(metadata or {}),
+    )
+
+
+def to_proto(model: ir.Model, infer_shapes: bool = True, check: bool = True) -> onnx.ModelProto:
+    """Serializes ``model``; with ``infer_shapes`` every intermediate edge gets a value_info."""
+    proto = ir.serde.serialize_model(model)
+    if infer_shapes:
+        proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True)
+    if check:
+        onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def to_bytes(model: ir.Model, infer_shapes: bool = True, check: bool = True) -> bytes:
+    """Serialized ONNX bytes of ``model``."""
+    return to_proto(model, infer_shapes, check).SerializeToString()
+
+
+def infer_shapes(model: ir.Model) -> ir.Model:
+    """Returns ``model`` with shapes and dtypes filled in on every value (ONNX inference)."""
+    proto = onnx.shape_inference.infer_shapes(ir.serde.serialize_model(model), data_prop=True)
+    return ir.serde.deserialize_model(proto)
+
+
+def save_bytes(data: bytes, path: str | os.PathLike) -> None:
+    """Writes ``data`` to ``path`` atomically: a temporary file in the same folder, then rename."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".kgraph-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path_or_bytes: str | os.PathLike | bytes) -> ir.Model:
+    """Loads an ONNX model from a path or bytes into the IR."""
+    if isinstance(path_or_bytes, bytes):
+        return ir.serde.deserialize_model(onnx.load_from_string(path_or_bytes))
+    return ir.load(os.fspath(path_or_bytes))

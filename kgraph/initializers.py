@@ -1,0 +1,185 @@
+"""Weight initializers with Keras' names, defaults and fan computation (numpy-valued)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kgraph.utils import seeds
+
+
+class Initializer:
+    """Base class: ``initializer(shape, dtype)`` returns a numpy array."""
+
+    def __call__(self, shape, dtype="float32"):
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class Constant(Initializer):
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype="float32"):
+        return np.full(shape, self.value, dtype=dtype)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    def __init__(self):
+        super().__init__(0.0)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Constant):
+    def __init__(self):
+        super().__init__(1.0)
+
+    def get_config(self):
+        return {}
+
+
+class _Seeded(Initializer):
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def _rng(self):
+        return np.random.default_rng(self.seed) if self.seed is not None else seeds.rng()
+
+
+class RandomNormal(_Seeded):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype="float32"):
+        return self._rng().normal(self.mean, self.stddev, shape).astype(dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(_Seeded):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, dtype="float32"):
+        return self._rng().uniform(self.minval, self.maxval, shape).astype(dtype)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class TruncatedNormal(RandomNormal):
+    def __call__(self, shape, dtype="float32"):
+        return _truncated(self._rng(), shape, self.stddev, self.mean).astype(dtype)
+
+
+def _truncated(rng, shape, stddev, mean=0.0):
+    values = rng.normal(0.0, 1.0, shape)
+    bad = np.abs(values) > 2
+    while bad.any():
+        values[bad] = rng.normal(0.0, 1.0, int(bad.sum()))
+        bad = np.abs(values) > 2
+    return mean + stddev * values
+
+
+def compute_fans(shape) -> tuple[float, float]:
+    """Keras' fan_in/fan_out: the receptive field multiplies the last two axes."""
+    shape = tuple(shape)
+    if len(shape) < 1:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    return float(shape[-2] * receptive), float(shape[-1] * receptive)
+
+
+class VarianceScaling(_Seeded):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"mode must be fan_in, fan_out or fan_avg. Received: mode={mode}")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"Invalid distribution. Received: distribution={distribution}")
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape, dtype="float32"):
+        fan_in, fan_out = compute_fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        scale = self.scale / max(1.0, fan)
+        rng = self._rng()
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            values = rng.uniform(-limit, limit, shape)
+        elif self.distribution == "truncated_normal":
+            values = _truncated(rng, shape, math.sqrt(scale) / 0.87962566103423978)
+        else:
+            values = rng.normal(0.0, math.sqrt(scale), shape)
+        return values.astype(dtype)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "seed": self.seed}
+
+
+def _preset(name, scale, mode, distribution):
+    def __init__(self, seed=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
+                                           "__doc__": f"{name}: variance scaling preset."})
+
+
+GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal")
+HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform")
+LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
+LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
+
+_BY_NAME = {
+    "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
+    "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,
+    "lecun_normal": LecunNormal, "lecun_uniform": LecunUniform,
+}
+_BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+
+
+def get(identifier) -> Initializer:
+    """An initializer from a name, a config dict, an instance or a callable."""
+    if identifier is None or isinstance(identifier, Initializer) or callable(identifier):
+        return identifier
+    if isinstance(identifier, dict):
+        cls = _BY_CLASS.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"Unknown initializer: {identifier.get('class_name')}")
+        return cls.from_config(identifier.get("config", {}))
+    cls = _BY_NAME.get(str(identifier).lower()) or _BY_CLASS.get(str(identifier))
+    if cls is None:
+        raise ValueError(f"Unknown initializer: '{identifier}'. Known: {', '.join(_BY_NAME)}")
+    return cls()
+
+
+def serialize(initializer) -> dict | None:
+    """A JSON-able config of ``initializer``."""
+    if initializer is None:
+        return None
+    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

@@ -1,0 +1,234 @@
+"""The ``Layer`` base class: Keras' contract (``__init__`` validates, ``build`` creates weights
+with ``add_weight``, ``call`` computes with ``kgraph.ops``, ``get_config`` round-trips).
+
+A layer call runs in one of three modes, decided by its arguments (see ``kgraph.ops.core``):
+symbolic KerasTensors record a node of the functional DAG; traced tensors emit IR under a name
+scope equal to the layer name; numpy values run eagerly.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from kgraph import dtypes, initializers, trace
+from kgraph.layers.input_spec import InputSpec, check_input_spec
+from kgraph.tensor import KerasTensor, Variable
+from kgraph.utils import naming, tree
+
+
+class Node:
+    """One call of a layer on symbolic tensors: an edge bundle of the functional DAG."""
+
+    def __init__(self, layer: Layer, args: tuple, kwargs: dict, outputs):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+        self.input_tensors = [t for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        self.output_tensors = tree.flatten(outputs)
+
+
+class Layer:
+    """Base class of every layer.
+
+    Args:
+        trainable: Whether the layer's weights are updated by training.
+        name: Layer name; unique automatic names (``dense``, ``dense_1``) when omitted.
+        dtype: Dtype of the weights (float32 by default).
+    """
+
+    def __init__(self, *, trainable=True, name=None, dtype=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                            f"{kwargs}")
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(f"Layer name must be a string without '/'. Received: name={name!r}")
+        object.__setattr__(self, "_layers", [])
+        self.name = name or naming.auto_name(naming.to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = dtypes.standardize(dtype)
+        self._own_weights: list[Variable] = []
+        self.built = False
+        self.input_spec: InputSpec | list | None = None
+        self._inbound_nodes: list[Node] = []
+        self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
+        self._call_has_training = "training" in inspect.signature(self.call).parameters
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Layer) and name != "_outer":
+            self._layers.append(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+            self._layers.extend(v for v in value if v not in self._layers)
+        object.__setattr__(self, name, value)
+
+    # -- weights ----------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, name=None,
+                   regularizer=None, constraint=None) -> Variable:
+        """Creates a weight ``layer_name/name`` initialised by ``initializer``."""
+        shape = tuple(shape or ())
+        dtype = dtypes.standardize(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
+        value = initializers.get(initializer)(shape, dtype=dtype)
+        name = name or f"variable_{len(self._own_weights)}"
+        variable = Variable(value, name=name, path=f"{self.name}/{name}", trainable=trainable,
+                            dtype=dtype)
+        self._own_weights.append(variable)
+        return variable
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Trainable then non-trainable weights, this layer's own first, then its sublayers'."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        own = [w for w in self._own_weights if w.trainable]
+        return own + [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return self._all_weights()
+        own = [w for w in self._own_weights if not w.trainable]
+        return own + [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    def _all_weights(self) -> list[Variable]:
+        return list(self._own_weights) + [w for layer in self._layers for w in layer._all_weights()]
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weight values as numpy arrays, in ``weights`` order (Keras' order and layouts)."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Assigns values in ``weights`` order; checks count and shapes."""
+        mine = self.weights
+        if len(weights) != len(mine):
+            raise ValueError(f"Layer '{self.name}' expects {len(mine)} weight arrays; "
+                             f"received {len(weights)}.")
+        for variable, value in zip(mine, weights):
+            if tuple(np.shape(value)) != variable.shape:
+                raise ValueError(f"Weight '{variable.path}' has shape {variable.shape}; "
+                                 f"received shape {tuple(np.shape(value))}.")
+            variable.assign(value)
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights."""
+        return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
+
+    # -- building and calling ----------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Creates the weights for inputs of ``input_shape``; the base only marks it built."""
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        """The computation, written with ``kgraph.ops``."""
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def __call__(self, *args, **kwargs):
+        return self._call(args, kwargs, record=True)
+
+    def _call(self, args: tuple, kwargs: dict, record: bool):
+        first = args[0] if args else next(iter(kwargs.values()))
+        first_shapes = tree.map_structure(lambda t: tuple(np.shape(t)) if not isinstance(
+            t, (KerasTensor, Variable)) else tuple(t.shape), first)
+        symbolic = [t for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        check_input_spec(self, self.input_spec, first)
+        if not self.built:
+            self._build_for(first_shapes)
+        active = trace.current()
+        call_kwargs = dict(kwargs)
+        if self._call_has_training and call_kwargs.get("training") is None:
+            call_kwargs["training"] = bool(active.training) if active is not None else False
+        if symbolic and all(t._value is None for t in symbolic):
+            try:
+                outputs = self.call(*args, **call_kwargs)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) cannot be called "
+                                 f"on input of shape {_shape_str(first_shapes)}: {e}") from None
+            outputs = tree.map_structure(lambda t: KerasTensor(t.shape, t.dtype), outputs)
+            if record:
+                self._record(args, kwargs, outputs)
+            return outputs
+        if active is not None and symbolic:
+            with active.builder.scope(self.name):
+                return self.call(*args, **call_kwargs)
+        return self.call(*args, **call_kwargs)
+
+    def _build_for(self, input_shapes) -> None:
+        try:
+            self.build(input_shapes)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) cannot be built for "
+                             f"input shape {_shape_str(input_shapes)}: {e}") from None
+        self.built = True
+
+    def _record(self, args, kwargs, outputs) -> None:
+        node = Node(self, args, kwargs, outputs)
+        for i, t in enumerate(node.output_tensors):
+            t._history = (self, len(self._inbound_nodes), i)
+        self._inbound_nodes.append(node)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape``, found by a symbolic call."""
+        if _is_shape(input_shape):
+            inputs = KerasTensor(input_shape, self.dtype)
+        else:
+            inputs = [KerasTensor(s, self.dtype) for s in input_shape]
+        outputs = self._call((inputs,), {}, record=False)
+        return tree.map_structure(lambda t: t.shape, outputs)
+
+    # -- introspection -------------------------------------------------------------------------
+    @property
+    def input(self):
+        return self._inbound_nodes[0].args[0] if self._inbound_nodes else None
+
+    @property
+    def output(self):
+        return self._inbound_nodes[0].outputs if self._inbound_nodes else None
+
+    def get_config(self) -> dict:
+        """Constructor arguments that recreate this layer (without weights)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            config["input_shape"] = self._input_shape_arg
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """Creates a layer from ``get_config()`` output."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
+
+
+def _shape_str(shapes) -> str:
+    return str(shapes)

@@ -1,0 +1,53 @@
+"""From a model's layer DAG to ONNX: trace the layers into IR, then hand the IR to the compiler."""
+
+from __future__ import annotations
+
+import json
+
+from compiler import compile_inference, serde
+from compiler.builder import DEFAULT_OPSET, GraphBuilder
+from kgraph import trace as tracing_
+from kgraph.tensor import KerasTensor
+from kgraph.utils import tree
+from kgraph.version import __version__
+
+
+def trace_model(model, batch_size=None, opset=None, training=False):
+    """Replays ``model`` with IR-backed tensors; returns the builder and the trace.
+
+    Graph inputs are named after the model's ``Input``s and outputs after its output layers.
+    The batch axis stays dynamic (``batch``) unless ``batch_size`` is given.
+    """
+    builder = GraphBuilder(name=model.name, opset=opset or DEFAULT_OPSET)
+    trace = tracing_.Trace(builder, training=training)
+    specs = model._trace_inputs()
+    with tracing_.tracing(trace):
+        feeds = []
+        for name, spec in zip(model.input_names, specs):
+            shape = (batch_size, *spec.shape[1:])
+            value = builder.input(name, shape, spec.dtype)
+            feeds.append(KerasTensor(shape, spec.dtype, name=name, value=value))
+        structure = getattr(model, "_inputs_struct", None)
+        inputs = tree.pack_like(structure, feeds) if structure is not None else (
+            feeds[0] if len(feeds) == 1 else feeds)
+        outputs = tree.flatten(model.call(inputs))
+        for name, out in zip(model.output_names, outputs):
+            builder.output(out._value, name)
+    return builder, trace
+
+
+def metadata(model) -> dict[str, str]:
+    """Model metadata stored in the ONNX file: producer and the Keras-style config."""
+    try:
+        config = json.dumps({"class_name": type(model).__name__, "config": model.get_config()},
+                            default=str)
+    except (TypeError, ValueError, NotImplementedError):
+        config = "{}"
+    return {"producer": "kgraph", "kgraph_version": __version__, "keras_config": config}
+
+
+def inference_bytes(model, batch_size=None, opset=None) -> bytes:
+    """Serialized inference graph of ``model``."""
+    builder, _ = trace_model(model, batch_size=batch_size, opset=opset, training=False)
+    ir_model = compile_inference(builder.graph, metadata(model), producer_version=__version__)
+    return serde.to_bytes(ir_model)

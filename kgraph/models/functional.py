@@ -1,0 +1,134 @@
+"""``Functional``: a model defined by calling layers on symbolic tensors from ``Input``s.
+
+The layer DAG is recovered from the outputs' histories; calling the model replays the DAG in
+topological order, so the same code computes shapes (symbolic), emits IR (tracing) or runs eagerly.
+"""
+
+from __future__ import annotations
+
+from kgraph.layers.core.input_layer import InputLayer
+from kgraph.models.model import Model
+from kgraph.tensor import KerasTensor
+from kgraph.utils import tree
+
+
+def _topological_nodes(outputs: list[KerasTensor]):
+    order, seen = [], set()
+
+    def visit(tensor):
+        if tensor._history is None:
+            raise ValueError(f"{tensor} was not produced by a layer: a functional model's "
+                             "outputs must come from layers called on kgraph.Input tensors.")
+        layer, node_index, _ = tensor._history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for t in node.input_tensors:
+            visit(t)
+        order.append(node)
+
+    for t in outputs:
+        visit(t)
+    return order
+
+
+class Functional(Model):
+    """A model built from ``inputs`` and ``outputs`` symbolic tensors."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs) -> None:
+        self._inputs_struct, self._outputs_struct = inputs, outputs
+        self.inputs = tree.flatten(inputs)
+        self.outputs = tree.flatten(outputs)
+        for t in self.inputs:
+            if not isinstance(t, KerasTensor) or t._history is None or not isinstance(
+                    t._history[0], InputLayer):
+                raise ValueError(f"Model inputs must come from kgraph.Input(). Received: {t}")
+        self._nodes = _topological_nodes(self.outputs)
+        used = {id(t._history[0]) for t in self.inputs}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer) and id(node.layer) not in used:
+                raise ValueError(f"Output depends on Input '{node.layer.name}', which is not in "
+                                 "the model's inputs.")
+        layers = []
+        for layer in [t._history[0] for t in self.inputs] + [n.layer for n in self._nodes]:
+            if layer not in layers:
+                layers.append(layer)
+        self._functional_layers = layers
+        self._layers[:] = [layer for layer in layers if not isinstance(layer, InputLayer)]
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._functional_layers)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t._history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        names = []
+        for t in self.outputs:
+            name = t._history[0].name
+            names.append(name if name not in names else f"{name}_{len(names)}")
+        return names
+
+    def call(self, inputs, training=None):
+        flat = tree.flatten(inputs) if not isinstance(inputs, KerasTensor) else [inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s); "
+                             f"received {len(flat)}.")
+        values = {id(t): x for t, x in zip(self.inputs, flat)}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args, kwargs = tree.map_structure(
+                lambda v: values[id(v)] if isinstance(v, KerasTensor) else v,
+                (node.args, node.kwargs))
+            if training is not None and node.layer._call_has_training:
+                kwargs["training"] = training
+            out = node.layer._call(tuple(args), dict(kwargs), record=False)
+            for t, x in zip(node.output_tensors, tree.flatten(out)):
+                values[id(t)] = x
+        return tree.pack_like(self._outputs_struct, [values[id(t)] for t in self.outputs])
+
+    def get_config(self):
+        """Keras-style config: layers with their inbound nodes, input and output references."""
+        local: dict[int, tuple[str, int]] = {}  # node id -> (layer name, index among its calls)
+        counts: dict[int, int] = {}
+        for node in self._nodes:
+            local[id(node)] = (node.layer.name, counts.get(id(node.layer), 0))
+            counts[id(node.layer)] = counts.get(id(node.layer), 0) + 1
+
+        def ref(t):
+            layer, node_index, tensor_index = t._history
+            name, index = local[id(layer._inbound_nodes[node_index])]
+            return [name, index, tensor_index]
+
+        def encode(v):
+            return {"__tensor__": ref(v)} if isinstance(v, KerasTensor) else v
+
+        layers = []
+        for layer in self._functional_layers:
+            nodes = [n for n in self._nodes if n.layer is layer and not isinstance(layer, InputLayer)]
+            layers.append({
+                "class_name": type(layer).__name__, "name": layer.name,
+                "config": layer.get_config(),
+                "inbound_nodes": [{"args": tree.map_structure(encode, list(n.args)),
+                                   "kwargs": tree.map_structure(encode, dict(n.kwargs))}
+                                  for n in nodes],
+            })
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": [ref(t) for t in self.inputs],
+                "output_layers": [ref(t) for t in self.outputs]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kgraph.saving.serialization import functional_from_config
+
+        return functional_from_config(config, custom_objects)

@@ -1,0 +1,145 @@
+"""``Model``: a layer with inputs and outputs that compiles to ONNX, predicts and trains.
+
+``Model(inputs=..., outputs=...)`` returns a ``Functional`` model, as in Keras. Subclasses that
+define ``call`` are traced with the input shapes they were first called (or built) with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kgraph.layers.layer import Layer
+from kgraph.models.training import TrainerMixin
+from kgraph.tensor import KerasTensor, Variable, generation
+from kgraph.utils import tree
+
+
+class Model(TrainerMixin, Layer):
+    """A model: groups layers into an object with training and inference features."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and ("inputs" in kwargs or len(args) >= 2):
+            from kgraph.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._compiled_cache: dict = {}
+        self._device = "auto"
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None) -> Layer:
+        """Finds a layer by name or index."""
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    def build(self, input_shape) -> None:
+        """Builds a subclassed model by a symbolic call on ``input_shape``."""
+        if isinstance(input_shape, tuple) or (input_shape and not isinstance(input_shape[0], (
+                tuple, list))):
+            spec = KerasTensor(tuple(input_shape), self.dtype)
+        else:
+            spec = [KerasTensor(tuple(s), self.dtype) for s in input_shape]
+        self._symbolic_inputs = spec
+        self.built = True
+        self._symbolic_outputs = self._call((spec,), {}, record=False)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [f"input_{i}" if i else "inputs" for i in range(len(self._trace_inputs()))]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self.name] if not isinstance(self._symbolic_outputs, (list, tuple)) else [
+            f"output_{i}" for i in range(len(self._symbolic_outputs))]
+
+    def _trace_inputs(self) -> list[KerasTensor]:
+        if getattr(self, "inputs", None):
+            return list(self.inputs)
+        spec = getattr(self, "_symbolic_inputs", None)
+        if spec is None:
+            raise ValueError(f"Model '{self.name}' has not been built: call it on data or call "
+                             "build(input_shape) before compiling it to ONNX.")
+        return tree.flatten(spec)
+
+    # -- inference ---------------------------------------------------------------------------
+    def _call(self, args, kwargs, record):
+        leaves = tree.flatten((args, kwargs))
+        if leaves and not any(isinstance(t, (KerasTensor, Variable)) for t in leaves) and all(
+                isinstance(t, np.ndarray) for t in tree.flatten(args[:1])):
+            if not self.built or not getattr(self, "inputs", None) and not hasattr(
+                    self, "_symbolic_inputs"):
+                self.build(tree.map_structure(lambda a: (None, *a.shape[1:]), args[0]))
+            return self.predict(args[0], batch_size=None, verbose=0)
+        return super()._call(args, kwargs, record)
+
+    def _predictor(self):
+        from runtime import Predictor
+
+        cached = self._compiled_cache.get("predictor")
+        if cached is None or cached[0] != generation():
+            cached = (generation(), Predictor(self.to_onnx_bytes(), device=self._device))
+            self._compiled_cache["predictor"] = cached
+        return cached[1]
+
+    def predict(self, x, batch_size=32, verbose="auto", steps=None, callbacks=None):
+        """Runs the inference graph in onnxruntime over ``x`` in batches; returns numpy."""
+        from kgraph.models.data import as_input_arrays
+
+        arrays = as_input_arrays(x, self._trace_inputs(), self.name)
+        predictor = self._predictor()
+        return predictor.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=batch_size)
+
+    def predict_on_batch(self, x):
+        """``predict`` on one batch."""
+        return self.predict(x, batch_size=None)
+
+    # -- export ------------------------------------------------------------------------------
+    def to_onnx_bytes(self, batch_size=None, opset=None) -> bytes:
+        """The serialized inference graph (cached until a weight changes)."""
+        from kgraph.models import export
+
+        key = (batch_size, opset, generation())
+        cached = self._compiled_cache.get(("bytes", batch_size, opset))
+        if cached is None or cached[0] != key:
+            cached = (key, export.inference_bytes(self, batch_size=batch_size, opset=opset))
+            self._compiled_cache[("bytes", batch_size, opset)] = cached
+        return cached[1]
+
+    def export(self, filepath, format=None, verbose=True, batch_size=None, opset=None):
+        """Writes the inference graph (Keras 3's spelling; ``format`` may be left out for .onnx)."""
+        from compiler import serde
+
+        fmt = format or ("onnx" if str(filepath).endswith(".onnx") else None)
+        if fmt != "onnx":
+            raise ValueError(f"kgraph exports format='onnx' only. Received: format={format} "
+                             f"for filepath={filepath}")
+        serde.save_bytes(self.to_onnx_bytes(batch_size=batch_size, opset=opset), filepath)
+        if verbose:
+            print(f"Saved ONNX model to {filepath}")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints the Keras-style table: layer (type), output shape, params, totals."""
+        from kgraph.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn)
+
+    # -- config --------------------------------------------------------------------------------
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)

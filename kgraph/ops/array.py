@@ -1,0 +1,149 @@
+"""Array-manipulation ops: reshape, transpose, concatenate, stack, expand_dims, squeeze, one_hot."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kgraph.ops import shapes
+from kgraph.ops.core import Op, Spec, _spec_of, apply
+from kgraph.ops.lowering import axes_input, cast, scalar
+
+
+def _reshape_lower(b, x, *, newshape):
+    target = [0 if d is None else d for d in newshape]
+    return b.op("Reshape", [x, b.constant(np.asarray(target, np.int64))])
+
+
+_reshape = Op("reshape", lambda x, *, newshape: Spec(shapes.reshaped(x.shape, newshape), x.dtype),
+              _reshape_lower, promote=False)
+
+
+def reshape(x, newshape):
+    """Reshapes ``x``; one ``-1`` is inferred. ``None`` keeps the input's dim at that axis."""
+    if isinstance(newshape, int):
+        newshape = (newshape,)
+    return apply(_reshape, [x], newshape=tuple(newshape))
+
+
+def _transpose_infer(x, *, axes):
+    return Spec(tuple(x.shape[a] for a in axes), x.dtype)
+
+
+_transpose = Op("transpose", _transpose_infer,
+                lambda b, x, *, axes: b.op("Transpose", [x], {"perm": list(axes)}), promote=False)
+
+
+def transpose(x, axes=None):
+    """Permutes the axes of ``x`` (reverses them when ``axes`` is None)."""
+    rank = _spec_of(x).ndim
+    axes = tuple(reversed(range(rank))) if axes is None else tuple(
+        shapes.normalize_axis(a, rank) for a in axes)
+    if sorted(axes) != list(range(rank)):
+        raise ValueError(f"axes must be a permutation of 0..{rank - 1}. Received: axes={axes}")
+    return apply(_transpose, [x], axes=axes)
+
+
+def _concat_infer(*xs, axis):
+    first = xs[0]
+    for x in xs[1:]:
+        if x.ndim != first.ndim or any(
+            a is not None and c is not None and a != c
+            for i, (a, c) in enumerate(zip(first.shape, x.shape)) if i != axis
+        ):
+            shown = ", ".join(str(s.shape) for s in xs)
+            raise ValueError(f"Cannot concatenate shapes {shown} along axis {axis}: "
+                             "all other dimensions must match.")
+    sizes = [x.shape[axis] for x in xs]
+    total = None if None in sizes else int(np.sum(sizes))
+    shape = list(first.shape)
+    shape[axis] = total
+    for i in range(len(shape)):
+        if shape[i] is None and i != axis:
+            shape[i] = next((x.shape[i] for x in xs if x.shape[i] is not None), None)
+    return Spec(tuple(shape), first.dtype)
+
+
+_concatenate = Op("concatenate", _concat_infer,
+                  lambda b, *xs, axis: b.op("Concat", list(xs), {"axis": axis}))
+
+
+def concatenate(xs, axis=0):
+    """Joins tensors along an existing ``axis``."""
+    xs = list(xs)
+    axis = shapes.normalize_axis(axis, _spec_of(xs[0]).ndim)
+    return apply(_concatenate, xs, axis=axis)
+
+
+def _expand_infer(x, *, axis):
+    shape = list(x.shape)
+    shape.insert(axis, 1)
+    return Spec(tuple(shape), x.dtype)
+
+
+_expand_dims = Op("expand_dims", _expand_infer,
+                  lambda b, x, *, axis: b.op("Unsqueeze", [x, axes_input(b, [axis])]),
+                  promote=False)
+
+
+def expand_dims(x, axis):
+    """Inserts a length-1 axis at ``axis``."""
+    axis = shapes.normalize_axis(axis, _spec_of(x).ndim + 1)
+    return apply(_expand_dims, [x], axis=axis)
+
+
+def _squeeze_infer(x, *, axes):
+    for a in axes:
+        if x.shape[a] not in (1, None):
+            raise ValueError(f"Cannot squeeze axis {a} of shape {x.shape}: its size is not 1.")
+    return Spec(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
+
+
+_squeeze = Op("squeeze", _squeeze_infer,
+              lambda b, x, *, axes: b.op("Squeeze", [x, axes_input(b, axes)]), promote=False)
+
+
+def squeeze(x, axis=None):
+    """Removes length-1 axes (all of them when ``axis`` is None)."""
+    spec = _spec_of(x)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(spec.shape) if d == 1)
+    else:
+        axes = shapes.normalize_axes(axis, spec.ndim)
+    return apply(_squeeze, [x], axes=axes)
+
+
+def stack(xs, axis=0):
+    """Joins tensors along a new ``axis``."""
+    xs = list(xs)
+    axis = shapes.normalize_axis(axis, _spec_of(xs[0]).ndim + 1)
+    return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
+
+
+def _one_hot_infer(x, *, num_classes, axis, dtype):
+    shape = list(x.shape)
+    shape.insert(axis, num_classes)
+    return Spec(tuple(shape), dtype)
+
+
+def _one_hot_lower(b, x, *, num_classes, axis, dtype):
+    values = b.constant(np.asarray([0, 1], dtype=dtype))
+    depth = scalar(b, num_classes, "int64")
+    return b.op("OneHot", [cast(b, x, "int64"), depth, values], {"axis": axis})
+
+
+_one_hot = Op("one_hot", _one_hot_infer, _one_hot_lower, promote=False)
+
+
+def one_hot(x, num_classes, axis=-1, dtype="float32"):
+    """One-hot encodes integer ``x`` into ``num_classes`` along a new ``axis``."""
+    from kgraph import dtypes
+
+    rank = _spec_of(x).ndim
+    axis = shapes.normalize_axis(axis, rank + 1)
+    return apply(_one_hot, [x], num_classes=int(num_classes), axis=axis,
+                 dtype=dtypes.standardize(dtype))
+
+
+def shape(x):
+    """The static shape of ``x`` as a tuple (``None`` for unknown dims)."""
+    return tuple(_spec_of(x).shape)

@@ -1,0 +1,158 @@
+"""How every kgraph op runs: one lowering, three modes.
+
+An op is a pair, as in Keras: ``infer`` computes the output spec (shape, dtype) from input specs,
+and ``lower`` emits ONNX nodes through the compiler's builder. ``apply`` picks the mode:
+
+* symbolic (definition time, inputs are KerasTensors without IR values): only ``infer`` runs;
+* tracing (inside ``Model`` compilation): ``lower`` emits into the active trace's builder;
+* eager (concrete inputs): ``lower`` builds a one-op graph that onnxruntime runs, so eager
+  results have exactly the semantics of the compiled graph. Sessions are cached per signature.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from compiler import serde
+from compiler.builder import GraphBuilder, ir_dtype
+from kgraph import dtypes, trace
+from kgraph.tensor import KerasTensor, Variable
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """Shape and dtype of a tensor, known or symbolic."""
+
+    shape: tuple
+    dtype: str
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+@dataclasses.dataclass(frozen=True)
+class Op:
+    """One kgraph op: ``infer(*specs, **attrs)`` and ``lower(builder, *values, **attrs)``."""
+
+    name: str
+    infer: Callable[..., Any]
+    lower: Callable[..., Any]
+    promote: bool = True
+
+
+_WEAK = "weak"  # dtype tag of a Python scalar: it takes the dtype of the other operands
+
+
+def _spec_of(x: Any) -> Spec:
+    if isinstance(x, (KerasTensor, Variable)):
+        return Spec(tuple(x.shape), x.dtype)
+    if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+        return Spec((), _WEAK if not isinstance(x, bool) else "bool")
+    arr = np.asarray(x)
+    if isinstance(x, (list, tuple)):
+        return Spec(arr.shape, dtypes.of_python(x))
+    return Spec(arr.shape, _eager_dtype(arr.dtype))
+
+
+def _eager_dtype(dtype: np.dtype) -> str:
+    name = np.dtype(dtype).name
+    return "float32" if name == "float64" else name
+
+
+def _promote(specs: list[Spec], args: list) -> list[Spec]:
+    strong = [s.dtype for s in specs if s.dtype != _WEAK]
+    common = dtypes.result_type(*strong) if strong else None
+    weak_float = any(isinstance(a, float) for a, s in zip(args, specs) if s.dtype == _WEAK)
+    if common is None or (weak_float and not common.startswith("float")):
+        common = dtypes.FLOATX if weak_float or common is None else common
+    return [Spec(s.shape, common) for s in specs]
+
+
+def _resolve_weak(specs: list[Spec], args: list) -> list[Spec]:
+    """Without promotion, a Python scalar still needs a dtype of its own."""
+    return [Spec(s.shape, dtypes.of_python(a)) if s.dtype == _WEAK else s
+            for a, s in zip(args, specs)]
+
+
+def apply(op: Op, args: list, **attrs: Any) -> Any:
+    """Runs ``op`` on ``args`` in the mode they call for (see the module docstring)."""
+    raw = [_spec_of(a) for a in args]
+    specs = _promote(raw, args) if op.promote else _resolve_weak(raw, args)
+    symbolic = [a for a in args if isinstance(a, KerasTensor)]
+    active = trace.current()
+    if symbolic and all(a._value is None for a in symbolic):
+        out = op.infer(*specs, **attrs)
+        return _wrap(out, lambda s, i: KerasTensor(s.shape, s.dtype))
+    if symbolic or (active is not None and any(isinstance(a, Variable) for a in args)):
+        if active is None:
+            raise RuntimeError(f"Op '{op.name}' got traced tensors outside a trace.")
+        return _trace(op, args, raw, specs, active, attrs)
+    return _eager(op, args, specs, attrs)
+
+
+def _wrap(out, make):
+    if isinstance(out, tuple):
+        return tuple(make(s, i) for i, s in enumerate(out))
+    return make(out, 0)
+
+
+def _trace(op: Op, args, raw, specs, active, attrs):
+    b = active.builder
+    values = []
+    for a, r, s in zip(args, raw, specs):
+        if isinstance(a, KerasTensor):
+            v = a._value
+        elif isinstance(a, Variable):
+            v = active.parameter(a)
+        else:
+            values.append(b.constant(np.asarray(a, dtype=s.dtype)))
+            continue
+        if r.dtype != s.dtype:
+            v = b.op("Cast", [v], {"to": ir_dtype(s.dtype)}, dtype=s.dtype)
+        values.append(v)
+    out_specs = op.infer(*specs, **attrs)
+    out = op.lower(b, *values, **attrs)
+    outs = out if isinstance(out, tuple) else (out,)
+    spec_list = out_specs if isinstance(out_specs, tuple) else (out_specs,)
+    for v, s in zip(outs, spec_list):
+        _annotate(v, s)
+    return _wrap(out_specs, lambda s, i: KerasTensor(s.shape, s.dtype, value=outs[i]))
+
+
+def _annotate(value, spec: Spec) -> None:
+    import onnx_ir as ir
+
+    value.type = ir.TensorType(ir_dtype(spec.dtype))
+    value.shape = ir.Shape(list(spec.shape))
+
+
+_SESSIONS: dict[tuple, Any] = {}
+
+
+def _eager(op: Op, args, specs, attrs):
+    arrays = [np.asarray(a, dtype=s.dtype) for a, s in zip(args, specs)]
+    key = (op.name, repr(sorted(attrs.items())), tuple((a.shape, a.dtype.str) for a in arrays))
+    session = _SESSIONS.get(key)
+    if session is None:
+        session = _SESSIONS[key] = _eager_session(op, arrays, specs, attrs)
+    results = session.run({f"in{i}": a for i, a in enumerate(arrays)})
+    return tuple(results) if len(results) > 1 else results[0]
+
+
+def _eager_session(op: Op, arrays, specs, attrs):
+    from runtime import Session
+
+    b = GraphBuilder(name=op.name)
+    values = [b.input(f"in{i}", a.shape, a.dtype) for i, a in enumerate(arrays)]
+    out_specs = op.infer(*specs, **attrs)
+    out = op.lower(b, *values, **attrs)
+    outs = out if isinstance(out, tuple) else (out,)
+    for i, (v, s) in enumerate(zip(outs, out_specs if isinstance(out_specs, tuple) else (out_specs,))):
+        _annotate(v, s)
+        b.output(v, f"out{i}")
+    return Session(serde.to_bytes(serde.to_model(b.graph), check=False), device="cpu")

@@ -1,0 +1,209 @@
+"""Numpy-like ops. Each is an ``Op`` (shape rule + ONNX lowering) applied through ``core.apply``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kgraph import dtypes
+from kgraph.ops import shapes
+from kgraph.ops.core import Op, Spec, _spec_of, apply
+from kgraph.ops.lowering import axes_input, cast as _cast_node, reduce, scalar
+
+# -- element-wise ---------------------------------------------------------------------------
+
+
+def _same(x: Spec) -> Spec:
+    return x
+
+
+def _unary(name: str, onnx_op: str, to_float: bool = False, doc: str = ""):
+    op = Op(name, _same, lambda b, x: b.op(onnx_op, [x]))
+
+    def fn(x):
+        if to_float and not _spec_of(x).dtype.startswith("float"):
+            x = cast(x, dtypes.FLOATX)
+        return apply(op, [x])
+
+    fn.__name__ = name
+    fn.__doc__ = doc or f"Element-wise ``{name}`` (ONNX ``{onnx_op}``)."
+    return fn
+
+
+abs = _unary("abs", "Abs")  # noqa: A001
+negative = _unary("negative", "Neg")
+exp = _unary("exp", "Exp", True)
+log = _unary("log", "Log", True)
+sqrt = _unary("sqrt", "Sqrt", True)
+sin = _unary("sin", "Sin", True)
+cos = _unary("cos", "Cos", True)
+tanh = _unary("tanh", "Tanh", True)
+floor = _unary("floor", "Floor", True)
+ceil = _unary("ceil", "Ceil", True)
+sign = _unary("sign", "Sign")
+reciprocal = _unary("reciprocal", "Reciprocal", True)
+erf = _unary("erf", "Erf", True)
+_square = Op("square", _same, lambda b, x: b.op("Mul", [x, x]))
+
+
+def square(x):
+    """Element-wise ``x * x``."""
+    return apply(_square, [x])
+
+
+def _broadcast(a: Spec, b: Spec) -> Spec:
+    return Spec(shapes.broadcast(a.shape, b.shape), a.dtype)
+
+
+def _compare(a: Spec, b: Spec) -> Spec:
+    return Spec(shapes.broadcast(a.shape, b.shape), "bool")
+
+
+def _binary(name: str, onnx_op: str, infer=_broadcast, to_float: bool = False):
+    op = Op(name, infer, lambda b, x, y: b.op(onnx_op, [x, y]))
+
+    def fn(x1, x2):
+        if to_float and not dtypes.result_type(
+            *(s.dtype for s in map(_spec_of, (x1, x2)) if s.dtype != "weak")
+        ).startswith("float"):
+            x1, x2 = cast(x1, dtypes.FLOATX), cast(x2, dtypes.FLOATX)
+        return apply(op, [x1, x2])
+
+    fn.__name__ = name
+    fn.__doc__ = f"Element-wise ``{name}`` with numpy broadcasting (ONNX ``{onnx_op}``)."
+    return fn
+
+
+add = _binary("add", "Add")
+subtract = _binary("subtract", "Sub")
+multiply = _binary("multiply", "Mul")
+divide = _binary("divide", "Div", to_float=True)
+true_divide = divide
+power = _binary("power", "Pow")
+maximum = _binary("maximum", "Max")
+minimum = _binary("minimum", "Min")
+greater = _binary("greater", "Greater", _compare)
+less = _binary("less", "Less", _compare)
+greater_equal = _binary("greater_equal", "GreaterOrEqual", _compare)
+less_equal = _binary("less_equal", "LessOrEqual", _compare)
+equal = _binary("equal", "Equal", _compare)
+
+
+def _matmul_infer(a: Spec, b: Spec) -> Spec:
+    return Spec(shapes.matmul(a.shape, b.shape), a.dtype)
+
+
+_matmul = Op("matmul", _matmul_infer, lambda b, x, y: b.op("MatMul", [x, y]))
+
+
+def matmul(x1, x2):
+    """Matrix product with numpy's ``matmul`` semantics (ONNX ``MatMul``)."""
+    return apply(_matmul, [x1, x2])
+
+
+_where = Op("where", lambda c, x, y: Spec(shapes.broadcast(c.shape, x.shape, y.shape), x.dtype),
+            lambda b, c, x, y: b.op("Where", [c, x, y]))
+
+
+def where(condition, x1, x2):
+    """Picks ``x1`` where ``condition`` is true, else ``x2`` (broadcasting)."""
+    if _spec_of(condition).dtype != "bool":
+        condition = cast(condition, "bool")
+    return apply(_where, [condition, x1, x2])
+
+
+def _clip_lower(b, x, *, x_min, x_max, dtype):
+    return b.op("Clip", [x, scalar(b, x_min, dtype), scalar(b, x_max, dtype)])
+
+
+_clip = Op("clip", lambda x, **_: x, _clip_lower)
+
+
+def clip(x, x_min, x_max):
+    """Clamps ``x`` to ``[x_min, x_max]``."""
+    spec = _spec_of(x)
+    dtype = spec.dtype if spec.dtype != "weak" else dtypes.FLOATX
+    return apply(_clip, [x], x_min=float(x_min), x_max=float(x_max), dtype=dtype)
+
+
+# -- dtype ------------------------------------------------------------------------------------
+
+_cast = Op("cast", lambda x, *, dtype: Spec(x.shape, dtype),
+           lambda b, x, *, dtype: _cast_node(b, x, dtype), promote=False)
+
+
+def cast(x, dtype):
+    """Casts ``x`` to ``dtype``."""
+    dtype = dtypes.standardize(dtype)
+    if _spec_of(x).dtype == dtype:
+        return x
+    return apply(_cast, [x], dtype=dtype)
+
+
+def convert_to_tensor(x, dtype=None):
+    """Returns ``x`` as a tensor: a numpy array eagerly, the tensor itself when symbolic."""
+    from kgraph.tensor import KerasTensor, Variable
+
+    if isinstance(x, KerasTensor):
+        return x if dtype is None else cast(x, dtype)
+    if isinstance(x, Variable):
+        x = x.value
+    target = dtypes.standardize(dtype) if dtype is not None else _spec_of(x).dtype
+    if target == "weak":
+        target = dtypes.of_python(x)
+    return np.asarray(x, dtype=target)
+
+
+# -- reductions -------------------------------------------------------------------------------
+
+
+def _reduction(name: str, onnx_op: str, to_float: bool = False):
+    def infer(x, *, axes, keepdims):
+        return Spec(shapes.reduced(x.shape, axes, keepdims), x.dtype)
+
+    op = Op(name, infer, lambda b, x, *, axes, keepdims: reduce(b, onnx_op, x, axes, keepdims))
+
+    def fn(x, axis=None, keepdims=False):
+        spec = _spec_of(x)
+        if to_float and not spec.dtype.startswith("float"):
+            x = cast(x, dtypes.FLOATX)
+        axes = shapes.normalize_axes(axis, spec.ndim)
+        return apply(op, [x], axes=axes, keepdims=bool(keepdims))
+
+    fn.__name__ = name
+    fn.__doc__ = f"``{name}`` over ``axis`` (all axes when None), ONNX ``{onnx_op}``."
+    return fn
+
+
+sum = _reduction("sum", "ReduceSum")  # noqa: A001
+mean = _reduction("mean", "ReduceMean", True)
+max = _reduction("max", "ReduceMax")  # noqa: A001
+min = _reduction("min", "ReduceMin")  # noqa: A001
+prod = _reduction("prod", "ReduceProd")
+
+
+def _argmax_infer(x, *, axis, keepdims):
+    if axis is None:
+        return Spec((1,) * x.ndim if keepdims else (), "int32")
+    return Spec(shapes.reduced(x.shape, (axis,), keepdims), "int32")
+
+
+def _argmax_lower(b, x, *, axis, keepdims):
+    rank = len(x.shape)
+    if axis is None:
+        flat = b.op("Reshape", [x, b.constant(np.asarray([-1], np.int64))])
+        out = b.op("ArgMax", [flat], {"axis": 0, "keepdims": 0})
+        if keepdims:
+            out = b.op("Reshape", [out, b.constant(np.ones(rank, np.int64))])
+    else:
+        out = b.op("ArgMax", [x], {"axis": axis, "keepdims": int(keepdims)})
+    return _cast_node(b, out, "int32")
+
+
+_argmax = Op("argmax", _argmax_infer, _argmax_lower)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the largest value along ``axis`` (int32, first occurrence on ties)."""
+    if axis is not None:
+        axis = shapes.normalize_axis(axis, _spec_of(x).ndim)
+    return apply(_argmax, [x], axis=axis, keepdims=bool(keepdims))

@@ -1,0 +1,155 @@
+"""Symbolic tensors and variables.
+
+A :class:`KerasTensor` stands for a value that does not exist yet. It always knows its shape and
+dtype. At model-definition time it also remembers which layer call produced it (``_history``), so
+``Model(inputs, outputs)`` can recover the layer DAG. While a model is being traced into an ONNX
+graph it additionally carries the IR value (``_value``) that the compiler's builder made for it.
+
+A :class:`Variable` is a named, mutable weight (``dense/kernel``) whose value lives in numpy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kgraph import dtypes
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape, a dtype and, while tracing, an IR value."""
+
+    __array_priority__ = 100  # numpy defers ``ndarray + KerasTensor`` to us
+
+    def __init__(self, shape, dtype="float32", name=None, value=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtypes.standardize(dtype)
+        self.name = name
+        self._value = value
+        self._history = None  # (layer, node_index, tensor_index) once produced by a layer call
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor has no truth value; use kgraph.ops.where instead.")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "A symbolic KerasTensor cannot be converted to a numpy array. It has no value yet: "
+            "call the model on real data instead."
+        )
+
+    # Operators route to kgraph.ops so they trace like any other op.
+    def __add__(self, o): return _ops().add(self, o)  # noqa: E704
+    def __radd__(self, o): return _ops().add(o, self)  # noqa: E704
+    def __sub__(self, o): return _ops().subtract(self, o)  # noqa: E704
+    def __rsub__(self, o): return _ops().subtract(o, self)  # noqa: E704
+    def __mul__(self, o): return _ops().multiply(self, o)  # noqa: E704
+    def __rmul__(self, o): return _ops().multiply(o, self)  # noqa: E704
+    def __truediv__(self, o): return _ops().divide(self, o)  # noqa: E704
+    def __rtruediv__(self, o): return _ops().divide(o, self)  # noqa: E704
+    def __matmul__(self, o): return _ops().matmul(self, o)  # noqa: E704
+    def __rmatmul__(self, o): return _ops().matmul(o, self)  # noqa: E704
+    def __pow__(self, o): return _ops().power(self, o)  # noqa: E704
+    def __neg__(self): return _ops().negative(self)  # noqa: E704
+    def __abs__(self): return _ops().abs(self)  # noqa: E704
+    def __gt__(self, o): return _ops().greater(self, o)  # noqa: E704
+    def __lt__(self, o): return _ops().less(self, o)  # noqa: E704
+    def __ge__(self, o): return _ops().greater_equal(self, o)  # noqa: E704
+    def __le__(self, o): return _ops().less_equal(self, o)  # noqa: E704
+
+
+class Variable:
+    """A named weight. ``path`` (``layer/name``) is its name in every exported graph.
+
+    Args:
+        value: Initial value (array-like).
+        name: Short name inside the owning layer (``kernel``).
+        path: Full name used in graphs (``dense/kernel``).
+        trainable: Whether optimizers update it.
+    """
+
+    __array_priority__ = 100
+
+    def __init__(self, value, name: str, path: str | None = None, trainable: bool = True,
+                 dtype=None):
+        self._value = np.array(value, dtype=dtypes.standardize(dtype) if dtype else None)
+        self.name = name
+        self.path = path or name
+        self.trainable = trainable
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> str:
+        return str(self._value.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def value(self) -> np.ndarray:
+        return self._value
+
+    def numpy(self) -> np.ndarray:
+        """Returns a copy of the current value."""
+        return self._value.copy()
+
+    def assign(self, value: Any) -> None:
+        """Replaces the value; the shape must stay the same."""
+        global _GENERATION
+        value = np.asarray(value, dtype=self._value.dtype)
+        if value.shape != self._value.shape:
+            raise ValueError(
+                f"Variable '{self.path}' has shape {self._value.shape}; "
+                f"received a value of shape {value.shape}."
+            )
+        self._value = value.copy()
+        _GENERATION += 1
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value if dtype is None else self._value.astype(dtype)
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+    __add__ = KerasTensor.__add__
+    __radd__ = KerasTensor.__radd__
+    __sub__ = KerasTensor.__sub__
+    __rsub__ = KerasTensor.__rsub__
+    __mul__ = KerasTensor.__mul__
+    __rmul__ = KerasTensor.__rmul__
+    __truediv__ = KerasTensor.__truediv__
+    __rtruediv__ = KerasTensor.__rtruediv__
+    __matmul__ = KerasTensor.__matmul__
+    __rmatmul__ = KerasTensor.__rmatmul__
+    __pow__ = KerasTensor.__pow__
+    __neg__ = KerasTensor.__neg__
+
+
+_GENERATION = 0  # bumped by every assign: compiled inference graphs embed values
+
+
+def generation() -> int:
+    """A counter that changes whenever any variable's value changes."""
+    return _GENERATION
+
+
+def _ops():
+    from kgraph import ops
+
+    return ops
+
+
+def is_symbolic(x: Any) -> bool:
+    """True for a KerasTensor (with or without an IR value)."""
+    return isinstance(x, KerasTensor)

@@ -1,0 +1,53 @@
+"""The tracing context: while active, kgraph ops emit IR nodes into its builder.
+
+``Model`` opens a :class:`Trace` around a replay of its layer DAG. Variables met during the trace
+become named parameter values of the builder (``dense/kernel``), so the compiler can later turn
+them into graph inputs for training.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+
+from compiler.builder import GraphBuilder
+
+_CURRENT: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("kgraph_trace", default=None)
+
+
+class Trace:
+    """State of one trace: the builder, the training flag, and the variables it met."""
+
+    def __init__(self, builder: GraphBuilder, training: bool = False):
+        self.builder = builder
+        self.training = training
+        self.variables: dict[str, object] = {}  # path -> Variable, in first-use order
+        self._paths: dict[int, str] = {}
+
+    def parameter(self, variable):
+        """Returns the IR value standing for ``variable``, registering it on first use."""
+        path = self._paths.get(id(variable))
+        if path is None:
+            path = variable.path
+            suffix = 1
+            while path in self.variables:
+                path = f"{variable.path}_{suffix}"
+                suffix += 1
+            self._paths[id(variable)] = path
+            self.variables[path] = variable
+        return self.builder.parameter(path, variable.value, variable.trainable)
+
+
+def current() -> Trace | None:
+    """The active trace, or None outside model tracing."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def tracing(trace: Trace):
+    """Makes ``trace`` the active trace inside the block."""
+    token = _CURRENT.set(trace)
+    try:
+        yield trace
+    finally:
+        _CURRENT.reset(token)

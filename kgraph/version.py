@@ -1,0 +1,3 @@
+"""kgraph version."""
+
+__version__ = "0.1.0"
