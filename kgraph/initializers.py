@@ -135,23 +135,41 @@ class VarianceScaling(_Seeded):
                 "seed": self.seed}
 
 
-def _preset(name, scale, mode, distribution):
+class _Preset(VarianceScaling):
+    """A VarianceScaling with fixed scale, mode and distribution; only ``seed`` is configurable."""
+
+    PRESET: tuple = (1.0, "fan_avg", "uniform")
+
     def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+        super().__init__(*self.PRESET, seed=seed)
 
     def get_config(self):
         return {"seed": self.seed}
 
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                           "__doc__": f"{name}: variance scaling preset."})
+
+class GlorotUniform(_Preset):
+    PRESET = (1.0, "fan_avg", "uniform")
 
 
-GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform")
-GlorotNormal = _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
-HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal")
-HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform")
-LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
-LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
+class GlorotNormal(_Preset):
+    PRESET = (1.0, "fan_avg", "truncated_normal")
+
+
+class HeNormal(_Preset):
+    PRESET = (2.0, "fan_in", "truncated_normal")
+
+
+class HeUniform(_Preset):
+    PRESET = (2.0, "fan_in", "uniform")
+
+
+class LecunNormal(_Preset):
+    PRESET = (1.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_Preset):
+    PRESET = (1.0, "fan_in", "uniform")
+
 
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,

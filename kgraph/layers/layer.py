@@ -64,7 +64,8 @@ class Layer:
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and name != "_outer":
             self._layers.append(value)
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+        elif isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, Layer) for v in value):
             self._layers.extend(v for v in value if v not in self._layers)
         object.__setattr__(self, name, value)
 

@@ -115,7 +115,8 @@ class Functional(Model):
 
         layers = []
         for layer in self._functional_layers:
-            nodes = [n for n in self._nodes if n.layer is layer and not isinstance(layer, InputLayer)]
+            nodes = [n for n in self._nodes
+                     if n.layer is layer and not isinstance(layer, InputLayer)]
             layers.append({
                 "class_name": type(layer).__name__, "name": layer.name,
                 "config": layer.get_config(),

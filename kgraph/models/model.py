@@ -78,8 +78,8 @@ class Model(TrainerMixin, Layer):
         leaves = tree.flatten((args, kwargs))
         if leaves and not any(isinstance(t, (KerasTensor, Variable)) for t in leaves) and all(
                 isinstance(t, np.ndarray) for t in tree.flatten(args[:1])):
-            if not self.built or not getattr(self, "inputs", None) and not hasattr(
-                    self, "_symbolic_inputs"):
+            if not self.built or (not getattr(self, "inputs", None) and not hasattr(
+                    self, "_symbolic_inputs")):
                 self.build(tree.map_structure(lambda a: (None, *a.shape[1:]), args[0]))
             return self.predict(args[0], batch_size=None, verbose=0)
         return super()._call(args, kwargs, record)
@@ -117,7 +117,8 @@ class Model(TrainerMixin, Layer):
             self._compiled_cache[("bytes", batch_size, opset)] = cached
         return cached[1]
 
-    def export(self, filepath, format=None, verbose=True, batch_size=None, opset=None):
+    def export(self, filepath, format=None, verbose=True, batch_size=None,  # noqa: A002
+               opset=None):
         """Writes the inference graph (Keras 3's spelling; ``format`` may be left out for .onnx)."""
         from compiler import serde
 

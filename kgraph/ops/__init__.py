@@ -74,7 +74,7 @@ __all__ = [
     "convert_to_tensor", "cos", "divide", "elu", "equal", "erf", "exp", "expand_dims", "floor",
     "gelu", "greater", "greater_equal", "leaky_relu", "less", "less_equal", "log", "log_softmax",
     "matmul", "max", "max_pool", "maximum", "mean", "min", "minimum", "multiply", "negative",
-    "one_hot", "power", "prod", "reciprocal", "relu", "relu6", "reshape", "selu", "shape", "sigmoid",
-    "sign", "silu", "sin", "softmax", "softplus", "softsign", "sqrt", "square", "squeeze", "stack",
-    "subtract", "sum", "swish", "tanh", "transpose", "true_divide", "where",
+    "one_hot", "power", "prod", "reciprocal", "relu", "relu6", "reshape", "selu", "shape",
+    "sigmoid", "sign", "silu", "sin", "softmax", "softplus", "softsign", "sqrt", "square",
+    "squeeze", "stack", "subtract", "sum", "swish", "tanh", "transpose", "true_divide", "where",
 ]

@@ -152,7 +152,8 @@ def _eager_session(op: Op, arrays, specs, attrs):
     out_specs = op.infer(*specs, **attrs)
     out = op.lower(b, *values, **attrs)
     outs = out if isinstance(out, tuple) else (out,)
-    for i, (v, s) in enumerate(zip(outs, out_specs if isinstance(out_specs, tuple) else (out_specs,))):
+    spec_list = out_specs if isinstance(out_specs, tuple) else (out_specs,)
+    for i, (v, s) in enumerate(zip(outs, spec_list)):
         _annotate(v, s)
         b.output(v, f"out{i}")
     return Session(serde.to_bytes(serde.to_model(b.graph), check=False), device="cpu")

@@ -7,7 +7,8 @@ import numpy as np
 from kgraph import dtypes
 from kgraph.ops import shapes
 from kgraph.ops.core import Op, Spec, _spec_of, apply
-from kgraph.ops.lowering import axes_input, cast as _cast_node, reduce, scalar
+from kgraph.ops.lowering import cast as _cast_node
+from kgraph.ops.lowering import reduce, scalar
 
 # -- element-wise ---------------------------------------------------------------------------
 
