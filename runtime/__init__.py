@@ -1,0 +1,29 @@
+"""kgraph's runtime: run ONNX models with onnxruntime and numpy alone.
+
+This package is embedded in services, so it imports only the standard library, numpy and
+onnxruntime (never onnx, onnxscript, kgraph or the compiler).
+
+* :class:`Session`: a checked onnxruntime session (path or bytes, device selection).
+* :class:`Predictor`: thread-safe batched inference.
+* :class:`TrainingEngine` and :class:`StepSpec`: training steps with device-resident state.
+* :class:`Evaluator`: eval models run on a training engine's live state.
+* :func:`resolve_providers`: ``"auto" | "cpu" | "cuda"`` to onnxruntime providers.
+"""
+
+from runtime.engine import TrainingEngine
+from runtime.evaluator import Evaluator
+from runtime.predictor import Predictor
+from runtime.providers import default_session_options, provider_options, resolve_providers
+from runtime.session import Session
+from runtime.step_spec import StepSpec
+
+__all__ = [
+    "Evaluator",
+    "Predictor",
+    "Session",
+    "StepSpec",
+    "TrainingEngine",
+    "default_session_options",
+    "provider_options",
+    "resolve_providers",
+]

@@ -1,0 +1,104 @@
+"""Tests for runtime.providers: device resolution, the CUDA probe and the tuning defaults."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from runtime import providers
+from runtime.providers import (
+    default_session_options,
+    provider_options,
+    resolve_providers,
+)
+
+CUDA_LISTED = "CUDAExecutionProvider" in ort.get_available_providers()
+
+
+def test_cpu():
+    assert resolve_providers("cpu") == ["CPUExecutionProvider"]
+
+
+def test_bad_device_names_the_value():
+    with pytest.raises(
+        ValueError, match=r"device must be 'auto', 'cpu' or 'cuda'. Received: device='tpu'"
+    ):
+        resolve_providers("tpu")
+
+
+@pytest.mark.skipif(CUDA_LISTED, reason="only meaningful on a CPU-only onnxruntime build")
+def test_cuda_raises_one_line_on_cpu_build():
+    with pytest.raises(RuntimeError) as info:
+        resolve_providers("cuda")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "CUDAExecutionProvider" in message and "onnxruntime-gpu" in message
+
+
+@pytest.mark.skipif(CUDA_LISTED, reason="only meaningful on a CPU-only onnxruntime build")
+def test_auto_is_cpu_and_silent_on_cpu_build(capfd):
+    assert resolve_providers("auto") == ["CPUExecutionProvider"]
+    assert resolve_providers() == ["CPUExecutionProvider"]
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_probe_model_is_a_valid_onnx_model():
+    data = providers._probe_model_bytes()
+    model = onnx.load_from_string(data)
+    onnx.checker.check_model(model, full_check=True)
+    assert model.ir_version == 8 and model.opset_import[0].version == 13
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    (y,) = session.run(None, {"x": np.array([3.5], np.float32)})
+    np.testing.assert_array_equal(y, [3.5])
+
+
+@pytest.mark.skipif(CUDA_LISTED, reason="simulates a listed-but-broken CUDA provider")
+@pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider'")
+def test_listed_but_broken_cuda_warns_once(monkeypatch, capfd):
+    monkeypatch.setattr(
+        providers.ort,
+        "get_available_providers",
+        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"],
+    )
+    monkeypatch.setattr(providers, "_probe_result", None)
+    monkeypatch.setattr(providers, "_warned_fallback", False)
+    assert resolve_providers("auto") == ["CPUExecutionProvider"]
+    assert resolve_providers("auto") == ["CPUExecutionProvider"]
+    err = capfd.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("kgraph:")]
+    assert len(lines) == 1
+    assert lines[0].startswith("kgraph: CUDA not available (") and lines[0].endswith(
+        "running on CPU."
+    )
+    with pytest.raises(RuntimeError, match="failed to initialise"):
+        resolve_providers("cuda")
+    monkeypatch.setattr(providers, "_probe_result", None)  # forget the simulated result
+
+
+def test_default_session_options(monkeypatch):
+    monkeypatch.delenv("KGRAPH_NUM_THREADS", raising=False)
+    options = default_session_options("cpu")
+    assert options.graph_optimization_level == ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    assert options.execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
+    assert options.inter_op_num_threads == 1
+    assert 1 <= options.intra_op_num_threads <= (__import__("os").cpu_count() or 1)
+    assert options.log_severity_level == 3
+    assert options.enable_mem_pattern and options.enable_cpu_mem_arena
+    monkeypatch.setenv("KGRAPH_NUM_THREADS", "3")
+    assert default_session_options().intra_op_num_threads == 3
+    monkeypatch.setenv("KGRAPH_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="KGRAPH_NUM_THREADS"):
+        default_session_options()
+
+
+def test_provider_options():
+    cpu_only = provider_options(["CPUExecutionProvider"])
+    assert cpu_only == [{}]
+    cuda, cpu = provider_options(["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert cuda["cudnn_conv_algo_search"] == "HEURISTIC"
+    assert cuda["arena_extend_strategy"] == "kNextPowerOfTwo"
+    assert cuda["do_copy_in_default_stream"] is True
+    assert cpu == {}
