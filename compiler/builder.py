@@ -35,6 +35,11 @@ def ir_shape(shape: Sequence[int | str | None], batch_name: str = "batch") -> ir
     return ir.Shape(dims)
 
 
+def _contiguous(array: np.ndarray) -> np.ndarray:
+    """``array`` made C-contiguous, keeping 0-d shapes (``ascontiguousarray`` returns 1-d)."""
+    return np.ascontiguousarray(array).reshape(array.shape)
+
+
 class GraphBuilder:
     """Builds one ONNX graph through onnx_ir, with scoped names and named parameters.
 
@@ -51,6 +56,23 @@ class GraphBuilder:
         self._scopes: list[str] = []
         self._used: Counter[str] = Counter()
         self._constants: dict[tuple, ir.Value] = {}
+
+    @classmethod
+    def wrap(cls, graph: ir.Graph, opset: int | None = None) -> GraphBuilder:
+        """Returns a builder that appends to an existing ``graph`` (e.g. to add a backward pass).
+
+        Names already used by the graph's nodes, values and initializers are reserved, so the
+        new nodes never collide with them. ``opset`` defaults to the graph's default-domain opset.
+        """
+        builder = cls(name=graph.name or "kgraph", opset=opset or graph.opset_imports.get(
+            "", DEFAULT_OPSET))
+        builder.graph = graph
+        names = [v.name for v in [*graph.inputs, *graph.initializers.values()]]
+        for node in graph:
+            names.append(node.name)
+            names.extend(v.name for v in node.outputs)
+        builder._used.update(name for name in names if name)
+        return builder
 
     # -- naming -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -91,7 +113,7 @@ class GraphBuilder:
                 name=path,
                 type=ir.TensorType(ir_dtype(array.dtype)),
                 shape=ir.Shape(array.shape),
-                const_value=ir.tensor(np.ascontiguousarray(array), name=path),
+                const_value=ir.tensor(_contiguous(array), name=path),
             )
             self.graph.register_initializer(value)
             self.parameters[path] = value
@@ -109,7 +131,7 @@ class GraphBuilder:
             name=name,
             type=ir.TensorType(ir_dtype(array.dtype)),
             shape=ir.Shape(array.shape),
-            const_value=ir.tensor(np.ascontiguousarray(array), name=name),
+            const_value=ir.tensor(_contiguous(array), name=name),
         )
         self.graph.register_initializer(value)
         if key is not None:

@@ -1,0 +1,84 @@
+"""Gradient rules of pooling: MaxPool through its ``Indices`` output, AveragePool through a
+depthwise ``ConvTranspose`` of a ones kernel, global pools through broadcasting."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx_ir as ir
+
+from compiler.autodiff.emit import (
+    attr,
+    const,
+    dims,
+    flat,
+    mask_as,
+    np_dtype,
+    reduce_sum,
+    scatter_flat,
+    shape_of,
+)
+from compiler.autodiff.registry import rule
+from compiler.autodiff.rules.window import Window, window
+
+
+@rule("MaxPool")
+def _max_pool(b, node, grads):
+    """Adds the ``Indices`` output to the forward node if absent (flat NC… positions of the
+    maxima), then ScatterElements(add) of the gradient at those positions."""
+    if attr(node, "storage_order", 0):
+        raise NotImplementedError("No gradient for MaxPool with storage_order=1.")
+    y = node.outputs[0]
+    if len(node.outputs) < 2:
+        node.resize_outputs(2)
+        node.outputs[1].name = f"{node.name}:indices"
+        node.outputs[1].type = ir.TensorType(ir.DataType.INT64)
+        node.outputs[1].shape = None if y.shape is None else ir.Shape(list(y.shape))
+    return [scatter_flat(b, node.inputs[0], flat(b, node.outputs[1]), flat(b, grads[0]), "add")]
+
+
+@rule("AveragePool")
+def _average_pool(b, node, grads):
+    """Each output cell spreads ``g / count`` over its window: a depthwise ConvTranspose."""
+    x = node.inputs[0]
+    geo = window(node)
+    channels = dims(x)[1]
+    if channels is None:
+        raise NotImplementedError(f"AveragePool '{node.name}' needs a static channel count.")
+    counts = _counts(geo, bool(attr(node, "count_include_pad", 0)))
+    scaled = b.op("Div", [grads[0], b.constant(counts.astype(np_dtype(x)))])
+    ones = b.constant(np.ones((channels, 1, *geo.kernel), dtype=np_dtype(x)))
+    return [b.op("ConvTranspose", [scaled, ones], {
+        **geo.transpose_attrs(), "group": channels, "kernel_shape": geo.kernel})]
+
+
+def _counts(geo: Window, include_pad: bool) -> np.ndarray:
+    """Number of cells each window averages, shaped (1, 1, *out): a product over the axes."""
+    total = np.ones((1, 1), dtype=np.float64)
+    for size, out, k, s, d, pb, pe in zip(geo.spatial, geo.out, geo.kernel, geo.strides,
+                                          geo.dilations, geo.begin, geo.end):
+        cells = np.arange(out)[:, None] * s - pb + np.arange(k)[None, :] * d
+        low, high = (-pb, size + pe) if include_pad else (0, size)
+        axis = ((cells >= low) & (cells < high)).sum(axis=1).astype(np.float64)
+        total = total[..., None] * axis
+    return total
+
+
+@rule("GlobalAveragePool")
+def _global_average_pool(b, node, grads):
+    x = node.inputs[0]
+    spatial = dims(x)[2:]
+    if None in spatial:
+        size = b.op("Div", [b.op("Size", [x]), b.op("Size", [node.outputs[0]])])
+        count = b.op("Cast", [size], {"to": x.dtype})
+    else:
+        count = const(b, float(np.prod(spatial)), x)
+    return [b.op("Expand", [b.op("Div", [grads[0], count]), shape_of(b, x)])]
+
+
+@rule("GlobalMaxPool")
+def _global_max_pool(b, node, grads):
+    """Routes the gradient to the maxima, shared equally by ties."""
+    x = node.inputs[0]
+    mask = mask_as(b, b.op("Equal", [x, node.outputs[0]]), x)
+    count = reduce_sum(b, mask, list(range(2, len(dims(x)))))
+    return [b.op("Mul", [mask, b.op("Div", [grads[0], count])])]

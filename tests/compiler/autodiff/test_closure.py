@@ -1,0 +1,172 @@
+"""Closure: every ONNX op the front end emits has a gradient rule or is non-differentiable.
+
+Each public ``kgraph.ops`` op (and ``kgraph.random.dropout``) is traced in a tiny model, and so
+is each layer class ``kgraph.layers`` exports (where it can be built from a small table of
+constructor arguments): the op types of the traced graphs must all be handled. The traced
+graphs are then differentiated (sum of float outputs w.r.t. the float inputs and the trainable
+weights) and the result must pass the ONNX checker and run in onnxruntime.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from harness_vjp import session
+
+import kgraph
+import kgraph.layers as layers
+import kgraph.ops as ops
+from compiler import serde
+from compiler.autodiff import ensure_shapes, gradients, handled_op_types
+from kgraph.models.export import trace_model
+
+SHAPE = (None, 4, 4, 3)
+KERNEL = np.ones((2, 2, 3, 2), np.float32) * 0.1
+
+OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: f(x), f(x, x)
+    "argmax": lambda x: ops.argmax(x, axis=-1),
+    "average_pool": lambda x: [ops.average_pool(x, 2), ops.average_pool(x, 3, 1, "same")],
+    "max_pool": lambda x: [ops.max_pool(x, 2), ops.max_pool(x, 3, 1, "same")],
+    "cast": lambda x: [ops.cast(x, "int32"), ops.cast(x, "float64")],
+    "clip": lambda x: ops.clip(x, -1.0, 1.0),
+    "concatenate": lambda x: ops.concatenate([x, x], axis=-1),
+    "conv": lambda x: [ops.conv(x, KERNEL), ops.conv(x, KERNEL, 2, "same", None, 1)],
+    "expand_dims": lambda x: ops.expand_dims(x, 1),
+    "gelu": lambda x: [ops.gelu(x), ops.gelu(x, approximate=False)],
+    "matmul": lambda x: ops.matmul(x, np.ones((3, 5), np.float32)),
+    "one_hot": lambda x: ops.one_hot(ops.argmax(x, axis=-1), 3),
+    "power": lambda x: ops.power(x, 2.0),
+    "reshape": lambda x: ops.reshape(x, (-1, 48)),
+    "shape": lambda x: x,
+    "squeeze": lambda x: ops.squeeze(ops.expand_dims(x, 1), 1),
+    "stack": lambda x: ops.stack([x, x], axis=1),
+    "transpose": lambda x: ops.transpose(x, (0, 2, 1, 3)),
+    "where": lambda x: ops.where(ops.greater(x, 0.0), x, ops.negative(x)),
+    "dropout": lambda x: kgraph.random.dropout(x, 0.5),
+    **{name: (lambda f: lambda x: [f(x), f(x, axis=1), f(x, axis=(1, 2), keepdims=True)])(
+        getattr(ops, name)) for name in ("max", "min", "mean", "sum", "prod")},
+}
+
+
+class _OpModel(kgraph.Model):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def call(self, inputs):
+        found = self.fn(inputs)
+        found = [t for t in (found if isinstance(found, (list, tuple)) else [found])
+                 if isinstance(t, kgraph.KerasTensor)]
+        return found or inputs
+
+
+def _op_model(name):
+    fn = getattr(ops, name, None) or getattr(kgraph.random, name)
+    calls = [OP_CALLS[name]] if name in OP_CALLS else [lambda x: fn(x), lambda x: fn(x, x)]
+    for call in calls:
+        model = _OpModel(call)
+        try:
+            model.build(SHAPE)
+        except (TypeError, ValueError):
+            continue
+        return model
+    raise AssertionError(f"Cannot call kgraph.ops.{name} on a {SHAPE} tensor: add it to OP_CALLS.")
+
+
+def _check_traced(model, training):
+    builder = trace_model(model, training=training)[0]
+    types = {node.op_type for node in builder.graph}
+    missing = types - handled_op_types()
+    assert not missing, f"op types without a gradient rule or NON_DIFFERENTIABLE entry: {missing}"
+    if training:
+        _differentiate(builder)
+    return types
+
+
+def _differentiate(b):
+    """Gradient of the sum of the float outputs w.r.t. float inputs and trainable weights."""
+    graph = b.graph
+    outputs = [v for v in graph.outputs if v.dtype is not None and v.dtype.is_floating_point()]
+    if not outputs:
+        return
+    ensure_shapes(graph)
+    terms = [b.op("ReduceSum", [b.op("Cast", [v], {"to": 11})], {"keepdims": 0})
+             for v in outputs]
+    loss = terms[0] if len(terms) == 1 else b.op("Sum", terms)
+    b.output(loss, "closure_loss")
+    ensure_shapes(graph)
+    wrt = [v for v in graph.inputs if v.dtype.is_floating_point()]
+    wrt += [v for path, v in b.parameters.items() if b.trainable.get(path)]
+    for i, grad in enumerate(gradients(b, loss, wrt)):
+        if grad is not None:
+            b.output(grad, f"closure_grad_{i}")
+    run = session(serde.to_bytes(serde.to_model(graph)))
+    feeds = {}
+    for value in graph.inputs:
+        shape = [2 if not isinstance(d, int) else d for d in value.shape]
+        feeds[value.name] = np.random.default_rng(0).uniform(0.1, 1.0, shape).astype(
+            value.dtype.numpy())
+    for result in run.run(None, feeds):
+        if np.issubdtype(result.dtype, np.floating):
+            assert np.isfinite(result).all()
+
+
+@pytest.mark.parametrize("name", [*ops.__all__, "dropout"])
+def test_op_closure(name):
+    _check_traced(_op_model(name), training=True)
+
+
+# -- layers ---------------------------------------------------------------------------------
+
+LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
+    "Dense": {"units": 3}, "Dropout": {"rate": 0.5}, "Reshape": {"target_shape": (-1,)},
+    "Permute": {"dims": (2, 1, 3)}, "Activation": {"activation": "tanh"},
+    "Conv1D": {"filters": 2, "kernel_size": 2}, "Conv2D": {"filters": 2, "kernel_size": 2},
+    "Conv3D": {"filters": 2, "kernel_size": 2}, "BaseConv": {"rank": 2, "filters": 2,
+                                                             "kernel_size": 2},
+}
+GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]
+
+
+def _layer_classes():
+    found = {}
+    for name in layers.__all__:
+        cls = getattr(layers, name)
+        if (inspect.isclass(cls) and issubclass(cls, layers.Layer) and cls is not layers.Layer
+                and not issubclass(cls, layers.InputLayer) and cls.__name__ not in found):
+            found[cls.__name__] = cls
+    return sorted(found)
+
+
+def _input_shape(name):
+    for suffix, shape in (("1D", (6, 3)), ("2D", (4, 4, 3)), ("3D", (4, 4, 4, 2))):
+        if name.endswith(suffix):
+            return shape
+    return (4, 4, 3)
+
+
+def _layer_model(name):
+    cls = getattr(layers, name)
+    errors = []
+    for kwargs in [LAYER_ARGS[name]] if name in LAYER_ARGS else GENERIC_ARGS:
+        try:
+            layer = cls(**kwargs)
+        except (TypeError, ValueError, NotImplementedError) as error:
+            errors.append(error)
+            continue
+        inputs = [kgraph.Input(_input_shape(name)) for _ in range(2)]
+        for args in (inputs[0], inputs):  # one input, or a list (merging layers)
+            try:
+                return kgraph.Model(args, layer(args))
+            except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
+                errors.append(error)
+    pytest.skip(f"{name} cannot be built from the closure test's argument table: {errors[-1:]}")
+
+
+@pytest.mark.parametrize("name", _layer_classes())
+def test_layer_closure(name):
+    model = _layer_model(name)
+    _check_traced(model, training=False)
+    _check_traced(model, training=True)

@@ -1,0 +1,53 @@
+"""Conv gradient rules (input, kernel, bias) against finite differences, both kernel recipes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from harness_vjp import check_vjp
+
+from compiler.autodiff.rules import conv
+
+RNG = np.random.default_rng(5)
+
+SPECS = {  # id: (x shape, w shape, attrs)
+    "plain": ((2, 3, 6, 6), (4, 3, 3, 3), {}),
+    "stride2_leftover": ((2, 2, 7, 7), (3, 2, 3, 3), {"strides": [2, 2]}),
+    "pads_asymmetric": ((1, 2, 5, 6), (3, 2, 3, 2), {"pads": [1, 0, 2, 1]}),
+    "same_upper_stride2": ((1, 2, 6, 7), (2, 2, 3, 3), {"auto_pad": "SAME_UPPER",
+                                                        "strides": [2, 2]}),
+    "same_lower": ((1, 2, 5, 5), (2, 2, 2, 2), {"auto_pad": "SAME_LOWER"}),
+    "valid": ((1, 2, 5, 5), (2, 2, 3, 3), {"auto_pad": "VALID", "strides": [2, 1]}),
+    "dilation2": ((2, 2, 7, 7), (3, 2, 3, 3), {"dilations": [2, 2]}),
+    "mixed": ((1, 2, 8, 7), (2, 2, 3, 2), {"strides": [2, 1], "dilations": [1, 2],
+                                           "pads": [1, 0, 0, 1]}),
+    "groups2": ((2, 4, 5, 5), (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
+    "depthwise_stride2": ((1, 3, 6, 6), (3, 1, 3, 3), {"group": 3, "strides": [2, 2]}),
+    "pointwise_stride2": ((2, 3, 5, 5), (4, 3, 1, 1), {"strides": [2, 2]}),
+    "conv1d": ((2, 3, 9), (4, 3, 3), {"strides": [2], "pads": [1, 2]}),
+    "conv1d_groups_dilation": ((1, 4, 10), (2, 2, 3), {"group": 2, "dilations": [3]}),
+    "conv3d": ((1, 2, 4, 4, 3), (2, 2, 2, 2, 2), {"strides": [2, 1, 1], "pads": [0, 1, 0] * 2}),
+}
+
+
+@pytest.mark.parametrize("recipe", ["conv", "im2col"])
+@pytest.mark.parametrize("spec", SPECS)
+def test_conv(spec, recipe, monkeypatch):
+    monkeypatch.setattr(conv, "WEIGHT_GRAD_RECIPE", recipe)
+    xs, ws, attrs = SPECS[spec]
+    inputs = [RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])]
+    check_vjp("Conv", inputs, attrs, wrt=[0, 1, 2], eps=1e-2)
+
+
+@pytest.mark.parametrize("recipe", ["conv", "im2col"])
+def test_conv_symbolic_batch_without_bias(recipe, monkeypatch):
+    monkeypatch.setattr(conv, "WEIGHT_GRAD_RECIPE", recipe)
+    inputs = [RNG.standard_normal((3, 4, 5, 5)), RNG.standard_normal((4, 2, 3, 3))]
+    check_vjp("Conv", inputs, {"group": 2, "strides": [2, 2]}, wrt=[0, 1], eps=1e-2,
+              batch=[0])
+
+
+def test_conv_kernel_only():
+    inputs = [RNG.standard_normal((2, 3, 5, 5)), RNG.standard_normal((2, 3, 3, 3))]
+    result = check_vjp("Conv", inputs, {}, wrt=[1], eps=1e-2)
+    assert not any(node.op_type == "ConvTranspose" for node in result.graph)
