@@ -42,6 +42,9 @@ def check_input_spec(layer, spec, inputs) -> None:
             continue
         shape = _shape(x)
         where = f"Input {i} of layer '{layer.name}' is incompatible with the layer"
+        built = getattr(layer, "_build_input_shape", None)
+        if built is not None:
+            where += f" (built for input shape {built})"
         if s.ndim is not None and len(shape) != s.ndim:
             raise ValueError(f"{where}: expected ndim={s.ndim}, found ndim={len(shape)}. "
                              f"Full shape received: {shape}")

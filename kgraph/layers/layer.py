@@ -186,6 +186,7 @@ class Layer:
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) cannot be built for "
                              f"input shape {_shape_str(input_shapes)}: {e}") from None
         self.built = True
+        self._build_input_shape = input_shapes
 
     def _record(self, args, kwargs, outputs) -> None:
         node = Node(self, args, kwargs, outputs)

@@ -6,7 +6,7 @@ import numpy as np
 
 from kgraph import dtypes
 from kgraph.ops import shapes
-from kgraph.ops.core import Op, Spec, _spec_of, apply
+from kgraph.ops.core import Op, Spec, _promote, _spec_of, apply
 from kgraph.ops.lowering import cast as _cast_node
 from kgraph.ops.lowering import reduce, scalar
 
@@ -102,13 +102,17 @@ def matmul(x1, x2):
 
 
 _where = Op("where", lambda c, x, y: Spec(shapes.broadcast(c.shape, x.shape, y.shape), x.dtype),
-            lambda b, c, x, y: b.op("Where", [c, x, y]))
+            lambda b, c, x, y: b.op("Where", [c, x, y]), promote=False)
 
 
 def where(condition, x1, x2):
     """Picks ``x1`` where ``condition`` is true, else ``x2`` (broadcasting)."""
     if _spec_of(condition).dtype != "bool":
         condition = cast(condition, "bool")
+    # Only the two branches are promoted to a common dtype; the condition stays bool.
+    dtype = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
+    x1, x2 = (np.asarray(v, dtype) if _spec_of(v).dtype == "weak" else cast(v, dtype)
+              for v in (x1, x2))
     return apply(_where, [condition, x1, x2])
 
 

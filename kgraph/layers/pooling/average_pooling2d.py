@@ -1,0 +1,24 @@
+"""``AveragePooling2D``: average pooling over 2 spatial axes."""
+
+from __future__ import annotations
+
+from kgraph.layers.pooling.base_pooling import BasePooling
+
+
+class AveragePooling2D(BasePooling):
+    """Average pooling on ``(batch, rows, cols, channels)`` inputs.
+
+    Args:
+        pool_size: Window size, an int or 2 ints.
+        strides: Step of the window; None means ``pool_size``.
+        padding: ``'valid'`` or ``'same'``.
+        data_format: ``'channels_last'`` (default) or ``'channels_first'``.
+    """
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, pool_dimensions=2, pool_mode="average",
+                         padding=padding, data_format=data_format, name=name, **kwargs)
+
+
+AvgPool2D = AveragePooling2D

@@ -1,0 +1,21 @@
+"""``GlobalAveragePooling2D``: average over the 2 spatial axes."""
+
+from __future__ import annotations
+
+from kgraph.layers.pooling.base_global_pooling import BaseGlobalPooling
+
+
+class GlobalAveragePooling2D(BaseGlobalPooling):
+    """Global average pooling of ``(batch, rows, cols, channels)`` inputs.
+
+    Args:
+        data_format: ``'channels_last'`` (default) or ``'channels_first'``.
+        keepdims: Keep the reduced axes with length 1.
+    """
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(pool_dimensions=2, pool_mode="average", data_format=data_format,
+                         keepdims=keepdims, **kwargs)
+
+
+GlobalAvgPool2D = GlobalAveragePooling2D

@@ -1,0 +1,24 @@
+"""``MaxPooling1D``: max pooling over 1 spatial axis."""
+
+from __future__ import annotations
+
+from kgraph.layers.pooling.base_pooling import BasePooling
+
+
+class MaxPooling1D(BasePooling):
+    """Max pooling on ``(batch, steps, channels)`` inputs.
+
+    Args:
+        pool_size: Window size, an int or 1 ints.
+        strides: Step of the window; None means ``pool_size``.
+        padding: ``'valid'`` or ``'same'``.
+        data_format: ``'channels_last'`` (default) or ``'channels_first'``.
+    """
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, pool_dimensions=1, pool_mode="max",
+                         padding=padding, data_format=data_format, name=name, **kwargs)
+
+
+MaxPool1D = MaxPooling1D

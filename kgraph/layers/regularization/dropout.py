@@ -1,0 +1,46 @@
+"""``Dropout``: random zeroing in training, identity at inference."""
+
+from __future__ import annotations
+
+from kgraph import random
+from kgraph.layers.layer import Layer
+
+
+class Dropout(Layer):
+    """Sets inputs to 0 with probability ``rate`` during training and scales the kept ones by
+    ``1 / (1 - rate)``; at inference it returns the inputs unchanged.
+
+    Args:
+        rate: Drop probability, ``0 <= rate < 1``.
+        noise_shape: Shape of the random mask (``None`` entries take the input's size), e.g.
+            ``(batch, 1, features)`` to drop the same features at every timestep.
+        seed: Integer seed of the dropout node.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
+            raise ValueError("Invalid value received for argument `rate`. Expected a float value "
+                             f"between 0 and 1 (1 excluded). Received: rate={rate}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+
+    def call(self, inputs, training=False):
+        if training and self.rate > 0:
+            return random.dropout(inputs, self.rate, noise_shape=self._noise_shape(inputs),
+                                  seed=self.seed)
+        return inputs
+
+    def _noise_shape(self, inputs):
+        if self.noise_shape is None:
+            return None
+        shape = inputs.shape
+        return tuple(shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
+                "seed": self.seed}

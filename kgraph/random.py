@@ -1,0 +1,82 @@
+"""``kgraph.random``: random ops that lower to ONNX's own random operators.
+
+``dropout`` lowers to the ONNX ``Dropout`` node in training mode. The node has two outputs: the
+result and the boolean keep-mask; the op returns the result, and the mask stays on the node
+(``node.outputs[1]``) for the gradient rule. A seed, when given (or drawn while tracing), is the
+node's ``seed`` attribute, so a compiled graph replays the same random stream.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx_ir as ir
+
+from compiler.builder import ir_dtype
+from kgraph import trace
+from kgraph.ops.core import Op, Spec, _spec_of, apply
+from kgraph.ops.lowering import scalar
+from kgraph.utils import seeds
+
+
+def _dropout_infer(x: Spec, *, rate, noise_shape, seed, dtype) -> Spec:
+    return x
+
+
+def _dropout_lower(b, x, *, rate, noise_shape, seed, dtype):
+    # ONNX Runtime deletes a Dropout node whose mask output is unused (EliminateDropout ignores
+    # ``training_mode``), so the result is computed from the mask: ``x * mask / (1 - rate)``.
+    # The node drops a tensor of ones shaped like the mask, which keeps it off the
+    # differentiable path: gradients flow through the final Mul only.
+    shape = b.op("Shape", [x])
+    if noise_shape is not None:  # None entries take the input's size, the rest are fixed
+        take = np.asarray([1 if d is None else 0 for d in noise_shape], np.int64)
+        fixed = np.asarray([0 if d is None else d for d in noise_shape], np.int64)
+        shape = b.op("Add", [b.op("Mul", [shape, b.constant(take)]), b.constant(fixed)])
+    ones = b.op("ConstantOfShape", [shape], {"value": ir.tensor(np.ones((1,), dtype))})
+    _, mask = b.op("Dropout", [ones, scalar(b, rate, dtype), scalar(b, True, "bool")],
+                   {"seed": seed}, num_outputs=2)
+    keep = b.op("Mul", [b.op("Cast", [mask], {"to": ir_dtype(dtype)}),
+                        scalar(b, 1.0 / (1.0 - rate), dtype)])
+    return b.op("Mul", [x, keep])
+
+
+_dropout = Op("dropout", _dropout_infer, _dropout_lower, promote=False)
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Zeroes entries of ``inputs`` with probability ``rate`` and scales the rest by
+    ``1 / (1 - rate)``.
+
+    Args:
+        inputs: A floating-point tensor.
+        rate: Drop probability, ``0 <= rate < 1``.
+        noise_shape: Shape of the random mask, broadcast over ``inputs``; ``None`` entries take
+            the input's size (``(None, 1, None)`` drops whole timesteps' features alike).
+        seed: Integer seed of the node. Without one, a seed is drawn from kgraph's generator
+            while tracing (so ``kgraph.utils.set_random_seed`` makes graphs reproducible), and
+            eager calls use onnxruntime's own random stream.
+
+    Returns:
+        A tensor of the shape and dtype of ``inputs``.
+    """
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"Invalid value received for argument `rate`. Expected a float value "
+                         f"between 0 and 1 (1 excluded). Received: rate={rate}")
+    spec = _spec_of(inputs)
+    if not spec.dtype.startswith("float"):
+        raise ValueError(f"dropout expects a floating-point input. Received dtype={spec.dtype}")
+    if noise_shape is not None:
+        noise_shape = tuple(None if d is None else int(d) for d in noise_shape)
+        if len(noise_shape) != spec.ndim or any(
+                d is not None and d != 1 and n is not None and d != n
+                for d, n in zip(noise_shape, spec.shape)):
+            raise ValueError(f"noise_shape {noise_shape} does not broadcast to the input shape "
+                             f"{spec.shape}: each entry must be None, 1 or the input's size.")
+    if seed is None and trace.current() is not None:
+        seed = seeds.make_seed()
+    return apply(_dropout, [inputs], rate=rate, noise_shape=noise_shape,
+                 seed=None if seed is None else int(seed), dtype=spec.dtype)
+
+
+__all__ = ["dropout"]

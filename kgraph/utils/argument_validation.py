@@ -1,0 +1,74 @@
+"""Argument checks shared by layers: tuples of ints, padding, data format, unsupported options."""
+
+from __future__ import annotations
+
+_PADDINGS = ("valid", "same")
+_FORMATS = ("channels_last", "channels_first")
+
+
+def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
+    """Returns ``value`` (an int or ``n`` ints) as a tuple of ``n`` non-negative ints.
+
+    Raises:
+        ValueError: when ``value`` has the wrong length, is not integral, is negative, or is
+            zero while ``allow_zero`` is False.
+    """
+    message = f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        values = (value,) * n
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise ValueError(message) from None
+        if len(values) != n:
+            raise ValueError(message)
+    result = []
+    for v in values:
+        if isinstance(v, bool) or int(v) != v:
+            raise ValueError(message)
+        result.append(int(v))
+    lowest = 0 if allow_zero else 1
+    if any(v < lowest for v in result):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"The `{name}` argument must only contain {bound} integers. "
+                         f"Received {name}={value}")
+    return tuple(result)
+
+
+def standardize_padding(padding) -> str:
+    """``'valid'`` or ``'same'`` (case-insensitive)."""
+    value = str(padding).lower()
+    if value not in _PADDINGS:
+        raise ValueError(f"The `padding` argument must be one of {_PADDINGS}. "
+                         f"Received: padding={padding}")
+    return value
+
+
+def standardize_data_format(data_format) -> str:
+    """``None`` → ``'channels_last'``; otherwise one of channels_last / channels_first."""
+    if data_format is None:
+        return "channels_last"
+    value = str(data_format).lower()
+    if value not in _FORMATS:
+        raise ValueError(f"The `data_format` argument must be one of {_FORMATS}. "
+                         f"Received: data_format={data_format}")
+    return value
+
+
+def reject_unsupported(layer_name: str, **options) -> None:
+    """Raises when an option kgraph does not implement yet (regularizers, constraints…) is set."""
+    given = sorted(k for k, v in options.items() if v is not None)
+    if given:
+        raise ValueError(f"{layer_name} in kgraph does not support {', '.join(given)} yet. "
+                         f"Received: {', '.join(f'{k}={options[k]!r}' for k in given)}")
+
+
+def to_channels_last_perm(rank: int) -> tuple[int, ...]:
+    """Axes that turn an (N, C, spatial…) tensor into (N, spatial…, C)."""
+    return (0, *range(2, rank), 1)
+
+
+def to_channels_first_perm(rank: int) -> tuple[int, ...]:
+    """Axes that turn an (N, spatial…, C) tensor into (N, C, spatial…)."""
+    return (0, rank - 1, *range(1, rank - 1))
