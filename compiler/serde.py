@@ -60,6 +60,9 @@ def save_bytes(data: bytes, path: str | os.PathLike) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode of a new file
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -1,0 +1,298 @@
+"""kgraph's command line: ``compile`` a MODEL.py to ONNX, ``inspect`` an ONNX file, ``predict``.
+
+Exit codes: 0 success; 2 a problem with what the user gave (arguments, files, the model, the
+input data), reported as ONE line ``kgraph: error: ...`` on stderr; 1 an unexpected internal
+error, also one line unless ``--debug`` (or ``KGRAPH_DEBUG=1``) asks for the traceback.
+Outputs are written atomically (temporary file, then rename): a failed command never leaves a
+partial file and never touches an existing one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+
+import click
+
+MIN_OPSET, MAX_OPSET = 17, 23
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class UserError(click.ClickException):
+    """A problem with the user's input: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+def _one_line(text: object, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+@contextlib.contextmanager
+def _loading():
+    """Turns the loaders' one-line errors into user errors (exit code 2)."""
+    from kgraph.cli_loading import LoadError
+
+    try:
+        yield
+    except LoadError as exc:
+        raise UserError(str(exc)) from None
+
+
+class _Group(click.Group):
+    """Reports every failure as one line; tracebacks only for internal errors with --debug."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            result = super().main(args, prog_name or "kgraph", complete_var,
+                                  standalone_mode=False, **extra)
+            code = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except click.ClickException as exc:
+            message = exc.format_message()
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                message += f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"kgraph: error: {_one_line(message)}", err=True)
+            code = exc.exit_code
+        except click.Abort:
+            click.echo("kgraph: error: aborted", err=True)
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"kgraph: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                       "(run 'kgraph --debug ...' for the traceback)", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, envvar="KGRAPH_DEBUG",
+              help="Show the traceback of internal errors (also KGRAPH_DEBUG=1).")
+@click.version_option(package_name="kgraph", prog_name="kgraph")
+def main(debug: bool) -> None:
+    """Compile Keras-style models to ONNX, inspect ONNX files and run predictions."""
+
+
+# -- shared helpers ----------------------------------------------------------------------------
+def _human_size(size: int) -> str:
+    for exponent, unit in ((3, "GB"), (2, "MB"), (1, "KB")):
+        if size >= 1024**exponent:
+            return f"{size / 1024**exponent:.1f} {unit}"
+    return f"{size} B"
+
+
+def _check_output(path: str) -> None:
+    """Fails early (before any slow work) when ``path`` cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UserError(f"cannot write {path}: it is a directory")
+    if not os.path.isdir(folder):
+        raise UserError(f"cannot write {path}: directory {os.path.dirname(path) or '.'} does "
+                        "not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {path}: permission denied")
+
+
+def _write(data: bytes, path: str) -> None:
+    """Writes ``data`` atomically with the mode a plain ``open`` would have given the file."""
+    from compiler.serde import save_bytes
+
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        save_bytes(data, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with contextlib.suppress(OSError):
+        os.chmod(path, mode)
+
+
+# -- compile -------------------------------------------------------------------------------------
+@main.command("compile")
+@click.argument("model_file", metavar="MODEL.py")
+@click.option("-o", "--output", required=True, metavar="OUT.onnx", help="The ONNX file to write.")
+@click.option("--model", "symbol", metavar="NAME",
+              help="Top-level Model, or function returning one (default: the only Model "
+                   "instance, or build_model()).")
+@click.option("--opset", type=click.IntRange(MIN_OPSET, MAX_OPSET), metavar="N",
+              help=f"ONNX opset, {MIN_OPSET}-{MAX_OPSET} (default: kgraph's, 21).")
+@click.option("--batch-size", type=click.IntRange(min=1), metavar="N",
+              help="Fix the batch dimension (default: dynamic).")
+def compile_command(model_file: str, output: str, symbol: str | None, opset: int | None,
+                    batch_size: int | None) -> None:
+    """Compile the model that MODEL.py defines into an ONNX file."""
+    from kgraph.cli_loading import check_file, load_model, to_onnx
+
+    with _loading():
+        check_file(model_file, "a Python file")
+        _check_output(output)
+        model, _ = load_model(model_file, symbol)
+    model.summary()
+    with _loading():
+        data = to_onnx(model, model_file, opset, batch_size)
+    _write(data, output)
+    click.echo(f"Wrote {output} ({_human_size(len(data))})")
+
+
+# -- inspect -------------------------------------------------------------------------------------
+def _type_str(type_proto) -> tuple[str, str]:
+    import onnx
+
+    if not type_proto.HasField("tensor_type"):
+        return type_proto.WhichOneof("value") or "?", ""
+    tensor = type_proto.tensor_type
+    try:
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
+    except (KeyError, TypeError, ValueError):
+        dtype = onnx.TensorProto.DataType.Name(tensor.elem_type).lower()
+    if not tensor.HasField("shape"):
+        return dtype, "(unknown rank)"
+    dims = [str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
+            for d in tensor.shape.dim]
+    return dtype, "[" + ", ".join(dims) + "]"
+
+
+def _all_nodes(graph):
+    for node in graph.node:
+        yield node
+        for attr in node.attribute:
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                yield from _all_nodes(sub)
+
+
+def _config_summary(text: str) -> str:
+    import json
+
+    try:
+        config = json.loads(text)
+    except ValueError:
+        return f"({len(text):,} characters, not JSON)"
+    if not isinstance(config, dict):
+        return f"({len(text):,} characters of JSON)"
+    inner = config.get("config") if isinstance(config.get("config"), dict) else {}
+    parts = [str(config.get("class_name", "?"))]
+    if inner.get("name"):
+        parts.append(f"'{inner['name']}'")
+    if isinstance(inner.get("layers"), list):
+        parts.append(f"{len(inner['layers'])} layers")
+    return " ".join(parts) + f" ({len(text):,} characters of JSON)"
+
+
+@main.command("inspect")
+@click.argument("onnx_file", metavar="MODEL.onnx")
+def inspect_command(onnx_file: str) -> None:
+    """Describe an ONNX file: I/O, opset, op histogram, parameters, metadata."""
+    from collections import Counter
+
+    import numpy as np
+
+    from kgraph.cli_loading import load_onnx
+
+    with _loading():
+        proto = load_onnx(onnx_file)
+    graph = proto.graph
+    opsets = ", ".join(f"{o.domain or 'ai.onnx'} {o.version}" for o in proto.opset_import)
+    producer = " ".join(p for p in (proto.producer_name, proto.producer_version) if p) or "?"
+    lines = [f"{onnx_file} ({_human_size(os.path.getsize(onnx_file))})",
+             f"  producer:    {producer}", f"  IR version:  {proto.ir_version}",
+             f"  opset:       {opsets}", f"  graph:       {graph.name or '?'}"]
+    initializer_names = {t.name for t in graph.initializer}
+    for title, values in (("inputs", [v for v in graph.input if v.name not in initializer_names]),
+                          ("outputs", list(graph.output))):
+        lines.append(f"{title}:")
+        width = max((len(v.name) for v in values), default=0)
+        for value in values:
+            dtype, shape = _type_str(value.type)
+            lines.append(f"  {value.name:<{width}}  {dtype:<8} {shape}")
+    params = sum(int(np.prod(t.dims, dtype=np.int64)) for t in graph.initializer)
+    lines.append(f"parameters:  {params:,} in {len(graph.initializer)} initializers")
+    histogram = Counter(f"{n.domain}::{n.op_type}" if n.domain not in ("", "ai.onnx") else
+                        n.op_type for n in _all_nodes(graph))
+    lines.append(f"ops:         {sum(histogram.values())} nodes, {len(histogram)} types")
+    width = max((len(op) for op in histogram), default=0)
+    for op, count in sorted(histogram.items(), key=lambda item: (-item[1], item[0])):
+        lines.append(f"  {op:<{width}}  {count}")
+    lines.append("metadata:" if proto.metadata_props else "metadata:    (none)")
+    for prop in proto.metadata_props:
+        value = _config_summary(prop.value) if prop.key == "keras_config" else _one_line(prop.value)
+        lines.append(f"  {prop.key}: {value}")
+    click.echo("\n".join(lines))
+
+
+# -- predict -------------------------------------------------------------------------------------
+def _resolve_device(device: str) -> tuple[str, str]:
+    """``auto`` falls back to the CPU quietly (stderr stays one line); the reason goes to stdout."""
+    import onnxruntime as ort
+
+    from runtime.providers import CUDA, cuda_unavailable_reason
+
+    if device != "auto" or CUDA not in ort.get_available_providers():
+        return device, ""
+    reason = cuda_unavailable_reason()
+    return ("cpu", f"; CUDA not available: {reason}") if reason else ("auto", "")
+
+
+@main.command("predict")
+@click.argument("onnx_file", metavar="MODEL.onnx")
+@click.argument("input_file", metavar="INPUT.npy")
+@click.option("-o", "--output", required=True, metavar="PRED.npy",
+              help="Where to write the predictions: .npy for one output, .npz (keyed by output "
+                   "name) for several.")
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+              metavar="N")
+def predict_command(onnx_file: str, input_file: str, output: str, device: str,
+                    batch_size: int) -> None:
+    """Run MODEL.onnx on the samples in INPUT.npy (or .npz: one array per input)."""
+    import numpy as np
+
+    from kgraph.cli_loading import check_file, load_arrays
+    from runtime import Predictor
+
+    with _loading():
+        check_file(onnx_file, "an ONNX file")
+        check_file(input_file, "a .npy file")
+    _check_output(output)
+    device, note = _resolve_device(device)
+    try:
+        predictor = Predictor(onnx_file, device=device)
+    except ValueError as exc:
+        raise UserError(f"{onnx_file}: not a loadable ONNX model: "
+                        f"{_one_line(exc).split(': ', 1)[-1]}") from None
+    except RuntimeError as exc:
+        raise UserError(_one_line(exc)) from None
+    names = predictor.session.output_names
+    as_npz = output.endswith(".npz")
+    if len(names) > 1 and not as_npz:
+        raise UserError(f"the model has {len(names)} outputs ({', '.join(names)}); write them "
+                        f"to an .npz file (-o {os.path.splitext(output)[0]}.npz)")
+    with _loading():
+        inputs = load_arrays(input_file, predictor.session.input_names)
+    try:
+        result = predictor.predict(inputs, batch_size=batch_size)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{input_file}: {_one_line(exc)}") from None
+    results = result if isinstance(result, list) else [result]
+    buffer = io.BytesIO()
+    if as_npz:
+        np.savez(buffer, **dict(zip(names, results, strict=True)))
+    else:
+        np.save(buffer, results[0], allow_pickle=False)
+    _write(buffer.getvalue(), output)
+    shapes = ", ".join(f"{n} {r.dtype} {tuple(r.shape)}" for n, r in zip(names, results))
+    click.echo(f"Wrote {output}: {shapes} (device {predictor.session.device}{note})")
