@@ -4,7 +4,18 @@
 ``layers``, ``ops``, ``activations``, ``initializers``, ``utils``.
 """
 
-from kgraph import activations, initializers, layers, ops, utils
+from kgraph import (
+    activations,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    ops,
+    optimizers,
+    random,
+    utils,
+)
 from kgraph.layers import Input, InputSpec, Layer
 from kgraph.models.functional import Functional
 from kgraph.models.model import Model
@@ -14,5 +25,6 @@ from kgraph.version import __version__
 
 __all__ = [
     "Functional", "Input", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "Variable",
-    "__version__", "activations", "initializers", "layers", "ops", "utils",
+    "__version__", "activations", "callbacks", "initializers", "layers", "losses", "metrics",
+    "ops", "optimizers", "random", "utils",
 ]

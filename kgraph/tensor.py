@@ -46,23 +46,23 @@ class KerasTensor:
         )
 
     # Operators route to kgraph.ops so they trace like any other op.
-    def __add__(self, o): return _ops().add(self, o)  # noqa: E704
-    def __radd__(self, o): return _ops().add(o, self)  # noqa: E704
-    def __sub__(self, o): return _ops().subtract(self, o)  # noqa: E704
-    def __rsub__(self, o): return _ops().subtract(o, self)  # noqa: E704
-    def __mul__(self, o): return _ops().multiply(self, o)  # noqa: E704
-    def __rmul__(self, o): return _ops().multiply(o, self)  # noqa: E704
-    def __truediv__(self, o): return _ops().divide(self, o)  # noqa: E704
-    def __rtruediv__(self, o): return _ops().divide(o, self)  # noqa: E704
-    def __matmul__(self, o): return _ops().matmul(self, o)  # noqa: E704
-    def __rmatmul__(self, o): return _ops().matmul(o, self)  # noqa: E704
-    def __pow__(self, o): return _ops().power(self, o)  # noqa: E704
-    def __neg__(self): return _ops().negative(self)  # noqa: E704
-    def __abs__(self): return _ops().abs(self)  # noqa: E704
-    def __gt__(self, o): return _ops().greater(self, o)  # noqa: E704
-    def __lt__(self, o): return _ops().less(self, o)  # noqa: E704
-    def __ge__(self, o): return _ops().greater_equal(self, o)  # noqa: E704
-    def __le__(self, o): return _ops().less_equal(self, o)  # noqa: E704
+    def __add__(self, o): return _ops().add(self, o)
+    def __radd__(self, o): return _ops().add(o, self)
+    def __sub__(self, o): return _ops().subtract(self, o)
+    def __rsub__(self, o): return _ops().subtract(o, self)
+    def __mul__(self, o): return _ops().multiply(self, o)
+    def __rmul__(self, o): return _ops().multiply(o, self)
+    def __truediv__(self, o): return _ops().divide(self, o)
+    def __rtruediv__(self, o): return _ops().divide(o, self)
+    def __matmul__(self, o): return _ops().matmul(self, o)
+    def __rmatmul__(self, o): return _ops().matmul(o, self)
+    def __pow__(self, o): return _ops().power(self, o)
+    def __neg__(self): return _ops().negative(self)
+    def __abs__(self): return _ops().abs(self)
+    def __gt__(self, o): return _ops().greater(self, o)
+    def __lt__(self, o): return _ops().less(self, o)
+    def __ge__(self, o): return _ops().greater_equal(self, o)
+    def __le__(self, o): return _ops().less_equal(self, o)
 
 
 class Variable:

@@ -32,3 +32,66 @@ def as_input_arrays(x, specs, model_name: str) -> list[np.ndarray]:
                                  f"{spec.shape}; received an array of shape {arr.shape}.")
         arrays.append(arr.astype(spec.dtype, copy=False))
     return arrays
+
+
+class Batches:
+    """Numpy data split into batches: ``x`` (one array per input), ``y`` (one per output)."""
+
+    def __init__(self, x: list[np.ndarray], y: list[np.ndarray] | None, sample_weight=None):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.size = len(x[0])
+        for arr in [*x, *(y or [])]:
+            if len(arr) != self.size:
+                raise ValueError(f"Data cardinality is ambiguous: x and y must have the same "
+                                 f"number of samples. Received x sizes {[len(a) for a in x]} "
+                                 f"and y sizes {[len(a) for a in (y or [])]}.")
+        if sample_weight is not None and len(sample_weight) != self.size:
+            raise ValueError(f"sample_weight has {len(sample_weight)} entries but the data has "
+                             f"{self.size} samples.")
+
+    def split(self, fraction: float) -> tuple[Batches, Batches]:
+        """Keras' validation_split: the last ``fraction`` of the samples, before shuffling."""
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation_split must be in (0, 1). Received: {fraction}")
+        cut = int(self.size * (1 - fraction))
+        if cut == 0 or cut == self.size:
+            raise ValueError(f"validation_split={fraction} leaves an empty training or "
+                             f"validation set for {self.size} samples.")
+
+        def part(s):
+            return Batches([a[s] for a in self.x], [a[s] for a in self.y] if self.y else None,
+                           None if self.sample_weight is None else self.sample_weight[s])
+
+        return part(slice(0, cut)), part(slice(cut, None))
+
+    def num_batches(self, batch_size: int) -> int:
+        return -(-self.size // batch_size)
+
+    def __call__(self, batch_size: int, shuffle: bool = False, rng=None):
+        order = rng.permutation(self.size) if shuffle else None
+        for start in range(0, self.size, batch_size):
+            index = order[start:start + batch_size] if order is not None else slice(
+                start, start + batch_size)
+            yield ([a[index] for a in self.x],
+                   [a[index] for a in self.y] if self.y is not None else None,
+                   None if self.sample_weight is None else self.sample_weight[index])
+
+
+def unpack_batch(item):
+    """``(x, y)`` or ``(x, y, sample_weight)`` from an element of a user iterable."""
+    if isinstance(item, dict) and "x" in item:
+        return item["x"], item.get("y"), item.get("sample_weight")
+    if isinstance(item, (tuple, list)) and len(item) in (2, 3):
+        return item[0], item[1], item[2] if len(item) == 3 else None
+    raise ValueError("Each element of a dataset must be a tuple (x, y) or (x, y, sample_weight).")
+
+
+def is_array_like(x) -> bool:
+    """True for numpy arrays, lists/dicts of arrays and nested Python lists of numbers."""
+    if isinstance(x, np.ndarray):
+        return True
+    if isinstance(x, dict):
+        return all(is_array_like(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return all(isinstance(v, (np.ndarray, list, tuple, int, float)) for v in x)
+    return False

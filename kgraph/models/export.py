@@ -12,11 +12,12 @@ from kgraph.utils import tree
 from kgraph.version import __version__
 
 
-def trace_model(model, batch_size=None, opset=None, training=False):
-    """Replays ``model`` with IR-backed tensors; returns the builder and the trace.
+def trace_model(model, batch_size=None, opset=None, training=False, mark_outputs=True):
+    """Replays ``model`` with IR-backed tensors; returns the builder, the trace and the outputs.
 
-    Graph inputs are named after the model's ``Input``s and outputs after its output layers.
-    The batch axis stays dynamic (``batch``) unless ``batch_size`` is given.
+    Graph inputs are named after the model's ``Input``s and outputs after its output layers
+    (marked as graph outputs unless ``mark_outputs`` is False). The batch axis stays dynamic
+    (``batch``) unless ``batch_size`` is given.
     """
     builder = GraphBuilder(name=model.name, opset=opset or DEFAULT_OPSET)
     trace = tracing_.Trace(builder, training=training)
@@ -30,10 +31,10 @@ def trace_model(model, batch_size=None, opset=None, training=False):
         structure = getattr(model, "_inputs_struct", None)
         inputs = tree.pack_like(structure, feeds) if structure is not None else (
             feeds[0] if len(feeds) == 1 else feeds)
-        outputs = tree.flatten(model.call(inputs))
-        for name, out in zip(model.output_names, outputs):
-            builder.output(out._value, name)
-    return builder, trace
+        outputs = [out._value for out in tree.flatten(model.call(inputs))]
+    if mark_outputs:
+        outputs = [builder.output(out, name) for name, out in zip(model.output_names, outputs)]
+    return builder, trace, outputs
 
 
 def metadata(model) -> dict[str, str]:
@@ -48,6 +49,6 @@ def metadata(model) -> dict[str, str]:
 
 def inference_bytes(model, batch_size=None, opset=None) -> bytes:
     """Serialized inference graph of ``model``."""
-    builder, _ = trace_model(model, batch_size=batch_size, opset=opset, training=False)
+    builder, _, _ = trace_model(model, batch_size=batch_size, opset=opset, training=False)
     ir_model = compile_inference(builder.graph, metadata(model), producer_version=__version__)
     return serde.to_bytes(ir_model)

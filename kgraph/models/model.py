@@ -28,6 +28,10 @@ class Model(TrainerMixin, Layer):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._compiled_cache: dict = {}
         self._device = "auto"
+        self.optimizer = None
+        self.compiled = False
+        self._training_setup = None
+        self.history = None
 
     # -- structure -------------------------------------------------------------------------
     @property

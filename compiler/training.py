@@ -1,0 +1,190 @@
+"""Builds the training step graph and the evaluation graph from a traced forward graph.
+
+Step graph: inputs = batch (``x``…, ``y``…, ``sample_weight``), ``lr``, ``step`` and every state
+tensor (trainable parameters, optimizer slots, metric accumulators); outputs = ``loss``, the
+metric results and the updated state (``<state>:new``). Trainable parameters are graph inputs;
+frozen ones stay initializers, so the step holds no gradient nodes for them. Everything is
+standard ``ai.onnx``: forward, loss, reverse-mode gradients and the optimizer update.
+
+Specs for losses, metrics and the optimizer arrive as plain dicts (Keras names and
+hyper-parameters), never as front-end objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import onnx_ir as ir
+import onnx_ir.passes.common as common
+
+from compiler import losses, metrics, optim, serde
+from compiler.autodiff import gradients
+from compiler.builder import GraphBuilder
+from compiler.passes import layout_passes
+
+NEW = ":new"  # suffix of the output that carries a state tensor's next value
+
+
+@dataclasses.dataclass
+class OutputSpec:
+    """What the trainer asks of one model output."""
+
+    name: str
+    loss: dict | None
+    loss_weight: float = 1.0
+    metrics: list[dict] = dataclasses.field(default_factory=list)
+    label_name: str = "y"
+
+
+@dataclasses.dataclass
+class Program:
+    """A compiled graph plus the roles of its inputs and outputs (see runtime.StepSpec)."""
+
+    model: ir.Model
+    batch_inputs: list[str]
+    state: dict[str, str]  # state input -> output carrying its update
+    scalar_inputs: list[str]
+    fetch: list[str]
+    initial_state: dict[str, np.ndarray]
+    metric_names: list[str]
+
+    def to_bytes(self) -> bytes:
+        return serde.to_bytes(self.model, infer_shapes=False, check=True)
+
+
+def _lift_parameters(b: GraphBuilder, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Turns the named parameter initializers into graph inputs; returns their values."""
+    values = {}
+    for name in names:
+        value = b.parameters[name]
+        values[name] = value.const_value.numpy().copy()
+        b.graph.initializers.pop(name)
+        value.const_value = None
+        b.graph.inputs.append(value)
+    return values
+
+
+def _scalar_input(b: GraphBuilder, name: str) -> ir.Value:
+    return b.input(name, (), "float32")
+
+
+def _label_input(b: GraphBuilder, spec: OutputSpec, y_pred: ir.Value) -> ir.Value:
+    pred_shape = list(y_pred.shape) if y_pred.shape is not None else [None]
+    if spec.loss and "sparse" in spec.loss["name"]:
+        return b.input(spec.label_name, [None, *pred_shape[1:-1]], "int64")
+    return b.input(spec.label_name, [None, *pred_shape[1:]], "float32")
+
+
+def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_values, prefix):
+    """Adds label inputs, the weighted total loss and metric updates; returns (loss, results)."""
+    total, results = None, {}
+    labels = []
+    for y_pred, spec in zip(outputs, specs):
+        if spec.loss is None and not spec.metrics:
+            continue
+        y_true = _label_input(b, spec, y_pred)
+        labels.append(y_true.name)
+        if spec.loss is not None:
+            with b.scope(f"loss/{spec.name}"):
+                value = losses.build_loss(b, spec.loss, y_true, y_pred, sample_weight)
+                if spec.loss_weight != 1.0:
+                    value = b.op("Mul", [value, b.constant(np.float32(spec.loss_weight))])
+            total = value if total is None else b.op("Add", [total, value])
+        for metric in spec.metrics:
+            display = metric["display_name"]
+            names = metrics.metric_state_specs(metric)
+            state = {}
+            for short, (shape, dtype) in names.items():
+                full = f"{prefix}{display}/{short}"
+                state[short] = b.input(full, shape, dtype)
+                state_inputs[full] = state[short]
+                state_values[full] = np.zeros(shape, dtype)
+            with b.scope(f"metrics/{display}"):
+                new_state, result = metrics.build_metric(b, metric, y_true, y_pred,
+                                                         sample_weight, state)
+            for short, value in new_state.items():
+                b.output(value, f"{prefix}{display}/{short}{NEW}")
+            results[display] = b.output(result, f"{prefix}{display}").name
+    if total is None:
+        raise ValueError("compile() needs a loss for at least one output.")
+    return b.output(total, "loss"), results, labels
+
+
+def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[OutputSpec],
+               optimizer: Mapping, trainable: Sequence[str], input_names: Sequence[str],
+               metadata: Mapping[str, str] | None = None, producer_version: str = "",
+               expose_gradients: bool = False) -> Program:
+    """Turns the traced forward graph in ``b`` into the training step program.
+
+    Args:
+        b: Builder holding the forward graph traced in training mode (model outputs not yet
+            marked as graph outputs).
+        outputs: The model's output values.
+        specs: One ``OutputSpec`` per output.
+        optimizer: Optimizer spec (name + hyper-parameters, clipping).
+        trainable: Parameter names to train; other parameters stay constant initializers.
+        input_names: Names of the model's input values (the ``x`` part of the batch).
+        expose_gradients: Also output each gradient as ``grad/<param>`` (for checks).
+    """
+    initial = _lift_parameters(b, trainable)
+    params = {name: b.parameters[name] for name in trainable}
+    sample_weight = b.input("sample_weight", (None,), "float32")
+    lr, step = _scalar_input(b, "lr"), _scalar_input(b, "step")
+    state_inputs, metric_state = {}, {}
+    loss, results, labels = _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs,
+                                              metric_state, "metrics/")
+    _infer_shapes(b)
+    grads = gradients(b, loss, [params[n] for n in trainable])
+    grads = dict(zip(trainable, grads))
+    missing = [n for n, g in grads.items() if g is None]
+    if missing:
+        raise ValueError(f"The loss does not depend on the trainable weights {missing}.")
+    slot_specs = optim.slot_specs(optimizer, {n: tuple(initial[n].shape) for n in trainable})
+    slots = {}
+    for name, (shape, dtype, init) in slot_specs.items():
+        slots[name] = b.input(name, shape, dtype)
+        initial[name] = np.full(shape, init, dtype)
+    if expose_gradients:
+        for name, grad in grads.items():
+            b.output(b.op("Identity", [grad]), f"grad/{name}")
+    new_params, new_slots = optim.build_updates(b, optimizer, params, grads, slots, lr, step)
+    state = {}
+    for name, value in {**new_params, **new_slots}.items():
+        b.output(value, name + NEW)
+        state[name] = name + NEW
+    for name in metric_state:
+        state[name] = name + NEW
+    initial.update(metric_state)
+    model = _finish(b, metadata, producer_version)
+    return Program(model, [*input_names, *labels, "sample_weight"], state, ["lr", "step"],
+                   ["loss", *results.values()], initial, list(results))
+
+
+def build_eval(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[OutputSpec],
+               trainable: Sequence[str], input_names: Sequence[str],
+               metadata: Mapping[str, str] | None = None, producer_version: str = "") -> Program:
+    """The evaluation program: loss and metric accumulators, parameters read as inputs."""
+    initial = _lift_parameters(b, trainable)
+    sample_weight = b.input("sample_weight", (None,), "float32")
+    state_inputs, metric_state = {}, {}
+    _, results, labels = _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs,
+                                           metric_state, "eval/")
+    model = _finish(b, metadata, producer_version)
+    state = {name: name + NEW for name in metric_state}
+    initial.update(metric_state)
+    return Program(model, [*input_names, *labels, "sample_weight"], state, [],
+                   ["loss", *results.values()], initial, list(results))
+
+
+def _infer_shapes(b: GraphBuilder) -> None:
+    model = serde.to_model(b.graph)
+    common.ShapeInferencePass()(model)
+
+
+def _finish(b: GraphBuilder, metadata, producer_version) -> ir.Model:
+    model = serde.to_model(b.graph, metadata, producer_version)
+    ir.passes.PassManager([*layout_passes(), common.RemoveUnusedNodesPass(),
+                           common.TopologicalSortPass()])(model)
+    return model

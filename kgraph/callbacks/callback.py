@@ -1,0 +1,66 @@
+"""``Callback``: hooks into ``fit``/``evaluate``/``predict`` with Keras' method names."""
+
+from __future__ import annotations
+
+
+class Callback:
+    """Base class; override the hooks you need. ``self.model`` is set by the training loop."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_train_batch_begin(self, batch, logs=None): ...
+    def on_train_batch_end(self, batch, logs=None): ...
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+
+
+class CallbackList(Callback):
+    """Calls every hook on a list of callbacks, in order."""
+
+    def __init__(self, callbacks=None, model=None, **params):
+        super().__init__()
+        self.callbacks = list(callbacks or [])
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"callbacks must be kgraph.callbacks.Callback instances. "
+                                f"Received: {callback!r}")
+        if model is not None:
+            self.set_model(model)
+        self.set_params(params)
+
+    def set_model(self, model):
+        super().set_model(model)
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        for callback in self.callbacks:
+            callback.set_params(params)
+
+    def __getattribute__(self, name):
+        if name.startswith("on_"):
+            callbacks = object.__getattribute__(self, "callbacks")
+
+            def call_all(*args, **kwargs):
+                for callback in callbacks:
+                    getattr(callback, name)(*args, **kwargs)
+
+            return call_all
+        return object.__getattribute__(self, name)

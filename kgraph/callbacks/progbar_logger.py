@@ -1,0 +1,44 @@
+"""``ProgbarLogger``: Keras-style progress output for ``fit`` and ``evaluate``."""
+
+from __future__ import annotations
+
+from kgraph.callbacks.callback import Callback
+from kgraph.utils.progbar import Progbar
+
+
+class ProgbarLogger(Callback):
+    """verbose=1: a progress bar per epoch; verbose=2: one line per epoch."""
+
+    def __init__(self, verbose=1):
+        super().__init__()
+        self.verbose = verbose
+        self._bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epochs = self.params.get("epochs", 1)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}/{epochs}")
+        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(batch + 1, logs or {})
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is not None:
+            self._bar.finish(logs or {})
+            self._bar = None
+
+    def on_test_begin(self, logs=None):
+        if self.model is not None and getattr(self.model, "_in_fit", False):
+            return
+        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self._bar is not None and not getattr(self.model, "_in_fit", False):
+            self._bar.update(batch + 1, logs or {})
+
+    def on_test_end(self, logs=None):
+        if self._bar is not None and not getattr(self.model, "_in_fit", False):
+            self._bar.finish(logs or {})
+            self._bar = None

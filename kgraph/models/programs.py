@@ -1,0 +1,74 @@
+"""The compiled training setup of a model: step and eval programs and the engine that runs them.
+
+Built lazily by ``fit``/``evaluate`` from what ``compile()`` recorded; rebuilt when the set of
+trainable weights changes. Weights move between the model's variables and the engine's
+device-resident state only at sync points (start of fit, end of each epoch).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compiler import training as ctraining
+from kgraph.models.export import metadata, trace_model
+from kgraph.tensor import generation
+from kgraph.version import __version__
+
+
+class TrainingSetup:
+    """Step/eval programs for one compiled model, plus the runtime engine."""
+
+    def __init__(self, model, output_specs, optimizer, device):
+        from runtime import StepSpec, TrainingEngine
+
+        self.model = model
+        self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
+        trainable = {id(w) for w in model.trainable_weights}
+        b, trace, outputs = trace_model(model, training=True, mark_outputs=False)
+        self.variables = dict(trace.variables)
+        self.trainable = [p for p, v in trace.variables.items() if id(v) in trainable]
+        names = model.input_names
+        meta = metadata(model)
+        self.step = ctraining.build_step(b, outputs, output_specs, optimizer.spec(),
+                                         self.trainable, names, meta, __version__)
+        b, eval_trace, outputs = trace_model(model, training=False, mark_outputs=False)
+        eval_trainable = [p for p, v in eval_trace.variables.items() if id(v) in trainable]
+        self.eval = ctraining.build_eval(b, outputs, output_specs, eval_trainable, names, meta,
+                                         __version__)
+        self.spec = StepSpec(self.step.batch_inputs, self.step.state, self.step.scalar_inputs,
+                             self.step.fetch)
+        self.engine = TrainingEngine(self.step.to_bytes(), self.spec, self.step.initial_state,
+                                     device=device)
+        self.eval_bytes = self.eval.to_bytes()
+        self.metric_state = {n: v for n, v in self.step.initial_state.items()
+                             if n.startswith("metrics/")}
+        self.eval_metric_state = {n: v for n, v in self.eval.initial_state.items()
+                                  if n.startswith("eval/")}
+        self.synced = generation()
+
+    def push_weights(self) -> None:
+        """Copies the model's variable values into the engine when they changed."""
+        if generation() != self.synced:
+            self.engine.set_state({p: self.variables[p].value for p in self.trainable})
+            self.synced = generation()
+
+    def pull_weights(self) -> None:
+        """Copies the engine's parameters back into the model's variables."""
+        state = self.engine.get_state()
+        for path in self.trainable:
+            self.variables[path].assign(state[path])
+        self.synced = generation()
+
+    def reset_metrics(self) -> None:
+        if self.metric_state:
+            self.engine.set_state({n: np.zeros_like(v) for n, v in self.metric_state.items()})
+
+    def train_step(self, batch: dict, lr: float, step: int) -> dict:
+        return self.engine.run_step(batch, {"lr": lr, "step": float(step)})
+
+    def eval_step(self, batch: dict, state: dict) -> dict:
+        """Runs the eval graph on one batch; ``state`` holds its metric accumulators (updated)."""
+        out = self.engine.run_eval(self.eval_bytes, batch, scalars=state)
+        for name in state:
+            state[name] = out[name + ctraining.NEW]
+        return out
