@@ -97,7 +97,7 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
             names = metrics.metric_state_specs(metric)
             state = {}
             for short, (shape, dtype) in names.items():
-                full = f"{prefix}{display}/{short}"
+                full = f"{prefix}{short}"
                 state[short] = b.input(full, shape, dtype)
                 state_inputs[full] = state[short]
                 state_values[full] = np.zeros(shape, dtype)
@@ -105,7 +105,7 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
                 new_state, result = metrics.build_metric(b, metric, y_true, y_pred,
                                                          sample_weight, state)
             for short, value in new_state.items():
-                b.output(value, f"{prefix}{display}/{short}{NEW}")
+                b.output(value, f"{prefix}{short}{NEW}")
             results[display] = b.output(result, f"{prefix}{display}").name
     if total is None:
         raise ValueError("compile() needs a loss for at least one output.")
