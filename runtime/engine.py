@@ -12,7 +12,8 @@ when the batch shape changes). That is faster than building a fresh IOBinding pe
 measurements are in the comment above :class:`TrainingEngine`.
 
 Scalars (``lr``, ``step``) live in small cached numpy arrays wrapped by CPU OrtValues (which
-share the array's memory on CPU), so setting them is an in-place write, not a rebind.
+share the array's memory on CPU), so setting them is an in-place write, not a rebind. On CUDA
+an input bound from host memory is copied when it is bound, so there they are rebound each step.
 """
 
 from __future__ import annotations
@@ -206,6 +207,11 @@ class TrainingEngine:
         binding = self._binding_for_step()
         for name, array in arrays.items():
             binding.bind_cpu_input(name, array)
+        if self._ort_device != "cpu":
+            # A CPU input bound for a CUDA node is copied to the device when it is bound, not
+            # when the session runs, so in-place writes would never reach the device: rebind.
+            for name, value in self._scalars.items():
+                binding.bind_cpu_input(name, value)
         # Fetched outputs keep last run's host buffers while the batch shapes repeat (they are
         # copied out after every run); a new batch shape gets fresh ones.
         signature = tuple(array.shape for array in arrays.values())
