@@ -93,6 +93,8 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
                     value = b.op("Mul", [value, b.constant(np.float32(spec.loss_weight))])
             total = value if total is None else b.op("Add", [total, value])
         for metric in spec.metrics:
+            metric = dict(metric)  # only weighted metrics see the sample weights (as in Keras)
+            weight = sample_weight if metric.pop("weighted", False) else None
             display = metric["display_name"]
             names = metrics.metric_state_specs(metric)
             state = {}
@@ -102,8 +104,8 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
                 state_inputs[full] = state[short]
                 state_values[full] = np.zeros(shape, dtype)
             with b.scope(f"metrics/{display}"):
-                new_state, result = metrics.build_metric(b, metric, y_true, y_pred,
-                                                         sample_weight, state)
+                new_state, result = metrics.build_metric(b, metric, y_true, y_pred, weight,
+                                                         state)
             for short, value in new_state.items():
                 b.output(value, f"{prefix}{short}{NEW}")
             results[display] = b.output(result, f"{prefix}{display}").name
@@ -115,7 +117,8 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
 def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[OutputSpec],
                optimizer: Mapping, trainable: Sequence[str], input_names: Sequence[str],
                metadata: Mapping[str, str] | None = None, producer_version: str = "",
-               expose_gradients: bool = False) -> Program:
+               expose_gradients: bool = False,
+               state_updates: Mapping[str, ir.Value] | None = None) -> Program:
     """Turns the traced forward graph in ``b`` into the training step program.
 
     Args:
@@ -127,8 +130,11 @@ def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
         trainable: Parameter names to train; other parameters stay constant initializers.
         input_names: Names of the model's input values (the ``x`` part of the batch).
         expose_gradients: Also output each gradient as ``grad/<param>`` (for checks).
+        state_updates: Non-trainable parameters the forward pass assigns (BatchNormalization's
+            moving statistics), mapped to their new values; they become state too.
     """
-    initial = _lift_parameters(b, trainable)
+    state_updates = dict(state_updates or {})
+    initial = _lift_parameters(b, [*trainable, *(n for n in state_updates if n not in trainable)])
     params = {name: b.parameters[name] for name in trainable}
     sample_weight = b.input("sample_weight", (None,), "float32")
     lr, step = _scalar_input(b, "lr"), _scalar_input(b, "step")
@@ -151,7 +157,7 @@ def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
             b.output(b.op("Identity", [grad]), f"grad/{name}")
     new_params, new_slots = optim.build_updates(b, optimizer, params, grads, slots, lr, step)
     state = {}
-    for name, value in {**new_params, **new_slots}.items():
+    for name, value in {**state_updates, **new_params, **new_slots}.items():
         b.output(value, name + NEW)
         state[name] = name + NEW
     for name in metric_state:
@@ -163,10 +169,11 @@ def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
 
 
 def build_eval(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[OutputSpec],
-               trainable: Sequence[str], input_names: Sequence[str],
+               state_names: Sequence[str], input_names: Sequence[str],
                metadata: Mapping[str, str] | None = None, producer_version: str = "") -> Program:
-    """The evaluation program: loss and metric accumulators, parameters read as inputs."""
-    initial = _lift_parameters(b, trainable)
+    """The evaluation program: loss and metric accumulators; ``state_names`` (the parameters
+    that training changes) are read as inputs, so it sees the engine's live state."""
+    initial = _lift_parameters(b, state_names)
     sample_weight = b.input("sample_weight", (None,), "float32")
     state_inputs, metric_state = {}, {}
     _, results, labels = _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs,

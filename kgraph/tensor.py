@@ -105,8 +105,19 @@ class Variable:
         return self._value.copy()
 
     def assign(self, value: Any) -> None:
-        """Replaces the value; the shape must stay the same."""
+        """Replaces the value; the shape must stay the same.
+
+        Inside a traced ``call`` (e.g. BatchNormalization's moving statistics in training) the
+        value is symbolic: the assignment becomes a state update of the training graph.
+        """
         global _GENERATION
+        if isinstance(value, KerasTensor):
+            from kgraph import trace
+
+            active = trace.current()
+            if active is not None and value._value is not None:
+                active.record_update(self, value._value)
+            return
         value = np.asarray(value, dtype=self._value.dtype)
         if value.shape != self._value.shape:
             raise ValueError(

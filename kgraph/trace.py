@@ -23,6 +23,7 @@ class Trace:
         self.builder = builder
         self.training = training
         self.variables: dict[str, object] = {}  # path -> Variable, in first-use order
+        self.updates: dict[str, object] = {}  # path -> IR value assigned to it by the graph
         self._paths: dict[int, str] = {}
 
     def parameter(self, variable):
@@ -37,6 +38,11 @@ class Trace:
             self._paths[id(variable)] = path
             self.variables[path] = variable
         return self.builder.parameter(path, variable.value, variable.trainable)
+
+    def record_update(self, variable, value) -> None:
+        """Records that the graph assigns ``value`` to ``variable`` (a state update)."""
+        self.parameter(variable)
+        self.updates[self._paths[id(variable)]] = value
 
 
 def current() -> Trace | None:

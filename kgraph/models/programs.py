@@ -27,13 +27,18 @@ class TrainingSetup:
         b, trace, outputs = trace_model(model, training=True, mark_outputs=False)
         self.variables = dict(trace.variables)
         self.trainable = [p for p, v in trace.variables.items() if id(v) in trainable]
+        updated = {id(trace.variables[p]) for p in trace.updates}
+        # Everything the step changes: trainable weights, then assigned ones (moving stats).
+        self.changing = self.trainable + [p for p in trace.updates if p not in self.trainable]
         names = model.input_names
         meta = metadata(model)
         self.step = ctraining.build_step(b, outputs, output_specs, optimizer.spec(),
-                                         self.trainable, names, meta, __version__)
+                                         self.trainable, names, meta, __version__,
+                                         state_updates=trace.updates)
         b, eval_trace, outputs = trace_model(model, training=False, mark_outputs=False)
-        eval_trainable = [p for p, v in eval_trace.variables.items() if id(v) in trainable]
-        self.eval = ctraining.build_eval(b, outputs, output_specs, eval_trainable, names, meta,
+        eval_state = [p for p, v in eval_trace.variables.items()
+                      if id(v) in trainable or id(v) in updated]
+        self.eval = ctraining.build_eval(b, outputs, output_specs, eval_state, names, meta,
                                          __version__)
         self.spec = StepSpec(self.step.batch_inputs, self.step.state, self.step.scalar_inputs,
                              self.step.fetch)
@@ -49,13 +54,13 @@ class TrainingSetup:
     def push_weights(self) -> None:
         """Copies the model's variable values into the engine when they changed."""
         if generation() != self.synced:
-            self.engine.set_state({p: self.variables[p].value for p in self.trainable})
+            self.engine.set_state({p: self.variables[p].value for p in self.changing})
             self.synced = generation()
 
     def pull_weights(self) -> None:
         """Copies the engine's parameters back into the model's variables."""
         state = self.engine.get_state()
-        for path in self.trainable:
+        for path in self.changing:
             self.variables[path].assign(state[path])
         self.synced = generation()
 

@@ -3,8 +3,8 @@
 Both modes are plain ops (ReduceMean, Sub, Mul, Sqrt…), never ONNX ``BatchNormalization``, so
 the same graph differentiates and runs in inference. In training the layer normalises with the
 batch mean and (biased) variance; ``batch_moments`` computes them and ``moving_stat_updates``
-gives the new moving statistics, which a training graph returns as extra outputs to assign
-after each step.
+gives the new moving statistics, assigned with ``Variable.assign``: in a traced training graph
+an assignment becomes a state update (an extra output the engine feeds back each step).
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=False):
         if training and self.trainable:
             mean, variance = self.batch_moments(inputs)
+            for variable, value in self.moving_stat_updates(mean, variance):
+                variable.assign(value)
         else:
             mean, variance = self.moving_mean, self.moving_variance
         # Fold the per-channel factors first: only three ops touch the full tensor.
