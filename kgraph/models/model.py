@@ -147,4 +147,9 @@ class Model(TrainerMixin, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """A model from ``get_config()``: a functional config rebuilds its layer graph."""
+        if "input_layers" in config and "layers" in config:
+            from kgraph.saving.serialization import functional_from_config
+
+            return functional_from_config(config, custom_objects)
         return cls(**config)
