@@ -108,24 +108,21 @@ def _write(data: bytes, path: str) -> None:
     """Writes ``data`` atomically with the mode a plain ``open`` would have given the file."""
     from compiler.serde import save_bytes
 
+    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
     try:
-        mode = os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        save_bytes(data, path)
+        save_bytes(data, path)  # a new file gets the mode that umask gives
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    with contextlib.suppress(OSError):
-        os.chmod(path, mode)
+    if mode is not None:
+        with contextlib.suppress(OSError):
+            os.chmod(path, mode)
 
 
 # -- compile -------------------------------------------------------------------------------------
 @main.command("compile")
 @click.argument("model_file", metavar="MODEL.py")
-@click.option("-o", "--output", required=True, metavar="OUT.onnx", help="The ONNX file to write.")
+@click.option("-o", "--output", required=True, metavar="OUT.onnx",
+              help="The ONNX file to write (with --training: the folder to write into).")
 @click.option("--model", "symbol", metavar="NAME",
               help="Top-level Model, or function returning one (default: the only Model "
                    "instance, or build_model()).")
@@ -133,15 +130,20 @@ def _write(data: bytes, path: str) -> None:
               help=f"ONNX opset, {MIN_OPSET}-{MAX_OPSET} (default: kgraph's, 21).")
 @click.option("--batch-size", type=click.IntRange(min=1), metavar="N",
               help="Fix the batch dimension (default: dynamic).")
+@click.option("--training", is_flag=True, help="Write training artifacts into the -o folder.")
 def compile_command(model_file: str, output: str, symbol: str | None, opset: int | None,
-                    batch_size: int | None) -> None:
-    """Compile the model that MODEL.py defines into an ONNX file."""
+                    batch_size: int | None, training: bool) -> None:
+    """Compile the model that MODEL.py defines into an ONNX file (or training artifacts)."""
     from kgraph.cli_loading import check_file, load_model, to_onnx
 
     with _loading():
         check_file(model_file, "a Python file")
-        _check_output(output)
+        _check_output(os.path.join(output, "x") if training and os.path.isdir(output) else output)
         model, _ = load_model(model_file, symbol)
+        if training:
+            from kgraph.models.artifacts import export_for_cli
+            return click.echo("\n".join(export_for_cli(model, model_file, output, opset,
+                                                        batch_size)))
     model.summary()
     with _loading():
         data = to_onnx(model, model_file, opset, batch_size)

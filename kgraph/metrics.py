@@ -66,3 +66,28 @@ def get(identifier) -> Metric:
             return cls(name=identifier) if identifier in _BY_NAME else cls()
     raise ValueError(f"Unknown metric: {identifier!r}. Known metrics: "
                      f"{', '.join(sorted(_BY_NAME))}.")
+
+
+def compile_specs(metrics, weighted_metrics, prefix, loss_name, output_shape, taken) -> list:
+    """The compiler specs of one output's ``metrics`` then ``weighted_metrics``, named as Keras
+    names them.
+
+    ``"accuracy"`` is resolved from the loss and output shape. Only weighted metrics see
+    ``sample_weight``/``class_weight``; one whose display name is taken (in ``taken``, which
+    is updated) is shown as ``weighted_<name>``. ``prefix`` is ``"<output>_"`` for models with
+    several outputs.
+    """
+    from compiler.metrics import resolve_metric_name
+
+    specs = []
+    for weighted, items in ((False, metrics), (True, weighted_metrics)):
+        items = items if isinstance(items, (list, tuple)) else [items] if items else []
+        for item in items:
+            spec = get(item).spec()
+            spec["name"] = resolve_metric_name(spec["name"], loss_name, output_shape)
+            display = prefix + spec["display_name"]
+            if weighted and display in taken:
+                display = f"{prefix}weighted_{spec['display_name']}"
+            taken.add(display)
+            specs.append({**spec, "display_name": display, "weighted": weighted})
+    return specs

@@ -86,8 +86,12 @@ class Layer:
 
     @property
     def weights(self) -> list[Variable]:
-        """Trainable then non-trainable weights, this layer's own first, then its sublayers'."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Keras' order, whatever is frozen: this layer's own weights (trainable ones, then
+        non-trainable ones), then each sublayer's weights in turn."""
+        own = [w for w in self._own_weights if w.trainable]
+        own += [w for w in self._own_weights if not w.trainable]
+        nested = [w for layer in self._layers for w in layer.weights]
+        return list({id(w): w for w in own + nested}.values())
 
     @property
     def variables(self) -> list[Variable]:

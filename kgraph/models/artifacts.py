@@ -1,65 +1,155 @@
 """Training artifacts for other ONNX Runtime bindings (C++, C#, Java, JS, plain Python).
 
-``export_training_artifacts(model, outdir)`` writes the step, eval and inference graphs, the
-initial state (``initial_state.npz``) and ``training_spec.json``, which says which outputs feed
-which inputs. Anything that can run an ONNX model can train from these files.
+``export_training_artifacts(model, outdir)`` writes five files:
+
+- ``step.onnx``: one training step (forward, loss, gradients, optimizer update);
+- ``eval.onnx``: loss and metric accumulators, parameters read as inputs;
+- ``inference.onnx``: the inference graph (what ``model.export`` writes);
+- ``initial_state.npz``: a value for every state input of the step graph (parameters,
+  optimizer slots, metric accumulators), the model's current training state;
+- ``training_spec.json``: which input is which, and which output feeds which input next step.
+
+Anything that can run an ONNX model can train from these files: feed a batch, ``lr``, ``step``
+(the 1-based iteration count) and the state; feed each ``state[name]`` output back as input
+``name`` on the next run. Every payload is built in memory first, then all files are written
+under temporary names and renamed into place, so a failure leaves no partial file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import tempfile
 
 import numpy as np
 
-from compiler import serde
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    serde.save_bytes(data, path)
+FILES = ("step.onnx", "eval.onnx", "inference.onnx", "initial_state.npz", "training_spec.json")
 
 
 def export_training_artifacts(model, outdir) -> dict[str, str]:
-    """Writes the artifacts of a compiled model into ``outdir``; returns the written paths."""
-    from kgraph.models.programs import TrainingSetup
+    """Writes the training artifacts of a compiled model into ``outdir``.
 
+    Args:
+        model: A model on which ``compile()`` was called.
+        outdir: The folder to write into; created if missing.
+
+    Returns:
+        ``{file name: path}`` for the five files written.
+
+    Raises:
+        ValueError: if the model was not compiled, or its training graph cannot be built.
+    """
     if not getattr(model, "compiled", False):
         raise ValueError(f"Model '{model.name}' is not compiled: call model.compile(optimizer=..., "
                          "loss=...) before exporting training artifacts.")
-    outdir = os.fspath(outdir)
+    setup = model._setup()  # the live setup, synced with the model's current weights
+    state = setup.engine.get_state()
+    state.update({name: np.zeros_like(value) for name, value in setup.metric_state.items()})
+    payloads = {
+        "step.onnx": setup.step.to_bytes(),
+        "eval.onnx": setup.eval_bytes,
+        "inference.onnx": model.to_onnx_bytes(),
+        "initial_state.npz": _npz_bytes(state),
+        "training_spec.json": json.dumps(_spec(model, setup), indent=2).encode(),
+    }
+    _write_all(os.fspath(outdir), payloads)
+    return {name: os.path.join(os.fspath(outdir), name) for name in FILES}
+
+
+def export_for_cli(model, model_file: str, outdir, opset=None, batch_size=None) -> list[str]:
+    """``kgraph compile MODEL.py --training -o OUTDIR``: prints the summary, writes the
+    artifacts and returns the lines to print.
+
+    Raises:
+        kgraph.cli_loading.LoadError: with one line, for every problem the user can fix.
+    """
+    from kgraph.cli_loading import LoadError, one_line
+
+    if opset is not None or batch_size is not None:
+        raise LoadError("--opset and --batch-size apply to inference graphs only; leave them out "
+                        "with --training")
+    if not getattr(model, "compiled", False):
+        raise LoadError(f"{model_file}: model '{model.name}' is not compiled: call "
+                        "model.compile(optimizer=..., loss=...) in the file to export training "
+                        "artifacts")
+    model.summary()
+    try:
+        paths = export_training_artifacts(model, outdir)
+    except OSError as exc:
+        raise LoadError(f"cannot write {outdir}: {exc.strerror or exc}") from None
+    except (ValueError, NotImplementedError) as exc:
+        raise LoadError(f"{model_file}: model '{model.name}' cannot be compiled for training: "
+                        f"{one_line(exc)}") from None
+    return [f"Wrote {path} ({os.path.getsize(path):,} bytes)" for path in paths.values()]
+
+
+def _write_all(outdir: str, payloads: dict[str, bytes]) -> None:
+    """Writes every file to a temporary name first and renames them only once all are written,
+    so a failure leaves neither a partial file nor a half-updated set (nor a new empty folder).
+    """
+    created = not os.path.isdir(outdir)
     os.makedirs(outdir, exist_ok=True)
-    setup = model._training_setup or TrainingSetup(model, model._output_train_specs,
-                                                   model.optimizer, "cpu")
+    umask = os.umask(0)
+    os.umask(umask)
+    staged = []
+    try:
+        for name, data in payloads.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=outdir)
+            staged.append((tmp, os.path.join(outdir, name)))
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+            os.chmod(tmp, 0o666 & ~umask)
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(outdir)
+        raise
+
+
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _spec(model, setup) -> dict:
     step, evaluation = setup.step, setup.eval
-    inputs = {name: spec for name, spec in _describe_inputs(step).items()}
-    spec = {
+    step_state = set(step.state)
+    eval_inputs = _describe_inputs(evaluation)
+    optimizer = model.optimizer
+    return {
         "format": "kgraph-training/1",
+        "model": model.name,
         "step_model": "step.onnx", "eval_model": "eval.onnx", "inference_model": "inference.onnx",
         "initial_state": "initial_state.npz",
         "batch_inputs": step.batch_inputs, "scalar_inputs": step.scalar_inputs,
         "state": step.state, "fetch": step.fetch, "metrics": step.metric_names,
-        "eval_state": evaluation.state, "eval_fetch": evaluation.fetch,
-        "inputs": inputs,
-        "learning_rate": float(model.optimizer.learning_rate),
-        "notes": "Feed batch_inputs, scalar_inputs (lr; step = 1-based iteration count) and every "
-                 "state input; after each run feed state[name]'s output back as input `name`.",
+        "losses": {s.name: s.loss and s.loss["name"] for s in model._output_train_specs},
+        "parameters": list(setup.changing),
+        "metric_state": sorted(setup.metric_state),
+        "inputs": _describe_inputs(step),
+        "outputs": {name: {"shape": [d if isinstance(d, int) else None for d in out.shape],
+                           "dtype": str(out.dtype)}
+                    for name, out in zip(model.output_names, model._output_specs())},
+        "eval_batch_inputs": evaluation.batch_inputs, "eval_state": evaluation.state,
+        "eval_fetch": evaluation.fetch,
+        "eval_inputs_from_step_state": [n for n in eval_inputs if n in step_state],
+        "optimizer": optimizer.spec(),
+        "learning_rate": float(optimizer.learning_rate),
+        "iterations": int(optimizer.iterations),
+        "notes": "Run step_model with batch_inputs (sample_weight: ones for unweighted data), "
+                 "lr, step (1-based: iterations + 1 for the first run) and every state input "
+                 "from initial_state; then feed each output state[name] back as input `name`. "
+                 "Zero metric_state at the start of each epoch. eval_model takes "
+                 "eval_batch_inputs, eval_state (zeros) and eval_inputs_from_step_state.",
     }
-    paths = {}
-    files = {"step.onnx": step.to_bytes(), "eval.onnx": evaluation.to_bytes(),
-             "inference.onnx": model.to_onnx_bytes()}
-    for name, data in files.items():
-        paths[name] = os.path.join(outdir, name)
-        _atomic_write(paths[name], data)
-    state = setup.engine.get_state() if model._training_setup is setup else step.initial_state
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=outdir)
-    os.close(fd)
-    np.savez(tmp, **state)
-    paths["initial_state.npz"] = os.path.join(outdir, "initial_state.npz")
-    os.replace(tmp, paths["initial_state.npz"])
-    paths["training_spec.json"] = os.path.join(outdir, "training_spec.json")
-    _atomic_write(paths["training_spec.json"], json.dumps(spec, indent=2).encode())
-    return paths
 
 
 def _describe_inputs(program) -> dict[str, dict]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from kgraph.utils import tree
 
 
 def as_input_arrays(x, specs, model_name: str) -> list[np.ndarray]:
-    """One array per model input, cast to the input dtype; clear errors for a wrong rank."""
+    """One array per model input, cast to the input dtype; clear errors for a wrong rank or shape
+    and for non-numeric (string, object) data."""
     if isinstance(x, dict):
         names = [s.name for s in specs]
         missing = [n for n in names if n not in x]
@@ -23,6 +26,9 @@ def as_input_arrays(x, specs, model_name: str) -> list[np.ndarray]:
     arrays = []
     for spec, leaf in zip(specs, leaves):
         arr = np.asarray(leaf)
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"Input '{spec.name}' of model '{model_name}' must be numeric. "
+                             f"Received an array of dtype {arr.dtype}.")
         if arr.ndim != len(spec.shape):
             raise ValueError(f"Input '{spec.name}' of model '{model_name}' expects shape "
                              f"{spec.shape}; received an array of shape {arr.shape}.")
@@ -77,6 +83,40 @@ class Batches:
                    None if self.sample_weight is None else self.sample_weight[index])
 
 
+class EpochIterator:
+    """Hands out each epoch's batches the way Keras draws them.
+
+    Without ``steps_per_epoch`` every epoch starts a fresh pass over the data. With it, one
+    iterator runs on across epochs (a generator keeps yielding where the last epoch stopped);
+    a dataset of known length restarts once all its batches were used.
+
+    Args:
+        make_iterator: Returns a fresh iterator over the batches.
+        steps_per_epoch: Batches per epoch, or None for one full pass.
+        num_batches: Batches in one pass, when known.
+    """
+
+    def __init__(self, make_iterator, steps_per_epoch=None, num_batches=None):
+        self._make, self._steps, self._num = make_iterator, steps_per_epoch, num_batches
+        self._iterator, self._seen = None, 0
+
+    def epoch(self):
+        """Yields the batches of the next epoch."""
+        if self._iterator is None or self._steps is None:
+            self._iterator, self._seen = self._make(), 0
+        for _ in range(self._steps) if self._steps else itertools.count():
+            if self._num and self._seen >= self._num:
+                break
+            try:
+                item = next(self._iterator)
+            except StopIteration:
+                break
+            self._seen += 1
+            yield item
+        if self._num and self._seen >= self._num:
+            self._iterator = None
+
+
 def unpack_batch(item):
     """``(x, y)`` or ``(x, y, sample_weight)`` from an element of a user iterable."""
     if isinstance(item, dict) and "x" in item:
@@ -84,6 +124,13 @@ def unpack_batch(item):
     if isinstance(item, (tuple, list)) and len(item) in (2, 3):
         return item[0], item[1], item[2] if len(item) == 3 else None
     raise ValueError("Each element of a dataset must be a tuple (x, y) or (x, y, sample_weight).")
+
+
+def is_batch_list(x) -> bool:
+    """True for a list of ``(x, y)`` / ``(x, y, sample_weight)`` tuples (a dataset in memory)."""
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(
+        isinstance(item, tuple) and len(item) in (2, 3) and not isinstance(item[0], (int, float))
+        for item in x)
 
 
 def is_array_like(x) -> bool:

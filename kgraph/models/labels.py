@@ -40,11 +40,11 @@ def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: s
 
 
 def class_weights_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndarray:
-    """Per-sample weights from ``class_weight`` (labels, or the argmax of one-hot targets)."""
+    """Per-sample weights from ``class_weight`` (labels, or the argmax of one-hot targets).
+
+    Classes missing from ``class_weight`` get weight 1, as in Keras.
+    """
     labels = y if y.ndim == 1 or y.dtype.kind in "iu" else (
         np.argmax(y, axis=-1) if y.shape[-1] > 1 else np.round(y[..., 0]).astype(int))
     labels = np.asarray(labels).reshape(len(y), -1)[:, 0].astype(int)
-    unknown = sorted(set(labels.tolist()) - set(class_weight))
-    if unknown:
-        raise ValueError(f"class_weight has no entry for class(es) {unknown}.")
-    return np.asarray([class_weight[c] for c in labels], np.float32)
+    return np.asarray([class_weight.get(c, 1.0) for c in labels.tolist()], np.float32)

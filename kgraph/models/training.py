@@ -7,6 +7,7 @@ device, and returns the loss and the in-graph metric results.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -15,7 +16,14 @@ from kgraph import losses as losses_
 from kgraph import metrics as metrics_
 from kgraph import optimizers as optimizers_
 from kgraph.callbacks import CallbackList, History, ProgbarLogger
-from kgraph.models.data import Batches, as_input_arrays, is_array_like, unpack_batch
+from kgraph.models.data import (
+    Batches,
+    EpochIterator,
+    as_input_arrays,
+    is_array_like,
+    is_batch_list,
+    unpack_batch,
+)
 from kgraph.models.labels import class_weights_to_sample_weight, prepare_labels
 from kgraph.utils import seeds
 
@@ -26,11 +34,23 @@ def _per_output(value, names, what):
         if unknown:
             raise ValueError(f"{what} has keys {unknown} that are not outputs {names}.")
         return [value.get(n) for n in names]
-    if isinstance(value, (list, tuple)) and not (what == "metrics" and len(names) == 1):
+    if isinstance(value, (list, tuple)) and not (what.endswith("metrics") and len(names) == 1):
         if len(value) != len(names):
             raise ValueError(f"{what} has {len(value)} entries for {len(names)} outputs.")
         return list(value)
     return [value] * len(names)
+
+
+def _arrays(x, y) -> bool:
+    """True when ``x`` holds arrays (not an iterable of ``(x, y)`` batches)."""
+    return is_array_like(x) and not (y is None and is_batch_list(x))
+
+
+def _returned(results: dict, return_dict: bool):
+    """Keras' return value: the dict, the loss alone, or ``[loss, *metrics]``."""
+    if return_dict:
+        return results
+    return list(results.values()) if len(results) > 1 else results["loss"]
 
 
 class TrainerMixin:
@@ -41,29 +61,21 @@ class TrainerMixin:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True, device=None):
         """Configures training. Names are checked here, before any data is seen."""
-        from compiler.metrics import resolve_metric_name
-
         self.optimizer = optimizers_.get(optimizer)
         names = self.output_names
         loss_list = [losses_.get(x) for x in _per_output(loss, names, "loss")]
         weights = _per_output(loss_weights, names, "loss_weights") if loss_weights is not None \
             else [1.0] * len(names)
         metric_lists = _per_output(metrics or [], names, "metrics")
+        weighted_lists = _per_output(weighted_metrics or [], names, "weighted_metrics")
         from compiler.training import OutputSpec
 
-        specs = []
+        specs, taken = [], set()
         shapes = [t.shape for t in self._output_specs()]
         for i, (name, lo, w) in enumerate(zip(names, loss_list, weights)):
-            items = metric_lists[i] or []
-            items = items if isinstance(items, (list, tuple)) else [items]
-            metric_specs = []
-            for item in items:
-                spec = metrics_.get(item).spec()
-                spec["name"] = resolve_metric_name(spec["name"], lo.loss_name if lo else None,
-                                                   shapes[i])
-                if len(names) > 1:
-                    spec["display_name"] = f"{name}_{spec['display_name']}"
-                metric_specs.append(spec)
+            metric_specs = metrics_.compile_specs(
+                metric_lists[i], weighted_lists[i], f"{name}_" if len(names) > 1 else "",
+                lo.loss_name if lo else None, shapes[i], taken)
             specs.append(OutputSpec(name, lo.spec() if lo else None, float(w if w is not None
                                                                           else 1.0),
                                     metric_specs, "y" if len(names) == 1 else f"y/{name}"))
@@ -85,11 +97,14 @@ class TrainerMixin:
 
         return tree.flatten(self._symbolic_outputs)
 
+    def _check_compiled(self, method):
+        if not getattr(self, "compiled", False):
+            raise ValueError(f"You must call compile() before calling {method}() on model "
+                             f"'{self.name}'.")
+
     def _setup(self):
         from kgraph.models.programs import TrainingSetup
 
-        if not getattr(self, "compiled", False):
-            raise RuntimeError("You must call compile() before fit() or evaluate().")
         setup = self._training_setup
         if setup is None or setup.trainable_ids != tuple(id(w) for w in self.trainable_weights):
             if setup is not None:
@@ -118,8 +133,10 @@ class TrainerMixin:
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, np.float32).reshape(-1)
         if class_weight:
-            cw = class_weights_to_sample_weight(ys[0], class_weight)
-            sample_weight = cw if sample_weight is None else sample_weight * cw
+            if sample_weight is not None or len(ys) > 1:
+                raise ValueError("class_weight needs a single-output model and no "
+                                 "sample_weight (you cannot pass both).")
+            sample_weight = class_weights_to_sample_weight(ys[0], class_weight)
         return Batches(xs, ys, sample_weight)
 
     def _feed(self, x_list, y_list, sw, program) -> dict:
@@ -130,16 +147,19 @@ class TrainerMixin:
         feed["sample_weight"] = np.ones(n, np.float32) if sw is None else sw
         return feed
 
-    def _iterate(self, data, batch_size, shuffle, steps=None):
+    def _batch_source(self, data, batch_size, shuffle):
+        """A function that starts a new pass over ``data``: an iterator of (x, y, sw) batches."""
         if isinstance(data, Batches):
-            yield from data(batch_size, shuffle=shuffle, rng=seeds.rng())
-            return
-        for i, item in enumerate(data):
-            if steps is not None and i >= steps:
-                break
-            bx, by, bsw = unpack_batch(item)
-            prepared = self._prepare(bx, by, bsw)
-            yield prepared.x, prepared.y, prepared.sample_weight
+            return lambda: data(batch_size, shuffle=shuffle, rng=seeds.rng())
+
+        def prepared(item):
+            batch = self._prepare(*unpack_batch(item))
+            return batch.x, batch.y, batch.sample_weight
+
+        return lambda: map(prepared, iter(data))
+
+    def _iterate(self, data, batch_size, shuffle, steps=None):
+        return itertools.islice(self._batch_source(data, batch_size, shuffle)(), steps)
 
     def _train_step(self, setup, bx, by, bsw) -> dict:
         """One step: the learning rate is read at ``iterations`` (0-based, as in Keras), the
@@ -154,9 +174,10 @@ class TrainerMixin:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Trains the model; returns a ``History``."""
+        self._check_compiled("fit")
         batch_size = batch_size or 32
         verbose = 1 if verbose == "auto" else verbose
-        if is_array_like(x):
+        if _arrays(x, y):
             data = self._prepare(x, y, sample_weight, class_weight)
             if validation_split and validation_data is None:
                 data, val = data.split(validation_split)
@@ -165,9 +186,11 @@ class TrainerMixin:
         else:
             if x is None:
                 raise ValueError("fit() needs x: numpy arrays or an iterable of (x, y) batches.")
-            data, steps = x, steps_per_epoch or (len(x) if hasattr(x, "__len__") else None)
-        if steps_per_epoch is not None and steps is not None:
-            steps = min(steps, steps_per_epoch)
+            data, steps = x, (len(x) if hasattr(x, "__len__") else None)
+        batches = EpochIterator(self._batch_source(data, batch_size, shuffle), steps_per_epoch,
+                                steps)
+        if steps_per_epoch is not None:
+            steps = steps_per_epoch if steps is None else min(steps, steps_per_epoch)
         if validation_data is not None and not isinstance(validation_data, Batches):
             validation_data = self._validation(validation_data)
         setup = self._setup()
@@ -183,10 +206,7 @@ class TrainerMixin:
             setup.reset_metrics()
             cbs.on_epoch_begin(epoch)
             seen, loss_sum, logs = 0, 0.0, {}
-            for step_index, (bx, by, bsw) in enumerate(self._iterate(data, batch_size, shuffle,
-                                                                     steps_per_epoch)):
-                if steps_per_epoch is not None and step_index >= steps_per_epoch:
-                    break
+            for step_index, (bx, by, bsw) in enumerate(batches.epoch()):
                 cbs.on_train_batch_begin(step_index)
                 out = self._train_step(setup, bx, by, bsw)
                 n = len(bx[0])
@@ -219,7 +239,7 @@ class TrainerMixin:
 
     def _validation(self, validation_data):
         if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
-                is_array_like(validation_data[0]):
+                _arrays(validation_data[0], validation_data[1]):
             vx, vy, vsw = unpack_batch(tuple(validation_data))
             return self._prepare(vx, vy, vsw)
         return validation_data
@@ -228,22 +248,17 @@ class TrainerMixin:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         """Loss and metrics over the data (a scalar loss, or a list, or a dict)."""
+        self._check_compiled("evaluate")
         batch_size = batch_size or 32
-        data = self._prepare(x, y, sample_weight) if is_array_like(x) else x
+        data = self._prepare(x, y, sample_weight) if _arrays(x, y) else x
         self._setup()
-        results = self._evaluate_data(data, batch_size, steps)
-        if return_dict:
-            return results
-        values = list(results.values())
-        return values[0] if len(values) == 1 else values
+        return _returned(self._evaluate_data(data, batch_size, steps), return_dict)
 
     def _evaluate_data(self, data, batch_size, steps=None) -> dict:
         setup = self._setup()
         state = {n: np.zeros_like(v) for n, v in setup.eval_metric_state.items()}
         seen, loss_sum, out = 0, 0.0, None
-        for i, (bx, by, bsw) in enumerate(self._iterate(data, batch_size, False, steps)):
-            if steps is not None and i >= steps:
-                break
+        for bx, by, bsw in self._iterate(data, batch_size, False, steps):
             out = setup.eval_step(self._feed(bx, by, bsw, setup.eval), state)
             n = len(bx[0])
             seen, loss_sum = seen + n, loss_sum + float(out["loss"]) * n
@@ -256,20 +271,20 @@ class TrainerMixin:
 
     # -- single batches -------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One optimizer step on one batch; returns the loss (and metrics)."""
+        """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
+        self._check_compiled("train_on_batch")
         data = self._prepare(x, y, sample_weight, class_weight)
         setup = self._setup()
+        setup.reset_metrics()
         bx, by, bsw = next(data(data.size))
         out = self._train_step(setup, bx, by, bsw)
         setup.pull_weights()
-        results = {"loss": float(out["loss"]), **{
-            n: float(out[k]) for n, k in zip(setup.step.metric_names, setup.step.fetch[1:])}}
-        return results if return_dict else (list(results.values()) if len(results) > 1
-                                            else results["loss"])
+        return _returned({"loss": float(out["loss"]), **{
+            n: float(out[k]) for n, k in zip(setup.step.metric_names, setup.step.fetch[1:])}},
+            return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, without updating weights."""
+        self._check_compiled("test_on_batch")
         data = self._prepare(x, y, sample_weight)
-        results = self._evaluate_data(data, data.size)
-        return results if return_dict else (list(results.values()) if len(results) > 1
-                                            else results["loss"])
+        return _returned(self._evaluate_data(data, data.size), return_dict)
