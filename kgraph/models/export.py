@@ -25,7 +25,7 @@ def trace_model(model, batch_size=None, opset=None, training=False, mark_outputs
     with tracing_.tracing(trace):
         feeds = []
         for name, spec in zip(model.input_names, specs):
-            shape = (batch_size, *spec.shape[1:])
+            shape = (batch_size or spec.shape[0], *spec.shape[1:])
             value = builder.input(name, shape, spec.dtype)
             feeds.append(KerasTensor(shape, spec.dtype, name=name, value=value))
         structure = getattr(model, "_inputs_struct", None)

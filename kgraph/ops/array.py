@@ -126,9 +126,14 @@ def _one_hot_infer(x, *, num_classes, axis, dtype):
 
 
 def _one_hot_lower(b, x, *, num_classes, axis, dtype):
-    values = b.constant(np.asarray([0, 1], dtype=dtype))
     depth = scalar(b, num_classes, "int64")
-    return b.op("OneHot", [cast(b, x, "int64"), depth, values], {"axis": axis})
+    index = cast(b, x, "int64")
+    # ONNX counts negative indices from the end; Keras (like TF and JAX) gives all zeros: move
+    # them out of range. ORT's OneHot has no int32 output kernel: encode in float32, then cast.
+    index = b.op("Where", [b.op("Less", [index, scalar(b, 0, "int64")]), depth, index])
+    values = b.constant(np.asarray([0, 1], dtype="float32"))
+    out = b.op("OneHot", [index, depth, values], {"axis": axis})
+    return out if dtype == "float32" else cast(b, out, dtype)
 
 
 _one_hot = Op("one_hot", _one_hot_infer, _one_hot_lower, promote=False)

@@ -16,11 +16,16 @@ softplus = _unary("softplus", "Softplus", True)
 softsign = _unary("softsign", "Softsign", True)
 
 
+def _to_float(x):
+    """Int inputs compute in floatx, as in Keras (ONNX's Elu/LeakyRelu/Selu are float-only)."""
+    return x if _spec_of(x).dtype.startswith("float") else cast(x, dtypes.FLOATX)
+
+
 def _attr_unary(name: str, onnx_op: str, attr: str):
     op = Op(name, lambda x, **_: x, lambda b, x, **kw: b.op(onnx_op, [x], {attr: kw[attr]}))
 
     def fn(x, value):
-        return apply(op, [x], **{attr: float(value)})
+        return apply(op, [_to_float(x)], **{attr: float(value)})
 
     return fn
 
@@ -45,7 +50,7 @@ _selu = Op("selu", lambda x: x, lambda b, x: b.op("Selu", [x], {
 
 def selu(x):
     """Scaled exponential linear unit (the self-normalising constants)."""
-    return apply(_selu, [x])
+    return apply(_selu, [_to_float(x)])
 
 
 def silu(x):

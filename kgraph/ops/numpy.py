@@ -127,6 +127,10 @@ def clip(x, x_min, x_max):
     """Clamps ``x`` to ``[x_min, x_max]``."""
     spec = _spec_of(x)
     dtype = spec.dtype if spec.dtype != "weak" else dtypes.FLOATX
+    if not dtype.startswith("float") and any(
+            isinstance(v, (float, np.floating)) for v in (x_min, x_max)):
+        # Float bounds promote int ``x`` to floatx (as in Keras) rather than being truncated.
+        x, dtype = cast(x, dtypes.FLOATX), dtypes.FLOATX
     return apply(_clip, [x], x_min=float(x_min), x_max=float(x_max), dtype=dtype)
 
 
@@ -161,7 +165,10 @@ def convert_to_tensor(x, dtype=None):
 # -- reductions -------------------------------------------------------------------------------
 
 
-def _reduction(name: str, onnx_op: str, to_float: bool = False):
+_SMALL_INTS = ("bool", "int8", "int16", "uint8", "uint16")  # ORT's ReduceSum/Prod reject them
+
+
+def _reduction(name: str, onnx_op: str, to_float: bool = False, widen: bool = False):
     def infer(x, *, axes, keepdims):
         return Spec(shapes.reduced(x.shape, axes, keepdims), x.dtype)
 
@@ -171,6 +178,8 @@ def _reduction(name: str, onnx_op: str, to_float: bool = False):
         spec = _spec_of(x)
         if to_float and not spec.dtype.startswith("float"):
             x = cast(x, dtypes.FLOATX)
+        elif widen and spec.dtype in _SMALL_INTS:
+            x = cast(x, "int32")  # Keras sums bools and small ints as int32
         axes = shapes.normalize_axes(axis, spec.ndim)
         return apply(op, [x], axes=axes, keepdims=bool(keepdims))
 
@@ -179,11 +188,11 @@ def _reduction(name: str, onnx_op: str, to_float: bool = False):
     return fn
 
 
-sum = _reduction("sum", "ReduceSum")  # noqa: A001
+sum = _reduction("sum", "ReduceSum", widen=True)  # noqa: A001
 mean = _reduction("mean", "ReduceMean", True)
 max = _reduction("max", "ReduceMax")  # noqa: A001
 min = _reduction("min", "ReduceMin")  # noqa: A001
-prod = _reduction("prod", "ReduceProd")
+prod = _reduction("prod", "ReduceProd", widen=True)
 
 
 def _argmax_infer(x, *, axis, keepdims):

@@ -1,0 +1,21 @@
+"""The op tables together cover every public op in ``kgraph.ops.__all__``."""
+
+from __future__ import annotations
+
+from kgraph import ops
+from tests.ops import test_array_ops, test_nn_ops, test_numpy_ops
+
+
+def test_tables_cover_every_public_op():
+    tables = test_numpy_ops.CASES + test_nn_ops.CASES + test_array_ops.CASES
+    covered = {c.op for c in tables}
+    assert set(ops.__all__) - covered == set(), "ops without a case"
+    assert covered - set(ops.__all__) == set(), "cases for ops that are not public"
+    for name in ops.__all__:
+        assert callable(getattr(ops, name)), name
+
+
+def test_every_op_is_checked_with_several_inputs():
+    tables = test_numpy_ops.CASES + test_nn_ops.CASES + test_array_ops.CASES
+    for name in ops.__all__:
+        assert sum(c.op == name for c in tables) >= 2, f"{name} has a single case"
