@@ -84,9 +84,10 @@ def torch_rate(shape, resnet_like):
         return None
     dev = torch.device("cuda")
     if resnet_like:
-        return None
-    model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 26 * 26, 10))
-    model = model.to(dev)
+        model = _torch_resnet(nn).to(dev)
+    else:
+        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Flatten(),
+                              nn.Linear(32 * 26 * 26, 10)).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = data(shape, STEPS * BATCH)
     xt = torch.tensor(x).permute(0, 3, 1, 2).contiguous()
@@ -109,6 +110,24 @@ def torch_rate(shape, resnet_like):
     epoch()
     torch.cuda.synchronize()
     return STEPS * BATCH / (time.perf_counter() - start)
+
+
+def _torch_resnet(nn):
+    """The same architecture as ``resnet`` above, in PyTorch (NCHW)."""
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout),
+                                      nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1))
+            self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
+
+        def forward(self, x):
+            return nn.functional.max_pool2d(nn.functional.relu(self.body(x) + self.skip(x)), 2)
+
+    return nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), Block(32, 32),
+                         Block(32, 64), Block(64, 64), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(64, 10))
 
 
 def main() -> None:
