@@ -22,7 +22,7 @@ import onnx_ir.passes.common as common
 from compiler import losses, metrics, optim, serde
 from compiler.autodiff import gradients
 from compiler.builder import GraphBuilder
-from compiler.passes import layout_passes
+from compiler.passes import forward_layout_passes, layout_passes
 
 NEW = ":new"  # suffix of the output that carries a state tensor's next value
 
@@ -141,6 +141,7 @@ def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
     state_inputs, metric_state = {}, {}
     loss, results, labels = _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs,
                                               metric_state, "metrics/")
+    _optimize_forward(b)
     _infer_shapes(b)
     grads = gradients(b, loss, [params[n] for n in trainable])
     grads = dict(zip(trainable, grads))
@@ -154,7 +155,9 @@ def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
         initial[name] = np.full(shape, init, dtype)
     if expose_gradients:
         for name, grad in grads.items():
-            b.output(b.op("Identity", [grad]), f"grad/{name}")
+            exposed = b.op("Identity", [grad])
+            exposed.type, exposed.shape = params[name].type, params[name].shape
+            b.output(exposed, f"grad/{name}")
     new_params, new_slots = optim.build_updates(b, optimizer, params, grads, slots, lr, step)
     state = {}
     for name, value in {**state_updates, **new_params, **new_slots}.items():
@@ -183,6 +186,12 @@ def build_eval(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
     initial.update(metric_state)
     return Program(model, [*input_names, *labels, "sample_weight"], state, [],
                    ["loss", *results.values()], initial, list(results))
+
+
+def _optimize_forward(b: GraphBuilder) -> None:
+    """Layout passes on the forward graph, so that autodiff differentiates the channels-first
+    graph and the backward pass holds no activation Transposes either."""
+    ir.passes.PassManager(forward_layout_passes())(serde.to_model(b.graph))
 
 
 def _infer_shapes(b: GraphBuilder) -> None:

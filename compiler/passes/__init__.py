@@ -7,13 +7,27 @@ import onnx_ir.passes.common as common
 
 from compiler.passes.cancel_transposes import CancelTransposesPass
 from compiler.passes.fold_constant_transposes import FoldConstantTransposesPass
+from compiler.passes.fold_constants import FoldConstantsPass
+from compiler.passes.fold_flatten_transpose import FoldFlattenTransposePass
 from compiler.passes.fuse_conv_bias import FuseConvBiasPass
+from compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
 from compiler.passes.sink_transposes import SinkTransposesPass
 
 
 def layout_passes() -> list[ir.passes.PassBase]:
     """Passes that remove layout Transposes between channels-first ops (training and inference)."""
-    return [SinkTransposesPass(), CancelTransposesPass(), common.RemoveUnusedNodesPass()]
+    return [*forward_layout_passes(), common.RemoveUnusedNodesPass()]
+
+
+def forward_layout_passes() -> list[ir.passes.PassBase]:
+    """The layout passes without dead-code removal: safe on a graph that is still being built
+    (the training step runs them on the forward graph before autodiff, so that the backward
+    graph is derived from the channels-first forward graph)."""
+    # Sinking and cancelling alternate until nothing changes: a cancelled pair can free another
+    # Transpose to sink (e.g. one feeding both the next conv and a residual Add).
+    return [ir.passes.PassManager(
+        [FuseConvBiasInputPass(), SinkTransposesPass(), CancelTransposesPass(),
+         FoldFlattenTransposePass()], steps=6, early_stop=True)]
 
 
 def inference_passes() -> ir.passes.PassManager:
@@ -21,6 +35,7 @@ def inference_passes() -> ir.passes.PassManager:
     return ir.passes.PassManager([
         FoldConstantTransposesPass(),
         *layout_passes(),
+        FoldConstantsPass(),
         FuseConvBiasPass(),
         common.RemoveUnusedNodesPass(),
         common.TopologicalSortPass(),
@@ -28,6 +43,7 @@ def inference_passes() -> ir.passes.PassManager:
 
 
 __all__ = [
-    "CancelTransposesPass", "FoldConstantTransposesPass", "FuseConvBiasPass",
-    "SinkTransposesPass", "inference_passes", "layout_passes",
+    "CancelTransposesPass", "FoldConstantTransposesPass", "FoldConstantsPass",
+    "FoldFlattenTransposePass", "FuseConvBiasInputPass", "FuseConvBiasPass",
+    "SinkTransposesPass", "forward_layout_passes", "inference_passes", "layout_passes",
 ]

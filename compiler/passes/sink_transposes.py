@@ -2,8 +2,10 @@
 
 Convolutions are lowered as Transpose(NHWC→NCHW) → Conv → Transpose(NCHW→NHWC); a bias Add and
 an activation in between would keep the next layer's Transpose from meeting this one. Element-wise
-ops commute with a transpose when their other operands are scalars, constants (transposed here)
-or Transposes with the same permutation, as in a residual Add.
+ops commute with a transpose when their other operands are scalars, constants (transposed here),
+small values of fully static shape such as per-channel parameters in a training graph (a
+Reshape/Transpose of the small value is inserted) or Transposes with the same permutation, as in
+a residual Add.
 """
 
 from __future__ import annotations
@@ -25,13 +27,39 @@ def _scalar_or_absent(value: ir.Value | None) -> bool:
     return value is None or (value.shape is not None and value.shape.rank() == 0)
 
 
-def _permuted_constant(graph: ir.Graph, value: ir.Value, perm: list[int]) -> ir.Value | None:
-    tensor = value.const_value
-    if tensor is None or not value.is_initializer():
+def _static_dims(value: ir.Value) -> list[int] | None:
+    if value.shape is None or not all(isinstance(d, int) for d in value.shape):
         return None
-    array = tensor.numpy()
-    if array.ndim > len(perm):
+    return list(value.shape)
+
+
+def _permuted_small_value(graph: ir.Graph, consumer: ir.Node, value: ir.Value,
+                          perm: list[int]) -> ir.Value | None:
+    """Reshape (to full rank) + Transpose of a value whose whole shape is static."""
+    dims = _static_dims(value)
+    if dims is None or len(dims) > len(perm):
         return None
+    full = [1] * (len(perm) - len(dims)) + dims
+    shape = ir.Value(name=f"{value.name}/rank{len(perm)}", type=ir.TensorType(ir.DataType.INT64),
+                     shape=ir.Shape([len(full)]), const_value=ir.tensor(np.asarray(full, np.int64)))
+    if shape.name not in graph.initializers:
+        graph.register_initializer(shape)
+    shape = graph.initializers[shape.name]
+    reshape = ir.Node("", "Reshape", [value, shape], num_outputs=1,
+                      name=f"{consumer.name}/reshape_operand")
+    moved = ir.Node("", "Transpose", [reshape.outputs[0]], [ir.AttrInt64s("perm", invert(perm))],
+                    num_outputs=1, name=f"{consumer.name}/transpose_operand")
+    graph.insert_before(consumer, [reshape, moved])
+    reshape.outputs[0].name = f"{value.name}/rank{len(perm)}/value"
+    result = moved.outputs[0]
+    result.name = f"{value.name}/{'x'.join(map(str, invert(perm)))}"
+    result.type = value.type
+    result.shape = ir.Shape([full[p] for p in invert(perm)])
+    return result
+
+
+def _permuted_constant(graph: ir.Graph, value: ir.Value, perm: list[int]) -> ir.Value:
+    array = value.const_value.numpy()
     array = array.reshape((1,) * (len(perm) - array.ndim) + array.shape)
     array = np.ascontiguousarray(np.transpose(array, invert(perm)))
     name = f"{value.name}/{'x'.join(map(str, invert(perm)))}"
@@ -102,16 +130,29 @@ class SinkTransposesPass(ir.passes.InPlacePass):
             return [transpose.inputs[0], *consumer.inputs[1:]]
         if consumer.op_type not in ELEMENTWISE_BINARY:
             return None
-        result = []
+        plan = []
         for value in consumer.inputs:
             producer = transpose_producer(value)
             if producer is not None and perm_of(producer) == perm and sole_consumer(value):
-                result.append(producer.inputs[0])
+                plan.append(("source", producer.inputs[0]))
             elif value is not None and value.shape is not None and value.shape.rank() == 0:
-                result.append(value)
+                plan.append(("keep", value))
+            elif value is not None and _broadcasts_over_batch(value, len(perm)):
+                constant = value.const_value is not None and value.is_initializer()
+                plan.append(("constant" if constant else "small", value))
             else:
-                permuted = _permuted_constant(graph, value, perm) if value is not None else None
-                if permuted is None:
-                    return None
-                result.append(permuted)
+                return None
+        result = []
+        for kind, value in plan:
+            if kind == "constant":
+                value = _permuted_constant(graph, value, perm)
+            elif kind == "small":
+                value = _permuted_small_value(graph, consumer, value, perm)
+            result.append(value)
         return result
+
+
+def _broadcasts_over_batch(value: ir.Value, rank: int) -> bool:
+    """A static-shaped operand of rank <= ``rank`` with no batch extent (a per-channel vector)."""
+    dims = _static_dims(value)
+    return dims is not None and len(dims) <= rank and (len(dims) < rank or dims[0] == 1)

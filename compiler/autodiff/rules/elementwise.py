@@ -209,7 +209,9 @@ def _softsign(b, node, x, y, g):
 
 @_unary("Relu")
 def _relu(b, node, x, y, g):
-    return b.op("Where", [b.op("Greater", [x, const(b, 0, x)]), g, const(b, 0, x)])
+    # g · (y > 0): onnxruntime's CPU Where is ~10x slower than Greater + Cast + Mul on large
+    # tensors; reading the output y (> 0 exactly where x > 0) leaves x free for Conv+Relu fusion.
+    return b.op("Mul", [g, mask_as(b, b.op("Greater", [y, const(b, 0, y)]), y)])
 
 
 @_unary("LeakyRelu")

@@ -1,0 +1,31 @@
+import numpy as np
+
+from compiler import serde
+from compiler.builder import GraphBuilder
+from compiler.passes import FoldConstantsPass
+
+RNG = np.random.default_rng(4)
+
+
+def test_parameter_only_chain_folds_into_one_initializer(check_pass):
+    variance = RNG.random(5).astype(np.float32)
+    gamma = RNG.standard_normal(5).astype(np.float32)
+
+    def build(b):
+        x = b.input("x", (2, 5), "float32")
+        scale = b.op("Div", [b.parameter("bn/gamma", gamma),
+                             b.op("Sqrt", [b.op("Add", [b.parameter("bn/moving_variance", variance),
+                                                        b.constant(np.float32(1e-3))])])])
+        b.output(b.op("Mul", [x, scale]), "out")
+
+    x = RNG.standard_normal((2, 5)).astype(np.float32)
+    before, after, modified = check_pass(build, FoldConstantsPass(), {"x": x})
+    assert modified and before["Sqrt"] == 1
+    assert dict(after) == {"Mul": 1}
+    b = GraphBuilder()
+    build(b)
+    model = FoldConstantsPass()(serde.to_model(b.graph)).model
+    np.testing.assert_allclose(
+        [v.const_value.numpy() for v in model.graph.initializers.values()
+         if v.name not in ("bn/gamma", "bn/moving_variance")][-1],
+        gamma / np.sqrt(variance + 1e-3), rtol=1e-6)
