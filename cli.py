@@ -47,8 +47,9 @@ class _Group(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
-            result = super().main(args, prog_name or "kgraph", complete_var,
-                                  standalone_mode=False, **extra)
+            result = super().main(
+                args, prog_name or "kgraph", complete_var, standalone_mode=False, **extra
+            )
             code = result if isinstance(result, int) and not isinstance(result, bool) else 0
         except click.ClickException as exc:
             message = exc.format_message()
@@ -71,14 +72,21 @@ class _Group(click.Group):
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"kgraph: internal error: {type(exc).__name__}: {_one_line(exc)} "
-                       "(run 'kgraph --debug ...' for the traceback)", err=True)
+            click.echo(
+                f"kgraph: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                "(run 'kgraph --debug ...' for the traceback)",
+                err=True,
+            )
             ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, envvar="KGRAPH_DEBUG",
-              help="Show the traceback of internal errors (also KGRAPH_DEBUG=1).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="KGRAPH_DEBUG",
+    help="Show the traceback of internal errors (also KGRAPH_DEBUG=1).",
+)
 @click.version_option(package_name="kgraph", prog_name="kgraph")
 def main(debug: bool) -> None:
     """Compile Keras-style models to ONNX, inspect ONNX files and run predictions."""
@@ -98,8 +106,9 @@ def _check_output(path: str) -> None:
     if os.path.isdir(path):
         raise UserError(f"cannot write {path}: it is a directory")
     if not os.path.isdir(folder):
-        raise UserError(f"cannot write {path}: directory {os.path.dirname(path) or '.'} does "
-                        "not exist")
+        raise UserError(
+            f"cannot write {path}: directory {os.path.dirname(path) or '.'} does not exist"
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"cannot write {path}: permission denied")
 
@@ -121,18 +130,41 @@ def _write(data: bytes, path: str) -> None:
 # -- compile -------------------------------------------------------------------------------------
 @main.command("compile")
 @click.argument("model_file", metavar="MODEL.py")
-@click.option("-o", "--output", required=True, metavar="OUT.onnx",
-              help="The ONNX file to write (with --training: the folder to write into).")
-@click.option("--model", "symbol", metavar="NAME",
-              help="Top-level Model, or function returning one (default: the only Model "
-                   "instance, or build_model()).")
-@click.option("--opset", type=click.IntRange(MIN_OPSET, MAX_OPSET), metavar="N",
-              help=f"ONNX opset, {MIN_OPSET}-{MAX_OPSET} (default: kgraph's, 21).")
-@click.option("--batch-size", type=click.IntRange(min=1), metavar="N",
-              help="Fix the batch dimension (default: dynamic).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="OUT.onnx",
+    help="The ONNX file to write (with --training: the folder to write into).",
+)
+@click.option(
+    "--model",
+    "symbol",
+    metavar="NAME",
+    help="Top-level Model, or function returning one (default: the only Model "
+    "instance, or build_model()).",
+)
+@click.option(
+    "--opset",
+    type=click.IntRange(MIN_OPSET, MAX_OPSET),
+    metavar="N",
+    help=f"ONNX opset, {MIN_OPSET}-{MAX_OPSET} (default: kgraph's, 21).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Fix the batch dimension (default: dynamic).",
+)
 @click.option("--training", is_flag=True, help="Write training artifacts into the -o folder.")
-def compile_command(model_file: str, output: str, symbol: str | None, opset: int | None,
-                    batch_size: int | None, training: bool) -> None:
+def compile_command(
+    model_file: str,
+    output: str,
+    symbol: str | None,
+    opset: int | None,
+    batch_size: int | None,
+    training: bool,
+) -> None:
     """Compile the model that MODEL.py defines into an ONNX file (or training artifacts)."""
     from kgraph.cli_loading import check_file, load_model, to_onnx
 
@@ -142,8 +174,10 @@ def compile_command(model_file: str, output: str, symbol: str | None, opset: int
         model, _ = load_model(model_file, symbol)
         if training:
             from kgraph.models.artifacts import export_for_cli
-            return click.echo("\n".join(export_for_cli(model, model_file, output, opset,
-                                                        batch_size)))
+
+            return click.echo(
+                "\n".join(export_for_cli(model, model_file, output, opset, batch_size))
+            )
     model.summary()
     with _loading():
         data = to_onnx(model, model_file, opset, batch_size)
@@ -164,8 +198,10 @@ def _type_str(type_proto) -> tuple[str, str]:
         dtype = onnx.TensorProto.DataType.Name(tensor.elem_type).lower()
     if not tensor.HasField("shape"):
         return dtype, "(unknown rank)"
-    dims = [str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
-            for d in tensor.shape.dim]
+    dims = [
+        str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
+        for d in tensor.shape.dim
+    ]
     return dtype, "[" + ", ".join(dims) + "]"
 
 
@@ -210,12 +246,18 @@ def inspect_command(onnx_file: str) -> None:
     graph = proto.graph
     opsets = ", ".join(f"{o.domain or 'ai.onnx'} {o.version}" for o in proto.opset_import)
     producer = " ".join(p for p in (proto.producer_name, proto.producer_version) if p) or "?"
-    lines = [f"{onnx_file} ({_human_size(os.path.getsize(onnx_file))})",
-             f"  producer:    {producer}", f"  IR version:  {proto.ir_version}",
-             f"  opset:       {opsets}", f"  graph:       {graph.name or '?'}"]
+    lines = [
+        f"{onnx_file} ({_human_size(os.path.getsize(onnx_file))})",
+        f"  producer:    {producer}",
+        f"  IR version:  {proto.ir_version}",
+        f"  opset:       {opsets}",
+        f"  graph:       {graph.name or '?'}",
+    ]
     initializer_names = {t.name for t in graph.initializer}
-    for title, values in (("inputs", [v for v in graph.input if v.name not in initializer_names]),
-                          ("outputs", list(graph.output))):
+    for title, values in (
+        ("inputs", [v for v in graph.input if v.name not in initializer_names]),
+        ("outputs", list(graph.output)),
+    ):
         lines.append(f"{title}:")
         width = max((len(v.name) for v in values), default=0)
         for value in values:
@@ -223,8 +265,10 @@ def inspect_command(onnx_file: str) -> None:
             lines.append(f"  {value.name:<{width}}  {dtype:<8} {shape}")
     params = sum(int(np.prod(t.dims, dtype=np.int64)) for t in graph.initializer)
     lines.append(f"parameters:  {params:,} in {len(graph.initializer)} initializers")
-    histogram = Counter(f"{n.domain}::{n.op_type}" if n.domain not in ("", "ai.onnx") else
-                        n.op_type for n in _all_nodes(graph))
+    histogram = Counter(
+        f"{n.domain}::{n.op_type}" if n.domain not in ("", "ai.onnx") else n.op_type
+        for n in _all_nodes(graph)
+    )
     lines.append(f"ops:         {sum(histogram.values())} nodes, {len(histogram)} types")
     width = max((len(op) for op in histogram), default=0)
     for op, count in sorted(histogram.items(), key=lambda item: (-item[1], item[0])):
@@ -252,14 +296,21 @@ def _resolve_device(device: str) -> tuple[str, str]:
 @main.command("predict")
 @click.argument("onnx_file", metavar="MODEL.onnx")
 @click.argument("input_file", metavar="INPUT.npy")
-@click.option("-o", "--output", required=True, metavar="PRED.npy",
-              help="Where to write the predictions: .npy for one output, .npz (keyed by output "
-                   "name) for several.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="PRED.npy",
+    help="Where to write the predictions: .npy for one output, .npz (keyed by output "
+    "name) for several.",
+)
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
-              metavar="N")
-def predict_command(onnx_file: str, input_file: str, output: str, device: str,
-                    batch_size: int) -> None:
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=32, show_default=True, metavar="N"
+)
+def predict_command(
+    onnx_file: str, input_file: str, output: str, device: str, batch_size: int
+) -> None:
     """Run MODEL.onnx on the samples in INPUT.npy (or .npz: one array per input)."""
     import numpy as np
 
@@ -274,15 +325,18 @@ def predict_command(onnx_file: str, input_file: str, output: str, device: str,
     try:
         predictor = Predictor(onnx_file, device=device)
     except ValueError as exc:
-        raise UserError(f"{onnx_file}: not a loadable ONNX model: "
-                        f"{_one_line(exc).split(': ', 1)[-1]}") from None
+        raise UserError(
+            f"{onnx_file}: not a loadable ONNX model: {_one_line(exc).split(': ', 1)[-1]}"
+        ) from None
     except RuntimeError as exc:
         raise UserError(_one_line(exc)) from None
     names = predictor.session.output_names
     as_npz = output.endswith(".npz")
     if len(names) > 1 and not as_npz:
-        raise UserError(f"the model has {len(names)} outputs ({', '.join(names)}); write them "
-                        f"to an .npz file (-o {os.path.splitext(output)[0]}.npz)")
+        raise UserError(
+            f"the model has {len(names)} outputs ({', '.join(names)}); write them "
+            f"to an .npz file (-o {os.path.splitext(output)[0]}.npz)"
+        )
     with _loading():
         inputs = load_arrays(input_file, predictor.session.input_names)
     try:

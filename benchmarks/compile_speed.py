@@ -27,12 +27,18 @@ def build_model(stages: int = 4, blocks: int = 4, width: int = 16) -> keras.Mode
     stack: list = [keras.Input(shape=(64, 64, 3))]
     for stage in range(stages):
         for _ in range(blocks):
-            stack += [layers.Conv2D(width * 2**stage, 3, padding="same", use_bias=False),
-                      layers.BatchNormalization(), layers.ReLU()]
+            stack += [
+                layers.Conv2D(width * 2**stage, 3, padding="same", use_bias=False),
+                layers.BatchNormalization(),
+                layers.ReLU(),
+            ]
         if stage < stages - 1:
             stack.append(layers.MaxPooling2D())
-    stack += [layers.GlobalAveragePooling2D(), layers.Dense(128, activation="relu"),
-              layers.Dense(10, activation="softmax")]
+    stack += [
+        layers.GlobalAveragePooling2D(),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ]
     return keras.Sequential(stack, name="bench_cnn")
 
 
@@ -74,10 +80,12 @@ def main() -> None:
     trace, passes, serialize = (statistics.median(p[i] for p in phases) for i in range(3))
     median = statistics.median(times)
     print(f"machine: {_cpu_name()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
-    print(f"compile speed: {n_layers} layers, {model.count_params():,} params, "
-          f"{len(data) / 1e6:.2f} MB ONNX; median {median:.3f} s (min {min(times):.3f} s) over "
-          f"{args.repeats} runs = {n_layers / median:,.0f} layers/s; phases: trace "
-          f"{trace:.3f} s, passes {passes:.3f} s, serialize {serialize:.3f} s")
+    print(
+        f"compile speed: {n_layers} layers, {model.count_params():,} params, "
+        f"{len(data) / 1e6:.2f} MB ONNX; median {median:.3f} s (min {min(times):.3f} s) over "
+        f"{args.repeats} runs = {n_layers / median:,.0f} layers/s; phases: trace "
+        f"{trace:.3f} s, passes {passes:.3f} s, serialize {serialize:.3f} s"
+    )
 
 
 if __name__ == "__main__":

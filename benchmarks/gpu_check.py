@@ -31,9 +31,14 @@ def providers_report() -> str:
 
 def seed_cnn(keras):
     layers = keras.layers
-    return keras.Sequential([keras.Input(shape=(28, 28, 1)),
-                             layers.Conv2D(32, (3, 3), activation="relu"), layers.Flatten(),
-                             layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def resnet(keras):
@@ -67,8 +72,10 @@ def kgraph_run(build, shape, device):
     model = build(keras)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", device=device)
     x, y = data(shape, STEPS * BATCH)
-    losses = [model.train_on_batch(x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH])
-              for i in range(STEPS)]
+    losses = [
+        model.train_on_batch(x[i * BATCH : (i + 1) * BATCH], y[i * BATCH : (i + 1) * BATCH])
+        for i in range(STEPS)
+    ]
     engine = model._training_setup.engine
     start = time.perf_counter()
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
@@ -86,8 +93,9 @@ def torch_rate(shape, resnet_like):
     if resnet_like:
         model = _torch_resnet(nn).to(dev)
     else:
-        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Flatten(),
-                              nn.Linear(32 * 26 * 26, 10)).to(dev)
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 26 * 26, 10)
+        ).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y = data(shape, STEPS * BATCH)
     xt = torch.tensor(x).permute(0, 3, 1, 2).contiguous()
@@ -96,8 +104,8 @@ def torch_rate(shape, resnet_like):
 
     def epoch():
         for i in range(STEPS):
-            xb = xt[i * BATCH:(i + 1) * BATCH].to(dev, non_blocking=True)
-            yb = yt[i * BATCH:(i + 1) * BATCH].to(dev, non_blocking=True)
+            xb = xt[i * BATCH : (i + 1) * BATCH].to(dev, non_blocking=True)
+            yb = yt[i * BATCH : (i + 1) * BATCH].to(dev, non_blocking=True)
             opt.zero_grad()
             loss = loss_fn(model(xb), yb)
             loss.backward()
@@ -118,36 +126,53 @@ def _torch_resnet(nn):
     class Block(nn.Module):
         def __init__(self, cin, cout):
             super().__init__()
-            self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout),
-                                      nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1))
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, cout, 3, padding=1),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(),
+                nn.Conv2d(cout, cout, 3, padding=1),
+            )
             self.skip = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
 
         def forward(self, x):
             return nn.functional.max_pool2d(nn.functional.relu(self.body(x) + self.skip(x)), 2)
 
-    return nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), Block(32, 32),
-                         Block(32, 64), Block(64, 64), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(64, 10))
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        Block(32, 32),
+        Block(32, 64),
+        Block(64, 64),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(64, 10),
+    )
 
 
 def main() -> None:
     print(f"python {platform.python_version()}")
     device = providers_report()
-    for name, build, shape in (("seed CNN", seed_cnn, (28, 28, 1)),
-                               ("ResNet-style", resnet, (32, 32, 3))):
+    for name, build, shape in (
+        ("seed CNN", seed_cnn, (28, 28, 1)),
+        ("ResNet-style", resnet, (32, 32, 3)),
+    ):
         cpu_loss, cpu_rate, _ = kgraph_run(build, shape, "cpu")
         gpu_loss, gpu_rate, engine_device = kgraph_run(build, shape, device)
         diff = float(np.max(np.abs(cpu_loss - gpu_loss)))
         print(f"{name}: engine device={engine_device}")
         print(f"{name}: loss CPU  {np.round(cpu_loss[::8], 4).tolist()}")
         print(f"{name}: loss CUDA {np.round(gpu_loss[::8], 4).tolist()}")
-        print(f"{name}: max |loss CPU - loss CUDA| over {STEPS} steps = {diff:.2e} "
-              f"({'OK' if diff < 2e-2 else 'MISMATCH'}); falls: {gpu_loss[-1] < gpu_loss[0]}")
+        print(
+            f"{name}: max |loss CPU - loss CUDA| over {STEPS} steps = {diff:.2e} "
+            f"({'OK' if diff < 2e-2 else 'MISMATCH'}); falls: {gpu_loss[-1] < gpu_loss[0]}"
+        )
         print(f"{name}: kgraph train samples/s  CPU {cpu_rate:,.0f}  CUDA {gpu_rate:,.0f}")
         rate = torch_rate(shape, name != "seed CNN")
         if rate:
-            print(f"{name}: PyTorch CUDA eager train samples/s {rate:,.0f} "
-                  f"(kgraph/PyTorch = {gpu_rate / rate:.2f})")
+            print(
+                f"{name}: PyTorch CUDA eager train samples/s {rate:,.0f} "
+                f"(kgraph/PyTorch = {gpu_rate / rate:.2f})"
+            )
 
 
 if __name__ == "__main__":

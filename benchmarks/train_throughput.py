@@ -65,20 +65,25 @@ def _timed(fn) -> float:
 
 def _keras_style(lib, steps: int, warmup: int) -> dict:
     """kgraph and Keras share the API: build, compile, fit twice (warm-up, timed), predict."""
-    model = lib.Sequential([
-        lib.Input((28, 28, 1)), lib.layers.Conv2D(32, (3, 3), activation="relu"),
-        lib.layers.Flatten(), lib.layers.Dense(10, activation="softmax")])
+    model = lib.Sequential(
+        [
+            lib.Input((28, 28, 1)),
+            lib.layers.Conv2D(32, (3, 3), activation="relu"),
+            lib.layers.Flatten(),
+            lib.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=lib.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     x, y = _data(steps)
-    model.fit(x[:warmup * BATCH], y[:warmup * BATCH], batch_size=BATCH, verbose=0,
-              shuffle=False)
+    model.fit(x[: warmup * BATCH], y[: warmup * BATCH], batch_size=BATCH, verbose=0, shuffle=False)
     seconds = _timed(lambda: model.fit(x, y, batch_size=BATCH, verbose=0, shuffle=False))
     result = {"train": len(x) / seconds}
     xp = x[:PREDICT_SAMPLES] if len(x) >= PREDICT_SAMPLES else _data(PREDICT_SAMPLES // BATCH)[0]
     for batch in (128, 512):
         model.predict(xp, batch_size=batch, verbose=0)
         result[f"predict{batch}"] = len(xp) / _timed(
-            lambda b=batch: model.predict(xp, batch_size=b, verbose=0))
+            lambda b=batch: model.predict(xp, batch_size=b, verbose=0)
+        )
     return result
 
 
@@ -115,7 +120,7 @@ def run_torch(steps: int, warmup: int, threads: int) -> dict:
 
     def train(count):
         for i in range(count):
-            xb, yb = xt[i * BATCH:(i + 1) * BATCH], yt[i * BATCH:(i + 1) * BATCH]
+            xb, yb = xt[i * BATCH : (i + 1) * BATCH], yt[i * BATCH : (i + 1) * BATCH]
             optimizer.zero_grad(set_to_none=True)
             loss = F.cross_entropy(forward(xb), yb)
             loss.backward()
@@ -124,13 +129,18 @@ def run_torch(steps: int, warmup: int, threads: int) -> dict:
 
     train(warmup)
     result = {"train": steps * BATCH / _timed(lambda: train(steps))}
-    xp = torch.from_numpy(np.ascontiguousarray(
-        _data(PREDICT_SAMPLES // BATCH)[0].transpose(0, 3, 1, 2)))
+    xp = torch.from_numpy(
+        np.ascontiguousarray(_data(PREDICT_SAMPLES // BATCH)[0].transpose(0, 3, 1, 2))
+    )
 
     def predict(batch):
         with torch.inference_mode():
-            return np.concatenate([torch.softmax(forward(xp[i:i + batch]), -1).numpy()
-                                   for i in range(0, len(xp), batch)])
+            return np.concatenate(
+                [
+                    torch.softmax(forward(xp[i : i + batch]), -1).numpy()
+                    for i in range(0, len(xp), batch)
+                ]
+            )
 
     for batch in (128, 512):
         predict(batch)
@@ -143,15 +153,18 @@ def _worker(name: str, steps: int, warmup: int, threads: int, repeats: int) -> N
     REPEATS = repeats
     os.environ.setdefault("KERAS_BACKEND", "jax")
     result = {"kgraph": run_kgraph, "torch": run_torch, "keras": run_keras}[name](
-        steps, warmup, threads)
+        steps, warmup, threads
+    )
     result["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result))
 
 
 def _versions() -> str:
-    code = ("import os; os.environ.setdefault('KERAS_BACKEND', 'jax'); import onnxruntime, torch, "
-            "keras, jax; print(f'onnxruntime {onnxruntime.__version__}, torch {torch.__version__},"
-            " keras {keras.__version__}, jax {jax.__version__}')")
+    code = (
+        "import os; os.environ.setdefault('KERAS_BACKEND', 'jax'); import onnxruntime, torch, "
+        "keras, jax; print(f'onnxruntime {onnxruntime.__version__}, torch {torch.__version__},"
+        " keras {keras.__version__}, jax {jax.__version__}')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
 
@@ -172,12 +185,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best counts")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="worker processes per framework, alternating; the best counts")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="worker processes per framework, alternating; the best counts",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
-    parser.add_argument("--kgraph-root", help="benchmark the kgraph checkout at this path "
-                        "instead of the installed one (e.g. an exported older commit)")
+    parser.add_argument(
+        "--kgraph-root",
+        help="benchmark the kgraph checkout at this path "
+        "instead of the installed one (e.g. an exported older commit)",
+    )
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -191,10 +211,25 @@ def main() -> None:
             if name == "kgraph" and args.kgraph_root:
                 paths = [os.path.abspath(args.kgraph_root), os.environ.get("PYTHONPATH", "")]
                 env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-            out = subprocess.run([sys.executable, __file__, "--worker", name, "--steps",
-                                  str(args.steps), "--warmup", str(args.warmup), "--threads",
-                                  str(args.threads), "--repeats", str(args.repeats)],
-                                 capture_output=True, text=True, env=env)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    name,
+                    "--steps",
+                    str(args.steps),
+                    "--warmup",
+                    str(args.warmup),
+                    "--threads",
+                    str(args.threads),
+                    "--repeats",
+                    str(args.repeats),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
             if out.returncode or not line:
                 raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
@@ -203,22 +238,30 @@ def main() -> None:
             for key in ("train", "predict128", "predict512"):
                 best[key] = max(best[key], result[key])
             best["maxrss_mib"] = max(best["maxrss_mib"], result["maxrss_mib"])
-    print(f"seed CNN, batch {BATCH}, Adam, {args.steps} timed steps (best of {args.repeats} "
-          f"runs x {args.rounds} rounds), {args.threads} threads, "
-          f"{os.cpu_count()} CPUs ({_cpu_name()}); {_versions()}")
-    print(f"{'framework':10s} {'train/s':>9s} {'predict128/s':>13s} {'predict512/s':>13s} "
-          f"{'peak RSS MiB':>13s}")
+    print(
+        f"seed CNN, batch {BATCH}, Adam, {args.steps} timed steps (best of {args.repeats} "
+        f"runs x {args.rounds} rounds), {args.threads} threads, "
+        f"{os.cpu_count()} CPUs ({_cpu_name()}); {_versions()}"
+    )
+    print(
+        f"{'framework':10s} {'train/s':>9s} {'predict128/s':>13s} {'predict512/s':>13s} "
+        f"{'peak RSS MiB':>13s}"
+    )
     for name, r in results.items():
-        print(f"{name:10s} {r['train']:9,.0f} {r['predict128']:13,.0f} {r['predict512']:13,.0f} "
-              f"{r['maxrss_mib']:13,.0f}" + (f"  (kgraph from {r['source']})" if
-                                             args.kgraph_root and "source" in r else ""))
+        print(
+            f"{name:10s} {r['train']:9,.0f} {r['predict128']:13,.0f} {r['predict512']:13,.0f} "
+            f"{r['maxrss_mib']:13,.0f}"
+            + (f"  (kgraph from {r['source']})" if args.kgraph_root and "source" in r else "")
+        )
     if "kgraph" in results:
         ours = results["kgraph"]
         for name in (n for n in results if n != "kgraph"):
             theirs = results[name]
-            print(f"kgraph / {name}: train {ours['train'] / theirs['train']:.2f}x, predict128 "
-                  f"{ours['predict128'] / theirs['predict128']:.2f}x, predict512 "
-                  f"{ours['predict512'] / theirs['predict512']:.2f}x")
+            print(
+                f"kgraph / {name}: train {ours['train'] / theirs['train']:.2f}x, predict128 "
+                f"{ours['predict128'] / theirs['predict128']:.2f}x, predict512 "
+                f"{ours['predict512'] / theirs['predict512']:.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,9 @@ class GraphBuilder:
         Names already used by the graph's nodes, values and initializers are reserved, so the
         new nodes never collide with them. ``opset`` defaults to the graph's default-domain opset.
         """
-        builder = cls(name=graph.name or "kgraph", opset=opset or graph.opset_imports.get(
-            "", DEFAULT_OPSET))
+        builder = cls(
+            name=graph.name or "kgraph", opset=opset or graph.opset_imports.get("", DEFAULT_OPSET)
+        )
         builder.graph = graph
         names = [v.name for v in [*graph.inputs, *graph.initializers.values()]]
         for node in graph:

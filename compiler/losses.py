@@ -42,13 +42,20 @@ EPSILON = 1e-7
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 _CANONICAL = (
-    "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
-    "mean_squared_error", "mean_absolute_error", "huber",
+    "sparse_categorical_crossentropy",
+    "categorical_crossentropy",
+    "binary_crossentropy",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "huber",
 )
 # snake_case names, lower-cased class names (``SparseCategoricalCrossentropy``) and short aliases
 _ALIASES = {
-    **{n: n for n in _CANONICAL}, **{n.replace("_", ""): n for n in _CANONICAL},
-    "bce": "binary_crossentropy", "mse": "mean_squared_error", "mae": "mean_absolute_error",
+    **{n: n for n in _CANONICAL},
+    **{n.replace("_", ""): n for n in _CANONICAL},
+    "bce": "binary_crossentropy",
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
     "huber_loss": "huber",
 }
 _CE = {"from_logits": False, "label_smoothing": 0.0, "axis": -1}
@@ -221,7 +228,10 @@ def per_sample_loss(b: GraphBuilder, spec: dict[str, Any], y_true: ir.Value, y_p
 
 
 def reduce_weighted(
-    b: GraphBuilder, values: ir.Value, sample_weight: ir.Value | None, reduction: Any,
+    b: GraphBuilder,
+    values: ir.Value,
+    sample_weight: ir.Value | None,
+    reduction: Any,
     mask: ir.Value | None = None,
 ) -> ir.Value:
     """Weights and reduces per-sample ``values`` as Keras' ``reduce_weighted_values`` does.
@@ -256,7 +266,10 @@ def reduce_weighted(
 
 
 def build_loss(
-    b: GraphBuilder, spec: dict[str, Any], y_true: ir.Value, y_pred: ir.Value,
+    b: GraphBuilder,
+    spec: dict[str, Any],
+    y_true: ir.Value,
+    y_pred: ir.Value,
     sample_weight: ir.Value | None = None,
 ) -> ir.Value:
     """Emits the nodes of a Keras loss and returns its value.
@@ -279,6 +292,13 @@ def build_loss(
 
 
 __all__ = [
-    "EPSILON", "LOSS_DEFAULTS", "REDUCTIONS", "build_loss", "canonical_loss_name", "loss_config",
-    "per_sample_loss", "reduce_weighted", "resolve_loss_name",
+    "EPSILON",
+    "LOSS_DEFAULTS",
+    "REDUCTIONS",
+    "build_loss",
+    "canonical_loss_name",
+    "loss_config",
+    "per_sample_loss",
+    "reduce_weighted",
+    "resolve_loss_name",
 ]

@@ -34,13 +34,18 @@ from compiler.optim._graph import (
 )
 
 _CANONICAL = (
-    "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy",
-    "mean_absolute_error", "mean_squared_error",
+    "sparse_categorical_accuracy",
+    "categorical_accuracy",
+    "binary_accuracy",
+    "mean_absolute_error",
+    "mean_squared_error",
 )
 # snake_case names, lower-cased class names (``SparseCategoricalAccuracy``) and short aliases
 _ALIASES = {
-    **{n: n for n in _CANONICAL}, **{n.replace("_", ""): n for n in _CANONICAL},
-    "mae": "mean_absolute_error", "mse": "mean_squared_error",
+    **{n: n for n in _CANONICAL},
+    **{n.replace("_", ""): n for n in _CANONICAL},
+    "mae": "mean_absolute_error",
+    "mse": "mean_squared_error",
 }
 ACCURACY_NAMES = ("accuracy", "acc")
 METRIC_DEFAULTS: dict[str, dict[str, Any]] = {"binary_accuracy": {"threshold": 0.5}}
@@ -64,7 +69,9 @@ def canonical_metric_name(name: str) -> str:
 
 
 def resolve_metric_name(
-    name: str, loss_name: str | None, output_shape: Sequence[Any],
+    name: str,
+    loss_name: str | None,
+    output_shape: Sequence[Any],
     y_true_shape: Sequence[Any] | None = None,
 ) -> str:
     """Resolves a metric identifier to its canonical name, ``"accuracy"`` as Keras' compile does.
@@ -134,8 +141,9 @@ def metric_values(b: GraphBuilder, kind: str, spec: dict[str, Any], y_true, y_pr
         y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), y_pred)
         threshold = spec.get("threshold", METRIC_DEFAULTS["binary_accuracy"]["threshold"])
         above = b.op("Greater", [to_float(b, y_pred), const(b, float(threshold))])
-        return _matches(b, y_true, shaped(b.op("Cast", [above], {"to": ir.DataType.FLOAT}),
-                                          dims(y_pred)))
+        return _matches(
+            b, y_true, shaped(b.op("Cast", [above], {"to": ir.DataType.FLOAT}), dims(y_pred))
+        )
     if kind == "categorical_accuracy":
         return _matches(b, _argmax_f(b, to_float(b, y_true)), _argmax_f(b, to_float(b, y_pred)))
     # sparse_categorical_accuracy: (batch, 1) targets are squeezed like Keras does
@@ -172,8 +180,12 @@ def accumulate(b: GraphBuilder, values: ir.Value, sample_weight: ir.Value | None
 
 
 def build_metric(
-    b: GraphBuilder, spec: dict[str, Any], y_true: ir.Value, y_pred: ir.Value,
-    sample_weight: ir.Value | None, state: dict[str, ir.Value],
+    b: GraphBuilder,
+    spec: dict[str, Any],
+    y_true: ir.Value,
+    y_pred: ir.Value,
+    sample_weight: ir.Value | None,
+    state: dict[str, ir.Value],
 ) -> tuple[dict[str, ir.Value], ir.Value]:
     """Emits one metric's update and returns ``(new state, current result)``.
 
@@ -207,6 +219,12 @@ def build_metric(
 
 
 __all__ = [
-    "ACCURACY_NAMES", "METRIC_DEFAULTS", "accumulate", "build_metric", "canonical_metric_name",
-    "metric_state_specs", "metric_values", "resolve_metric_name",
+    "ACCURACY_NAMES",
+    "METRIC_DEFAULTS",
+    "accumulate",
+    "build_metric",
+    "canonical_metric_name",
+    "metric_state_specs",
+    "metric_values",
+    "resolve_metric_name",
 ]

@@ -104,8 +104,7 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
                 state_inputs[full] = state[short]
                 state_values[full] = np.zeros(shape, dtype)
             with b.scope(f"metrics/{display}"):
-                new_state, result = metrics.build_metric(b, metric, y_true, y_pred, weight,
-                                                         state)
+                new_state, result = metrics.build_metric(b, metric, y_true, y_pred, weight, state)
             for short, value in new_state.items():
                 b.output(value, f"{prefix}{short}{NEW}")
             results[display] = b.output(result, f"{prefix}{display}").name
@@ -114,11 +113,18 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
     return b.output(total, "loss"), results, labels
 
 
-def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[OutputSpec],
-               optimizer: Mapping, trainable: Sequence[str], input_names: Sequence[str],
-               metadata: Mapping[str, str] | None = None, producer_version: str = "",
-               expose_gradients: bool = False,
-               state_updates: Mapping[str, ir.Value] | None = None) -> Program:
+def build_step(
+    b: GraphBuilder,
+    outputs: Sequence[ir.Value],
+    specs: Sequence[OutputSpec],
+    optimizer: Mapping,
+    trainable: Sequence[str],
+    input_names: Sequence[str],
+    metadata: Mapping[str, str] | None = None,
+    producer_version: str = "",
+    expose_gradients: bool = False,
+    state_updates: Mapping[str, ir.Value] | None = None,
+) -> Program:
     """Turns the traced forward graph in ``b`` into the training step program.
 
     Args:
@@ -139,8 +145,9 @@ def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
     sample_weight = b.input("sample_weight", (None,), "float32")
     lr, step = _scalar_input(b, "lr"), _scalar_input(b, "step")
     state_inputs, metric_state = {}, {}
-    loss, results, labels = _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs,
-                                              metric_state, "metrics/")
+    loss, results, labels = _loss_and_metrics(
+        b, outputs, specs, sample_weight, state_inputs, metric_state, "metrics/"
+    )
     _optimize_forward(b)
     _infer_shapes(b)
     grads = gradients(b, loss, [params[n] for n in trainable])
@@ -167,25 +174,46 @@ def build_step(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[Out
         state[name] = name + NEW
     initial.update(metric_state)
     model = _finish(b, metadata, producer_version)
-    return Program(model, [*input_names, *labels, "sample_weight"], state, ["lr", "step"],
-                   ["loss", *results.values()], initial, list(results))
+    return Program(
+        model,
+        [*input_names, *labels, "sample_weight"],
+        state,
+        ["lr", "step"],
+        ["loss", *results.values()],
+        initial,
+        list(results),
+    )
 
 
-def build_eval(b: GraphBuilder, outputs: Sequence[ir.Value], specs: Sequence[OutputSpec],
-               state_names: Sequence[str], input_names: Sequence[str],
-               metadata: Mapping[str, str] | None = None, producer_version: str = "") -> Program:
+def build_eval(
+    b: GraphBuilder,
+    outputs: Sequence[ir.Value],
+    specs: Sequence[OutputSpec],
+    state_names: Sequence[str],
+    input_names: Sequence[str],
+    metadata: Mapping[str, str] | None = None,
+    producer_version: str = "",
+) -> Program:
     """The evaluation program: loss and metric accumulators; ``state_names`` (the parameters
     that training changes) are read as inputs, so it sees the engine's live state."""
     initial = _lift_parameters(b, state_names)
     sample_weight = b.input("sample_weight", (None,), "float32")
     state_inputs, metric_state = {}, {}
-    _, results, labels = _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs,
-                                           metric_state, "eval/")
+    _, results, labels = _loss_and_metrics(
+        b, outputs, specs, sample_weight, state_inputs, metric_state, "eval/"
+    )
     model = _finish(b, metadata, producer_version)
     state = {name: name + NEW for name in metric_state}
     initial.update(metric_state)
-    return Program(model, [*input_names, *labels, "sample_weight"], state, [],
-                   ["loss", *results.values()], initial, list(results))
+    return Program(
+        model,
+        [*input_names, *labels, "sample_weight"],
+        state,
+        [],
+        ["loss", *results.values()],
+        initial,
+        list(results),
+    )
 
 
 def _optimize_forward(b: GraphBuilder) -> None:
@@ -201,6 +229,7 @@ def _infer_shapes(b: GraphBuilder) -> None:
 
 def _finish(b: GraphBuilder, metadata, producer_version) -> ir.Model:
     model = serde.to_model(b.graph, metadata, producer_version)
-    ir.passes.PassManager([*layout_passes(), common.RemoveUnusedNodesPass(),
-                           common.TopologicalSortPass()])(model)
+    ir.passes.PassManager(
+        [*layout_passes(), common.RemoveUnusedNodesPass(), common.TopologicalSortPass()]
+    )(model)
     return model

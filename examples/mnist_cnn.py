@@ -8,9 +8,11 @@ The file defines one model object, ``model``, so ``kgraph compile`` needs no ``-
 import kgraph as keras
 from kgraph import layers
 
-model = keras.Sequential([
-    keras.Input(shape=(28, 28, 1)),
-    layers.Conv2D(32, (3, 3), activation="relu"),
-    layers.Flatten(),
-    layers.Dense(10, activation="softmax"),
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, (3, 3), activation="relu"),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ]
+)

@@ -91,11 +91,16 @@ def train(args):
         order = rng.permutation(len(x_train))
         seen, loss_sum, results = 0, 0.0, {}
         for start in range(0, len(order), args.batch_size):
-            index = order[start:start + args.batch_size]
+            index = order[start : start + args.batch_size]
             iteration += 1
-            feed = {x_name: x_train[index], y_name: y_train[index],
-                    "sample_weight": np.ones(len(index), np.float32), "lr": lr,
-                    "step": np.array(iteration, np.float32), **state}
+            feed = {
+                x_name: x_train[index],
+                y_name: y_train[index],
+                "sample_weight": np.ones(len(index), np.float32),
+                "lr": lr,
+                "step": np.array(iteration, np.float32),
+                **state,
+            }
             values = dict(zip(outputs, step_session.run(outputs, feed)))
             state = {name: values[out] for name, out in spec["state"].items()}
             seen += len(index)
@@ -115,16 +120,23 @@ def evaluate(args, spec, state, x_name, y_name, x, y):
     accumulators = {name: np.zeros((), np.float32) for name in spec["eval_state"]}
     seen, loss_sum, values = 0, 0.0, {}
     for start in range(0, len(x), args.batch_size):
-        xb, yb = x[start:start + args.batch_size], y[start:start + args.batch_size]
-        feed = {x_name: xb, y_name: yb, "sample_weight": np.ones(len(xb), np.float32),
-                **accumulators, **{n: state[n] for n in spec["eval_inputs_from_step_state"]}}
+        xb, yb = x[start : start + args.batch_size], y[start : start + args.batch_size]
+        feed = {
+            x_name: xb,
+            y_name: yb,
+            "sample_weight": np.ones(len(xb), np.float32),
+            **accumulators,
+            **{n: state[n] for n in spec["eval_inputs_from_step_state"]},
+        }
         names = [o.name for o in eval_session.get_outputs()]
         values = dict(zip(names, eval_session.run(names, feed)))
         accumulators = {n: values[out] for n, out in spec["eval_state"].items()}
         seen, loss_sum = seen + len(xb), loss_sum + float(values["loss"]) * len(xb)
     metrics = zip(spec["metrics"], spec["eval_fetch"][1:])
-    print(f"held out ({seen} samples) - loss: {loss_sum / max(seen, 1):.4f}"
-          + "".join(f" - {m}: {float(values[f]):.4f}" for m, f in metrics))
+    print(
+        f"held out ({seen} samples) - loss: {loss_sum / max(seen, 1):.4f}"
+        + "".join(f" - {m}: {float(values[f]):.4f}" for m, f in metrics)
+    )
 
 
 def main():

@@ -24,7 +24,23 @@ from kgraph.tensor import KerasTensor, Variable
 from kgraph.version import __version__
 
 __all__ = [
-    "Functional", "Input", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "Variable",
-    "__version__", "activations", "callbacks", "initializers", "layers", "losses", "metrics",
-    "ops", "optimizers", "random", "utils",
+    "Functional",
+    "Input",
+    "InputSpec",
+    "KerasTensor",
+    "Layer",
+    "Model",
+    "Sequential",
+    "Variable",
+    "__version__",
+    "activations",
+    "callbacks",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "ops",
+    "optimizers",
+    "random",
+    "utils",
 ]

@@ -63,8 +63,25 @@ def log_softmax(x, axis=-1):
 
 
 swish = silu
-_ALL = {fn.__name__: fn for fn in (linear, relu, sigmoid, softmax, tanh, gelu, silu, elu, selu,
-                                   softplus, softsign, leaky_relu, relu6, log_softmax)}
+_ALL = {
+    fn.__name__: fn
+    for fn in (
+        linear,
+        relu,
+        sigmoid,
+        softmax,
+        tanh,
+        gelu,
+        silu,
+        elu,
+        selu,
+        softplus,
+        softsign,
+        leaky_relu,
+        relu6,
+        log_softmax,
+    )
+}
 _ALL["swish"] = silu
 
 

@@ -132,16 +132,26 @@ def _materialize(value: object, symbol: str, path: str) -> Model:
     if isinstance(value, Model):
         return value
     if not callable(value):
-        raise LoadError(f"{path}: '{symbol}' is a {type(value).__name__}, not a kgraph "
-                        "Model or a function returning one")
+        raise LoadError(
+            f"{path}: '{symbol}' is a {type(value).__name__}, not a kgraph "
+            "Model or a function returning one"
+        )
     with contextlib.suppress(TypeError, ValueError):  # builtins may have no signature
-        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                 inspect.Parameter.KEYWORD_ONLY)
-        required = [p.name for p in inspect.signature(value).parameters.values()
-                    if p.default is p.empty and p.kind in kinds]
+        kinds = (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        )
+        required = [
+            p.name
+            for p in inspect.signature(value).parameters.values()
+            if p.default is p.empty and p.kind in kinds
+        ]
         if required:
-            raise LoadError(f"{path}: '{symbol}' needs arguments ({', '.join(required)}); "
-                            "--model must name a Model or a function with no arguments")
+            raise LoadError(
+                f"{path}: '{symbol}' needs arguments ({', '.join(required)}); "
+                "--model must name a Model or a function with no arguments"
+            )
     with _folder_on_path(os.path.dirname(os.path.abspath(path))):
         try:
             result = value()
@@ -150,8 +160,9 @@ def _materialize(value: object, symbol: str, path: str) -> Model:
         except BaseException as exc:
             raise LoadError(describe_exception(exc, path)) from exc
     if not isinstance(result, Model):
-        raise LoadError(f"{path}: '{symbol}()' returned a {type(result).__name__}, not a "
-                        "kgraph Model")
+        raise LoadError(
+            f"{path}: '{symbol}()' returned a {type(result).__name__}, not a kgraph Model"
+        )
     return result
 
 
@@ -175,22 +186,28 @@ def load_model(path: str, symbol: str | None = None) -> tuple[Model, str]:
             hint = f" (models found: {', '.join(models)})" if models else ""
             raise LoadError(f"{path}: no top-level name '{symbol}'{hint}")
         value = vars(module)[symbol]
-        if not isinstance(value, Model) and not (inspect.isfunction(value) or (
-                inspect.isclass(value) and issubclass(value, Model))):
-            raise LoadError(f"{path}: '{symbol}' is a {type(value).__name__}, not a kgraph "
-                            "Model or a function returning one")
+        if not isinstance(value, Model) and not (
+            inspect.isfunction(value) or (inspect.isclass(value) and issubclass(value, Model))
+        ):
+            raise LoadError(
+                f"{path}: '{symbol}' is a {type(value).__name__}, not a kgraph "
+                "Model or a function returning one"
+            )
         return _materialize(value, symbol, path), symbol
     found = _candidates(module)
     if not found:
         raise LoadError(
             f"{path}: no model found: looked for a top-level kgraph Model instance (e.g. "
             f"'model = keras.Sequential([...])') or a function '{DEFAULT_FUNCTION}()'; "
-            "name another with --model NAME")
+            "name another with --model NAME"
+        )
     if len(found) > 1:
         names = ", ".join(found)
-        raise LoadError(f"{path}: several models found ({names}); pick one with --model "
-                        f"NAME, e.g. --model {next(iter(found))}")
-    (name, value), = found.items()
+        raise LoadError(
+            f"{path}: several models found ({names}); pick one with --model "
+            f"NAME, e.g. --model {next(iter(found))}"
+        )
+    ((name, value),) = found.items()
     return _materialize(value, name, path), name
 
 
@@ -207,8 +224,9 @@ def _failing_layer(exc: BaseException) -> str | None:
     return found
 
 
-def to_onnx(model: Model, path: str, opset: int | None = None,
-            batch_size: int | None = None) -> bytes:
+def to_onnx(
+    model: Model, path: str, opset: int | None = None, batch_size: int | None = None
+) -> bytes:
     """``model.to_onnx_bytes``, with model errors raised as one-line :class:`LoadError` s.
 
     A missing lowering (``NotImplementedError``), an ONNX op the opset lacks, or a ``ValueError``
@@ -230,14 +248,19 @@ def to_onnx(model: Model, path: str, opset: int | None = None,
         op = re.search(r"No Op registered for (\S+) with domain_version of (\d+)", text)
         layer = f"layer '{node.group(1).split('/')[0]}'" if node else where
         if op:
-            raise LoadError(f"{path}: {layer} lowers to ONNX op '{op.group(1)}', which opset "
-                            f"{op.group(2)} does not define") from None
-        raise LoadError(f"{path}: {layer} does not compile at opset {opset or DEFAULT_OPSET}: "
-                        f"{one_line(text.split('==>')[0])}") from None
+            raise LoadError(
+                f"{path}: {layer} lowers to ONNX op '{op.group(1)}', which opset "
+                f"{op.group(2)} does not define"
+            ) from None
+        raise LoadError(
+            f"{path}: {layer} does not compile at opset {opset or DEFAULT_OPSET}: "
+            f"{one_line(text.split('==>')[0])}"
+        ) from None
     except ValueError as exc:
         layer = _failing_layer(exc)
-        raise LoadError(f"{where}{f', {layer}' if layer else ''} cannot be compiled: "
-                        f"{one_line(exc)}") from None
+        raise LoadError(
+            f"{where}{f', {layer}' if layer else ''} cannot be compiled: {one_line(exc)}"
+        ) from None
 
 
 def load_onnx(path: str):
@@ -293,7 +316,9 @@ def load_arrays(path: str, input_names: list[str]):
     positional = [f"arr_{i}" for i in range(len(arrays))]
     if set(arrays) != set(input_names) and sorted(arrays) == sorted(positional):
         if len(arrays) != len(input_names):
-            raise LoadError(f"{path}: the model has {len(input_names)} inputs "
-                            f"({', '.join(input_names)}); the file holds {len(arrays)} arrays")
+            raise LoadError(
+                f"{path}: the model has {len(input_names)} inputs "
+                f"({', '.join(input_names)}); the file holds {len(arrays)} arrays"
+            )
         return {name: arrays[key] for name, key in zip(input_names, positional)}
     return arrays

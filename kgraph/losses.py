@@ -17,8 +17,9 @@ class Loss:
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None, **params):
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"Invalid reduction. Expected one of {_REDUCTIONS}. "
-                             f"Received: reduction={reduction}")
+            raise ValueError(
+                f"Invalid reduction. Expected one of {_REDUCTIONS}. Received: reduction={reduction}"
+            )
         self.name = name or self.loss_name
         self.reduction = reduction
         self.params = params
@@ -43,30 +44,62 @@ class Loss:
 class SparseCategoricalCrossentropy(Loss):
     loss_name = "sparse_categorical_crossentropy"
 
-    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 name="sparse_categorical_crossentropy", axis=-1, dtype=None):
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        reduction="sum_over_batch_size",
+        name="sparse_categorical_crossentropy",
+        axis=-1,
+        dtype=None,
+    ):
         if ignore_class is not None:
-            raise ValueError("kgraph does not support ignore_class yet. "
-                             f"Received: ignore_class={ignore_class}")
+            raise ValueError(
+                f"kgraph does not support ignore_class yet. Received: ignore_class={ignore_class}"
+            )
         super().__init__(name, reduction, from_logits=bool(from_logits), axis=axis)
 
 
 class CategoricalCrossentropy(Loss):
     loss_name = "categorical_crossentropy"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
-        super().__init__(name, reduction, from_logits=bool(from_logits),
-                         label_smoothing=float(label_smoothing), axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            name,
+            reduction,
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+            axis=axis,
+        )
 
 
 class BinaryCrossentropy(Loss):
     loss_name = "binary_crossentropy"
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
-        super().__init__(name, reduction, from_logits=bool(from_logits),
-                         label_smoothing=float(label_smoothing), axis=axis)
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            name,
+            reduction,
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+            axis=axis,
+        )
 
 
 class MeanSquaredError(Loss):
@@ -94,9 +127,12 @@ _BY_NAME = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "huber": Huber, "huber_loss": Huber,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "huber": Huber,
+    "huber_loss": Huber,
 }
 _BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
 
@@ -115,6 +151,7 @@ def get(identifier) -> Loss | None:
     cls = _BY_NAME.get(identifier) if isinstance(identifier, str) else None
     cls = cls or (_BY_CLASS.get(identifier) if isinstance(identifier, str) else None)
     if cls is None:
-        raise ValueError(f"Unknown loss: {identifier!r}. Known losses: "
-                         f"{', '.join(sorted(_BY_NAME))}.")
+        raise ValueError(
+            f"Unknown loss: {identifier!r}. Known losses: {', '.join(sorted(_BY_NAME))}."
+        )
     return cls()

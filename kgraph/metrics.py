@@ -32,8 +32,11 @@ def _metric(class_name: str, metric_name: str, **defaults):
     def __init__(self, name=metric_name, dtype=None, **params):  # noqa: N807
         Metric.__init__(self, name=name, dtype=dtype, **{**defaults, **params})
 
-    return type(class_name, (Metric,), {"metric_name": metric_name, "__init__": __init__,
-                                        "__doc__": f"``{metric_name}`` metric."})
+    return type(
+        class_name,
+        (Metric,),
+        {"metric_name": metric_name, "__init__": __init__, "__doc__": f"``{metric_name}`` metric."},
+    )
 
 
 Accuracy = _metric("Accuracy", "accuracy")
@@ -44,12 +47,15 @@ MeanAbsoluteError = _metric("MeanAbsoluteError", "mean_absolute_error")
 MeanSquaredError = _metric("MeanSquaredError", "mean_squared_error")
 
 _BY_NAME = {
-    "accuracy": Accuracy, "acc": Accuracy,
+    "accuracy": Accuracy,
+    "acc": Accuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "binary_accuracy": BinaryAccuracy,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
 }
 _BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
 
@@ -64,8 +70,9 @@ def get(identifier) -> Metric:
         cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
         if cls is not None:
             return cls(name=identifier) if identifier in _BY_NAME else cls()
-    raise ValueError(f"Unknown metric: {identifier!r}. Known metrics: "
-                     f"{', '.join(sorted(_BY_NAME))}.")
+    raise ValueError(
+        f"Unknown metric: {identifier!r}. Known metrics: {', '.join(sorted(_BY_NAME))}."
+    )
 
 
 def compile_specs(metrics, weighted_metrics, prefix, loss_name, output_shape, taken) -> list:

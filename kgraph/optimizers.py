@@ -24,13 +24,26 @@ class Optimizer:
 
     optimizer_name = ""
 
-    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **params):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        name=None,
+        **params,
+    ):
         if clipnorm is not None and global_clipnorm is not None:
-            raise ValueError("Only one of `clipnorm` and `global_clipnorm` can be set. Received: "
-                             f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}")
-        for key, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                           ("global_clipnorm", global_clipnorm)):
+            raise ValueError(
+                "Only one of `clipnorm` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
+            )
+        for key, value in (
+            ("clipnorm", clipnorm),
+            ("clipvalue", clipvalue),
+            ("global_clipnorm", global_clipnorm),
+        ):
             if value is not None and value <= 0:
                 raise ValueError(f"`{key}` must be positive. Received: {key}={value}")
         self.name = name or self.optimizer_name
@@ -67,10 +80,15 @@ class Optimizer:
 
     def get_config(self) -> dict:
         lr = self._learning_rate
-        return {"name": self.name, "learning_rate": lr.get_config() if callable(lr) else lr,
-                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm,
-                **self.params}
+        return {
+            "name": self.name,
+            "learning_rate": lr.get_config() if callable(lr) else lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+            **self.params,
+        }
 
 
 class SGD(Optimizer):
@@ -79,44 +97,75 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         if not 0 <= momentum <= 1:
             raise ValueError(f"`momentum` must be in [0, 1]. Received: momentum={momentum}")
-        super().__init__(learning_rate, momentum=float(momentum), nesterov=bool(nesterov),
-                         **kwargs)
+        super().__init__(learning_rate, momentum=float(momentum), nesterov=bool(nesterov), **kwargs)
 
 
 class Adam(Optimizer):
     optimizer_name = "adam"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                 amsgrad=False, **kwargs):
-        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                         amsgrad=bool(amsgrad), **kwargs)
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs
+    ):
+        super().__init__(
+            learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=bool(amsgrad),
+            **kwargs,
+        )
 
 
 class AdamW(Optimizer):
     optimizer_name = "adamw"
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-7, amsgrad=False, **kwargs):
-        super().__init__(learning_rate, weight_decay=weight_decay, beta_1=beta_1,
-                         beta_2=beta_2, epsilon=epsilon, amsgrad=bool(amsgrad), **kwargs)
+    def __init__(
+        self,
+        learning_rate=0.001,
+        weight_decay=0.004,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate,
+            weight_decay=weight_decay,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=bool(amsgrad),
+            **kwargs,
+        )
 
 
 class RMSprop(Optimizer):
     optimizer_name = "rmsprop"
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
-                 centered=False, **kwargs):
-        super().__init__(learning_rate, rho=rho, momentum=momentum, epsilon=epsilon,
-                         centered=bool(centered), **kwargs)
+    def __init__(
+        self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs
+    ):
+        super().__init__(
+            learning_rate,
+            rho=rho,
+            momentum=momentum,
+            epsilon=epsilon,
+            centered=bool(centered),
+            **kwargs,
+        )
 
 
 class Adagrad(Optimizer):
     optimizer_name = "adagrad"
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-                 **kwargs):
-        super().__init__(learning_rate, initial_accumulator_value=initial_accumulator_value,
-                         epsilon=epsilon, **kwargs)
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+        super().__init__(
+            learning_rate,
+            initial_accumulator_value=initial_accumulator_value,
+            epsilon=epsilon,
+            **kwargs,
+        )
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
@@ -133,5 +182,6 @@ def get(identifier) -> Optimizer:
         cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS.get(identifier)
         if cls is not None:
             return cls()
-    raise ValueError(f"Unknown optimizer: {identifier!r}. Known optimizers: "
-                     f"{', '.join(sorted(_BY_NAME))}.")
+    raise ValueError(
+        f"Unknown optimizer: {identifier!r}. Known optimizers: {', '.join(sorted(_BY_NAME))}."
+    )

@@ -33,10 +33,15 @@ def _dropout_lower(b, x, *, rate, noise_shape, seed, dtype):
         fixed = np.asarray([0 if d is None else d for d in noise_shape], np.int64)
         shape = b.op("Add", [b.op("Mul", [shape, b.constant(take)]), b.constant(fixed)])
     ones = b.op("ConstantOfShape", [shape], {"value": ir.tensor(np.ones((1,), dtype))})
-    _, mask = b.op("Dropout", [ones, scalar(b, rate, dtype), scalar(b, True, "bool")],
-                   {"seed": seed}, num_outputs=2)
-    keep = b.op("Mul", [b.op("Cast", [mask], {"to": ir_dtype(dtype)}),
-                        scalar(b, 1.0 / (1.0 - rate), dtype)])
+    _, mask = b.op(
+        "Dropout",
+        [ones, scalar(b, rate, dtype), scalar(b, True, "bool")],
+        {"seed": seed},
+        num_outputs=2,
+    )
+    keep = b.op(
+        "Mul", [b.op("Cast", [mask], {"to": ir_dtype(dtype)}), scalar(b, 1.0 / (1.0 - rate), dtype)]
+    )
     return b.op("Mul", [x, keep])
 
 
@@ -61,22 +66,33 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     """
     rate = float(rate)
     if not 0.0 <= rate < 1.0:
-        raise ValueError(f"Invalid value received for argument `rate`. Expected a float value "
-                         f"between 0 and 1 (1 excluded). Received: rate={rate}")
+        raise ValueError(
+            f"Invalid value received for argument `rate`. Expected a float value "
+            f"between 0 and 1 (1 excluded). Received: rate={rate}"
+        )
     spec = _spec_of(inputs)
     if not spec.dtype.startswith("float"):
         raise ValueError(f"dropout expects a floating-point input. Received dtype={spec.dtype}")
     if noise_shape is not None:
         noise_shape = tuple(None if d is None else int(d) for d in noise_shape)
         if len(noise_shape) != spec.ndim or any(
-                d is not None and d != 1 and n is not None and d != n
-                for d, n in zip(noise_shape, spec.shape)):
-            raise ValueError(f"noise_shape {noise_shape} does not broadcast to the input shape "
-                             f"{spec.shape}: each entry must be None, 1 or the input's size.")
+            d is not None and d != 1 and n is not None and d != n
+            for d, n in zip(noise_shape, spec.shape)
+        ):
+            raise ValueError(
+                f"noise_shape {noise_shape} does not broadcast to the input shape "
+                f"{spec.shape}: each entry must be None, 1 or the input's size."
+            )
     if seed is None and trace.current() is not None:
         seed = seeds.make_seed()
-    return apply(_dropout, [inputs], rate=rate, noise_shape=noise_shape,
-                 seed=None if seed is None else int(seed), dtype=spec.dtype)
+    return apply(
+        _dropout,
+        [inputs],
+        rate=rate,
+        noise_shape=noise_shape,
+        seed=None if seed is None else int(seed),
+        dtype=spec.dtype,
+    )
 
 
 __all__ = ["dropout"]

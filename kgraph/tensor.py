@@ -46,23 +46,56 @@ class KerasTensor:
         )
 
     # Operators route to kgraph.ops so they trace like any other op.
-    def __add__(self, o): return _ops().add(self, o)
-    def __radd__(self, o): return _ops().add(o, self)
-    def __sub__(self, o): return _ops().subtract(self, o)
-    def __rsub__(self, o): return _ops().subtract(o, self)
-    def __mul__(self, o): return _ops().multiply(self, o)
-    def __rmul__(self, o): return _ops().multiply(o, self)
-    def __truediv__(self, o): return _ops().divide(self, o)
-    def __rtruediv__(self, o): return _ops().divide(o, self)
-    def __matmul__(self, o): return _ops().matmul(self, o)
-    def __rmatmul__(self, o): return _ops().matmul(o, self)
-    def __pow__(self, o): return _ops().power(self, o)
-    def __neg__(self): return _ops().negative(self)
-    def __abs__(self): return _ops().abs(self)
-    def __gt__(self, o): return _ops().greater(self, o)
-    def __lt__(self, o): return _ops().less(self, o)
-    def __ge__(self, o): return _ops().greater_equal(self, o)
-    def __le__(self, o): return _ops().less_equal(self, o)
+    def __add__(self, o):
+        return _ops().add(self, o)
+
+    def __radd__(self, o):
+        return _ops().add(o, self)
+
+    def __sub__(self, o):
+        return _ops().subtract(self, o)
+
+    def __rsub__(self, o):
+        return _ops().subtract(o, self)
+
+    def __mul__(self, o):
+        return _ops().multiply(self, o)
+
+    def __rmul__(self, o):
+        return _ops().multiply(o, self)
+
+    def __truediv__(self, o):
+        return _ops().divide(self, o)
+
+    def __rtruediv__(self, o):
+        return _ops().divide(o, self)
+
+    def __matmul__(self, o):
+        return _ops().matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _ops().matmul(o, self)
+
+    def __pow__(self, o):
+        return _ops().power(self, o)
+
+    def __neg__(self):
+        return _ops().negative(self)
+
+    def __abs__(self):
+        return _ops().abs(self)
+
+    def __gt__(self, o):
+        return _ops().greater(self, o)
+
+    def __lt__(self, o):
+        return _ops().less(self, o)
+
+    def __ge__(self, o):
+        return _ops().greater_equal(self, o)
+
+    def __le__(self, o):
+        return _ops().less_equal(self, o)
 
 
 class Variable:
@@ -77,8 +110,9 @@ class Variable:
 
     __array_priority__ = 100
 
-    def __init__(self, value, name: str, path: str | None = None, trainable: bool = True,
-                 dtype=None):
+    def __init__(
+        self, value, name: str, path: str | None = None, trainable: bool = True, dtype=None
+    ):
         self._value = np.array(value, dtype=dtypes.standardize(dtype) if dtype else None)
         self.name = name
         self.path = path or name

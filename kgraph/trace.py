@@ -13,7 +13,8 @@ import contextvars
 from compiler.builder import GraphBuilder
 
 _CURRENT: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
-    "kgraph_trace", default=None)
+    "kgraph_trace", default=None
+)
 
 
 class Trace:

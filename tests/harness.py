@@ -127,11 +127,13 @@ def run_layer_test(
     out = layer(symbolic if multi else symbolic[0])
     assert isinstance(out, kgraph.KerasTensor), f"expected one output tensor, got {out!r}"
     assert out.shape == expected_output_shape, (
-        f"symbolic output shape {out.shape} != expected {expected_output_shape}")
+        f"symbolic output shape {out.shape} != expected {expected_output_shape}"
+    )
     assert out.dtype == out_dtype, f"symbolic output dtype {out.dtype} != {out_dtype}"
     computed = layer.compute_output_shape(list(shapes) if multi else shapes[0])
     assert tuple(computed) == expected_output_shape, (
-        f"compute_output_shape {tuple(computed)} != expected {expected_output_shape}")
+        f"compute_output_shape {tuple(computed)} != expected {expected_output_shape}"
+    )
     assert layer.get_config() == config, "get_config changed after building"
 
     if expected_num_trainable_weights is not None:
@@ -145,7 +147,8 @@ def run_layer_test(
     # A Functional model with a dynamic batch axis around the (now built) layer.
     model, out_shape = _model_around(layer, shapes, input_dtype, multi)
     assert out_shape == (None, *expected_output_shape[1:]), (
-        f"dynamic-batch output shape {out_shape} != {(None, *expected_output_shape[1:])}")
+        f"dynamic-batch output shape {out_shape} != {(None, *expected_output_shape[1:])}"
+    )
 
     if input_data is None:
         assert all(d is not None for s in shapes for d in s), "give input_data for None dims"
@@ -162,25 +165,32 @@ def run_layer_test(
     for name, value in (("onnxruntime", ort_out), ("predict", predicted)):
         assert value.dtype == np.dtype(out_dtype), f"{name} dtype {value.dtype} != {out_dtype}"
         assert len(value.shape) == len(want) and all(
-            w is None or w == v for w, v in zip(want, value.shape)), (
-            f"{name} output shape {value.shape} != {want}")
+            w is None or w == v for w, v in zip(want, value.shape)
+        ), f"{name} output shape {value.shape} != {want}"
     np.testing.assert_array_equal(predicted, ort_out)
     if reference is not None:
         expected = np.asarray(reference(x, weights))
-        np.testing.assert_allclose(ort_out, expected, rtol=rtol, atol=atol,
-                                   err_msg="exported graph != numpy reference")
+        np.testing.assert_allclose(
+            ort_out, expected, rtol=rtol, atol=atol, err_msg="exported graph != numpy reference"
+        )
     if check_eager:
         eager = np.asarray(layer(x))
-        np.testing.assert_allclose(eager, ort_out, rtol=rtol, atol=atol,
-                                   err_msg="eager call != exported graph")
+        np.testing.assert_allclose(
+            eager, ort_out, rtol=rtol, atol=atol, err_msg="eager call != exported graph"
+        )
 
     # A layer rebuilt from its config, with the weights copied, computes the same function.
     clone = layer_cls.from_config(config)
     clone_model, _ = _model_around(clone, shapes, input_dtype, multi)
     if weights:
         clone.set_weights(weights)
-    np.testing.assert_allclose(clone_model.predict(x, verbose=0), ort_out, rtol=1e-6, atol=1e-6,
-                               err_msg="from_config clone with copied weights differs")
+    np.testing.assert_allclose(
+        clone_model.predict(x, verbose=0),
+        ort_out,
+        rtol=1e-6,
+        atol=1e-6,
+        err_msg="from_config clone with copied weights differs",
+    )
     return LayerTestResult(layer, model, data, weights, ort_out, onnx_bytes)
 
 
@@ -209,9 +219,13 @@ def tf_pad(x: np.ndarray, window, strides, dilation, padding: str, value=0.0) ->
 def windows(x: np.ndarray, window, strides, dilation):
     """Yields ``(offset, view)``: for each kernel offset, the strided spatial slice of the
     (already padded) channels_last ``x`` that the offset touches, over all output positions."""
-    out = [(n - (k - 1) * d - 1) // s + 1
-           for n, k, s, d in zip(x.shape[1:-1], window, strides, dilation)]
+    out = [
+        (n - (k - 1) * d - 1) // s + 1
+        for n, k, s, d in zip(x.shape[1:-1], window, strides, dilation)
+    ]
     for offset in np.ndindex(*window):
-        index = tuple(slice(o * d, o * d + (m - 1) * s + 1, s)
-                      for o, d, s, m in zip(offset, dilation, strides, out))
+        index = tuple(
+            slice(o * d, o * d + (m - 1) * s + 1, s)
+            for o, d, s, m in zip(offset, dilation, strides, out)
+        )
         yield offset, x[(slice(None), *index, slice(None))]

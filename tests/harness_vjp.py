@@ -48,9 +48,16 @@ def session(data: bytes) -> ort.InferenceSession:
     return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
-def check_vjp(op_type: str, inputs: Sequence[np.ndarray | None], attrs: dict | None = None,
-              wrt: Sequence[int] = (0,), *, num_outputs: int = 1,
-              loss_outputs: Sequence[int] | None = None, **options) -> VJPResult:
+def check_vjp(
+    op_type: str,
+    inputs: Sequence[np.ndarray | None],
+    attrs: dict | None = None,
+    wrt: Sequence[int] = (0,),
+    *,
+    num_outputs: int = 1,
+    loss_outputs: Sequence[int] | None = None,
+    **options,
+) -> VJPResult:
     """Checks the gradient of one ``op_type`` node with respect to ``inputs[i]``, i in ``wrt``.
 
     Args:
@@ -73,11 +80,21 @@ def check_vjp(op_type: str, inputs: Sequence[np.ndarray | None], attrs: dict | N
     return check_graph_vjp(build, inputs, wrt, **options)
 
 
-def check_graph_vjp(build: Callable, inputs: Sequence[np.ndarray | None], wrt: Sequence[int],
-                    *, dtype: str | None = None, eps: float | None = None,
-                    rtol: float | None = None, atol: float | None = None, opset: int = 21,
-                    batch: bool | Sequence[int] = False, seed: int = 0, numeric: bool = True,
-                    check: bool = True) -> VJPResult:
+def check_graph_vjp(
+    build: Callable,
+    inputs: Sequence[np.ndarray | None],
+    wrt: Sequence[int],
+    *,
+    dtype: str | None = None,
+    eps: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    opset: int = 21,
+    batch: bool | Sequence[int] = False,
+    seed: int = 0,
+    numeric: bool = True,
+    check: bool = True,
+) -> VJPResult:
     """Checks the gradients of ``build(b, values) -> outputs`` (see :func:`check_vjp`).
 
     Args:
@@ -106,8 +123,13 @@ def check_graph_vjp(build: Callable, inputs: Sequence[np.ndarray | None], wrt: S
         step, r, a = TOLERANCES[candidate]
         result.numeric = _numeric(result, inputs, wrt, candidate, eps or step)
         for i, got, want in zip(wrt, result.analytic, result.numeric):
-            np.testing.assert_allclose(got, want, rtol=rtol or r, atol=atol or a,
-                                       err_msg=f"gradient of input {i} ({candidate})")
+            np.testing.assert_allclose(
+                got,
+                want,
+                rtol=rtol or r,
+                atol=atol or a,
+                err_msg=f"gradient of input {i} ({candidate})",
+            )
         return result
     raise AssertionError("unreachable")
 
@@ -155,8 +177,12 @@ def _check(build, inputs, wrt, dtype, opset, batch, seed, check) -> VJPResult:
     probe = serde.to_bytes(serde.to_model(b.graph), check=False)  # outputs may lack a rank
     outputs = session(probe).run(None, feeds)
     rng = np.random.default_rng(seed)
-    cotangents = [(rng.standard_normal(np.shape(o)), o.dtype == np.float64)
-                  if np.issubdtype(o.dtype, np.floating) else None for o in outputs]
+    cotangents = [
+        (rng.standard_normal(np.shape(o)), o.dtype == np.float64)
+        if np.issubdtype(o.dtype, np.floating)
+        else None
+        for o in outputs
+    ]
     b, values, _, loss = _emit(build, inputs, wrt, dtype, opset, batch, cotangents)
     forward = serde.to_bytes(serde.to_model(b.graph), check=check)
     ensure_shapes(b.graph)
@@ -186,8 +212,9 @@ def _numeric(result, inputs, wrt, dtype, eps) -> list[np.ndarray]:
             x[index] = keep - eps
             down = float(result.forward.run(None, feeds)[0])
             x[index] = keep
-            step = (np.float64(keep + np.asarray(eps, x.dtype)) -
-                    np.float64(keep - np.asarray(eps, x.dtype)))
+            step = np.float64(keep + np.asarray(eps, x.dtype)) - np.float64(
+                keep - np.asarray(eps, x.dtype)
+            )
             grad[index] = (up - down) / step
         grads.append(grad)
     return grads

@@ -64,8 +64,8 @@ BAD_FILES = {
     "raises.py": "import kgraph as keras\nfrom kgraph import layers\n\nlayers.Dense(0)\n",
     "empty.py": "x = 1\n",
     "two.py": "import kgraph as keras\nfrom kgraph import layers\n"
-              "a = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\n"
-              "b = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\n",
+    "a = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\n"
+    "b = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])\n",
     "lowering.py": textwrap.dedent("""
         import kgraph as keras
         from kgraph.ops.core import Op, apply
@@ -99,8 +99,14 @@ def invoke(*args: str):
 def run(*args: str, script: bool = False, cwd: Path | None = None):
     """Runs ``python -m kgraph`` (or the ``kgraph`` script) in a subprocess."""
     command = [shutil.which("kgraph")] if script else [sys.executable, "-m", "kgraph"]
-    proc = subprocess.run([*command, *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300, env={**os.environ, "KGRAPH_DEBUG": ""})
+    proc = subprocess.run(
+        [*command, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, "KGRAPH_DEBUG": ""},
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -128,8 +134,17 @@ def test_compile_and_inspect_examples(tmp_path: Path, name: str) -> None:
     onnx.checker.check_model(onnx.load(out), full_check=True)
     code, stdout, stderr = invoke("inspect", out)
     assert code == 0, stderr
-    for word in ("inputs:", "outputs:", "opset:", "ai.onnx 21", "IR version:", "Conv",
-                 "parameters:", "keras_config:", "producer:    kgraph"):
+    for word in (
+        "inputs:",
+        "outputs:",
+        "opset:",
+        "ai.onnx 21",
+        "IR version:",
+        "Conv",
+        "parameters:",
+        "keras_config:",
+        "producer:    kgraph",
+    ):
         assert word in stdout
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kgraph-")]
 
@@ -140,8 +155,17 @@ def test_mnist_prediction_matches_model_predict(tmp_path: Path) -> None:
     model.export(tmp_path / "mnist.onnx", verbose=False)
     x = np.random.default_rng(0).random((7, 28, 28, 1), dtype=np.float32)
     np.save(tmp_path / "x.npy", x)
-    code, stdout, stderr = run("predict", tmp_path / "mnist.onnx", tmp_path / "x.npy",
-                               "-o", tmp_path / "pred.npy", "--device", "cpu", "--batch-size", "3")
+    code, stdout, stderr = run(
+        "predict",
+        tmp_path / "mnist.onnx",
+        tmp_path / "x.npy",
+        "-o",
+        tmp_path / "pred.npy",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "3",
+    )
     assert code == 0, stderr
     pred = np.load(tmp_path / "pred.npy")
     assert pred.shape == (7, 10) and "(7, 10)" in stdout
@@ -160,17 +184,20 @@ def test_dense_model_against_numpy_in_subprocess(work: Path, script: bool) -> No
     assert code == 0 and "parameters:  23 in 4 initializers" in stdout
     assert "MatMul  2" in stdout
     device = ["--device", "cpu"] if script else []  # auto: a CUDA fallback must not write stderr
-    code, stdout, stderr = run("predict", "dense.onnx", "x.npy", "-o", "pred.npy", *device,
-                               script=script, cwd=work)
+    code, stdout, stderr = run(
+        "predict", "dense.onnx", "x.npy", "-o", "pred.npy", *device, script=script, cwd=work
+    )
     assert code == 0 and stderr == "", stderr
     assert "Wrote pred.npy: dense_1 float32 (5, 2) (device " in stdout
-    np.testing.assert_allclose(np.load(work / "pred.npy"), dense_reference(np.load(work / "x.npy")),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.load(work / "pred.npy"), dense_reference(np.load(work / "x.npy")), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_opset_and_batch_size(work: Path) -> None:
-    code, _, stderr = invoke("compile", work / "dense.py", "-o", work / "d.onnx", "--opset", "17",
-                             "--batch-size", "5")
+    code, _, stderr = invoke(
+        "compile", work / "dense.py", "-o", work / "d.onnx", "--opset", "17", "--batch-size", "5"
+    )
     assert code == 0, stderr
     proto = onnx.load(work / "d.onnx")
     assert proto.opset_import[0].version == 17
@@ -186,14 +213,16 @@ def test_several_inputs_and_outputs_use_npz(work: Path) -> None:
     np.savez(work / "named.npz", left=left, right=right)
     np.savez(work / "positional.npz", left, right)
     for source in ("named.npz", "positional.npz"):
-        code, _, stderr = invoke("predict", work / "two.onnx", work / source, "-o",
-                                 work / "pred.npz", "--device", "cpu")
+        code, _, stderr = invoke(
+            "predict", work / "two.onnx", work / source, "-o", work / "pred.npz", "--device", "cpu"
+        )
         assert code == 0, stderr
         with np.load(work / "pred.npz") as pred:
             assert sorted(pred.files) == ["head_a", "head_b"]
             assert pred["head_a"].shape == (3, 2) and pred["head_b"].shape == (3, 1)
-    code, _, stderr = invoke("predict", work / "two.onnx", work / "named.npz", "-o",
-                             work / "pred.npy")
+    code, _, stderr = invoke(
+        "predict", work / "two.onnx", work / "named.npz", "-o", work / "pred.npy"
+    )
     assert code == 2 and "has 2 outputs (head_a, head_b)" in stderr and "pred.npz" in stderr
     assert not (work / "pred.npy").exists()
 
@@ -206,8 +235,9 @@ def test_internal_errors_are_one_line_unless_debug(work: Path, monkeypatch) -> N
     code, _, stderr = invoke("compile", work / "dense.py", "-o", work / "d.onnx")
     assert code == 1 and stderr.count("\n") == 1
     assert stderr.startswith("kgraph: internal error: KeyError") and "--debug" in stderr
-    result = CliRunner().invoke(cli.main, ["--debug", "compile", str(work / "dense.py"), "-o",
-                                           str(work / "d.onnx")])
+    result = CliRunner().invoke(
+        cli.main, ["--debug", "compile", str(work / "dense.py"), "-o", str(work / "d.onnx")]
+    )
     assert isinstance(result.exception, KeyError)
     assert not (work / "d.onnx").exists()
 
@@ -225,32 +255,55 @@ def _bad_cases(work: Path) -> list[tuple[list, Path, str]]:
     return [
         (compile_ + [work / "missing.py", "-o", onnx_out], onnx_out, "missing.py: no such file"),
         (compile_ + [work / "syntax.py", "-o", onnx_out], onnx_out, "syntax.py:2: SyntaxError:"),
-        (compile_ + [work / "raises.py", "-o", onnx_out], onnx_out,
-         "raises.py:4: ValueError: Received an invalid value for `units`"),
+        (
+            compile_ + [work / "raises.py", "-o", onnx_out],
+            onnx_out,
+            "raises.py:4: ValueError: Received an invalid value for `units`",
+        ),
         (compile_ + [work / "empty.py", "-o", onnx_out], onnx_out, "build_model()"),
         (compile_ + [work / "two.py", "-o", onnx_out], onnx_out, "several models found (a, b)"),
         (compile_ + [work / "two.py", "-o", onnx_out, "--model", "c"], onnx_out, "no top-level"),
-        (compile_ + [work / "two.py", "-o", onnx_out, "--model", "keras"], onnx_out,
-         "'keras' is a module, not a kgraph Model"),
-        (compile_ + [work / "lowering.py", "-o", onnx_out, "--model", "warp"], onnx_out,
-         "layer 'warper' (Warp) has no ONNX lowering: op 'warp'"),
-        (compile_ + [work / "lowering.py", "-o", onnx_out, "--model", "frob"], onnx_out,
-         "layer 'frobber' lowers to ONNX op 'Frobnicate'"),
-        (compile_ + [work / "dense.py", "-o", onnx_out, "--opset", "16"], onnx_out,
-         "'--opset': 16 is not in the range 17<=x<=23"),
-        (compile_ + [work / "dense.py", "-o", work / "no_dir" / "m.onnx"], None,
-         "directory"),
+        (
+            compile_ + [work / "two.py", "-o", onnx_out, "--model", "keras"],
+            onnx_out,
+            "'keras' is a module, not a kgraph Model",
+        ),
+        (
+            compile_ + [work / "lowering.py", "-o", onnx_out, "--model", "warp"],
+            onnx_out,
+            "layer 'warper' (Warp) has no ONNX lowering: op 'warp'",
+        ),
+        (
+            compile_ + [work / "lowering.py", "-o", onnx_out, "--model", "frob"],
+            onnx_out,
+            "layer 'frobber' lowers to ONNX op 'Frobnicate'",
+        ),
+        (
+            compile_ + [work / "dense.py", "-o", onnx_out, "--opset", "16"],
+            onnx_out,
+            "'--opset': 16 is not in the range 17<=x<=23",
+        ),
+        (compile_ + [work / "dense.py", "-o", work / "no_dir" / "m.onnx"], None, "directory"),
         (compile_ + [work / "dense.py", "-o", work], None, "is a directory"),
         (["inspect", work / "not_onnx.onnx"], None, "not_onnx.onnx: not an ONNX model"),
         (["inspect", work / "missing.onnx"], None, "missing.onnx: no such file"),
-        (["predict", work / "not_onnx.onnx", work / "x.npy", "-o", npy_out], npy_out,
-         "not_onnx.onnx: not a loadable ONNX model"),
+        (
+            ["predict", work / "not_onnx.onnx", work / "x.npy", "-o", npy_out],
+            npy_out,
+            "not_onnx.onnx: not a loadable ONNX model",
+        ),
         (predict + [work / "junk.npy", "-o", npy_out], npy_out, "not a .npy or .npz file"),
         (predict + [work / "missing.npy", "-o", npy_out], npy_out, "missing.npy: no such file"),
-        (predict + [work / "wrong_shape.npy", "-o", npy_out], npy_out,
-         "expects shape (batch, 4) float32; received (2, 3) float32"),
-        (predict + [work / "wrong_dtype.npy", "-o", npy_out], npy_out,
-         "expects shape (batch, 4) float32; received (1, 4) <U1"),
+        (
+            predict + [work / "wrong_shape.npy", "-o", npy_out],
+            npy_out,
+            "expects shape (batch, 4) float32; received (2, 3) float32",
+        ),
+        (
+            predict + [work / "wrong_dtype.npy", "-o", npy_out],
+            npy_out,
+            "expects shape (batch, 4) float32; received (1, 4) <U1",
+        ),
         (predict + [work / "x.npy", "-o", npy_out, "--device", "gpu"], npy_out, "'--device'"),
         (compile_ + [work / "dense.py"], None, "Missing option '-o'"),
         (["frobnicate"], None, "No such command 'frobnicate'"),

@@ -16,10 +16,14 @@ import pytest
 from kgraph.cli_loading import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMAND_1 = ("python3 -m venv .venv && . .venv/bin/activate && pip install -e . && "
-             "kgraph compile examples/mnist_cnn.py -o mnist.onnx")
-COMMAND_2 = ('python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test,oracle]" '
-             "&& python -m pytest -q")
+COMMAND_1 = (
+    "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && "
+    "kgraph compile examples/mnist_cnn.py -o mnist.onnx"
+)
+COMMAND_2 = (
+    'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test,oracle]" '
+    "&& python -m pytest -q"
+)
 
 
 def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, padding: str) -> np.ndarray:
@@ -27,8 +31,7 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, padding: str) ->
     kh, kw = kernel.shape[:2]
     if padding == "same":
         x = np.pad(x, ((0, 0), ((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2), (0, 0)))
-    windows = np.lib.stride_tricks.sliding_window_view(x.astype(np.float64), (kh, kw),
-                                                       axis=(1, 2))
+    windows = np.lib.stride_tricks.sliding_window_view(x.astype(np.float64), (kh, kw), axis=(1, 2))
     return np.einsum("nhwcij,ijco->nhwo", windows, kernel.astype(np.float64)) + bias
 
 
@@ -59,8 +62,10 @@ def test_mnist_cnn_example() -> None:
 def test_functional_resnet_block_example() -> None:
     model, symbol = load_model(str(ROOT / "examples" / "functional_resnet_block.py"))
     assert symbol == "build_model"
-    weights = {name: model.get_layer(name).get_weights()
-               for name in ("conv_a", "conv_b", "projection", "classifier")}
+    weights = {
+        name: model.get_layer(name).get_weights()
+        for name in ("conv_a", "conv_b", "projection", "classifier")
+    }
     x = np.random.default_rng(2).standard_normal((3, 32, 32, 3)).astype(np.float32)
     a = np.maximum(conv2d(x, *weights["conv_a"], "same"), 0)
     main_path = conv2d(a, *weights["conv_b"], "same")
@@ -79,7 +84,7 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert [b.strip() for b in blocks[:2]] == [COMMAND_1, COMMAND_2]
     before = text[: text.index("```")].strip().splitlines()
     assert len(before) == 1 and before[0].startswith("# ")  # only the title comes first
-    between = text[text.index(COMMAND_1) + len(COMMAND_1):text.index(COMMAND_2)]
+    between = text[text.index(COMMAND_1) + len(COMMAND_1) : text.index(COMMAND_2)]
     assert between.strip() == "```\n\n```sh"
 
 
@@ -94,8 +99,13 @@ def test_readme_compile_command_works(tmp_path: Path) -> None:
     out = tmp_path / "mnist.onnx"
     tail = COMMAND_1.split(" && ")[-1].replace("-o mnist.onnx", f"-o {out}").split()
     assert tail[:2] == ["kgraph", "compile"]
-    proc = subprocess.run([sys.executable, "-m", "kgraph", *tail[1:]], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kgraph", *tail[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"Wrote {out}" in proc.stdout
     onnx.checker.check_model(onnx.load(out), full_check=True)
@@ -103,8 +113,9 @@ def test_readme_compile_command_works(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def benchmark_module():
-    spec = importlib.util.spec_from_file_location("compile_speed",
-                                                  ROOT / "benchmarks" / "compile_speed.py")
+    spec = importlib.util.spec_from_file_location(
+        "compile_speed", ROOT / "benchmarks" / "compile_speed.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

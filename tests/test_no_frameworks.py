@@ -83,7 +83,11 @@ def test_kgraph_runs_without_any_framework():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, ",".join(BLOCKED)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no-framework run ok" in result.stdout

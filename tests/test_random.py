@@ -25,10 +25,14 @@ def test_noise_shape():
     assert np.all(y == y[:, :1, :])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(rate=1.0), "rate"), (dict(rate=-0.5), "rate"),
-    (dict(rate=0.5, noise_shape=(3, 1)), "noise_shape"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(rate=1.0), "rate"),
+        (dict(rate=-0.5), "rate"),
+        (dict(rate=0.5, noise_shape=(3, 1)), "noise_shape"),
+    ],
+)
 def test_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         random.dropout(np.ones((4, 5), np.float32), **kwargs)

@@ -17,7 +17,8 @@ from kgraph import layers, ops
 def conv2d_valid(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """NHWC 'valid' convolution, stride 1, Keras' (kh, kw, in, out) kernel, in float64."""
     windows = np.lib.stride_tricks.sliding_window_view(
-        x.astype(np.float64), kernel.shape[:2], axis=(1, 2))  # (n, h, w, c, kh, kw)
+        x.astype(np.float64), kernel.shape[:2], axis=(1, 2)
+    )  # (n, h, w, c, kh, kw)
     return np.einsum("nhwcij,ijco->nhwo", windows, kernel.astype(np.float64)) + bias
 
 
@@ -41,12 +42,14 @@ def images(n: int = 3) -> np.ndarray:
 
 def test_1a_sequential() -> None:
     # --- §1A, verbatim -----------------------------------------------------------------------
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"),
-        layers.Flatten(),
-        layers.Dense(10, activation="softmax")
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     # -----------------------------------------------------------------------------------------
     kernel, bias, dense_w, dense_b = model.get_weights()
     assert kernel.shape == (3, 3, 1, 32) and dense_w.shape == (26 * 26 * 32, 10)
@@ -84,7 +87,7 @@ def test_3_keras_ops() -> None:
     def custom_activation(x):
         return ops.maximum(x, 0) + ops.sin(x)
 
-    a = ops.convert_to_tensor([[1., 2.], [3., 4.]])
+    a = ops.convert_to_tensor([[1.0, 2.0], [3.0, 4.0]])
     b = ops.matmul(a, a)
     # -----------------------------------------------------------------------------------------
     reference = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
@@ -92,8 +95,9 @@ def test_3_keras_ops() -> None:
     np.testing.assert_allclose(np.asarray(b), reference @ reference, rtol=1e-6)
     values = np.linspace(-3, 3, 13, dtype=np.float32).reshape(1, 13)
     expected = np.maximum(values, 0) + np.sin(values)
-    np.testing.assert_allclose(np.asarray(custom_activation(values)), expected, rtol=1e-6,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(custom_activation(values)), expected, rtol=1e-6, atol=1e-6
+    )
 
     class CustomActivation(keras.Layer):  # "custom layers written with ops run everywhere"
         def call(self, inputs):

@@ -34,8 +34,9 @@ def invoke(*args):
 @pytest.fixture(scope="module")
 def mnist_artifacts(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("artifacts") / "mnist"
-    code, stdout, stderr = invoke("compile", EXAMPLES / "mnist_cnn_training.py", "--training",
-                                  "-o", f"{outdir}/")
+    code, stdout, stderr = invoke(
+        "compile", EXAMPLES / "mnist_cnn_training.py", "--training", "-o", f"{outdir}/"
+    )
     assert code == 0, stderr
     return outdir, stdout
 
@@ -58,18 +59,22 @@ def test_cli_training_writes_the_five_files(mnist_artifacts):
     names = {i.name for i in step.get_inputs()}
     assert names == {*spec["batch_inputs"], *spec["scalar_inputs"], *spec["state"]}
     assert {o.name for o in step.get_outputs()} >= {*spec["fetch"], *spec["state"].values()}
-    inference = ort.InferenceSession(str(outdir / "inference.onnx"),
-                                     providers=["CPUExecutionProvider"])
+    inference = ort.InferenceSession(
+        str(outdir / "inference.onnx"), providers=["CPUExecutionProvider"]
+    )
     assert inference.get_outputs()[0].shape[-1] == 10
 
 
 def run_example(outdir, *extra, prelude=""):
     script = EXAMPLES / "train_from_artifacts.py"
     argv = [str(script), str(outdir), "--epochs", "3", *map(str, extra)]
-    code = prelude + f"import runpy, sys\nsys.argv = {argv!r}\n" \
+    code = (
+        prelude + f"import runpy, sys\nsys.argv = {argv!r}\n"
         f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def epoch_losses(stdout):
@@ -78,9 +83,13 @@ def epoch_losses(stdout):
 
 def test_example_trains_from_artifacts_with_falling_loss(mnist_artifacts):
     outdir, _ = mnist_artifacts
-    proc = subprocess.run([sys.executable, str(EXAMPLES / "train_from_artifacts.py"),
-                           str(outdir), "--epochs", "3"], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "train_from_artifacts.py"), str(outdir), "--epochs", "3"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     losses = epoch_losses(proc.stdout)
     assert len(losses) == 3 and losses[2] < losses[1] < losses[0], proc.stdout
@@ -106,18 +115,23 @@ BLOCKER = textwrap.dedent("""
 
 def test_example_imports_neither_kgraph_nor_compiler_nor_onnx(mnist_artifacts, tmp_path):
     outdir, _ = mnist_artifacts
-    np.savez(tmp_path / "data.npz", x=np.random.default_rng(0).random((64, 28, 28, 1)),
-             y=np.arange(64) % 10)
-    proc = run_example(outdir, "--data", tmp_path / "data.npz", "--save", tmp_path / "s.npz",
-                       prelude=BLOCKER)
+    np.savez(
+        tmp_path / "data.npz",
+        x=np.random.default_rng(0).random((64, 28, 28, 1)),
+        y=np.arange(64) % 10,
+    )
+    proc = run_example(
+        outdir, "--data", tmp_path / "data.npz", "--save", tmp_path / "s.npz", prelude=BLOCKER
+    )
     assert proc.returncode == 0, proc.stderr
     loaded = proc.stdout.strip().splitlines()[-1]
     assert loaded.startswith("loaded: ['onnxruntime'") and "kgraph" not in loaded, loaded
     assert "'onnx'" not in loaded and "'onnx." not in loaded and "compiler" not in loaded
     assert len(epoch_losses(proc.stdout)) == 3
     with np.load(tmp_path / "s.npz") as state:
-        assert sorted(state.files) == sorted(json.loads(
-            (outdir / "training_spec.json").read_text())["state"])
+        assert sorted(state.files) == sorted(
+            json.loads((outdir / "training_spec.json").read_text())["state"]
+        )
 
 
 def test_step_graph_matches_numpy_sgd(tmp_path):
@@ -130,25 +144,31 @@ def test_step_graph_matches_numpy_sgd(tmp_path):
     x = np.random.default_rng(1).normal(size=(5, 3)).astype(np.float32)
     y = np.random.default_rng(2).normal(size=(5, 2)).astype(np.float32)
     session = ort.InferenceSession(paths["step.onnx"], providers=["CPUExecutionProvider"])
-    feed = {spec["batch_inputs"][0]: x, "y": y, "sample_weight": np.ones(5, np.float32),
-            "lr": np.array(spec["learning_rate"], np.float32), "step": np.array(1, np.float32),
-            **state}
+    feed = {
+        spec["batch_inputs"][0]: x,
+        "y": y,
+        "sample_weight": np.ones(5, np.float32),
+        "lr": np.array(spec["learning_rate"], np.float32),
+        "step": np.array(1, np.float32),
+        **state,
+    }
     names = [o.name for o in session.get_outputs()]
     out = dict(zip(names, session.run(names, feed)))
     kernel, bias = state["dense/kernel"].astype(np.float64), state["dense/bias"]
     d_pred = 2 * (x @ kernel + bias - y) / y.size
     np.testing.assert_allclose(out["loss"], np.mean((x @ kernel + bias - y) ** 2), rtol=1e-5)
     momentum = -0.1 * (x.T @ d_pred)  # m = 0.9 * 0 - lr * g; the weight moves by m
-    np.testing.assert_allclose(out[spec["state"]["dense/kernel"]], kernel + momentum,
-                               rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(out[spec["state"]["dense/kernel/sgd_momentum"]], momentum,
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        out[spec["state"]["dense/kernel"]], kernel + momentum, rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        out[spec["state"]["dense/kernel/sgd_momentum"]], momentum, rtol=1e-5, atol=1e-7
+    )
 
 
 def test_not_compiled_model_is_a_one_line_error(tmp_path):
     outdir = tmp_path / "out"
-    code, stdout, stderr = invoke("compile", EXAMPLES / "mnist_cnn.py", "--training", "-o",
-                                  outdir)
+    code, stdout, stderr = invoke("compile", EXAMPLES / "mnist_cnn.py", "--training", "-o", outdir)
     assert code == 2 and stderr.count("\n") == 1, stderr
     assert stderr.startswith("kgraph: error: ") and "is not compiled" in stderr
     assert "model.compile(" in stderr and not outdir.exists() and stdout == ""
@@ -156,8 +176,9 @@ def test_not_compiled_model_is_a_one_line_error(tmp_path):
 
 def test_bad_options_and_outputs_are_one_line_errors(tmp_path):
     model_file = EXAMPLES / "mnist_cnn_training.py"
-    code, _, stderr = invoke("compile", model_file, "--training", "--opset", "18", "-o",
-                             tmp_path / "a")
+    code, _, stderr = invoke(
+        "compile", model_file, "--training", "--opset", "18", "-o", tmp_path / "a"
+    )
     assert code == 2 and "--opset and --batch-size" in stderr and not (tmp_path / "a").exists()
     target = tmp_path / "file"
     target.write_bytes(b"keep")
@@ -188,8 +209,10 @@ def test_export_after_fit_carries_the_trained_state(tmp_path):
     model.fit(x, x[:, :2], batch_size=4, epochs=2, verbose=0)
     paths = artifacts.export_training_artifacts(model, tmp_path)
     spec = json.loads(Path(paths["training_spec.json"]).read_text())
-    assert spec["iterations"] == 4 and spec["metric_state"] == ["metrics/mae/count",
-                                                                "metrics/mae/total"]
+    assert spec["iterations"] == 4 and spec["metric_state"] == [
+        "metrics/mae/count",
+        "metrics/mae/total",
+    ]
     with np.load(paths["initial_state.npz"]) as state:
         np.testing.assert_array_equal(state["dense/kernel"], model.get_weights()[0])
         assert state["dense/kernel/adam_v"].any() and not state["metrics/mae/total"]

@@ -43,8 +43,10 @@ def gradients(
             split sizes as inputs).
     """
     if b.opset < MIN_OPSET:
-        raise ValueError(f"The backward pass needs opset {MIN_OPSET} or later; the graph "
-                         f"targets opset {b.opset}.")
+        raise ValueError(
+            f"The backward pass needs opset {MIN_OPSET} or later; the graph "
+            f"targets opset {b.opset}."
+        )
     differentiable_op_types()  # loads the rule modules
     forward = _topological(b.graph)
     before = set(forward)
@@ -62,7 +64,8 @@ def gradients(
             raise NotImplementedError(
                 f"No gradient rule for ONNX op '{node.op_type}' (domain '{node.domain}', node "
                 f"'{node.name}'), which lies between the loss and a value to differentiate. "
-                "Add one with @compiler.autodiff.registry.rule.")
+                "Add one with @compiler.autodiff.registry.rule."
+            )
         with _grad_scope(b, node.name or node.op_type):
             in_grads = fn(b, node, out_grads)
         for value, grad in zip(node.inputs, in_grads):
@@ -107,8 +110,11 @@ def _on_path(forward: list[ir.Node], loss: ir.Value, wrt: Sequence[ir.Value]) ->
         if any(v in used for v in node.outputs):
             used.update(v for v in node.inputs if v is not None)
     values = reached & used
-    nodes = {n for n in forward if any(v in values for v in n.outputs)
-             and any(v in values for v in n.inputs)}
+    nodes = {
+        n
+        for n in forward
+        if any(v in values for v in n.outputs) and any(v in values for v in n.inputs)
+    }
     return values | nodes
 
 

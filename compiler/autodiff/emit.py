@@ -18,8 +18,10 @@ def is_float(value: ir.Value) -> bool:
 def np_dtype(value: ir.Value) -> np.dtype:
     """The numpy dtype of ``value`` (which must have a known element type)."""
     if value.dtype is None:
-        raise ValueError(f"Value '{value.name}' has no known element type; run shape inference "
-                         "(compiler.autodiff.shapes.ensure_shapes) before differentiating.")
+        raise ValueError(
+            f"Value '{value.name}' has no known element type; run shape inference "
+            "(compiler.autodiff.shapes.ensure_shapes) before differentiating."
+        )
     return np.dtype(value.dtype.numpy())
 
 
@@ -36,8 +38,10 @@ def ints(b: GraphBuilder, values: Sequence[int]) -> ir.Value:
 def rank(value: ir.Value) -> int:
     """The static rank of ``value``."""
     if value.shape is None:
-        raise ValueError(f"The rank of '{value.name}' is unknown; run shape inference "
-                         "(compiler.autodiff.shapes.ensure_shapes) before differentiating.")
+        raise ValueError(
+            f"The rank of '{value.name}' is unknown; run shape inference "
+            "(compiler.autodiff.shapes.ensure_shapes) before differentiating."
+        )
     return len(value.shape)
 
 
@@ -123,10 +127,18 @@ def flat(b: GraphBuilder, value: ir.Value) -> ir.Value:
     return b.op("Reshape", [value, ints(b, [-1])])
 
 
-def scatter_flat(b: GraphBuilder, x: ir.Value, flat_index: ir.Value, flat_updates: ir.Value,
-                 reduction: str = "none") -> ir.Value:
+def scatter_flat(
+    b: GraphBuilder,
+    x: ir.Value,
+    flat_index: ir.Value,
+    flat_updates: ir.Value,
+    reduction: str = "none",
+) -> ir.Value:
     """Zeros shaped like ``x`` with ``flat_updates`` written (``reduction='add'``: added) at the
     flat positions ``flat_index``."""
-    out = b.op("ScatterElements", [flat(b, zeros_like(b, x)), flat_index, flat_updates],
-               {"axis": 0, "reduction": reduction})
+    out = b.op(
+        "ScatterElements",
+        [flat(b, zeros_like(b, x)), flat_index, flat_updates],
+        {"axis": 0, "reduction": reduction},
+    )
     return reshape_like(b, out, x)

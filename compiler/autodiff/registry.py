@@ -25,16 +25,40 @@ RULES: dict[str, Rule] = {}
 
 NON_DIFFERENTIABLE: set[str] = {
     # shapes, sizes and index computations
-    "Shape", "Size", "Range", "NonZero", "EyeLike", "Constant", "ConstantOfShape",
+    "Shape",
+    "Size",
+    "Range",
+    "NonZero",
+    "EyeLike",
+    "Constant",
+    "ConstantOfShape",
     # comparisons and logic (boolean outputs)
-    "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Not", "And", "Or", "Xor",
-    "IsNaN", "IsInf",
+    "Equal",
+    "Greater",
+    "GreaterOrEqual",
+    "Less",
+    "LessOrEqual",
+    "Not",
+    "And",
+    "Or",
+    "Xor",
+    "IsNaN",
+    "IsInf",
     # indices of extrema, one-hot encodings
-    "ArgMax", "ArgMin", "OneHot",
+    "ArgMax",
+    "ArgMin",
+    "OneHot",
     # piecewise-constant functions: zero gradient almost everywhere
-    "Sign", "Floor", "Ceil", "Round",
+    "Sign",
+    "Floor",
+    "Ceil",
+    "Round",
     # random generators
-    "RandomUniform", "RandomNormal", "RandomUniformLike", "RandomNormalLike", "Bernoulli",
+    "RandomUniform",
+    "RandomNormal",
+    "RandomUniformLike",
+    "RandomNormalLike",
+    "Bernoulli",
     "Multinomial",
 }
 

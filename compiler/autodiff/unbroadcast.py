@@ -38,8 +38,10 @@ def unbroadcast(
     gdims, tdims = list(shape), list(target.shape)
     lead = len(gdims) - len(tdims)
     if lead < 0:
-        raise ValueError(f"Cannot unbroadcast a rank-{len(gdims)} gradient to '{target.name}' "
-                         f"of rank {len(tdims)}.")
+        raise ValueError(
+            f"Cannot unbroadcast a rank-{len(gdims)} gradient to '{target.name}' "
+            f"of rank {len(tdims)}."
+        )
     axes = list(range(lead))
     for i, (t, g) in enumerate(zip(tdims, gdims[lead:])):
         decision = _reduce_axis(t, g)
@@ -81,8 +83,11 @@ def _dynamic(b: GraphBuilder, grad: ir.Value, target: ir.Value) -> ir.Value:
     """Run-time unbroadcast: sum over the axes where the rank-aligned shapes differ."""
     gshape, tshape = b.op("Shape", [grad]), b.op("Shape", [target])
     extra = b.op("Sub", [b.op("Size", [gshape]), b.op("Size", [tshape])])
-    ones = b.op("ConstantOfShape", [b.op("Reshape", [extra, ints(b, [1])])],
-                {"value": ir.tensor([1], dtype=ir.DataType.INT64)})
+    ones = b.op(
+        "ConstantOfShape",
+        [b.op("Reshape", [extra, ints(b, [1])])],
+        {"value": ir.tensor([1], dtype=ir.DataType.INT64)},
+    )
     aligned = b.op("Concat", [ones, tshape], {"axis": 0})
     differ = b.op("Not", [b.op("Equal", [gshape, aligned])])
     axes = b.op("Reshape", [b.op("NonZero", [differ]), ints(b, [-1])])

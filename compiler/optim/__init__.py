@@ -26,15 +26,24 @@ from compiler.optim import adagrad, adam, adamw, rmsprop, sgd
 from compiler.optim._graph import const
 
 OPTIMIZERS: dict[str, ModuleType] = {
-    "sgd": sgd, "adam": adam, "adamw": adamw, "rmsprop": rmsprop, "adagrad": adagrad,
+    "sgd": sgd,
+    "adam": adam,
+    "adamw": adamw,
+    "rmsprop": rmsprop,
+    "adagrad": adagrad,
 }
 BASE_DEFAULTS: dict[str, Any] = {
-    "weight_decay": None, "clipnorm": None, "clipvalue": None, "global_clipnorm": None,
+    "weight_decay": None,
+    "clipnorm": None,
+    "clipvalue": None,
+    "global_clipnorm": None,
     "exclude_from_weight_decay": None,
 }
 # Keras arguments accepted only at their inert value (features the step graph does not build).
 _INERT = {
-    "use_ema": False, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+    "use_ema": False,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
     "gradient_accumulation_steps": None,
 }
 _IGNORED = {"name", "ema_momentum", "dtype"}
@@ -60,13 +69,17 @@ def resolve_config(spec: dict[str, Any]) -> tuple[ModuleType, dict[str, Any]]:
         raise ValueError(f"Argument(s) not recognized: {unknown}. Received: spec={spec}")
     for arg, inert in _INERT.items():
         if spec.get(arg, inert) not in (inert, None):
-            raise ValueError(f"kgraph does not build `{arg}` into the step graph yet. "
-                             f"Received: {arg}={spec[arg]!r}")
+            raise ValueError(
+                f"kgraph does not build `{arg}` into the step graph yet. "
+                f"Received: {arg}={spec[arg]!r}"
+            )
     config = {**defaults, **{k: v for k, v in spec.items() if k in defaults}}
     clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if config[k] is not None]
     if len(clips) > 1:
-        raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
-                         f"Received: {clips}")
+        raise ValueError(
+            f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+            f"Received: {clips}"
+        )
     module.validate(config)
     return module, config
 
@@ -119,8 +132,13 @@ def _decays(config: dict[str, Any], name: str) -> bool:
 
 
 def build_updates(
-    b: GraphBuilder, spec: dict[str, Any], params: dict[str, ir.Value],
-    grads: dict[str, ir.Value | None], slots: dict[str, ir.Value], lr: ir.Value, step: ir.Value,
+    b: GraphBuilder,
+    spec: dict[str, Any],
+    params: dict[str, ir.Value],
+    grads: dict[str, ir.Value | None],
+    slots: dict[str, ir.Value],
+    lr: ir.Value,
+    step: ir.Value,
 ) -> tuple[dict[str, ir.Value], dict[str, ir.Value]]:
     """Emits one optimizer step and returns ``(new params, new slots)``.
 

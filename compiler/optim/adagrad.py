@@ -14,7 +14,9 @@ from compiler.builder import GraphBuilder
 from compiler.optim._graph import const
 
 DEFAULTS: dict[str, Any] = {
-    "learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7,
+    "learning_rate": 0.001,
+    "initial_accumulator_value": 0.1,
+    "epsilon": 1e-7,
 }
 
 
@@ -29,8 +31,13 @@ def slots(config: dict[str, Any]) -> dict[str, float]:
 
 
 def update(
-    b: GraphBuilder, config: dict[str, Any], param: ir.Value, grad: ir.Value,
-    slot: dict[str, ir.Value], lr: ir.Value, step: ir.Value,
+    b: GraphBuilder,
+    config: dict[str, Any],
+    param: ir.Value,
+    grad: ir.Value,
+    slot: dict[str, ir.Value],
+    lr: ir.Value,
+    step: ir.Value,
 ) -> tuple[ir.Value, dict[str, ir.Value]]:
     """One Adagrad step for one parameter; returns ``(new param, new slots)``."""
     del step

@@ -16,7 +16,11 @@ from compiler.builder import GraphBuilder
 from compiler.optim._graph import const
 
 DEFAULTS: dict[str, Any] = {
-    "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False,
+    "learning_rate": 0.001,
+    "beta_1": 0.9,
+    "beta_2": 0.999,
+    "epsilon": 1e-7,
+    "amsgrad": False,
 }
 
 
@@ -34,8 +38,13 @@ def slots(config: dict[str, Any]) -> dict[str, float]:
 
 
 def update(
-    b: GraphBuilder, config: dict[str, Any], param: ir.Value, grad: ir.Value,
-    slot: dict[str, ir.Value], lr: ir.Value, step: ir.Value,
+    b: GraphBuilder,
+    config: dict[str, Any],
+    param: ir.Value,
+    grad: ir.Value,
+    slot: dict[str, ir.Value],
+    lr: ir.Value,
+    step: ir.Value,
 ) -> tuple[ir.Value, dict[str, ir.Value]]:
     """One Adam step for one parameter; returns ``(new param, new slots)``."""
     beta_1, beta_2 = config["beta_1"], config["beta_2"]

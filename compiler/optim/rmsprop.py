@@ -15,7 +15,11 @@ from compiler.builder import GraphBuilder
 from compiler.optim._graph import const
 
 DEFAULTS: dict[str, Any] = {
-    "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False,
+    "learning_rate": 0.001,
+    "rho": 0.9,
+    "momentum": 0.0,
+    "epsilon": 1e-7,
+    "centered": False,
 }
 
 
@@ -35,8 +39,13 @@ def slots(config: dict[str, Any]) -> dict[str, float]:
 
 
 def update(
-    b: GraphBuilder, config: dict[str, Any], param: ir.Value, grad: ir.Value,
-    slot: dict[str, ir.Value], lr: ir.Value, step: ir.Value,
+    b: GraphBuilder,
+    config: dict[str, Any],
+    param: ir.Value,
+    grad: ir.Value,
+    slot: dict[str, ir.Value],
+    lr: ir.Value,
+    step: ir.Value,
 ) -> tuple[ir.Value, dict[str, ir.Value]]:
     """One RMSprop step for one parameter; returns ``(new param, new slots)``."""
     del step

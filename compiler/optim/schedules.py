@@ -39,8 +39,14 @@ class ExponentialDecay(LearningRateSchedule):
         name: Name of the schedule.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
+        name="ExponentialDecay",
+    ):
         if decay_steps <= 0:
             raise ValueError(f"Argument `decay_steps` must be > 0. Received: {decay_steps}")
         self.initial_learning_rate = initial_learning_rate
@@ -57,8 +63,11 @@ class ExponentialDecay(LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name,
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
         }
 
 
@@ -75,8 +84,15 @@ class CosineDecay(LearningRateSchedule):
         warmup_steps: Number of linear warmup steps.
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay",
-                 warmup_target=None, warmup_steps=0):
+    def __init__(
+        self,
+        initial_learning_rate,
+        decay_steps,
+        alpha=0.0,
+        name="CosineDecay",
+        warmup_target=None,
+        warmup_steps=0,
+    ):
         if decay_steps <= 0:
             raise ValueError(f"Argument `decay_steps` must be > 0. Received: {decay_steps}")
         self.initial_learning_rate = initial_learning_rate
@@ -101,8 +117,11 @@ class CosineDecay(LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-            "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
             "warmup_steps": self.warmup_steps,
         }
 
@@ -158,6 +177,11 @@ def learning_rate_at(learning_rate: Any, step: int) -> float:
 
 
 __all__ = [
-    "SCHEDULES", "CosineDecay", "ExponentialDecay", "LearningRateSchedule",
-    "PiecewiseConstantDecay", "get", "learning_rate_at",
+    "SCHEDULES",
+    "CosineDecay",
+    "ExponentialDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+    "get",
+    "learning_rate_at",
 ]

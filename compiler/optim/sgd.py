@@ -19,8 +19,10 @@ DEFAULTS: dict[str, Any] = {"learning_rate": 0.01, "momentum": 0.0, "nesterov": 
 def validate(config: dict[str, Any]) -> None:
     """Raises ValueError unless ``momentum`` is in [0, 1]."""
     momentum = config["momentum"]
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not (
-        0 <= momentum <= 1
+    if (
+        isinstance(momentum, bool)
+        or not isinstance(momentum, (int, float))
+        or not (0 <= momentum <= 1)
     ):
         raise ValueError(f"`momentum` must be a float between [0, 1]. Received: {momentum!r}")
 
@@ -31,8 +33,13 @@ def slots(config: dict[str, Any]) -> dict[str, float]:
 
 
 def update(
-    b: GraphBuilder, config: dict[str, Any], param: ir.Value, grad: ir.Value,
-    slot: dict[str, ir.Value], lr: ir.Value, step: ir.Value,
+    b: GraphBuilder,
+    config: dict[str, Any],
+    param: ir.Value,
+    grad: ir.Value,
+    slot: dict[str, ir.Value],
+    lr: ir.Value,
+    step: ir.Value,
 ) -> tuple[ir.Value, dict[str, ir.Value]]:
     """One SGD step for one parameter; returns ``(new param, new slots)``."""
     del step

@@ -25,25 +25,43 @@ def forward_layout_passes() -> list[ir.passes.PassBase]:
     graph is derived from the channels-first forward graph)."""
     # Sinking and cancelling alternate until nothing changes: a cancelled pair can free another
     # Transpose to sink (e.g. one feeding both the next conv and a residual Add).
-    return [ir.passes.PassManager(
-        [FuseConvBiasInputPass(), SinkTransposesPass(), CancelTransposesPass(),
-         FoldFlattenTransposePass()], steps=6, early_stop=True)]
+    return [
+        ir.passes.PassManager(
+            [
+                FuseConvBiasInputPass(),
+                SinkTransposesPass(),
+                CancelTransposesPass(),
+                FoldFlattenTransposePass(),
+            ],
+            steps=6,
+            early_stop=True,
+        )
+    ]
 
 
 def inference_passes() -> ir.passes.PassManager:
     """The inference pipeline: clean-ups that keep results numerically equal."""
-    return ir.passes.PassManager([
-        FoldConstantTransposesPass(),
-        *layout_passes(),
-        FoldConstantsPass(),
-        FuseConvBiasPass(),
-        common.RemoveUnusedNodesPass(),
-        common.TopologicalSortPass(),
-    ])
+    return ir.passes.PassManager(
+        [
+            FoldConstantTransposesPass(),
+            *layout_passes(),
+            FoldConstantsPass(),
+            FuseConvBiasPass(),
+            common.RemoveUnusedNodesPass(),
+            common.TopologicalSortPass(),
+        ]
+    )
 
 
 __all__ = [
-    "CancelTransposesPass", "FoldConstantTransposesPass", "FoldConstantsPass",
-    "FoldFlattenTransposePass", "FuseConvBiasInputPass", "FuseConvBiasPass",
-    "SinkTransposesPass", "forward_layout_passes", "inference_passes", "layout_passes",
+    "CancelTransposesPass",
+    "FoldConstantTransposesPass",
+    "FoldConstantsPass",
+    "FoldFlattenTransposePass",
+    "FuseConvBiasInputPass",
+    "FuseConvBiasPass",
+    "SinkTransposesPass",
+    "forward_layout_passes",
+    "inference_passes",
+    "layout_passes",
 ]

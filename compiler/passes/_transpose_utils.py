@@ -6,11 +6,33 @@ from collections.abc import Sequence
 
 import onnx_ir as ir
 
-ELEMENTWISE_UNARY = frozenset({
-    "Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Exp", "Log",
-    "Sqrt", "Abs", "Neg", "Erf", "Sin", "Cos", "Reciprocal", "Floor", "Ceil", "Sign", "Clip",
-    "Cast", "Identity",
-})
+ELEMENTWISE_UNARY = frozenset(
+    {
+        "Relu",
+        "LeakyRelu",
+        "Elu",
+        "Selu",
+        "Sigmoid",
+        "Tanh",
+        "Softplus",
+        "Softsign",
+        "Exp",
+        "Log",
+        "Sqrt",
+        "Abs",
+        "Neg",
+        "Erf",
+        "Sin",
+        "Cos",
+        "Reciprocal",
+        "Floor",
+        "Ceil",
+        "Sign",
+        "Clip",
+        "Cast",
+        "Identity",
+    }
+)
 ELEMENTWISE_BINARY = frozenset({"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"})
 
 

@@ -29,8 +29,12 @@ class FoldConstantTransposesPass(ir.passes.InPlacePass):
             name = source.name if alone else f"{source.name}/transposed"
             if alone:
                 graph.initializers.pop(source.name)
-            folded = ir.Value(name=name, type=source.type, shape=ir.Shape(array.shape),
-                              const_value=ir.tensor(array, name=name))
+            folded = ir.Value(
+                name=name,
+                type=source.type,
+                shape=ir.Shape(array.shape),
+                const_value=ir.tensor(array, name=name),
+            )
             node.outputs[0].replace_all_uses_with(folded)
             graph.remove(node, safe=True)
             graph.register_initializer(folded)

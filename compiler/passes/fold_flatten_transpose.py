@@ -52,8 +52,12 @@ def _int64(graph: ir.Graph, name: str, values: list[int]) -> ir.Value:
     if existing is not None:
         return existing
     array = np.asarray(values, np.int64)
-    value = ir.Value(name=name, type=ir.TensorType(ir.DataType.INT64),
-                     shape=ir.Shape(array.shape), const_value=ir.tensor(array, name=name))
+    value = ir.Value(
+        name=name,
+        type=ir.TensorType(ir.DataType.INT64),
+        shape=ir.Shape(array.shape),
+        const_value=ir.tensor(array, name=name),
+    )
     graph.register_initializer(value)
     return value
 
@@ -112,8 +116,11 @@ class FoldFlattenTransposePass(ir.passes.InPlacePass):
         if kernel_dims[0] != features or not _flattens_batch_major(target, batch, features):
             return False
         split, order = kernel_row_permutation(dims, perm, units)
-        if kernel.const_value is not None and kernel.is_initializer() and \
-                not kernel.is_graph_input():
+        if (
+            kernel.const_value is not None
+            and kernel.is_initializer()
+            and not kernel.is_graph_input()
+        ):
             permuted = self._permuted_constant(graph, kernel, split, order, features)
         else:
             permuted = self._permuted_value(graph, matmul, kernel, split, order, features)
@@ -127,21 +134,40 @@ class FoldFlattenTransposePass(ir.passes.InPlacePass):
         array = kernel.const_value.numpy().reshape(split).transpose(order)
         array = np.ascontiguousarray(array.reshape(features, split[-1]))
         name = _fresh(graph, f"{kernel.name}/rows_permuted")
-        value = ir.Value(name=name, type=kernel.type, shape=ir.Shape(array.shape),
-                         const_value=ir.tensor(array, name=name))
+        value = ir.Value(
+            name=name,
+            type=kernel.type,
+            shape=ir.Shape(array.shape),
+            const_value=ir.tensor(array, name=name),
+        )
         graph.register_initializer(value)
         return value
 
     @staticmethod
     def _permuted_value(graph, matmul, kernel, split, order, features) -> ir.Value:
         prefix = _fresh(graph, f"{kernel.name}/rows_permuted")
-        first = ir.Node("", "Reshape", [kernel, _int64(graph, f"{prefix}/split_shape", split)],
-                        num_outputs=1, name=f"{prefix}/Reshape")
-        moved = ir.Node("", "Transpose", first.outputs,
-                        [ir.AttrInt64s("perm", order)], num_outputs=1,
-                        name=f"{prefix}/Transpose")
-        merged = ir.Node("", "Reshape", [moved.outputs[0], _int64(
-            graph, f"{prefix}/merge_shape", [features, split[-1]])], num_outputs=1, name=prefix)
+        first = ir.Node(
+            "",
+            "Reshape",
+            [kernel, _int64(graph, f"{prefix}/split_shape", split)],
+            num_outputs=1,
+            name=f"{prefix}/Reshape",
+        )
+        moved = ir.Node(
+            "",
+            "Transpose",
+            first.outputs,
+            [ir.AttrInt64s("perm", order)],
+            num_outputs=1,
+            name=f"{prefix}/Transpose",
+        )
+        merged = ir.Node(
+            "",
+            "Reshape",
+            [moved.outputs[0], _int64(graph, f"{prefix}/merge_shape", [features, split[-1]])],
+            num_outputs=1,
+            name=prefix,
+        )
         graph.insert_before(matmul, [first, moved, merged])
         shapes = (split, [split[i] for i in order], [features, split[-1]])
         for node, dims, suffix in zip((first, moved, merged), shapes, ("split", "moved", "")):

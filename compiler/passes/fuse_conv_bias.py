@@ -30,9 +30,12 @@ class FuseConvBiasPass(ir.passes.InPlacePass):
             if array.shape not in ((channels, *ones), (1, channels, *ones)):
                 continue
             name = other.name.split("/")[0] + "/bias" if "/" in other.name else f"{conv.name}/B"
-            flat = ir.Value(name=name if name not in graph.initializers else f"{name}_conv",
-                            type=other.type, shape=ir.Shape([channels]),
-                            const_value=ir.tensor(array.reshape(channels)))
+            flat = ir.Value(
+                name=name if name not in graph.initializers else f"{name}_conv",
+                type=other.type,
+                shape=ir.Shape([channels]),
+                const_value=ir.tensor(array.reshape(channels)),
+            )
             graph.register_initializer(flat)
             conv.resize_inputs(3)
             conv.replace_input_with(2, flat)

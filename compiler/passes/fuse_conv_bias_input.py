@@ -30,14 +30,14 @@ def _dtype(*values: ir.Value):
     return next((v.dtype for v in values if v.dtype is not None), None)
 
 
-def _bias_vector(graph: ir.Graph, value: ir.Value | None, channels: int, axis: int,
-                 rank: int) -> ir.Value | None:
+def _bias_vector(
+    graph: ir.Graph, value: ir.Value | None, channels: int, axis: int, rank: int
+) -> ir.Value | None:
     """``value`` as a ``(C,)`` vector when it broadcasts along ``axis`` only, else None.
 
     Only graph inputs and initializers qualify: they exist before the Conv runs.
     """
-    if value is None or value.shape is None or not all(
-            isinstance(d, int) for d in value.shape):
+    if value is None or value.shape is None or not all(isinstance(d, int) for d in value.shape):
         return None
     if not (value.is_graph_input() or value.is_initializer()):
         return None
@@ -56,8 +56,12 @@ def _bias_vector(graph: ir.Graph, value: ir.Value | None, channels: int, axis: i
     existing = graph.initializers.get(name)
     if existing is not None:
         return existing
-    vector = ir.Value(name=name, type=value.type, shape=ir.Shape([channels]),
-                      const_value=ir.tensor(array, name=name))
+    vector = ir.Value(
+        name=name,
+        type=value.type,
+        shape=ir.Shape([channels]),
+        const_value=ir.tensor(array, name=name),
+    )
     graph.register_initializer(vector)
     return vector
 
@@ -80,8 +84,11 @@ class FuseConvBiasInputPass(ir.passes.InPlacePass):
             if transpose is None or sole_consumer(transpose.outputs[0]) is not add:
                 continue
             conv = transpose.inputs[0].producer()
-            if conv is None or conv.op_type != "Conv" or \
-                    sole_consumer(conv.outputs[0]) is not transpose:
+            if (
+                conv is None
+                or conv.op_type != "Conv"
+                or sole_consumer(conv.outputs[0]) is not transpose
+            ):
                 continue
             if len(conv.inputs) > 2 and conv.inputs[2] is not None:
                 continue

@@ -33,22 +33,34 @@ def _static_dims(value: ir.Value) -> list[int] | None:
     return list(value.shape)
 
 
-def _permuted_small_value(graph: ir.Graph, consumer: ir.Node, value: ir.Value,
-                          perm: list[int]) -> ir.Value | None:
+def _permuted_small_value(
+    graph: ir.Graph, consumer: ir.Node, value: ir.Value, perm: list[int]
+) -> ir.Value | None:
     """Reshape (to full rank) + Transpose of a value whose whole shape is static."""
     dims = _static_dims(value)
     if dims is None or len(dims) > len(perm):
         return None
     full = [1] * (len(perm) - len(dims)) + dims
-    shape = ir.Value(name=f"{value.name}/rank{len(perm)}", type=ir.TensorType(ir.DataType.INT64),
-                     shape=ir.Shape([len(full)]), const_value=ir.tensor(np.asarray(full, np.int64)))
+    shape = ir.Value(
+        name=f"{value.name}/rank{len(perm)}",
+        type=ir.TensorType(ir.DataType.INT64),
+        shape=ir.Shape([len(full)]),
+        const_value=ir.tensor(np.asarray(full, np.int64)),
+    )
     if shape.name not in graph.initializers:
         graph.register_initializer(shape)
     shape = graph.initializers[shape.name]
-    reshape = ir.Node("", "Reshape", [value, shape], num_outputs=1,
-                      name=f"{consumer.name}/reshape_operand")
-    moved = ir.Node("", "Transpose", [reshape.outputs[0]], [ir.AttrInt64s("perm", invert(perm))],
-                    num_outputs=1, name=f"{consumer.name}/transpose_operand")
+    reshape = ir.Node(
+        "", "Reshape", [value, shape], num_outputs=1, name=f"{consumer.name}/reshape_operand"
+    )
+    moved = ir.Node(
+        "",
+        "Transpose",
+        [reshape.outputs[0]],
+        [ir.AttrInt64s("perm", invert(perm))],
+        num_outputs=1,
+        name=f"{consumer.name}/transpose_operand",
+    )
     graph.insert_before(consumer, [reshape, moved])
     reshape.outputs[0].name = f"{value.name}/rank{len(perm)}/value"
     result = moved.outputs[0]
@@ -66,8 +78,12 @@ def _permuted_constant(graph: ir.Graph, value: ir.Value, perm: list[int]) -> ir.
     existing = graph.initializers.get(name)
     if existing is not None:
         return existing
-    new = ir.Value(name=name, type=value.type, shape=ir.Shape(array.shape),
-                   const_value=ir.tensor(array, name=name))
+    new = ir.Value(
+        name=name,
+        type=value.type,
+        shape=ir.Shape(array.shape),
+        const_value=ir.tensor(array, name=name),
+    )
     graph.register_initializer(new)
     return new
 
@@ -100,8 +116,14 @@ class SinkTransposesPass(ir.passes.InPlacePass):
         for i, value in enumerate(new_inputs):
             consumer.replace_input_with(i, value)
         out.shape = None
-        moved = ir.Node("", "Transpose", [out], [ir.AttrInt64s("perm", perm)],
-                        num_outputs=1, name=transpose.name)
+        moved = ir.Node(
+            "",
+            "Transpose",
+            [out],
+            [ir.AttrInt64s("perm", perm)],
+            num_outputs=1,
+            name=transpose.name,
+        )
         graph.insert_after(consumer, moved)
         result = moved.outputs[0]
         result.type, result.shape = out.type, old_shape

@@ -38,8 +38,9 @@ class CallbackList(Callback):
         self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
-                raise TypeError(f"callbacks must be kgraph.callbacks.Callback instances. "
-                                f"Received: {callback!r}")
+                raise TypeError(
+                    f"callbacks must be kgraph.callbacks.Callback instances. Received: {callback!r}"
+                )
         if model is not None:
             self.set_model(model)
         self.set_params(params)

@@ -16,15 +16,26 @@ class InputSpec:
         axes: ``{axis: size}`` that must match.
     """
 
-    def __init__(self, ndim=None, min_ndim=None, max_ndim=None, axes=None, dtype=None,
-                 shape=None, allow_last_axis_squeeze=False, name=None):
+    def __init__(
+        self,
+        ndim=None,
+        min_ndim=None,
+        max_ndim=None,
+        axes=None,
+        dtype=None,
+        shape=None,
+        allow_last_axis_squeeze=False,
+        name=None,
+    ):
         self.ndim, self.min_ndim, self.max_ndim = ndim, min_ndim, max_ndim
         self.axes = dict(axes or {})
         self.dtype, self.shape, self.name = dtype, shape, name
 
     def __repr__(self):
-        return (f"InputSpec(ndim={self.ndim}, min_ndim={self.min_ndim}, "
-                f"max_ndim={self.max_ndim}, axes={self.axes})")
+        return (
+            f"InputSpec(ndim={self.ndim}, min_ndim={self.min_ndim}, "
+            f"max_ndim={self.max_ndim}, axes={self.axes})"
+        )
 
 
 def _shape(x) -> tuple:
@@ -46,16 +57,24 @@ def check_input_spec(layer, spec, inputs) -> None:
         if built is not None:
             where += f" (built for input shape {built})"
         if s.ndim is not None and len(shape) != s.ndim:
-            raise ValueError(f"{where}: expected ndim={s.ndim}, found ndim={len(shape)}. "
-                             f"Full shape received: {shape}")
+            raise ValueError(
+                f"{where}: expected ndim={s.ndim}, found ndim={len(shape)}. "
+                f"Full shape received: {shape}"
+            )
         if s.min_ndim is not None and len(shape) < s.min_ndim:
-            raise ValueError(f"{where}: expected min_ndim={s.min_ndim}, found ndim={len(shape)}. "
-                             f"Full shape received: {shape}")
+            raise ValueError(
+                f"{where}: expected min_ndim={s.min_ndim}, found ndim={len(shape)}. "
+                f"Full shape received: {shape}"
+            )
         if s.max_ndim is not None and len(shape) > s.max_ndim:
-            raise ValueError(f"{where}: expected max_ndim={s.max_ndim}, found ndim={len(shape)}. "
-                             f"Full shape received: {shape}")
+            raise ValueError(
+                f"{where}: expected max_ndim={s.max_ndim}, found ndim={len(shape)}. "
+                f"Full shape received: {shape}"
+            )
         for axis, size in s.axes.items():
             dim = shape[axis] if -len(shape) <= axis < len(shape) else None
             if size is not None and dim is not None and dim != size:
-                raise ValueError(f"{where}: expected axis {axis} of input shape to have value "
-                                 f"{size}, but received input with shape {shape}")
+                raise ValueError(
+                    f"{where}: expected axis {axis} of input shape to have value "
+                    f"{size}, but received input with shape {shape}"
+                )

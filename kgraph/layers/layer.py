@@ -46,8 +46,9 @@ class Layer:
             input_shape = (input_dim,)
         kwargs.pop("autocast", None)
         if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
-                            f"{kwargs}")
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
         if name is not None and (not isinstance(name, str) or "/" in name):
             raise ValueError(f"Layer name must be a string without '/'. Received: name={name!r}")
         object.__setattr__(self, "_layers", [])
@@ -64,14 +65,23 @@ class Layer:
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and name != "_outer":
             self._layers.append(value)
-        elif isinstance(value, (list, tuple)) and value and all(
-                isinstance(v, Layer) for v in value):
+        elif (
+            isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value)
+        ):
             self._layers.extend(v for v in value if v not in self._layers)
         object.__setattr__(self, name, value)
 
     # -- weights ----------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, name=None,
-                   regularizer=None, constraint=None) -> Variable:
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        name=None,
+        regularizer=None,
+        constraint=None,
+    ) -> Variable:
         """Creates a weight ``layer_name/name`` initialised by ``initializer``."""
         shape = tuple(shape or ())
         dtype = dtypes.standardize(dtype or self.dtype)
@@ -79,8 +89,9 @@ class Layer:
             initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype)
         name = name or f"variable_{len(self._own_weights)}"
-        variable = Variable(value, name=name, path=f"{self.name}/{name}", trainable=trainable,
-                            dtype=dtype)
+        variable = Variable(
+            value, name=name, path=f"{self.name}/{name}", trainable=trainable, dtype=dtype
+        )
         self._own_weights.append(variable)
         return variable
 
@@ -132,12 +143,15 @@ class Layer:
         """Assigns values in ``weights`` order; checks count and shapes."""
         mine = self.weights
         if len(weights) != len(mine):
-            raise ValueError(f"Layer '{self.name}' expects {len(mine)} weight arrays; "
-                             f"received {len(weights)}.")
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(mine)} weight arrays; received {len(weights)}."
+            )
         for variable, value in zip(mine, weights):
             if tuple(np.shape(value)) != variable.shape:
-                raise ValueError(f"Weight '{variable.path}' has shape {variable.shape}; "
-                                 f"received shape {tuple(np.shape(value))}.")
+                raise ValueError(
+                    f"Weight '{variable.path}' has shape {variable.shape}; "
+                    f"received shape {tuple(np.shape(value))}."
+                )
             variable.assign(value)
 
     def count_params(self) -> int:
@@ -158,8 +172,12 @@ class Layer:
 
     def _call(self, args: tuple, kwargs: dict, record: bool):
         first = args[0] if args else next(iter(kwargs.values()))
-        first_shapes = tree.map_structure(lambda t: tuple(np.shape(t)) if not isinstance(
-            t, (KerasTensor, Variable)) else tuple(t.shape), first)
+        first_shapes = tree.map_structure(
+            lambda t: (
+                tuple(np.shape(t)) if not isinstance(t, (KerasTensor, Variable)) else tuple(t.shape)
+            ),
+            first,
+        )
         symbolic = [t for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
         check_input_spec(self, self.input_spec, first)
         if not self.built:
@@ -172,8 +190,10 @@ class Layer:
             try:
                 outputs = self.call(*args, **call_kwargs)
             except (ValueError, TypeError) as e:
-                raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) cannot be called "
-                                 f"on input of shape {_shape_str(first_shapes)}: {e}") from None
+                raise ValueError(
+                    f"Layer '{self.name}' ({type(self).__name__}) cannot be called "
+                    f"on input of shape {_shape_str(first_shapes)}: {e}"
+                ) from None
             outputs = tree.map_structure(lambda t: KerasTensor(t.shape, t.dtype), outputs)
             if record:
                 self._record(args, kwargs, outputs)
@@ -187,8 +207,10 @@ class Layer:
         try:
             self.build(input_shapes)
         except (ValueError, TypeError) as e:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) cannot be built for "
-                             f"input shape {_shape_str(input_shapes)}: {e}") from None
+            raise ValueError(
+                f"Layer '{self.name}' ({type(self).__name__}) cannot be built for "
+                f"input shape {_shape_str(input_shapes)}: {e}"
+            ) from None
         self.built = True
         self._build_input_shape = input_shapes
 

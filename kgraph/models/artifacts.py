@@ -42,8 +42,10 @@ def export_training_artifacts(model, outdir) -> dict[str, str]:
         ValueError: if the model was not compiled, or its training graph cannot be built.
     """
     if not getattr(model, "compiled", False):
-        raise ValueError(f"Model '{model.name}' is not compiled: call model.compile(optimizer=..., "
-                         "loss=...) before exporting training artifacts.")
+        raise ValueError(
+            f"Model '{model.name}' is not compiled: call model.compile(optimizer=..., "
+            "loss=...) before exporting training artifacts."
+        )
     setup = model._setup()  # the live setup, synced with the model's current weights
     state = setup.engine.get_state()
     state.update({name: np.zeros_like(value) for name, value in setup.metric_state.items()})
@@ -68,20 +70,25 @@ def export_for_cli(model, model_file: str, outdir, opset=None, batch_size=None) 
     from kgraph.cli_loading import LoadError, one_line
 
     if opset is not None or batch_size is not None:
-        raise LoadError("--opset and --batch-size apply to inference graphs only; leave them out "
-                        "with --training")
+        raise LoadError(
+            "--opset and --batch-size apply to inference graphs only; leave them out "
+            "with --training"
+        )
     if not getattr(model, "compiled", False):
-        raise LoadError(f"{model_file}: model '{model.name}' is not compiled: call "
-                        "model.compile(optimizer=..., loss=...) in the file to export training "
-                        "artifacts")
+        raise LoadError(
+            f"{model_file}: model '{model.name}' is not compiled: call "
+            "model.compile(optimizer=..., loss=...) in the file to export training "
+            "artifacts"
+        )
     model.summary()
     try:
         paths = export_training_artifacts(model, outdir)
     except OSError as exc:
         raise LoadError(f"cannot write {outdir}: {exc.strerror or exc}") from None
     except (ValueError, NotImplementedError) as exc:
-        raise LoadError(f"{model_file}: model '{model.name}' cannot be compiled for training: "
-                        f"{one_line(exc)}") from None
+        raise LoadError(
+            f"{model_file}: model '{model.name}' cannot be compiled for training: {one_line(exc)}"
+        ) from None
     return [f"Wrote {path} ({os.path.getsize(path):,} bytes)" for path in paths.values()]
 
 
@@ -127,28 +134,38 @@ def _spec(model, setup) -> dict:
     return {
         "format": "kgraph-training/1",
         "model": model.name,
-        "step_model": "step.onnx", "eval_model": "eval.onnx", "inference_model": "inference.onnx",
+        "step_model": "step.onnx",
+        "eval_model": "eval.onnx",
+        "inference_model": "inference.onnx",
         "initial_state": "initial_state.npz",
-        "batch_inputs": step.batch_inputs, "scalar_inputs": step.scalar_inputs,
-        "state": step.state, "fetch": step.fetch, "metrics": step.metric_names,
+        "batch_inputs": step.batch_inputs,
+        "scalar_inputs": step.scalar_inputs,
+        "state": step.state,
+        "fetch": step.fetch,
+        "metrics": step.metric_names,
         "losses": {s.name: s.loss and s.loss["name"] for s in model._output_train_specs},
         "parameters": list(setup.changing),
         "metric_state": sorted(setup.metric_state),
         "inputs": _describe_inputs(step),
-        "outputs": {name: {"shape": [d if isinstance(d, int) else None for d in out.shape],
-                           "dtype": str(out.dtype)}
-                    for name, out in zip(model.output_names, model._output_specs())},
-        "eval_batch_inputs": evaluation.batch_inputs, "eval_state": evaluation.state,
+        "outputs": {
+            name: {
+                "shape": [d if isinstance(d, int) else None for d in out.shape],
+                "dtype": str(out.dtype),
+            }
+            for name, out in zip(model.output_names, model._output_specs())
+        },
+        "eval_batch_inputs": evaluation.batch_inputs,
+        "eval_state": evaluation.state,
         "eval_fetch": evaluation.fetch,
         "eval_inputs_from_step_state": [n for n in eval_inputs if n in step_state],
         "optimizer": optimizer.spec(),
         "learning_rate": float(optimizer.learning_rate),
         "iterations": int(optimizer.iterations),
         "notes": "Run step_model with batch_inputs (sample_weight: ones for unweighted data), "
-                 "lr, step (1-based: iterations + 1 for the first run) and every state input "
-                 "from initial_state; then feed each output state[name] back as input `name`. "
-                 "Zero metric_state at the start of each epoch. eval_model takes "
-                 "eval_batch_inputs, eval_state (zeros) and eval_inputs_from_step_state.",
+        "lr, step (1-based: iterations + 1 for the first run) and every state input "
+        "from initial_state; then feed each output state[name] back as input `name`. "
+        "Zero metric_state at the start of each epoch. eval_model takes "
+        "eval_batch_inputs, eval_state (zeros) and eval_inputs_from_step_state.",
     }
 
 

@@ -21,21 +21,28 @@ def as_input_arrays(x, specs, model_name: str) -> list[np.ndarray]:
     else:
         leaves = tree.flatten(x) if isinstance(x, (list, tuple)) and len(specs) > 1 else [x]
     if len(leaves) != len(specs):
-        raise ValueError(f"Model '{model_name}' expects {len(specs)} input(s); "
-                         f"received {len(leaves)}.")
+        raise ValueError(
+            f"Model '{model_name}' expects {len(specs)} input(s); received {len(leaves)}."
+        )
     arrays = []
     for spec, leaf in zip(specs, leaves):
         arr = np.asarray(leaf)
         if arr.dtype.kind not in "biuf":
-            raise ValueError(f"Input '{spec.name}' of model '{model_name}' must be numeric. "
-                             f"Received an array of dtype {arr.dtype}.")
+            raise ValueError(
+                f"Input '{spec.name}' of model '{model_name}' must be numeric. "
+                f"Received an array of dtype {arr.dtype}."
+            )
         if arr.ndim != len(spec.shape):
-            raise ValueError(f"Input '{spec.name}' of model '{model_name}' expects shape "
-                             f"{spec.shape}; received an array of shape {arr.shape}.")
+            raise ValueError(
+                f"Input '{spec.name}' of model '{model_name}' expects shape "
+                f"{spec.shape}; received an array of shape {arr.shape}."
+            )
         for expected, got in zip(spec.shape[1:], arr.shape[1:]):
             if expected is not None and expected != got:
-                raise ValueError(f"Input '{spec.name}' of model '{model_name}' expects shape "
-                                 f"{spec.shape}; received an array of shape {arr.shape}.")
+                raise ValueError(
+                    f"Input '{spec.name}' of model '{model_name}' expects shape "
+                    f"{spec.shape}; received an array of shape {arr.shape}."
+                )
         arrays.append(arr.astype(spec.dtype, copy=False))
     return arrays
 
@@ -48,12 +55,16 @@ class Batches:
         self.size = len(x[0])
         for arr in [*x, *(y or [])]:
             if len(arr) != self.size:
-                raise ValueError(f"Data cardinality is ambiguous: x and y must have the same "
-                                 f"number of samples. Received x sizes {[len(a) for a in x]} "
-                                 f"and y sizes {[len(a) for a in (y or [])]}.")
+                raise ValueError(
+                    f"Data cardinality is ambiguous: x and y must have the same "
+                    f"number of samples. Received x sizes {[len(a) for a in x]} "
+                    f"and y sizes {[len(a) for a in (y or [])]}."
+                )
         if sample_weight is not None and len(sample_weight) != self.size:
-            raise ValueError(f"sample_weight has {len(sample_weight)} entries but the data has "
-                             f"{self.size} samples.")
+            raise ValueError(
+                f"sample_weight has {len(sample_weight)} entries but the data has "
+                f"{self.size} samples."
+            )
 
     def split(self, fraction: float) -> tuple[Batches, Batches]:
         """Keras' validation_split: the last ``fraction`` of the samples, before shuffling."""
@@ -61,12 +72,17 @@ class Batches:
             raise ValueError(f"validation_split must be in (0, 1). Received: {fraction}")
         cut = int(self.size * (1 - fraction))
         if cut == 0 or cut == self.size:
-            raise ValueError(f"validation_split={fraction} leaves an empty training or "
-                             f"validation set for {self.size} samples.")
+            raise ValueError(
+                f"validation_split={fraction} leaves an empty training or "
+                f"validation set for {self.size} samples."
+            )
 
         def part(s):
-            return Batches([a[s] for a in self.x], [a[s] for a in self.y] if self.y else None,
-                           None if self.sample_weight is None else self.sample_weight[s])
+            return Batches(
+                [a[s] for a in self.x],
+                [a[s] for a in self.y] if self.y else None,
+                None if self.sample_weight is None else self.sample_weight[s],
+            )
 
         return part(slice(0, cut)), part(slice(cut, None))
 
@@ -76,11 +92,16 @@ class Batches:
     def __call__(self, batch_size: int, shuffle: bool = False, rng=None):
         order = rng.permutation(self.size) if shuffle else None
         for start in range(0, self.size, batch_size):
-            index = order[start:start + batch_size] if order is not None else slice(
-                start, start + batch_size)
-            yield ([a[index] for a in self.x],
-                   [a[index] for a in self.y] if self.y is not None else None,
-                   None if self.sample_weight is None else self.sample_weight[index])
+            index = (
+                order[start : start + batch_size]
+                if order is not None
+                else slice(start, start + batch_size)
+            )
+            yield (
+                [a[index] for a in self.x],
+                [a[index] for a in self.y] if self.y is not None else None,
+                None if self.sample_weight is None else self.sample_weight[index],
+            )
 
 
 class EpochIterator:
@@ -128,9 +149,16 @@ def unpack_batch(item):
 
 def is_batch_list(x) -> bool:
     """True for a list of ``(x, y)`` / ``(x, y, sample_weight)`` tuples (a dataset in memory)."""
-    return isinstance(x, (list, tuple)) and len(x) > 0 and all(
-        isinstance(item, tuple) and len(item) in (2, 3) and not isinstance(item[0], (int, float))
-        for item in x)
+    return (
+        isinstance(x, (list, tuple))
+        and len(x) > 0
+        and all(
+            isinstance(item, tuple)
+            and len(item) in (2, 3)
+            and not isinstance(item[0], (int, float))
+            for item in x
+        )
+    )
 
 
 def is_array_like(x) -> bool:

@@ -29,8 +29,11 @@ def trace_model(model, batch_size=None, opset=None, training=False, mark_outputs
             value = builder.input(name, shape, spec.dtype)
             feeds.append(KerasTensor(shape, spec.dtype, name=name, value=value))
         structure = getattr(model, "_inputs_struct", None)
-        inputs = tree.pack_like(structure, feeds) if structure is not None else (
-            feeds[0] if len(feeds) == 1 else feeds)
+        inputs = (
+            tree.pack_like(structure, feeds)
+            if structure is not None
+            else (feeds[0] if len(feeds) == 1 else feeds)
+        )
         outputs = [out._value for out in tree.flatten(model.call(inputs))]
     if mark_outputs:
         outputs = [builder.output(out, name) for name, out in zip(model.output_names, outputs)]
@@ -40,8 +43,9 @@ def trace_model(model, batch_size=None, opset=None, training=False, mark_outputs
 def metadata(model) -> dict[str, str]:
     """Model metadata stored in the ONNX file: producer and the Keras-style config."""
     try:
-        config = json.dumps({"class_name": type(model).__name__, "config": model.get_config()},
-                            default=str)
+        config = json.dumps(
+            {"class_name": type(model).__name__, "config": model.get_config()}, default=str
+        )
     except (TypeError, ValueError, NotImplementedError):
         config = "{}"
     return {"producer": "kgraph", "kgraph_version": __version__, "keras_config": config}

@@ -17,8 +17,10 @@ def _topological_nodes(outputs: list[KerasTensor]):
 
     def visit(tensor):
         if tensor._history is None:
-            raise ValueError(f"{tensor} was not produced by a layer: a functional model's "
-                             "outputs must come from layers called on kgraph.Input tensors.")
+            raise ValueError(
+                f"{tensor} was not produced by a layer: a functional model's "
+                "outputs must come from layers called on kgraph.Input tensors."
+            )
         layer, node_index, _ = tensor._history
         node = layer._inbound_nodes[node_index]
         if id(node) in seen:
@@ -45,15 +47,20 @@ class Functional(Model):
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
         for t in self.inputs:
-            if not isinstance(t, KerasTensor) or t._history is None or not isinstance(
-                    t._history[0], InputLayer):
+            if (
+                not isinstance(t, KerasTensor)
+                or t._history is None
+                or not isinstance(t._history[0], InputLayer)
+            ):
                 raise ValueError(f"Model inputs must come from kgraph.Input(). Received: {t}")
         self._nodes = _topological_nodes(self.outputs)
         used = {id(t._history[0]) for t in self.inputs}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer) and id(node.layer) not in used:
-                raise ValueError(f"Output depends on Input '{node.layer.name}', which is not in "
-                                 "the model's inputs.")
+                raise ValueError(
+                    f"Output depends on Input '{node.layer.name}', which is not in "
+                    "the model's inputs."
+                )
         layers = []
         for layer in [t._history[0] for t in self.inputs] + [n.layer for n in self._nodes]:
             if layer not in layers:
@@ -81,15 +88,17 @@ class Functional(Model):
     def call(self, inputs, training=None):
         flat = tree.flatten(inputs) if not isinstance(inputs, KerasTensor) else [inputs]
         if len(flat) != len(self.inputs):
-            raise ValueError(f"Model '{self.name}' expects {len(self.inputs)} input(s); "
-                             f"received {len(flat)}.")
+            raise ValueError(
+                f"Model '{self.name}' expects {len(self.inputs)} input(s); received {len(flat)}."
+            )
         values = {id(t): x for t, x in zip(self.inputs, flat)}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             args, kwargs = tree.map_structure(
                 lambda v: values[id(v)] if isinstance(v, KerasTensor) else v,
-                (node.args, node.kwargs))
+                (node.args, node.kwargs),
+            )
             if training is not None and node.layer._call_has_training:
                 kwargs["training"] = training
             out = node.layer._call(tuple(args), dict(kwargs), record=False)
@@ -115,18 +124,30 @@ class Functional(Model):
 
         layers = []
         for layer in self._functional_layers:
-            nodes = [n for n in self._nodes
-                     if n.layer is layer and not isinstance(layer, InputLayer)]
-            layers.append({
-                "class_name": type(layer).__name__, "name": layer.name,
-                "config": layer.get_config(),
-                "inbound_nodes": [{"args": tree.map_structure(encode, list(n.args)),
-                                   "kwargs": tree.map_structure(encode, dict(n.kwargs))}
-                                  for n in nodes],
-            })
-        return {"name": self.name, "trainable": self.trainable, "layers": layers,
-                "input_layers": [ref(t) for t in self.inputs],
-                "output_layers": [ref(t) for t in self.outputs]}
+            nodes = [
+                n for n in self._nodes if n.layer is layer and not isinstance(layer, InputLayer)
+            ]
+            layers.append(
+                {
+                    "class_name": type(layer).__name__,
+                    "name": layer.name,
+                    "config": layer.get_config(),
+                    "inbound_nodes": [
+                        {
+                            "args": tree.map_structure(encode, list(n.args)),
+                            "kwargs": tree.map_structure(encode, dict(n.kwargs)),
+                        }
+                        for n in nodes
+                    ],
+                }
+            )
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layers,
+            "input_layers": [ref(t) for t in self.inputs],
+            "output_layers": [ref(t) for t in self.outputs],
+        }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

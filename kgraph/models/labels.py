@@ -9,33 +9,42 @@ def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: s
     """Returns ``y`` in the dtype and shape the step graph expects, or raises one clear line."""
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
-        raise ValueError(f"Targets for output '{output_name}' must be numeric. "
-                         f"Received dtype {y.dtype}.")
+        raise ValueError(
+            f"Targets for output '{output_name}' must be numeric. Received dtype {y.dtype}."
+        )
     if loss_name and "sparse" in loss_name:
         classes = output_shape[-1]
         if y.ndim == len(output_shape) and y.shape[-1] == 1:
             y = y.reshape(y.shape[:-1])
         if y.ndim != len(output_shape) - 1:
-            raise ValueError(f"{loss_name} expects integer class labels of shape "
-                             f"{(None, *output_shape[1:-1])} for output '{output_name}' of shape "
-                             f"{output_shape}. Received labels of shape {y.shape}.")
+            raise ValueError(
+                f"{loss_name} expects integer class labels of shape "
+                f"{(None, *output_shape[1:-1])} for output '{output_name}' of shape "
+                f"{output_shape}. Received labels of shape {y.shape}."
+            )
         if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
-            raise ValueError(f"{loss_name} expects integer class labels; received non-integer "
-                             f"values for output '{output_name}'.")
+            raise ValueError(
+                f"{loss_name} expects integer class labels; received non-integer "
+                f"values for output '{output_name}'."
+            )
         labels = y.astype(np.int64)
         if labels.size and (labels.min() < 0 or (classes and labels.max() >= classes)):
             bad = labels.min() if labels.min() < 0 else labels.max()
-            raise ValueError(f"Label {bad} is out of range for {loss_name}: output "
-                             f"'{output_name}' has {classes} classes "
-                             f"(valid labels 0..{classes - 1}).")
+            raise ValueError(
+                f"Label {bad} is out of range for {loss_name}: output "
+                f"'{output_name}' has {classes} classes "
+                f"(valid labels 0..{classes - 1})."
+            )
         return labels
     y = y.astype(np.float32)
     expected = output_shape[1:]
     if y.ndim == 1 and expected == (1,):
         y = y[:, None]
     if y.shape[1:] != tuple(expected):
-        raise ValueError(f"Targets for output '{output_name}' must have shape "
-                         f"{(None, *expected)}; received {y.shape}.")
+        raise ValueError(
+            f"Targets for output '{output_name}' must have shape "
+            f"{(None, *expected)}; received {y.shape}."
+        )
     return y
 
 
@@ -44,7 +53,10 @@ def class_weights_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndar
 
     Classes missing from ``class_weight`` get weight 1, as in Keras.
     """
-    labels = y if y.ndim == 1 or y.dtype.kind in "iu" else (
-        np.argmax(y, axis=-1) if y.shape[-1] > 1 else np.round(y[..., 0]).astype(int))
+    labels = (
+        y
+        if y.ndim == 1 or y.dtype.kind in "iu"
+        else (np.argmax(y, axis=-1) if y.shape[-1] > 1 else np.round(y[..., 0]).astype(int))
+    )
     labels = np.asarray(labels).reshape(len(y), -1)[:, 0].astype(int)
     return np.asarray([class_weight.get(c, 1.0) for c in labels.tolist()], np.float32)

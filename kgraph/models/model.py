@@ -45,13 +45,15 @@ class Model(TrainerMixin, Layer):
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: "
-                         f"{[layer.name for layer in self.layers]}.")
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}."
+        )
 
     def build(self, input_shape) -> None:
         """Builds a subclassed model by a symbolic call on ``input_shape``."""
-        if isinstance(input_shape, tuple) or (input_shape and not isinstance(input_shape[0], (
-                tuple, list))):
+        if isinstance(input_shape, tuple) or (
+            input_shape and not isinstance(input_shape[0], (tuple, list))
+        ):
             spec = KerasTensor(tuple(input_shape), self.dtype)
         else:
             spec = [KerasTensor(tuple(s), self.dtype) for s in input_shape]
@@ -65,25 +67,34 @@ class Model(TrainerMixin, Layer):
 
     @property
     def output_names(self) -> list[str]:
-        return [self.name] if not isinstance(self._symbolic_outputs, (list, tuple)) else [
-            f"output_{i}" for i in range(len(self._symbolic_outputs))]
+        return (
+            [self.name]
+            if not isinstance(self._symbolic_outputs, (list, tuple))
+            else [f"output_{i}" for i in range(len(self._symbolic_outputs))]
+        )
 
     def _trace_inputs(self) -> list[KerasTensor]:
         if getattr(self, "inputs", None):
             return list(self.inputs)
         spec = getattr(self, "_symbolic_inputs", None)
         if spec is None:
-            raise ValueError(f"Model '{self.name}' has not been built: call it on data or call "
-                             "build(input_shape) before compiling it to ONNX.")
+            raise ValueError(
+                f"Model '{self.name}' has not been built: call it on data or call "
+                "build(input_shape) before compiling it to ONNX."
+            )
         return tree.flatten(spec)
 
     # -- inference ---------------------------------------------------------------------------
     def _call(self, args, kwargs, record):
         leaves = tree.flatten((args, kwargs))
-        if leaves and not any(isinstance(t, (KerasTensor, Variable)) for t in leaves) and all(
-                isinstance(t, np.ndarray) for t in tree.flatten(args[:1])):
-            if not self.built or (not getattr(self, "inputs", None) and not hasattr(
-                    self, "_symbolic_inputs")):
+        if (
+            leaves
+            and not any(isinstance(t, (KerasTensor, Variable)) for t in leaves)
+            and all(isinstance(t, np.ndarray) for t in tree.flatten(args[:1]))
+        ):
+            if not self.built or (
+                not getattr(self, "inputs", None) and not hasattr(self, "_symbolic_inputs")
+            ):
                 self.build(tree.map_structure(lambda a: (None, *a.shape[1:]), args[0]))
             return self.predict(args[0], batch_size=None, verbose=0)
         return super()._call(args, kwargs, record)
@@ -121,21 +132,36 @@ class Model(TrainerMixin, Layer):
             self._compiled_cache[("bytes", batch_size, opset)] = cached
         return cached[1]
 
-    def export(self, filepath, format=None, verbose=True, batch_size=None,  # noqa: A002
-               opset=None):
+    def export(
+        self,
+        filepath,
+        format=None,  # noqa: A002
+        verbose=True,
+        batch_size=None,
+        opset=None,
+    ):
         """Writes the inference graph (Keras 3's spelling; ``format`` may be left out for .onnx)."""
         from compiler import serde
 
         fmt = format or ("onnx" if str(filepath).endswith(".onnx") else None)
         if fmt != "onnx":
-            raise ValueError(f"kgraph exports format='onnx' only. Received: format={format} "
-                             f"for filepath={filepath}")
+            raise ValueError(
+                f"kgraph exports format='onnx' only. Received: format={format} "
+                f"for filepath={filepath}"
+            )
         serde.save_bytes(self.to_onnx_bytes(batch_size=batch_size, opset=opset), filepath)
         if verbose:
             print(f"Saved ONNX model to {filepath}")
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
         """Prints the Keras-style table: layer (type), output shape, params, totals."""
         from kgraph.models.summary import print_summary
 

@@ -32,23 +32,37 @@ class TrainingSetup:
         self.changing = self.trainable + [p for p in trace.updates if p not in self.trainable]
         names = model.input_names
         meta = metadata(model)
-        self.step = ctraining.build_step(b, outputs, output_specs, optimizer.spec(),
-                                         self.trainable, names, meta, __version__,
-                                         state_updates=trace.updates)
+        self.step = ctraining.build_step(
+            b,
+            outputs,
+            output_specs,
+            optimizer.spec(),
+            self.trainable,
+            names,
+            meta,
+            __version__,
+            state_updates=trace.updates,
+        )
         b, eval_trace, outputs = trace_model(model, training=False, mark_outputs=False)
-        eval_state = [p for p, v in eval_trace.variables.items()
-                      if id(v) in trainable or id(v) in updated]
-        self.eval = ctraining.build_eval(b, outputs, output_specs, eval_state, names, meta,
-                                         __version__)
-        self.spec = StepSpec(self.step.batch_inputs, self.step.state, self.step.scalar_inputs,
-                             self.step.fetch)
-        self.engine = TrainingEngine(self.step.to_bytes(), self.spec, self.step.initial_state,
-                                     device=device)
+        eval_state = [
+            p for p, v in eval_trace.variables.items() if id(v) in trainable or id(v) in updated
+        ]
+        self.eval = ctraining.build_eval(
+            b, outputs, output_specs, eval_state, names, meta, __version__
+        )
+        self.spec = StepSpec(
+            self.step.batch_inputs, self.step.state, self.step.scalar_inputs, self.step.fetch
+        )
+        self.engine = TrainingEngine(
+            self.step.to_bytes(), self.spec, self.step.initial_state, device=device
+        )
         self.eval_bytes = self.eval.to_bytes()
-        self.metric_state = {n: v for n, v in self.step.initial_state.items()
-                             if n.startswith("metrics/")}
-        self.eval_metric_state = {n: v for n, v in self.eval.initial_state.items()
-                                  if n.startswith("eval/")}
+        self.metric_state = {
+            n: v for n, v in self.step.initial_state.items() if n.startswith("metrics/")
+        }
+        self.eval_metric_state = {
+            n: v for n, v in self.eval.initial_state.items() if n.startswith("eval/")
+        }
         self.synced = generation()
 
     def push_weights(self) -> None:

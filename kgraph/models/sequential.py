@@ -35,8 +35,10 @@ class Sequential(Functional):
         elif isinstance(layer, Layer):
             self._stack.append(layer)
         else:
-            raise ValueError(f"Only instances of kgraph.layers.Layer can be added to a Sequential "
-                             f"model. Received: {layer!r} (of type {type(layer).__name__})")
+            raise ValueError(
+                f"Only instances of kgraph.layers.Layer can be added to a Sequential "
+                f"model. Received: {layer!r} (of type {type(layer).__name__})"
+            )
         if layer not in self._layers and not isinstance(layer, InputLayer):
             self._layers.append(layer)
         self._graph_ready = False
@@ -78,8 +80,10 @@ class Sequential(Functional):
 
     def _trace_inputs(self):
         if not self._graph_ready:
-            raise ValueError(f"Sequential model '{self.name}' has no input shape yet: start it "
-                             "with kgraph.Input(shape=...) or call build(input_shape).")
+            raise ValueError(
+                f"Sequential model '{self.name}' has no input shape yet: start it "
+                "with kgraph.Input(shape=...) or call build(input_shape)."
+            )
         return super()._trace_inputs()
 
     @property
@@ -98,8 +102,10 @@ class Sequential(Functional):
         layers = []
         if self._input_layer is not None:
             layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
-        layers += [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                   for layer in self._stack]
+        layers += [
+            {"class_name": type(layer).__name__, "config": layer.get_config()}
+            for layer in self._stack
+        ]
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod

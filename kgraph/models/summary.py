@@ -30,8 +30,11 @@ def _output_shape(layer) -> str:
 
 def _rows(model):
     for layer in model.layers:
-        yield (f"{layer.name} ({type(layer).__name__})", _output_shape(layer),
-               f"{layer.count_params():,}")
+        yield (
+            f"{layer.name} ({type(layer).__name__})",
+            _output_shape(layer),
+            f"{layer.count_params():,}",
+        )
 
 
 def print_summary(model, line_length=None, print_fn=None) -> None:
@@ -50,11 +53,17 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
 
     def row(cells, sep="│"):
         name, shape, params = cells
-        return (f"{sep} {name:<{widths[0] - 2}} {sep} {shape:<{widths[1] - 2}} {sep} "
-                f"{params:>{widths[2] - 2}} {sep}")
+        return (
+            f"{sep} {name:<{widths[0] - 2}} {sep} {shape:<{widths[1] - 2}} {sep} "
+            f"{params:>{widths[2] - 2}} {sep}"
+        )
 
-    lines = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━"),
-             row(("Layer (type)", "Output Shape", "Param #"), "┃"), line("┡", "╇", "┩", "━")]
+    lines = [
+        f'Model: "{model.name}"',
+        line("┏", "┳", "┓", "━"),
+        row(("Layer (type)", "Output Shape", "Param #"), "┃"),
+        line("┡", "╇", "┩", "━"),
+    ]
     for i, cells in enumerate(rows):
         lines.append(row(cells))
         if i < len(rows) - 1:
@@ -63,8 +72,10 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
     trainable = int(sum(np.prod(w.shape, dtype=np.int64) for w in model.trainable_weights))
     frozen = int(sum(np.prod(w.shape, dtype=np.int64) for w in model.non_trainable_weights))
     total = trainable + frozen
-    lines += [f" Total params: {total:,} ({_size(total)})",
-              f" Trainable params: {trainable:,} ({_size(trainable)})",
-              f" Non-trainable params: {frozen:,} ({_size(frozen)})"]
+    lines += [
+        f" Total params: {total:,} ({_size(total)})",
+        f" Trainable params: {trainable:,} ({_size(trainable)})",
+        f" Non-trainable params: {frozen:,} ({_size(frozen)})",
+    ]
     for text in lines:
         print_fn(text)

@@ -57,15 +57,28 @@ class TrainerMixin:
     """Adds Keras' training API to ``Model``."""
 
     # -- compile -------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True, device=None):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+        device=None,
+    ):
         """Configures training. Names are checked here, before any data is seen."""
         self.optimizer = optimizers_.get(optimizer)
         names = self.output_names
         loss_list = [losses_.get(x) for x in _per_output(loss, names, "loss")]
-        weights = _per_output(loss_weights, names, "loss_weights") if loss_weights is not None \
+        weights = (
+            _per_output(loss_weights, names, "loss_weights")
+            if loss_weights is not None
             else [1.0] * len(names)
+        )
         metric_lists = _per_output(metrics or [], names, "metrics")
         weighted_lists = _per_output(weighted_metrics or [], names, "weighted_metrics")
         from compiler.training import OutputSpec
@@ -74,14 +87,26 @@ class TrainerMixin:
         shapes = [t.shape for t in self._output_specs()]
         for i, (name, lo, w) in enumerate(zip(names, loss_list, weights)):
             metric_specs = metrics_.compile_specs(
-                metric_lists[i], weighted_lists[i], f"{name}_" if len(names) > 1 else "",
-                lo.loss_name if lo else None, shapes[i], taken)
-            specs.append(OutputSpec(name, lo.spec() if lo else None, float(w if w is not None
-                                                                          else 1.0),
-                                    metric_specs, "y" if len(names) == 1 else f"y/{name}"))
+                metric_lists[i],
+                weighted_lists[i],
+                f"{name}_" if len(names) > 1 else "",
+                lo.loss_name if lo else None,
+                shapes[i],
+                taken,
+            )
+            specs.append(
+                OutputSpec(
+                    name,
+                    lo.spec() if lo else None,
+                    float(w if w is not None else 1.0),
+                    metric_specs,
+                    "y" if len(names) == 1 else f"y/{name}",
+                )
+            )
         if all(s.loss is None for s in specs):
-            raise ValueError("compile() needs a loss: pass loss='...' (e.g. "
-                             "'sparse_categorical_crossentropy').")
+            raise ValueError(
+                "compile() needs a loss: pass loss='...' (e.g. 'sparse_categorical_crossentropy')."
+            )
         self._output_train_specs = specs
         self._training_setup = None
         if device is not None:
@@ -99,8 +124,9 @@ class TrainerMixin:
 
     def _check_compiled(self, method):
         if not getattr(self, "compiled", False):
-            raise ValueError(f"You must call compile() before calling {method}() on model "
-                             f"'{self.name}'.")
+            raise ValueError(
+                f"You must call compile() before calling {method}() on model '{self.name}'."
+            )
 
     def _setup(self):
         from kgraph.models.programs import TrainingSetup
@@ -110,7 +136,8 @@ class TrainerMixin:
             if setup is not None:
                 setup.pull_weights()
             setup = self._training_setup = TrainingSetup(
-                self, self._output_train_specs, self.optimizer, self._device)
+                self, self._output_train_specs, self.optimizer, self._device
+            )
         setup.push_weights()
         return setup
 
@@ -119,8 +146,9 @@ class TrainerMixin:
         specs = self._trace_inputs()
         xs = as_input_arrays(x, specs, self.name)
         if y is None:
-            raise ValueError("fit() and evaluate() need targets: pass y (or a dataset of "
-                             "(x, y) batches).")
+            raise ValueError(
+                "fit() and evaluate() need targets: pass y (or a dataset of (x, y) batches)."
+            )
         outs = self._output_train_specs
         ys_raw = y if isinstance(y, (list, tuple)) and len(outs) > 1 else [y]
         if isinstance(y, dict):
@@ -128,14 +156,18 @@ class TrainerMixin:
         if len(ys_raw) != len(outs):
             raise ValueError(f"Model has {len(outs)} outputs but y has {len(ys_raw)} entries.")
         shapes = [t.shape for t in self._output_specs()]
-        ys = [prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name)
-              for v, shape, s in zip(ys_raw, shapes, outs)]
+        ys = [
+            prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name)
+            for v, shape, s in zip(ys_raw, shapes, outs)
+        ]
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, np.float32).reshape(-1)
         if class_weight:
             if sample_weight is not None or len(ys) > 1:
-                raise ValueError("class_weight needs a single-output model and no "
-                                 "sample_weight (you cannot pass both).")
+                raise ValueError(
+                    "class_weight needs a single-output model and no "
+                    "sample_weight (you cannot pass both)."
+                )
             sample_weight = class_weights_to_sample_weight(ys[0], class_weight)
         return Batches(xs, ys, sample_weight)
 
@@ -169,10 +201,25 @@ class TrainerMixin:
         return setup.train_step(self._feed(bx, by, bsw, setup.step), lr, self.optimizer.iterations)
 
     # -- fit ------------------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Trains the model; returns a ``History``."""
         self._check_compiled("fit")
         batch_size = batch_size or 32
@@ -187,17 +234,22 @@ class TrainerMixin:
             if x is None:
                 raise ValueError("fit() needs x: numpy arrays or an iterable of (x, y) batches.")
             data, steps = x, (len(x) if hasattr(x, "__len__") else None)
-        batches = EpochIterator(self._batch_source(data, batch_size, shuffle), steps_per_epoch,
-                                steps)
+        batches = EpochIterator(
+            self._batch_source(data, batch_size, shuffle), steps_per_epoch, steps
+        )
         if steps_per_epoch is not None:
             steps = steps_per_epoch if steps is None else min(steps, steps_per_epoch)
         if validation_data is not None and not isinstance(validation_data, Batches):
             validation_data = self._validation(validation_data)
         setup = self._setup()
         history = History()
-        cbs = CallbackList([*(callbacks or []), history] + (
-            [ProgbarLogger(verbose)] if verbose else []), model=self, epochs=epochs,
-            steps=steps, verbose=verbose)
+        cbs = CallbackList(
+            [*(callbacks or []), history] + ([ProgbarLogger(verbose)] if verbose else []),
+            model=self,
+            epochs=epochs,
+            steps=steps,
+            verbose=verbose,
+        )
         self.stop_training = False
         cbs.on_train_begin()
         logs = {}
@@ -213,12 +265,17 @@ class TrainerMixin:
                 loss = float(out["loss"])
                 if not math.isfinite(loss):
                     setup.pull_weights()
-                    raise FloatingPointError(f"The loss became {loss} at epoch {epoch + 1}, "
-                                             f"step {step_index + 1}.")
+                    raise FloatingPointError(
+                        f"The loss became {loss} at epoch {epoch + 1}, step {step_index + 1}."
+                    )
                 seen, loss_sum = seen + n, loss_sum + loss * n
-                logs = {"loss": loss_sum / seen, **{
-                    name: float(out[key]) for name, key in zip(setup.step.metric_names,
-                                                               setup.step.fetch[1:])}}
+                logs = {
+                    "loss": loss_sum / seen,
+                    **{
+                        name: float(out[key])
+                        for name, key in zip(setup.step.metric_names, setup.step.fetch[1:])
+                    },
+                }
                 cbs.on_train_batch_end(step_index, logs)
                 if self.stop_training:
                     break
@@ -226,8 +283,9 @@ class TrainerMixin:
             if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
                 self._in_fit = True
                 try:
-                    val = self._evaluate_data(validation_data, validation_batch_size or batch_size,
-                                              validation_steps)
+                    val = self._evaluate_data(
+                        validation_data, validation_batch_size or batch_size, validation_steps
+                    )
                 finally:
                     self._in_fit = False
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -238,15 +296,27 @@ class TrainerMixin:
         return history
 
     def _validation(self, validation_data):
-        if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3) and \
-                _arrays(validation_data[0], validation_data[1]):
+        if (
+            isinstance(validation_data, (tuple, list))
+            and len(validation_data) in (2, 3)
+            and _arrays(validation_data[0], validation_data[1])
+        ):
             vx, vy, vsw = unpack_batch(tuple(validation_data))
             return self._prepare(vx, vy, vsw)
         return validation_data
 
     # -- evaluate -------------------------------------------------------------------------------
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
         """Loss and metrics over the data (a scalar loss, or a list, or a dict)."""
         self._check_compiled("evaluate")
         batch_size = batch_size or 32
@@ -265,8 +335,12 @@ class TrainerMixin:
         if out is None:
             raise ValueError("evaluate() received no data.")
         results = {"loss": loss_sum / seen}
-        results.update({name: float(out[key]) for name, key in zip(setup.eval.metric_names,
-                                                                   setup.eval.fetch[1:])})
+        results.update(
+            {
+                name: float(out[key])
+                for name, key in zip(setup.eval.metric_names, setup.eval.fetch[1:])
+            }
+        )
         return results
 
     # -- single batches -------------------------------------------------------------------------
@@ -279,9 +353,13 @@ class TrainerMixin:
         bx, by, bsw = next(data(data.size))
         out = self._train_step(setup, bx, by, bsw)
         setup.pull_weights()
-        return _returned({"loss": float(out["loss"]), **{
-            n: float(out[k]) for n, k in zip(setup.step.metric_names, setup.step.fetch[1:])}},
-            return_dict)
+        return _returned(
+            {
+                "loss": float(out["loss"]),
+                **{n: float(out[k]) for n, k in zip(setup.step.metric_names, setup.step.fetch[1:])},
+            },
+            return_dict,
+        )
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, without updating weights."""

@@ -14,8 +14,12 @@ def _reshape_lower(b, x, *, newshape):
     return b.op("Reshape", [x, b.constant(np.asarray(target, np.int64))])
 
 
-_reshape = Op("reshape", lambda x, *, newshape: Spec(shapes.reshaped(x.shape, newshape), x.dtype),
-              _reshape_lower, promote=False)
+_reshape = Op(
+    "reshape",
+    lambda x, *, newshape: Spec(shapes.reshaped(x.shape, newshape), x.dtype),
+    _reshape_lower,
+    promote=False,
+)
 
 
 def reshape(x, newshape):
@@ -29,15 +33,22 @@ def _transpose_infer(x, *, axes):
     return Spec(tuple(x.shape[a] for a in axes), x.dtype)
 
 
-_transpose = Op("transpose", _transpose_infer,
-                lambda b, x, *, axes: b.op("Transpose", [x], {"perm": list(axes)}), promote=False)
+_transpose = Op(
+    "transpose",
+    _transpose_infer,
+    lambda b, x, *, axes: b.op("Transpose", [x], {"perm": list(axes)}),
+    promote=False,
+)
 
 
 def transpose(x, axes=None):
     """Permutes the axes of ``x`` (reverses them when ``axes`` is None)."""
     rank = _spec_of(x).ndim
-    axes = tuple(reversed(range(rank))) if axes is None else tuple(
-        shapes.normalize_axis(a, rank) for a in axes)
+    axes = (
+        tuple(reversed(range(rank)))
+        if axes is None
+        else tuple(shapes.normalize_axis(a, rank) for a in axes)
+    )
     if sorted(axes) != list(range(rank)):
         raise ValueError(f"axes must be a permutation of 0..{rank - 1}. Received: axes={axes}")
     return apply(_transpose, [x], axes=axes)
@@ -48,11 +59,14 @@ def _concat_infer(*xs, axis):
     for x in xs[1:]:
         if x.ndim != first.ndim or any(
             a is not None and c is not None and a != c
-            for i, (a, c) in enumerate(zip(first.shape, x.shape)) if i != axis
+            for i, (a, c) in enumerate(zip(first.shape, x.shape))
+            if i != axis
         ):
             shown = ", ".join(str(s.shape) for s in xs)
-            raise ValueError(f"Cannot concatenate shapes {shown} along axis {axis}: "
-                             "all other dimensions must match.")
+            raise ValueError(
+                f"Cannot concatenate shapes {shown} along axis {axis}: "
+                "all other dimensions must match."
+            )
     sizes = [x.shape[axis] for x in xs]
     total = None if None in sizes else int(np.sum(sizes))
     shape = list(first.shape)
@@ -63,8 +77,9 @@ def _concat_infer(*xs, axis):
     return Spec(tuple(shape), first.dtype)
 
 
-_concatenate = Op("concatenate", _concat_infer,
-                  lambda b, *xs, axis: b.op("Concat", list(xs), {"axis": axis}))
+_concatenate = Op(
+    "concatenate", _concat_infer, lambda b, *xs, axis: b.op("Concat", list(xs), {"axis": axis})
+)
 
 
 def concatenate(xs, axis=0):
@@ -80,9 +95,12 @@ def _expand_infer(x, *, axis):
     return Spec(tuple(shape), x.dtype)
 
 
-_expand_dims = Op("expand_dims", _expand_infer,
-                  lambda b, x, *, axis: b.op("Unsqueeze", [x, axes_input(b, [axis])]),
-                  promote=False)
+_expand_dims = Op(
+    "expand_dims",
+    _expand_infer,
+    lambda b, x, *, axis: b.op("Unsqueeze", [x, axes_input(b, [axis])]),
+    promote=False,
+)
 
 
 def expand_dims(x, axis):
@@ -98,8 +116,12 @@ def _squeeze_infer(x, *, axes):
     return Spec(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
 
 
-_squeeze = Op("squeeze", _squeeze_infer,
-              lambda b, x, *, axes: b.op("Squeeze", [x, axes_input(b, axes)]), promote=False)
+_squeeze = Op(
+    "squeeze",
+    _squeeze_infer,
+    lambda b, x, *, axes: b.op("Squeeze", [x, axes_input(b, axes)]),
+    promote=False,
+)
 
 
 def squeeze(x, axis=None):
@@ -145,8 +167,9 @@ def one_hot(x, num_classes, axis=-1, dtype="float32"):
 
     rank = _spec_of(x).ndim
     axis = shapes.normalize_axis(axis, rank + 1)
-    return apply(_one_hot, [x], num_classes=int(num_classes), axis=axis,
-                 dtype=dtypes.standardize(dtype))
+    return apply(
+        _one_hot, [x], num_classes=int(num_classes), axis=axis, dtype=dtypes.standardize(dtype)
+    )
 
 
 def shape(x):

@@ -75,8 +75,9 @@ def _promote(specs: list[Spec], args: list) -> list[Spec]:
 
 def _resolve_weak(specs: list[Spec], args: list) -> list[Spec]:
     """Without promotion, a Python scalar still needs a dtype of its own."""
-    return [Spec(s.shape, dtypes.of_python(a)) if s.dtype == _WEAK else s
-            for a, s in zip(args, specs)]
+    return [
+        Spec(s.shape, dtypes.of_python(a)) if s.dtype == _WEAK else s for a, s in zip(args, specs)
+    ]
 
 
 def apply(op: Op, args: list, **attrs: Any) -> Any:
@@ -160,5 +161,6 @@ def _eager_session(op: Op, arrays, specs, attrs):
     # signature (about 15 ms each), which dominates eager calls.
     options = default_session_options("cpu")
     options.intra_op_num_threads = 1
-    return Session(serde.to_bytes(serde.to_model(b.graph), check=False), device="cpu",
-                   options=options)
+    return Session(
+        serde.to_bytes(serde.to_model(b.graph), check=False), device="cpu", options=options
+    )

@@ -44,8 +44,11 @@ def elu(x, alpha=1.0):
     return _elu(x, alpha)
 
 
-_selu = Op("selu", lambda x: x, lambda b, x: b.op("Selu", [x], {
-    "alpha": 1.6732632423543772, "gamma": 1.0507009873554805}))
+_selu = Op(
+    "selu",
+    lambda x: x,
+    lambda b, x: b.op("Selu", [x], {"alpha": 1.6732632423543772, "gamma": 1.0507009873554805}),
+)
 
 
 def selu(x):
@@ -114,8 +117,10 @@ def _window_shape(x: Spec, window, strides, padding, dilation, channels):
     )
     for d in spatial:
         if d is not None and d <= 0:
-            raise ValueError(f"The window {window} does not fit the input of shape {x.shape} "
-                             f"with padding='{padding}'.")
+            raise ValueError(
+                f"The window {window} does not fit the input of shape {x.shape} "
+                f"with padding='{padding}'."
+            )
     return Spec((x.shape[0], *spatial, channels), x.dtype)
 
 
@@ -132,8 +137,10 @@ def _pads(x, window, strides, padding, dilation) -> dict:
 def _conv_infer(x, kernel, *, strides, padding, dilation, groups):
     window = kernel.shape[:-2]
     if x.shape[-1] is not None and x.shape[-1] != kernel.shape[-2] * groups:
-        raise ValueError(f"conv input has {x.shape[-1]} channels but the kernel of shape "
-                         f"{kernel.shape} expects {kernel.shape[-2] * groups}.")
+        raise ValueError(
+            f"conv input has {x.shape[-1]} channels but the kernel of shape "
+            f"{kernel.shape} expects {kernel.shape[-2] * groups}."
+        )
     return _window_shape(x, window, strides, padding, dilation, kernel.shape[-1])
 
 
@@ -142,9 +149,17 @@ def _conv_lower(b, x, kernel, *, strides, padding, dilation, groups):
     window = list(kernel.shape)[:-2]
     n = len(window)
     w = transpose(b, kernel, [n + 1, n, *range(n)])  # (k..., in, out) -> (out, in, k...)
-    y = b.op("Conv", [transpose(b, x, to_channels_first(rank)), w], {
-        "kernel_shape": window, "strides": list(strides), "dilations": list(dilation),
-        "group": groups, **_pads(x, window, strides, padding, dilation)})
+    y = b.op(
+        "Conv",
+        [transpose(b, x, to_channels_first(rank)), w],
+        {
+            "kernel_shape": window,
+            "strides": list(strides),
+            "dilations": list(dilation),
+            "group": groups,
+            **_pads(x, window, strides, padding, dilation),
+        },
+    )
     return transpose(b, y, to_channels_last(rank))
 
 
@@ -160,12 +175,19 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     x, k = _spec_of(inputs), _spec_of(kernel)
     n = k.ndim - 2
     if x.ndim != n + 2:
-        raise ValueError(f"conv expects an input of rank {n + 2} for a kernel of shape "
-                         f"{k.shape}. Received input shape {x.shape}.")
+        raise ValueError(
+            f"conv expects an input of rank {n + 2} for a kernel of shape "
+            f"{k.shape}. Received input shape {x.shape}."
+        )
     groups = 1 if x.shape[-1] is None else x.shape[-1] // k.shape[-2]
-    return apply(_conv, [inputs, kernel], strides=_tuple(strides, n, "strides"),
-                 padding=_padding(padding), dilation=_tuple(dilation_rate, n, "dilation_rate"),
-                 groups=groups)
+    return apply(
+        _conv,
+        [inputs, kernel],
+        strides=_tuple(strides, n, "strides"),
+        padding=_padding(padding),
+        dilation=_tuple(dilation_rate, n, "dilation_rate"),
+        groups=groups,
+    )
 
 
 def _pool_infer(x, *, kind, window, strides, padding):
@@ -174,8 +196,11 @@ def _pool_infer(x, *, kind, window, strides, padding):
 
 def _pool_lower(b, x, *, kind, window, strides, padding):
     rank = len(x.shape)
-    attrs = {"kernel_shape": list(window), "strides": list(strides),
-             **_pads(x, window, strides, padding, (1,) * len(window))}
+    attrs = {
+        "kernel_shape": list(window),
+        "strides": list(strides),
+        **_pads(x, window, strides, padding, (1,) * len(window)),
+    }
     if kind == "AveragePool":
         attrs["count_include_pad"] = 0
     y = b.op(kind, [transpose(b, x, to_channels_first(rank))], attrs)
@@ -190,8 +215,9 @@ def _pool_fn(kind: str, inputs, pool_size, strides, padding, data_format):
     n = _spec_of(inputs).ndim - 2
     window = _tuple(pool_size, n, "pool_size")
     strides = window if strides is None else _tuple(strides, n, "strides")
-    return apply(_pool, [inputs], kind=kind, window=window, strides=strides,
-                 padding=_padding(padding))
+    return apply(
+        _pool, [inputs], kind=kind, window=window, strides=strides, padding=_padding(padding)
+    )
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
@@ -213,6 +239,6 @@ def _padding(padding: str) -> str:
 
 def _check_format(data_format) -> None:
     if data_format not in (None, "channels_last"):
-        raise ValueError("kgraph supports data_format='channels_last' only. "
-                         f"Received: data_format={data_format}")
-
+        raise ValueError(
+            f"kgraph supports data_format='channels_last' only. Received: data_format={data_format}"
+        )

@@ -101,8 +101,12 @@ def matmul(x1, x2):
     return apply(_matmul, [x1, x2])
 
 
-_where = Op("where", lambda c, x, y: Spec(shapes.broadcast(c.shape, x.shape, y.shape), x.dtype),
-            lambda b, c, x, y: b.op("Where", [c, x, y]), promote=False)
+_where = Op(
+    "where",
+    lambda c, x, y: Spec(shapes.broadcast(c.shape, x.shape, y.shape), x.dtype),
+    lambda b, c, x, y: b.op("Where", [c, x, y]),
+    promote=False,
+)
 
 
 def where(condition, x1, x2):
@@ -111,8 +115,9 @@ def where(condition, x1, x2):
         condition = cast(condition, "bool")
     # Only the two branches are promoted to a common dtype; the condition stays bool.
     dtype = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
-    x1, x2 = (np.asarray(v, dtype) if _spec_of(v).dtype == "weak" else cast(v, dtype)
-              for v in (x1, x2))
+    x1, x2 = (
+        np.asarray(v, dtype) if _spec_of(v).dtype == "weak" else cast(v, dtype) for v in (x1, x2)
+    )
     return apply(_where, [condition, x1, x2])
 
 
@@ -128,7 +133,8 @@ def clip(x, x_min, x_max):
     spec = _spec_of(x)
     dtype = spec.dtype if spec.dtype != "weak" else dtypes.FLOATX
     if not dtype.startswith("float") and any(
-            isinstance(v, (float, np.floating)) for v in (x_min, x_max)):
+        isinstance(v, (float, np.floating)) for v in (x_min, x_max)
+    ):
         # Float bounds promote int ``x`` to floatx (as in Keras) rather than being truncated.
         x, dtype = cast(x, dtypes.FLOATX), dtypes.FLOATX
     return apply(_clip, [x], x_min=float(x_min), x_max=float(x_max), dtype=dtype)
@@ -136,8 +142,12 @@ def clip(x, x_min, x_max):
 
 # -- dtype ------------------------------------------------------------------------------------
 
-_cast = Op("cast", lambda x, *, dtype: Spec(x.shape, dtype),
-           lambda b, x, *, dtype: _cast_node(b, x, dtype), promote=False)
+_cast = Op(
+    "cast",
+    lambda x, *, dtype: Spec(x.shape, dtype),
+    lambda b, x, *, dtype: _cast_node(b, x, dtype),
+    promote=False,
+)
 
 
 def cast(x, dtype):

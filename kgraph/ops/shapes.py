@@ -58,14 +58,16 @@ def reshaped(shape: Sequence, newshape: Sequence) -> tuple:
         rest = [d for d in newshape if d != -1]
         if total is not None and None not in rest:
             if _prod(rest) == 0 or total % _prod(rest):
-                raise ValueError(f"Cannot reshape a tensor of shape {tuple(shape)} "
-                                 f"into shape {tuple(newshape)}.")
+                raise ValueError(
+                    f"Cannot reshape a tensor of shape {tuple(shape)} into shape {tuple(newshape)}."
+                )
             newshape[newshape.index(-1)] = total // _prod(rest)
         else:
             newshape[newshape.index(-1)] = None
     elif total is not None and None not in newshape and _prod(newshape) != total:
-        raise ValueError(f"Cannot reshape a tensor of shape {tuple(shape)} "
-                         f"into shape {tuple(newshape)}.")
+        raise ValueError(
+            f"Cannot reshape a tensor of shape {tuple(shape)} into shape {tuple(newshape)}."
+        )
     return tuple(newshape)
 
 
@@ -76,8 +78,10 @@ def matmul(a: Sequence, b: Sequence) -> tuple:
     a2 = (1, *a) if len(a) == 1 else tuple(a)
     b2 = (*b, 1) if len(b) == 1 else tuple(b)
     if a2[-1] is not None and b2[-2] is not None and a2[-1] != b2[-2]:
-        raise ValueError(f"Incompatible shapes for matmul: {tuple(a)} and {tuple(b)} "
-                         f"(inner dimensions {a2[-1]} and {b2[-2]} differ).")
+        raise ValueError(
+            f"Incompatible shapes for matmul: {tuple(a)} and {tuple(b)} "
+            f"(inner dimensions {a2[-1]} and {b2[-2]} differ)."
+        )
     batch = broadcast(a2[:-2], b2[:-2])
     out = (*batch, a2[-2], b2[-1])
     if len(a) == 1:

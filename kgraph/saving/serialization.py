@@ -14,10 +14,14 @@ def _registry(custom_objects=None) -> dict:
     from kgraph import layers, models
     from kgraph.layers.layer import Layer
 
-    found = {name: obj for name, obj in vars(layers).items()
-             if isinstance(obj, type) and issubclass(obj, Layer)}
-    found.update({"Sequential": models.Sequential, "Functional": models.Functional,
-                  "Model": models.Model})
+    found = {
+        name: obj
+        for name, obj in vars(layers).items()
+        if isinstance(obj, type) and issubclass(obj, Layer)
+    }
+    found.update(
+        {"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Model}
+    )
     found.update(custom_objects or {})
     return found
 
@@ -43,8 +47,11 @@ def functional_from_config(config: dict, custom_objects=None):
     created: dict[tuple[str, int], list] = {}
     pending = []
     for item in config["layers"]:
-        layer = deserialize_layer(item, custom_objects) if item["class_name"] != "InputLayer" \
+        layer = (
+            deserialize_layer(item, custom_objects)
+            if item["class_name"] != "InputLayer"
             else InputLayer(**item["config"])
+        )
         if isinstance(layer, InputLayer):
             created[(layer.name, 0)] = [layer.output_tensor]
         for index, node in enumerate(item.get("inbound_nodes", [])):
@@ -68,9 +75,12 @@ def functional_from_config(config: dict, custom_objects=None):
 
     inputs = [ref(r) for r in config["input_layers"]]
     outputs = [ref(r) for r in config["output_layers"]]
-    return Functional(inputs if len(inputs) > 1 else inputs[0],
-                      outputs if len(outputs) > 1 else outputs[0],
-                      name=config.get("name"), trainable=config.get("trainable", True))
+    return Functional(
+        inputs if len(inputs) > 1 else inputs[0],
+        outputs if len(outputs) > 1 else outputs[0],
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+    )
 
 
 def _refs(structure) -> list:

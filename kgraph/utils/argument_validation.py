@@ -31,8 +31,9 @@ def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tup
     lowest = 0 if allow_zero else 1
     if any(v < lowest for v in result):
         bound = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"The `{name}` argument must only contain {bound} integers. "
-                         f"Received {name}={value}")
+        raise ValueError(
+            f"The `{name}` argument must only contain {bound} integers. Received {name}={value}"
+        )
     return tuple(result)
 
 
@@ -40,8 +41,9 @@ def standardize_padding(padding) -> str:
     """``'valid'`` or ``'same'`` (case-insensitive)."""
     value = str(padding).lower()
     if value not in _PADDINGS:
-        raise ValueError(f"The `padding` argument must be one of {_PADDINGS}. "
-                         f"Received: padding={padding}")
+        raise ValueError(
+            f"The `padding` argument must be one of {_PADDINGS}. Received: padding={padding}"
+        )
     return value
 
 
@@ -51,8 +53,10 @@ def standardize_data_format(data_format) -> str:
         return "channels_last"
     value = str(data_format).lower()
     if value not in _FORMATS:
-        raise ValueError(f"The `data_format` argument must be one of {_FORMATS}. "
-                         f"Received: data_format={data_format}")
+        raise ValueError(
+            f"The `data_format` argument must be one of {_FORMATS}. "
+            f"Received: data_format={data_format}"
+        )
     return value
 
 
@@ -60,8 +64,10 @@ def reject_unsupported(layer_name: str, **options) -> None:
     """Raises when an option kgraph does not implement yet (regularizers, constraints…) is set."""
     given = sorted(k for k, v in options.items() if v is not None)
     if given:
-        raise ValueError(f"{layer_name} in kgraph does not support {', '.join(given)} yet. "
-                         f"Received: {', '.join(f'{k}={options[k]!r}' for k in given)}")
+        raise ValueError(
+            f"{layer_name} in kgraph does not support {', '.join(given)} yet. "
+            f"Received: {', '.join(f'{k}={options[k]!r}' for k in given)}"
+        )
 
 
 def to_channels_last_perm(rank: int) -> tuple[int, ...]:

@@ -21,8 +21,11 @@ def _per_step(seconds: float, steps: int) -> str:
 
 def format_logs(logs: dict) -> str:
     """`` - accuracy: 0.9000 - loss: 0.3000`` with keys sorted as Keras does."""
-    return "".join(f" - {key}: {value:.4f}" for key, value in sorted(logs.items())
-                   if isinstance(value, (int, float)))
+    return "".join(
+        f" - {key}: {value:.4f}"
+        for key, value in sorted(logs.items())
+        if isinstance(value, (int, float))
+    )
 
 
 class Progbar:
@@ -74,8 +77,10 @@ class Progbar:
         if self.verbose == 1:
             line = f"{self._bar(steps)} {timing}"
         else:
-            line = f"{steps}/{self.target or steps} - {_format_time(elapsed)} - " \
-                   f"{_per_step(elapsed, steps)}"
+            line = (
+                f"{steps}/{self.target or steps} - {_format_time(elapsed)} - "
+                f"{_per_step(elapsed, steps)}"
+            )
         prefix = "\r" if self._dynamic and self.verbose == 1 else ""
         self.stream.write(prefix + line + format_logs(logs or {}) + "\n")
         self.stream.flush()

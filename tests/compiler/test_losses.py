@@ -30,8 +30,9 @@ def run_loss(spec, y_true, y_pred, sw=None, *, head=None, opset=21, dynamic=Fals
     yt, yp = declare("y_true", y_true), declare("y_pred", y_pred)
     if head is not None:
         dims = ["batch" if dynamic else B, *y_pred.shape[1:]]
-        yp = b.op(head, [yp], {"axis": -1} if head == "Softmax" else None,
-                  dtype=np.float32, shape=dims)
+        yp = b.op(
+            head, [yp], {"axis": -1} if head == "Softmax" else None, dtype=np.float32, shape=dims
+        )
     feeds = {"y_true": y_true, "y_pred": y_pred}
     swv = None
     if sw is not None:
@@ -160,8 +161,17 @@ def test_loss_matrix(name, from_logits, reduction, weighted):
 
 
 # -- numerical stability -------------------------------------------------------------------
-EXTREME = np.array([[50, -50, 0, 10], [-50, 50, -50, 50], [0, 0, 0, 0],
-                    [50, 50, -50, -50], [-50, -50, -50, 50], [1, 2, 3, 4]], np.float32)
+EXTREME = np.array(
+    [
+        [50, -50, 0, 10],
+        [-50, 50, -50, 50],
+        [0, 0, 0, 0],
+        [50, 50, -50, -50],
+        [-50, -50, -50, 50],
+        [1, 2, 3, 4],
+    ],
+    np.float32,
+)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -198,9 +208,11 @@ def test_sigmoid_head_seen_through_keras_squeeze():
 @pytest.mark.parametrize("name", CE_NAMES)
 def test_extreme_logits_from_logits(name):
     labels = np.array([1, 0, 2, 3, 0, 1])
-    y_true = {"sparse_categorical_crossentropy": labels,
-              "categorical_crossentropy": np.eye(C, dtype=np.float32)[labels],
-              "binary_crossentropy": (EXTREME > 0).astype(np.float32)}[name]
+    y_true = {
+        "sparse_categorical_crossentropy": labels,
+        "categorical_crossentropy": np.eye(C, dtype=np.float32)[labels],
+        "binary_crossentropy": (EXTREME > 0).astype(np.float32),
+    }[name]
     got, _ = run_loss({"name": name, "from_logits": True, "reduction": "none"}, y_true, EXTREME)
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, ref_values(name, y_true, EXTREME, True), rtol=1e-5, atol=1e-5)
@@ -210,9 +222,11 @@ def test_extreme_logits_from_logits(name):
 def test_saturated_probabilities_are_clipped(name):
     probs = np.array([[1, 0, 0, 0], [0, 1, 0, 0]] * 3, np.float32)
     labels = np.array([1, 0, 2, 3, 0, 1])
-    y_true = {"sparse_categorical_crossentropy": labels,
-              "categorical_crossentropy": np.eye(C, dtype=np.float32)[labels],
-              "binary_crossentropy": 1 - probs}[name]
+    y_true = {
+        "sparse_categorical_crossentropy": labels,
+        "categorical_crossentropy": np.eye(C, dtype=np.float32)[labels],
+        "binary_crossentropy": 1 - probs,
+    }[name]
     got, ops = run_loss({"name": name, "reduction": "none"}, y_true, probs)
     assert "Clip" in ops and np.isfinite(got).all()
     np.testing.assert_allclose(got, ref_values(name, y_true, probs), rtol=1e-5)
@@ -244,8 +258,12 @@ def test_ignore_class(reduction):
     labels = np.array([0, 2, 1, 2, 3, 1])
     logits = RNG.normal(size=(B, C)).astype(np.float32)
     sw = RNG.uniform(0.5, 2, size=B).astype(np.float32)
-    spec = {"name": "sparse_categorical_crossentropy", "from_logits": True, "ignore_class": 2,
-            "reduction": reduction}
+    spec = {
+        "name": "sparse_categorical_crossentropy",
+        "from_logits": True,
+        "ignore_class": 2,
+        "reduction": reduction,
+    }
     got, _ = run_loss(spec, labels, logits, sw)
     per = ref_ce(np.eye(C)[np.where(labels == 2, 0, labels)], logits, True) * (labels != 2)
     total = (per * sw).sum()
@@ -312,13 +330,16 @@ def test_aliases():
     assert resolve_loss_name("mse", (None, 1), (None, 1)) == "mean_squared_error"
 
 
-@pytest.mark.parametrize("spec, match", [
-    ({"name": "hinge"}, "Unsupported loss"),
-    ({"name": "mse", "reduction": "avg"}, "reduction"),
-    ({"name": "mse", "from_logits": True}, "Unknown argument"),
-    ({"name": "categorical_crossentropy", "axis": True}, "axis"),
-    ({"name": "binary_crossentropy", "label_smoothing": 2.0}, "label_smoothing"),
-])
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ({"name": "hinge"}, "Unsupported loss"),
+        ({"name": "mse", "reduction": "avg"}, "reduction"),
+        ({"name": "mse", "from_logits": True}, "Unknown argument"),
+        ({"name": "categorical_crossentropy", "axis": True}, "axis"),
+        ({"name": "binary_crossentropy", "label_smoothing": 2.0}, "label_smoothing"),
+    ],
+)
 def test_bad_specs(spec, match):
     y_true, probs, _ = data("categorical_crossentropy")
     with pytest.raises(ValueError, match=match):
@@ -334,13 +355,15 @@ def test_matches_keras(name, reduction):
     keras = pytest.importorskip("keras")
     y_true, probs, logits = data(name)
     sw = RNG.uniform(0, 2, size=B).astype(np.float32)
-    cls = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
-           "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
-           "binary_crossentropy": keras.losses.BinaryCrossentropy,
-           "mean_squared_error": keras.losses.MeanSquaredError,
-           "mean_absolute_error": keras.losses.MeanAbsoluteError,
-           "huber": keras.losses.Huber}[name]
-    for from_logits in ([False, True] if name in CE_NAMES else [False]):
+    cls = {
+        "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
+        "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+        "binary_crossentropy": keras.losses.BinaryCrossentropy,
+        "mean_squared_error": keras.losses.MeanSquaredError,
+        "mean_absolute_error": keras.losses.MeanAbsoluteError,
+        "huber": keras.losses.Huber,
+    }[name]
+    for from_logits in [False, True] if name in CE_NAMES else [False]:
         kwargs = {"from_logits": from_logits} if name in CE_NAMES else {}
         y_pred = logits if from_logits else probs
         want = cls(reduction=reduction, **kwargs)(y_true, y_pred, sample_weight=sw)
@@ -362,13 +385,19 @@ def test_gradient_is_probability_minus_target(head):
         spec, p, n = {"name": "binary_crossentropy"}, sigmoid(EXTREME.astype(np.float64)), B * C
     b = GraphBuilder(opset=21)
     yt, x = b.input("y_true", y_true.shape, y_true.dtype), b.input("x", EXTREME.shape, np.float32)
-    y_pred = b.op(head, [x], {"axis": -1} if head == "Softmax" else None,
-                  dtype=np.float32, shape=EXTREME.shape)
+    y_pred = b.op(
+        head,
+        [x],
+        {"axis": -1} if head == "Softmax" else None,
+        dtype=np.float32,
+        shape=EXTREME.shape,
+    )
     loss = build_loss(b, spec, yt, y_pred)
     autodiff.ensure_shapes(b.graph)
     (grad,) = autodiff.gradients(b, loss, [x])
     b.output(grad, "grad")
-    sess = ort.InferenceSession(serde.to_bytes(serde.to_model(b.graph)),
-                                providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(
+        serde.to_bytes(serde.to_model(b.graph)), providers=["CPUExecutionProvider"]
+    )
     (got,) = sess.run(None, {"y_true": y_true, "x": EXTREME})
     np.testing.assert_allclose(got, (p - target) / n, atol=1e-7)

@@ -73,8 +73,13 @@ def batch(kind):
     return RNG.normal(size=(B, C)).astype(np.float32), RNG.normal(size=(B, C)).astype(np.float32)
 
 
-KINDS = ["sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy",
-         "mean_absolute_error", "mean_squared_error"]
+KINDS = [
+    "sparse_categorical_accuracy",
+    "categorical_accuracy",
+    "binary_accuracy",
+    "mean_absolute_error",
+    "mean_squared_error",
+]
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -99,7 +104,9 @@ def test_streaming_matches_numpy(kind, weighted):
 
 def test_state_specs():
     assert metric_state_specs({"name": "accuracy"}) == {
-        "accuracy/total": ((), "float32"), "accuracy/count": ((), "float32")}
+        "accuracy/total": ((), "float32"),
+        "accuracy/count": ((), "float32"),
+    }
 
 
 def test_display_name_names_the_state():
@@ -118,12 +125,15 @@ def test_result_is_zero_before_any_sample():
     assert "Where" in graph.ops  # divide_no_nan
 
 
-@pytest.mark.parametrize("y_true_shape, y_pred_shape, kind", [
-    ((B,), (B, C), "sparse_categorical_accuracy"),
-    ((B, 1), (B, C), "sparse_categorical_accuracy"),
-    ((B, C), (B, C), "categorical_accuracy"),
-    ((B, 1), (B, 1), "binary_accuracy"),
-])
+@pytest.mark.parametrize(
+    "y_true_shape, y_pred_shape, kind",
+    [
+        ((B,), (B, C), "sparse_categorical_accuracy"),
+        ((B, 1), (B, C), "sparse_categorical_accuracy"),
+        ((B, C), (B, C), "categorical_accuracy"),
+        ((B, 1), (B, 1), "binary_accuracy"),
+    ],
+)
 def test_accuracy_resolved_from_shapes(y_true_shape, y_pred_shape, kind):
     """``{"name": "accuracy"}`` without a kind resolves exactly like Keras' compile."""
     if kind == "sparse_categorical_accuracy":
@@ -157,16 +167,18 @@ def test_column_weights_and_sequence_values():
     sw = RNG.uniform(size=(B, 1)).astype(np.float32)
     graph = MetricGraph({"name": "mse"}, y_true, y_pred, sw)
     per = ((y_true - y_pred) ** 2).mean(-1).mean(-1)
-    np.testing.assert_allclose(graph.update(y_true, y_pred, sw),
-                               (per * sw[:, 0]).sum() / sw.sum(), rtol=1e-5)
+    np.testing.assert_allclose(
+        graph.update(y_true, y_pred, sw), (per * sw[:, 0]).sum() / sw.sum(), rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize("opset", [17, 23])
 def test_opsets(opset):
     y_true, y_pred = batch("binary_accuracy")
     graph = MetricGraph({"name": "accuracy"}, y_true, y_pred, opset=opset)
-    np.testing.assert_allclose(graph.update(y_true, y_pred),
-                               values("binary_accuracy", y_true, y_pred).mean())
+    np.testing.assert_allclose(
+        graph.update(y_true, y_pred), values("binary_accuracy", y_true, y_pred).mean()
+    )
 
 
 def test_names():
@@ -180,10 +192,12 @@ def test_names():
     sparse = "sparse_categorical_crossentropy"
     assert resolve_metric_name("accuracy", sparse, (None, 10)) == "sparse_categorical_accuracy"
     assert resolve_metric_name("acc", "categorical_crossentropy", (None, 10)) == (
-        "categorical_accuracy")
+        "categorical_accuracy"
+    )
     assert resolve_metric_name("Accuracy", "binary_crossentropy", (None, 1)) == "binary_accuracy"
     assert resolve_metric_name("accuracy", "mse", (None, 10), (None, 1)) == (
-        "sparse_categorical_accuracy")
+        "sparse_categorical_accuracy"
+    )
     # Keras keeps categorical accuracy for multi-label sigmoid outputs
     assert resolve_metric_name("accuracy", "bce", (None, 4)) == "categorical_accuracy"
     assert resolve_metric_name("mae", None, (None, 1)) == "mean_absolute_error"
@@ -194,11 +208,13 @@ def test_names():
 def test_matches_keras(kind):
     os.environ.setdefault("KERAS_BACKEND", "jax")
     keras = pytest.importorskip("keras")
-    cls = {"sparse_categorical_accuracy": keras.metrics.SparseCategoricalAccuracy,
-           "categorical_accuracy": keras.metrics.CategoricalAccuracy,
-           "binary_accuracy": keras.metrics.BinaryAccuracy,
-           "mean_absolute_error": keras.metrics.MeanAbsoluteError,
-           "mean_squared_error": keras.metrics.MeanSquaredError}[kind]
+    cls = {
+        "sparse_categorical_accuracy": keras.metrics.SparseCategoricalAccuracy,
+        "categorical_accuracy": keras.metrics.CategoricalAccuracy,
+        "binary_accuracy": keras.metrics.BinaryAccuracy,
+        "mean_absolute_error": keras.metrics.MeanAbsoluteError,
+        "mean_squared_error": keras.metrics.MeanSquaredError,
+    }[kind]
     metric = cls()
     y_true, y_pred = batch(kind)
     graph = MetricGraph({"name": "m", "kind": kind}, y_true, y_pred, np.ones(B, np.float32))

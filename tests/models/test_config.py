@@ -44,8 +44,13 @@ def test_functional_round_trip_with_shared_layer():
 
 
 def test_sequential_round_trip_with_nested_model():
-    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="tanh"),
-                              keras.Sequential([layers.Dense(2)], name="head")])
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            layers.Dense(3, activation="tanh"),
+            keras.Sequential([layers.Dense(2)], name="head"),
+        ]
+    )
     clone = keras.Sequential.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     clone.set_weights(model.get_weights())

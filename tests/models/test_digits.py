@@ -22,25 +22,30 @@ def digits_28x28():
 
 
 def seed_cnn():
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, (3, 3), activation="relu"),
-        layers.Flatten(),
-        layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_seed_cnn_learns_digits():
     x, y = digits_28x28()
     assert x.shape == (1797, 28, 28, 1) and x.min() == 0.0 and x.max() == 1.0
     x_train, x_val, y_train, y_val = model_selection.train_test_split(
-        x, y, test_size=0.2, stratify=y, shuffle=True, random_state=0)
+        x, y, test_size=0.2, stratify=y, shuffle=True, random_state=0
+    )
     keras.utils.set_random_seed(2)
     model = seed_cnn()
-    model.compile(keras.optimizers.Adam(5e-4), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    history = model.fit(x_train, y_train, batch_size=32, epochs=6,
-                        validation_data=(x_val, y_val), verbose=0)
+    model.compile(
+        keras.optimizers.Adam(5e-4), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    history = model.fit(
+        x_train, y_train, batch_size=32, epochs=6, validation_data=(x_val, y_val), verbose=0
+    )
     logs = history.history
     assert set(logs) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert logs["loss"][-1] < logs["loss"][0] / 3

@@ -52,7 +52,7 @@ def sgd_reference(params, batches, lr, momentum=0.0, nesterov=False, slots=None)
 
 
 def batches_of(x, y, size):
-    return [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
+    return [(x[i : i + size], y[i : i + size]) for i in range(0, len(x), size)]
 
 
 @pytest.mark.parametrize("momentum, nesterov", [(0.0, False), (0.9, False), (0.9, True)])
@@ -101,8 +101,9 @@ def test_fit_on_generator_with_steps_per_epoch_draws_consecutive_batches():
     losses += sgd_reference(params, data[2:4], 0.1)  # Keras keeps drawing from the generator
     for got, want in zip(log.weights[1], params):
         np.testing.assert_allclose(got, want, **TOL)
-    np.testing.assert_allclose(history.history["loss"], [np.mean(losses[:2]),
-                                                         np.mean(losses[2:])], **TOL)
+    np.testing.assert_allclose(
+        history.history["loss"], [np.mean(losses[:2]), np.mean(losses[2:])], **TOL
+    )
 
 
 def test_fit_on_list_of_batches_repeats_it_every_epoch():
@@ -113,8 +114,9 @@ def test_fit_on_list_of_batches_repeats_it_every_epoch():
     losses = sgd_reference(params, data + data, 0.1)
     for got, want in zip(model.get_weights(), params):
         np.testing.assert_allclose(got, want, **TOL)
-    np.testing.assert_allclose(history.history["loss"][1], np.dot(losses[3:], [4, 4, 2]) / 10,
-                               **TOL)
+    np.testing.assert_allclose(
+        history.history["loss"][1], np.dot(losses[3:], [4, 4, 2]) / 10, **TOL
+    )
 
 
 def test_fit_with_sample_weights_in_generator_batches():
@@ -130,8 +132,9 @@ def test_fit_with_sample_weights_in_generator_batches():
 def test_steps_per_epoch_on_arrays_and_initial_epoch():
     model = regression_model(keras.optimizers.SGD(0.1))
     params = [w.astype(np.float64) for w in model.get_weights()]
-    history = model.fit(X, Y, batch_size=2, epochs=3, initial_epoch=1, steps_per_epoch=2,
-                        shuffle=False, verbose=0)
+    history = model.fit(
+        X, Y, batch_size=2, epochs=3, initial_epoch=1, steps_per_epoch=2, shuffle=False, verbose=0
+    )
     assert history.epoch == [1, 2]
     assert model.optimizer.iterations == 4
     # Keras keeps one iterator over the 5 batches: epoch 2 continues where epoch 1 stopped
@@ -148,12 +151,14 @@ LABELS = RNG.integers(0, 3, 12)
 def frozen_probe(units, activation, loss, metrics, weighted_metrics=None):
     """A one-layer model that SGD(0) never changes, and its numpy forward pass."""
     model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(units, activation=activation)])
-    model.compile(keras.optimizers.SGD(0.0), loss, metrics=metrics,
-                  weighted_metrics=weighted_metrics)
+    model.compile(
+        keras.optimizers.SGD(0.0), loss, metrics=metrics, weighted_metrics=weighted_metrics
+    )
     w, b = model.get_weights()
     z = XC.astype(np.float64) @ w + b
     pred = {"softmax": lambda: softmax(z), "sigmoid": lambda: 1 / (1 + np.exp(-z))}.get(
-        activation, lambda: z)()
+        activation, lambda: z
+    )()
     return model, pred
 
 
@@ -166,17 +171,36 @@ def metric_case(case):
     """(model, y, {name: numpy per-sample values}) for one loss/metrics combination."""
     onehot = np.eye(3, dtype=np.float32)[LABELS]
     if case == "sparse":
-        model, p = frozen_probe(3, "softmax", "sparse_categorical_crossentropy",
-                                ["accuracy", "sparse_categorical_accuracy"])
+        model, p = frozen_probe(
+            3,
+            "softmax",
+            "sparse_categorical_crossentropy",
+            ["accuracy", "sparse_categorical_accuracy"],
+        )
         hit = np.argmax(p, -1) == LABELS
-        return model, LABELS, {"loss": -np.log(p[np.arange(12), LABELS]), "accuracy": hit,
-                               "sparse_categorical_accuracy": hit}
+        return (
+            model,
+            LABELS,
+            {
+                "loss": -np.log(p[np.arange(12), LABELS]),
+                "accuracy": hit,
+                "sparse_categorical_accuracy": hit,
+            },
+        )
     if case == "categorical":
-        model, p = frozen_probe(3, "softmax", "categorical_crossentropy",
-                                ["accuracy", "categorical_accuracy"])
+        model, p = frozen_probe(
+            3, "softmax", "categorical_crossentropy", ["accuracy", "categorical_accuracy"]
+        )
         hit = np.argmax(p, -1) == LABELS
-        return model, onehot, {"loss": -np.log(p[np.arange(12), LABELS]), "accuracy": hit,
-                               "categorical_accuracy": hit}
+        return (
+            model,
+            onehot,
+            {
+                "loss": -np.log(p[np.arange(12), LABELS]),
+                "accuracy": hit,
+                "categorical_accuracy": hit,
+            },
+        )
     if case == "binary":
         model, p = frozen_probe(1, "sigmoid", "binary_crossentropy", ["accuracy", "acc"])
         y = (LABELS[:, None] > 0).astype(np.float32)
@@ -185,8 +209,15 @@ def metric_case(case):
         return model, y, {"loss": bce, "accuracy": hit, "acc": hit}
     model, p = frozen_probe(2, None, "mse", ["mae", "mse"])
     y = onehot[:, :2]
-    return model, y, {"loss": np.mean((p - y) ** 2, -1), "mae": np.mean(np.abs(p - y), -1),
-                      "mse": np.mean((p - y) ** 2, -1)}
+    return (
+        model,
+        y,
+        {
+            "loss": np.mean((p - y) ** 2, -1),
+            "mae": np.mean(np.abs(p - y), -1),
+            "mse": np.mean((p - y) ** 2, -1),
+        },
+    )
 
 
 @pytest.mark.parametrize("case", ["sparse", "categorical", "binary", "regression"])
@@ -200,8 +231,9 @@ def test_metrics_in_history_evaluate_and_on_batch(case):
     got = model.evaluate(XC, y, batch_size=5, verbose=0, return_dict=True)
     np.testing.assert_allclose([got[k] for k in want], list(want.values()), **TOL)
     on_batch = model.test_on_batch(XC[:4], y[:4], return_dict=True)
-    np.testing.assert_allclose([on_batch[k] for k in want],
-                               [np.mean(v[:4]) for v in per_sample.values()], **TOL)
+    np.testing.assert_allclose(
+        [on_batch[k] for k in want], [np.mean(v[:4]) for v in per_sample.values()], **TOL
+    )
     scalar_or_list = model.evaluate(XC, y, verbose=0)
     np.testing.assert_allclose(scalar_or_list, [got[k] for k in got], **TOL)
 
@@ -212,14 +244,20 @@ def test_metrics_reset_every_epoch():
     batches = iter([(XC[:6], right[:6]), (XC[6:], wrong[6:])])
     history = model.fit(batches, steps_per_epoch=1, epochs=2, verbose=0)
     assert history.history["accuracy"] == [1.0, 0.0]
-    np.testing.assert_allclose(history.history["loss"], [
-        -np.mean(np.log(p[np.arange(6), right[:6]])),
-        -np.mean(np.log(p[np.arange(6, 12), wrong[6:]]))], **TOL)
+    np.testing.assert_allclose(
+        history.history["loss"],
+        [
+            -np.mean(np.log(p[np.arange(6), right[:6]])),
+            -np.mean(np.log(p[np.arange(6, 12), wrong[6:]])),
+        ],
+        **TOL,
+    )
 
 
 def test_sample_weight_and_class_weight_scale_the_loss_not_plain_metrics():
-    model, p = frozen_probe(3, "softmax", "sparse_categorical_crossentropy", ["accuracy"],
-                            weighted_metrics=["accuracy"])
+    model, p = frozen_probe(
+        3, "softmax", "sparse_categorical_crossentropy", ["accuracy"], weighted_metrics=["accuracy"]
+    )
     ce, hit = -np.log(p[np.arange(12), LABELS]), np.argmax(p, -1) == LABELS
     sw = np.linspace(0.0, 2.0, 12).astype(np.float32)
     class_weight = {0: 0.5, 2: 3.0}  # class 1 is missing: weight 1, as in Keras
@@ -229,14 +267,18 @@ def test_sample_weight_and_class_weight_scale_the_loss_not_plain_metrics():
         # sum_over_batch_size: sum(w * loss) / N; `metrics` unweighted, `weighted_metrics` not
         np.testing.assert_allclose(logs["loss"][0], np.sum(w * ce) / 12, **TOL)
         np.testing.assert_allclose(logs["accuracy"][0], np.mean(hit), **TOL)
-        np.testing.assert_allclose(logs["weighted_accuracy"][0], np.sum(w * hit) / np.sum(w),
-                                   **TOL)
-        got = model.train_on_batch(XC[:5], LABELS[:5], return_dict=True, **{
-            k: v[:5] if k == "sample_weight" else v for k, v in kwargs.items()})
+        np.testing.assert_allclose(logs["weighted_accuracy"][0], np.sum(w * hit) / np.sum(w), **TOL)
+        got = model.train_on_batch(
+            XC[:5],
+            LABELS[:5],
+            return_dict=True,
+            **{k: v[:5] if k == "sample_weight" else v for k, v in kwargs.items()},
+        )
         np.testing.assert_allclose(got["loss"], np.sum(w[:5] * ce[:5]) / 5, **TOL)
         np.testing.assert_allclose(got["accuracy"], np.mean(hit[:5]), **TOL)  # this batch only
-    np.testing.assert_allclose(model.evaluate(XC, LABELS, sample_weight=sw, verbose=0)[0],
-                               np.sum(sw * ce) / 12, **TOL)
+    np.testing.assert_allclose(
+        model.evaluate(XC, LABELS, sample_weight=sw, verbose=0)[0], np.sum(sw * ce) / 12, **TOL
+    )
     np.testing.assert_allclose(model.predict_on_batch(XC), p, **TOL)
 
 
@@ -244,35 +286,55 @@ def test_validation_split_takes_the_last_fraction_before_shuffling():
     model = regression_model(keras.optimizers.SGD(0.05))
     params = [w.astype(np.float64) for w in model.get_weights()]
     log = WeightLog()
-    history = model.fit(X, Y, batch_size=3, epochs=2, validation_split=0.3, shuffle=False,
-                        verbose=0, callbacks=[log])
+    history = model.fit(
+        X,
+        Y,
+        batch_size=3,
+        epochs=2,
+        validation_split=0.3,
+        shuffle=False,
+        verbose=0,
+        callbacks=[log],
+    )
     for epoch in range(2):  # trains on X[:7] in order, validates on X[7:]
         sgd_reference(params, batches_of(X[:7], Y[:7], 3), 0.05)
         np.testing.assert_allclose(log.weights[epoch][0], params[0], **TOL)
         w, b = log.weights[epoch]
-        np.testing.assert_allclose(history.history["val_loss"][epoch],
-                                   np.mean((X[7:] @ w + b - Y[7:]) ** 2), **TOL)
+        np.testing.assert_allclose(
+            history.history["val_loss"][epoch], np.mean((X[7:] @ w + b - Y[7:]) ** 2), **TOL
+        )
     log = WeightLog()
-    history = model.fit(X, Y, batch_size=3, epochs=2, validation_split=0.3, verbose=0,
-                        callbacks=[log])  # shuffled training: still the same validation rows
+    history = model.fit(
+        X, Y, batch_size=3, epochs=2, validation_split=0.3, verbose=0, callbacks=[log]
+    )  # shuffled training: still the same validation rows
     for epoch, (w, b) in enumerate(log.weights):
-        np.testing.assert_allclose(history.history["val_loss"][epoch],
-                                   np.mean((X[7:] @ w + b - Y[7:]) ** 2), **TOL)
+        np.testing.assert_allclose(
+            history.history["val_loss"][epoch], np.mean((X[7:] @ w + b - Y[7:]) ** 2), **TOL
+        )
 
 
 def test_validation_data_gives_val_metrics():
     model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     log = WeightLog()
-    history = model.fit(XC[:8], LABELS[:8], validation_data=(XC[8:], LABELS[8:]), epochs=2,
-                        batch_size=4, verbose=0, callbacks=[log])
+    history = model.fit(
+        XC[:8],
+        LABELS[:8],
+        validation_data=(XC[8:], LABELS[8:]),
+        epochs=2,
+        batch_size=4,
+        verbose=0,
+        callbacks=[log],
+    )
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     for epoch, (w, b) in enumerate(log.weights):
         p = softmax(XC[8:] @ w + b)
-        np.testing.assert_allclose(history.history["val_loss"][epoch],
-                                   -np.mean(np.log(p[np.arange(4), LABELS[8:]])), **TOL)
-        np.testing.assert_allclose(history.history["val_accuracy"][epoch],
-                                   np.mean(np.argmax(p, -1) == LABELS[8:]), **TOL)
+        np.testing.assert_allclose(
+            history.history["val_loss"][epoch], -np.mean(np.log(p[np.arange(4), LABELS[8:]])), **TOL
+        )
+        np.testing.assert_allclose(
+            history.history["val_accuracy"][epoch], np.mean(np.argmax(p, -1) == LABELS[8:]), **TOL
+        )
 
 
 @pytest.mark.parametrize("verbose", [0, 1, 2])

@@ -24,9 +24,14 @@ def _relu(x):
 
 def _randomize(model, seed=0):
     rng = np.random.default_rng(seed)
-    model.set_weights([rng.uniform(0.5, 1.5, w.shape).astype(np.float32) if "variance" in w.path
-                       else rng.uniform(-1, 1, w.shape).astype(np.float32)
-                       for w in model.weights])
+    model.set_weights(
+        [
+            rng.uniform(0.5, 1.5, w.shape).astype(np.float32)
+            if "variance" in w.path
+            else rng.uniform(-1, 1, w.shape).astype(np.float32)
+            for w in model.weights
+        ]
+    )
     return model.get_weights()
 
 
@@ -45,8 +50,9 @@ X = np.random.default_rng(1).standard_normal((10, 4)).astype(np.float32)
 
 
 def test_sequential_from_list_and_from_add_compute_the_same_function():
-    listed = kgraph.Sequential([kgraph.Input((4,)), layers.Dense(6, activation="relu"),
-                                layers.Dense(2)], name="listed")
+    listed = kgraph.Sequential(
+        [kgraph.Input((4,)), layers.Dense(6, activation="relu"), layers.Dense(2)], name="listed"
+    )
     added = kgraph.Sequential(name="added")
     added.add(kgraph.Input((4,)))
     added.add(layers.Dense(6, activation="relu"))
@@ -80,13 +86,22 @@ def test_functional_multi_io_shared_layer_and_skip_connection():
     model = kgraph.Model(inputs=[a, b], outputs=[out1, out2], name="multi")
     ws, bs, w1, b1, w2, b2 = _randomize(model)
     assert [w.path for w in model.weights] == [
-        "shared/kernel", "shared/bias", "out1/kernel", "out1/bias", "out2/kernel", "out2/bias"]
+        "shared/kernel",
+        "shared/bias",
+        "out1/kernel",
+        "out1/bias",
+        "out2/kernel",
+        "out2/bias",
+    ]
     xa, xb = X, X[::-1].copy()
     ra, rb = _relu(xa @ ws + bs), _relu(xb @ ws + bs)
     want1 = np.concatenate([xa + ra, rb], axis=-1) @ w1 + b1
     want2 = 1 / (1 + np.exp(-(rb @ w2 + b2)))
-    for got in (model.predict([xa, xb], verbose=0), model([xa, xb]),
-                model.predict({"a": xa, "b": xb}, verbose=0)):
+    for got in (
+        model.predict([xa, xb], verbose=0),
+        model([xa, xb]),
+        model.predict({"a": xa, "b": xb}, verbose=0),
+    ):
         assert isinstance(got, list) and len(got) == 2
         np.testing.assert_allclose(got[0], want1, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(got[1], want2, rtol=1e-5, atol=1e-5)
@@ -98,9 +113,9 @@ def test_functional_multi_io_shared_layer_and_skip_connection():
 
 
 def test_nested_models_are_layers():
-    inner = kgraph.Sequential([kgraph.Input((4,)), layers.Dense(3, activation="relu",
-                                                                name="inner_dense")],
-                              name="inner")
+    inner = kgraph.Sequential(
+        [kgraph.Input((4,)), layers.Dense(3, activation="relu", name="inner_dense")], name="inner"
+    )
     x = kgraph.Input((4,), name="x")
     block_in = kgraph.Input((3,))
     block = kgraph.Model(block_in, layers.Dense(2, name="block_dense")(block_in), name="block")
@@ -108,12 +123,17 @@ def test_nested_models_are_layers():
     model = kgraph.Model(x, out, name="outer")
     assert [layer.name for layer in model.layers] == ["x", "inner", "block"]
     assert [w.path for w in model.weights] == [
-        "inner_dense/kernel", "inner_dense/bias", "block_dense/kernel", "block_dense/bias"]
+        "inner_dense/kernel",
+        "inner_dense/bias",
+        "block_dense/kernel",
+        "block_dense/bias",
+    ]
     w1, b1, w2, b2 = _randomize(model)
     want = _relu(X @ w1 + b1) @ w2 + b2
     np.testing.assert_allclose(model.predict(X, verbose=0), want, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(inner.predict(X, verbose=0), _relu(X @ w1 + b1), rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        inner.predict(X, verbose=0), _relu(X @ w1 + b1), rtol=1e-5, atol=1e-5
+    )
     names = [n.name for n in onnx.load_from_string(model.to_onnx_bytes()).graph.node]
     assert "inner/inner_dense/MatMul" in names and "block/block_dense/MatMul" in names, names
 
@@ -148,14 +168,17 @@ def _summary(model) -> list[str]:
 
 
 def test_summary_table_and_counts():
-    model = kgraph.Sequential([
-        kgraph.Input((8, 8, 3)),
-        layers.Conv2D(4, (3, 3), activation="relu", name="conv"),
-        layers.MaxPooling2D(name="pool"),
-        layers.Flatten(name="flat"),
-        layers.BatchNormalization(name="bn"),
-        layers.Dense(5, activation="softmax", name="dense"),
-    ], name="seq")
+    model = kgraph.Sequential(
+        [
+            kgraph.Input((8, 8, 3)),
+            layers.Conv2D(4, (3, 3), activation="relu", name="conv"),
+            layers.MaxPooling2D(name="pool"),
+            layers.Flatten(name="flat"),
+            layers.BatchNormalization(name="bn"),
+            layers.Dense(5, activation="softmax", name="dense"),
+        ],
+        name="seq",
+    )
     lines = _summary(model)
     text = "\n".join(lines)
     assert lines[0] == 'Model: "seq"'
@@ -164,11 +187,13 @@ def test_summary_table_and_counts():
     conv = 3 * 3 * 3 * 4 + 4  # kernel (kh, kw, in, out) + bias
     bn_trainable, bn_frozen = 2 * 36, 2 * 36  # gamma, beta / moving mean, moving variance
     dense = 36 * 5 + 5
-    rows = {"conv (Conv2D)": ("(None, 6, 6, 4)", conv),
-            "pool (MaxPooling2D)": ("(None, 3, 3, 4)", 0),
-            "flat (Flatten)": ("(None, 36)", 0),
-            "bn (BatchNormalization)": ("(None, 36)", bn_trainable + bn_frozen),
-            "dense (Dense)": ("(None, 5)", dense)}
+    rows = {
+        "conv (Conv2D)": ("(None, 6, 6, 4)", conv),
+        "pool (MaxPooling2D)": ("(None, 3, 3, 4)", 0),
+        "flat (Flatten)": ("(None, 36)", 0),
+        "bn (BatchNormalization)": ("(None, 36)", bn_trainable + bn_frozen),
+        "dense (Dense)": ("(None, 5)", dense),
+    }
     for label, (shape, params) in rows.items():
         row = next(line for line in lines if label in line)
         cells = [c.strip() for c in row.strip("│").split("│")]
@@ -198,8 +223,11 @@ def test_functional_summary_lists_inputs_and_frozen_layers():
 def test_weight_order_and_keras_layouts():
     model = _cnn()
     assert [(w.path, w.shape) for w in model.weights] == [
-        ("conv2d/kernel", (3, 3, 3, 4)), ("conv2d/bias", (4,)),
-        ("probs/kernel", (36, 5)), ("probs/bias", (5,))]
+        ("conv2d/kernel", (3, 3, 3, 4)),
+        ("conv2d/bias", (4,)),
+        ("probs/kernel", (36, 5)),
+        ("probs/bias", (5,)),
+    ]
     assert [w.shape for w in model.get_weights()] == [(3, 3, 3, 4), (4,), (36, 5), (5,)]
     # A one-hot conv kernel shows the layout: k[i, j, c, o] reads x[h + i, w + j, c] into o.
     kernel = np.zeros((3, 3, 3, 4), np.float32)
@@ -255,14 +283,30 @@ def test_trainable_false_moves_weights_to_non_trainable():
 # -- config ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls, kwargs, shape", [
-    (layers.Dense, {"units": 3, "activation": "relu", "use_bias": False}, (2, 4)),
-    (layers.Dense, {"units": 2, "kernel_initializer": "he_normal"}, (2, 5)),
-    (layers.Conv2D, {"filters": 3, "kernel_size": (3, 2), "strides": 2, "padding": "same",
-                     "activation": "tanh"}, (2, 7, 6, 2)),
-    (layers.Conv2D, {"filters": 4, "kernel_size": 3, "dilation_rate": 2, "groups": 2},
-     (1, 8, 8, 4)),
-], ids=["dense_relu", "dense_init", "conv_same", "conv_grouped"])
+@pytest.mark.parametrize(
+    "cls, kwargs, shape",
+    [
+        (layers.Dense, {"units": 3, "activation": "relu", "use_bias": False}, (2, 4)),
+        (layers.Dense, {"units": 2, "kernel_initializer": "he_normal"}, (2, 5)),
+        (
+            layers.Conv2D,
+            {
+                "filters": 3,
+                "kernel_size": (3, 2),
+                "strides": 2,
+                "padding": "same",
+                "activation": "tanh",
+            },
+            (2, 7, 6, 2),
+        ),
+        (
+            layers.Conv2D,
+            {"filters": 4, "kernel_size": 3, "dilation_rate": 2, "groups": 2},
+            (1, 8, 8, 4),
+        ),
+    ],
+    ids=["dense_relu", "dense_init", "conv_same", "conv_grouped"],
+)
 def test_layer_config_round_trip(cls, kwargs, shape):
     layer = cls(**kwargs)
     config = layer.get_config()
@@ -298,14 +342,15 @@ def test_export_writes_the_inference_graph(tmp_path, capsys):
         assert want.keys() == got.keys()
         for name in want:
             np.testing.assert_array_equal(got[name], want[name])
-        np.testing.assert_array_equal(_run(written, {"image": x})[0],
-                                      _run(data, {"image": x})[0])
-        np.testing.assert_allclose(_run(str(path), {"image": x})[0],
-                                   model.predict(x, verbose=0), rtol=1e-6)
+        np.testing.assert_array_equal(_run(written, {"image": x})[0], _run(data, {"image": x})[0])
+        np.testing.assert_allclose(
+            _run(str(path), {"image": x})[0], model.predict(x, verbose=0), rtol=1e-6
+        )
 
 
-@pytest.mark.parametrize("fmt, filename", [("tf_saved_model", "saved"), (None, "m.bin"),
-                                           ("h5", "m.h5")])
+@pytest.mark.parametrize(
+    "fmt, filename", [("tf_saved_model", "saved"), (None, "m.bin"), ("h5", "m.h5")]
+)
 def test_export_rejects_other_formats(tmp_path, fmt, filename):
     with pytest.raises(ValueError, match="format='onnx'"):
         _cnn().export(tmp_path / filename, format=fmt, verbose=False)
@@ -328,8 +373,7 @@ def test_graph_io_names_and_batch_axis():
     assert _dims(proto.graph.input[0]) == [4, 8, 8, 3]
     assert _dims(proto.graph.output[0]) == [4, 5]
     x = np.random.default_rng(0).standard_normal((4, 8, 8, 3)).astype(np.float32)
-    np.testing.assert_allclose(_run(fixed, {"image": x})[0], model.predict(x, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(_run(fixed, {"image": x})[0], model.predict(x, verbose=0), rtol=1e-6)
 
 
 def test_node_names_value_info_and_metadata():
@@ -353,7 +397,12 @@ def test_node_names_value_info_and_metadata():
     config = json.loads(meta["keras_config"])
     assert config["class_name"] == "Functional" and config["config"]["name"] == "digits"
     assert [layer["name"] for layer in config["config"]["layers"]] == [
-        "image", "conv2d", "pool", "flatten", "probs"]
+        "image",
+        "conv2d",
+        "pool",
+        "flatten",
+        "probs",
+    ]
 
 
 @pytest.mark.parametrize("opset", range(17, 24))

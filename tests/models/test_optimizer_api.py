@@ -40,8 +40,13 @@ def assert_weights(model, params):
 # -- 2-layer softmax classifier ------------------------------------------------------------------
 def classifier():
     keras.utils.set_random_seed(3)
-    return keras.Sequential([keras.Input(shape=(4,)), layers.Dense(6, activation="tanh"),
-                             layers.Dense(3, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(4,)),
+            layers.Dense(6, activation="tanh"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def softmax(z):
@@ -118,7 +123,7 @@ def test_exponential_decay_schedule():
     model = regression_model(keras.optimizers.SGD(schedule))
     params = [w.astype(np.float64) for w in model.get_weights()]
     model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
-    batches = [(X[i:i + 4], Y[i:i + 4]) for i in range(0, 12, 4)] * 2
+    batches = [(X[i : i + 4], Y[i : i + 4]) for i in range(0, 12, 4)] * 2
     # Keras reads the schedule at `iterations` before the update: 0, 1, ..., 5
     assert_weights(model, sgd_steps(params, batches, [0.2 * 0.5 ** (t / 2) for t in range(6)]))
     assert model.optimizer.iterations == 6
@@ -128,8 +133,14 @@ def test_exponential_decay_schedule():
 # -- seeds and dropout --------------------------------------------------------------------------
 def seeded_run(seed):
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(8, activation="relu"),
-                              layers.Dropout(0.5), layers.Dense(2)])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(3,)),
+            layers.Dense(8, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(2),
+        ]
+    )
     model.compile("adam", "mse")
     history = model.fit(X, Y, batch_size=4, epochs=3, shuffle=True, verbose=0)
     return history.history["loss"], model.get_weights()
@@ -144,8 +155,13 @@ def test_set_random_seed_makes_fit_reproducible():
 
 
 def test_dropout_draws_a_new_mask_every_step():
-    model = keras.Sequential([keras.Input(shape=(200,)), layers.Dropout(0.5),
-                              layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(200,)),
+            layers.Dropout(0.5),
+            layers.Dense(1, use_bias=False, kernel_initializer="ones"),
+        ]
+    )
     model.compile(keras.optimizers.SGD(0.0), "mae")
     x, y = np.ones((16, 200), np.float32), np.zeros((16, 1), np.float32)
     ops = [node.op_type for node in model._setup().step.model.graph]
@@ -163,9 +179,15 @@ def test_batch_normalization_model_trains():
     keras.utils.set_random_seed(0)
     x = (RNG.normal(size=(128, 3)) * 4 + 3).astype(np.float32)
     y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32) / 4
-    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(8),
-                              layers.BatchNormalization(), layers.Activation("relu"),
-                              layers.Dense(1)])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(3,)),
+            layers.Dense(8),
+            layers.BatchNormalization(),
+            layers.Activation("relu"),
+            layers.Dense(1),
+        ]
+    )
     model.compile(keras.optimizers.Adam(0.02), "mse")
     losses = model.fit(x, y, batch_size=16, epochs=10, verbose=0).history["loss"]
     assert losses[-1] < 0.2 * losses[0]
@@ -174,8 +196,9 @@ def test_batch_normalization_model_trains():
 # -- trainable ----------------------------------------------------------------------------------
 def two_layers(freeze_first):
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(4, name="first"),
-                              layers.Dense(2, name="second")])
+    model = keras.Sequential(
+        [keras.Input(shape=(3,)), layers.Dense(4, name="first"), layers.Dense(2, name="second")]
+    )
     model.get_layer("first").trainable = not freeze_first
     model.compile(keras.optimizers.SGD(0.1), "mse")
     return model
@@ -187,8 +210,12 @@ def step_nodes(model, prefix):
 
 def grad_nodes_reading(model, value_name):
     graph = model._training_setup.step.model.graph
-    return [n.name for n in graph if n.name.startswith("grad/") and any(
-        v is not None and v.name == value_name for v in n.inputs)]
+    return [
+        n.name
+        for n in graph
+        if n.name.startswith("grad/")
+        and any(v is not None and v.name == value_name for v in n.inputs)
+    ]
 
 
 def test_frozen_layer_keeps_weights_and_has_no_gradient_nodes():
@@ -208,7 +235,11 @@ def test_frozen_layer_keeps_weights_and_has_no_gradient_nodes():
     assert grad_nodes_reading(frozen, "second/kernel") == []
     assert grad_nodes_reading(trained, "second/kernel") != []
     assert [w.path for w in frozen.weights] == [  # Keras' order, frozen or not
-        "first/kernel", "first/bias", "second/kernel", "second/bias"]
+        "first/kernel",
+        "first/bias",
+        "second/kernel",
+        "second/bias",
+    ]
 
 
 def test_untrainable_model_fits_silently_like_keras():

@@ -26,7 +26,7 @@ def test_moving_statistics_follow_numpy_over_steps():
     mean, var = np.zeros(8), np.ones(8)
     h = x.astype(np.float64) @ kernel + bias
     for start in range(0, 64, 16):
-        batch = h[start:start + 16]
+        batch = h[start : start + 16]
         mean = 0.9 * mean + 0.1 * batch.mean(0)
         var = 0.9 * var + 0.1 * batch.var(0)
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
@@ -35,8 +35,9 @@ def test_moving_statistics_follow_numpy_over_steps():
     gamma, beta, _, _ = bn.get_weights()
     w2, b2 = model.layers[3].get_weights()
     expected = ((h - mean) / np.sqrt(var + 1e-3) * gamma + beta) @ w2 + b2
-    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), np.mean((expected - y) ** 2),
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        model.evaluate(x, y, verbose=0), np.mean((expected - y) ** 2), rtol=1e-4
+    )
 
 
 def test_frozen_batch_norm_keeps_its_statistics():

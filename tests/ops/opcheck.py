@@ -132,18 +132,25 @@ def _tf_pads(length, k, s, d):
 def _pad_spatial(x, window, strides, dilation, padding, value):
     if padding == "valid":
         return x
-    pads = [(0, 0), *(_tf_pads(n, k, s, d) for n, k, s, d in
-                      zip(x.shape[1:-1], window, strides, dilation)), (0, 0)]
+    pads = [
+        (0, 0),
+        *(_tf_pads(n, k, s, d) for n, k, s, d in zip(x.shape[1:-1], window, strides, dilation)),
+        (0, 0),
+    ]
     return np.pad(x, pads, constant_values=value)
 
 
 def _windows(xp, window, strides, dilation):
     """For each window offset, the strided slice of padded ``xp`` it touches."""
-    out = [(n - (k - 1) * d - 1) // s + 1
-           for n, k, s, d in zip(xp.shape[1:-1], window, strides, dilation)]
+    out = [
+        (n - (k - 1) * d - 1) // s + 1
+        for n, k, s, d in zip(xp.shape[1:-1], window, strides, dilation)
+    ]
     for offset in np.ndindex(*window):
-        index = tuple(slice(o * d, o * d + (m - 1) * s + 1, s)
-                      for o, d, s, m in zip(offset, dilation, strides, out))
+        index = tuple(
+            slice(o * d, o * d + (m - 1) * s + 1, s)
+            for o, d, s, m in zip(offset, dilation, strides, out)
+        )
         yield offset, xp[(slice(None), *index, slice(None))]
 
 
@@ -163,8 +170,13 @@ def conv(x, kernel, strides=1, padding="valid", dilation_rate=1):
     out = None
     for offset, patch in _windows(xp, window, strides, dilation):
         k = kernel[offset].astype(np.float64)
-        term = np.concatenate([patch[..., g * cin:(g + 1) * cin] @ k[:, g * per:(g + 1) * per]
-                               for g in range(groups)], axis=-1)
+        term = np.concatenate(
+            [
+                patch[..., g * cin : (g + 1) * cin] @ k[:, g * per : (g + 1) * per]
+                for g in range(groups)
+            ],
+            axis=-1,
+        )
         out = term if out is None else out + term
     return out
 
@@ -243,10 +255,13 @@ def model_for(c: Case) -> kgraph.Model:
     model = _MODELS.get(id(c))
     if model is None:
         fed = _fed(c)
-        inputs = [kgraph.Input(shape=x.shape[1:], dtype=x.dtype.name, name=f"x{i}")
-                  if c.dynamic else
-                  kgraph.Input(batch_shape=x.shape, dtype=x.dtype.name, name=f"x{i}")
-                  for i, x in enumerate(c.inputs) if fed[i]]
+        inputs = [
+            kgraph.Input(shape=x.shape[1:], dtype=x.dtype.name, name=f"x{i}")
+            if c.dynamic
+            else kgraph.Input(batch_shape=x.shape, dtype=x.dtype.name, name=f"x{i}")
+            for i, x in enumerate(c.inputs)
+            if fed[i]
+        ]
 
         def call(*tensors):
             it = iter(tensors)
@@ -265,8 +280,9 @@ def _feeds(c: Case) -> list[np.ndarray]:
 def check_model(c: Case) -> None:
     model = model_for(c)
     feeds = _feeds(c)
-    got = model.predict(feeds if len(feeds) > 1 else feeds[0], batch_size=2 if c.dynamic else 32,
-                        verbose=0)
+    got = model.predict(
+        feeds if len(feeds) > 1 else feeds[0], batch_size=2 if c.dynamic else 32, verbose=0
+    )
     compare(got, c, "model.predict")
 
 

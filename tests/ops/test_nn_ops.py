@@ -38,31 +38,80 @@ def _activation_cases():
             case(name, fn, numpy_ref, f32(5, 6) * 4, label="dyn", dynamic=True),
         ]
         # Int inputs: relu keeps int32; the others compute in float32, like Keras.
-        cases.append(case(name, fn, numpy_ref, i32(3, 4, low=-8, high=9),
-                          dtype="int32" if name == "relu" else "float32", label="int32"))
+        cases.append(
+            case(
+                name,
+                fn,
+                numpy_ref,
+                i32(3, 4, low=-8, high=9),
+                dtype="int32" if name == "relu" else "float32",
+                label="int32",
+            )
+        )
     cases += [
-        case("softplus", ops.softplus, lambda x: np.logaddexp(0.0, x),
-             np.array([[-30.0, -5.0, 0.0, 5.0, 30.0]], np.float32), label="tails"),
-        case("leaky_relu", lambda x: ops.leaky_relu(x, negative_slope=0.05),
-             lambda x: np.where(x > 0, x, 0.05 * x), f32(3, 4), label="slope"),
-        case("elu", lambda x: ops.elu(x, alpha=0.5), lambda x: ref.elu(x, 0.5), f32(3, 4),
-             label="alpha"),
-        case("gelu", lambda x: ops.gelu(x, approximate=False),
-             lambda x: ref.gelu(x, approximate=False), f32(3, 4) * 3, label="erf"),
-        case("gelu", lambda x: ops.gelu(x, approximate=False),
-             lambda x: ref.gelu(x, approximate=False), f32(5, 4) * 3, label="erf_dyn",
-             dynamic=True),
+        case(
+            "softplus",
+            ops.softplus,
+            lambda x: np.logaddexp(0.0, x),
+            np.array([[-30.0, -5.0, 0.0, 5.0, 30.0]], np.float32),
+            label="tails",
+        ),
+        case(
+            "leaky_relu",
+            lambda x: ops.leaky_relu(x, negative_slope=0.05),
+            lambda x: np.where(x > 0, x, 0.05 * x),
+            f32(3, 4),
+            label="slope",
+        ),
+        case(
+            "elu",
+            lambda x: ops.elu(x, alpha=0.5),
+            lambda x: ref.elu(x, 0.5),
+            f32(3, 4),
+            label="alpha",
+        ),
+        case(
+            "gelu",
+            lambda x: ops.gelu(x, approximate=False),
+            lambda x: ref.gelu(x, approximate=False),
+            f32(3, 4) * 3,
+            label="erf",
+        ),
+        case(
+            "gelu",
+            lambda x: ops.gelu(x, approximate=False),
+            lambda x: ref.gelu(x, approximate=False),
+            f32(5, 4) * 3,
+            label="erf_dyn",
+            dynamic=True,
+        ),
     ]
     for axis in (0, 1, -2):
         cases += [
-            case("softmax", lambda x, a=axis: ops.softmax(x, axis=a),
-                 lambda x, a=axis: ref.softmax(x, a), f32(2, 3, 4) * 3, label=f"axis={axis}"),
-            case("log_softmax", lambda x, a=axis: ops.log_softmax(x, axis=a),
-                 lambda x, a=axis: ref.log_softmax(x, a), f32(2, 3, 4) * 3,
-                 label=f"axis={axis}"),
+            case(
+                "softmax",
+                lambda x, a=axis: ops.softmax(x, axis=a),
+                lambda x, a=axis: ref.softmax(x, a),
+                f32(2, 3, 4) * 3,
+                label=f"axis={axis}",
+            ),
+            case(
+                "log_softmax",
+                lambda x, a=axis: ops.log_softmax(x, axis=a),
+                lambda x, a=axis: ref.log_softmax(x, a),
+                f32(2, 3, 4) * 3,
+                label=f"axis={axis}",
+            ),
         ]
-    cases.append(case("softmax", ops.softmax, ref.softmax,
-                      np.array([[1000.0, 1001.0, 999.0]], np.float32), label="large"))
+    cases.append(
+        case(
+            "softmax",
+            ops.softmax,
+            ref.softmax,
+            np.array([[1000.0, 1001.0, 999.0]], np.float32),
+            label="large",
+        )
+    )
     return cases
 
 
@@ -88,6 +137,7 @@ CONVS = [
 def _conv_cases():
     cases = []
     for label, xs, ks, strides, padding, dilation in CONVS:
+
         def fn(x, k, s=strides, p=padding, d=dilation):
             return ops.conv(x, k, strides=s, padding=p, dilation_rate=d)
 
@@ -96,11 +146,23 @@ def _conv_cases():
 
         # The kernel is a constant, like a layer's weights (a model input's first axis is the
         # batch axis, which the exported graph leaves dynamic).
-        cases.append(case("conv", fn, numpy_ref, f32(*xs), f32(*ks), label=label, atol=1e-4,
-                          fed=(True, False)))
-    cases.append(case("conv", lambda x, k: ops.conv(x, k, padding="same"),
-                      lambda x, k: ref.conv(x, k, padding="same"), f32(3, 6, 5, 2),
-                      f32(3, 3, 2, 4), label="2d_dyn", atol=1e-4, dynamic=True))
+        cases.append(
+            case(
+                "conv", fn, numpy_ref, f32(*xs), f32(*ks), label=label, atol=1e-4, fed=(True, False)
+            )
+        )
+    cases.append(
+        case(
+            "conv",
+            lambda x, k: ops.conv(x, k, padding="same"),
+            lambda x, k: ref.conv(x, k, padding="same"),
+            f32(3, 6, 5, 2),
+            f32(3, 3, 2, 4),
+            label="2d_dyn",
+            atol=1e-4,
+            dynamic=True,
+        )
+    )
     return cases
 
 
@@ -125,6 +187,7 @@ def _pool_cases():
     for kind, op in (("max", "max_pool"), ("avg", "average_pool")):
         fn_op = getattr(ops, op)
         for label, xs, size, strides, padding in POOLS:
+
             def fn(x, f=fn_op, z=size, s=strides, p=padding):
                 return f(x, z, strides=s, padding=p)
 
@@ -134,9 +197,16 @@ def _pool_cases():
             # Negative inputs show whether 'same' max pooling pads with -inf (it must).
             x = f32(*xs) - (2.0 if kind == "max" else 0.0)
             cases.append(case(op, fn, numpy_ref, x, label=label))
-        cases.append(case(op, lambda x, f=fn_op: f(x, 2, padding="same"),
-                          lambda x, kind=kind: ref.pool(x, 2, padding="same", kind=kind),
-                          f32(3, 5, 5, 2), label="2d_same_dyn", dynamic=True))
+        cases.append(
+            case(
+                op,
+                lambda x, f=fn_op: f(x, 2, padding="same"),
+                lambda x, kind=kind: ref.pool(x, 2, padding="same", kind=kind),
+                f32(3, 5, 5, 2),
+                label="2d_same_dyn",
+                dynamic=True,
+            )
+        )
     return cases
 
 
@@ -171,20 +241,29 @@ def test_activation_defaults_match_keras():
     x = np.array([-1.0, 1.0], np.float32)
     np.testing.assert_allclose(ops.leaky_relu(x), [-0.2, 1.0], rtol=1e-6)
     np.testing.assert_allclose(ops.gelu(x), ref.gelu(x.astype(np.float64)), rtol=1e-6)
-    assert not np.allclose(ops.gelu(x), ref.gelu(x.astype(np.float64), approximate=False),
-                           rtol=1e-6, atol=0)
+    assert not np.allclose(
+        ops.gelu(x), ref.gelu(x.astype(np.float64), approximate=False), rtol=1e-6, atol=0
+    )
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: ops.conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 2, 4))), "channels"),
-    (lambda: ops.conv(np.zeros((1, 5, 3)), np.zeros((3, 3, 3, 4))), "rank"),
-    (lambda: ops.conv(np.zeros((1, 2, 2, 3)), np.zeros((3, 3, 3, 4))), "does not fit"),
-    (lambda: ops.conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 3, 4)), padding="full"),
-     "padding"),
-    (lambda: ops.max_pool(np.zeros((1, 5, 5, 3)), (2, 2, 2)), "pool_size"),
-    (lambda: ops.average_pool(np.zeros((1, 5, 5, 3)), 2, data_format="channels_first"),
-     "channels_last"),
-], ids=["channels", "rank", "window", "padding", "pool_size", "data_format"])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: ops.conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 2, 4))), "channels"),
+        (lambda: ops.conv(np.zeros((1, 5, 3)), np.zeros((3, 3, 3, 4))), "rank"),
+        (lambda: ops.conv(np.zeros((1, 2, 2, 3)), np.zeros((3, 3, 3, 4))), "does not fit"),
+        (
+            lambda: ops.conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 3, 4)), padding="full"),
+            "padding",
+        ),
+        (lambda: ops.max_pool(np.zeros((1, 5, 5, 3)), (2, 2, 2)), "pool_size"),
+        (
+            lambda: ops.average_pool(np.zeros((1, 5, 5, 3)), 2, data_format="channels_first"),
+            "channels_last",
+        ),
+    ],
+    ids=["channels", "rank", "window", "padding", "pool_size", "data_format"],
+)
 def test_conv_and_pool_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -49,8 +49,7 @@ def _unary_cases():
             case(name, fn, ref, _float_input(domain, 5), label="1d"),
             case(name, fn, ref, _float_input(domain, 3, 2, 4), label="3d"),
             case(name, fn, ref, _float_input(domain, 5, 3), label="dyn", dynamic=True),
-            case(name, fn, ref, i32(2, 3, low=1 if domain else -3), dtype=int_dtype,
-                 label="int32"),
+            case(name, fn, ref, i32(2, 3, low=1 if domain else -3), dtype=int_dtype, label="int32"),
         ]
     cases.append(case("sign", ops.sign, np.sign, grid(4, 3), label="zeros"))
     return cases
@@ -92,81 +91,197 @@ def _binary_cases():
         fn = getattr(ops, name)
         for sa, sb in SHAPES:
             cases.append(case(name, fn, ref, *_pair(domain, sa, sb), label=f"{sa}x{sb}"))
-        cases.append(case(name, fn, ref, *_pair(domain, (5, 3), (3,)), label="dyn",
-                          dynamic=True))
+        cases.append(case(name, fn, ref, *_pair(domain, (5, 3), (3,)), label="dyn", dynamic=True))
         # A Python scalar is weakly typed: the result keeps the tensor's float32.
-        cases.append(case(name, lambda x, fn=fn: fn(x, 2.0), lambda x, ref=ref: ref(x, 2.0),
-                          _pair(domain, (3, 4), ())[0], label="scalar"))
+        cases.append(
+            case(
+                name,
+                lambda x, fn=fn: fn(x, 2.0),
+                lambda x, ref=ref: ref(x, 2.0),
+                _pair(domain, (3, 4), ())[0],
+                label="scalar",
+            )
+        )
         # int32 with int32: ints stay int32, except divide which gives float32 (like Keras).
         low = 1 if domain else -3
         int_out = "float32" if "divide" in name else "int32"
         b = i32(3, 4, low=0, high=3) if name == "power" else i32(3, 4, low=low)
         cases.append(case(name, fn, ref, i32(3, 4, low=low), b, dtype=int_out, label="int32"))
         # int32 with float32 promotes to float32.
-        cases.append(case(name, fn, ref, i32(3, 4, low=1), f32(3, 4, low=0.5, high=2.0),
-                          label="int32xfloat32"))
+        cases.append(
+            case(
+                name, fn, ref, i32(3, 4, low=1), f32(3, 4, low=0.5, high=2.0), label="int32xfloat32"
+            )
+        )
     for name, ref in COMPARE:
         fn = getattr(ops, name)
         for sa, sb in SHAPES[:3]:
-            cases.append(case(name, fn, ref, grid(*sa), grid(*sb), dtype="bool",
-                              label=f"{sa}x{sb}"))
-        cases.append(case(name, fn, ref, grid(5, 3), grid(3), dtype="bool", label="dyn",
-                          dynamic=True))
-        cases.append(case(name, fn, ref, i32(3, 4), grid(3, 4), dtype="bool",
-                          label="int32xfloat32"))
-        cases.append(case(name, lambda x, fn=fn: fn(x, 0), lambda x, ref=ref: ref(x, 0),
-                          grid(3, 4), dtype="bool", label="scalar"))
+            cases.append(
+                case(name, fn, ref, grid(*sa), grid(*sb), dtype="bool", label=f"{sa}x{sb}")
+            )
+        cases.append(
+            case(name, fn, ref, grid(5, 3), grid(3), dtype="bool", label="dyn", dynamic=True)
+        )
+        cases.append(
+            case(name, fn, ref, i32(3, 4), grid(3, 4), dtype="bool", label="int32xfloat32")
+        )
+        cases.append(
+            case(
+                name,
+                lambda x, fn=fn: fn(x, 0),
+                lambda x, ref=ref: ref(x, 0),
+                grid(3, 4),
+                dtype="bool",
+                label="scalar",
+            )
+        )
     return cases
 
 
 # -- matmul, where, clip, cast, convert_to_tensor ---------------------------------------------
 
-MATMUL_SHAPES = [((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 2)), ((4,), (4, 3)),
-                 ((3, 4), (4,)), ((2, 1, 3, 4), (3, 4, 2))]
+MATMUL_SHAPES = [
+    ((3, 4), (4, 5)),
+    ((2, 3, 4), (4, 5)),
+    ((2, 3, 4), (2, 4, 2)),
+    ((4,), (4, 3)),
+    ((3, 4), (4,)),
+    ((2, 1, 3, 4), (3, 4, 2)),
+]
 
 
 def _misc_cases():
-    cases = [case("matmul", ops.matmul, np.matmul, f32(*a), f32(*b), label=f"{a}x{b}")
-             for a, b in MATMUL_SHAPES]
+    cases = [
+        case("matmul", ops.matmul, np.matmul, f32(*a), f32(*b), label=f"{a}x{b}")
+        for a, b in MATMUL_SHAPES
+    ]
     cases += [
         case("matmul", ops.matmul, np.matmul, f32(5, 4), f32(4, 3), label="dyn", dynamic=True),
-        case("matmul", ops.matmul, np.matmul, i32(3, 4), i32(4, 2), dtype="int32",
-             label="int32"),
+        case("matmul", ops.matmul, np.matmul, i32(3, 4), i32(4, 2), dtype="int32", label="int32"),
         case("matmul", ops.matmul, np.matmul, i32(3, 4), f32(4, 2), label="int32xfloat32"),
         case("where", ops.where, np.where, f32(3, 4) > 0, f32(3, 4), f32(3, 4), label="same"),
         case("where", ops.where, np.where, f32(2, 3, 4) > 0, f32(4), f32(3, 1), label="bcast"),
-        case("where", lambda c, x: ops.where(c, x, 0.0), lambda c, x: np.where(c, x, 0.0),
-             f32(3, 4) > 0, f32(3, 4), label="scalar"),
-        case("where", ops.where, lambda c, x, y: np.where(c != 0, x, y), i32(3, 4, low=0, high=2),
-             f32(3, 4), f32(3, 4), label="int_condition"),
-        case("where", ops.where, np.where, f32(3, 4) > 0, i32(3, 4), f32(3, 4),
-             label="int32xfloat32"),
-        case("where", ops.where, np.where, f32(3, 4) > 0, i32(3, 4), i32(3, 4), dtype="int32",
-             label="int32"),
-        case("where", lambda x: ops.where(ops.greater(x, 0), x, ops.negative(x)),
-             lambda x: np.where(x > 0, x, -x), f32(5, 3), label="dyn", dynamic=True),
-        case("clip", lambda x: ops.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5),
-             f32(3, 4), label="float"),
-        case("clip", lambda x: ops.clip(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5),
-             f32(5, 4), label="dyn", dynamic=True),
-        case("clip", lambda x: ops.clip(x, -1, 2), lambda x: np.clip(x, -1, 2), i32(3, 4),
-             dtype="int32", label="int32"),
-        case("clip", lambda x: ops.clip(x, -0.5, 1.5), lambda x: np.clip(x, -0.5, 1.5),
-             i32(3, 4), label="int32_float_bounds"),
-        case("cast", lambda x: ops.cast(x, "int32"), lambda x: x.astype(np.int32),
-             f32(3, 4) * 3, dtype="int32", label="float_to_int"),
-        case("cast", lambda x: ops.cast(x, "float32"), lambda x: x.astype(np.float32),
-             i32(3, 4), label="int_to_float"),
-        case("cast", lambda x: ops.cast(x, "bool"), lambda x: x != 0, grid(3, 4), dtype="bool",
-             label="float_to_bool"),
-        case("cast", lambda x: ops.cast(x, "float32"), lambda x: x.astype(np.float32),
-             f32(3, 4) > 0, label="bool_to_float"),
-        case("cast", lambda x: ops.cast(x, "int64"), lambda x: x.astype(np.int64),
-             f32(5, 2) * 3, dtype="int64", label="dyn", dynamic=True),
-        case("convert_to_tensor", lambda x: ops.add(x, ops.convert_to_tensor([1.0, 2.0, 3.0])),
-             lambda x: x + np.array([1.0, 2.0, 3.0]), f32(2, 3), label="list"),
-        case("convert_to_tensor", lambda x: ops.convert_to_tensor(x, "float32"),
-             lambda x: x.astype(np.float32), i32(2, 3), label="dtype"),
+        case(
+            "where",
+            lambda c, x: ops.where(c, x, 0.0),
+            lambda c, x: np.where(c, x, 0.0),
+            f32(3, 4) > 0,
+            f32(3, 4),
+            label="scalar",
+        ),
+        case(
+            "where",
+            ops.where,
+            lambda c, x, y: np.where(c != 0, x, y),
+            i32(3, 4, low=0, high=2),
+            f32(3, 4),
+            f32(3, 4),
+            label="int_condition",
+        ),
+        case(
+            "where", ops.where, np.where, f32(3, 4) > 0, i32(3, 4), f32(3, 4), label="int32xfloat32"
+        ),
+        case(
+            "where",
+            ops.where,
+            np.where,
+            f32(3, 4) > 0,
+            i32(3, 4),
+            i32(3, 4),
+            dtype="int32",
+            label="int32",
+        ),
+        case(
+            "where",
+            lambda x: ops.where(ops.greater(x, 0), x, ops.negative(x)),
+            lambda x: np.where(x > 0, x, -x),
+            f32(5, 3),
+            label="dyn",
+            dynamic=True,
+        ),
+        case(
+            "clip",
+            lambda x: ops.clip(x, -0.5, 0.5),
+            lambda x: np.clip(x, -0.5, 0.5),
+            f32(3, 4),
+            label="float",
+        ),
+        case(
+            "clip",
+            lambda x: ops.clip(x, -0.5, 0.5),
+            lambda x: np.clip(x, -0.5, 0.5),
+            f32(5, 4),
+            label="dyn",
+            dynamic=True,
+        ),
+        case(
+            "clip",
+            lambda x: ops.clip(x, -1, 2),
+            lambda x: np.clip(x, -1, 2),
+            i32(3, 4),
+            dtype="int32",
+            label="int32",
+        ),
+        case(
+            "clip",
+            lambda x: ops.clip(x, -0.5, 1.5),
+            lambda x: np.clip(x, -0.5, 1.5),
+            i32(3, 4),
+            label="int32_float_bounds",
+        ),
+        case(
+            "cast",
+            lambda x: ops.cast(x, "int32"),
+            lambda x: x.astype(np.int32),
+            f32(3, 4) * 3,
+            dtype="int32",
+            label="float_to_int",
+        ),
+        case(
+            "cast",
+            lambda x: ops.cast(x, "float32"),
+            lambda x: x.astype(np.float32),
+            i32(3, 4),
+            label="int_to_float",
+        ),
+        case(
+            "cast",
+            lambda x: ops.cast(x, "bool"),
+            lambda x: x != 0,
+            grid(3, 4),
+            dtype="bool",
+            label="float_to_bool",
+        ),
+        case(
+            "cast",
+            lambda x: ops.cast(x, "float32"),
+            lambda x: x.astype(np.float32),
+            f32(3, 4) > 0,
+            label="bool_to_float",
+        ),
+        case(
+            "cast",
+            lambda x: ops.cast(x, "int64"),
+            lambda x: x.astype(np.int64),
+            f32(5, 2) * 3,
+            dtype="int64",
+            label="dyn",
+            dynamic=True,
+        ),
+        case(
+            "convert_to_tensor",
+            lambda x: ops.add(x, ops.convert_to_tensor([1.0, 2.0, 3.0])),
+            lambda x: x + np.array([1.0, 2.0, 3.0]),
+            f32(2, 3),
+            label="list",
+        ),
+        case(
+            "convert_to_tensor",
+            lambda x: ops.convert_to_tensor(x, "float32"),
+            lambda x: x.astype(np.float32),
+            i32(2, 3),
+            label="dtype",
+        ),
     ]
     return cases
 
@@ -174,8 +289,15 @@ def _misc_cases():
 # -- reductions -------------------------------------------------------------------------------
 
 REDUCE = [("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min), ("prod", np.prod)]
-AXES = [(None, False), (None, True), (0, False), (-1, False), (1, True), ((0, 2), False),
-        ((0, -1), True)]
+AXES = [
+    (None, False),
+    (None, True),
+    (0, False),
+    (-1, False),
+    (1, True),
+    ((0, 2), False),
+    ((0, -1), True),
+]
 
 
 def _reduce_cases():
@@ -183,27 +305,61 @@ def _reduce_cases():
     for name, ref in REDUCE:
         fn = getattr(ops, name)
         for axis, keep in AXES:
-            cases.append(case(
-                name, lambda x, fn=fn, a=axis, k=keep: fn(x, axis=a, keepdims=k),
-                lambda x, ref=ref, a=axis, k=keep: ref(x, axis=a, keepdims=k),
-                f32(2, 3, 4, low=0.5, high=1.5), label=f"axis={axis},keepdims={keep}"))
-        cases.append(case(name, lambda x, fn=fn: fn(x, axis=-1),
-                          lambda x, ref=ref: ref(x, axis=-1), f32(5, 3, low=0.5, high=1.5),
-                          label="dyn", dynamic=True))
+            cases.append(
+                case(
+                    name,
+                    lambda x, fn=fn, a=axis, k=keep: fn(x, axis=a, keepdims=k),
+                    lambda x, ref=ref, a=axis, k=keep: ref(x, axis=a, keepdims=k),
+                    f32(2, 3, 4, low=0.5, high=1.5),
+                    label=f"axis={axis},keepdims={keep}",
+                )
+            )
+        cases.append(
+            case(
+                name,
+                lambda x, fn=fn: fn(x, axis=-1),
+                lambda x, ref=ref: ref(x, axis=-1),
+                f32(5, 3, low=0.5, high=1.5),
+                label="dyn",
+                dynamic=True,
+            )
+        )
         int_out = "float32" if name == "mean" else "int32"
-        cases.append(case(name, lambda x, fn=fn: fn(x, axis=1), lambda x, ref=ref: ref(x, axis=1),
-                          i32(3, 4), dtype=int_out, label="int32"))
+        cases.append(
+            case(
+                name,
+                lambda x, fn=fn: fn(x, axis=1),
+                lambda x, ref=ref: ref(x, axis=1),
+                i32(3, 4),
+                dtype=int_out,
+                label="int32",
+            )
+        )
     # Like Keras, a bool sum counts (int32) and a bool mean is a float32 fraction.
     cases.append(case("sum", ops.sum, np.sum, f32(3, 4) > 0, dtype="int32", label="bool"))
     cases.append(case("mean", ops.mean, np.mean, f32(3, 4) > 0, label="bool"))
     for axis, keep in [(None, False), (None, True), (0, False), (-1, True), (1, False)]:
-        cases.append(case(
-            "argmax", lambda x, a=axis, k=keep: ops.argmax(x, axis=a, keepdims=k),
-            lambda x, a=axis, k=keep: np.argmax(x, axis=a, keepdims=k).astype(np.int32),
-            grid(2, 3, 4), dtype="int32", label=f"axis={axis},keepdims={keep}"))
-    cases.append(case("argmax", lambda x: ops.argmax(x, axis=-1),
-                      lambda x: np.argmax(x, axis=-1).astype(np.int32), i32(5, 6), dtype="int32",
-                      label="dyn", dynamic=True))
+        cases.append(
+            case(
+                "argmax",
+                lambda x, a=axis, k=keep: ops.argmax(x, axis=a, keepdims=k),
+                lambda x, a=axis, k=keep: np.argmax(x, axis=a, keepdims=k).astype(np.int32),
+                grid(2, 3, 4),
+                dtype="int32",
+                label=f"axis={axis},keepdims={keep}",
+            )
+        )
+    cases.append(
+        case(
+            "argmax",
+            lambda x: ops.argmax(x, axis=-1),
+            lambda x: np.argmax(x, axis=-1).astype(np.int32),
+            i32(5, 6),
+            dtype="int32",
+            label="dyn",
+            dynamic=True,
+        )
+    )
     return cases
 
 
@@ -262,13 +418,17 @@ def test_float64_numpy_inputs_compute_in_float32():
 
 
 @pytest.mark.parametrize("make", [np.zeros, _symbolic], ids=["eager", "symbolic"])
-@pytest.mark.parametrize("call, shapes", [
-    (lambda a, b: ops.matmul(a, b), [(2, 3), (4, 5)]),
-    (lambda a, b: ops.add(a, b), [(3,), (4,)]),
-    (lambda a, b: ops.multiply(a, b), [(2, 3), (3, 2)]),
-    (lambda a, b: ops.greater(a, b), [(5,), (2,)]),
-    (lambda a, b: ops.concatenate([a, b], axis=0), [(2, 3), (2, 4)]),
-], ids=["matmul", "add", "multiply", "greater", "concatenate"])
+@pytest.mark.parametrize(
+    "call, shapes",
+    [
+        (lambda a, b: ops.matmul(a, b), [(2, 3), (4, 5)]),
+        (lambda a, b: ops.add(a, b), [(3,), (4,)]),
+        (lambda a, b: ops.multiply(a, b), [(2, 3), (3, 2)]),
+        (lambda a, b: ops.greater(a, b), [(5,), (2,)]),
+        (lambda a, b: ops.concatenate([a, b], axis=0), [(2, 3), (2, 4)]),
+    ],
+    ids=["matmul", "add", "multiply", "greater", "concatenate"],
+)
 def test_shape_errors_name_both_shapes(make, call, shapes):
     a, b = (make(s) for s in shapes)
     with pytest.raises(ValueError) as info:

@@ -22,8 +22,10 @@ pytest.importorskip("jax")
 
 import kgraph  # noqa: E402
 
-pytestmark = [pytest.mark.oracle,
-              pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
+pytestmark = [
+    pytest.mark.oracle,
+    pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
+]
 
 if keras.backend.backend() != "jax":  # another module imported keras first with its own backend
     pytestmark = [pytest.mark.oracle, pytest.mark.skip(reason="needs KERAS_BACKEND=jax")]
@@ -69,8 +71,11 @@ def _pair(name, optimizer):
     for layer_name, values in _weights(ours).items():
         theirs.get_layer(layer_name).set_weights(values)
     for model, lib in ((ours, kgraph), (theirs, keras)):
-        model.compile(optimizer=OPTIMIZERS[optimizer](lib),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=OPTIMIZERS[optimizer](lib),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     return ours, theirs
 
 
@@ -89,8 +94,9 @@ def test_fit_matches_keras(name, optimizer):
     ours_history = ours.fit(x, y, batch_size=BATCH, shuffle=False, verbose=0)
     theirs_history = theirs.fit(x, y, batch_size=BATCH, shuffle=False, verbose=0)
     for key in ("loss", "accuracy"):
-        np.testing.assert_allclose(ours_history.history[key], theirs_history.history[key],
-                                   rtol=1e-5, err_msg=key)
+        np.testing.assert_allclose(
+            ours_history.history[key], theirs_history.history[key], rtol=1e-5, err_msg=key
+        )
     expected, got = _weights(theirs), _weights(ours)
     assert expected.keys() == got.keys()
     for layer_name, values in expected.items():
@@ -105,8 +111,11 @@ def test_trained_weights_load_into_keras_and_predict_the_same():
     x, y = _data(ours)
     ours.fit(x, y, batch_size=BATCH, shuffle=False, verbose=0, epochs=2)
     theirs.set_weights(ours.get_weights())
-    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0, return_dict=True)["loss"],
-                               theirs.evaluate(x, y, verbose=0, return_dict=True)["loss"],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        ours.evaluate(x, y, verbose=0, return_dict=True)["loss"],
+        theirs.evaluate(x, y, verbose=0, return_dict=True)["loss"],
+        rtol=1e-5,
+    )

@@ -28,6 +28,7 @@ BATCH = 16
 
 # -- the two models, in both libraries ----------------------------------------------------------
 
+
 def _seed_cnn():
     inputs = kgraph.Input((28, 28, 1))
     x = kgraph.layers.Conv2D(32, (3, 3), activation="relu", name="conv")(inputs)
@@ -77,7 +78,8 @@ def _torch_param(module, path):
     layer, kind = path.split("/")
     param = getattr(getattr(module, layer), "weight" if kind == "kernel" else "bias")
     return param, (lambda t: t.permute(2, 3, 1, 0)) if param.dim() == 4 else (
-        (lambda t: t.t()) if param.dim() == 2 else (lambda t: t))
+        (lambda t: t.t()) if param.dim() == 2 else (lambda t: t)
+    )
 
 
 def _pair(name, seed=0):
@@ -111,12 +113,24 @@ def _step_outputs(model, x, y):
     b, trace, outputs = trace_model(model, training=True, mark_outputs=False)
     ids = {id(w) for w in model.trainable_weights}
     trainable = [p for p, v in trace.variables.items() if id(v) in ids]
-    program = ctraining.build_step(b, outputs, model._output_train_specs, model.optimizer.spec(),
-                                   trainable, model.input_names, expose_gradients=True)
+    program = ctraining.build_step(
+        b,
+        outputs,
+        model._output_train_specs,
+        model.optimizer.spec(),
+        trainable,
+        model.input_names,
+        expose_gradients=True,
+    )
     session = ort.InferenceSession(program.to_bytes(), providers=["CPUExecutionProvider"])
-    feeds = {model.input_names[0]: x, "y": y.astype(np.int64),
-             "sample_weight": np.ones(len(x), np.float32), "lr": np.array(0.1, np.float32),
-             "step": np.array(1, np.float32), **program.initial_state}
+    feeds = {
+        model.input_names[0]: x,
+        "y": y.astype(np.int64),
+        "sample_weight": np.ones(len(x), np.float32),
+        "lr": np.array(0.1, np.float32),
+        "step": np.array(1, np.float32),
+        **program.initial_state,
+    }
     names = [o.name for o in session.get_outputs()]
     return dict(zip(names, session.run(None, feeds))), trainable
 
@@ -135,8 +149,9 @@ def test_loss_and_gradients_match_torch(name):
         param, to_keras = _torch_param(torch_model, path)
         expected = to_keras(param.grad).numpy()
         scale = np.abs(expected).max()
-        np.testing.assert_allclose(out[f"grad/{path}"], expected, rtol=1e-4, atol=1e-5 * scale,
-                                   err_msg=path)
+        np.testing.assert_allclose(
+            out[f"grad/{path}"], expected, rtol=1e-4, atol=1e-5 * scale, err_msg=path
+        )
 
 
 def _keras_adam(params, lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
@@ -154,6 +169,7 @@ def _keras_adam(params, lr=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
                 m.add_((p.grad - m) * (1 - beta_1))
                 v.add_((p.grad * p.grad - v) * (1 - beta_2))
                 p.sub_(m * alpha / (v.sqrt() + epsilon))
+
     return step
 
 
@@ -163,25 +179,35 @@ def test_weights_after_three_fit_steps_match_torch(name, optimizer):
     model, torch_model = _pair(name, seed=2)
     params = list(torch_model.parameters())
     if optimizer == "adam":
-        model.compile(optimizer=kgraph.optimizers.Adam(1e-3),
-                      loss="sparse_categorical_crossentropy")
+        model.compile(
+            optimizer=kgraph.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"
+        )
         torch_step = _keras_adam(params)
     else:
-        model.compile(optimizer=kgraph.optimizers.SGD(0.05, momentum=0.9),
-                      loss="sparse_categorical_crossentropy")
+        model.compile(
+            optimizer=kgraph.optimizers.SGD(0.05, momentum=0.9),
+            loss="sparse_categorical_crossentropy",
+        )
         torch_step = torch.optim.SGD(params, lr=0.05, momentum=0.9).step
     x, y = _data(model, steps=3, seed=3)
     history = model.fit(x, y, batch_size=BATCH, shuffle=False, verbose=0)
     losses = []
     for i in range(3):
         torch_model.zero_grad()
-        loss = F.cross_entropy(torch_model(_nchw(x[i * BATCH:(i + 1) * BATCH])),
-                               torch.from_numpy(y[i * BATCH:(i + 1) * BATCH]))
+        loss = F.cross_entropy(
+            torch_model(_nchw(x[i * BATCH : (i + 1) * BATCH])),
+            torch.from_numpy(y[i * BATCH : (i + 1) * BATCH]),
+        )
         loss.backward()
         torch_step()
         losses.append(loss.item())
     np.testing.assert_allclose(history.history["loss"][-1], np.mean(losses), rtol=1e-5)
     for weight in model.trainable_weights:
         param, to_keras = _torch_param(torch_model, weight.path)
-        np.testing.assert_allclose(np.asarray(weight.value), to_keras(param.detach()).numpy(),
-                                   rtol=1e-4, atol=1e-6, err_msg=weight.path)
+        np.testing.assert_allclose(
+            np.asarray(weight.value),
+            to_keras(param.detach()).numpy(),
+            rtol=1e-4,
+            atol=1e-6,
+            err_msg=weight.path,
+        )

@@ -33,8 +33,11 @@ def _conv(b, node, grads):
     g = grads[0]
     geo = window(node, dims(w)[2:])
     group = attr(node, "group", 1)
-    dx = b.op("ConvTranspose", [g, w], {**geo.transpose_attrs(), "group": group,
-                                         "kernel_shape": geo.kernel})
+    dx = b.op(
+        "ConvTranspose",
+        [g, w],
+        {**geo.transpose_attrs(), "group": group, "kernel_shape": geo.kernel},
+    )
     db = None
     if _recipe(x, w, geo, group) == "im2col":
         dw, db = _weight_grad_im2col(b, x, w, g, geo, group, with_bias=bias is not None)
@@ -64,15 +67,31 @@ def _weight_grad_conv(b, x, w, g, geo: Window, group: int):
         xt, gt = transpose(b, x, swap), transpose(b, g, swap)
     else:  # (N, G·c, …) -> (c, G·N, …) and (N, G·m, …) -> (G·m, N, …), group-major
         xg = b.op("Reshape", [x, ints(b, [0, group, c, *geo.spatial])])
-        xt = b.op("Reshape", [transpose(b, xg, [2, 1, 0, *range(3, 3 + n)]),
-                              ints(b, [c, -1, *geo.spatial])])
+        xt = b.op(
+            "Reshape",
+            [transpose(b, xg, [2, 1, 0, *range(3, 3 + n)]), ints(b, [c, -1, *geo.spatial])],
+        )
         gg = b.op("Reshape", [g, ints(b, [0, group, m, *geo.out])])
-        gt = b.op("Reshape", [transpose(b, gg, [1, 2, 0, *range(3, 3 + n)]),
-                              ints(b, [filters, -1, *geo.out])])
-    res = b.op("Conv", [xt, gt], {"strides": geo.dilations, "dilations": geo.strides,
-                                  "pads": geo.begin + geo.end, "group": group})
-    full = [(size + pb + pe - (o - 1) * s - 1) // d + 1 for size, o, s, d, pb, pe in zip(
-        geo.spatial, geo.out, geo.strides, geo.dilations, geo.begin, geo.end)]
+        gt = b.op(
+            "Reshape",
+            [transpose(b, gg, [1, 2, 0, *range(3, 3 + n)]), ints(b, [filters, -1, *geo.out])],
+        )
+    res = b.op(
+        "Conv",
+        [xt, gt],
+        {
+            "strides": geo.dilations,
+            "dilations": geo.strides,
+            "pads": geo.begin + geo.end,
+            "group": group,
+        },
+    )
+    full = [
+        (size + pb + pe - (o - 1) * s - 1) // d + 1
+        for size, o, s, d, pb, pe in zip(
+            geo.spatial, geo.out, geo.strides, geo.dilations, geo.begin, geo.end
+        )
+    ]
     if full != geo.kernel:  # the correlation is longer when the last window left cells unread
         res = b.op("Slice", [res, ints(b, [0] * n), ints(b, geo.kernel), ints(b, range(2, 2 + n))])
     return transpose(b, res, swap)
@@ -124,6 +143,13 @@ def _patches(b, x, geo: Window, ones: bool = False):
     if ones:
         inputs.append(b.constant(np.eye(1, size + 1, size, dtype=eye.dtype).reshape(-1)))
     zero = [0] * len(unit)
-    return b.op("Conv", inputs, {
-        "strides": [*unit, *geo.strides], "dilations": [*unit, *geo.dilations],
-        "pads": [*zero, *geo.begin, *zero, *geo.end], "kernel_shape": [*unit, *geo.kernel]})
+    return b.op(
+        "Conv",
+        inputs,
+        {
+            "strides": [*unit, *geo.strides],
+            "dilations": [*unit, *geo.dilations],
+            "pads": [*zero, *geo.begin, *zero, *geo.end],
+            "kernel_shape": [*unit, *geo.kernel],
+        },
+    )

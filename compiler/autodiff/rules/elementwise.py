@@ -98,8 +98,11 @@ def _extremum(b, node, grads):
 def _where(b, node, grads):
     c, x, z = node.inputs
     zero = const(b, 0, node.outputs[0])
-    return [None, _unb(b, b.op("Where", [c, grads[0], zero]), x, node),
-            _unb(b, b.op("Where", [c, zero, grads[0]]), z, node)]
+    return [
+        None,
+        _unb(b, b.op("Where", [c, grads[0], zero]), x, node),
+        _unb(b, b.op("Where", [c, zero, grads[0]]), z, node),
+    ]
 
 
 @rule("Clip")
@@ -108,8 +111,10 @@ def _clip(b, node, grads):
     lo, hi = input_at(node, 1), input_at(node, 2)
     zero = const(b, 0, x)
     keep, result = None, [None, None, None]
-    for i, bound, inside, outside in ((1, lo, "GreaterOrEqual", "Less"),
-                                      (2, hi, "LessOrEqual", "Greater")):
+    for i, bound, inside, outside in (
+        (1, lo, "GreaterOrEqual", "Less"),
+        (2, hi, "LessOrEqual", "Greater"),
+    ):
         if bound is None:
             continue
         cond = b.op(inside, [x, bound])
@@ -240,4 +245,3 @@ def _hard_sigmoid(b, node, x, y, g):
     inside = b.op("And", [b.op("Greater", [y, const(b, 0, x)]), b.op("Less", [y, const(b, 1, x)])])
     scaled = b.op("Mul", [g, const(b, attr(node, "alpha", 0.2), x)])
     return b.op("Where", [inside, scaled, const(b, 0, x)])
-

@@ -21,8 +21,11 @@ def _matmul(b, node, grads):
     mat_a = [1, *a.shape] if ra == 1 else list(a.shape)[-2:]
     mat_w = [*w.shape, 1] if rw == 1 else list(w.shape)[-2:]
     y = node.outputs[0]
-    keep = len(y.shape) - (2 if min(ra, rw) > 1 else 1 if max(ra, rw) > 1 else 0) \
-        if y.shape is not None else None
+    keep = (
+        len(y.shape) - (2 if min(ra, rw) > 1 else 1 if max(ra, rw) > 1 else 0)
+        if y.shape is not None
+        else None
+    )
     batch = list(y.shape)[:keep] if keep is not None else [None] * (max(ra, rw, 2) - 2)
     da = dw = None
     if is_float(a):  # a 1-D ``a`` sums the leading axes, the promoted 1 included
@@ -30,8 +33,10 @@ def _matmul(b, node, grads):
         da = unbroadcast(b, da, a, batch + mat_a)
     dense = rw == 2 and ra > 2 and all(isinstance(d, int) for d in mat_w)
     if is_float(w) and dense:  # a kernel applied to every row: one GEMM over all rows
-        rows = [b.op("Reshape", [a, ints(b, [-1, mat_a[-1]])]),
-                b.op("Reshape", [g, ints(b, [-1, mat_w[-1]])])]
+        rows = [
+            b.op("Reshape", [a, ints(b, [-1, mat_a[-1]])]),
+            b.op("Reshape", [g, ints(b, [-1, mat_w[-1]])]),
+        ]
         dw = b.op("Gemm", rows, {"transA": 1})
     elif is_float(w):
         dw = b.op("MatMul", [swap_last(b, a2, max(ra, 2)), g])

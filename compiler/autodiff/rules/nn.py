@@ -10,8 +10,10 @@ from compiler.autodiff.registry import rule
 
 def _axis(b, node) -> int:
     if b.opset < 13:
-        raise NotImplementedError(f"No gradient for {node.op_type} before opset 13 (the "
-                                  "flattening semantics); the graph targets opset {b.opset}.")
+        raise NotImplementedError(
+            f"No gradient for {node.op_type} before opset 13 (the "
+            "flattening semantics); the graph targets opset {b.opset}."
+        )
     return attr(node, "axis", -1)
 
 

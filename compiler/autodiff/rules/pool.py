@@ -47,15 +47,21 @@ def _average_pool(b, node, grads):
     counts = _counts(geo, bool(attr(node, "count_include_pad", 0)))
     scaled = b.op("Div", [grads[0], b.constant(counts.astype(np_dtype(x)))])
     ones = b.constant(np.ones((channels, 1, *geo.kernel), dtype=np_dtype(x)))
-    return [b.op("ConvTranspose", [scaled, ones], {
-        **geo.transpose_attrs(), "group": channels, "kernel_shape": geo.kernel})]
+    return [
+        b.op(
+            "ConvTranspose",
+            [scaled, ones],
+            {**geo.transpose_attrs(), "group": channels, "kernel_shape": geo.kernel},
+        )
+    ]
 
 
 def _counts(geo: Window, include_pad: bool) -> np.ndarray:
     """Number of cells each window averages, shaped (1, 1, *out): a product over the axes."""
     total = np.ones((1, 1), dtype=np.float64)
-    for size, out, k, s, d, pb, pe in zip(geo.spatial, geo.out, geo.kernel, geo.strides,
-                                          geo.dilations, geo.begin, geo.end):
+    for size, out, k, s, d, pb, pe in zip(
+        geo.spatial, geo.out, geo.kernel, geo.strides, geo.dilations, geo.begin, geo.end
+    ):
         cells = np.arange(out)[:, None] * s - pb + np.arange(k)[None, :] * d
         low, high = (-pb, size + pe) if include_pad else (0, size)
         axis = ((cells >= low) & (cells < high)).sum(axis=1).astype(np.float64)

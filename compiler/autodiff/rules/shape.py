@@ -49,8 +49,11 @@ def _concat(b, node, grads):
     axis = attr(node, "axis") % rank(node.outputs[0])
     sizes = [dims(x)[axis] for x in node.inputs]
     if None in sizes:
-        split = b.op("Concat", [b.op("Shape", [x], {"start": axis, "end": axis + 1})
-                                for x in node.inputs], {"axis": 0})
+        split = b.op(
+            "Concat",
+            [b.op("Shape", [x], {"start": axis, "end": axis + 1}) for x in node.inputs],
+            {"axis": 0},
+        )
     else:
         split = ints(b, sizes)
     parts = b.op("Split", [grads[0], split], {"axis": axis}, num_outputs=len(node.inputs))
@@ -89,8 +92,9 @@ def _gather(b, node, grads):
         return [b.op("ScatterND", [zeros_like(b, data), idx, g], {"reduction": "add"}), None]
     perm = [axis, *range(axis), *range(axis + 1, r)]
     value = ir.tensor(np.zeros(1, dtype=np_dtype(data)))
-    zeros = b.op("ConstantOfShape", [b.op("Gather", [shape_of(b, data), ints(b, perm)])],
-                 {"value": value})
+    zeros = b.op(
+        "ConstantOfShape", [b.op("Gather", [shape_of(b, data), ints(b, perm)])], {"value": value}
+    )
     moved = transpose(b, g, [*range(axis, axis + q), *range(axis), *range(axis + q, r + q - 1)])
     scattered = b.op("ScatterND", [zeros, idx, moved], {"reduction": "add"})
     return [transpose(b, scattered, np.argsort(perm).tolist()), None]

@@ -30,13 +30,18 @@ class Window:
         """``strides/dilations/pads/output_padding`` of a ConvTranspose that takes an
         output-shaped tensor back to exactly the input's spatial shape."""
         ends, extra = [], []
-        for size, out, eff, s, pb, pe in zip(self.spatial, self.out, self.effective,
-                                             self.strides, self.begin, self.end):
+        for size, out, eff, s, pb, pe in zip(
+            self.spatial, self.out, self.effective, self.strides, self.begin, self.end
+        ):
             pad = size + pb + pe - eff - s * (out - 1)  # > 0: input cells no window reads
             ends.append(pe - min(pad, 0))  # < 0 (ceil_mode): windows past the end, crop more
             extra.append(max(pad, 0))
-        return {"strides": self.strides, "dilations": self.dilations,
-                "pads": self.begin + ends, "output_padding": extra}
+        return {
+            "strides": self.strides,
+            "dilations": self.dilations,
+            "pads": self.begin + ends,
+            "output_padding": extra,
+        }
 
 
 def window(node, kernel=None) -> Window:
@@ -44,8 +49,10 @@ def window(node, kernel=None) -> Window:
     x, y = node.inputs[0], node.outputs[0]
     spatial, out = dims(x)[2:], dims(y)[2:]
     if None in spatial:
-        raise NotImplementedError(f"The gradient of {node.op_type} '{node.name}' needs static "
-                                  f"spatial dims; got input shape {x.shape}.")
+        raise NotImplementedError(
+            f"The gradient of {node.op_type} '{node.name}' needs static "
+            f"spatial dims; got input shape {x.shape}."
+        )
     n = len(spatial)
     kernel = attr(node, "kernel_shape") or kernel
     strides = attr(node, "strides") or [1] * n
@@ -67,6 +74,8 @@ def window(node, kernel=None) -> Window:
         begin, end = list(pads[:n]), list(pads[n:])
     if None in out:
         rounding = math.ceil if ceil else math.floor
-        out = [rounding((size + pb + pe - ((k - 1) * d + 1)) / s) + 1
-               for size, k, s, d, pb, pe in zip(spatial, kernel, strides, dilations, begin, end)]
+        out = [
+            rounding((size + pb + pe - ((k - 1) * d + 1)) / s) + 1
+            for size, k, s, d, pb, pe in zip(spatial, kernel, strides, dilations, begin, end)
+        ]
     return Window(spatial, out, list(kernel), list(strides), list(dilations), begin, end)

@@ -31,37 +31,65 @@ class BaseConv(Layer):
         bias_initializer: Initializer of the bias.
     """
 
-    def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
-                 **kwargs):
+    def __init__(
+        self,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        av.reject_unsupported(type(self).__name__, kernel_regularizer=kernel_regularizer,
-                              bias_regularizer=bias_regularizer,
-                              activity_regularizer=activity_regularizer,
-                              kernel_constraint=kernel_constraint,
-                              bias_constraint=bias_constraint, lora_rank=lora_rank)
+        av.reject_unsupported(
+            type(self).__name__,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            lora_rank=lora_rank,
+        )
         self.rank = rank
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError("Invalid value for argument `filters`. Expected a strictly positive "
-                             f"integer. Received filters={filters}.")
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive "
+                f"integer. Received filters={filters}."
+            )
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
-            raise ValueError(f"The number of groups must be a positive integer. "
-                             f"Received: groups={groups}.")
+            raise ValueError(
+                f"The number of groups must be a positive integer. Received: groups={groups}."
+            )
         if filters % groups:
-            raise ValueError("The number of filters must be evenly divisible by the number of "
-                             f"groups. Received: groups={groups}, filters={filters}.")
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of "
+                f"groups. Received: groups={groups}, filters={filters}."
+            )
         self.filters = filters
         self.groups = groups
         self.kernel_size = av.standardize_tuple(kernel_size, rank, "kernel_size")
         self.strides = av.standardize_tuple(strides, rank, "strides")
         self.dilation_rate = av.standardize_tuple(dilation_rate, rank, "dilation_rate")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > "
-                             f"1`. Received: strides={self.strides} and "
-                             f"dilation_rate={self.dilation_rate}")
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > "
+                f"1`. Received: strides={self.strides} and "
+                f"dilation_rate={self.dilation_rate}"
+            )
         self.padding = av.standardize_padding(padding)
         self.data_format = av.standardize_data_format(data_format)
         self.activation = activations.get(activation)
@@ -79,24 +107,36 @@ class BaseConv(Layer):
         if channels is None:
             raise ValueError("the channel axis of the input must be known.")
         if channels % self.groups:
-            raise ValueError("The number of input channels must be evenly divisible by the "
-                             f"number of groups. Received groups={self.groups}, but the input "
-                             f"has {channels} channels (full input shape is {input_shape}).")
+            raise ValueError(
+                "The number of input channels must be evenly divisible by the "
+                f"number of groups. Received groups={self.groups}, but the input "
+                f"has {channels} channels (full input shape is {input_shape})."
+            )
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.compute_output_shape(input_shape)  # rejects windows that do not fit
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, channels // self.groups, self.filters),
-            initializer=self.kernel_initializer, name="kernel")
-        self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer,
-                                    name="bias") if self.use_bias else None
+            initializer=self.kernel_initializer,
+            name="kernel",
+        )
+        self.bias = (
+            self.add_weight(shape=(self.filters,), initializer=self.bias_initializer, name="bias")
+            if self.use_bias
+            else None
+        )
         self.built = True
 
     def call(self, inputs):
         channels_first = self.data_format == "channels_first"
         if channels_first:
             inputs = ops.transpose(inputs, av.to_channels_last_perm(self.rank + 2))
-        x = ops.conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
-                     dilation_rate=self.dilation_rate)
+        x = ops.conv(
+            inputs,
+            self.kernel,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+        )
         if self.bias is not None:
             x = ops.add(x, self.bias)
         x = self.activation(x)
@@ -107,16 +147,21 @@ class BaseConv(Layer):
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != self.rank + 2:
-            raise ValueError(f"expected an input of rank {self.rank + 2}, received shape "
-                             f"{input_shape}.")
+            raise ValueError(
+                f"expected an input of rank {self.rank + 2}, received shape {input_shape}."
+            )
         first = self.data_format == "channels_first"
         spatial = input_shape[2:] if first else input_shape[1:-1]
-        out = tuple(shapes.conv_output_length(n, k, s, self.padding, d) for n, k, s, d in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate))
+        out = tuple(
+            shapes.conv_output_length(n, k, s, self.padding, d)
+            for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
+        )
         if any(d is not None and d <= 0 for d in out):
-            raise ValueError(f"Computed output size would be non-positive: kernel_size="
-                             f"{self.kernel_size}, dilation_rate={self.dilation_rate} and "
-                             f"padding='{self.padding}' do not fit input shape {input_shape}.")
+            raise ValueError(
+                f"Computed output size would be non-positive: kernel_size="
+                f"{self.kernel_size}, dilation_rate={self.dilation_rate} and "
+                f"padding='{self.padding}' do not fit input shape {input_shape}."
+            )
         if first:
             return (input_shape[0], self.filters, *out)
         return (input_shape[0], *out, self.filters)

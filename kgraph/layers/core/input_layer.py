@@ -17,8 +17,16 @@ class InputLayer(Layer):
         name: Name of the input (the graph input's name in exported models).
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-                 name=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        name=None,
+        **kwargs,
+    ):
         if batch_shape is None:
             if shape is None:
                 raise ValueError("You must pass a `shape` argument to Input.")
@@ -31,8 +39,9 @@ class InputLayer(Layer):
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         for d in self.batch_shape:
             if d is not None and d <= 0:
-                raise ValueError(f"Input dimensions must be positive. Received: "
-                                 f"shape={self.batch_shape[1:]}")
+                raise ValueError(
+                    f"Input dimensions must be positive. Received: shape={self.batch_shape[1:]}"
+                )
         self.built = True
         tensor = KerasTensor(self.batch_shape, dtypes.standardize(dtype), name=self.name)
         self._record((), {}, tensor)
@@ -45,11 +54,25 @@ class InputLayer(Layer):
         return {"batch_shape": self.batch_shape, "dtype": self.dtype, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
-          tensor=None, optional=False):
+def Input(
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,
+    optional=False,
+):
     """A symbolic input tensor for a functional model (``keras.Input``)."""
     if tensor is not None:
         raise ValueError("kgraph.Input does not accept `tensor`.")
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse,
-                       batch_shape=batch_shape, name=name or None)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        name=name or None,
+    )
     return layer.output_tensor

@@ -7,10 +7,15 @@ from kgraph.layers.layer import Layer
 
 
 def _as_shapes(input_shape) -> list[tuple]:
-    if not isinstance(input_shape, (list, tuple)) or not input_shape or not all(
-            isinstance(s, (list, tuple)) for s in input_shape):
-        raise ValueError("A merge layer should be called on a list of inputs. "
-                         f"Received: input_shape={input_shape} (not a list of shapes)")
+    if (
+        not isinstance(input_shape, (list, tuple))
+        or not input_shape
+        or not all(isinstance(s, (list, tuple)) for s in input_shape)
+    ):
+        raise ValueError(
+            "A merge layer should be called on a list of inputs. "
+            f"Received: input_shape={input_shape} (not a list of shapes)"
+        )
     return [tuple(s) for s in input_shape]
 
 
@@ -25,14 +30,15 @@ def elementwise_shape(shape1: tuple, shape2: tuple) -> tuple:
     if not shape2:
         return shape1
     out = list(shape1[: len(shape1) - len(shape2)])
-    for i, j in zip(shape1[len(shape1) - len(shape2):], shape2):
+    for i, j in zip(shape1[len(shape1) - len(shape2) :], shape2):
         if i is None or j is None:
             out.append(None)
         elif i == 1 or j == 1:
             out.append(j if i == 1 else i)
         elif i != j:
-            raise ValueError(f"Inputs have incompatible shapes. Received shapes {shape1} and "
-                             f"{shape2}")
+            raise ValueError(
+                f"Inputs have incompatible shapes. Received shapes {shape1} and {shape2}"
+            )
         else:
             out.append(i)
     return tuple(out)
@@ -54,18 +60,25 @@ class Merge(Layer):
     def _check_count(self, shapes_: list) -> None:
         n = len(shapes_)
         if n < self.min_inputs or (self.max_inputs is not None and n > self.max_inputs):
-            expected = (f"exactly {self.min_inputs}" if self.min_inputs == self.max_inputs
-                        else f"at least {self.min_inputs}")
-            raise ValueError(f"A `{type(self).__name__}` layer should be called on {expected} "
-                             f"inputs. Received: {n} inputs (shapes {shapes_})")
+            expected = (
+                f"exactly {self.min_inputs}"
+                if self.min_inputs == self.max_inputs
+                else f"at least {self.min_inputs}"
+            )
+            raise ValueError(
+                f"A `{type(self).__name__}` layer should be called on {expected} "
+                f"inputs. Received: {n} inputs (shapes {shapes_})"
+            )
 
     def _output_shape(self, input_shape) -> tuple:
         shapes_ = _as_shapes(input_shape)
         self._check_count(shapes_)
         batch = {s[0] for s in shapes_ if s} - {None}
         if len(batch) > 1:
-            raise ValueError(f"Cannot merge tensors with different batch sizes. Received tensors "
-                             f"with shapes {shapes_}")
+            raise ValueError(
+                f"Cannot merge tensors with different batch sizes. Received tensors "
+                f"with shapes {shapes_}"
+            )
         out = shapes_[0][1:]
         for s in shapes_[1:]:
             out = elementwise_shape(out, s[1:])
@@ -77,8 +90,10 @@ class Merge(Layer):
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):
-            raise ValueError("A merge layer should be called on a list of inputs. "
-                             f"Received: inputs={inputs} (not a list of tensors)")
+            raise ValueError(
+                "A merge layer should be called on a list of inputs. "
+                f"Received: inputs={inputs} (not a list of tensors)"
+            )
         self._output_shape([ops.shape(x) for x in inputs])
         rank = max(len(ops.shape(x)) for x in inputs)
         aligned = []

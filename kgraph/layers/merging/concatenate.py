@@ -22,8 +22,10 @@ class Concatenate(Layer):
         shapes_ = _as_shapes(input_shape)
         rank = len(shapes_[0])
         if any(len(s) != rank for s in shapes_):
-            raise ValueError("A `Concatenate` layer requires inputs of the same rank. Received: "
-                             f"input_shape={shapes_}")
+            raise ValueError(
+                "A `Concatenate` layer requires inputs of the same rank. Received: "
+                f"input_shape={shapes_}"
+            )
         if not -rank <= self.axis < rank:
             raise ValueError(f"axis {self.axis} is out of range for inputs of rank {rank}.")
         axis = self.axis % rank
@@ -33,9 +35,11 @@ class Concatenate(Layer):
                 if i == axis:
                     out[i] = None if a is None or b is None else a + b
                 elif a is not None and b is not None and a != b:
-                    raise ValueError("A `Concatenate` layer requires inputs with matching shapes "
-                                     f"except for the concatenation axis {self.axis}. Received: "
-                                     f"input_shape={shapes_}")
+                    raise ValueError(
+                        "A `Concatenate` layer requires inputs with matching shapes "
+                        f"except for the concatenation axis {self.axis}. Received: "
+                        f"input_shape={shapes_}"
+                    )
                 elif a is None:
                     out[i] = b
         return tuple(out)
@@ -46,8 +50,10 @@ class Concatenate(Layer):
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):
-            raise ValueError("A `Concatenate` layer should be called on a list of inputs. "
-                             f"Received: inputs={inputs}")
+            raise ValueError(
+                "A `Concatenate` layer should be called on a list of inputs. "
+                f"Received: inputs={inputs}"
+            )
         self._output_shape([ops.shape(x) for x in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
 

@@ -31,18 +31,38 @@ class BatchNormalization(Layer):
         moving_variance_initializer: Initializers of the four weights.
     """
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
-                 beta_initializer="zeros", gamma_initializer="ones",
-                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, renorm=False, renorm_clipping=None,
-                 renorm_momentum=0.99, synchronized=False, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        av.reject_unsupported("BatchNormalization", beta_regularizer=beta_regularizer,
-                              gamma_regularizer=gamma_regularizer,
-                              beta_constraint=beta_constraint, gamma_constraint=gamma_constraint,
-                              renorm=renorm or None, renorm_clipping=renorm_clipping,
-                              synchronized=synchronized or None)
+        av.reject_unsupported(
+            "BatchNormalization",
+            beta_regularizer=beta_regularizer,
+            gamma_regularizer=gamma_regularizer,
+            beta_constraint=beta_constraint,
+            gamma_constraint=gamma_constraint,
+            renorm=renorm or None,
+            renorm_clipping=renorm_clipping,
+            synchronized=synchronized or None,
+        )
         self.axis = int(axis)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -64,16 +84,23 @@ class BatchNormalization(Layer):
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: dim})
         shape = (dim,)
         if self.scale:
-            self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
-                                         name="gamma")
+            self.gamma = self.add_weight(
+                shape=shape, initializer=self.gamma_initializer, name="gamma"
+            )
         if self.center:
-            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
-                                        name="beta")
-        self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
-                                           name="moving_mean", trainable=False)
+            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer, name="beta")
+        self.moving_mean = self.add_weight(
+            shape=shape,
+            initializer=self.moving_mean_initializer,
+            name="moving_mean",
+            trainable=False,
+        )
         self.moving_variance = self.add_weight(
-            shape=shape, initializer=self.moving_variance_initializer, name="moving_variance",
-            trainable=False)
+            shape=shape,
+            initializer=self.moving_variance_initializer,
+            name="moving_variance",
+            trainable=False,
+        )
         self.built = True
 
     def _broadcastable(self, vector, rank: int):
@@ -95,10 +122,14 @@ class BatchNormalization(Layer):
         """``[(moving_mean, new value), (moving_variance, new value)]`` for batch statistics."""
         m = self.momentum
         return [
-            (self.moving_mean, ops.add(ops.multiply(self.moving_mean, m),
-                                       ops.multiply(mean, 1.0 - m))),
-            (self.moving_variance, ops.add(ops.multiply(self.moving_variance, m),
-                                           ops.multiply(variance, 1.0 - m))),
+            (
+                self.moving_mean,
+                ops.add(ops.multiply(self.moving_mean, m), ops.multiply(mean, 1.0 - m)),
+            ),
+            (
+                self.moving_variance,
+                ops.add(ops.multiply(self.moving_variance, m), ops.multiply(variance, 1.0 - m)),
+            ),
         ]
 
     def call(self, inputs, training=False):
@@ -113,8 +144,9 @@ class BatchNormalization(Layer):
         if self.gamma is not None:
             inv = ops.multiply(inv, self.gamma)
         rank = len(ops.shape(inputs))
-        y = ops.multiply(ops.subtract(inputs, self._broadcastable(mean, rank)),
-                         self._broadcastable(inv, rank))
+        y = ops.multiply(
+            ops.subtract(inputs, self._broadcastable(mean, rank)), self._broadcastable(inv, rank)
+        )
         if self.beta is not None:
             y = ops.add(y, self._broadcastable(self.beta, rank))
         return y
@@ -133,8 +165,7 @@ class BatchNormalization(Layer):
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-            "moving_variance_initializer": initializers.serialize(
-                self.moving_variance_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
             "beta_regularizer": None,
             "gamma_regularizer": None,
             "beta_constraint": None,

@@ -15,10 +15,19 @@ class AveragePooling2D(BasePooling):
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
     """
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, pool_dimensions=2, pool_mode="average",
-                         padding=padding, data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs
+    ):
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=2,
+            pool_mode="average",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 AvgPool2D = AveragePooling2D

@@ -18,12 +18,14 @@ class BaseGlobalPooling(Layer):
         keepdims: Keep the reduced axes with length 1.
     """
 
-    def __init__(self, pool_dimensions, pool_mode="average", data_format=None, keepdims=False,
-                 **kwargs):
+    def __init__(
+        self, pool_dimensions, pool_mode="average", data_format=None, keepdims=False, **kwargs
+    ):
         super().__init__(**kwargs)
         if pool_mode not in ("max", "average"):
-            raise ValueError(f"`pool_mode` must be either 'max' or 'average'. "
-                             f"Received: pool_mode={pool_mode}")
+            raise ValueError(
+                f"`pool_mode` must be either 'max' or 'average'. Received: pool_mode={pool_mode}"
+            )
         self.pool_dimensions = pool_dimensions
         self.pool_mode = pool_mode
         self.data_format = av.standardize_data_format(data_format)
@@ -45,5 +47,4 @@ class BaseGlobalPooling(Layer):
         return tuple(d for i, d in enumerate(input_shape) if i not in axes)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format,
-                "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

@@ -24,16 +24,26 @@ class BasePooling(Layer):
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
     """
 
-    def __init__(self, pool_size, strides, pool_dimensions, pool_mode="max", padding="valid",
-                 data_format=None, **kwargs):
+    def __init__(
+        self,
+        pool_size,
+        strides,
+        pool_dimensions,
+        pool_mode="max",
+        padding="valid",
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if pool_mode not in ("max", "average"):
-            raise ValueError(f"`pool_mode` must be either 'max' or 'average'. "
-                             f"Received: pool_mode={pool_mode}")
+            raise ValueError(
+                f"`pool_mode` must be either 'max' or 'average'. Received: pool_mode={pool_mode}"
+            )
         self.pool_dimensions = pool_dimensions
         self.pool_size = av.standardize_tuple(pool_size, pool_dimensions, "pool_size")
-        self.strides = av.standardize_tuple(pool_size if strides is None else strides,
-                                            pool_dimensions, "strides")
+        self.strides = av.standardize_tuple(
+            pool_size if strides is None else strides, pool_dimensions, "strides"
+        )
         self.pool_mode = pool_mode
         self.padding = av.standardize_padding(padding)
         self.data_format = av.standardize_data_format(data_format)
@@ -52,12 +62,16 @@ class BasePooling(Layer):
         input_shape = tuple(input_shape)
         first = self.data_format == "channels_first"
         spatial = input_shape[2:] if first else input_shape[1:-1]
-        out = tuple(shapes.conv_output_length(n, k, s, self.padding)
-                    for n, k, s in zip(spatial, self.pool_size, self.strides))
+        out = tuple(
+            shapes.conv_output_length(n, k, s, self.padding)
+            for n, k, s in zip(spatial, self.pool_size, self.strides)
+        )
         if any(d is not None and d <= 0 for d in out):
-            raise ValueError(f"Computed output size would be non-positive: pool_size="
-                             f"{self.pool_size} and padding='{self.padding}' do not fit input "
-                             f"shape {input_shape}.")
+            raise ValueError(
+                f"Computed output size would be non-positive: pool_size="
+                f"{self.pool_size} and padding='{self.padding}' do not fit input "
+                f"shape {input_shape}."
+            )
         if first:
             return (input_shape[0], input_shape[1], *out)
         return (input_shape[0], *out, input_shape[-1])

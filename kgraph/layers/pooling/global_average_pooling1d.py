@@ -14,8 +14,13 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
     """
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(pool_dimensions=1, pool_mode="average", data_format=data_format,
-                         keepdims=keepdims, **kwargs)
+        super().__init__(
+            pool_dimensions=1,
+            pool_mode="average",
+            data_format=data_format,
+            keepdims=keepdims,
+            **kwargs,
+        )
 
 
 GlobalAvgPool1D = GlobalAveragePooling1D

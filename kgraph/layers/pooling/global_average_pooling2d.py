@@ -14,8 +14,13 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
     """
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(pool_dimensions=2, pool_mode="average", data_format=data_format,
-                         keepdims=keepdims, **kwargs)
+        super().__init__(
+            pool_dimensions=2,
+            pool_mode="average",
+            data_format=data_format,
+            keepdims=keepdims,
+            **kwargs,
+        )
 
 
 GlobalAvgPool2D = GlobalAveragePooling2D

@@ -14,8 +14,13 @@ class GlobalAveragePooling3D(BaseGlobalPooling):
     """
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(pool_dimensions=3, pool_mode="average", data_format=data_format,
-                         keepdims=keepdims, **kwargs)
+        super().__init__(
+            pool_dimensions=3,
+            pool_mode="average",
+            data_format=data_format,
+            keepdims=keepdims,
+            **kwargs,
+        )
 
 
 GlobalAvgPool3D = GlobalAveragePooling3D

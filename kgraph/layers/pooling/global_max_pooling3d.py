@@ -14,8 +14,9 @@ class GlobalMaxPooling3D(BaseGlobalPooling):
     """
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(pool_dimensions=3, pool_mode="max", data_format=data_format,
-                         keepdims=keepdims, **kwargs)
+        super().__init__(
+            pool_dimensions=3, pool_mode="max", data_format=data_format, keepdims=keepdims, **kwargs
+        )
 
 
 GlobalMaxPool3D = GlobalMaxPooling3D

@@ -15,10 +15,19 @@ class MaxPooling1D(BasePooling):
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
     """
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, pool_dimensions=1, pool_mode="max",
-                         padding=padding, data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self, pool_size=2, strides=None, padding="valid", data_format=None, name=None, **kwargs
+    ):
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=1,
+            pool_mode="max",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 MaxPool1D = MaxPooling1D

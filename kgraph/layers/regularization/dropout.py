@@ -20,16 +20,19 @@ class Dropout(Layer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise ValueError("Invalid value received for argument `rate`. Expected a float value "
-                             f"between 0 and 1 (1 excluded). Received: rate={rate}")
+            raise ValueError(
+                "Invalid value received for argument `rate`. Expected a float value "
+                f"between 0 and 1 (1 excluded). Received: rate={rate}"
+            )
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
 
     def call(self, inputs, training=False):
         if training and self.rate > 0:
-            return random.dropout(inputs, self.rate, noise_shape=self._noise_shape(inputs),
-                                  seed=self.seed)
+            return random.dropout(
+                inputs, self.rate, noise_shape=self._noise_shape(inputs), seed=self.seed
+            )
         return inputs
 
     def _noise_shape(self, inputs):
@@ -42,5 +45,9 @@ class Dropout(Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": self.noise_shape,
+            "seed": self.seed,
+        }

@@ -18,8 +18,10 @@ class Permute(Layer):
         super().__init__(**kwargs)
         dims = tuple(int(d) for d in dims)
         if sorted(dims) != list(range(1, len(dims) + 1)):
-            raise ValueError("Invalid permutation argument `dims` for Permute Layer: it must "
-                             f"hold the consecutive indices 1..{len(dims)}. Received dims={dims}")
+            raise ValueError(
+                "Invalid permutation argument `dims` for Permute Layer: it must "
+                f"hold the consecutive indices 1..{len(dims)}. Received dims={dims}"
+            )
         self.dims = dims
         self.input_spec = InputSpec(ndim=len(dims) + 1)
 

@@ -19,11 +19,14 @@ class Reshape(Layer):
         try:
             target_shape = tuple(int(d) for d in target_shape)
         except TypeError:
-            raise ValueError(f"`target_shape` must be a tuple of integers. "
-                             f"Received: target_shape={target_shape}") from None
+            raise ValueError(
+                f"`target_shape` must be a tuple of integers. Received: target_shape={target_shape}"
+            ) from None
         if target_shape.count(-1) > 1 or any(d <= 0 and d != -1 for d in target_shape):
-            raise ValueError("`target_shape` must hold positive integers and at most one -1. "
-                             f"Received: target_shape={target_shape}")
+            raise ValueError(
+                "`target_shape` must hold positive integers and at most one -1. "
+                f"Received: target_shape={target_shape}"
+            )
         self.target_shape = target_shape
 
     def _resolved(self, input_shape) -> tuple:

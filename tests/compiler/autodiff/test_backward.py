@@ -68,8 +68,13 @@ def _mlp(b, x, weights, trainable):
 
 
 def _weights(sizes):
-    return [(RNG.standard_normal((m, n)).astype(np.float32) * 0.5,
-             RNG.standard_normal(n).astype(np.float32) * 0.1) for m, n in itertools.pairwise(sizes)]
+    return [
+        (
+            RNG.standard_normal((m, n)).astype(np.float32) * 0.5,
+            RNG.standard_normal(n).astype(np.float32) * 0.1,
+        )
+        for m, n in itertools.pairwise(sizes)
+    ]
 
 
 def test_frozen_parameter_gets_no_gradient_nodes():

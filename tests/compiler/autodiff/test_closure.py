@@ -45,8 +45,12 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "transpose": lambda x: ops.transpose(x, (0, 2, 1, 3)),
     "where": lambda x: ops.where(ops.greater(x, 0.0), x, ops.negative(x)),
     "dropout": lambda x: kgraph.random.dropout(x, 0.5),
-    **{name: (lambda f: lambda x: [f(x), f(x, axis=1), f(x, axis=(1, 2), keepdims=True)])(
-        getattr(ops, name)) for name in ("max", "min", "mean", "sum", "prod")},
+    **{
+        name: (lambda f: lambda x: [f(x), f(x, axis=1), f(x, axis=(1, 2), keepdims=True)])(
+            getattr(ops, name)
+        )
+        for name in ("max", "min", "mean", "sum", "prod")
+    },
 }
 
 
@@ -57,8 +61,11 @@ class _OpModel(kgraph.Model):
 
     def call(self, inputs):
         found = self.fn(inputs)
-        found = [t for t in (found if isinstance(found, (list, tuple)) else [found])
-                 if isinstance(t, kgraph.KerasTensor)]
+        found = [
+            t
+            for t in (found if isinstance(found, (list, tuple)) else [found])
+            if isinstance(t, kgraph.KerasTensor)
+        ]
         return found or inputs
 
 
@@ -92,8 +99,7 @@ def _differentiate(b):
     if not outputs:
         return
     ensure_shapes(graph)
-    terms = [b.op("ReduceSum", [b.op("Cast", [v], {"to": 11})], {"keepdims": 0})
-             for v in outputs]
+    terms = [b.op("ReduceSum", [b.op("Cast", [v], {"to": 11})], {"keepdims": 0}) for v in outputs]
     loss = terms[0] if len(terms) == 1 else b.op("Sum", terms)
     b.output(loss, "closure_loss")
     ensure_shapes(graph)
@@ -106,8 +112,9 @@ def _differentiate(b):
     feeds = {}
     for value in graph.inputs:
         shape = [2 if not isinstance(d, int) else d for d in value.shape]
-        feeds[value.name] = np.random.default_rng(0).uniform(0.1, 1.0, shape).astype(
-            value.dtype.numpy())
+        feeds[value.name] = (
+            np.random.default_rng(0).uniform(0.1, 1.0, shape).astype(value.dtype.numpy())
+        )
     for result in run.run(None, feeds):
         if np.issubdtype(result.dtype, np.floating):
             assert np.isfinite(result).all()
@@ -121,11 +128,15 @@ def test_op_closure(name):
 # -- layers ---------------------------------------------------------------------------------
 
 LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
-    "Dense": {"units": 3}, "Dropout": {"rate": 0.5}, "Reshape": {"target_shape": (-1,)},
-    "Permute": {"dims": (2, 1, 3)}, "Activation": {"activation": "tanh"},
-    "Conv1D": {"filters": 2, "kernel_size": 2}, "Conv2D": {"filters": 2, "kernel_size": 2},
-    "Conv3D": {"filters": 2, "kernel_size": 2}, "BaseConv": {"rank": 2, "filters": 2,
-                                                             "kernel_size": 2},
+    "Dense": {"units": 3},
+    "Dropout": {"rate": 0.5},
+    "Reshape": {"target_shape": (-1,)},
+    "Permute": {"dims": (2, 1, 3)},
+    "Activation": {"activation": "tanh"},
+    "Conv1D": {"filters": 2, "kernel_size": 2},
+    "Conv2D": {"filters": 2, "kernel_size": 2},
+    "Conv3D": {"filters": 2, "kernel_size": 2},
+    "BaseConv": {"rank": 2, "filters": 2, "kernel_size": 2},
 }
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]
 
@@ -134,8 +145,13 @@ def _layer_classes():
     found = {}
     for name in layers.__all__:
         cls = getattr(layers, name)
-        if (inspect.isclass(cls) and issubclass(cls, layers.Layer) and cls is not layers.Layer
-                and not issubclass(cls, layers.InputLayer) and cls.__name__ not in found):
+        if (
+            inspect.isclass(cls)
+            and issubclass(cls, layers.Layer)
+            and cls is not layers.Layer
+            and not issubclass(cls, layers.InputLayer)
+            and cls.__name__ not in found
+        ):
             found[cls.__name__] = cls
     return sorted(found)
 

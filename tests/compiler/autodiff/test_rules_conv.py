@@ -14,13 +14,19 @@ SPECS = {  # id: (x shape, w shape, attrs)
     "plain": ((2, 3, 6, 6), (4, 3, 3, 3), {}),
     "stride2_leftover": ((2, 2, 7, 7), (3, 2, 3, 3), {"strides": [2, 2]}),
     "pads_asymmetric": ((1, 2, 5, 6), (3, 2, 3, 2), {"pads": [1, 0, 2, 1]}),
-    "same_upper_stride2": ((1, 2, 6, 7), (2, 2, 3, 3), {"auto_pad": "SAME_UPPER",
-                                                        "strides": [2, 2]}),
+    "same_upper_stride2": (
+        (1, 2, 6, 7),
+        (2, 2, 3, 3),
+        {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
+    ),
     "same_lower": ((1, 2, 5, 5), (2, 2, 2, 2), {"auto_pad": "SAME_LOWER"}),
     "valid": ((1, 2, 5, 5), (2, 2, 3, 3), {"auto_pad": "VALID", "strides": [2, 1]}),
     "dilation2": ((2, 2, 7, 7), (3, 2, 3, 3), {"dilations": [2, 2]}),
-    "mixed": ((1, 2, 8, 7), (2, 2, 3, 2), {"strides": [2, 1], "dilations": [1, 2],
-                                           "pads": [1, 0, 0, 1]}),
+    "mixed": (
+        (1, 2, 8, 7),
+        (2, 2, 3, 2),
+        {"strides": [2, 1], "dilations": [1, 2], "pads": [1, 0, 0, 1]},
+    ),
     "groups2": ((2, 4, 5, 5), (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
     "depthwise_stride2": ((1, 3, 6, 6), (3, 1, 3, 3), {"group": 3, "strides": [2, 2]}),
     "pointwise_stride2": ((2, 3, 5, 5), (4, 3, 1, 1), {"strides": [2, 2]}),
@@ -43,8 +49,7 @@ def test_conv(spec, recipe, monkeypatch):
 def test_conv_symbolic_batch_without_bias(recipe, monkeypatch):
     monkeypatch.setattr(conv, "WEIGHT_GRAD_RECIPE", recipe)
     inputs = [RNG.standard_normal((3, 4, 5, 5)), RNG.standard_normal((4, 2, 3, 3))]
-    check_vjp("Conv", inputs, {"group": 2, "strides": [2, 2]}, wrt=[0, 1], eps=1e-2,
-              batch=[0])
+    check_vjp("Conv", inputs, {"group": 2, "strides": [2, 2]}, wrt=[0, 1], eps=1e-2, batch=[0])
 
 
 def test_conv_kernel_only():

@@ -56,12 +56,26 @@ def test_binary_symbolic_batch(op_type):
 
 
 UNARY = [
-    ("Neg", normal, {}), ("Abs", away, {}), ("Exp", normal, {}), ("Log", positive, {}),
-    ("Sqrt", positive, {}), ("Reciprocal", away, {}), ("Sin", normal, {}), ("Cos", normal, {}),
-    ("Tanh", normal, {}), ("Sigmoid", normal, {}), ("Relu", away, {}),
-    ("LeakyRelu", away, {"alpha": 0.1}), ("LeakyRelu", away, {}), ("Elu", away, {"alpha": 0.7}),
-    ("Selu", away, {}), ("Selu", away, {"alpha": 1.5, "gamma": 2.0}), ("Softplus", normal, {}),
-    ("Softsign", normal, {}), ("Erf", normal, {}), ("Identity", normal, {}),
+    ("Neg", normal, {}),
+    ("Abs", away, {}),
+    ("Exp", normal, {}),
+    ("Log", positive, {}),
+    ("Sqrt", positive, {}),
+    ("Reciprocal", away, {}),
+    ("Sin", normal, {}),
+    ("Cos", normal, {}),
+    ("Tanh", normal, {}),
+    ("Sigmoid", normal, {}),
+    ("Relu", away, {}),
+    ("LeakyRelu", away, {"alpha": 0.1}),
+    ("LeakyRelu", away, {}),
+    ("Elu", away, {"alpha": 0.7}),
+    ("Selu", away, {}),
+    ("Selu", away, {"alpha": 1.5, "gamma": 2.0}),
+    ("Softplus", normal, {}),
+    ("Softsign", normal, {}),
+    ("Erf", normal, {}),
+    ("Identity", normal, {}),
     ("HardSigmoid", lambda *s: RNG.uniform(-2.4, 2.4, s), {"alpha": 0.2, "beta": 0.5}),
     ("HardSigmoid", lambda *s: RNG.choice([-1.0, 1.0], s) * RNG.uniform(0.2, 0.8, s), {}),
 ]
@@ -94,12 +108,15 @@ def clip_inputs():
     return x
 
 
-@pytest.mark.parametrize("bounds,wrt", [
-    ((np.array(-1.0), np.array(1.0)), [0, 1, 2]),
-    ((np.array(-1.0), None), [0, 1]),
-    ((None, np.array(1.0)), [0]),
-    ((None, None), [0]),
-])
+@pytest.mark.parametrize(
+    "bounds,wrt",
+    [
+        ((np.array(-1.0), np.array(1.0)), [0, 1, 2]),
+        ((np.array(-1.0), None), [0, 1]),
+        ((None, np.array(1.0)), [0]),
+        ((None, None), [0]),
+    ],
+)
 def test_clip(bounds, wrt):
     inputs = [clip_inputs(), *bounds]
     while inputs and inputs[-1] is None:
@@ -107,8 +124,9 @@ def test_clip(bounds, wrt):
     check_vjp("Clip", inputs, {}, wrt=wrt)
 
 
-@pytest.mark.parametrize("shapes", [((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)),
-                                    ((3,), (2, 3), ())])
+@pytest.mark.parametrize(
+    "shapes", [((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((3,), (2, 3), ())]
+)
 def test_where(shapes):
     c, a, z = shapes
     cond = RNG.random(c) > 0.5

@@ -9,31 +9,44 @@ from harness_vjp import check_vjp
 RNG = np.random.default_rng(1)
 
 
-@pytest.mark.parametrize("a,b", [
-    ((3, 4), (4, 5)),
-    ((2, 3, 4), (2, 4, 5)),
-    ((2, 3, 4), (4, 5)),
-    ((3, 4), (2, 4, 5)),
-    ((1, 3, 4), (2, 4, 5)),
-    ((2, 1, 3, 4), (3, 4, 2)),
-    ((4,), (4, 5)),
-    ((4,), (2, 4, 5)),
-    ((2, 3, 4), (4,)),
-    ((4,), (4,)),
-    ((1, 4), (4, 1)),
-])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ((3, 4), (4, 5)),
+        ((2, 3, 4), (2, 4, 5)),
+        ((2, 3, 4), (4, 5)),
+        ((3, 4), (2, 4, 5)),
+        ((1, 3, 4), (2, 4, 5)),
+        ((2, 1, 3, 4), (3, 4, 2)),
+        ((4,), (4, 5)),
+        ((4,), (2, 4, 5)),
+        ((2, 3, 4), (4,)),
+        ((4,), (4,)),
+        ((1, 4), (4, 1)),
+    ],
+)
 def test_matmul(a, b):
     check_vjp("MatMul", [RNG.standard_normal(a), RNG.standard_normal(b)], {}, wrt=[0, 1])
 
 
 def test_matmul_symbolic_batch():
-    check_vjp("MatMul", [RNG.standard_normal((3, 2, 4)), RNG.standard_normal((3, 4, 5))], {},
-              wrt=[0, 1], batch=True)
+    check_vjp(
+        "MatMul",
+        [RNG.standard_normal((3, 2, 4)), RNG.standard_normal((3, 4, 5))],
+        {},
+        wrt=[0, 1],
+        batch=True,
+    )
 
 
 def test_matmul_dense_kernel_symbolic_batch():
-    check_vjp("MatMul", [RNG.standard_normal((3, 2, 4)), RNG.standard_normal((4, 5))], {},
-              wrt=[0, 1], batch=[0])
+    check_vjp(
+        "MatMul",
+        [RNG.standard_normal((3, 2, 4)), RNG.standard_normal((4, 5))],
+        {},
+        wrt=[0, 1],
+        batch=[0],
+    )
 
 
 def test_matmul_one_operand():

@@ -46,8 +46,11 @@ def _dropout_graph(ratio, training, outputs: int, dtype=np.float32):
     """x -> Dropout -> loss = sum(y * cot); returns the builder, x, training input, cot, node."""
     b = GraphBuilder()
     x = b.input("x", (None, 64), dtype)
-    mode = b.input("training", (), np.bool_) if training == "input" else (
-        None if training is None else b.constant(np.array(training)))
+    mode = (
+        b.input("training", (), np.bool_)
+        if training == "input"
+        else (None if training is None else b.constant(np.array(training)))
+    )
     cot = RNG.standard_normal((1, 64)).astype(dtype)
     inputs = [x, b.constant(np.array(ratio, dtype=dtype)), mode]
     outs = b.op("Dropout", inputs if mode is not None else inputs[:2], num_outputs=outputs)

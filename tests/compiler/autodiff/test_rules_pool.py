@@ -11,8 +11,10 @@ RNG = np.random.default_rng(6)
 MAX = {  # id: (x shape, attrs)
     "k2s2": ((2, 3, 6, 6), {"kernel_shape": [2, 2], "strides": [2, 2]}),
     "k3s1_pads_overlap": ((1, 2, 5, 5), {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}),
-    "k3s2_asym_ceil": ((1, 2, 6, 7), {"kernel_shape": [3, 3], "strides": [2, 2],
-                                      "pads": [0, 1, 1, 0], "ceil_mode": 1}),
+    "k3s2_asym_ceil": (
+        (1, 2, 6, 7),
+        {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [0, 1, 1, 0], "ceil_mode": 1},
+    ),
     "dilated": ((1, 2, 7, 7), {"kernel_shape": [2, 2], "dilations": [2, 2]}),
     "same_upper": ((1, 2, 5, 5), {"kernel_shape": [2, 2], "auto_pad": "SAME_UPPER"}),
     "pool1d": ((2, 3, 9), {"kernel_shape": [3], "strides": [2]}),
@@ -27,34 +29,59 @@ def test_max_pool(spec):
 
 
 def test_max_pool_with_indices_requested():
-    check_vjp("MaxPool", [RNG.standard_normal((2, 2, 4, 4))], {"kernel_shape": [2, 2]},
-              num_outputs=2, loss_outputs=[0])
+    check_vjp(
+        "MaxPool",
+        [RNG.standard_normal((2, 2, 4, 4))],
+        {"kernel_shape": [2, 2]},
+        num_outputs=2,
+        loss_outputs=[0],
+    )
 
 
 def test_max_pool_symbolic_batch():
-    check_vjp("MaxPool", [RNG.standard_normal((3, 2, 4, 4))],
-              {"kernel_shape": [2, 2], "strides": [1, 2]}, batch=True)
+    check_vjp(
+        "MaxPool",
+        [RNG.standard_normal((3, 2, 4, 4))],
+        {"kernel_shape": [2, 2], "strides": [1, 2]},
+        batch=True,
+    )
 
 
 AVERAGE = {  # id: (x shape, attrs)
     "k2s2": ((2, 3, 6, 6), {"kernel_shape": [2, 2], "strides": [2, 2]}),
     "k3s1_pads_exclude": ((1, 2, 5, 5), {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}),
-    "k3s1_pads_include": ((1, 2, 5, 5), {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1],
-                                         "count_include_pad": 1}),
-    "k3s2_asym_exclude": ((1, 2, 6, 7), {"kernel_shape": [3, 2], "strides": [2, 2],
-                                         "pads": [0, 1, 2, 0]}),
-    "k3s2_asym_include": ((1, 2, 6, 7), {"kernel_shape": [3, 2], "strides": [2, 2],
-                                         "pads": [0, 1, 2, 0], "count_include_pad": 1}),
-    "ceil_exclude": ((1, 2, 6, 6), {"kernel_shape": [3, 3], "strides": [2, 2],
-                                    "ceil_mode": 1}),
-    "ceil_pads_exclude": ((1, 2, 7, 6), {"kernel_shape": [2, 3], "strides": [2, 2],
-                                         "pads": [1, 0, 0, 1], "ceil_mode": 1}),
-    "ceil_pads_include": ((1, 2, 7, 6), {"kernel_shape": [2, 3], "strides": [2, 2],
-                                         "pads": [1, 0, 0, 1], "ceil_mode": 1,
-                                         "count_include_pad": 1}),
+    "k3s1_pads_include": (
+        (1, 2, 5, 5),
+        {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 1},
+    ),
+    "k3s2_asym_exclude": (
+        (1, 2, 6, 7),
+        {"kernel_shape": [3, 2], "strides": [2, 2], "pads": [0, 1, 2, 0]},
+    ),
+    "k3s2_asym_include": (
+        (1, 2, 6, 7),
+        {"kernel_shape": [3, 2], "strides": [2, 2], "pads": [0, 1, 2, 0], "count_include_pad": 1},
+    ),
+    "ceil_exclude": ((1, 2, 6, 6), {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
+    "ceil_pads_exclude": (
+        (1, 2, 7, 6),
+        {"kernel_shape": [2, 3], "strides": [2, 2], "pads": [1, 0, 0, 1], "ceil_mode": 1},
+    ),
+    "ceil_pads_include": (
+        (1, 2, 7, 6),
+        {
+            "kernel_shape": [2, 3],
+            "strides": [2, 2],
+            "pads": [1, 0, 0, 1],
+            "ceil_mode": 1,
+            "count_include_pad": 1,
+        },
+    ),
     "same_upper": ((1, 2, 5, 5), {"kernel_shape": [2, 2], "auto_pad": "SAME_UPPER"}),
-    "same_lower_stride2": ((1, 2, 5, 6), {"kernel_shape": [3, 3], "strides": [2, 2],
-                                          "auto_pad": "SAME_LOWER"}),
+    "same_lower_stride2": (
+        (1, 2, 5, 6),
+        {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_LOWER"},
+    ),
     "dilated": ((1, 2, 7, 7), {"kernel_shape": [2, 2], "dilations": [2, 2], "pads": [1] * 4}),
     "pool1d": ((2, 3, 9), {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}),
     "pool3d": ((1, 2, 4, 4, 4), {"kernel_shape": [2, 2, 2], "strides": [2, 2, 2]}),
@@ -68,8 +95,13 @@ def test_average_pool(spec):
 
 
 def test_average_pool_symbolic_batch():
-    check_vjp("AveragePool", [RNG.standard_normal((3, 2, 4, 4))],
-              {"kernel_shape": [2, 2], "strides": [2, 2]}, batch=True, eps=1e-2)
+    check_vjp(
+        "AveragePool",
+        [RNG.standard_normal((3, 2, 4, 4))],
+        {"kernel_shape": [2, 2], "strides": [2, 2]},
+        batch=True,
+        eps=1e-2,
+    )
 
 
 @pytest.mark.parametrize("op_type", ["GlobalAveragePool", "GlobalMaxPool"])

@@ -70,11 +70,14 @@ def test_concat_single_input():
     check_vjp("Concat", [normal(2, 3)], {"axis": 1})
 
 
-@pytest.mark.parametrize("inputs,attrs,outs", [
-    ([i64(1, 3)], {"axis": 1}, 2),
-    ([], {"axis": 0, "num_outputs": 2}, 2),
-    ([i64(2, 1, 1)], {"axis": -1}, 3),
-])
+@pytest.mark.parametrize(
+    "inputs,attrs,outs",
+    [
+        ([i64(1, 3)], {"axis": 1}, 2),
+        ([], {"axis": 0, "num_outputs": 2}, 2),
+        ([i64(2, 1, 1)], {"axis": -1}, 3),
+    ],
+)
 def test_split(inputs, attrs, outs):
     check_vjp("Split", [normal(4, 4, 4), *inputs], attrs, num_outputs=outs)
 
@@ -83,13 +86,16 @@ def test_split_unused_output_gets_zeros():
     check_vjp("Split", [normal(4, 6), i64(2, 4)], {"axis": 1}, num_outputs=2, loss_outputs=[1])
 
 
-@pytest.mark.parametrize("starts,ends,axes,steps", [
-    ([1], [3], None, None),
-    ([0, 1], [2, 4], [0, 2], None),
-    ([0, 3], [4, 0], [1, 2], [2, -1]),
-    ([-3], [100], [-1], [2]),
-    ([3], [-100], [1], [-2]),
-])
+@pytest.mark.parametrize(
+    "starts,ends,axes,steps",
+    [
+        ([1], [3], None, None),
+        ([0, 1], [2, 4], [0, 2], None),
+        ([0, 3], [4, 0], [1, 2], [2, -1]),
+        ([-3], [100], [-1], [2]),
+        ([3], [-100], [1], [-2]),
+    ],
+)
 def test_slice(starts, ends, axes, steps):
     inputs = [normal(3, 4, 5), i64(*starts), i64(*ends)]
     if axes is not None:
@@ -103,13 +109,16 @@ def test_slice_symbolic_batch():
     check_vjp("Slice", [normal(3, 4, 5), i64(1), i64(4), i64(2)], {}, batch=True)
 
 
-@pytest.mark.parametrize("indices,axis", [
-    (i64(0, 2, 2), 0),
-    (i64(1, 0, 1, 1), 1),
-    (np.array([[0, -1], [2, 2]], dtype=np.int64), -1),
-    (np.array(1, dtype=np.int64), 1),
-    (np.array([[1, 0, 1]], dtype=np.int32), 2),
-])
+@pytest.mark.parametrize(
+    "indices,axis",
+    [
+        (i64(0, 2, 2), 0),
+        (i64(1, 0, 1, 1), 1),
+        (np.array([[0, -1], [2, 2]], dtype=np.int64), -1),
+        (np.array(1, dtype=np.int64), 1),
+        (np.array([[1, 0, 1]], dtype=np.int32), 2),
+    ],
+)
 def test_gather(indices, axis):
     check_vjp("Gather", [normal(3, 4, 5), indices], {"axis": axis})
 
@@ -118,18 +127,22 @@ def test_gather_symbolic_batch():
     check_vjp("Gather", [normal(3, 4), i64(1, 1, -1)], {"axis": 1}, batch=True)
 
 
-@pytest.mark.parametrize("source,target", [((3, 1), (2, 3, 4)), ((4,), (3, 4)),
-                                           ((1, 1), (2, 2)), ((2, 3), (2, 3))])
+@pytest.mark.parametrize(
+    "source,target", [((3, 1), (2, 3, 4)), ((4,), (3, 4)), ((1, 1), (2, 2)), ((2, 3), (2, 3))]
+)
 def test_expand(source, target):
     check_vjp("Expand", [normal(*source), i64(*target)], {})
 
 
-@pytest.mark.parametrize("pads,axes", [
-    ([1, 0, 2, 1], None),
-    ([0, 2, 0, 1, 1, 0], None),
-    ([-1, 1, 1, -2], None),
-    ([1, 2], [1]),
-])
+@pytest.mark.parametrize(
+    "pads,axes",
+    [
+        ([1, 0, 2, 1], None),
+        ([0, 2, 0, 1, 1, 0], None),
+        ([-1, 1, 1, -2], None),
+        ([1, 2], [1]),
+    ],
+)
 def test_pad(pads, axes):
     rank = len(pads) // 2 if axes is None else 3
     x = normal(*[3, 4, 5][:rank])

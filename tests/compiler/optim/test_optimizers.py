@@ -40,8 +40,13 @@ class StepGraph:
         return {k: np.full(s, init, d) for k, (s, d, init) in self.slot_specs.items()}
 
     def run(self, params, grads, slots, lr, step):
-        feeds = {**params, **{f"{n}:grad": g for n, g in grads.items()}, **slots,
-                 "lr": np.array(lr, F), "step": np.array(step, F)}
+        feeds = {
+            **params,
+            **{f"{n}:grad": g for n, g in grads.items()},
+            **slots,
+            "lr": np.array(lr, F),
+            "step": np.array(step, F),
+        }
         outs = dict(zip(self.names, self.sess.run(None, feeds)))
         return {n: outs[n] for n in params}, {k: outs[k] for k in slots}
 
@@ -163,13 +168,17 @@ def test_slot_specs():
     }
     assert slot_specs({"name": "sgd"}, SHAPES) == {}
     assert set(slot_specs({"name": "rmsprop", "momentum": 0.1, "centered": True}, {"w": (2,)})) == {
-        "w/rmsprop_velocity", "w/rmsprop_momentum", "w/rmsprop_average_gradient"}
+        "w/rmsprop_velocity",
+        "w/rmsprop_momentum",
+        "w/rmsprop_average_gradient",
+    }
     assert slot_specs({"name": "adagrad"}, {"w": (2,)})["w/adagrad_accumulator"][2] == 0.1
     assert resolve_config({"name": "adamw"})[1]["weight_decay"] == 0.004
 
 
-@pytest.mark.parametrize("spec", [{"name": "sgd", "clipnorm": 1.0},
-                                  {"name": "sgd", "global_clipnorm": 1.0}])
+@pytest.mark.parametrize(
+    "spec", [{"name": "sgd", "clipnorm": 1.0}, {"name": "sgd", "global_clipnorm": 1.0}]
+)
 def test_clipping_zero_gradients_stays_finite(spec):
     graph = StepGraph(spec)
     params = {n: np.ones(s, F) for n, s in SHAPES.items()}
@@ -200,21 +209,25 @@ def test_opsets(opset):
     params = {n: np.ones(s, F) for n, s in SHAPES.items()}
     grads = {n: np.full(s, 3.0, F) for n, s in SHAPES.items()}
     new_params, _ = graph.run(params, grads, graph.initial_slots(), 0.1, 1)
-    ref, _ = np_step({"name": "adam", "global_clipnorm": 1.0}, params, grads,
-                     graph.initial_slots(), 0.1, 1)
+    ref, _ = np_step(
+        {"name": "adam", "global_clipnorm": 1.0}, params, grads, graph.initial_slots(), 0.1, 1
+    )
     for name in params:
         np.testing.assert_allclose(new_params[name], ref[name], rtol=1e-5)
 
 
-@pytest.mark.parametrize("spec, match", [
-    ({"name": "lion"}, "Unsupported optimizer"),
-    ({"name": "sgd", "clipnorm": 1.0, "clipvalue": 1.0}, "Only one of"),
-    ({"name": "adam", "momentum": 0.9}, "not recognized"),
-    ({"name": "adam", "use_ema": True}, "use_ema"),
-    ({"name": "sgd", "gradient_accumulation_steps": 4}, "gradient_accumulation_steps"),
-    ({"name": "adamw", "weight_decay": None}, "weight_decay"),
-    ({"name": "sgd", "momentum": 1.5}, "momentum"),
-])
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ({"name": "lion"}, "Unsupported optimizer"),
+        ({"name": "sgd", "clipnorm": 1.0, "clipvalue": 1.0}, "Only one of"),
+        ({"name": "adam", "momentum": 0.9}, "not recognized"),
+        ({"name": "adam", "use_ema": True}, "use_ema"),
+        ({"name": "sgd", "gradient_accumulation_steps": 4}, "gradient_accumulation_steps"),
+        ({"name": "adamw", "weight_decay": None}, "weight_decay"),
+        ({"name": "sgd", "momentum": 1.5}, "momentum"),
+    ],
+)
 def test_bad_specs(spec, match):
     with pytest.raises(ValueError, match=match):
         resolve_config(spec)
@@ -234,12 +247,17 @@ ORACLE_SPECS = [
 def test_three_steps_match_keras_with_schedule(spec):
     os.environ.setdefault("KERAS_BACKEND", "jax")
     keras = pytest.importorskip("keras")
-    cls = {"sgd": keras.optimizers.SGD, "adam": keras.optimizers.Adam,
-           "adamw": keras.optimizers.AdamW, "rmsprop": keras.optimizers.RMSprop,
-           "adagrad": keras.optimizers.Adagrad}[spec["name"]]
+    cls = {
+        "sgd": keras.optimizers.SGD,
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adagrad": keras.optimizers.Adagrad,
+    }[spec["name"]]
     kwargs = {k: v for k, v in spec.items() if k != "name"}
-    optimizer = cls(learning_rate=keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5),
-                    **kwargs)
+    optimizer = cls(
+        learning_rate=keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5), **kwargs
+    )
     schedule = ExponentialDecay(0.1, 2, 0.5)
     rng = np.random.default_rng(3)
     params = {n: rng.normal(size=s).astype(F) for n, s in SHAPES.items()}

@@ -52,9 +52,11 @@ def test_piecewise_constant_decay_includes_the_boundary_in_the_lower_piece():
 
 
 def test_config_round_trip_and_get():
-    for s in (ExponentialDecay(0.1, 10, 0.5, staircase=True),
-              CosineDecay(0.1, 100, alpha=0.2, warmup_target=0.5, warmup_steps=3),
-              PiecewiseConstantDecay([3, 7], [0.3, 0.2, 0.1])):
+    for s in (
+        ExponentialDecay(0.1, 10, 0.5, staircase=True),
+        CosineDecay(0.1, 100, alpha=0.2, warmup_target=0.5, warmup_steps=3),
+        PiecewiseConstantDecay([3, 7], [0.3, 0.2, 0.1]),
+    ):
         again = type(s).from_config(s.get_config())
         assert again.get_config() == s.get_config()
         built = get({"class_name": type(s).__name__, "config": s.get_config()})
@@ -82,10 +84,14 @@ def test_matches_keras():
         (ExponentialDecay(0.1, 7, 0.3), ks.ExponentialDecay(0.1, 7, 0.3)),
         (ExponentialDecay(0.1, 7, 0.3, True), ks.ExponentialDecay(0.1, 7, 0.3, True)),
         (CosineDecay(0.1, 30, 0.05), ks.CosineDecay(0.1, 30, 0.05)),
-        (CosineDecay(0.01, 30, 0.0, warmup_target=0.1, warmup_steps=8),
-         ks.CosineDecay(0.01, 30, 0.0, warmup_target=0.1, warmup_steps=8)),
-        (PiecewiseConstantDecay([4, 9], [0.3, 0.2, 0.1]),
-         ks.PiecewiseConstantDecay([4, 9], [0.3, 0.2, 0.1])),
+        (
+            CosineDecay(0.01, 30, 0.0, warmup_target=0.1, warmup_steps=8),
+            ks.CosineDecay(0.01, 30, 0.0, warmup_target=0.1, warmup_steps=8),
+        ),
+        (
+            PiecewiseConstantDecay([4, 9], [0.3, 0.2, 0.1]),
+            ks.PiecewiseConstantDecay([4, 9], [0.3, 0.2, 0.1]),
+        ),
     ]
     for ours, theirs in pairs:
         for step in STEPS:

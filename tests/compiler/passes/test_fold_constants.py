@@ -13,9 +13,24 @@ def test_parameter_only_chain_folds_into_one_initializer(check_pass):
 
     def build(b):
         x = b.input("x", (2, 5), "float32")
-        scale = b.op("Div", [b.parameter("bn/gamma", gamma),
-                             b.op("Sqrt", [b.op("Add", [b.parameter("bn/moving_variance", variance),
-                                                        b.constant(np.float32(1e-3))])])])
+        scale = b.op(
+            "Div",
+            [
+                b.parameter("bn/gamma", gamma),
+                b.op(
+                    "Sqrt",
+                    [
+                        b.op(
+                            "Add",
+                            [
+                                b.parameter("bn/moving_variance", variance),
+                                b.constant(np.float32(1e-3)),
+                            ],
+                        )
+                    ],
+                ),
+            ],
+        )
         b.output(b.op("Mul", [x, scale]), "out")
 
     x = RNG.standard_normal((2, 5)).astype(np.float32)
@@ -26,6 +41,11 @@ def test_parameter_only_chain_folds_into_one_initializer(check_pass):
     build(b)
     model = FoldConstantsPass()(serde.to_model(b.graph)).model
     np.testing.assert_allclose(
-        [v.const_value.numpy() for v in model.graph.initializers.values()
-         if v.name not in ("bn/gamma", "bn/moving_variance")][-1],
-        gamma / np.sqrt(variance + 1e-3), rtol=1e-6)
+        [
+            v.const_value.numpy()
+            for v in model.graph.initializers.values()
+            if v.name not in ("bn/gamma", "bn/moving_variance")
+        ][-1],
+        gamma / np.sqrt(variance + 1e-3),
+        rtol=1e-6,
+    )

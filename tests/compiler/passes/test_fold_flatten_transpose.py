@@ -16,8 +16,15 @@ def _ints(*shape):
     return RNG.integers(-3, 4, shape).astype(np.float32)
 
 
-@pytest.mark.parametrize("dims, perm", [((5, 3, 4), [0, 2, 3, 1]), ((5, 3, 4), [0, 3, 1, 2]),
-                                        ((6, 7), [0, 2, 1]), ((2, 3, 4, 5), [0, 2, 3, 4, 1])])
+@pytest.mark.parametrize(
+    "dims, perm",
+    [
+        ((5, 3, 4), [0, 2, 3, 1]),
+        ((5, 3, 4), [0, 3, 1, 2]),
+        ((6, 7), [0, 2, 1]),
+        ((2, 3, 4, 5), [0, 2, 3, 4, 1]),
+    ],
+)
 def test_row_permutation_matches_numpy(dims, perm):
     x = RNG.standard_normal((2, *dims))
     features = int(np.prod(dims))

@@ -10,8 +10,9 @@ TO_NHWC = [0, 2, 3, 1]
 
 
 def _conv_nhwc(b, x, w):
-    return b.op("Transpose", [b.op("Conv", [x, b.constant(w)], {"kernel_shape": [3, 3]})],
-                {"perm": TO_NHWC})
+    return b.op(
+        "Transpose", [b.op("Conv", [x, b.constant(w)], {"kernel_shape": [3, 3]})], {"perm": TO_NHWC}
+    )
 
 
 @pytest.mark.parametrize("bias_first", [False, True])
@@ -24,8 +25,10 @@ def test_bias_input_moves_into_conv(check_pass, bias_first):
         y = _conv_nhwc(b, x, w)
         b.output(b.op("Add", [bias, y] if bias_first else [y, bias]), "out")
 
-    feeds = {"x": RNG.standard_normal((2, 3, 6, 6)).astype(np.float32),
-             "bias": RNG.standard_normal(4).astype(np.float32)}
+    feeds = {
+        "x": RNG.standard_normal((2, 3, 6, 6)).astype(np.float32),
+        "bias": RNG.standard_normal(4).astype(np.float32),
+    }
     before, after, modified = check_pass(build, FuseConvBiasInputPass(), feeds)
     assert modified and before["Add"] == 1 and "Add" not in after and after["Transpose"] == 1
 
@@ -52,8 +55,10 @@ def test_not_per_channel_is_left_alone(check_pass, shape):
         other = b.input("other", shape, "float32")
         b.output(b.op("Add", [_conv_nhwc(b, x, w), other]), "out")
 
-    feeds = {"x": RNG.standard_normal((2, 3, 6, 6)).astype(np.float32),
-             "other": RNG.standard_normal(shape).astype(np.float32)}
+    feeds = {
+        "x": RNG.standard_normal((2, 3, 6, 6)).astype(np.float32),
+        "other": RNG.standard_normal(shape).astype(np.float32),
+    }
     before, after, modified = check_pass(build, FuseConvBiasInputPass(), feeds)
     assert not modified and after == before
 
@@ -70,8 +75,10 @@ def test_conv_with_bias_or_shared_output_is_left_alone(check_pass):
         b.output(b.op("Add", [y, bias]), "out")
         b.output(b.op("Relu", [conv]), "conv")
 
-    feeds = {"x": RNG.standard_normal((2, 3, 6, 6)).astype(np.float32),
-             "bias": RNG.standard_normal(4).astype(np.float32)}
+    feeds = {
+        "x": RNG.standard_normal((2, 3, 6, 6)).astype(np.float32),
+        "bias": RNG.standard_normal(4).astype(np.float32),
+    }
     _, after, modified = check_pass(build, FuseConvBiasInputPass(), feeds)
     assert not modified and after["Add"] == 1
 

@@ -13,9 +13,14 @@ WINDOW_OPS = {"Conv", "MaxPool", "AveragePool"}
 
 
 def _seed_cnn():
-    return keras.Sequential([keras.Input(shape=(28, 28, 1)),
-                             layers.Conv2D(32, (3, 3), activation="relu"), layers.Flatten(),
-                             layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def _conv_stack():

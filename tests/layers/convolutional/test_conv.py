@@ -20,9 +20,13 @@ def conv_reference(x, kernel, bias, strides, padding, dilation, groups, activati
     out = 0.0
     for offset, view in windows(x, window, strides, dilation):
         k = kernel[offset].astype(np.float64)
-        out = out + np.concatenate([
-            view[..., g * cin:(g + 1) * cin] @ k[:, g * cout:(g + 1) * cout]
-            for g in range(groups)], axis=-1)
+        out = out + np.concatenate(
+            [
+                view[..., g * cin : (g + 1) * cin] @ k[:, g * cout : (g + 1) * cout]
+                for g in range(groups)
+            ],
+            axis=-1,
+        )
     if bias is not None:
         out = out + bias
     if activation == "relu":
@@ -65,16 +69,25 @@ def _ids(case):
 def test_conv_against_reference(case):
     rank, spatial, cin, filters, kernel, strides, padding, dilation, groups = case
     tup = lambda v: (v,) * rank if isinstance(v, int) else tuple(v)
-    out_spatial = tuple(_expected_spatial(n, k, s, d, padding) for n, k, s, d in zip(
-        spatial, tup(kernel), tup(strides), tup(dilation)))
+    out_spatial = tuple(
+        _expected_spatial(n, k, s, d, padding)
+        for n, k, s, d in zip(spatial, tup(kernel), tup(strides), tup(dilation))
+    )
     result = run_layer_test(
         CONV[rank],
-        dict(filters=filters, kernel_size=kernel, strides=strides, padding=padding,
-             dilation_rate=dilation, groups=groups),
+        dict(
+            filters=filters,
+            kernel_size=kernel,
+            strides=strides,
+            padding=padding,
+            dilation_rate=dilation,
+            groups=groups,
+        ),
         input_shape=(2, *spatial, cin),
         expected_output_shape=(2, *out_spatial, filters),
-        reference=lambda x, w: conv_reference(x, w[0], w[1], tup(strides), padding,
-                                              tup(dilation), groups),
+        reference=lambda x, w: conv_reference(
+            x, w[0], w[1], tup(strides), padding, tup(dilation), groups
+        ),
         expected_num_trainable_weights=2,
         expected_num_non_trainable_weights=0,
     )
@@ -83,34 +96,56 @@ def test_conv_against_reference(case):
 
 def test_conv_activation_no_bias():
     run_layer_test(
-        layers.Conv2D, dict(filters=3, kernel_size=2, activation="relu", use_bias=False),
-        input_shape=(2, 5, 5, 2), expected_output_shape=(2, 4, 4, 3),
+        layers.Conv2D,
+        dict(filters=3, kernel_size=2, activation="relu", use_bias=False),
+        input_shape=(2, 5, 5, 2),
+        expected_output_shape=(2, 4, 4, 3),
         reference=lambda x, w: conv_reference(x, w[0], None, (1, 1), "valid", (1, 1), 1, "relu"),
-        expected_num_trainable_weights=1)
+        expected_num_trainable_weights=1,
+    )
 
 
 def test_conv_channels_first():
     to_last, to_first = (0, 2, 3, 1), (0, 3, 1, 2)
     run_layer_test(
-        layers.Conv2D, dict(filters=3, kernel_size=3, padding="same", data_format="channels_first"),
-        input_shape=(2, 2, 5, 6), expected_output_shape=(2, 3, 5, 6),
-        reference=lambda x, w: conv_reference(np.transpose(x, to_last), w[0], w[1], (1, 1),
-                                              "same", (1, 1), 1).transpose(to_first))
+        layers.Conv2D,
+        dict(filters=3, kernel_size=3, padding="same", data_format="channels_first"),
+        input_shape=(2, 2, 5, 6),
+        expected_output_shape=(2, 3, 5, 6),
+        reference=lambda x, w: conv_reference(
+            np.transpose(x, to_last), w[0], w[1], (1, 1), "same", (1, 1), 1
+        ).transpose(to_first),
+    )
 
 
 def test_conv_dynamic_spatial_same_padding():
     """Unknown spatial dims take ONNX auto_pad SAME_UPPER: the extra pad is still at the end."""
     x = np.random.default_rng(1).standard_normal((2, 7, 6, 2)).astype("float32")
     run_layer_test(
-        layers.Conv2D, dict(filters=2, kernel_size=2, strides=2, padding="same"),
-        input_shape=(2, None, None, 2), expected_output_shape=(2, None, None, 2), input_data=x,
-        reference=lambda x, w: conv_reference(x, w[0], w[1], (2, 2), "same", (1, 1), 1))
+        layers.Conv2D,
+        dict(filters=2, kernel_size=2, strides=2, padding="same"),
+        input_shape=(2, None, None, 2),
+        expected_output_shape=(2, None, None, 2),
+        input_data=x,
+        reference=lambda x, w: conv_reference(x, w[0], w[1], (2, 2), "same", (1, 1), 1),
+    )
 
 
 def test_conv_config_matches_keras_keys():
     config = layers.Conv2D(4, 3).get_config()
-    for key in ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-                "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer"):
+    for key in (
+        "filters",
+        "kernel_size",
+        "strides",
+        "padding",
+        "data_format",
+        "dilation_rate",
+        "groups",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+    ):
         assert key in config
     assert config["kernel_size"] == (3, 3) and config["strides"] == (1, 1)
     assert config["data_format"] == "channels_last" and config["padding"] == "valid"
@@ -122,19 +157,22 @@ def test_conv_weight_names():
     assert [w.path for w in layer.weights] == ["c1/kernel", "c1/bias"]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(filters=0, kernel_size=3), "filters"),
-    (dict(filters=-2, kernel_size=3), "filters"),
-    (dict(filters=3, kernel_size=3, groups=2), "divisible"),
-    (dict(filters=4, kernel_size=3, groups=0), "groups"),
-    (dict(filters=4, kernel_size=3, strides=2, dilation_rate=2), "dilation_rate"),
-    (dict(filters=4, kernel_size=3, padding="causal"), "padding"),
-    (dict(filters=4, kernel_size=3, padding="full"), "padding"),
-    (dict(filters=4, kernel_size=(3, 3, 3)), "kernel_size"),
-    (dict(filters=4, kernel_size=0), "kernel_size"),
-    (dict(filters=4, kernel_size=3, strides=0), "strides"),
-    (dict(filters=4, kernel_size=3, data_format="nhwc"), "data_format"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(filters=0, kernel_size=3), "filters"),
+        (dict(filters=-2, kernel_size=3), "filters"),
+        (dict(filters=3, kernel_size=3, groups=2), "divisible"),
+        (dict(filters=4, kernel_size=3, groups=0), "groups"),
+        (dict(filters=4, kernel_size=3, strides=2, dilation_rate=2), "dilation_rate"),
+        (dict(filters=4, kernel_size=3, padding="causal"), "padding"),
+        (dict(filters=4, kernel_size=3, padding="full"), "padding"),
+        (dict(filters=4, kernel_size=(3, 3, 3)), "kernel_size"),
+        (dict(filters=4, kernel_size=0), "kernel_size"),
+        (dict(filters=4, kernel_size=3, strides=0), "strides"),
+        (dict(filters=4, kernel_size=3, data_format="nhwc"), "data_format"),
+    ],
+)
 def test_conv_init_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         layers.Conv2D(**kwargs)

@@ -22,9 +22,13 @@ ACTIVATIONS = {
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_activation_layer(name):
-    run_layer_test(layers.Activation, dict(activation=name), input_shape=(2, 3, 4),
-                   expected_output_shape=(2, 3, 4),
-                   reference=lambda x, w: ACTIVATIONS[name](x.astype(np.float64)))
+    run_layer_test(
+        layers.Activation,
+        dict(activation=name),
+        input_shape=(2, 3, 4),
+        expected_output_shape=(2, 3, 4),
+        reference=lambda x, w: ACTIVATIONS[name](x.astype(np.float64)),
+    )
 
 
 def test_activation_unknown_name():
@@ -33,5 +37,10 @@ def test_activation_unknown_name():
 
 
 def test_identity():
-    run_layer_test(layers.Identity, {}, input_shape=(2, 3, 4), expected_output_shape=(2, 3, 4),
-                   reference=lambda x, w: x)
+    run_layer_test(
+        layers.Identity,
+        {},
+        input_shape=(2, 3, 4),
+        expected_output_shape=(2, 3, 4),
+        reference=lambda x, w: x,
+    )

@@ -17,21 +17,33 @@ def test_dense_last_axis(shape, use_bias):
         y = x.astype(np.float64) @ w[0]
         return y + w[1] if use_bias else y
 
-    run_layer_test(layers.Dense, dict(units=4, use_bias=use_bias), input_shape=shape,
-                   expected_output_shape=(*shape[:-1], 4), reference=reference,
-                   expected_num_trainable_weights=2 if use_bias else 1)
+    run_layer_test(
+        layers.Dense,
+        dict(units=4, use_bias=use_bias),
+        input_shape=shape,
+        expected_output_shape=(*shape[:-1], 4),
+        reference=reference,
+        expected_num_trainable_weights=2 if use_bias else 1,
+    )
 
 
-@pytest.mark.parametrize("activation, fn", [
-    ("relu", lambda y: np.maximum(y, 0)),
-    ("sigmoid", lambda y: 1 / (1 + np.exp(-y))),
-    ("tanh", np.tanh),
-    ("softmax", lambda y: np.exp(y) / np.exp(y).sum(-1, keepdims=True)),
-])
+@pytest.mark.parametrize(
+    "activation, fn",
+    [
+        ("relu", lambda y: np.maximum(y, 0)),
+        ("sigmoid", lambda y: 1 / (1 + np.exp(-y))),
+        ("tanh", np.tanh),
+        ("softmax", lambda y: np.exp(y) / np.exp(y).sum(-1, keepdims=True)),
+    ],
+)
 def test_dense_activation(activation, fn):
-    run_layer_test(layers.Dense, dict(units=3, activation=activation), input_shape=(4, 2),
-                   expected_output_shape=(4, 3),
-                   reference=lambda x, w: fn(x.astype(np.float64) @ w[0] + w[1]))
+    run_layer_test(
+        layers.Dense,
+        dict(units=3, activation=activation),
+        input_shape=(4, 2),
+        expected_output_shape=(4, 3),
+        reference=lambda x, w: fn(x.astype(np.float64) @ w[0] + w[1]),
+    )
 
 
 def test_dense_kernel_layout():

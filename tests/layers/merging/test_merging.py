@@ -23,25 +23,44 @@ REFERENCES = {
 @pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("cls", list(REFERENCES), ids=lambda c: c.__name__)
 def test_elementwise_merge(cls, count):
-    run_layer_test(cls, {}, input_shape=[(2, 3, 4)] * count, expected_output_shape=(2, 3, 4),
-                   reference=lambda xs, w: REFERENCES[cls]([x.astype(np.float64) for x in xs]))
+    run_layer_test(
+        cls,
+        {},
+        input_shape=[(2, 3, 4)] * count,
+        expected_output_shape=(2, 3, 4),
+        reference=lambda xs, w: REFERENCES[cls]([x.astype(np.float64) for x in xs]),
+    )
 
 
 @pytest.mark.parametrize("cls", list(REFERENCES), ids=lambda c: c.__name__)
 def test_elementwise_merge_broadcasts_size_one_axes(cls):
-    run_layer_test(cls, {}, input_shape=[(2, 1, 4), (2, 3, 1)], expected_output_shape=(2, 3, 4),
-                   reference=lambda xs, w: REFERENCES[cls]([x.astype(np.float64) for x in xs]))
+    run_layer_test(
+        cls,
+        {},
+        input_shape=[(2, 1, 4), (2, 3, 1)],
+        expected_output_shape=(2, 3, 4),
+        reference=lambda xs, w: REFERENCES[cls]([x.astype(np.float64) for x in xs]),
+    )
 
 
 def test_merge_of_different_ranks_inserts_axes_after_batch():
-    run_layer_test(layers.Add, {}, input_shape=[(2, 4), (2, 3, 4)],
-                   expected_output_shape=(2, 3, 4),
-                   reference=lambda xs, w: xs[0][:, None, :] + xs[1])
+    run_layer_test(
+        layers.Add,
+        {},
+        input_shape=[(2, 4), (2, 3, 4)],
+        expected_output_shape=(2, 3, 4),
+        reference=lambda xs, w: xs[0][:, None, :] + xs[1],
+    )
 
 
 def test_subtract():
-    run_layer_test(layers.Subtract, {}, input_shape=[(2, 5), (2, 5)],
-                   expected_output_shape=(2, 5), reference=lambda xs, w: xs[0] - xs[1])
+    run_layer_test(
+        layers.Subtract,
+        {},
+        input_shape=[(2, 5), (2, 5)],
+        expected_output_shape=(2, 5),
+        reference=lambda xs, w: xs[0] - xs[1],
+    )
 
 
 def test_subtract_needs_two_inputs():
@@ -50,27 +69,47 @@ def test_subtract_needs_two_inputs():
         layers.Subtract()(inputs)
 
 
-@pytest.mark.parametrize("axis, shapes, expected", [
-    (-1, [(2, 3, 4), (2, 3, 2)], (2, 3, 6)),
-    (1, [(2, 3, 4), (2, 1, 4), (2, 2, 4)], (2, 6, 4)),
-    (-2, [(2, 2, 3), (2, 4, 3)], (2, 6, 3)),
-])
+@pytest.mark.parametrize(
+    "axis, shapes, expected",
+    [
+        (-1, [(2, 3, 4), (2, 3, 2)], (2, 3, 6)),
+        (1, [(2, 3, 4), (2, 1, 4), (2, 2, 4)], (2, 6, 4)),
+        (-2, [(2, 2, 3), (2, 4, 3)], (2, 6, 3)),
+    ],
+)
 def test_concatenate(axis, shapes, expected):
-    run_layer_test(layers.Concatenate, dict(axis=axis), input_shape=shapes,
-                   expected_output_shape=expected,
-                   reference=lambda xs, w: np.concatenate(xs, axis=axis))
+    run_layer_test(
+        layers.Concatenate,
+        dict(axis=axis),
+        input_shape=shapes,
+        expected_output_shape=expected,
+        reference=lambda xs, w: np.concatenate(xs, axis=axis),
+    )
 
 
 def test_functional_forms():
     a, b = kgraph.Input((3,)), kgraph.Input((3,))
-    outputs = [layers.add([a, b]), layers.subtract([a, b]), layers.multiply([a, b]),
-               layers.average([a, b]), layers.maximum([a, b]), layers.minimum([a, b]),
-               layers.concatenate([a, b])]
+    outputs = [
+        layers.add([a, b]),
+        layers.subtract([a, b]),
+        layers.multiply([a, b]),
+        layers.average([a, b]),
+        layers.maximum([a, b]),
+        layers.minimum([a, b]),
+        layers.concatenate([a, b]),
+    ]
     model = kgraph.Model([a, b], outputs)
     x, y = np.array([[1.0, -2.0, 3.0]], np.float32), np.array([[2.0, 2.0, -1.0]], np.float32)
     results = model.predict([x, y], verbose=0)
-    expected = [x + y, x - y, x * y, (x + y) / 2, np.maximum(x, y), np.minimum(x, y),
-                np.concatenate([x, y], -1)]
+    expected = [
+        x + y,
+        x - y,
+        x * y,
+        (x + y) / 2,
+        np.maximum(x, y),
+        np.minimum(x, y),
+        np.concatenate([x, y], -1),
+    ]
     for got, want in zip(results, expected):
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
@@ -98,8 +137,7 @@ def test_different_batch_sizes():
 
 def test_concatenate_mismatch_names_layer_and_shapes():
     with pytest.raises(ValueError) as info:
-        layers.Concatenate(axis=-1, name="my_concat")([kgraph.Input((3, 4)),
-                                                        kgraph.Input((2, 4))])
+        layers.Concatenate(axis=-1, name="my_concat")([kgraph.Input((3, 4)), kgraph.Input((2, 4))])
     message = str(info.value)
     assert "my_concat" in message and "(None, 3, 4)" in message and "(None, 2, 4)" in message
 

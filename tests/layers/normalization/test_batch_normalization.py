@@ -32,25 +32,36 @@ def _unpack(w, center, scale):
     return gamma, beta, w[0], w[1]
 
 
-@pytest.mark.parametrize("shape, axis", [((3, 4), -1), ((2, 3, 4), -1), ((2, 4, 3, 5), -1),
-                                         ((2, 3, 4, 4), 1), ((2, 3, 5), 1)])
+@pytest.mark.parametrize(
+    "shape, axis",
+    [((3, 4), -1), ((2, 3, 4), -1), ((2, 4, 3, 5), -1), ((2, 3, 4, 4), 1), ((2, 3, 5), 1)],
+)
 @pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False)])
 def test_inference_uses_moving_statistics(shape, axis, center, scale):
     def reference(x, w):
         gamma, beta, mean, var = _unpack(w, center, scale)
         return bn_reference(x, mean, var, gamma, beta, axis, 1e-3)
 
-    run_layer_test(layers.BatchNormalization, dict(axis=axis, center=center, scale=scale),
-                   input_shape=shape, expected_output_shape=shape, reference=reference,
-                   expected_num_trainable_weights=int(center) + int(scale),
-                   expected_num_non_trainable_weights=2)
+    run_layer_test(
+        layers.BatchNormalization,
+        dict(axis=axis, center=center, scale=scale),
+        input_shape=shape,
+        expected_output_shape=shape,
+        reference=reference,
+        expected_num_trainable_weights=int(center) + int(scale),
+        expected_num_non_trainable_weights=2,
+    )
 
 
 def test_weights_names_order_and_trainability():
     layer = layers.BatchNormalization(name="bn")
     layer.build((None, 6, 6, 3))
-    assert [w.path for w in layer.weights] == ["bn/gamma", "bn/beta", "bn/moving_mean",
-                                               "bn/moving_variance"]
+    assert [w.path for w in layer.weights] == [
+        "bn/gamma",
+        "bn/beta",
+        "bn/moving_mean",
+        "bn/moving_variance",
+    ]
     assert [w.trainable for w in layer.weights] == [True, True, False, False]
     gamma, beta, mean, var = layer.get_weights()
     np.testing.assert_array_equal(gamma, np.ones(3))
@@ -75,19 +86,25 @@ def test_training_uses_batch_statistics(shape, axis):
     model = kgraph.Model(inputs, layer(inputs))
     gamma = rng.uniform(0.5, 1.5, shape[axis]).astype(np.float32)
     beta = rng.uniform(-1, 1, shape[axis]).astype(np.float32)
-    layer.set_weights([gamma, beta, np.full(shape[axis], 5.0, np.float32),
-                       np.full(shape[axis], 9.0, np.float32)])
+    layer.set_weights(
+        [gamma, beta, np.full(shape[axis], 5.0, np.float32), np.full(shape[axis], 9.0, np.float32)]
+    )
     axes = tuple(i for i in range(len(shape)) if i != axis % len(shape))
     mean = x.astype(np.float64).mean(axis=axes)
     var = x.astype(np.float64).var(axis=axes)
     (y,) = training_graph_outputs(model, [x])
-    np.testing.assert_allclose(y, bn_reference(x, mean, var, gamma, beta, axis, 1e-3),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        y, bn_reference(x, mean, var, gamma, beta, axis, 1e-3), rtol=1e-4, atol=1e-4
+    )
     # The moving statistics are not used in training mode, and inference still uses them.
     np.testing.assert_allclose(
         model.predict(x, verbose=0),
-        bn_reference(x, np.full(shape[axis], 5.0), np.full(shape[axis], 9.0), gamma, beta, axis,
-                     1e-3), rtol=1e-5, atol=1e-5)
+        bn_reference(
+            x, np.full(shape[axis], 5.0), np.full(shape[axis], 9.0), gamma, beta, axis, 1e-3
+        ),
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 def test_frozen_layer_uses_moving_statistics_in_training():
@@ -129,8 +146,9 @@ def test_incompatible_feature_size_names_layer_and_shapes():
     assert "my_bn" in message and "(None, 4, 3)" in message and "(None, 4, 5)" in message
 
 
-@pytest.mark.parametrize("kwargs", [dict(renorm=True), dict(gamma_regularizer="l2"),
-                                    dict(synchronized=True)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(renorm=True), dict(gamma_regularizer="l2"), dict(synchronized=True)]
+)
 def test_unsupported_options(kwargs):
     with pytest.raises(ValueError, match="does not support"):
         layers.BatchNormalization(**kwargs)

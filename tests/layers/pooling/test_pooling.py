@@ -10,14 +10,20 @@ from kgraph import layers
 from tests.harness import run_layer_test, tf_pad, windows
 
 POOL = {
-    ("max", 1): layers.MaxPooling1D, ("max", 2): layers.MaxPooling2D,
-    ("max", 3): layers.MaxPooling3D, ("average", 1): layers.AveragePooling1D,
-    ("average", 2): layers.AveragePooling2D, ("average", 3): layers.AveragePooling3D,
+    ("max", 1): layers.MaxPooling1D,
+    ("max", 2): layers.MaxPooling2D,
+    ("max", 3): layers.MaxPooling3D,
+    ("average", 1): layers.AveragePooling1D,
+    ("average", 2): layers.AveragePooling2D,
+    ("average", 3): layers.AveragePooling3D,
 }
 GLOBAL = {
-    ("max", 1): layers.GlobalMaxPooling1D, ("max", 2): layers.GlobalMaxPooling2D,
-    ("max", 3): layers.GlobalMaxPooling3D, ("average", 1): layers.GlobalAveragePooling1D,
-    ("average", 2): layers.GlobalAveragePooling2D, ("average", 3): layers.GlobalAveragePooling3D,
+    ("max", 1): layers.GlobalMaxPooling1D,
+    ("max", 2): layers.GlobalMaxPooling2D,
+    ("max", 3): layers.GlobalMaxPooling3D,
+    ("average", 1): layers.GlobalAveragePooling1D,
+    ("average", 2): layers.GlobalAveragePooling2D,
+    ("average", 3): layers.GlobalAveragePooling3D,
 }
 
 
@@ -63,26 +69,34 @@ def test_pooling_against_reference(mode, case):
     steps = window if strides is None else tup(strides)
     out = tuple(_out(n, k, s, padding) for n, k, s in zip(spatial, window, steps))
     run_layer_test(
-        POOL[mode, rank], dict(pool_size=pool_size, strides=strides, padding=padding),
-        input_shape=(2, *spatial, 3), expected_output_shape=(2, *out, 3),
+        POOL[mode, rank],
+        dict(pool_size=pool_size, strides=strides, padding=padding),
+        input_shape=(2, *spatial, 3),
+        expected_output_shape=(2, *out, 3),
         reference=lambda x, w: pool_reference(x, mode, window, steps, padding),
-        expected_num_trainable_weights=0)
+        expected_num_trainable_weights=0,
+    )
 
 
 def test_average_same_padding_excludes_padded_cells():
     x = np.ones((1, 3, 3, 1), np.float32)
-    y = kgraph.Sequential([kgraph.Input((3, 3, 1)),
-                           layers.AveragePooling2D(2, padding="same")]).predict(x, verbose=0)
+    y = kgraph.Sequential(
+        [kgraph.Input((3, 3, 1)), layers.AveragePooling2D(2, padding="same")]
+    ).predict(x, verbose=0)
     np.testing.assert_array_equal(y, np.ones((1, 2, 2, 1)))
 
 
 @pytest.mark.parametrize("mode", ["max", "average"])
 def test_pooling_channels_first(mode):
     run_layer_test(
-        POOL[mode, 2], dict(pool_size=2, padding="same", data_format="channels_first"),
-        input_shape=(2, 3, 5, 4), expected_output_shape=(2, 3, 3, 2),
-        reference=lambda x, w: pool_reference(x.transpose(0, 2, 3, 1), mode, (2, 2), (2, 2),
-                                              "same").transpose(0, 3, 1, 2))
+        POOL[mode, 2],
+        dict(pool_size=2, padding="same", data_format="channels_first"),
+        input_shape=(2, 3, 5, 4),
+        expected_output_shape=(2, 3, 3, 2),
+        reference=lambda x, w: pool_reference(
+            x.transpose(0, 2, 3, 1), mode, (2, 2), (2, 2), "same"
+        ).transpose(0, 3, 1, 2),
+    )
 
 
 def test_pooling_defaults_and_config():
@@ -94,8 +108,9 @@ def test_pooling_defaults_and_config():
     assert layers.MaxPool2D is layers.MaxPooling2D and layers.AvgPool3D is layers.AveragePooling3D
 
 
-@pytest.mark.parametrize("kwargs", [dict(pool_size=0), dict(pool_size=(2, 2, 2)),
-                                    dict(padding="full"), dict(strides=-1)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(pool_size=0), dict(pool_size=(2, 2, 2)), dict(padding="full"), dict(strides=-1)]
+)
 def test_pooling_init_validation(kwargs):
     with pytest.raises(ValueError):
         layers.MaxPooling2D(**kwargs)
@@ -120,13 +135,19 @@ def test_global_pooling(rank, mode, keepdims):
     expected = (2, *(1,) * rank, 3) if keepdims else (2, 3)
     reduce = np.max if mode == "max" else np.mean
     run_layer_test(
-        GLOBAL[mode, rank], dict(keepdims=keepdims),
-        input_shape=(2, *spatial, 3), expected_output_shape=expected,
-        reference=lambda x, w: reduce(x.astype(np.float64), axis=axes, keepdims=keepdims))
+        GLOBAL[mode, rank],
+        dict(keepdims=keepdims),
+        input_shape=(2, *spatial, 3),
+        expected_output_shape=expected,
+        reference=lambda x, w: reduce(x.astype(np.float64), axis=axes, keepdims=keepdims),
+    )
 
 
 def test_global_pooling_channels_first():
     run_layer_test(
-        layers.GlobalAveragePooling2D, dict(data_format="channels_first"),
-        input_shape=(2, 3, 4, 5), expected_output_shape=(2, 3),
-        reference=lambda x, w: x.astype(np.float64).mean(axis=(2, 3)))
+        layers.GlobalAveragePooling2D,
+        dict(data_format="channels_first"),
+        input_shape=(2, 3, 4, 5),
+        expected_output_shape=(2, 3),
+        reference=lambda x, w: x.astype(np.float64).mean(axis=(2, 3)),
+    )

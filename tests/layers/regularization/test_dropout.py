@@ -13,8 +13,13 @@ from tests.harness import run_layer_test, training_graph_outputs
 
 @pytest.mark.parametrize("rate", [0.0, 0.5])
 def test_dropout_is_identity_at_inference(rate):
-    result = run_layer_test(layers.Dropout, dict(rate=rate, seed=1), input_shape=(2, 3, 4),
-                            expected_output_shape=(2, 3, 4), reference=lambda x, w: x)
+    result = run_layer_test(
+        layers.Dropout,
+        dict(rate=rate, seed=1),
+        input_shape=(2, 3, 4),
+        expected_output_shape=(2, 3, 4),
+        reference=lambda x, w: x,
+    )
     graph = onnx.load_from_string(result.onnx_bytes).graph
     assert "Dropout" not in {n.op_type for n in graph.node}
 
