@@ -186,98 +186,17 @@ def compile_command(
 
 
 # -- inspect -------------------------------------------------------------------------------------
-def _type_str(type_proto) -> tuple[str, str]:
-    import onnx
-
-    if not type_proto.HasField("tensor_type"):
-        return type_proto.WhichOneof("value") or "?", ""
-    tensor = type_proto.tensor_type
-    try:
-        dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name
-    except (KeyError, TypeError, ValueError):
-        dtype = onnx.TensorProto.DataType.Name(tensor.elem_type).lower()
-    if not tensor.HasField("shape"):
-        return dtype, "(unknown rank)"
-    dims = [
-        str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
-        for d in tensor.shape.dim
-    ]
-    return dtype, "[" + ", ".join(dims) + "]"
-
-
-def _all_nodes(graph):
-    for node in graph.node:
-        yield node
-        for attr in node.attribute:
-            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
-                yield from _all_nodes(sub)
-
-
-def _config_summary(text: str) -> str:
-    import json
-
-    try:
-        config = json.loads(text)
-    except ValueError:
-        return f"({len(text):,} characters, not JSON)"
-    if not isinstance(config, dict):
-        return f"({len(text):,} characters of JSON)"
-    inner = config.get("config") if isinstance(config.get("config"), dict) else {}
-    parts = [str(config.get("class_name", "?"))]
-    if inner.get("name"):
-        parts.append(f"'{inner['name']}'")
-    if isinstance(inner.get("layers"), list):
-        parts.append(f"{len(inner['layers'])} layers")
-    return " ".join(parts) + f" ({len(text):,} characters of JSON)"
-
-
 @main.command("inspect")
 @click.argument("onnx_file", metavar="MODEL.onnx")
 def inspect_command(onnx_file: str) -> None:
     """Describe an ONNX file: I/O, opset, op histogram, parameters, metadata."""
-    from collections import Counter
-
-    import numpy as np
-
+    from compiler.describe import describe
     from kgraph.cli_loading import load_onnx
 
     with _loading():
-        proto = load_onnx(onnx_file)
-    graph = proto.graph
-    opsets = ", ".join(f"{o.domain or 'ai.onnx'} {o.version}" for o in proto.opset_import)
-    producer = " ".join(p for p in (proto.producer_name, proto.producer_version) if p) or "?"
-    lines = [
-        f"{onnx_file} ({_human_size(os.path.getsize(onnx_file))})",
-        f"  producer:    {producer}",
-        f"  IR version:  {proto.ir_version}",
-        f"  opset:       {opsets}",
-        f"  graph:       {graph.name or '?'}",
-    ]
-    initializer_names = {t.name for t in graph.initializer}
-    for title, values in (
-        ("inputs", [v for v in graph.input if v.name not in initializer_names]),
-        ("outputs", list(graph.output)),
-    ):
-        lines.append(f"{title}:")
-        width = max((len(v.name) for v in values), default=0)
-        for value in values:
-            dtype, shape = _type_str(value.type)
-            lines.append(f"  {value.name:<{width}}  {dtype:<8} {shape}")
-    params = sum(int(np.prod(t.dims, dtype=np.int64)) for t in graph.initializer)
-    lines.append(f"parameters:  {params:,} in {len(graph.initializer)} initializers")
-    histogram = Counter(
-        f"{n.domain}::{n.op_type}" if n.domain not in ("", "ai.onnx") else n.op_type
-        for n in _all_nodes(graph)
-    )
-    lines.append(f"ops:         {sum(histogram.values())} nodes, {len(histogram)} types")
-    width = max((len(op) for op in histogram), default=0)
-    for op, count in sorted(histogram.items(), key=lambda item: (-item[1], item[0])):
-        lines.append(f"  {op:<{width}}  {count}")
-    lines.append("metadata:" if proto.metadata_props else "metadata:    (none)")
-    for prop in proto.metadata_props:
-        value = _config_summary(prop.value) if prop.key == "keras_config" else _one_line(prop.value)
-        lines.append(f"  {prop.key}: {value}")
-    click.echo("\n".join(lines))
+        model = load_onnx(onnx_file)
+    title = f"{onnx_file} ({_human_size(os.path.getsize(onnx_file))})"
+    click.echo("\n".join(describe(model, title)))
 
 
 # -- predict -------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 It fixes the ``ir_version`` (onnx 1.23 writes 14 by default, which onnxruntime 1.31/1.32 refuse),
 fills ``value_info`` for every intermediate edge through ONNX shape inference, attaches metadata
-and checks the result.
+and checks the result. Failures of the checker or of shape inference, and files that are not
+ONNX models, are raised as :class:`InvalidModelError`, so callers need not import ``onnx``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import onnx_ir as ir
 
 IR_VERSION = 10  # understood by every onnxruntime from 1.17 on; opsets up to 23 are allowed
 PRODUCER = "kgraph"
+
+
+class InvalidModelError(Exception):
+    """An ONNX model that the checker or shape inference rejects, or bytes that are not one."""
 
 
 def to_model(
@@ -34,10 +39,13 @@ def to_model(
 def to_proto(model: ir.Model, infer_shapes: bool = True, check: bool = True) -> onnx.ModelProto:
     """Serializes ``model``; with ``infer_shapes`` every intermediate edge gets a value_info."""
     proto = ir.serde.serialize_model(model)
-    if infer_shapes:
-        proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True)
-    if check:
-        onnx.checker.check_model(proto, full_check=True)
+    try:
+        if infer_shapes:
+            proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True)
+        if check:
+            onnx.checker.check_model(proto, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        raise InvalidModelError(str(exc)) from exc
     return proto
 
 
@@ -71,7 +79,26 @@ def save_bytes(data: bytes, path: str | os.PathLike) -> None:
 
 
 def load(path_or_bytes: str | os.PathLike | bytes) -> ir.Model:
-    """Loads an ONNX model from a path or bytes into the IR."""
+    """Loads an ONNX model from a path or bytes into the IR (external data stays on disk).
+
+    Raises:
+        InvalidModelError: if the bytes do not parse as an ONNX model with a graph, an IR
+            version and an opset.
+        OSError: if the file cannot be read.
+    """
     if isinstance(path_or_bytes, bytes):
-        return ir.serde.deserialize_model(onnx.load_from_string(path_or_bytes))
-    return ir.load(os.fspath(path_or_bytes))
+        data = path_or_bytes
+    else:
+        with open(path_or_bytes, "rb") as file:
+            data = file.read()
+    try:
+        proto = onnx.load_from_string(data)
+    except Exception as exc:  # protobuf's DecodeError, or onnx's own errors
+        reason = " ".join(str(exc).split()) or "cannot parse"
+        raise InvalidModelError(f"not an ONNX model ({reason})") from exc
+    if not proto.ir_version or not proto.HasField("graph") or not proto.opset_import:
+        raise InvalidModelError("not an ONNX model (no graph, IR version or opset)")
+    model = ir.serde.deserialize_model(proto)
+    if not isinstance(path_or_bytes, bytes):  # external data paths are relative to the file
+        ir.external_data.set_base_dir(model.graph, os.path.dirname(os.fspath(path_or_bytes)))
+    return model

@@ -6,9 +6,10 @@ collide and ``if __name__ == "__main__":`` blocks do not run), with its own fold
 names: a ``Model`` instance, or a function with no required arguments that returns one
 (``build_model`` by default).
 
-ONNX files are parsed with ``onnx`` and arrays read from ``.npy``/``.npz`` without pickle.
-Every problem with a file is raised as :class:`LoadError`, whose message is one line that
-names the file (and, for errors raised by a MODEL.py, the line: ``path:line: ExcType: msg``).
+ONNX files are loaded into the IR by ``compiler.serde``, arrays read from ``.npy``/``.npz``
+without pickle. Every problem with a file is raised as :class:`LoadError`, whose message is one
+line that names the file (and, for errors raised by a MODEL.py, the line:
+``path:line: ExcType: msg``).
 """
 
 from __future__ import annotations
@@ -232,9 +233,8 @@ def to_onnx(
     A missing lowering (``NotImplementedError``), an ONNX op the opset lacks, or a ``ValueError``
     while tracing name the layer responsible; anything else propagates unchanged.
     """
-    import onnx
-
     from compiler.builder import DEFAULT_OPSET
+    from compiler.serde import InvalidModelError
 
     where = f"{path}: model '{model.name}'"
     try:
@@ -242,7 +242,7 @@ def to_onnx(
     except NotImplementedError as exc:
         layer = _failing_layer(exc) or f"model '{model.name}'"
         raise LoadError(f"{path}: {layer} has no ONNX lowering: {one_line(exc)}") from None
-    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+    except InvalidModelError as exc:
         text = str(exc)
         node = re.search(r"Name: (\S+)", text)
         op = re.search(r"No Op registered for (\S+) with domain_version of (\d+)", text)
@@ -264,27 +264,20 @@ def to_onnx(
 
 
 def load_onnx(path: str):
-    """Parses ``path`` into an ``onnx.ModelProto`` (external data is not loaded).
+    """Loads ``path`` into an ``onnx_ir.Model`` (external data is not read).
 
     Raises:
         LoadError: if the file is missing, unreadable, or not an ONNX model.
     """
-    import onnx
-    from google.protobuf.message import DecodeError
+    from compiler.serde import InvalidModelError, load
 
     check_file(path, "an ONNX file")
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        return load(path)
     except OSError as exc:
         raise LoadError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        proto = onnx.load_from_string(data)
-    except (DecodeError, ValueError, RuntimeError) as exc:
-        raise LoadError(f"{path}: not an ONNX model ({one_line(exc) or 'cannot parse'})") from None
-    if not proto.ir_version or not proto.HasField("graph") or not proto.opset_import:
-        raise LoadError(f"{path}: not an ONNX model (no graph, IR version or opset)")
-    return proto
+    except InvalidModelError as exc:
+        raise LoadError(f"{path}: {one_line(exc)}") from None
 
 
 def load_arrays(path: str, input_names: list[str]):
