@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 
@@ -51,6 +52,19 @@ def _returned(results: dict, return_dict: bool):
     if return_dict:
         return results
     return list(results.values()) if len(results) > 1 else results["loss"]
+
+
+def _out_of_data(first_epoch: bool) -> None:
+    """An epoch drew no batch: an empty input fails; an exhausted iterator ends training."""
+    if first_epoch:
+        raise ValueError("fit() received no batches: the dataset or generator `x` is empty.")
+    warnings.warn(
+        "Your input ran out of data; interrupting training. Make sure that your dataset or "
+        "generator can generate at least `steps_per_epoch * epochs` batches (a generator "
+        "object is used up after one pass; pass a re-iterable dataset to train for several "
+        "epochs).",
+        stacklevel=3,
+    )
 
 
 class TrainerMixin:
@@ -257,8 +271,9 @@ class TrainerMixin:
             setup.push_weights()
             setup.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            seen, loss_sum, logs = 0, 0.0, {}
+            seen, loss_sum, logs, ran = 0, 0.0, {}, 0
             for step_index, (bx, by, bsw) in enumerate(batches.epoch()):
+                ran += 1
                 cbs.on_train_batch_begin(step_index)
                 out = self._train_step(setup, bx, by, bsw)
                 n = len(bx[0])
@@ -280,6 +295,9 @@ class TrainerMixin:
                 if self.stop_training:
                     break
             setup.pull_weights()
+            if not ran:
+                _out_of_data(epoch == initial_epoch)
+                break
             if validation_data is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
                 self._in_fit = True
                 try:

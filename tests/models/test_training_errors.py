@@ -214,3 +214,24 @@ def test_exploding_learning_rate_names_epoch_and_step():
     model.compile(keras.optimizers.SGD(1e6), "mse")
     with pytest.raises(FloatingPointError, match=r"loss became (inf|nan) at epoch 1, step \d+"):
         model.fit(X * 100, np.ones((10, 1)), batch_size=2, epochs=5, shuffle=False, verbose=0)
+
+
+def test_empty_generator_fails_before_training():
+    check_one_error(
+        regressor(), lambda m: m.fit(iter([]), epochs=2, verbose=0), "received no batches"
+    )
+
+
+def test_exhausted_generator_warns_and_stops_after_the_pass():
+    y = RNG.normal(size=(10, 2)).astype(np.float32)
+    batches = [(X[i : i + 5], y[i : i + 5]) for i in (0, 5)]
+    model = regressor()
+    reference = regressor()
+    reference.set_weights(model.get_weights())
+    reference.fit(batches, epochs=1, verbose=0)  # a list is re-iterable: one pass here
+    with pytest.warns(UserWarning, match="Your input ran out of data; interrupting training"):
+        history = model.fit((b for b in batches), epochs=3, verbose=0)
+    assert history.epoch == [0] and len(history.history["loss"]) == 1
+    assert model.optimizer.iterations == 2
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
