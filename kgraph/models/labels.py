@@ -60,3 +60,37 @@ def class_weights_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndar
     )
     labels = np.asarray(labels).reshape(len(y), -1)[:, 0].astype(int)
     return np.asarray([class_weight.get(c, 1.0) for c in labels.tolist()], np.float32)
+
+
+def prepare_targets(y, sample_weight, class_weight, specs, shapes):
+    """Targets and per-sample weights for ``fit``/``evaluate``, checked against the outputs.
+
+    Args:
+        y: One array, or a list or dict (by output name) of arrays for several outputs.
+        sample_weight: Per-sample weights or None.
+        class_weight: ``{class: weight}`` or None (single-output models only).
+        specs: The compiled ``OutputSpec`` of every output.
+        shapes: The outputs' symbolic shapes.
+
+    Returns:
+        ``(labels per output, float32 sample weights or None)``.
+    """
+    ys = y if isinstance(y, (list, tuple)) and len(specs) > 1 else [y]
+    if isinstance(y, dict):
+        ys = [y[s.name] for s in specs]
+    if len(ys) != len(specs):
+        raise ValueError(f"Model has {len(specs)} outputs but y has {len(ys)} entries.")
+    ys = [
+        prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name)
+        for v, shape, s in zip(ys, shapes, specs)
+    ]
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, np.float32).reshape(-1)
+    if class_weight:
+        if sample_weight is not None or len(ys) > 1:
+            raise ValueError(
+                "class_weight needs a single-output model and no "
+                "sample_weight (you cannot pass both)."
+            )
+        sample_weight = class_weights_to_sample_weight(ys[0], class_weight)
+    return ys, sample_weight

@@ -13,10 +13,9 @@ import warnings
 
 import numpy as np
 
-from kgraph import losses as losses_
-from kgraph import metrics as metrics_
 from kgraph import optimizers as optimizers_
 from kgraph.callbacks import CallbackList, History, ProgbarLogger
+from kgraph.models.compile_specs import output_train_specs
 from kgraph.models.data import (
     Batches,
     EpochIterator,
@@ -25,21 +24,8 @@ from kgraph.models.data import (
     is_batch_list,
     unpack_batch,
 )
-from kgraph.models.labels import class_weights_to_sample_weight, prepare_labels
+from kgraph.models.labels import prepare_targets
 from kgraph.utils import seeds
-
-
-def _per_output(value, names, what):
-    if isinstance(value, dict):
-        unknown = [k for k in value if k not in names]
-        if unknown:
-            raise ValueError(f"{what} has keys {unknown} that are not outputs {names}.")
-        return [value.get(n) for n in names]
-    if isinstance(value, (list, tuple)) and not (what.endswith("metrics") and len(names) == 1):
-        if len(value) != len(names):
-            raise ValueError(f"{what} has {len(value)} entries for {len(names)} outputs.")
-        return list(value)
-    return [value] * len(names)
 
 
 def _arrays(x, y) -> bool:
@@ -52,6 +38,11 @@ def _returned(results: dict, return_dict: bool):
     if return_dict:
         return results
     return list(results.values()) if len(results) > 1 else results["loss"]
+
+
+def _metric_logs(program, out) -> dict:
+    """The metric results a step or eval run fetched, by Keras name."""
+    return {name: float(out[key]) for name, key in zip(program.metric_names, program.fetch[1:])}
 
 
 def _out_of_data(first_epoch: bool) -> None:
@@ -86,42 +77,14 @@ class TrainerMixin:
     ):
         """Configures training. Names are checked here, before any data is seen."""
         self.optimizer = optimizers_.get(optimizer)
-        names = self.output_names
-        loss_list = [losses_.get(x) for x in _per_output(loss, names, "loss")]
-        weights = (
-            _per_output(loss_weights, names, "loss_weights")
-            if loss_weights is not None
-            else [1.0] * len(names)
+        self._output_train_specs = output_train_specs(
+            self.output_names,
+            [t.shape for t in self._output_specs()],
+            loss,
+            loss_weights,
+            metrics,
+            weighted_metrics,
         )
-        metric_lists = _per_output(metrics or [], names, "metrics")
-        weighted_lists = _per_output(weighted_metrics or [], names, "weighted_metrics")
-        from compiler.training import OutputSpec
-
-        specs, taken = [], set()
-        shapes = [t.shape for t in self._output_specs()]
-        for i, (name, lo, w) in enumerate(zip(names, loss_list, weights)):
-            metric_specs = metrics_.compile_specs(
-                metric_lists[i],
-                weighted_lists[i],
-                f"{name}_" if len(names) > 1 else "",
-                lo.loss_name if lo else None,
-                shapes[i],
-                taken,
-            )
-            specs.append(
-                OutputSpec(
-                    name,
-                    lo.spec() if lo else None,
-                    float(w if w is not None else 1.0),
-                    metric_specs,
-                    "y" if len(names) == 1 else f"y/{name}",
-                )
-            )
-        if all(s.loss is None for s in specs):
-            raise ValueError(
-                "compile() needs a loss: pass loss='...' (e.g. 'sparse_categorical_crossentropy')."
-            )
-        self._output_train_specs = specs
         self._training_setup = None
         if device is not None:
             self._device = device
@@ -163,26 +126,10 @@ class TrainerMixin:
             raise ValueError(
                 "fit() and evaluate() need targets: pass y (or a dataset of (x, y) batches)."
             )
-        outs = self._output_train_specs
-        ys_raw = y if isinstance(y, (list, tuple)) and len(outs) > 1 else [y]
-        if isinstance(y, dict):
-            ys_raw = [y[s.name] for s in outs]
-        if len(ys_raw) != len(outs):
-            raise ValueError(f"Model has {len(outs)} outputs but y has {len(ys_raw)} entries.")
         shapes = [t.shape for t in self._output_specs()]
-        ys = [
-            prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name)
-            for v, shape, s in zip(ys_raw, shapes, outs)
-        ]
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, np.float32).reshape(-1)
-        if class_weight:
-            if sample_weight is not None or len(ys) > 1:
-                raise ValueError(
-                    "class_weight needs a single-output model and no "
-                    "sample_weight (you cannot pass both)."
-                )
-            sample_weight = class_weights_to_sample_weight(ys[0], class_weight)
+        ys, sample_weight = prepare_targets(
+            y, sample_weight, class_weight, self._output_train_specs, shapes
+        )
         return Batches(xs, ys, sample_weight)
 
     def _feed(self, x_list, y_list, sw, program) -> dict:
@@ -271,29 +218,7 @@ class TrainerMixin:
             setup.push_weights()
             setup.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            seen, loss_sum, logs, ran = 0, 0.0, {}, 0
-            for step_index, (bx, by, bsw) in enumerate(batches.epoch()):
-                ran += 1
-                cbs.on_train_batch_begin(step_index)
-                out = self._train_step(setup, bx, by, bsw)
-                n = len(bx[0])
-                loss = float(out["loss"])
-                if not math.isfinite(loss):
-                    setup.pull_weights()
-                    raise FloatingPointError(
-                        f"The loss became {loss} at epoch {epoch + 1}, step {step_index + 1}."
-                    )
-                seen, loss_sum = seen + n, loss_sum + loss * n
-                logs = {
-                    "loss": loss_sum / seen,
-                    **{
-                        name: float(out[key])
-                        for name, key in zip(setup.step.metric_names, setup.step.fetch[1:])
-                    },
-                }
-                cbs.on_train_batch_end(step_index, logs)
-                if self.stop_training:
-                    break
+            logs, ran = self._train_epoch(setup, batches.epoch(), cbs, epoch)
             setup.pull_weights()
             if not ran:
                 _out_of_data(epoch == initial_epoch)
@@ -312,6 +237,27 @@ class TrainerMixin:
                 break
         cbs.on_train_end(logs)
         return history
+
+    def _train_epoch(self, setup, batches, cbs, epoch) -> tuple[dict, int]:
+        """Runs one epoch's steps; returns its logs and how many steps ran."""
+        seen, loss_sum, logs, ran = 0, 0.0, {}, 0
+        for step_index, (bx, by, bsw) in enumerate(batches):
+            ran += 1
+            cbs.on_train_batch_begin(step_index)
+            out = self._train_step(setup, bx, by, bsw)
+            n = len(bx[0])
+            loss = float(out["loss"])
+            if not math.isfinite(loss):
+                setup.pull_weights()
+                raise FloatingPointError(
+                    f"The loss became {loss} at epoch {epoch + 1}, step {step_index + 1}."
+                )
+            seen, loss_sum = seen + n, loss_sum + loss * n
+            logs = {"loss": loss_sum / seen, **_metric_logs(setup.step, out)}
+            cbs.on_train_batch_end(step_index, logs)
+            if self.stop_training:
+                break
+        return logs, ran
 
     def _validation(self, validation_data):
         if (
@@ -352,14 +298,7 @@ class TrainerMixin:
             seen, loss_sum = seen + n, loss_sum + float(out["loss"]) * n
         if out is None:
             raise ValueError("evaluate() received no data.")
-        results = {"loss": loss_sum / seen}
-        results.update(
-            {
-                name: float(out[key])
-                for name, key in zip(setup.eval.metric_names, setup.eval.fetch[1:])
-            }
-        )
-        return results
+        return {"loss": loss_sum / seen, **_metric_logs(setup.eval, out)}
 
     # -- single batches -------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -371,13 +310,8 @@ class TrainerMixin:
         bx, by, bsw = next(data(data.size))
         out = self._train_step(setup, bx, by, bsw)
         setup.pull_weights()
-        return _returned(
-            {
-                "loss": float(out["loss"]),
-                **{n: float(out[k]) for n, k in zip(setup.step.metric_names, setup.step.fetch[1:])},
-            },
-            return_dict,
-        )
+        results = {"loss": float(out["loss"]), **_metric_logs(setup.step, out)}
+        return _returned(results, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, without updating weights."""

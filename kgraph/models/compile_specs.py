@@ -1,0 +1,66 @@
+"""What ``Model.compile`` turns its arguments into: one ``OutputSpec`` per model output.
+
+Losses, loss weights and metrics may be given once for every output, as a list in output
+order, or as a dict keyed by output name, as in Keras. Metric names are resolved against each
+output's loss and shape (``"accuracy"`` becomes the sparse, categorical or binary variant) and
+prefixed with the output name when the model has several outputs.
+"""
+
+from __future__ import annotations
+
+from kgraph import losses as losses_
+from kgraph import metrics as metrics_
+
+
+def _per_output(value, names, what):
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"{what} has keys {unknown} that are not outputs {names}.")
+        return [value.get(n) for n in names]
+    if isinstance(value, (list, tuple)) and not (what.endswith("metrics") and len(names) == 1):
+        if len(value) != len(names):
+            raise ValueError(f"{what} has {len(value)} entries for {len(names)} outputs.")
+        return list(value)
+    return [value] * len(names)
+
+
+def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metrics):
+    """Builds the compiler's per-output training specs from ``compile()``'s arguments.
+
+    Args:
+        names: The model's output names.
+        shapes: The outputs' symbolic shapes, in the same order.
+        loss, loss_weights, metrics, weighted_metrics: As given to ``Model.compile``.
+
+    Returns:
+        A list of ``compiler.training.OutputSpec``.
+
+    Raises:
+        ValueError: for unknown names, per-output values of the wrong length or keys, or no loss.
+    """
+    from compiler.training import OutputSpec
+
+    loss_list = [losses_.get(x) for x in _per_output(loss, names, "loss")]
+    weights = (
+        _per_output(loss_weights, names, "loss_weights")
+        if loss_weights is not None
+        else [1.0] * len(names)
+    )
+    metric_lists = _per_output(metrics or [], names, "metrics")
+    weighted_lists = _per_output(weighted_metrics or [], names, "weighted_metrics")
+    specs, taken = [], set()
+    for i, (name, lo, w) in enumerate(zip(names, loss_list, weights)):
+        prefix = f"{name}_" if len(names) > 1 else ""
+        loss_name = lo.loss_name if lo else None
+        metric_specs = metrics_.compile_specs(
+            metric_lists[i], weighted_lists[i], prefix, loss_name, shapes[i], taken
+        )
+        label = "y" if len(names) == 1 else f"y/{name}"
+        weight = float(w if w is not None else 1.0)
+        specs.append(OutputSpec(name, lo.spec() if lo else None, weight, metric_specs, label))
+    if all(s.loss is None for s in specs):
+        raise ValueError(
+            "compile() needs a loss: pass loss='...' (e.g. 'sparse_categorical_crossentropy')."
+        )
+    return specs
