@@ -68,8 +68,10 @@ def _promote(specs: list[Spec], args: list) -> list[Spec]:
     strong = [s.dtype for s in specs if s.dtype != _WEAK]
     common = dtypes.result_type(*strong) if strong else None
     weak_float = any(isinstance(a, float) for a, s in zip(args, specs) if s.dtype == _WEAK)
-    if common is None or (weak_float and not common.startswith("float")):
-        common = dtypes.FLOATX if weak_float or common is None else common
+    if common is None:  # Python scalars only: int32 for ints, floatx once a float is among them
+        common = dtypes.FLOATX if weak_float else "int32"
+    elif weak_float and not common.startswith("float"):
+        common = dtypes.FLOATX
     return [Spec(s.shape, common) for s in specs]
 
 

@@ -63,9 +63,8 @@ def _binary(name: str, onnx_op: str, infer=_broadcast, to_float: bool = False):
     op = Op(name, infer, lambda b, x, y: b.op(onnx_op, [x, y]))
 
     def fn(x1, x2):
-        if to_float and not dtypes.result_type(
-            *(s.dtype for s in map(_spec_of, (x1, x2)) if s.dtype != "weak")
-        ).startswith("float"):
+        common = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
+        if to_float and not common.startswith("float"):
             x1, x2 = cast(x1, dtypes.FLOATX), cast(x2, dtypes.FLOATX)
         return apply(op, [x1, x2])
 

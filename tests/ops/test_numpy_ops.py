@@ -399,6 +399,25 @@ def test_python_scalars_are_weakly_typed(make):
     assert ops.where(ops.greater(x32, 0), x32, 0).dtype == "float32"
 
 
+@pytest.mark.parametrize(
+    "call, dtype, value",
+    [
+        (lambda: ops.add(1, 2), "int32", 3),
+        (lambda: ops.multiply(3, 4), "int32", 12),
+        (lambda: ops.add(1, 2.5), "float32", 3.5),
+        (lambda: ops.maximum(2.0, 3.0), "float32", 3.0),
+        (lambda: ops.where(np.array([True, False]), 1, 0), "int32", [1, 0]),
+        (lambda: ops.where(np.array([True, False]), 1, 0.5), "float32", [1.0, 0.5]),
+        (lambda: ops.divide(3, 2), "float32", 1.5),
+    ],
+)
+def test_python_scalars_alone_follow_keras(call, dtype, value):
+    """Keras gives Python ints int32 and Python floats floatx when no tensor sets the dtype."""
+    out = call()
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, value)
+
+
 @pytest.mark.parametrize("make", [lambda s, d: np.ones(s, d), _symbolic], ids=["eager", "symbolic"])
 def test_promotion(make):
     n, x = make((2, 3), "int32"), make((2, 3), "float32")
