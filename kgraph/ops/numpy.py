@@ -59,13 +59,20 @@ def _compare(a: Spec, b: Spec) -> Spec:
     return Spec(shapes.broadcast(a.shape, b.shape), "bool")
 
 
-def _binary(name: str, onnx_op: str, infer=_broadcast, to_float: bool = False):
+def _binary(
+    name: str, onnx_op: str, infer=_broadcast, to_float: bool = False, on_bool: str | None = None
+):
+    """An element-wise binary op; ``on_bool`` is the ONNX op for bool operands (which ``Max``
+    and ``Min`` do not take: the maximum of two bools is their ``Or``)."""
     op = Op(name, infer, lambda b, x, y: b.op(onnx_op, [x, y]))
+    bool_op = Op(name, infer, lambda b, x, y: b.op(on_bool, [x, y])) if on_bool else None
 
     def fn(x1, x2):
         common = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
         if to_float and not common.startswith("float"):
             x1, x2 = cast(x1, dtypes.FLOATX), cast(x2, dtypes.FLOATX)
+        if bool_op is not None and common == "bool":
+            return apply(bool_op, [x1, x2])
         return apply(op, [x1, x2])
 
     fn.__name__ = name
@@ -79,8 +86,8 @@ multiply = _binary("multiply", "Mul")
 divide = _binary("divide", "Div", to_float=True)
 true_divide = divide
 power = _binary("power", "Pow")
-maximum = _binary("maximum", "Max")
-minimum = _binary("minimum", "Min")
+maximum = _binary("maximum", "Max", on_bool="Or")
+minimum = _binary("minimum", "Min", on_bool="And")
 greater = _binary("greater", "Greater", _compare)
 less = _binary("less", "Less", _compare)
 greater_equal = _binary("greater_equal", "GreaterOrEqual", _compare)
@@ -227,6 +234,9 @@ _argmax = Op("argmax", _argmax_infer, _argmax_lower)
 
 def argmax(x, axis=None, keepdims=False):
     """Index of the largest value along ``axis`` (int32, first occurrence on ties)."""
+    spec = _spec_of(x)
+    if spec.dtype == "bool":
+        x = cast(x, "int32")  # ONNX ArgMax takes no bools
     if axis is not None:
-        axis = shapes.normalize_axis(axis, _spec_of(x).ndim)
+        axis = shapes.normalize_axis(axis, spec.ndim)
     return apply(_argmax, [x], axis=axis, keepdims=bool(keepdims))

@@ -113,6 +113,11 @@ def _binary_cases():
                 name, fn, ref, i32(3, 4, low=1), f32(3, 4, low=0.5, high=2.0), label="int32xfloat32"
             )
         )
+    # Bools: the maximum is a logical or, the minimum a logical and (ONNX Or/And; Max takes none).
+    for name, ref in [("maximum", np.maximum), ("minimum", np.minimum)]:
+        fn = getattr(ops, name)
+        a, b = grid(3, 4) > 0, grid(3, 1) > 1
+        cases.append(case(name, fn, ref, a, b, dtype="bool", label="bool"))
     for name, ref in COMPARE:
         fn = getattr(ops, name)
         for sa, sb in SHAPES[:3]:
@@ -349,6 +354,16 @@ def _reduce_cases():
                 label=f"axis={axis},keepdims={keep}",
             )
         )
+    cases.append(
+        case(
+            "argmax",
+            lambda x: ops.argmax(x, axis=-1),
+            lambda x: np.argmax(x, axis=-1).astype(np.int32),
+            grid(3, 5) > 0,
+            dtype="int32",
+            label="bool",
+        )
+    )
     cases.append(
         case(
             "argmax",
