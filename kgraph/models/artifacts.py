@@ -81,6 +81,8 @@ def export_for_cli(model, model_file: str, outdir, opset=None, batch_size=None) 
             "artifacts"
         )
     model.summary()
+    if model._device == "auto":
+        model._device = "cpu"  # exporting needs no accelerator: no CUDA probe, no fallback line
     try:
         paths = export_training_artifacts(model, outdir)
     except OSError as exc:
