@@ -14,6 +14,12 @@ measurements are in the comment above :class:`TrainingEngine`.
 Scalars (``lr``, ``step``) live in small cached numpy arrays wrapped by CPU OrtValues (which
 share the array's memory on CPU), so setting them is an in-place write, not a rebind. On CUDA
 an input bound from host memory is copied when it is bound, so there they are rebound each step.
+
+Synchronisation: onnxruntime's ``Run`` ends with a sync of the CUDA stream (its default). The
+fetched loss and metrics are a few bytes copied out inside that same ``Run``, so reading them
+adds no sync of its own, and state never leaves the device. Skipping the per-step stream sync
+(the run option ``disable_synchronize_execution_providers`` with device-bound fetches read
+every few steps) is not done yet: it needs validating on a GPU first.
 """
 
 from __future__ import annotations
