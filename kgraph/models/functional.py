@@ -35,6 +35,45 @@ def _topological_nodes(outputs: list[KerasTensor]):
     return order
 
 
+def _producer(tensor: KerasTensor):
+    layer, node_index, _ = tensor._history
+    return layer._inbound_nodes[node_index]
+
+
+def _keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor], nodes) -> list:
+    """Layers in Keras' order, which fixes ``model.layers``, the weight order and the config.
+
+    As Keras does: a layer's depth is its largest distance (in nodes) from an output; layers go
+    from the deepest to depth 0, ties broken by when a depth-first walk from the outputs first
+    meets them. ``nodes`` is the post-order (inputs first) list of the graph's nodes.
+    """
+    first_seen, finished = {}, set()
+
+    def walk(tensor):
+        node = _producer(tensor)
+        if id(node) in finished:
+            return
+        first_seen.setdefault(node.layer, len(first_seen))
+        for t in node.input_tensors:
+            walk(t)
+        finished.add(id(node))
+
+    for t in outputs:
+        walk(t)
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(node.layer, 0))
+        layer_depth[node.layer] = node_depth[id(node)] = depth
+        for t in node.input_tensors:
+            parent = id(_producer(t))
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for t in inputs:  # an input no output depends on still counts, at depth 0
+        layer = t._history[0]
+        if layer not in layer_depth:
+            layer_depth[layer], first_seen[layer] = 0, -1
+    return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
+
+
 class Functional(Model):
     """A model built from ``inputs`` and ``outputs`` symbolic tensors."""
 
@@ -61,10 +100,7 @@ class Functional(Model):
                     f"Output depends on Input '{node.layer.name}', which is not in "
                     "the model's inputs."
                 )
-        layers = []
-        for layer in [t._history[0] for t in self.inputs] + [n.layer for n in self._nodes]:
-            if layer not in layers:
-                layers.append(layer)
+        layers = _keras_layer_order(self.inputs, self.outputs, self._nodes)
         self._functional_layers = layers
         self._layers[:] = [layer for layer in layers if not isinstance(layer, InputLayer)]
         self.built = True

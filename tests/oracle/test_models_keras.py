@@ -1,0 +1,70 @@
+"""Oracle: Functional models built the same way in real Keras (jax backend) and in kgraph list
+their layers in the same order, so ``get_weights`` / ``set_weights`` are interchangeable and the
+two give the same predictions."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+keras = pytest.importorskip("keras")
+pytest.importorskip("jax")
+
+import kgraph  # noqa: E402
+
+pytestmark = pytest.mark.oracle
+
+if keras.backend.backend() != "jax":
+    pytestmark = [pytest.mark.oracle, pytest.mark.skip(reason="needs KERAS_BACKEND=jax")]
+
+
+def branchy(lib):
+    """A Dense chain and a shortcut of the same shape meeting in an Add."""
+    layers = lib.layers
+    x = lib.Input((8,), name="x")
+    a = layers.Dense(8, name="a")(x)
+    b = layers.Dense(4, name="b")(a)
+    c = layers.Dense(4, name="c")(x)
+    return lib.Model(x, layers.Add(name="add")([c, b]))
+
+
+def two_inputs_late_join(lib):
+    """The second input joins near the output; a shared layer is used at two depths."""
+    layers = lib.layers
+    x = lib.Input((6,), name="x")
+    y = lib.Input((3,), name="y")
+    shared = layers.Dense(6, activation="tanh", name="shared")
+    h = shared(layers.Dense(6, name="pre")(shared(x)))
+    z = layers.Concatenate(name="cat")([layers.Dense(5, name="head")(h), y])
+    return lib.Model([x, y], [layers.Dense(2, name="out")(z), layers.Dense(1, name="side")(h)])
+
+
+def conv_residual(lib):
+    layers = lib.layers
+    x = lib.Input((8, 8, 3), name="image")
+    h = layers.Conv2D(4, 3, padding="same", activation="relu", name="stem")(x)
+    r = layers.Conv2D(4, 3, padding="same", name="res_a")(h)
+    r = layers.Conv2D(4, 1, name="res_b")(layers.Activation("relu", name="act")(r))
+    h = layers.Add(name="sum")([h, r])
+    h = layers.MaxPooling2D(name="pool")(h)
+    return lib.Model(x, layers.Dense(3, name="logits")(layers.Flatten(name="flat")(h)))
+
+
+@pytest.mark.parametrize("build", [branchy, two_inputs_late_join, conv_residual])
+def test_layer_order_and_weights_match_keras(build):
+    ours, theirs = build(kgraph), build(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
+    theirs.set_weights(ours.get_weights())
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((5, *t.shape[1:])).astype(np.float32) for t in ours.inputs]
+    ours_out = ours.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+    theirs_out = theirs.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+    for got, want in zip(*(o if isinstance(o, list) else [o] for o in (ours_out, theirs_out))):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-5)
+    ours.set_weights(theirs.get_weights())  # and back: Keras' weights load into kgraph
+    for got, want in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(got, np.asarray(want))
