@@ -100,9 +100,13 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
-def _check_output(path: str) -> None:
-    """Fails early (before any slow work) when ``path`` cannot be written."""
-    folder = os.path.dirname(os.path.abspath(path))
+def _check_output(path: str, *inputs: str) -> None:
+    """Fails early (before any slow work) when ``path`` cannot be written or is one of the
+    command's ``inputs`` (the user's file would be lost)."""
+    folder = os.path.dirname(os.path.realpath(path))
+    for source in inputs:
+        if os.path.exists(path) and os.path.exists(source) and os.path.samefile(path, source):
+            raise UserError(f"cannot write {path}: it is the input file {source}")
     if os.path.isdir(path):
         raise UserError(f"cannot write {path}: it is a directory")
     if not os.path.isdir(folder):
@@ -170,7 +174,10 @@ def compile_command(
 
     with _loading():
         check_file(model_file, "a Python file")
-        _check_output(os.path.join(output, "x") if training and os.path.isdir(output) else output)
+        _check_output(
+            os.path.join(output, "x") if training and os.path.isdir(output) else output,
+            model_file,
+        )
         model, _ = load_model(model_file, symbol)
         if training:
             from kgraph.models.artifacts import export_for_cli
@@ -178,9 +185,9 @@ def compile_command(
             return click.echo(
                 "\n".join(export_for_cli(model, model_file, output, opset, batch_size))
             )
-    model.summary()
     with _loading():
         data = to_onnx(model, model_file, opset, batch_size)
+    model.summary()  # only once the model compiled: a failure prints its one line alone
     _write(data, output)
     click.echo(f"Wrote {output} ({_human_size(len(data))})")
 
@@ -239,7 +246,7 @@ def predict_command(
     with _loading():
         check_file(onnx_file, "an ONNX file")
         check_file(input_file, "a .npy file")
-    _check_output(output)
+    _check_output(output, onnx_file, input_file)
     device, note = _resolve_device(device)
     try:
         predictor = Predictor(onnx_file, device=device)

@@ -41,8 +41,12 @@ def describe(model: ir.Model, title: str) -> list[str]:
         width = max((len(v.name or "") for v in values), default=0)
         for value in values:
             lines.append(f"  {value.name:<{width}}  {_dtype(value):<8} {_shape(value)}")
-    params = sum(_size(v) for v in graph.initializers.values())
-    lines.append(f"parameters:  {params:,} in {len(graph.initializers)} initializers")
+    weights = [v for v in graph.initializers.values() if _is_float(v)]
+    others = len(graph.initializers) - len(weights)
+    line = f"parameters:  {sum(_size(v) for v in weights):,} in {len(weights)} initializers"
+    if others:  # shape and index constants are initializers too, but not parameters
+        line += f" (+{others} non-float constant{'s' if others > 1 else ''})"
+    lines.append(line)
     histogram = Counter(
         f"{n.domain}::{n.op_type}" if n.domain not in ("", "ai.onnx") else n.op_type
         for n in ir.traversal.RecursiveGraphIterator(graph)
@@ -92,6 +96,10 @@ def _shape(value: ir.Value) -> str:
         return "(unknown rank)"
     dims = [str(d) if isinstance(d, int) else (d.value or "?") for d in value.shape]
     return "[" + ", ".join(dims) + "]"
+
+
+def _is_float(value: ir.Value) -> bool:
+    return value.dtype is not None and value.dtype.is_floating_point()
 
 
 def _size(value: ir.Value) -> int:

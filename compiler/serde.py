@@ -61,9 +61,18 @@ def infer_shapes(model: ir.Model) -> ir.Model:
 
 
 def save_bytes(data: bytes, path: str | os.PathLike) -> None:
-    """Writes ``data`` to ``path`` atomically: a temporary file in the same folder, then rename."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    """Writes ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
+
+    A symbolic link is written through (its target is replaced, the link stays). An existing
+    path that is not a regular file (``/dev/null``, a named pipe) is written in place: renaming
+    over it would replace the device or pipe itself.
+    """
+    path = os.path.realpath(os.fspath(path))
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "wb") as f:
+            f.write(data)
+        return
+    folder = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".kgraph-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -306,6 +306,12 @@ def _bad_cases(work: Path) -> list[tuple[list, Path, str]]:
         ),
         (predict + [work / "x.npy", "-o", npy_out, "--device", "gpu"], npy_out, "'--device'"),
         (compile_ + [work / "dense.py"], None, "Missing option '-o'"),
+        (
+            compile_ + [work / "dense.py", "-o", work / "dense.py"],
+            None,
+            "it is the input file",
+        ),
+        (predict + [work / "x.npy", "-o", work / "x.npy"], None, "it is the input file"),
         (["frobnicate"], None, "No such command 'frobnicate'"),
     ]
 
@@ -351,3 +357,32 @@ def test_unwritable_output(work: Path) -> None:
     code, _, stderr = invoke("compile", work / "dense.py", "-o", target)
     _assert_one_line_error(code, stderr, "cannot write")
     assert not target.exists()
+
+
+def test_output_is_never_an_input_file(work: Path) -> None:
+    source = (work / "dense.py").read_bytes()
+    invoke("compile", work / "dense.py", "-o", work / "dense.py")
+    assert (work / "dense.py").read_bytes() == source
+
+
+def test_symlinked_output_is_written_through(work: Path) -> None:
+    (work / "real.onnx").write_bytes(SENTINEL)
+    (work / "link.onnx").symlink_to(work / "real.onnx")
+    code, _, stderr = invoke("compile", work / "dense.py", "-o", work / "link.onnx")
+    assert code == 0, stderr
+    assert (work / "link.onnx").is_symlink()
+    assert len(onnx.load(work / "real.onnx").graph.initializer) == 4  # the model, not SENTINEL
+
+
+def test_special_file_output_is_written_in_place() -> None:
+    code, stdout, stderr = invoke("compile", EXAMPLES / "mnist_cnn.py", "-o", "/dev/null")
+    assert code == 0 and "Wrote /dev/null" in stdout, stderr
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_model_that_fails_to_compile_prints_no_summary(work: Path) -> None:
+    code, stdout, stderr = invoke(
+        "compile", work / "lowering.py", "--model", "warp", "-o", work / "m.onnx"
+    )
+    _assert_one_line_error(code, stderr, "no ONNX lowering")
+    assert stdout == ""

@@ -80,7 +80,6 @@ def export_for_cli(model, model_file: str, outdir, opset=None, batch_size=None) 
             "model.compile(optimizer=..., loss=...) in the file to export training "
             "artifacts"
         )
-    model.summary()
     if model._device == "auto":
         model._device = "cpu"  # exporting needs no accelerator: no CUDA probe, no fallback line
     try:
@@ -91,6 +90,7 @@ def export_for_cli(model, model_file: str, outdir, opset=None, batch_size=None) 
         raise LoadError(
             f"{model_file}: model '{model.name}' cannot be compiled for training: {one_line(exc)}"
         ) from None
+    model.summary()
     return [f"Wrote {path} ({os.path.getsize(path):,} bytes)" for path in paths.values()]
 
 

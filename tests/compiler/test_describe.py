@@ -20,6 +20,12 @@ def _model() -> ir.Model:
         shape=ir.Shape([3, 2]),
         const_value=ir.tensor(np.ones((3, 2), np.float32), name="w"),
     )
+    shape = ir.Value(
+        name="shape",
+        type=ir.TensorType(ir.DataType.INT64),
+        shape=ir.Shape([2]),
+        const_value=ir.tensor(np.array([-1, 2], np.int64), name="shape"),
+    )
     flag = ir.Value(name="flag", type=ir.TensorType(ir.DataType.BOOL), shape=ir.Shape([]))
     matmul = ir.Node("", "MatMul", [x, w], name="dense/MatMul")
     branch_out = ir.Node("", "Relu", [matmul.outputs[0]], name="relu")
@@ -42,7 +48,7 @@ def _model() -> ir.Model:
         [x, flag],
         [branch.outputs[0]],
         nodes=[matmul, branch],
-        initializers=[w],
+        initializers=[w, shape],
         name="demo",
         opset_imports={"": 21},
     )
@@ -66,7 +72,7 @@ def test_describe_lists_everything_inspect_promises():
         "  flag  bool     []",
         "outputs:",
         "  y  float32  (unknown rank)",
-        "parameters:  6 in 1 initializers",
+        "parameters:  6 in 1 initializers (+1 non-float constant)",
         "ops:         4 nodes, 4 types",
         "  If      1",
         "  MatMul  1",
