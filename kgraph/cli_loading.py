@@ -114,7 +114,8 @@ def run_model_file(path: str) -> ModuleType:
 
 
 def _candidates(module: ModuleType) -> dict[str, object]:
-    """Top-level Model instances, plus ``build_model`` when it is a function."""
+    """Top-level Model instances; ``build_model`` (a function) only when there are none, so
+    the common ``model = build_model()`` file picks its one model."""
     found: dict[str, object] = {}
     seen: set[int] = set()
     for key, value in vars(module).items():
@@ -123,7 +124,7 @@ def _candidates(module: ModuleType) -> dict[str, object]:
         seen.add(id(value))
         found[key] = value
     factory = vars(module).get(DEFAULT_FUNCTION)
-    if callable(factory) and not isinstance(factory, Model):
+    if not found and callable(factory) and not isinstance(factory, Model):
         found[DEFAULT_FUNCTION] = factory
     return found
 

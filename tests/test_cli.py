@@ -386,3 +386,15 @@ def test_a_model_that_fails_to_compile_prints_no_summary(work: Path) -> None:
     )
     _assert_one_line_error(code, stderr, "no ONNX lowering")
     assert stdout == ""
+
+
+def test_an_instance_built_by_build_model_is_the_one_model(work: Path) -> None:
+    (work / "both.py").write_text(DENSE_MODEL + "\nmodel = build_model()\n")
+    model, symbol = load_model(str(work / "both.py"))
+    assert symbol == "model"
+    np.testing.assert_allclose(
+        model.predict(np.load(work / "x.npy"), verbose=0),
+        dense_reference(np.load(work / "x.npy")),
+        rtol=1e-5,
+        atol=1e-6,
+    )
