@@ -115,9 +115,13 @@ class Functional(Model):
 
     @property
     def output_names(self) -> list[str]:
-        names = []
+        """The output layers' names, made unique: a repeated one gets ``_<index>``, and an
+        output that is a model input (returned as is) gets ``_output``, since an ONNX graph
+        cannot have an input and an output of one name."""
+        names, inputs = [], set(self.input_names)
         for t in self.outputs:
             name = t._history[0].name
+            name = name if name not in inputs else f"{name}_output"
             names.append(name if name not in names else f"{name}_{len(names)}")
         return names
 

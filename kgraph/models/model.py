@@ -92,10 +92,6 @@ class Model(TrainerMixin, Layer):
             and not any(isinstance(t, (KerasTensor, Variable)) for t in leaves)
             and all(isinstance(t, np.ndarray) for t in tree.flatten(args[:1]))
         ):
-            if not self.built or (
-                not getattr(self, "inputs", None) and not hasattr(self, "_symbolic_inputs")
-            ):
-                self.build(tree.map_structure(lambda a: (None, *a.shape[1:]), args[0]))
             return self.predict(args[0], batch_size=None, verbose=0)
         return super()._call(args, kwargs, record)
 
@@ -108,13 +104,26 @@ class Model(TrainerMixin, Layer):
             self._compiled_cache["predictor"] = cached
         return cached[1]
 
+    def _build_on_data(self, x) -> None:
+        """Builds a model defined without an ``Input`` from the first data it sees (Keras)."""
+        if not self.built or (
+            not getattr(self, "inputs", None) and not hasattr(self, "_symbolic_inputs")
+        ):
+            self.build(tree.map_structure(lambda a: (None, *np.shape(a)[1:]), x))
+
     def predict(self, x, batch_size=32, verbose="auto", steps=None, callbacks=None):
-        """Runs the inference graph in onnxruntime over ``x`` in batches; returns numpy."""
+        """Runs the inference graph in onnxruntime over ``x`` in batches; returns numpy,
+        in the structure of the model's outputs (an array, a list, or a dict by name)."""
         from kgraph.models.data import as_input_arrays
 
+        self._build_on_data(x)
         arrays = as_input_arrays(x, self._trace_inputs(), self.name)
         predictor = self._predictor()
-        return predictor.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=batch_size)
+        result = predictor.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=batch_size)
+        structure = getattr(self, "_outputs_struct", None)
+        if isinstance(structure, dict):
+            return tree.pack_like(structure, result)
+        return result
 
     def predict_on_batch(self, x):
         """``predict`` on one batch."""
