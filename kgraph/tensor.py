@@ -45,7 +45,17 @@ class KerasTensor:
             "call the model on real data instead."
         )
 
+    def __iter__(self):
+        raise TypeError(
+            "Iterating over a symbolic KerasTensor is not supported: index it (x[0], x[:, 1]) "
+            "or use kgraph.ops instead."
+        )
+
     # Operators route to kgraph.ops so they trace like any other op.
+    def __getitem__(self, key):
+        """Basic indexing (ints, slices, None, Ellipsis): see ``kgraph.ops.get_item``."""
+        return _ops().get_item(self, key)
+
     def __add__(self, o):
         return _ops().add(self, o)
 
@@ -179,6 +189,7 @@ class Variable:
     __rmatmul__ = KerasTensor.__rmatmul__
     __pow__ = KerasTensor.__pow__
     __neg__ = KerasTensor.__neg__
+    __getitem__ = KerasTensor.__getitem__
 
 
 _GENERATION = 0  # bumped by every assign: compiled inference graphs embed values

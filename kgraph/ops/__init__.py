@@ -10,6 +10,7 @@ from kgraph.ops.array import (
     stack,
     transpose,
 )
+from kgraph.ops.indexing import get_item, slice
 from kgraph.ops.nn import (
     average_pool,
     conv,
@@ -89,6 +90,7 @@ __all__ = [
     "expand_dims",
     "floor",
     "gelu",
+    "get_item",
     "greater",
     "greater_equal",
     "leaky_relu",
@@ -118,6 +120,7 @@ __all__ = [
     "sign",
     "silu",
     "sin",
+    "slice",
     "softmax",
     "softplus",
     "softsign",

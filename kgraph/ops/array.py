@@ -89,24 +89,29 @@ def concatenate(xs, axis=0):
     return apply(_concatenate, xs, axis=axis)
 
 
-def _expand_infer(x, *, axis):
+def _expand_infer(x, *, axes):
     shape = list(x.shape)
-    shape.insert(axis, 1)
+    for axis in axes:  # sorted: each insertion leaves the later positions right
+        shape.insert(axis, 1)
     return Spec(tuple(shape), x.dtype)
 
 
 _expand_dims = Op(
     "expand_dims",
     _expand_infer,
-    lambda b, x, *, axis: b.op("Unsqueeze", [x, axes_input(b, [axis])]),
+    lambda b, x, *, axes: b.op("Unsqueeze", [x, axes_input(b, axes)]),
     promote=False,
 )
 
 
 def expand_dims(x, axis):
-    """Inserts a length-1 axis at ``axis``."""
-    axis = shapes.normalize_axis(axis, _spec_of(x).ndim + 1)
-    return apply(_expand_dims, [x], axis=axis)
+    """Inserts length-1 axes at ``axis`` (an int, or a tuple/list of positions in the output)."""
+    many = isinstance(axis, (tuple, list))
+    count = len(axis) if many else 1
+    axes = shapes.normalize_axes(axis, _spec_of(x).ndim + count)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"Repeated axis in expand_dims. Received: axis={axis}")
+    return apply(_expand_dims, [x], axes=axes)
 
 
 def _squeeze_infer(x, *, axes):

@@ -193,7 +193,17 @@ def _axis_cases():
                 label=f"axis={axis}",
             )
         )
-    cases.append(
+    for axes in [(0, 2), [-1, 0], (1,), (0, 1, -1)]:
+        cases.append(
+            case(
+                "expand_dims",
+                lambda x, a=axes: ops.expand_dims(x, a),
+                lambda x, a=axes: np.expand_dims(x, a),
+                f32(3, 4),
+                label=f"axes={tuple(axes)}",
+            )
+        )
+    cases += [
         case(
             "expand_dims",
             lambda x: ops.expand_dims(x, -1),
@@ -201,8 +211,17 @@ def _axis_cases():
             f32(5, 4),
             label="dyn",
             dynamic=True,
-        )
-    )
+        ),
+        case(
+            "expand_dims",
+            lambda x: ops.expand_dims(x, (-1, 1)),
+            lambda x: np.expand_dims(x, (-1, 1)),
+            i32(5, 4),
+            dtype="int32",
+            label="dyn_axes",
+            dynamic=True,
+        ),
+    ]
     for axis in (None, 1, (1, 3), -1):
         cases.append(
             case(
@@ -324,6 +343,8 @@ def test_symbolic_shapes():
     x = kgraph.Input((3, 4))
     assert ops.transpose(x, (0, 2, 1)).shape == (None, 4, 3)
     assert ops.expand_dims(x, 1).shape == (None, 1, 3, 4)
+    assert ops.expand_dims(x, (0, 2)).shape == (1, None, 1, 3, 4)
+    assert ops.expand_dims(x, [-1, 1]).shape == (None, 1, 3, 4, 1)
     assert ops.concatenate([x, x], axis=1).shape == (None, 6, 4)
     assert ops.stack([x, x], axis=-1).shape == (None, 3, 4, 2)
     assert ops.one_hot(kgraph.Input((3,), dtype="int32"), 7).shape == (None, 3, 7)
@@ -343,6 +364,8 @@ def test_symbolic_shapes():
             r"\(2, 3\), \(3, 3\)",
         ),
         (lambda: ops.expand_dims(np.zeros((2, 3)), 3), "out of range"),
+        (lambda: ops.expand_dims(np.zeros((2, 3)), (0, 4)), "out of range"),
+        (lambda: ops.expand_dims(np.zeros((2, 3)), (1, -3)), r"Repeated axis.*\(1, -3\)"),
     ],
     ids=[
         "reshape",
@@ -352,6 +375,8 @@ def test_symbolic_shapes():
         "transpose",
         "concatenate",
         "expand_dims",
+        "expand_dims_axes",
+        "expand_dims_repeated",
     ],
 )
 def test_array_errors(call, message):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from kgraph import ops
-from tests.ops import test_array_ops, test_nn_ops, test_numpy_ops
+from tests.ops import test_array_ops, test_getitem, test_nn_ops, test_numpy_ops
+
+
+def _tables():
+    return test_numpy_ops.CASES + test_nn_ops.CASES + test_array_ops.CASES + test_getitem.CASES
 
 
 def test_tables_cover_every_public_op():
-    tables = test_numpy_ops.CASES + test_nn_ops.CASES + test_array_ops.CASES
+    tables = _tables()
     covered = {c.op for c in tables}
     assert set(ops.__all__) - covered == set(), "ops without a case"
     assert covered - set(ops.__all__) == set(), "cases for ops that are not public"
@@ -16,6 +20,6 @@ def test_tables_cover_every_public_op():
 
 
 def test_every_op_is_checked_with_several_inputs():
-    tables = test_numpy_ops.CASES + test_nn_ops.CASES + test_array_ops.CASES
+    tables = _tables()
     for name in ops.__all__:
         assert sum(c.op == name for c in tables) >= 2, f"{name} has a single case"
