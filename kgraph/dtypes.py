@@ -13,6 +13,10 @@ def standardize(dtype) -> str:
     """Returns the canonical dtype name (``'float32'``) of a dtype-like."""
     if dtype is None:
         return FLOATX
+    if isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicy":
+        dtype = dtype.get("config", {}).get("name")  # a Keras 3 config's dtype policy
+        if dtype not in ("float16", "bfloat16", "float32", "float64"):
+            raise ValueError(f"kgraph supports plain dtype policies only. Received: {dtype!r}")
     if isinstance(dtype, str) and dtype in ("float", "int"):
         return {"float": FLOATX, "int": "int32"}[dtype]
     return np.dtype(dtype).name

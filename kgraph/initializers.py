@@ -107,8 +107,26 @@ def compute_fans(shape) -> tuple[float, float]:
     return float(shape[-2] * receptive), float(shape[-1] * receptive)
 
 
+def _check_axes(input_axes, output_axes) -> None:
+    """Keras' fan axes for einsum-shaped kernels; kgraph computes fans Keras' default way."""
+    if input_axes is not None or output_axes is not None:
+        raise ValueError(
+            "kgraph does not support custom fan axes. Received: "
+            f"input_axes={input_axes}, output_axes={output_axes}"
+        )
+
+
 class VarianceScaling(_Seeded):
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
+        _check_axes(input_axes, output_axes)
         super().__init__(seed)
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be fan_in, fan_out or fan_avg. Received: mode={mode}")
@@ -144,8 +162,8 @@ class _Preset(VarianceScaling):
 
     PRESET: tuple = (1.0, "fan_avg", "uniform")
 
-    def __init__(self, seed=None):
-        super().__init__(*self.PRESET, seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(*self.PRESET, seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
         return {"seed": self.seed}

@@ -74,6 +74,16 @@ def _keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor], no
     return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
 
 
+def _refs_of(structure, ref):
+    """Keras' ``input_layers``/``output_layers``: one ``[layer, node, index]`` for a single
+    tensor, else a list (or dict) of them."""
+    if isinstance(structure, KerasTensor):
+        return ref(structure)
+    if isinstance(structure, dict):
+        return {key: ref(structure[key]) for key in sorted(structure)}
+    return [ref(t) for t in tree.flatten(structure)]
+
+
 class Functional(Model):
     """A model built from ``inputs`` and ``outputs`` symbolic tensors."""
 
@@ -159,8 +169,12 @@ class Functional(Model):
             name, index = local[id(layer._inbound_nodes[node_index])]
             return [name, index, tensor_index]
 
-        def encode(v):
-            return {"__tensor__": ref(v)} if isinstance(v, KerasTensor) else v
+        def encode(v):  # Keras 3's spelling of a tensor argument, so configs interchange
+            if not isinstance(v, KerasTensor):
+                return v
+            shape = list(v.shape)
+            history = {"shape": shape, "dtype": v.dtype, "keras_history": ref(v)}
+            return {"class_name": "__keras_tensor__", "config": history}
 
         layers = []
         for layer in self._functional_layers:
@@ -185,8 +199,8 @@ class Functional(Model):
             "name": self.name,
             "trainable": self.trainable,
             "layers": layers,
-            "input_layers": [ref(t) for t in self.inputs],
-            "output_layers": [ref(t) for t in self.outputs],
+            "input_layers": _refs_of(self._inputs_struct, ref),
+            "output_layers": _refs_of(self._outputs_struct, ref),
         }
 
     @classmethod

@@ -1,7 +1,8 @@
 """Layer and model configs back to objects: ``{"class_name": ..., "config": ...}`` → instance.
 
 Functional configs list layers with the calls that fed them; tensors in call arguments are
-``{"__tensor__": [layer_name, call_index, output_index]}``. Rebuilding replays the calls,
+Keras 3's ``{"class_name": "__keras_tensor__", "config": {..., "keras_history": [layer_name,
+call_index, output_index]}}`` (kgraph's older ``{"__tensor__": [...]}`` is read too). Rebuilding replays the calls,
 deferring any call whose inputs do not exist yet (shared layers can be called out of order).
 """
 
@@ -70,38 +71,52 @@ def functional_from_config(config: dict, custom_objects=None):
         if not progressed:
             raise ValueError("The model config has calls whose inputs are never produced.")
 
-    def ref(r):
-        return created[(r[0], r[1])][r[2]]
+    def tensors(refs):  # one [layer, node, index] ref, or a list or dict of them
+        if isinstance(refs, dict):
+            return {key: tensors(value) for key, value in refs.items()}
+        if len(refs) == 3 and isinstance(refs[0], str):  # also a tuple in Keras' own configs
+            return created[(refs[0], refs[1])][refs[2]]
+        found = [tensors(r) for r in refs]
+        return found if len(found) > 1 else found[0]
 
-    inputs = [ref(r) for r in config["input_layers"]]
-    outputs = [ref(r) for r in config["output_layers"]]
     return Functional(
-        inputs if len(inputs) > 1 else inputs[0],
-        outputs if len(outputs) > 1 else outputs[0],
+        tensors(config["input_layers"]),
+        tensors(config["output_layers"]),
         name=config.get("name"),
         trainable=config.get("trainable", True),
     )
 
 
+def _tensor_ref(value) -> list | None:
+    """``[layer, node, index]`` of a tensor argument in a config (Keras' or kgraph's older
+    ``{"__tensor__": ref}`` spelling), else None."""
+    if not isinstance(value, dict):
+        return None
+    if "__tensor__" in value:
+        return value["__tensor__"]
+    if value.get("class_name") == "__keras_tensor__":
+        return value["config"]["keras_history"]
+    return None
+
+
 def _refs(structure) -> list:
     if isinstance(structure, dict):
-        if "__tensor__" in structure:
-            return [structure["__tensor__"]]
+        ref = _tensor_ref(structure)
+        if ref is not None:
+            return [ref]
         return [r for v in structure.values() for r in _refs(v)]
-    if isinstance(structure, list):
+    if isinstance(structure, (list, tuple)):  # tuples in an in-memory Keras config
         return [r for v in structure for r in _refs(v)]
     return []
 
 
 def _decode(structure, created):
     def leaf(v):
-        if isinstance(v, dict) and "__tensor__" in v:
-            r = v["__tensor__"]
-            return created[(r[0], r[1])][r[2]]
-        return v
+        r = _tensor_ref(v)
+        return v if r is None else created[(r[0], r[1])][r[2]]
 
-    if isinstance(structure, dict) and "__tensor__" not in structure:
+    if isinstance(structure, dict) and _tensor_ref(structure) is None:
         return {k: _decode(v, created) for k, v in structure.items()}
-    if isinstance(structure, list):
+    if isinstance(structure, (list, tuple)):
         return [_decode(v, created) for v in structure]
     return leaf(structure)

@@ -33,8 +33,10 @@ class InputLayer(Layer):
             if isinstance(shape, int):
                 shape = (shape,)
             batch_shape = (batch_size, *shape)
-        if sparse:
-            raise ValueError("kgraph does not support sparse inputs. Received: sparse=True")
+        for flag in ("sparse", "ragged", "optional"):  # Keras config keys; only False works here
+            value = sparse if flag == "sparse" else kwargs.pop(flag, False)
+            if value:
+                raise ValueError(f"kgraph does not support {flag} inputs. Received: {flag}=True")
         super().__init__(name=name, dtype=dtype, **kwargs)
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         for d in self.batch_shape:
@@ -63,6 +65,7 @@ def Input(
     name=None,
     tensor=None,
     optional=False,
+    ragged=None,
 ):
     """A symbolic input tensor for a functional model (``keras.Input``)."""
     if tensor is not None:
@@ -74,5 +77,7 @@ def Input(
         sparse=sparse,
         batch_shape=batch_shape,
         name=name or None,
+        optional=optional,
+        ragged=ragged,
     )
     return layer.output_tensor
