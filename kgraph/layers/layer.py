@@ -45,7 +45,7 @@ class Layer:
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         kwargs.pop("autocast", None)
-        if kwargs.get("quantization_config", None) is None:  # in every Keras 3.10+ config
+        if kwargs.get("quantization_config") is None:  # in every Keras 3.10+ config
             kwargs.pop("quantization_config", None)
         if kwargs:
             raise TypeError(

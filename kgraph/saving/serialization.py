@@ -2,9 +2,9 @@
 
 Functional configs list layers with the calls that fed them; tensors in call arguments are
 Keras 3's ``{"class_name": "__keras_tensor__", "config": {..., "keras_history": [layer_name,
-call_index, output_index]}}`` (kgraph's older ``{"__tensor__": [...]}`` is read too). Rebuilding replays the calls,
-deferring any call whose inputs do not exist yet (shared layers can be called out of order).
-"""
+call_index, output_index]}}`` (kgraph's older ``{"__tensor__": [...]}`` is read too).
+Rebuilding replays the calls, deferring any call whose inputs do not exist yet (shared layers
+can be called out of order)."""
 
 from __future__ import annotations
 
