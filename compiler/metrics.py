@@ -39,6 +39,7 @@ _CANONICAL = (
     "binary_accuracy",
     "mean_absolute_error",
     "mean_squared_error",
+    "exact_match_accuracy",
 )
 # snake_case names, lower-cased class names (``SparseCategoricalAccuracy``) and short aliases
 _ALIASES = {
@@ -48,6 +49,8 @@ _ALIASES = {
     "mse": "mean_squared_error",
 }
 ACCURACY_NAMES = ("accuracy", "acc")
+# Keras' ``metrics.Accuracy`` object (not the ``"accuracy"`` string): ``y_true == y_pred``.
+EXACT_MATCH = "exact_match_accuracy"
 METRIC_DEFAULTS: dict[str, dict[str, Any]] = {"binary_accuracy": {"threshold": 0.5}}
 
 
@@ -137,6 +140,9 @@ def metric_values(b: GraphBuilder, kind: str, spec: dict[str, Any], y_true, y_pr
     """The elementwise values a canonical metric averages (matches or errors)."""
     if kind in ("mean_absolute_error", "mean_squared_error"):
         return per_sample_loss(b, {"name": kind}, y_true, y_pred)[0]
+    if kind == EXACT_MATCH:  # Keras' ``accuracy``: elementwise equality after the rank fix-up
+        y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), to_float(b, y_pred))
+        return _matches(b, y_true, y_pred)
     if kind == "binary_accuracy":
         y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), y_pred)
         threshold = spec.get("threshold", METRIC_DEFAULTS["binary_accuracy"]["threshold"])
@@ -220,6 +226,7 @@ def build_metric(
 
 __all__ = [
     "ACCURACY_NAMES",
+    "EXACT_MATCH",
     "METRIC_DEFAULTS",
     "accumulate",
     "build_metric",

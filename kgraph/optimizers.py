@@ -12,6 +12,128 @@ from compiler.optim import schedules as _schedules
 schedules = _schedules
 
 
+class LearningRate:
+    """An optimizer's learning rate as Keras exposes it: a live scalar variable.
+
+    ``optimizer.learning_rate`` returns this view when the rate is a number (with a schedule it
+    returns the rate at ``iterations``, a float, as Keras returns a tensor). It reads the
+    optimizer's current rate each time, converts with ``float()`` and ``numpy.asarray`` (float32),
+    takes part in arithmetic and comparisons as that number, and ``assign(value)`` sets the rate
+    (as ``optimizer.learning_rate = value`` does) without recompiling anything.
+    """
+
+    __slots__ = ("_optimizer",)
+    shape = ()
+    ndim = 0
+    dtype = "float32"
+    name = "learning_rate"
+    path = "learning_rate"
+    trainable = False
+    __array_priority__ = 100  # numpy defers ``array <op> rate`` to the reflected methods below
+
+    def __init__(self, optimizer):
+        self._optimizer = optimizer
+
+    @property
+    def value(self) -> float:
+        """The current rate."""
+        return self._optimizer._current_learning_rate()
+
+    def numpy(self):
+        import numpy as np
+
+        return np.asarray(self.value, np.float32)
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+
+        return np.asarray(self.value, dtype or np.float32)
+
+    def assign(self, value):
+        """Sets the optimizer's rate to ``value`` (a number or a scalar array)."""
+        opt = self._optimizer
+        if callable(opt._learning_rate):
+            raise TypeError(_SCHEDULE_NOT_SETTABLE)
+        opt.learning_rate = _scalar(value)
+        return self
+
+    def assign_add(self, value):
+        return self.assign(self.value + _scalar(value))
+
+    def assign_sub(self, value):
+        return self.assign(self.value - _scalar(value))
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __format__(self, format_spec):
+        return format(self.value, format_spec)
+
+    def __repr__(self):
+        return f"<LearningRate shape=(), dtype=float32, value={self.value}>"
+
+    __hash__ = object.__hash__
+
+    def __neg__(self):
+        return -self.value
+
+    def __pos__(self):
+        return self.value
+
+    def __abs__(self):
+        return abs(self.value)
+
+    def __round__(self, ndigits=None):
+        return round(self.value, ndigits)
+
+
+def _scalar(value) -> float:
+    if isinstance(value, LearningRate):
+        return value.value
+    import numpy as np
+
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise ValueError(f"A learning rate must be a scalar. Received: shape={arr.shape}")
+    return float(arr.reshape(()))
+
+
+def _delegate(op: str):
+    import operator
+
+    fn = getattr(operator, op)
+
+    def forward(self, other):
+        return fn(self.value, other.value if isinstance(other, LearningRate) else other)
+
+    def reflected(self, other):
+        return fn(other, self.value)
+
+    return forward, reflected
+
+
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
+    _fwd, _ref = _delegate(_op)
+    setattr(LearningRate, f"__{_op}__", _fwd)
+    setattr(LearningRate, f"__r{_op}__", _ref)
+for _op in ("eq", "ne", "lt", "le", "gt", "ge"):
+    setattr(LearningRate, f"__{_op}__", _delegate(_op)[0])
+del _op, _fwd, _ref
+
+_SCHEDULE_NOT_SETTABLE = (
+    "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+    "constructor argument, hence its learning rate is not settable. If you need the learning "
+    "rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
+    "argument."
+)
+
+
 class Optimizer:
     """Base optimizer.
 
@@ -19,7 +141,8 @@ class Optimizer:
         learning_rate: A float or a ``LearningRateSchedule``.
         clipnorm: Clip each gradient to this norm.
         clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
-        global_clipnorm: Clip all gradients together to this global norm.
+        global_clipnorm: Clip all gradients together to this global norm. At most one of the
+            three clipping arguments may be set.
     """
 
     optimizer_name = ""
@@ -34,10 +157,11 @@ class Optimizer:
         name=None,
         **params,
     ):
-        if clipnorm is not None and global_clipnorm is not None:
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
-                "Only one of `clipnorm` and `global_clipnorm` can be set. Received: "
-                f"clipnorm={clipnorm}, global_clipnorm={global_clipnorm}"
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}"
             )
         for key, value in (
             ("clipnorm", clipnorm),
@@ -47,7 +171,9 @@ class Optimizer:
             if value is not None and value <= 0:
                 raise ValueError(f"`{key}` must be positive. Received: {key}={value}")
         self.name = name or self.optimizer_name
+        self._learning_rate = None
         self.learning_rate = learning_rate
+        self._learning_rate_view = LearningRate(self)
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.params = params
@@ -55,18 +181,30 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The current learning rate (a schedule is evaluated at ``iterations``)."""
+        """The learning rate: a live :class:`LearningRate` (``float()``-able, ``assign()``-able)
+        for a constant rate, or a schedule's rate at ``iterations`` as a float."""
         if callable(self._learning_rate):
-            return float(self._learning_rate(self.iterations))
-        return self._learning_rate
+            return self._current_learning_rate()
+        return self._learning_rate_view
 
     @learning_rate.setter
     def learning_rate(self, value):
         if not callable(value):
-            value = float(value)
+            if callable(self._learning_rate):
+                raise TypeError(_SCHEDULE_NOT_SETTABLE)
+            value = _scalar(value)
             if value < 0:
                 raise ValueError(f"learning_rate must be >= 0. Received: learning_rate={value}")
         self._learning_rate = value
+
+    def _current_learning_rate(self) -> float:
+        """The rate of the next step as a plain float: a schedule at ``iterations`` (0-based,
+        read before the step increments it, as in Keras), another callable called with no
+        arguments (as Keras does), or the constant rate."""
+        lr = self._learning_rate
+        if isinstance(lr, _schedules.LearningRateSchedule):
+            return float(lr(self.iterations))
+        return float(lr()) if callable(lr) else lr
 
     def spec(self) -> dict:
         """Plain-data description for the compiler (learning rate excluded: it is an input)."""
@@ -82,7 +220,7 @@ class Optimizer:
         lr = self._learning_rate
         return {
             "name": self.name,
-            "learning_rate": lr.get_config() if callable(lr) else lr,
+            "learning_rate": lr.get_config() if hasattr(lr, "get_config") else lr,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "clipvalue": self.clipvalue,

@@ -1,0 +1,132 @@
+"""Losses and metrics on concrete arrays, computed by the compiler's own graph builders.
+
+Calling a loss object, a loss or metric function, or a metric's ``update_state`` on arrays
+builds a small graph with :mod:`compiler.losses` / :mod:`compiler.metrics` (the builders the
+training step uses) and runs it in onnxruntime, so eager values have exactly the semantics of
+the compiled ones. Sessions are cached per computation, hyper-parameters and input signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from compiler import losses as closses
+from compiler import metrics as cmetrics
+from compiler import serde
+from compiler.builder import GraphBuilder
+from kgraph.tensor import KerasTensor
+
+_SESSIONS: dict[tuple, Any] = {}
+_MAX_SESSIONS = 256
+
+
+def _array(x: Any, role: str) -> np.ndarray:
+    """``x`` as a numpy array the graph takes: floats as float32, ints as int64, bools as 0/1."""
+    if isinstance(x, KerasTensor) and x._value is None:
+        raise TypeError(
+            f"Losses and metrics called directly need concrete arrays; `{role}` is a symbolic "
+            f"KerasTensor {x}. Pass the loss to `model.compile(loss=...)` instead."
+        )
+    a = np.asarray(x)
+    if a.dtype.kind == "f":
+        return a.astype(np.float32, copy=False)
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64, copy=False)
+    if a.dtype.kind == "b":
+        return a.astype(np.float32)
+    raise TypeError(f"`{role}` must be numeric. Received: dtype={a.dtype}")
+
+
+def _key(spec: dict[str, Any]) -> str:
+    return repr(sorted(spec.items()))
+
+
+def _run(what: str, spec: dict[str, Any], build: Callable, arrays: dict[str, np.ndarray]):
+    """Runs ``build(builder, {name: input value})`` (a list of outputs) on ``arrays``."""
+    signature = tuple((n, a.shape, a.dtype.str) for n, a in arrays.items())
+    key = (what, _key(spec), signature)
+    session = _SESSIONS.get(key)
+    if session is None:
+        session = _session(what, build, arrays)
+        if len(_SESSIONS) >= _MAX_SESSIONS:
+            _SESSIONS.pop(next(iter(_SESSIONS)))
+        _SESSIONS[key] = session
+    return session.run(arrays)
+
+
+def _session(what: str, build: Callable, arrays: dict[str, np.ndarray]):
+    from runtime import Session, default_session_options
+
+    b = GraphBuilder(name=what)
+    values = {n: b.input(n, a.shape, a.dtype) for n, a in arrays.items()}
+    for i, v in enumerate(build(b, values)):
+        b.output(v, f"out{i}")
+    options = default_session_options("cpu")
+    options.intra_op_num_threads = 1  # small values: no thread pool per signature
+    return Session(
+        serde.to_bytes(serde.to_model(b.graph), check=False), device="cpu", options=options
+    )
+
+
+def _inputs(y_true, y_pred, sample_weight=None) -> dict[str, np.ndarray]:
+    arrays = {"y_true": _array(y_true, "y_true"), "y_pred": _array(y_pred, "y_pred")}
+    if sample_weight is not None:
+        arrays["sample_weight"] = _array(sample_weight, "sample_weight").astype(np.float32)
+    return arrays
+
+
+def evaluate_loss(spec: dict[str, Any], y_true, y_pred, sample_weight=None) -> np.ndarray:
+    """A loss with its reduction, as ``Loss.__call__`` computes it in Keras.
+
+    Args:
+        spec: The loss spec (``Loss.spec()``): name, hyper-parameters and ``reduction``.
+        y_true, y_pred: Targets and predictions.
+        sample_weight: Optional per-sample (or per-element) weights.
+
+    Returns:
+        A float32 scalar array, or the weighted per-sample values for reduction ``None``.
+    """
+    closses.loss_config(spec)  # bad specs fail before anything is built
+
+    def build(b, v):
+        return [closses.build_loss(b, spec, v["y_true"], v["y_pred"], v.get("sample_weight"))]
+
+    return _run("loss", spec, build, _inputs(y_true, y_pred, sample_weight))[0]
+
+
+def loss_values(spec: dict[str, Any], y_true, y_pred) -> np.ndarray:
+    """The unreduced loss (one value per sample), as Keras' loss functions return it."""
+    closses.loss_config(spec)
+
+    def build(b, v):
+        return [closses.per_sample_loss(b, spec, v["y_true"], v["y_pred"])[0]]
+
+    return _run("loss_values", spec, build, _inputs(y_true, y_pred))[0]
+
+
+def metric_values(spec: dict[str, Any], y_true, y_pred) -> np.ndarray:
+    """The values a metric averages (``spec["name"]`` canonical), as Keras' metric functions."""
+    kind = cmetrics.canonical_metric_name(spec["name"])
+
+    def build(b, v):
+        return [cmetrics.metric_values(b, kind, spec, v["y_true"], v["y_pred"])]
+
+    return _run("metric_values", spec, build, _inputs(y_true, y_pred))[0]
+
+
+def metric_update(spec: dict[str, Any], y_true, y_pred, sample_weight=None) -> tuple[float, float]:
+    """One ``update_state`` of a mean metric: the ``(total, count)`` to add to its state."""
+    kind = cmetrics.canonical_metric_name(spec["name"])
+
+    def build(b, v):
+        values = cmetrics.metric_values(b, kind, spec, v["y_true"], v["y_pred"])
+        return list(cmetrics.accumulate(b, values, v.get("sample_weight")))
+
+    total, count = _run("metric_update", spec, build, _inputs(y_true, y_pred, sample_weight))
+    return float(total), float(count)
+
+
+__all__ = ["evaluate_loss", "loss_values", "metric_update", "metric_values"]

@@ -1,0 +1,177 @@
+"""The Keras metric API of ``kgraph.metrics``: metric functions, metric objects used eagerly
+(``update_state``/``result``/``reset_state``), exact-match ``Accuracy`` versus the ``"accuracy"``
+string, metric functions in ``compile`` and Keras' de-duplicated metric names, against numpy
+references written here. Real Keras is the oracle in
+``tests/oracle/test_losses_metrics_keras.py``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph as keras
+from kgraph import metrics
+
+TOL = {"rtol": 1e-6, "atol": 1e-7}
+RNG = np.random.default_rng(9)
+B, C = 8, 3
+LABELS = RNG.integers(0, C, size=B)
+PROBS = RNG.dirichlet(np.ones(C), size=B).astype(np.float32)
+ONEHOT = np.eye(C, dtype=np.float32)[LABELS]
+BIN_TRUE = (RNG.uniform(size=(B, 2)) > 0.5).astype(np.float32)
+BIN_PRED = RNG.uniform(size=(B, 2)).astype(np.float32)
+Y_REG = RNG.normal(size=(B, 2)).astype(np.float32)
+P_REG = RNG.normal(size=(B, 2)).astype(np.float32)
+SW = RNG.uniform(0.1, 2.0, size=B).astype(np.float32)
+
+
+# -- functions -------------------------------------------------------------------------------
+def test_metric_functions_match_numpy():
+    hits = (PROBS.argmax(-1) == LABELS).astype(np.float32)
+    np.testing.assert_allclose(metrics.sparse_categorical_accuracy(LABELS, PROBS), hits, **TOL)
+    np.testing.assert_allclose(
+        metrics.sparse_categorical_accuracy(LABELS[:, None], PROBS), hits, **TOL
+    )
+    np.testing.assert_allclose(metrics.categorical_accuracy(ONEHOT, PROBS), hits, **TOL)
+    np.testing.assert_allclose(
+        metrics.binary_accuracy(BIN_TRUE, BIN_PRED), (BIN_PRED > 0.5) == BIN_TRUE, **TOL
+    )
+    np.testing.assert_allclose(
+        metrics.binary_accuracy(BIN_TRUE, BIN_PRED, threshold=0.8),
+        (BIN_PRED > 0.8) == BIN_TRUE,
+        **TOL,
+    )
+    np.testing.assert_allclose(metrics.mae(Y_REG, P_REG), np.abs(Y_REG - P_REG).mean(-1), **TOL)
+    np.testing.assert_allclose(metrics.mse(Y_REG, P_REG), ((Y_REG - P_REG) ** 2).mean(-1), **TOL)
+    assert metrics.mse is keras.losses.mean_squared_error
+    assert metrics.mae is metrics.mean_absolute_error is keras.losses.mae
+
+
+# -- objects, eagerly ------------------------------------------------------------------------
+def test_accuracy_object_is_exact_match():
+    """Keras' docstring example: 0.75, then 0.5 with weights [1, 1, 0, 0]."""
+    m = metrics.Accuracy()
+    m.update_state([[1], [2], [3], [4]], [[0], [2], [3], [4]])
+    assert float(m.result()) == pytest.approx(0.75)
+    m.reset_state()
+    m.update_state([[1], [2], [3], [4]], [[0], [2], [3], [4]], sample_weight=[1, 1, 0, 0])
+    assert float(m.result()) == pytest.approx(0.5)
+    assert float(metrics.Accuracy()(LABELS, PROBS.argmax(-1))) == pytest.approx(
+        (PROBS.argmax(-1) == LABELS).mean()
+    )
+
+
+@pytest.mark.parametrize(
+    "cls, y_true, y_pred, values",
+    [
+        (
+            metrics.SparseCategoricalAccuracy,
+            LABELS,
+            PROBS,
+            (PROBS.argmax(-1) == LABELS).astype(np.float64),
+        ),
+        (metrics.CategoricalAccuracy, ONEHOT, PROBS, (PROBS.argmax(-1) == LABELS) * 1.0),
+        (metrics.BinaryAccuracy, BIN_TRUE, BIN_PRED, ((BIN_PRED > 0.5) == BIN_TRUE).mean(-1)),
+        (metrics.MeanAbsoluteError, Y_REG, P_REG, np.abs(Y_REG - P_REG).mean(-1)),
+        (metrics.MeanSquaredError, Y_REG, P_REG, ((Y_REG - P_REG) ** 2).mean(-1)),
+    ],
+)
+def test_objects_accumulate_weighted_means(cls, y_true, y_pred, values):
+    m = cls()
+    assert float(m.result()) == 0.0
+    half = B // 2
+    m.update_state(y_true[:half], y_pred[:half], sample_weight=SW[:half])
+    m.update_state(y_true[half:], y_pred[half:], sample_weight=SW[half:])
+    np.testing.assert_allclose(m.result(), (values * SW).sum() / SW.sum(), rtol=1e-5)
+    m.reset_state()
+    np.testing.assert_allclose(m(y_true, y_pred), values.mean(), rtol=1e-5)
+
+
+# -- get -------------------------------------------------------------------------------------
+def test_get_accepts_functions_classes_and_configs():
+    for fn, cls in [
+        (metrics.binary_accuracy, metrics.BinaryAccuracy),
+        (metrics.categorical_accuracy, metrics.CategoricalAccuracy),
+        (metrics.sparse_categorical_accuracy, metrics.SparseCategoricalAccuracy),
+        (metrics.mae, metrics.MeanAbsoluteError),
+        (keras.losses.mse, metrics.MeanSquaredError),
+    ]:
+        m = metrics.get(fn)
+        assert type(m) is cls and m.name == fn.__name__
+    assert type(metrics.get("accuracy")) is metrics.Accuracy  # as keras.metrics.get
+    assert metrics.get("mae").name == "mae"
+    config = {"class_name": "BinaryAccuracy", "config": {"name": "ba", "threshold": 0.7}}
+    assert metrics.get(config).spec()["threshold"] == 0.7
+    with pytest.raises(ValueError, match="Unknown metric"):
+        metrics.get(np.mean)
+
+
+# -- compile ---------------------------------------------------------------------------------
+def _specs(items, weighted=(), loss="binary_crossentropy", shape=(None, 1)):
+    specs = metrics.compile_specs(list(items), list(weighted), "", loss, shape, set())
+    return [(s["display_name"], s["name"], s["weighted"]) for s in specs]
+
+
+def test_accuracy_string_is_resolved_but_the_object_is_exact_match():
+    assert _specs(["accuracy", metrics.Accuracy()]) == [
+        ("accuracy", "binary_accuracy", False),
+        ("accuracy_1", "exact_match_accuracy", False),
+    ]
+    assert _specs(["acc"], loss="sparse_categorical_crossentropy", shape=(None, 3)) == [
+        ("acc", "sparse_categorical_accuracy", False)
+    ]
+
+
+def test_duplicate_names_are_numbered_as_keras_does():
+    names = [
+        n
+        for n, _, _ in _specs(
+            ["mae", metrics.MeanAbsoluteError(name="mae"), "mae", metrics.binary_accuracy],
+            ["mae", "mae", "mae", "mse"],
+        )
+    ]
+    assert names == [
+        "mae",
+        "mae_1",
+        "mae_2",
+        "binary_accuracy",
+        "weighted_mae",
+        "weighted_mae_1",
+        "weighted_mae_2",
+        "mse",
+    ]
+
+
+def test_fit_reports_function_metrics_and_duplicates():
+    keras.utils.set_random_seed(1)
+    x = RNG.normal(size=(B, 3)).astype(np.float32)
+    y = BIN_TRUE[:, :1]
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.0),
+        loss=keras.losses.binary_crossentropy,
+        metrics=[
+            metrics.binary_accuracy,
+            "mae",
+            metrics.MeanAbsoluteError(name="mae"),
+            "accuracy",
+            metrics.Accuracy(),
+        ],
+        weighted_metrics=["mae"],
+    )
+    history = model.fit(x, y, batch_size=B, verbose=0).history
+    assert list(history) == [
+        "loss",
+        "binary_accuracy",
+        "mae",
+        "mae_1",
+        "accuracy",
+        "accuracy_1",
+        "weighted_mae",
+    ]
+    p = model.predict(x, verbose=0)
+    assert history["binary_accuracy"][0] == pytest.approx(((p > 0.5) == y).mean())
+    assert history["accuracy"][0] == pytest.approx(((p > 0.5) == y).mean())
+    assert history["accuracy_1"][0] == pytest.approx((p == y).mean())
+    assert history["mae"][0] == pytest.approx(np.abs(p - y).mean(), rel=1e-5)
+    assert history["mae_1"][0] == history["mae"][0] == history["weighted_mae"][0]
