@@ -40,6 +40,20 @@ def _producer(tensor: KerasTensor):
     return layer._inbound_nodes[node_index]
 
 
+def node_depths(nodes) -> dict[int, int]:
+    """``{id(node): depth}``: a node's largest distance from an output (outputs are 0), as
+    Keras counts it. A layer called at several depths lifts its later nodes to its deepest.
+    ``nodes`` is the post-order (inputs first) list of the graph's nodes."""
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(node.layer, 0))
+        layer_depth[node.layer] = node_depth[id(node)] = depth
+        for t in node.input_tensors:
+            parent = id(_producer(t))
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    return node_depth
+
+
 def _keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor], nodes) -> list:
     """Layers in Keras' order, which fixes ``model.layers``, the weight order and the config.
 
@@ -60,13 +74,9 @@ def _keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor], no
 
     for t in outputs:
         walk(t)
-    node_depth, layer_depth = {}, {}
-    for node in reversed(nodes):
-        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(node.layer, 0))
-        layer_depth[node.layer] = node_depth[id(node)] = depth
-        for t in node.input_tensors:
-            parent = id(_producer(t))
-            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    depths, layer_depth = node_depths(nodes), {}
+    for node in nodes:
+        layer_depth[node.layer] = max(layer_depth.get(node.layer, 0), depths[id(node)])
     for t in inputs:  # an input no output depends on still counts, at depth 0
         layer = t._history[0]
         if layer not in layer_depth:

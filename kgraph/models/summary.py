@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 
 from kgraph.layers.core.input_layer import InputLayer
@@ -28,44 +30,98 @@ def _output_shape(layer) -> str:
     return str(out.shape)
 
 
-def _rows(model):
-    for layer in model.layers:
-        yield (
-            f"{layer.name} ({type(layer).__name__})",
-            _output_shape(layer),
-            f"{layer.count_params():,}",
-        )
+def _connections(layer, in_model: set[int]) -> str:
+    """``name[node][tensor]`` of every tensor feeding the layer's calls inside the model."""
+    refs = [
+        f"{t._history[0].name}[{t._history[1]}][{t._history[2]}]"
+        for node in layer._inbound_nodes
+        if id(node) in in_model
+        for t in node.input_tensors
+    ]
+    return ", ".join(refs) or "-"
+
+
+def _sequential_like(model) -> bool:
+    """Keras' test for the 3-column table: a Sequential, or a Functional whose nodes form one
+    chain (one node per depth, each with at most one input, no layer called twice)."""
+    from kgraph.models.functional import Functional, node_depths
+    from kgraph.models.sequential import Sequential
+
+    if isinstance(model, Sequential) or not isinstance(model, Functional):
+        return True
+    nodes = model._nodes
+    depths = list(node_depths(nodes).values())
+    layers = [node.layer for node in nodes]
+    return (
+        len(set(depths)) == len(depths)
+        and all(len(node.input_tensors) <= 1 for node in nodes)
+        and len({id(layer) for layer in layers}) == len(layers)
+    )
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Splits ``text`` after ", " so that each line fits ``width`` where it can."""
+    lines, current = [], ""
+    for part in text.split(", "):
+        candidate = f"{current}, {part}" if current else part
+        if current and len(candidate) + 1 > width:
+            lines.append(current + ",")
+            current = part
+        else:
+            current = candidate
+    return [*lines, current]
 
 
 def print_summary(model, line_length=None, print_fn=None) -> None:
-    """Prints (or passes to ``print_fn`` line by line) the summary table of ``model``."""
+    """Prints (or passes to ``print_fn`` line by line) the summary table of ``model``: Keras'
+    columns, plus "Connected to" when the model is not a simple chain."""
     print_fn = print_fn or print
-    widths = [33, 26, 15]
-    if line_length:
-        widths[0] = max(20, line_length - widths[1] - widths[2] - 4)
-    rows = list(_rows(model))
-    for name, shape, _ in rows:
-        widths[0] = max(widths[0], len(name) + 2)
-        widths[1] = max(widths[1], len(shape) + 2)
+    chain = _sequential_like(model)
+    headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
+    in_model = set() if chain else {id(node) for node in model._nodes}
+    rows = [
+        [
+            f"{layer.name} ({type(layer).__name__})",
+            _output_shape(layer),
+            f"{layer.count_params():,}",
+        ]
+        + ([] if chain else [_connections(layer, in_model)])
+        for layer in model.layers
+    ]
+    if chain:
+        widths = [33, 26, 15]
+        if line_length:
+            widths[0] = max(20, line_length - widths[1] - widths[2] - 4)
+    else:  # Keras' column positions for this table: 0.3, 0.56, 0.74 of the line
+        total = line_length or min(108, shutil.get_terminal_size().columns - 4)
+        edges = [int(p * total) for p in (0.3, 0.56, 0.74, 1.0)]
+        widths = [b - a for a, b in zip([0, *edges], edges)]
+    for cells in rows:
+        widths[0] = max(widths[0], len(cells[0]) + 2)
+        widths[1] = max(widths[1], len(cells[1]) + 2)
+    right = {2}  # the parameter counts
 
-    def line(left, mid, right, fill):
-        return left + mid.join(fill * w for w in widths) + right
+    def line(left, mid, end, fill):
+        return left + mid.join(fill * w for w in widths) + end
 
     def row(cells, sep="│"):
-        name, shape, params = cells
-        return (
-            f"{sep} {name:<{widths[0] - 2}} {sep} {shape:<{widths[1] - 2}} {sep} "
-            f"{params:>{widths[2] - 2}} {sep}"
-        )
+        texts = [
+            f"{cell:>{w - 2}}" if i in right else f"{cell:<{w - 2}}"
+            for i, (cell, w) in enumerate(zip(cells, widths))
+        ]
+        return f"{sep} " + f" {sep} ".join(texts) + f" {sep}"
 
     lines = [
         f'Model: "{model.name}"',
         line("┏", "┳", "┓", "━"),
-        row(("Layer (type)", "Output Shape", "Param #"), "┃"),
+        row(headers, "┃"),
         line("┡", "╇", "┩", "━"),
     ]
     for i, cells in enumerate(rows):
-        lines.append(row(cells))
+        wrapped = _wrap(cells[3], widths[3] - 2) if not chain else [None]
+        for j, extra in enumerate(wrapped):
+            first = cells[:3] if j == 0 else ["", "", ""]
+            lines.append(row(first + ([] if chain else [extra])))
         if i < len(rows) - 1:
             lines.append(line("├", "┼", "┤", "─"))
     lines.append(line("└", "┴", "┘", "─"))
