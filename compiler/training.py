@@ -49,6 +49,9 @@ class Program:
     fetch: list[str]
     initial_state: dict[str, np.ndarray]
     metric_names: list[str]
+    # Keras' per-output loss entries (``"<output>_loss"``), only for several losses: log name
+    # -> fetched output. Unweighted by ``loss_weight``, they follow the metrics in ``fetch``.
+    output_losses: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return serde.to_bytes(self.model, infer_shapes=False, check=True)
@@ -77,10 +80,25 @@ def _label_input(b: GraphBuilder, spec: OutputSpec, y_pred: ir.Value) -> ir.Valu
     return b.input(spec.label_name, [None, *pred_shape[1:]], "float32")
 
 
+def _scalar_like(b: GraphBuilder, op_type: str, inputs: list[ir.Value]) -> ir.Value:
+    """``op_type(*inputs)`` typed like its first input: the total loss is a graph output, which
+    the checker wants typed, and the eval graph runs no shape inference."""
+    like = inputs[0]
+    out = b.op(op_type, inputs)
+    out.type, out.shape = ir.TensorType(like.dtype or ir.DataType.FLOAT), like.shape
+    return out
+
+
 def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_values, prefix):
-    """Adds label inputs, the weighted total loss and metric updates; returns (loss, results)."""
+    """Adds label inputs, the weighted total loss and metric updates.
+
+    Returns ``(loss, metric results, label inputs, per-output losses)``: the last maps Keras'
+    log name ``<output>_loss`` to the output carrying that output's loss before its
+    ``loss_weight`` (as Keras records it); it is empty unless several outputs have a loss.
+    """
     total, results = None, {}
-    labels = []
+    labels, per_output = [], {}
+    several = sum(spec.loss is not None for spec in specs) > 1
     for y_pred, spec in zip(outputs, specs):
         if spec.loss is None and not spec.metrics:
             continue
@@ -89,9 +107,12 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
         if spec.loss is not None:
             with b.scope(f"loss/{spec.name}"):
                 value = losses.build_loss(b, spec.loss, y_true, y_pred, sample_weight)
+                if several:
+                    per_output[f"{spec.name}_loss"] = value
                 if spec.loss_weight != 1.0:
-                    value = b.op("Mul", [value, b.constant(np.float32(spec.loss_weight))])
-            total = value if total is None else b.op("Add", [total, value])
+                    weight = b.constant(np.float32(spec.loss_weight))
+                    value = _scalar_like(b, "Mul", [value, weight])
+            total = value if total is None else _scalar_like(b, "Add", [total, value])
         for metric in spec.metrics:
             metric = dict(metric)  # only weighted metrics see the sample weights (as in Keras)
             weight = sample_weight if metric.pop("weighted", False) else None
@@ -110,7 +131,9 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
             results[display] = b.output(result, f"{prefix}{display}").name
     if total is None:
         raise ValueError("compile() needs a loss for at least one output.")
-    return b.output(total, "loss"), results, labels
+    loss = b.output(total, "loss")
+    per_output = {name: b.output(v, f"{prefix}{name}").name for name, v in per_output.items()}
+    return loss, results, labels, per_output
 
 
 def build_step(
@@ -145,7 +168,7 @@ def build_step(
     sample_weight = b.input("sample_weight", (None,), "float32")
     lr, step = _scalar_input(b, "lr"), _scalar_input(b, "step")
     state_inputs, metric_state = {}, {}
-    loss, results, labels = _loss_and_metrics(
+    loss, results, labels, per_output = _loss_and_metrics(
         b, outputs, specs, sample_weight, state_inputs, metric_state, "metrics/"
     )
     _optimize_forward(b)
@@ -179,9 +202,10 @@ def build_step(
         [*input_names, *labels, "sample_weight"],
         state,
         ["lr", "step"],
-        ["loss", *results.values()],
+        ["loss", *results.values(), *per_output.values()],
         initial,
         list(results),
+        per_output,
     )
 
 
@@ -199,7 +223,7 @@ def build_eval(
     initial = _lift_parameters(b, state_names)
     sample_weight = b.input("sample_weight", (None,), "float32")
     state_inputs, metric_state = {}, {}
-    _, results, labels = _loss_and_metrics(
+    _, results, labels, per_output = _loss_and_metrics(
         b, outputs, specs, sample_weight, state_inputs, metric_state, "eval/"
     )
     model = _finish(b, metadata, producer_version)
@@ -210,9 +234,10 @@ def build_eval(
         [*input_names, *labels, "sample_weight"],
         state,
         [],
-        ["loss", *results.values()],
+        ["loss", *results.values(), *per_output.values()],
         initial,
         list(results),
+        per_output,
     )
 
 

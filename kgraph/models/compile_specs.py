@@ -1,9 +1,11 @@
 """What ``Model.compile`` turns its arguments into: one ``OutputSpec`` per model output.
 
-Losses, loss weights and metrics may be given once for every output, as a list in output
-order, or as a dict keyed by output name, as in Keras. Metric names are resolved against each
-output's loss and shape (``"accuracy"`` becomes the sparse, categorical or binary variant) and
-prefixed with the output name when the model has several outputs.
+Losses and loss weights may be given once for every output, as a list in output order, or as a
+dict keyed by output name, as in Keras. Metrics follow Keras' ``CompileMetrics``: with one
+output every metric applies to it; with several, a list holds one entry per output and a dict
+names the outputs that get metrics. Metric names are resolved against each output's loss and
+shape (``"accuracy"`` becomes the sparse, categorical or binary variant) and prefixed with the
+output name when the model has several outputs.
 """
 
 from __future__ import annotations
@@ -18,11 +20,46 @@ def _per_output(value, names, what):
         if unknown:
             raise ValueError(f"{what} has keys {unknown} that are not outputs {names}.")
         return [value.get(n) for n in names]
-    if isinstance(value, (list, tuple)) and not (what.endswith("metrics") and len(names) == 1):
+    if isinstance(value, (list, tuple)):
         if len(value) != len(names):
             raise ValueError(f"{what} has {len(value)} entries for {len(names)} outputs.")
         return list(value)
     return [value] * len(names)
+
+
+def _flatten(value) -> list:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [leaf for item in value for leaf in _flatten(item)]
+    return [value]
+
+
+def _per_output_metrics(value, names, what):
+    """Each output's metrics, as Keras' ``CompileMetrics`` assigns them.
+
+    Nothing (None or empty) means no metrics. With one output, every metric applies to it. With
+    several, ``value`` is a list with one entry (a metric or a list of metrics) per output, or
+    a dict keyed by output names (missing outputs get none).
+    """
+    if value is None or (isinstance(value, (list, tuple, dict)) and not value):
+        return [None] * len(names)
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"{what} has keys {unknown} that are not outputs {names}.")
+        if len(names) == 1:
+            return [value.get(names[0])]
+        return [value.get(n) for n in names]
+    if len(names) == 1:
+        return [_flatten(value)]
+    if isinstance(value, (list, tuple)) and len(value) == len(names):
+        return list(value)
+    raise ValueError(
+        f"{what} must be a list with one entry (a metric or a list of metrics) per output, or "
+        f"a dict keyed by output names, for a model with outputs {names}. Received: "
+        f"{what}={value!r}"
+    )
 
 
 def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metrics):
@@ -47,8 +84,8 @@ def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metr
         if loss_weights is not None
         else [1.0] * len(names)
     )
-    metric_lists = _per_output(metrics or [], names, "metrics")
-    weighted_lists = _per_output(weighted_metrics or [], names, "weighted_metrics")
+    metric_lists = _per_output_metrics(metrics, names, "metrics")
+    weighted_lists = _per_output_metrics(weighted_metrics, names, "weighted_metrics")
     specs, taken = [], set()
     for i, (name, lo, w) in enumerate(zip(names, loss_list, weights)):
         prefix = f"{name}_" if len(names) > 1 else ""

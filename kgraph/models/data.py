@@ -161,6 +161,23 @@ def is_batch_list(x) -> bool:
     )
 
 
+def is_xy_pair(data, num_inputs: int) -> bool:
+    """True when ``data`` reads as ``(x, y)`` or ``(x, y, sample_weight)`` for a model with
+    ``num_inputs`` inputs; False for anything else, such as a list of two or three
+    ``(x, y)`` batches.
+
+    When every item is a 2- or 3-tuple, ``data`` is a pair only if its first item is a whole
+    ``x``: one array per input. A single-input ``x`` is an array, never a tuple, and a batch's
+    ``x`` for several inputs is itself a list, tuple or dict, not an array.
+    """
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        return False
+    if not is_batch_list(data):
+        return True
+    x = data[0]
+    return num_inputs > 1 and len(x) == num_inputs and all(isinstance(v, np.ndarray) for v in x)
+
+
 def is_array_like(x) -> bool:
     """True for numpy arrays, lists/dicts of arrays and nested Python lists of numbers."""
     if isinstance(x, np.ndarray):

@@ -22,6 +22,7 @@ from kgraph.models.data import (
     as_input_arrays,
     is_array_like,
     is_batch_list,
+    is_xy_pair,
     unpack_batch,
 )
 from kgraph.models.labels import prepare_targets
@@ -33,16 +34,81 @@ def _arrays(x, y) -> bool:
     return is_array_like(x) and not (y is None and is_batch_list(x))
 
 
-def _returned(results: dict, return_dict: bool):
-    """Keras' return value: the dict, the loss alone, or ``[loss, *metrics]``."""
+def _returned(results: dict, return_dict: bool, names: list[str]):
+    """Keras' return value: the dict, or the values in the order of Keras'
+    ``Trainer._flatten_metrics_in_order``: each of ``names`` (``_metrics_names``; a name listed
+    twice gives its value twice, as in Keras) found in ``results``, then the remaining keys
+    sorted; a single value is returned alone."""
     if return_dict:
         return results
-    return list(results.values()) if len(results) > 1 else results["loss"]
+    values = [results[n] for n in names if n in results]
+    values += [results[k] for k in sorted(results) if k not in names]
+    return values if len(values) > 1 else values[0]
+
+
+def _metrics_names(specs) -> list[str]:
+    """The names Keras' ``_flatten_metrics_in_order`` orders results by: the loss, every
+    compiled metric under its own name (without the output prefix, and without the
+    ``weighted_`` a weighted metric gets when its name is taken), then the per-output losses.
+    """
+    names = ["loss"]
+    for spec in specs:
+        prefix = f"{spec.name}_" if len(specs) > 1 else ""
+        shown = set()
+        for metric in spec.metrics:
+            display = metric["display_name"]
+            name = display[len(prefix) :]
+            if (
+                metric.get("weighted")
+                and name.startswith("weighted_")
+                and prefix + name[len("weighted_") :] in shown
+            ):
+                name = name[len("weighted_") :]
+            shown.add(display)
+            names.append(name)
+    if sum(spec.loss is not None for spec in specs) > 1:
+        names += [f"{spec.name}_loss" for spec in specs if spec.loss is not None]
+    return names
 
 
 def _metric_logs(program, out) -> dict:
     """The metric results a step or eval run fetched, by Keras name."""
     return {name: float(out[key]) for name, key in zip(program.metric_names, program.fetch[1:])}
+
+
+def _losses(program, out) -> dict:
+    """The total loss and, for several losses, each output's loss (``<output>_loss``)."""
+    return {"loss": float(out["loss"])} | {
+        name: float(out[key]) for name, key in program.output_losses.items()
+    }
+
+
+class _LossMeans:
+    """Keras' loss trackers: the means of the total and per-output losses over the batches
+    seen, each batch weighted by its number of samples."""
+
+    def __init__(self):
+        self.seen, self.sums = 0, {}
+
+    def update(self, losses: dict, n: int) -> None:
+        self.seen += n
+        for name, value in losses.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value * n
+
+    def logs(self, program, out) -> dict:
+        """``loss``, the metrics, then the per-output losses: the order of Keras' logs."""
+        means = {name: total / self.seen for name, total in self.sums.items()}
+        return {"loss": means.pop("loss"), **_metric_logs(program, out), **means}
+
+
+def _batch_size(batch_size, what: str = "batch_size") -> int:
+    """``batch_size`` (32 when None), checked to be a positive integer."""
+    if batch_size is None:
+        return 32
+    integer = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if not integer or batch_size < 1:
+        raise ValueError(f"{what} must be a positive integer. Received: {what}={batch_size!r}")
+    return int(batch_size)
 
 
 def _out_of_data(first_epoch: bool) -> None:
@@ -183,13 +249,18 @@ class TrainerMixin:
     ):
         """Trains the model; returns a ``History``."""
         self._check_compiled("fit")
-        batch_size = batch_size or 32
+        batch_size = _batch_size(batch_size)
+        if validation_batch_size is not None:
+            validation_batch_size = _batch_size(validation_batch_size, "validation_batch_size")
         verbose = 1 if verbose == "auto" else verbose
         if _arrays(x, y):
             data = self._prepare(x, y, sample_weight, class_weight)
             if validation_split and validation_data is None:
-                data, val = data.split(validation_split)
-                validation_data = val
+                data, validation_data = data.split(validation_split)
+                if class_weight:
+                    # As in Keras, class weights weigh the training part only (class_weight
+                    # excludes sample_weight, so the validation part is unweighted).
+                    validation_data.sample_weight = None
             steps = data.num_batches(batch_size)
         else:
             if x is None:
@@ -240,30 +311,29 @@ class TrainerMixin:
 
     def _train_epoch(self, setup, batches, cbs, epoch) -> tuple[dict, int]:
         """Runs one epoch's steps; returns its logs and how many steps ran."""
-        seen, loss_sum, logs, ran = 0, 0.0, {}, 0
+        means, logs, ran = _LossMeans(), {}, 0
         for step_index, (bx, by, bsw) in enumerate(batches):
             ran += 1
             cbs.on_train_batch_begin(step_index)
             out = self._train_step(setup, bx, by, bsw)
-            n = len(bx[0])
-            loss = float(out["loss"])
-            if not math.isfinite(loss):
+            losses = _losses(setup.step, out)
+            if not math.isfinite(losses["loss"]):
                 setup.pull_weights()
                 raise FloatingPointError(
-                    f"The loss became {loss} at epoch {epoch + 1}, step {step_index + 1}."
+                    f"The loss became {losses['loss']} at epoch {epoch + 1}, step {step_index + 1}."
                 )
-            seen, loss_sum = seen + n, loss_sum + loss * n
-            logs = {"loss": loss_sum / seen, **_metric_logs(setup.step, out)}
+            means.update(losses, len(bx[0]))
+            logs = means.logs(setup.step, out)
             cbs.on_train_batch_end(step_index, logs)
             if self.stop_training:
                 break
         return logs, ran
 
     def _validation(self, validation_data):
-        if (
-            isinstance(validation_data, (tuple, list))
-            and len(validation_data) in (2, 3)
-            and _arrays(validation_data[0], validation_data[1])
+        """``(x, y[, sample_weight])`` arrays become ``Batches``; anything else (a dataset, a
+        generator, a list of ``(x, y)`` batches) is iterated as it is."""
+        if is_xy_pair(validation_data, len(self.input_names)) and _arrays(
+            validation_data[0], validation_data[1]
         ):
             vx, vy, vsw = unpack_batch(tuple(validation_data))
             return self._prepare(vx, vy, vsw)
@@ -283,22 +353,24 @@ class TrainerMixin:
     ):
         """Loss and metrics over the data (a scalar loss, or a list, or a dict)."""
         self._check_compiled("evaluate")
-        batch_size = batch_size or 32
+        batch_size = _batch_size(batch_size)
         data = self._prepare(x, y, sample_weight) if _arrays(x, y) else x
         self._setup()
-        return _returned(self._evaluate_data(data, batch_size, steps), return_dict)
+        return self._returned(self._evaluate_data(data, batch_size, steps), return_dict)
+
+    def _returned(self, results: dict, return_dict: bool):
+        return _returned(results, return_dict, _metrics_names(self._output_train_specs))
 
     def _evaluate_data(self, data, batch_size, steps=None) -> dict:
         setup = self._setup()
         state = {n: np.zeros_like(v) for n, v in setup.eval_metric_state.items()}
-        seen, loss_sum, out = 0, 0.0, None
+        means, out = _LossMeans(), None
         for bx, by, bsw in self._iterate(data, batch_size, False, steps):
             out = setup.eval_step(self._feed(bx, by, bsw, setup.eval), state)
-            n = len(bx[0])
-            seen, loss_sum = seen + n, loss_sum + float(out["loss"]) * n
+            means.update(_losses(setup.eval, out), len(bx[0]))
         if out is None:
             raise ValueError("evaluate() received no data.")
-        return {"loss": loss_sum / seen, **_metric_logs(setup.eval, out)}
+        return means.logs(setup.eval, out)
 
     # -- single batches -------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -310,11 +382,12 @@ class TrainerMixin:
         bx, by, bsw = next(data(data.size))
         out = self._train_step(setup, bx, by, bsw)
         setup.pull_weights()
-        results = {"loss": float(out["loss"]), **_metric_logs(setup.step, out)}
-        return _returned(results, return_dict)
+        means = _LossMeans()
+        means.update(_losses(setup.step, out), 1)
+        return self._returned(means.logs(setup.step, out), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, without updating weights."""
         self._check_compiled("test_on_batch")
         data = self._prepare(x, y, sample_weight)
-        return _returned(self._evaluate_data(data, data.size), return_dict)
+        return self._returned(self._evaluate_data(data, data.size), return_dict)
