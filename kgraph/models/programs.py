@@ -2,7 +2,10 @@
 
 Built lazily by ``fit``/``evaluate`` from what ``compile()`` recorded; rebuilt when the set of
 trainable weights changes. Weights move between the model's variables and the engine's
-device-resident state only at sync points (start of fit, end of each epoch).
+device-resident state at the start of fit and the end of each epoch, and in between only when
+something reads or writes a variable: after a step the setup marks itself as ahead of the
+variables (``kgraph.tensor.mark_device_ahead``), a read pulls the state, and a write is
+pushed before the next step.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import numpy as np
 
 from compiler import training as ctraining
 from kgraph.models.export import metadata, trace_model
-from kgraph.tensor import generation
+from kgraph.tensor import generation, mark_device_ahead
 from kgraph.version import __version__
 
 
@@ -73,6 +76,7 @@ class TrainingSetup:
 
     def pull_weights(self) -> None:
         """Copies the engine's parameters back into the model's variables."""
+        mark_device_ahead(None)
         state = self.engine.get_state()
         for path in self.changing:
             self.variables[path].assign(state[path])
@@ -83,7 +87,11 @@ class TrainingSetup:
             self.engine.set_state({n: np.zeros_like(v) for n, v in self.metric_state.items()})
 
     def train_step(self, batch: dict, lr: float, step: int) -> dict:
-        return self.engine.run_step(batch, {"lr": lr, "step": float(step)})
+        """One step; weights written since the last sync are pushed first."""
+        self.push_weights()
+        out = self.engine.run_step(batch, {"lr": lr, "step": float(step)})
+        mark_device_ahead(self)
+        return out
 
     def eval_step(self, batch: dict, state: dict) -> dict:
         """Runs the eval graph on one batch; ``state`` holds its metric accumulators (updated)."""

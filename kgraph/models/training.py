@@ -15,6 +15,7 @@ import numpy as np
 
 from kgraph import optimizers as optimizers_
 from kgraph.callbacks import CallbackList, History, ProgbarLogger
+from kgraph.models import logs
 from kgraph.models.compile_specs import output_train_specs
 from kgraph.models.data import (
     Batches,
@@ -25,6 +26,7 @@ from kgraph.models.data import (
     is_xy_pair,
     unpack_batch,
 )
+from kgraph.models.evaluation import EvaluationMixin
 from kgraph.models.labels import prepare_targets
 from kgraph.utils import seeds
 
@@ -32,73 +34,6 @@ from kgraph.utils import seeds
 def _arrays(x, y) -> bool:
     """True when ``x`` holds arrays (not an iterable of ``(x, y)`` batches)."""
     return is_array_like(x) and not (y is None and is_batch_list(x))
-
-
-def _returned(results: dict, return_dict: bool, names: list[str]):
-    """Keras' return value: the dict, or the values in the order of Keras'
-    ``Trainer._flatten_metrics_in_order``: each of ``names`` (``_metrics_names``; a name listed
-    twice gives its value twice, as in Keras) found in ``results``, then the remaining keys
-    sorted; a single value is returned alone."""
-    if return_dict:
-        return results
-    values = [results[n] for n in names if n in results]
-    values += [results[k] for k in sorted(results) if k not in names]
-    return values if len(values) > 1 else values[0]
-
-
-def _metrics_names(specs) -> list[str]:
-    """The names Keras' ``_flatten_metrics_in_order`` orders results by: the loss, every
-    compiled metric under its own name (without the output prefix, and without the
-    ``weighted_`` a weighted metric gets when its name is taken), then the per-output losses.
-    """
-    names = ["loss"]
-    for spec in specs:
-        prefix = f"{spec.name}_" if len(specs) > 1 else ""
-        shown = set()
-        for metric in spec.metrics:
-            display = metric["display_name"]
-            name = display[len(prefix) :]
-            if (
-                metric.get("weighted")
-                and name.startswith("weighted_")
-                and prefix + name[len("weighted_") :] in shown
-            ):
-                name = name[len("weighted_") :]
-            shown.add(display)
-            names.append(name)
-    if sum(spec.loss is not None for spec in specs) > 1:
-        names += [f"{spec.name}_loss" for spec in specs if spec.loss is not None]
-    return names
-
-
-def _metric_logs(program, out) -> dict:
-    """The metric results a step or eval run fetched, by Keras name."""
-    return {name: float(out[key]) for name, key in zip(program.metric_names, program.fetch[1:])}
-
-
-def _losses(program, out) -> dict:
-    """The total loss and, for several losses, each output's loss (``<output>_loss``)."""
-    return {"loss": float(out["loss"])} | {
-        name: float(out[key]) for name, key in program.output_losses.items()
-    }
-
-
-class _LossMeans:
-    """Keras' loss trackers: the means of the total and per-output losses over the batches
-    seen, each batch weighted by its number of samples."""
-
-    def __init__(self):
-        self.seen, self.sums = 0, {}
-
-    def update(self, losses: dict, n: int) -> None:
-        self.seen += n
-        for name, value in losses.items():
-            self.sums[name] = self.sums.get(name, 0.0) + value * n
-
-    def logs(self, program, out) -> dict:
-        """``loss``, the metrics, then the per-output losses: the order of Keras' logs."""
-        means = {name: total / self.seen for name, total in self.sums.items()}
-        return {"loss": means.pop("loss"), **_metric_logs(program, out), **means}
 
 
 def _batch_size(batch_size, what: str = "batch_size") -> int:
@@ -124,7 +59,7 @@ def _out_of_data(first_epoch: bool) -> None:
     )
 
 
-class TrainerMixin:
+class TrainerMixin(EvaluationMixin):
     """Adds Keras' training API to ``Model``."""
 
     # -- compile -------------------------------------------------------------------------------
@@ -156,6 +91,12 @@ class TrainerMixin:
             self._device = device
         self.compiled = True
         self.stop_training = False
+
+    def _checked_batch_size(self, batch_size) -> int:
+        return _batch_size(batch_size)
+
+    def _holds_arrays(self, x, y) -> bool:
+        return _arrays(x, y)
 
     def _output_specs(self):
         return getattr(self, "outputs", None) or self._symbolic_output_list()
@@ -223,7 +164,7 @@ class TrainerMixin:
     def _train_step(self, setup, bx, by, bsw) -> dict:
         """One step: the learning rate is read at ``iterations`` (0-based, as in Keras), the
         graph gets the 1-based step count used for bias corrections."""
-        lr = self.optimizer.learning_rate
+        lr = self.optimizer._current_learning_rate()
         self.optimizer.iterations += 1
         return setup.train_step(self._feed(bx, by, bsw, setup.step), lr, self.optimizer.iterations)
 
@@ -284,12 +225,12 @@ class TrainerMixin:
         )
         self.stop_training = False
         cbs.on_train_begin()
-        logs = {}
+        epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
             setup.push_weights()
             setup.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            logs, ran = self._train_epoch(setup, batches.epoch(), cbs, epoch)
+            epoch_logs, ran = self._train_epoch(setup, batches.epoch(), cbs, epoch)
             setup.pull_weights()
             if not ran:
                 _out_of_data(epoch == initial_epoch)
@@ -298,36 +239,36 @@ class TrainerMixin:
                 self._in_fit = True
                 try:
                     val = self._evaluate_data(
-                        validation_data, validation_batch_size or batch_size, validation_steps
+                        validation_data, validation_batch_size or batch_size, validation_steps, cbs
                     )
                 finally:
                     self._in_fit = False
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            cbs.on_epoch_end(epoch, logs)
+                epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
-        cbs.on_train_end(logs)
+        cbs.on_train_end(epoch_logs)
         return history
 
     def _train_epoch(self, setup, batches, cbs, epoch) -> tuple[dict, int]:
         """Runs one epoch's steps; returns its logs and how many steps ran."""
-        means, logs, ran = _LossMeans(), {}, 0
+        means, batch_logs, ran = logs.LossMeans(), {}, 0
         for step_index, (bx, by, bsw) in enumerate(batches):
             ran += 1
             cbs.on_train_batch_begin(step_index)
             out = self._train_step(setup, bx, by, bsw)
-            losses = _losses(setup.step, out)
+            losses = logs.losses(setup.step, out)
             if not math.isfinite(losses["loss"]):
                 setup.pull_weights()
                 raise FloatingPointError(
                     f"The loss became {losses['loss']} at epoch {epoch + 1}, step {step_index + 1}."
                 )
             means.update(losses, len(bx[0]))
-            logs = means.logs(setup.step, out)
-            cbs.on_train_batch_end(step_index, logs)
+            batch_logs = means.logs(setup.step, out)
+            cbs.on_train_batch_end(step_index, batch_logs)
             if self.stop_training:
                 break
-        return logs, ran
+        return batch_logs, ran
 
     def _validation(self, validation_data):
         """``(x, y[, sample_weight])`` arrays become ``Batches``; anything else (a dataset, a
@@ -339,39 +280,6 @@ class TrainerMixin:
             return self._prepare(vx, vy, vsw)
         return validation_data
 
-    # -- evaluate -------------------------------------------------------------------------------
-    def evaluate(
-        self,
-        x=None,
-        y=None,
-        batch_size=None,
-        verbose="auto",
-        sample_weight=None,
-        steps=None,
-        callbacks=None,
-        return_dict=False,
-    ):
-        """Loss and metrics over the data (a scalar loss, or a list, or a dict)."""
-        self._check_compiled("evaluate")
-        batch_size = _batch_size(batch_size)
-        data = self._prepare(x, y, sample_weight) if _arrays(x, y) else x
-        self._setup()
-        return self._returned(self._evaluate_data(data, batch_size, steps), return_dict)
-
-    def _returned(self, results: dict, return_dict: bool):
-        return _returned(results, return_dict, _metrics_names(self._output_train_specs))
-
-    def _evaluate_data(self, data, batch_size, steps=None) -> dict:
-        setup = self._setup()
-        state = {n: np.zeros_like(v) for n, v in setup.eval_metric_state.items()}
-        means, out = _LossMeans(), None
-        for bx, by, bsw in self._iterate(data, batch_size, False, steps):
-            out = setup.eval_step(self._feed(bx, by, bsw, setup.eval), state)
-            means.update(_losses(setup.eval, out), len(bx[0]))
-        if out is None:
-            raise ValueError("evaluate() received no data.")
-        return means.logs(setup.eval, out)
-
     # -- single batches -------------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
@@ -382,12 +290,6 @@ class TrainerMixin:
         bx, by, bsw = next(data(data.size))
         out = self._train_step(setup, bx, by, bsw)
         setup.pull_weights()
-        means = _LossMeans()
-        means.update(_losses(setup.step, out), 1)
+        means = logs.LossMeans()
+        means.update(logs.losses(setup.step, out), 1)
         return self._returned(means.logs(setup.step, out), return_dict)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss (and metrics) on one batch, without updating weights."""
-        self._check_compiled("test_on_batch")
-        data = self._prepare(x, y, sample_weight)
-        return self._returned(self._evaluate_data(data, data.size), return_dict)
