@@ -248,6 +248,8 @@ def reduce_weighted(
             sample_weight = float_mask
         else:
             float_mask, weight = squeeze_or_expand(b, float_mask, to_float(b, sample_weight))
+            extra = len(dims(float_mask)) - len(dims(weight))  # (B,) weights on a (B, T) mask
+            weight = unsqueeze_last(b, weight, extra) if extra > 0 else weight
             sample_weight = binary(b, "Mul", weight, float_mask)
     if sample_weight is not None:
         values, sample_weight = squeeze_or_expand(b, values, to_float(b, sample_weight))

@@ -272,3 +272,27 @@ def test_clipping_arguments_conflict_like_keras():
         with pytest.raises(ValueError) as got:
             kgraph.optimizers.SGD(**kwargs)
         assert str(got.value) == str(want.value)
+
+
+def test_fit_with_ignore_class_on_sequence_outputs_matches_keras():
+    """(batch, steps) labels with an ignored class: the (batch,) sample weights the step feeds
+    broadcast over the mask."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 5, 4)).astype(np.float32)
+    y = rng.integers(0, 3, (8, 5))
+    y[0, :2] = 2
+
+    def build(lib):
+        inputs = lib.Input((5, 4))
+        model = lib.Model(inputs, lib.layers.Dense(3)(inputs))
+        loss = lib.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=2)
+        model.compile(lib.optimizers.SGD(0.1), loss)
+        return model
+
+    theirs, ours = build(keras), build(kgraph)
+    ours.set_weights(theirs.get_weights())
+    want = theirs.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
+    got = ours.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    for g, w in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(g, np.asarray(w), rtol=1e-5, atol=1e-6)
