@@ -12,7 +12,6 @@ import numpy as np
 import onnx_ir as ir
 
 from compiler.builder import ir_dtype
-from kgraph import trace
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import scalar
 from kgraph.utils import seeds
@@ -45,7 +44,7 @@ def _dropout_lower(b, x, *, rate, noise_shape, seed, dtype):
     return b.op("Mul", [x, keep])
 
 
-_dropout = Op("dropout", _dropout_infer, _dropout_lower, promote=False)
+_dropout = Op("dropout", _dropout_infer, _dropout_lower, promote=False, random=True)
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
@@ -58,8 +57,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         noise_shape: Shape of the random mask, broadcast over ``inputs``; ``None`` entries take
             the input's size (``(None, 1, None)`` drops whole timesteps' features alike).
         seed: Integer seed of the node. Without one, a seed is drawn from kgraph's generator
-            while tracing (so ``kgraph.utils.set_random_seed`` makes graphs reproducible), and
-            eager calls use onnxruntime's own random stream.
+            (so ``kgraph.utils.set_random_seed`` makes graphs and eager calls reproducible).
 
     Returns:
         A tensor of the shape and dtype of ``inputs``.
@@ -83,7 +81,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
                 f"noise_shape {noise_shape} does not broadcast to the input shape "
                 f"{spec.shape}: each entry must be None, 1 or the input's size."
             )
-    if seed is None and trace.current() is not None:
+    if seed is None:  # drawn eagerly too, so set_random_seed makes eager masks repeat
         seed = seeds.make_seed()
     return apply(
         _dropout,

@@ -43,6 +43,9 @@ class Op:
     infer: Callable[..., Any]
     lower: Callable[..., Any]
     promote: bool = True
+    #: A random op: an onnxruntime session advances its stream on every run, so eager calls
+    #: get a fresh one-op session (seeded by the caller) instead of a cached one.
+    random: bool = False
 
 
 _WEAK = "weak"  # dtype tag of a Python scalar: it takes the dtype of the other operands
@@ -140,9 +143,11 @@ _SESSIONS: dict[tuple, Any] = {}
 def _eager(op: Op, args, specs, attrs):
     arrays = [np.asarray(a, dtype=s.dtype) for a, s in zip(args, specs)]
     key = (op.name, repr(sorted(attrs.items())), tuple((a.shape, a.dtype.str) for a in arrays))
-    session = _SESSIONS.get(key)
+    session = None if op.random else _SESSIONS.get(key)
     if session is None:
-        session = _SESSIONS[key] = _eager_session(op, arrays, specs, attrs)
+        session = _eager_session(op, arrays, specs, attrs)
+        if not op.random:
+            _SESSIONS[key] = session
     results = session.run({f"in{i}": a for i, a in enumerate(arrays)})
     return tuple(results) if len(results) > 1 else results[0]
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from kgraph import random
 from kgraph.layers.layer import Layer
+from kgraph.utils import seeds
 
 
 class Dropout(Layer):
@@ -14,7 +17,9 @@ class Dropout(Layer):
         rate: Drop probability, ``0 <= rate < 1``.
         noise_shape: Shape of the random mask (``None`` entries take the input's size), e.g.
             ``(batch, 1, features)`` to drop the same features at every timestep.
-        seed: Integer seed of the dropout node.
+        seed: Seed of the layer's own generator (as Keras' ``SeedGenerator``): every call
+            draws its node's seed from it, so masks differ call to call and repeat run to run.
+            Without one, the generator is seeded from kgraph's (``set_random_seed``).
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -27,11 +32,13 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
+        self._generator = np.random.default_rng(seed if seed is not None else seeds.make_seed())
 
     def call(self, inputs, training=False):
         if training and self.rate > 0:
+            seed = int(self._generator.integers(0, 2**31 - 1))
             return random.dropout(
-                inputs, self.rate, noise_shape=self._noise_shape(inputs), seed=self.seed
+                inputs, self.rate, noise_shape=self._noise_shape(inputs), seed=seed
             )
         return inputs
 

@@ -42,11 +42,19 @@ def test_training_graph_has_seeded_dropout_with_mask():
     from compiler import compile_inference, serde
     from kgraph.models import export
 
-    builder = export.trace_model(_training_model(0.5, seed=123), training=True)[0]
-    graph = onnx.load_from_string(serde.to_bytes(compile_inference(builder.graph))).graph
-    (node,) = [n for n in graph.node if n.op_type == "Dropout"]
-    assert len(node.output) == 2
-    assert {a.name: a.i for a in node.attribute}["seed"] == 123
+    def node_seed(model):
+        builder = export.trace_model(model, training=True)[0]
+        graph = onnx.load_from_string(serde.to_bytes(compile_inference(builder.graph))).graph
+        (node,) = [n for n in graph.node if n.op_type == "Dropout"]
+        assert len(node.output) == 2
+        return {a.name: a.i for a in node.attribute}["seed"]
+
+    # The layer's seed seeds its generator (Keras' SeedGenerator): the same layer seed gives
+    # the same node seed, drawn as numpy draws it; each trace draws the next one.
+    model = _training_model(0.5, seed=123)
+    draws = np.random.default_rng(123).integers(0, 2**31 - 1, size=2)
+    assert node_seed(model) == draws[0] and node_seed(model) == draws[1]
+    assert node_seed(_training_model(0.5, seed=123)) == draws[0]
 
 
 def test_noise_shape_shares_the_mask_along_broadcast_axes():
@@ -73,3 +81,18 @@ def test_rate_validation(rate):
 def test_config():
     config = layers.Dropout(0.3, noise_shape=(None, 1, 4), seed=5).get_config()
     assert (config["rate"], config["noise_shape"], config["seed"]) == (0.3, (None, 1, 4), 5)
+
+
+def test_eager_masks_follow_set_random_seed_and_the_layer_seed():
+    x = np.ones((4, 32), np.float32)
+    kgraph.utils.set_random_seed(7)
+    layer = layers.Dropout(0.5)
+    first, second = layer(x, training=True), layer(x, training=True)
+    kgraph.utils.set_random_seed(7)
+    again = layers.Dropout(0.5)(x, training=True)
+    np.testing.assert_array_equal(first, again)  # reproducible from the global seed
+    assert not np.array_equal(first, second)  # but fresh on every call
+    seeded = layers.Dropout(0.5, seed=3)
+    a, b = seeded(x, training=True), seeded(x, training=True)
+    np.testing.assert_array_equal(a, layers.Dropout(0.5, seed=3)(x, training=True))
+    assert not np.array_equal(a, b)
