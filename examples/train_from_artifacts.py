@@ -62,6 +62,28 @@ def synthetic_data(spec, x_name, y_name, n, rng):
     return x.astype(x_info["dtype"]), y.astype(y_info["dtype"])
 
 
+def learning_rate(schedule, iteration):
+    """Keras' schedules at the 0-based ``iteration`` (the spec's ``learning_rate_schedule``)."""
+    kind, c = schedule["class_name"], schedule["config"]
+    if kind == "ExponentialDecay":
+        p = iteration / c["decay_steps"]
+        return c["initial_learning_rate"] * c["decay_rate"] ** (
+            np.floor(p) if c["staircase"] else p
+        )
+    if kind == "CosineDecay":
+        start, warmup = c["initial_learning_rate"], c["warmup_steps"]
+        if c["warmup_target"] is not None:
+            if iteration < warmup:
+                return start + (c["warmup_target"] - start) * iteration / warmup
+            start, iteration = c["warmup_target"], iteration - warmup
+        cosine = 0.5 * (1 + np.cos(np.pi * min(iteration, c["decay_steps"]) / c["decay_steps"]))
+        return start * ((1 - c["alpha"]) * cosine + c["alpha"])
+    if kind == "PiecewiseConstantDecay":
+        passed = sum(iteration > boundary for boundary in c["boundaries"])
+        return c["values"][passed]
+    raise ValueError(f"unknown learning-rate schedule {kind}")
+
+
 def session(path, device):
     providers = ["CPUExecutionProvider"]
     if device == "cuda":
@@ -83,6 +105,7 @@ def train(args):
     (x_train, y_train), (x_val, y_val) = (x[:cut], y[:cut]), (x[cut:], y[cut:])
     step_session = session(os.path.join(args.folder, spec["step_model"]), args.device)
     outputs = [o.name for o in step_session.get_outputs()]
+    schedule = spec.get("learning_rate_schedule") if args.lr is None else None
     lr = np.array(args.lr if args.lr is not None else spec["learning_rate"], np.float32)
     iteration = spec["iterations"]
     for epoch in range(1, args.epochs + 1):
@@ -92,6 +115,8 @@ def train(args):
         seen, loss_sum, results = 0, 0.0, {}
         for start in range(0, len(order), args.batch_size):
             index = order[start : start + args.batch_size]
+            if schedule is not None:  # read at the 0-based iteration, before the increment
+                lr = np.array(learning_rate(schedule, iteration), np.float32)
             iteration += 1
             feed = {
                 x_name: x_train[index],

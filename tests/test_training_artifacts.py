@@ -223,3 +223,35 @@ def test_export_after_fit_carries_the_trained_state(tmp_path):
     with np.load(paths["initial_state.npz"]) as state:
         np.testing.assert_array_equal(state["dense/kernel"], model.get_weights()[0])
         assert state["dense/kernel/adam_v"].any() and not state["metrics/mae/total"]
+
+
+def _example_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "train_from_artifacts", EXAMPLES / "train_from_artifacts.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        keras.optimizers.schedules.ExponentialDecay(0.1, 3, 0.5),
+        keras.optimizers.schedules.ExponentialDecay(0.1, 3, 0.5, staircase=True),
+        keras.optimizers.schedules.CosineDecay(0.1, 7, alpha=0.1),
+        keras.optimizers.schedules.CosineDecay(0.0, 7, warmup_target=0.2, warmup_steps=3),
+        keras.optimizers.schedules.PiecewiseConstantDecay([2, 5], [0.3, 0.2, 0.1]),
+    ],
+    ids=["exponential", "staircase", "cosine", "cosine-warmup", "piecewise"],
+)
+def test_schedules_travel_in_the_spec_and_the_example_follows_them(schedule, tmp_path):
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(schedule), "mse")
+    artifacts.export_training_artifacts(model, tmp_path)
+    written = json.loads((tmp_path / "training_spec.json").read_text())["learning_rate_schedule"]
+    assert written["class_name"] == type(schedule).__name__
+    rates = [_example_module().learning_rate(written, i) for i in range(12)]
+    np.testing.assert_allclose(rates, [schedule(i) for i in range(12)], rtol=1e-12)

@@ -160,15 +160,28 @@ def _spec(model, setup) -> dict:
         "eval_state": evaluation.state,
         "eval_fetch": evaluation.fetch,
         "eval_inputs_from_step_state": [n for n in eval_inputs if n in step_state],
+        "output_losses": dict(step.output_losses),
         "optimizer": optimizer.spec(),
         "learning_rate": float(optimizer.learning_rate),
+        "learning_rate_schedule": _schedule(optimizer),
         "iterations": int(optimizer.iterations),
         "notes": "Run step_model with batch_inputs (sample_weight: ones for unweighted data), "
         "lr, step (1-based: iterations + 1 for the first run) and every state input "
         "from initial_state; then feed each output state[name] back as input `name`. "
-        "Zero metric_state at the start of each epoch. eval_model takes "
+        "Zero metric_state at the start of each epoch. With a learning_rate_schedule, lr "
+        "for step k is the schedule at k - 1 (Keras' formulas). eval_model takes "
         "eval_batch_inputs, eval_state (zeros) and eval_inputs_from_step_state.",
     }
+
+
+def _schedule(optimizer) -> dict | None:
+    """``{"class_name", "config"}`` of the optimizer's learning-rate schedule, if it has one."""
+    from compiler.optim.schedules import LearningRateSchedule
+
+    rate = optimizer._learning_rate
+    if not isinstance(rate, LearningRateSchedule):
+        return None
+    return {"class_name": type(rate).__name__, "config": rate.get_config()}
 
 
 def _describe_inputs(program) -> dict[str, dict]:
