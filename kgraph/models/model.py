@@ -112,22 +112,46 @@ class Model(TrainerMixin, Layer):
             self.build(tree.map_structure(lambda a: (None, *np.shape(a)[1:]), x))
 
     def predict(self, x, batch_size=32, verbose="auto", steps=None, callbacks=None):
-        """Runs the inference graph in onnxruntime over ``x`` in batches; returns numpy,
-        in the structure of the model's outputs (an array, a list, or a dict by name)."""
+        """Runs the inference graph in onnxruntime over ``x`` in batches.
+
+        Args:
+            x: Numpy inputs (an array, a list, or a dict by input name).
+            batch_size: Samples per run (32 by default; None runs all at once).
+            verbose: 0 = silent, 1 or "auto" = progress bar (as Keras), 2 = one line.
+            steps: Predict only the first ``steps`` batches.
+            callbacks: Callbacks whose ``on_predict_begin`` / ``on_predict_end`` run.
+
+        Returns:
+            Numpy results in the structure of the model's outputs (an array, a list, or a dict
+            by output name).
+        """
+        from kgraph.callbacks import CallbackList
         from kgraph.models.data import as_input_arrays
+        from kgraph.utils.progbar import Progbar
 
         self._build_on_data(x)
         arrays = as_input_arrays(x, self._trace_inputs(), self.name)
+        size = batch_size or len(arrays[0]) or 1
+        if steps is not None:
+            arrays = [a[: steps * size] for a in arrays]
+        verbose = 1 if verbose == "auto" else verbose
+        count = max(1, -(-len(arrays[0]) // size))
+        cbs = CallbackList(callbacks, model=self, steps=count, verbose=verbose)
+        bar = Progbar(count, verbose=verbose)
+        cbs.on_predict_begin()
         predictor = self._predictor()
         result = predictor.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=batch_size)
+        bar.seen = count
+        bar.finish()
+        cbs.on_predict_end()
         structure = getattr(self, "_outputs_struct", None)
         if isinstance(structure, dict):
             return tree.pack_like(structure, result)
         return result
 
     def predict_on_batch(self, x):
-        """``predict`` on one batch."""
-        return self.predict(x, batch_size=None)
+        """``predict`` on one batch, silently."""
+        return self.predict(x, batch_size=None, verbose=0)
 
     # -- export ------------------------------------------------------------------------------
     def to_onnx_bytes(self, batch_size=None, opset=None) -> bytes:

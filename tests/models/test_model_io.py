@@ -51,3 +51,28 @@ def test_an_input_returned_as_an_output(tmp_path):
     session = ort.InferenceSession(tmp_path / "m.onnx", providers=["CPUExecutionProvider"])
     assert [o.name for o in session.get_outputs()] == ["x_output", "d"]
     np.testing.assert_array_equal(session.run(["x_output"], {"x": X})[0], X)
+
+
+def test_predict_reports_progress_like_keras(capsys):
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2, name="d")])
+    x = RNG.standard_normal((70, 3)).astype(np.float32)
+    events = []
+
+    class Hooks(keras.callbacks.Callback):
+        def on_predict_begin(self, logs=None):
+            events.append("begin")
+
+        def on_predict_end(self, logs=None):
+            events.append("end")
+
+    out = model.predict(x, callbacks=[Hooks()])
+    assert capsys.readouterr().out.startswith("3/3 ━")
+    assert events == ["begin", "end"]
+    np.testing.assert_allclose(out, dense_ref(model.layers[0], x), rtol=1e-5, atol=1e-6)
+    assert model.predict(x, verbose=2).shape == (70, 2)
+    assert capsys.readouterr().out.startswith("3/3 - ")
+    first = model.predict(x, verbose=0, steps=2)
+    np.testing.assert_array_equal(first, out[:64])
+    model.predict_on_batch(x)
+    model(x)
+    assert capsys.readouterr().out == ""
