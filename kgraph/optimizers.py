@@ -178,6 +178,19 @@ class Optimizer:
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.params = params
         self.iterations = 0
+        self._exclude_names: list[str] = []
+        self._exclude_paths: list[str] = []
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Excludes variables from weight decay (before training, as in Keras).
+
+        Args:
+            var_list: Variables to exclude.
+            var_names: Regular expressions; a variable whose own name (``kernel``, ``bias``)
+                contains a match is excluded, e.g. ``var_names=["bias"]``.
+        """
+        self._exclude_paths = [v.path for v in var_list or []]
+        self._exclude_names = list(var_names or [])
 
     @property
     def learning_rate(self):
@@ -214,6 +227,10 @@ class Optimizer:
         for key in ("clipnorm", "clipvalue", "global_clipnorm"):
             if getattr(self, key) is not None:
                 spec[key] = getattr(self, key)
+        if self._exclude_names:
+            spec["exclude_from_weight_decay"] = list(self._exclude_names)
+        if self._exclude_paths:
+            spec["exclude_from_weight_decay_paths"] = list(self._exclude_paths)
         return spec
 
     def get_config(self) -> dict:

@@ -37,7 +37,8 @@ BASE_DEFAULTS: dict[str, Any] = {
     "clipnorm": None,
     "clipvalue": None,
     "global_clipnorm": None,
-    "exclude_from_weight_decay": None,
+    "exclude_from_weight_decay": None,  # regexes searched in a parameter's own name
+    "exclude_from_weight_decay_paths": None,  # exact parameter paths
 }
 # Keras arguments accepted only at their inert value (features the step graph does not build).
 _INERT = {
@@ -127,8 +128,10 @@ def _clip(b: GraphBuilder, config: dict[str, Any], grads: dict[str, ir.Value]):
 def _decays(config: dict[str, Any], name: str) -> bool:
     if config["weight_decay"] is None:
         return False
-    patterns = config["exclude_from_weight_decay"] or []
-    return not any(re.search(p, name) for p in patterns)
+    if name in (config["exclude_from_weight_decay_paths"] or []):
+        return False
+    own = name.rsplit("/", 1)[-1]  # Keras matches ``variable.name`` (``bias``), not the path
+    return not any(re.search(p, own) for p in config["exclude_from_weight_decay"] or [])
 
 
 def build_updates(

@@ -119,3 +119,29 @@ def test_trained_weights_load_into_keras_and_predict_the_same():
         theirs.evaluate(x, y, verbose=0, return_dict=True)["loss"],
         rtol=1e-5,
     )
+
+
+@pytest.mark.parametrize("how", ["names", "variables"])
+def test_adamw_exclude_from_weight_decay_matches_keras(how):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((16, 5)).astype(np.float32)
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+
+    def build(lib):
+        inputs = lib.Input((5,))
+        hidden = lib.layers.Dense(4, activation="tanh", name="hidden")
+        model = lib.Model(inputs, lib.layers.Dense(2, name="head")(hidden(inputs)))
+        optimizer = lib.optimizers.AdamW(0.05, weight_decay=0.3)
+        if how == "names":
+            optimizer.exclude_from_weight_decay(var_names=["bias"])
+        else:
+            optimizer.exclude_from_weight_decay(var_list=[hidden.kernel])
+        model.compile(optimizer, "mse")
+        return model
+
+    theirs, ours = build(keras), build(kgraph)
+    ours.set_weights(theirs.get_weights())
+    theirs.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    ours.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    for got, want in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-6)
