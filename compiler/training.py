@@ -13,6 +13,7 @@ hyper-parameters), never as front-end objects.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -176,9 +177,16 @@ def build_step(
     grads = gradients(b, loss, [params[n] for n in trainable])
     grads = dict(zip(trainable, grads))
     missing = [n for n, g in grads.items() if g is None]
-    if missing:
-        raise ValueError(f"The loss does not depend on the trainable weights {missing}.")
-    slot_specs = optim.slot_specs(optimizer, {n: tuple(initial[n].shape) for n in trainable})
+    if missing and len(missing) == len(grads):
+        raise ValueError(f"The loss does not depend on any trainable weight: {missing}.")
+    if missing:  # as Keras: warn, and those weights stay as they are
+        warnings.warn(
+            f"Gradients do not exist for variables {missing} when minimizing the loss. If "
+            "using `model.compile()`, did you forget to provide a `loss` argument?",
+            stacklevel=2,
+        )
+    updated = [n for n in trainable if grads[n] is not None]
+    slot_specs = optim.slot_specs(optimizer, {n: tuple(initial[n].shape) for n in updated})
     slots = {}
     for name, (shape, dtype, init) in slot_specs.items():
         slots[name] = b.input(name, shape, dtype)
@@ -189,6 +197,9 @@ def build_step(
             exposed.type, exposed.shape = params[name].type, params[name].shape
             b.output(exposed, f"grad/{name}")
     new_params, new_slots = optim.build_updates(b, optimizer, params, grads, slots, lr, step)
+    for name in missing:  # carried through unchanged
+        kept = new_params[name] = b.op("Identity", [params[name]])
+        kept.type, kept.shape = params[name].type, params[name].shape
     state = {}
     for name, value in {**state_updates, **new_params, **new_slots}.items():
         b.output(value, name + NEW)

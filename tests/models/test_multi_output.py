@@ -210,3 +210,18 @@ def test_cli_training_artifacts_for_two_outputs(tmp_path):
     np.testing.assert_allclose(values["loss"], cls_loss + 2.0 * reg_loss, **TOL)
     np.testing.assert_allclose(values[spec["eval_fetch"][-2]], cls_loss, **TOL)
     np.testing.assert_allclose(values[spec["eval_fetch"][-1]], reg_loss, **TOL)
+
+
+def test_weights_only_an_unlossed_output_uses_stay_put_with_a_warning():
+    """As Keras: weights no loss depends on get no update, and a warning names them."""
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, [layers.Dense(2, name="a")(x), layers.Dense(3, name="b")(x)])
+    model.compile("sgd", loss=["mse", None])
+    data = np.linspace(-1, 1, 32, dtype=np.float32).reshape(8, 4)
+    before = model.get_weights()
+    with pytest.warns(UserWarning, match=r"Gradients do not exist for variables \['b/kernel'"):
+        model.fit(data, [np.ones((8, 2)), np.ones((8, 3))], epochs=2, verbose=0)
+    after = model.get_weights()
+    assert not np.array_equal(after[0], before[0])  # a/kernel trained
+    np.testing.assert_array_equal(after[2], before[2])  # b/kernel untouched
+    np.testing.assert_array_equal(after[3], before[3])
