@@ -6,6 +6,7 @@ import onnx_ir as ir
 import onnx_ir.passes.common as common
 
 from compiler.passes.cancel_transposes import CancelTransposesPass
+from compiler.passes.deduplicate_transposes import DeduplicateTransposesPass
 from compiler.passes.fold_constant_transposes import FoldConstantTransposesPass
 from compiler.passes.fold_constants import FoldConstantsPass
 from compiler.passes.fold_flatten_transpose import FoldFlattenTransposePass
@@ -23,12 +24,13 @@ def forward_layout_passes() -> list[ir.passes.PassBase]:
     """The layout passes without dead-code removal: safe on a graph that is still being built
     (the training step runs them on the forward graph before autodiff, so that the backward
     graph is derived from the channels-first forward graph)."""
-    # Sinking and cancelling alternate until nothing changes: a cancelled pair can free another
-    # Transpose to sink (e.g. one feeding both the next conv and a residual Add).
+    # Merging, sinking and cancelling alternate until nothing changes: a cancelled pair can free
+    # another Transpose to sink (e.g. one feeding both the next conv and a residual Add).
     return [
         ir.passes.PassManager(
             [
                 FuseConvBiasInputPass(),
+                DeduplicateTransposesPass(),
                 SinkTransposesPass(),
                 CancelTransposesPass(),
                 FoldFlattenTransposePass(),
@@ -55,6 +57,7 @@ def inference_passes() -> ir.passes.PassManager:
 
 __all__ = [
     "CancelTransposesPass",
+    "DeduplicateTransposesPass",
     "FoldConstantTransposesPass",
     "FoldConstantsPass",
     "FoldFlattenTransposePass",
