@@ -3,21 +3,13 @@ outputs, which proves the weight layouts and padding conventions are interchange
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-keras = pytest.importorskip("keras")
-pytest.importorskip("jax")
+import kgraph
+from tests.oracle.keras_oracle import MARKS, keras
 
-import kgraph  # noqa: E402
-
-pytestmark = pytest.mark.oracle
-
-if keras.backend.backend() != "jax":  # another module imported keras first with its own backend
-    pytestmark = [pytest.mark.oracle, pytest.mark.skip(reason="needs KERAS_BACKEND=jax")]
+pytestmark = MARKS
 
 
 def _compare(name, kwargs, input_shape, rtol=1e-5, atol=1e-5, seed=0):

@@ -4,21 +4,13 @@ two give the same predictions."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-keras = pytest.importorskip("keras")
-pytest.importorskip("jax")
+import kgraph
+from tests.oracle.keras_oracle import MARKS, keras
 
-import kgraph  # noqa: E402
-
-pytestmark = pytest.mark.oracle
-
-if keras.backend.backend() != "jax":
-    pytestmark = [pytest.mark.oracle, pytest.mark.skip(reason="needs KERAS_BACKEND=jax")]
+pytestmark = MARKS
 
 
 def branchy(lib):

@@ -9,24 +9,13 @@ Checked against Keras: the per-output loss entries (``<output>_loss``, the loss 
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-keras = pytest.importorskip("keras")
-pytest.importorskip("jax")
+import kgraph
+from tests.oracle.keras_oracle import MARKS, keras
 
-import kgraph  # noqa: E402
-
-pytestmark = [
-    pytest.mark.oracle,
-    pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
-]
-
-if keras.backend.backend() != "jax":  # another module imported keras first with its own backend
-    pytestmark = [pytest.mark.oracle, pytest.mark.skip(reason="needs KERAS_BACKEND=jax")]
+pytestmark = MARKS
 
 RTOL, ATOL = 2e-5, 1e-6
 
