@@ -16,7 +16,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         epochs = self.params.get("epochs", 1)
-        if self.verbose:
+        if self.verbose and epochs > 1:  # Keras prints no header for a single epoch
             print(f"Epoch {epoch + 1}/{epochs}")
         self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
 

@@ -15,6 +15,7 @@ import numpy as np
 from kgraph import dtypes, initializers, trace
 from kgraph.layers.input_spec import InputSpec, check_input_spec
 from kgraph.tensor import KerasTensor, Variable
+from kgraph.utils import argument_validation as av
 from kgraph.utils import naming, tree
 
 
@@ -85,6 +86,7 @@ class Layer:
         constraint=None,
     ) -> Variable:
         """Creates a weight ``layer_name/name`` initialised by ``initializer``."""
+        av.reject_unsupported(type(self).__name__, regularizer=regularizer, constraint=constraint)
         shape = tuple(shape or ())
         dtype = dtypes.standardize(dtype or self.dtype)
         if initializer is None:

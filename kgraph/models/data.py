@@ -27,6 +27,8 @@ def as_input_arrays(x, specs, model_name: str) -> list[np.ndarray]:
     arrays = []
     for spec, leaf in zip(specs, leaves):
         arr = np.asarray(leaf)
+        if arr.ndim == len(spec.shape) - 1 and spec.shape[-1] == 1:
+            arr = arr[..., None]  # Keras adds a missing trailing channel axis of size 1
         if arr.dtype.kind not in "biuf":
             raise ValueError(
                 f"Input '{spec.name}' of model '{model_name}' must be numeric. "

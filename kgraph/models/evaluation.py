@@ -58,9 +58,9 @@ class EvaluationMixin:
         cbs = cbs or CallbackList()
         state = {n: np.zeros_like(v) for n, v in setup.eval_metric_state.items()}
         means, out = logs.LossMeans(), None
-        cbs.on_test_begin()
+        cbs.on_test_begin({})
         for index, (bx, by, bsw) in enumerate(self._iterate(data, batch_size, False, steps)):
-            cbs.on_test_batch_begin(index)
+            cbs.on_test_batch_begin(index, {})
             out = setup.eval_step(self._feed(bx, by, bsw, setup.eval), state)
             means.update(logs.losses(setup.eval, out), len(bx[0]))
             cbs.on_test_batch_end(index, means.logs(setup.eval, out))

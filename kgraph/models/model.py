@@ -91,6 +91,7 @@ class Model(TrainerMixin, Layer):
             leaves
             and not any(isinstance(t, (KerasTensor, Variable)) for t in leaves)
             and all(isinstance(t, np.ndarray) for t in tree.flatten(args[:1]))
+            and not kwargs.get("training")  # training=True runs the layers eagerly, as Keras
         ):
             return self.predict(args[0], batch_size=None, verbose=0)
         return super()._call(args, kwargs, record)
@@ -138,12 +139,12 @@ class Model(TrainerMixin, Layer):
         count = max(1, -(-len(arrays[0]) // size))
         cbs = CallbackList(callbacks, model=self, steps=count, verbose=verbose)
         bar = Progbar(count, verbose=verbose)
-        cbs.on_predict_begin()
+        cbs.on_predict_begin({})
         predictor = self._predictor()
         result = predictor.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=batch_size)
         bar.seen = count
         bar.finish()
-        cbs.on_predict_end()
+        cbs.on_predict_end({})
         structure = getattr(self, "_outputs_struct", None)
         if isinstance(structure, dict):
             return tree.pack_like(structure, result)

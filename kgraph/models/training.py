@@ -206,6 +206,11 @@ class TrainerMixin(EvaluationMixin):
         else:
             if x is None:
                 raise ValueError("fit() needs x: numpy arrays or an iterable of (x, y) batches.")
+            if validation_split:
+                raise ValueError(
+                    "validation_split is only supported for numpy arrays; pass validation_data "
+                    f"with a dataset or generator. Received: validation_split={validation_split}"
+                )
             data, steps = x, (len(x) if hasattr(x, "__len__") else None)
         batches = EpochIterator(
             self._batch_source(data, batch_size, shuffle), steps_per_epoch, steps
@@ -224,12 +229,12 @@ class TrainerMixin(EvaluationMixin):
             verbose=verbose,
         )
         self.stop_training = False
-        cbs.on_train_begin()
+        cbs.on_train_begin({})
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
             setup.push_weights()
             setup.reset_metrics()
-            cbs.on_epoch_begin(epoch)
+            cbs.on_epoch_begin(epoch, {})
             epoch_logs, ran = self._train_epoch(setup, batches.epoch(), cbs, epoch)
             setup.pull_weights()
             if not ran:
@@ -255,7 +260,7 @@ class TrainerMixin(EvaluationMixin):
         means, batch_logs, ran = logs.LossMeans(), {}, 0
         for step_index, (bx, by, bsw) in enumerate(batches):
             ran += 1
-            cbs.on_train_batch_begin(step_index)
+            cbs.on_train_batch_begin(step_index, {})
             out = self._train_step(setup, bx, by, bsw)
             losses = logs.losses(setup.step, out)
             if not math.isfinite(losses["loss"]):

@@ -65,6 +65,8 @@ def functional_from_config(config: dict, custom_objects=None):
             if not all((r[0], r[1]) in created for r in refs):
                 continue
             args, kwargs = _decode(node["args"], created), _decode(node["kwargs"], created)
+            if kwargs.get("mask", 0) is None:  # Keras records mask=None; kgraph has no masks
+                del kwargs["mask"]
             created[(layer.name, index)] = tree.flatten(layer(*args, **kwargs))
             pending.remove(entry)
             progressed = True

@@ -90,3 +90,17 @@ def test_sequential_config_from_keras():
     np.testing.assert_allclose(
         target.predict(x, verbose=0), source.predict(x, verbose=0), rtol=1e-5, atol=1e-6
     )
+
+
+def test_keras_config_with_mask_kwargs_loads():
+    """Keras records ``mask=None`` in the calls of BatchNormalization, Softmax, pooling..."""
+    inputs = keras.Input((6, 6, 3))
+    h = keras.layers.BatchNormalization()(inputs)
+    h = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(h))
+    source = keras.Model(inputs, keras.layers.Softmax()(keras.layers.Dense(3)(h)))
+    target = kgraph.Model.from_config(source.get_config())
+    target.set_weights(source.get_weights())
+    x = np.random.default_rng(5).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        target.predict(x, verbose=0), source.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kgraph import activations, initializers, ops
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
+from kgraph.utils import argument_validation as av
 
 
 class Dense(Layer):
@@ -34,6 +35,15 @@ class Dense(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        av.reject_unsupported(
+            type(self).__name__,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            lora_rank=lora_rank,
+        )
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive "

@@ -1,0 +1,67 @@
+"""Small Keras behaviours ported code relies on: training=True on numpy calls, a missing
+trailing channel axis, the single-epoch progress line, ``logs`` dicts in begin hooks, and clear
+errors for what kgraph does not do (regularizers, validation_split on a dataset)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph as keras
+from kgraph import layers
+
+RNG = np.random.default_rng(2)
+
+
+def test_calling_a_model_with_training_true_runs_the_training_behaviour():
+    x = RNG.normal(3.0, 2.0, size=(64, 6)).astype(np.float32)
+    norm = keras.Sequential([keras.Input((6,)), layers.BatchNormalization(momentum=0.5)])
+    out = norm(x, training=True)
+    np.testing.assert_allclose(out.mean(axis=0), 0.0, atol=1e-4)  # batch statistics
+    np.testing.assert_allclose(out.std(axis=0), 1.0, atol=1e-2)
+    moving_mean = norm.layers[0].get_weights()[2]
+    np.testing.assert_allclose(moving_mean, 0.5 * x.mean(axis=0), rtol=1e-4)  # updated
+    inference = norm(x)  # training defaults to False: moving statistics
+    assert not np.allclose(inference, out)
+    drop = keras.Sequential([keras.Input((6,)), layers.Dropout(0.5)])
+    ones = np.ones((8, 6), np.float32)
+    assert (drop(ones, training=True) == 0).any() and (drop(ones) == 1).all()
+
+
+def test_a_missing_trailing_channel_axis_is_added():
+    model = keras.Sequential([keras.Input((5, 5, 1)), layers.Flatten(), layers.Dense(2)])
+    x = RNG.standard_normal((3, 5, 5)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), model.predict(x[..., None], verbose=0))
+    model.compile("sgd", "mse")
+    model.fit(x, np.zeros((3, 2), np.float32), verbose=0)
+
+
+def test_one_epoch_prints_no_epoch_header_and_begin_hooks_get_dicts(capsys):
+    seen = []
+
+    class Hooks(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(logs.get("loss", "none"))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(logs.get("loss", "none"))
+
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append(logs.get("loss", "none"))
+
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), batch_size=4, verbose=2, callbacks=[Hooks()])
+    out = capsys.readouterr().out
+    assert "Epoch" not in out and out.startswith("1/1 - ")
+    assert seen == ["none"] * 3
+
+
+def test_unsupported_options_fail_clearly():
+    with pytest.raises(ValueError, match=r"Dense in kgraph does not support kernel_regularizer"):
+        layers.Dense(2, kernel_regularizer="l2")
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    batches = [(np.ones((4, 2)), np.ones((4, 1)))]
+    with pytest.raises(ValueError, match="validation_split is only supported for numpy arrays"):
+        model.fit(batches, validation_split=0.5, verbose=0)
