@@ -113,6 +113,19 @@ class Layer:
         return self.weights
 
     @property
+    def variables(self) -> list[Variable]:
+        """Keras 3's name for ``weights``."""
+        return self.weights
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
+
+    @property
     def trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return []

@@ -73,6 +73,27 @@ class Model(TrainerMixin, Layer):
             else [f"output_{i}" for i in range(len(self._symbolic_outputs))]
         )
 
+    @property
+    def input_shape(self):
+        """The input's shape (a list of shapes for several inputs), batch axis included."""
+        shapes = [tuple(t.shape) for t in self._trace_inputs()]
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    @property
+    def output_shape(self):
+        """The output's shape (a list of shapes for several outputs), batch axis included."""
+        shapes = [tuple(t.shape) for t in self._output_specs()]
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The names ``evaluate`` returns its values under (after ``compile``)."""
+        from kgraph.models import logs
+
+        if not getattr(self, "compiled", False):
+            return []
+        return list(dict.fromkeys(logs.metrics_names(self._output_train_specs)))
+
     def _trace_inputs(self) -> list[KerasTensor]:
         if getattr(self, "inputs", None):
             return list(self.inputs)

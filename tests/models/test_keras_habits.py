@@ -65,3 +65,18 @@ def test_unsupported_options_fail_clearly():
     batches = [(np.ones((4, 2)), np.ones((4, 1)))]
     with pytest.raises(ValueError, match="validation_split is only supported for numpy arrays"):
         model.fit(batches, validation_split=0.5, verbose=0)
+
+
+def test_small_keras_conveniences():
+    labels = np.array([0, 2, 1, 2])
+    np.testing.assert_array_equal(keras.utils.to_categorical(labels), np.eye(3)[labels])
+    assert keras.utils.to_categorical(labels[:, None], 4).shape == (4, 4)
+    with pytest.raises(ValueError, match="Labels must be in"):
+        keras.utils.to_categorical([3], num_classes=2)
+    x = keras.Input((4,), name="x")
+    model = keras.Model(x, [layers.Dense(3, name="c")(x), layers.Dense(1, name="r")(x)])
+    assert model.input_shape == (None, 4) and model.output_shape == [(None, 3), (None, 1)]
+    assert model.trainable_variables == model.trainable_weights and len(model.variables) == 4
+    assert model.metrics_names == []
+    model.compile("sgd", ["mse", "mse"], metrics=[["mae"], []])
+    assert model.metrics_names == ["loss", "mae", "c_loss", "r_loss"]
