@@ -113,11 +113,6 @@ class Layer:
         return self.weights
 
     @property
-    def variables(self) -> list[Variable]:
-        """Keras 3's name for ``weights``."""
-        return self.weights
-
-    @property
     def trainable_variables(self) -> list[Variable]:
         return self.trainable_weights
 
