@@ -59,3 +59,21 @@ def tracing(trace: Trace):
         yield trace
     finally:
         _CURRENT.reset(token)
+
+
+_LAYER_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("kgraph_layer_depth", default=0)
+
+
+def in_layer_call() -> bool:
+    """True inside some layer's ``call``: ops there belong to that layer, not to the model."""
+    return _LAYER_DEPTH.get() > 0
+
+
+@contextlib.contextmanager
+def layer_call():
+    """Marks the block as running a layer's ``call``."""
+    token = _LAYER_DEPTH.set(_LAYER_DEPTH.get() + 1)
+    try:
+        yield
+    finally:
+        _LAYER_DEPTH.reset(token)

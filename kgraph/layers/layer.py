@@ -200,7 +200,8 @@ class Layer:
             call_kwargs["training"] = bool(active.training) if active is not None else False
         if symbolic and all(t._value is None for t in symbolic):
             try:
-                outputs = self.call(*args, **call_kwargs)
+                with trace.layer_call():
+                    outputs = self.call(*args, **call_kwargs)
             except (ValueError, TypeError) as e:
                 raise ValueError(
                     f"Layer '{self.name}' ({type(self).__name__}) cannot be called "
@@ -211,9 +212,10 @@ class Layer:
                 self._record(args, kwargs, outputs)
             return outputs
         if active is not None and symbolic:
-            with active.builder.scope(self.name):
+            with active.builder.scope(self.name), trace.layer_call():
                 return self.call(*args, **call_kwargs)
-        return self.call(*args, **call_kwargs)
+        with trace.layer_call():
+            return self.call(*args, **call_kwargs)
 
     def _build_for(self, input_shapes) -> None:
         try:

@@ -127,7 +127,11 @@ class Functional(Model):
 
     @property
     def layers(self):
-        return list(self._functional_layers)
+        """The model's layers in Keras' order; ops applied between layers are left out, as
+        Keras leaves out its operation nodes (``summary()`` still shows them)."""
+        from kgraph.layers.core.op_layer import OpLayer
+
+        return [layer for layer in self._functional_layers if not isinstance(layer, OpLayer)]
 
     @property
     def input_names(self) -> list[str]:

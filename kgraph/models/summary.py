@@ -41,6 +41,15 @@ def _connections(layer, in_model: set[int]) -> str:
     return ", ".join(refs) or "-"
 
 
+def _summary_layers(model) -> list:
+    """``model.layers``, plus, for a Functional model, the ops applied between its layers."""
+    from kgraph.models.sequential import Sequential
+
+    if isinstance(model, Sequential) or not hasattr(model, "_functional_layers"):
+        return model.layers
+    return model._functional_layers
+
+
 def _sequential_like(model) -> bool:
     """Keras' test for the 3-column table: a Sequential, or a Functional whose nodes form one
     chain (one node per depth, each with at most one input, no layer called twice)."""
@@ -81,12 +90,12 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
     in_model = set() if chain else {id(node) for node in model._nodes}
     rows = [
         [
-            f"{layer.name} ({type(layer).__name__})",
+            f"{layer.name} ({getattr(layer, 'display_type', type(layer).__name__)})",
             _output_shape(layer),
             f"{layer.count_params():,}",
         ]
         + ([] if chain else [_connections(layer, in_model)])
-        for layer in model.layers
+        for layer in _summary_layers(model)
     ]
     if chain:
         widths = [33, 26, 15]

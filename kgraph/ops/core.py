@@ -47,6 +47,14 @@ class Op:
     #: get a fresh one-op session (seeded by the caller) instead of a cached one.
     random: bool = False
 
+    def __post_init__(self) -> None:
+        OPS.setdefault(self.name, self)
+
+
+#: Every op by name: an op applied between layers of a Functional model is stored by name in
+#: the model's config (``kgraph.layers.OpLayer``).
+OPS: dict[str, Op] = {}
+
 
 _WEAK = "weak"  # dtype tag of a Python scalar: it takes the dtype of the other operands
 
@@ -92,6 +100,10 @@ def apply(op: Op, args: list, **attrs: Any) -> Any:
     symbolic = [a for a in args if isinstance(a, KerasTensor)]
     active = trace.current()
     if symbolic and all(a._value is None for a in symbolic):
+        if not trace.in_layer_call() and any(a._history is not None for a in symbolic):
+            from kgraph.layers.core.op_layer import OpLayer
+
+            return OpLayer.wrap(op, args, attrs)  # between layers: a node of the model
         out = op.infer(*specs, **attrs)
         return _wrap(out, lambda s, i: KerasTensor(s.shape, s.dtype))
     if symbolic or (active is not None and any(isinstance(a, Variable) for a in args)):

@@ -65,7 +65,7 @@ def _binary(
     """An element-wise binary op; ``on_bool`` is the ONNX op for bool operands (which ``Max``
     and ``Min`` do not take: the maximum of two bools is their ``Or``)."""
     op = Op(name, infer, lambda b, x, y: b.op(onnx_op, [x, y]))
-    bool_op = Op(name, infer, lambda b, x, y: b.op(on_bool, [x, y])) if on_bool else None
+    bool_op = Op(f"{name}_bool", infer, lambda b, x, y: b.op(on_bool, [x, y])) if on_bool else None
 
     def fn(x1, x2):
         common = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype

@@ -20,9 +20,12 @@ def _registry(custom_objects=None) -> dict:
         for name, obj in vars(layers).items()
         if isinstance(obj, type) and issubclass(obj, Layer)
     }
+    from kgraph.layers.core.op_layer import OpLayer
+
     found.update(
         {"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Model}
     )
+    found["OpLayer"] = OpLayer  # ops applied between layers
     found.update(custom_objects or {})
     return found
 

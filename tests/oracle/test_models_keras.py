@@ -104,3 +104,22 @@ def test_keras_config_with_mask_kwargs_loads():
     np.testing.assert_allclose(
         target.predict(x, verbose=0), source.predict(x, verbose=0), rtol=1e-5, atol=1e-6
     )
+
+
+def ops_between_layers(lib):
+    """Keras 3's functional ops: arithmetic, slicing and ops on layer outputs."""
+    inputs = lib.Input((3,), name="x")
+    hidden = lib.layers.Dense(4, name="h")(inputs)
+    z = (lib.ops.relu(hidden) + 1.0)[:, :2] * lib.ops.sin(hidden[:, 2:])
+    z = lib.ops.concatenate([z, inputs], axis=-1)
+    return lib.Model(inputs, lib.layers.Dense(1, name="o")(z))
+
+
+def test_ops_between_layers_match_keras():
+    ours, theirs = ops_between_layers(kgraph), ops_between_layers(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    ours.set_weights(theirs.get_weights())
+    x = np.random.default_rng(6).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
