@@ -76,21 +76,32 @@ class TrainerMixin(EvaluationMixin):
         auto_scale_loss=True,
         device=None,
     ):
-        """Configures training. Names are checked here, before any data is seen."""
+        """Configures training. Names are checked here, before any data is seen; a model that
+        is not built yet (a Sequential without ``Input``) resolves them when ``fit`` builds it."""
         self.optimizer = optimizers_.get(optimizer)
-        self._output_train_specs = output_train_specs(
-            self.output_names,
-            [t.shape for t in self._output_specs()],
-            loss,
-            loss_weights,
-            metrics,
-            weighted_metrics,
-        )
+        self._compile_args = (loss, loss_weights, metrics, weighted_metrics)
+        self._train_specs = None
+        if self.built:
+            self._train_specs = self._resolve_train_specs()
         self._training_setup = None
         if device is not None:
             self._device = device
         self.compiled = True
         self.stop_training = False
+
+    def _resolve_train_specs(self):
+        loss, loss_weights, metrics, weighted_metrics = self._compile_args
+        shapes = [t.shape for t in self._output_specs()]
+        return output_train_specs(
+            self.output_names, shapes, loss, loss_weights, metrics, weighted_metrics
+        )
+
+    @property
+    def _output_train_specs(self):
+        """Per-output loss and metric specs (resolved once the model is built)."""
+        if self._train_specs is None:
+            self._train_specs = self._resolve_train_specs()
+        return self._train_specs
 
     def _checked_batch_size(self, batch_size) -> int:
         return _batch_size(batch_size)
@@ -127,6 +138,7 @@ class TrainerMixin(EvaluationMixin):
 
     # -- data -------------------------------------------------------------------------------------
     def _prepare(self, x, y, sample_weight, class_weight=None) -> Batches:
+        self._build_on_data(x)
         specs = self._trace_inputs()
         xs = as_input_arrays(x, specs, self.name)
         if y is None:

@@ -80,3 +80,24 @@ def test_small_keras_conveniences():
     assert model.metrics_names == []
     model.compile("sgd", ["mse", "mse"], metrics=[["mae"], []])
     assert model.metrics_names == ["loss", "mae", "c_loss", "r_loss"]
+
+
+def test_a_sequential_without_input_compiles_and_fit_builds_it():
+    start = []
+
+    class Start(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            start.extend(w.astype(np.float64) for w in self.model.get_weights())
+
+    model = keras.Sequential([layers.Dense(1, name="d")])
+    model.compile(keras.optimizers.SGD(0.1), "mse", metrics=["mae"])  # not built yet
+    x = RNG.standard_normal((8, 3)).astype(np.float32)
+    y = RNG.standard_normal((8, 1)).astype(np.float32)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=[Start()])
+    kernel, bias = start  # built by fit from x: (3, 1) and (1,)
+    grad = 2 * (x @ kernel + bias - y) / len(x)
+    np.testing.assert_allclose(model.get_weights()[0], kernel - 0.1 * x.T @ grad, rtol=1e-5)
+    np.testing.assert_allclose(model.get_weights()[1], bias - 0.1 * grad.sum(0), rtol=1e-5)
+    _, mae = model.evaluate(x, y, verbose=0)
+    kernel, bias = model.get_weights()
+    np.testing.assert_allclose(mae, np.abs(x @ kernel + bias - y).mean(), rtol=1e-5)
