@@ -149,7 +149,8 @@ def _annotate(value, spec: Spec) -> None:
     value.shape = ir.Shape(list(spec.shape))
 
 
-_SESSIONS: dict[tuple, Any] = {}
+_SESSIONS: dict[tuple, Any] = {}  # eager one-op sessions by op, attributes and signature
+_MAX_SESSIONS = 512
 
 
 def _eager(op: Op, args, specs, attrs):
@@ -159,6 +160,8 @@ def _eager(op: Op, args, specs, attrs):
     if session is None:
         session = _eager_session(op, arrays, specs, attrs)
         if not op.random:
+            if len(_SESSIONS) >= _MAX_SESSIONS:  # drop the oldest signature
+                _SESSIONS.pop(next(iter(_SESSIONS)))
             _SESSIONS[key] = session
     results = session.run({f"in{i}": a for i, a in enumerate(arrays)})
     return tuple(results) if len(results) > 1 else results[0]
