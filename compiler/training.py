@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import onnx_ir as ir
@@ -90,8 +90,10 @@ def _scalar_like(b: GraphBuilder, op_type: str, inputs: list[ir.Value]) -> ir.Va
     return out
 
 
-def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_values, prefix):
-    """Adds label inputs, the weighted total loss and metric updates.
+def _loss_and_metrics(
+    b, outputs, specs, sample_weight, state_inputs, state_values, prefix, extra_loss=None
+):
+    """Adds label inputs, the weighted total loss (plus ``extra_loss``) and metric updates.
 
     Returns ``(loss, metric results, label inputs, per-output losses)``: the last maps Keras'
     log name ``<output>_loss`` to the output carrying that output's loss before its
@@ -130,6 +132,8 @@ def _loss_and_metrics(b, outputs, specs, sample_weight, state_inputs, state_valu
             for short, value in new_state.items():
                 b.output(value, f"{prefix}{short}{NEW}")
             results[display] = b.output(result, f"{prefix}{display}").name
+    if extra_loss is not None:
+        total = extra_loss if total is None else _scalar_like(b, "Add", [total, extra_loss])
     if total is None:
         raise ValueError("compile() needs a loss for at least one output.")
     loss = b.output(total, "loss")
@@ -148,6 +152,8 @@ def build_step(
     producer_version: str = "",
     expose_gradients: bool = False,
     state_updates: Mapping[str, ir.Value] | None = None,
+    extra_loss: ir.Value | None = None,
+    constraints: Mapping[str, Callable[[ir.Value], ir.Value]] | None = None,
 ) -> Program:
     """Turns the traced forward graph in ``b`` into the training step program.
 
@@ -162,6 +168,12 @@ def build_step(
         expose_gradients: Also output each gradient as ``grad/<param>`` (for checks).
         state_updates: Non-trainable parameters the forward pass assigns (BatchNormalization's
             moving statistics), mapped to their new values; they become state too.
+        extra_loss: A float32 scalar already in ``b`` (the model's regularization penalties,
+            traced by the front end), added to the loss: the fetched ``loss`` includes it, the
+            per-output losses do not.
+        constraints: Trainable parameter name -> a function that emits into ``b`` the
+            projection of the parameter's updated value (Keras' weight constraints) and returns
+            it; applied right after the optimizer update, to parameters that have a gradient.
     """
     state_updates = dict(state_updates or {})
     initial = _lift_parameters(b, [*trainable, *(n for n in state_updates if n not in trainable)])
@@ -170,7 +182,7 @@ def build_step(
     lr, step = _scalar_input(b, "lr"), _scalar_input(b, "step")
     state_inputs, metric_state = {}, {}
     loss, results, labels, per_output = _loss_and_metrics(
-        b, outputs, specs, sample_weight, state_inputs, metric_state, "metrics/"
+        b, outputs, specs, sample_weight, state_inputs, metric_state, "metrics/", extra_loss
     )
     _optimize_forward(b)
     _infer_shapes(b)
@@ -197,9 +209,12 @@ def build_step(
             exposed.type, exposed.shape = params[name].type, params[name].shape
             b.output(exposed, f"grad/{name}")
     new_params, new_slots = optim.build_updates(b, optimizer, params, grads, slots, lr, step)
+    for name, project in (constraints or {}).items():
+        if name in new_params:
+            with b.scope(f"constraint/{name}"):
+                new_params[name] = _typed_like(project(new_params[name]), params[name])
     for name in missing:  # carried through unchanged
-        kept = new_params[name] = b.op("Identity", [params[name]])
-        kept.type, kept.shape = params[name].type, params[name].shape
+        new_params[name] = _typed_like(b.op("Identity", [params[name]]), params[name])
     state = {}
     for name, value in {**state_updates, **new_params, **new_slots}.items():
         b.output(value, name + NEW)
@@ -228,14 +243,16 @@ def build_eval(
     input_names: Sequence[str],
     metadata: Mapping[str, str] | None = None,
     producer_version: str = "",
+    extra_loss: ir.Value | None = None,
 ) -> Program:
     """The evaluation program: loss and metric accumulators; ``state_names`` (the parameters
-    that training changes) are read as inputs, so it sees the engine's live state."""
+    that training changes) are read as inputs, so it sees the engine's live state.
+    ``extra_loss`` is added to the loss as in :func:`build_step`."""
     initial = _lift_parameters(b, state_names)
     sample_weight = b.input("sample_weight", (None,), "float32")
     state_inputs, metric_state = {}, {}
     _, results, labels, per_output = _loss_and_metrics(
-        b, outputs, specs, sample_weight, state_inputs, metric_state, "eval/"
+        b, outputs, specs, sample_weight, state_inputs, metric_state, "eval/", extra_loss
     )
     model = _finish(b, metadata, producer_version)
     state = {name: name + NEW for name in metric_state}
@@ -250,6 +267,14 @@ def build_eval(
         list(results),
         per_output,
     )
+
+
+def _typed_like(value: ir.Value, reference: ir.Value) -> ir.Value:
+    """Gives a state update the type and shape of the state it replaces (outputs need them)."""
+    value.type = reference.type
+    if reference.shape is not None:
+        value.shape = ir.Shape(list(reference.shape))
+    return value
 
 
 def _optimize_forward(b: GraphBuilder) -> None:

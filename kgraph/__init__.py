@@ -1,12 +1,14 @@
 """kgraph: Keras-style models compiled to ONNX, trained and run with ONNX Runtime.
 
 ``import kgraph as keras`` gives the Keras 3 names: ``Input``, ``Sequential``, ``Model``,
-``layers``, ``ops``, ``activations``, ``initializers``, ``utils``.
+``layers``, ``ops``, ``activations``, ``initializers``, ``regularizers``, ``constraints``,
+``utils``.
 """
 
 from kgraph import (
     activations,
     callbacks,
+    constraints,
     initializers,
     layers,
     losses,
@@ -14,6 +16,7 @@ from kgraph import (
     ops,
     optimizers,
     random,
+    regularizers,
     utils,
 )
 from kgraph.layers import Input, InputSpec, Layer
@@ -35,6 +38,7 @@ __all__ = [
     "__version__",
     "activations",
     "callbacks",
+    "constraints",
     "initializers",
     "layers",
     "losses",
@@ -42,5 +46,6 @@ __all__ = [
     "ops",
     "optimizers",
     "random",
+    "regularizers",
     "utils",
 ]

@@ -119,6 +119,10 @@ class Variable:
     """
 
     __array_priority__ = 100
+    #: Penalty added to the training loss (``kgraph.regularizers``), set by ``add_weight``.
+    regularizer = None
+    #: Projection applied after each optimizer update (``kgraph.constraints``).
+    constraint = None
 
     def __init__(
         self, value, name: str, path: str | None = None, trainable: bool = True, dtype=None

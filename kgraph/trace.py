@@ -18,11 +18,16 @@ _CURRENT: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
 
 
 class Trace:
-    """State of one trace: the builder, the training flag, and the variables it met."""
+    """State of one trace: the builder, the training flag, and the variables it met.
 
-    def __init__(self, builder: GraphBuilder, training: bool = False):
+    With ``collect_losses``, layers append their activity penalties (traced scalars) to
+    ``losses``, for the training and evaluation graphs to add to the loss.
+    """
+
+    def __init__(self, builder: GraphBuilder, training: bool = False, collect_losses=False):
         self.builder = builder
         self.training = training
+        self.losses: list | None = [] if collect_losses else None
         self.variables: dict[str, object] = {}  # path -> Variable, in first-use order
         self.updates: dict[str, object] = {}  # path -> IR value assigned to it by the graph
         self._paths: dict[int, str] = {}

@@ -12,10 +12,9 @@ import inspect
 
 import numpy as np
 
-from kgraph import dtypes, initializers, trace
+from kgraph import constraints, dtypes, initializers, regularizers, trace
 from kgraph.layers.input_spec import InputSpec, check_input_spec
 from kgraph.tensor import KerasTensor, Variable
-from kgraph.utils import argument_validation as av
 from kgraph.utils import naming, tree
 
 
@@ -38,9 +37,13 @@ class Layer:
         trainable: Whether the layer's weights are updated by training.
         name: Layer name; unique automatic names (``dense``, ``dense_1``) when omitted.
         dtype: Dtype of the weights (float32 by default).
+        activity_regularizer: Regularizer of the layer's outputs: training adds
+            ``regularizer(output) / batch_size`` to the loss.
     """
 
-    def __init__(self, *, trainable=True, name=None, dtype=None, **kwargs):
+    def __init__(
+        self, *, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs
+    ):
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         if input_dim is not None and input_shape is None:
@@ -59,6 +62,8 @@ class Layer:
         self._trainable = bool(trainable)
         self.dtype = dtypes.standardize(dtype)
         self._own_weights: list[Variable] = []
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._activity_losses: list = []  # penalties of the last eager call
         self.built = False
         self.input_spec: InputSpec | list | None = None
         self._inbound_nodes: list[Node] = []
@@ -85,8 +90,12 @@ class Layer:
         regularizer=None,
         constraint=None,
     ) -> Variable:
-        """Creates a weight ``layer_name/name`` initialised by ``initializer``."""
-        av.reject_unsupported(type(self).__name__, regularizer=regularizer, constraint=constraint)
+        """Creates a weight ``layer_name/name`` initialised by ``initializer``.
+
+        ``regularizer`` (see ``kgraph.regularizers``) adds a penalty on the weight to the
+        training loss; ``constraint`` (see ``kgraph.constraints``) projects the weight after each
+        optimizer update.
+        """
         shape = tuple(shape or ())
         dtype = dtypes.standardize(dtype or self.dtype)
         if initializer is None:
@@ -96,6 +105,8 @@ class Layer:
         variable = Variable(
             value, name=name, path=f"{self.name}/{name}", trainable=trainable, dtype=dtype
         )
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
         self._own_weights.append(variable)
         return variable
 
@@ -146,6 +157,13 @@ class Layer:
         self._trainable = bool(value)
         for layer in self._layers:
             layer.trainable = value
+
+    @property
+    def losses(self) -> list:
+        """Scalar penalties, as Keras lists them: activity penalties of the last eager call of
+        this layer and its sublayers, then the regularization penalties of the trainable
+        weights (computed on their current values)."""
+        return regularizers.layer_losses(self)
 
     def get_weights(self) -> list[np.ndarray]:
         """Weight values as numpy arrays, in ``weights`` order (Keras' order and layouts)."""
@@ -213,9 +231,13 @@ class Layer:
             return outputs
         if active is not None and symbolic:
             with active.builder.scope(self.name), trace.layer_call():
-                return self.call(*args, **call_kwargs)
+                outputs = self.call(*args, **call_kwargs)
+                regularizers.record_activity(self, outputs, active)
+            return outputs
         with trace.layer_call():
-            return self.call(*args, **call_kwargs)
+            outputs = self.call(*args, **call_kwargs)
+        regularizers.record_activity(self, outputs, None)
+        return outputs
 
     def _build_for(self, input_shapes) -> None:
         try:
@@ -257,6 +279,8 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._input_shape_arg is not None:
             config["input_shape"] = self._input_shape_arg
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

@@ -12,15 +12,18 @@ from kgraph.utils import tree
 from kgraph.version import __version__
 
 
-def trace_model(model, batch_size=None, opset=None, training=False, mark_outputs=True):
+def trace_model(
+    model, batch_size=None, opset=None, training=False, mark_outputs=True, collect_losses=False
+):
     """Replays ``model`` with IR-backed tensors; returns the builder, the trace and the outputs.
 
     Graph inputs are named after the model's ``Input``s and outputs after its output layers
     (marked as graph outputs unless ``mark_outputs`` is False). The batch axis stays dynamic
-    (``batch``) unless ``batch_size`` is given.
+    (``batch``) unless ``batch_size`` is given. With ``collect_losses`` the trace gathers the
+    layers' activity penalties (``trace.losses``).
     """
     builder = GraphBuilder(name=model.name, opset=opset or DEFAULT_OPSET)
-    trace = tracing_.Trace(builder, training=training)
+    trace = tracing_.Trace(builder, training=training, collect_losses=collect_losses)
     specs = model._trace_inputs()
     with tracing_.tracing(trace):
         feeds = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from compiler import training as ctraining
+from kgraph.models import penalties
 from kgraph.models.export import metadata, trace_model
 from kgraph.tensor import generation, mark_device_ahead
 from kgraph.version import __version__
@@ -27,7 +28,10 @@ class TrainingSetup:
         self.model = model
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
         trainable = {id(w) for w in model.trainable_weights}
-        b, trace, outputs = trace_model(model, training=True, mark_outputs=False)
+        b, trace, outputs = trace_model(
+            model, training=True, mark_outputs=False, collect_losses=True
+        )
+        penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
         self.variables = dict(trace.variables)
         self.trainable = [p for p, v in trace.variables.items() if id(v) in trainable]
         updated = {id(trace.variables[p]) for p in trace.updates}
@@ -45,13 +49,18 @@ class TrainingSetup:
             meta,
             __version__,
             state_updates=trace.updates,
+            extra_loss=penalty,
+            constraints=penalties.traced_constraints(model, trace),
         )
-        b, eval_trace, outputs = trace_model(model, training=False, mark_outputs=False)
+        b, eval_trace, outputs = trace_model(
+            model, training=False, mark_outputs=False, collect_losses=True
+        )
+        eval_penalty = penalties.traced_penalty(model, eval_trace)
         eval_state = [
             p for p, v in eval_trace.variables.items() if id(v) in trainable or id(v) in updated
         ]
         self.eval = ctraining.build_eval(
-            b, outputs, output_specs, eval_state, names, meta, __version__
+            b, outputs, output_specs, eval_state, names, meta, __version__, extra_loss=eval_penalty
         )
         self.spec = StepSpec(
             self.step.batch_inputs, self.step.state, self.step.scalar_inputs, self.step.fetch

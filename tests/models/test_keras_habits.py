@@ -1,6 +1,6 @@
 """Small Keras behaviours ported code relies on: training=True on numpy calls, a missing
 trailing channel axis, the single-epoch progress line, ``logs`` dicts in begin hooks, and clear
-errors for what kgraph does not do (regularizers, validation_split on a dataset)."""
+errors for what kgraph does not do (LoRA, validation_split on a dataset)."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def test_one_epoch_prints_no_epoch_header_and_begin_hooks_get_dicts(capsys):
 
 
 def test_unsupported_options_fail_clearly():
-    with pytest.raises(ValueError, match=r"Dense in kgraph does not support kernel_regularizer"):
-        layers.Dense(2, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match=r"Dense in kgraph does not support lora_rank"):
+        layers.Dense(2, lora_rank=2)
     model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
     model.compile("sgd", "mse")
     batches = [(np.ones((4, 2)), np.ones((4, 1)))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kgraph import activations, initializers, ops
+from kgraph import activations, constraints, initializers, ops, regularizers
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
 from kgraph.ops import shapes
@@ -29,6 +29,11 @@ class BaseConv(Layer):
         use_bias: Whether to add a bias vector.
         kernel_initializer: Initializer of the kernel.
         bias_initializer: Initializer of the bias.
+        kernel_regularizer, bias_regularizer: Penalties on the weights added to the training
+            loss (see ``kgraph.regularizers``).
+        activity_regularizer: Penalty on the output, divided by the batch size.
+        kernel_constraint, bias_constraint: Projections applied to the weights after each
+            optimizer update (see ``kgraph.constraints``).
     """
 
     def __init__(
@@ -54,16 +59,8 @@ class BaseConv(Layer):
         lora_alpha=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        av.reject_unsupported(
-            type(self).__name__,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            lora_rank=lora_rank,
-        )
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        av.reject_unsupported(type(self).__name__, lora_rank=lora_rank)
         self.rank = rank
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError(
@@ -96,6 +93,10 @@ class BaseConv(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     @property
@@ -118,9 +119,17 @@ class BaseConv(Layer):
             shape=(*self.kernel_size, channels // self.groups, self.filters),
             initializer=self.kernel_initializer,
             name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.bias = (
-            self.add_weight(shape=(self.filters,), initializer=self.bias_initializer, name="bias")
+            self.add_weight(
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
             if self.use_bias
             else None
         )
@@ -180,9 +189,9 @@ class BaseConv(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }

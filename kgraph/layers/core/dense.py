@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kgraph import activations, initializers, ops
+from kgraph import activations, constraints, initializers, ops, regularizers
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
 from kgraph.utils import argument_validation as av
@@ -17,6 +17,11 @@ class Dense(Layer):
         use_bias: Whether to add a bias vector.
         kernel_initializer: Initializer of the ``(input_dim, units)`` kernel.
         bias_initializer: Initializer of the bias.
+        kernel_regularizer, bias_regularizer: Penalties on the weights added to the training
+            loss (see ``kgraph.regularizers``).
+        activity_regularizer: Penalty on the output, divided by the batch size.
+        kernel_constraint, bias_constraint: Projections applied to the weights after each
+            optimizer update (see ``kgraph.constraints``).
     """
 
     def __init__(
@@ -34,16 +39,8 @@ class Dense(Layer):
         lora_rank=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        av.reject_unsupported(
-            type(self).__name__,
-            kernel_regularizer=kernel_regularizer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            kernel_constraint=kernel_constraint,
-            bias_constraint=bias_constraint,
-            lora_rank=lora_rank,
-        )
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        av.reject_unsupported(type(self).__name__, lora_rank=lora_rank)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive "
@@ -54,6 +51,10 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -61,10 +62,20 @@ class Dense(Layer):
         if input_dim is None:
             raise ValueError("the last axis of the input must be known.")
         self.kernel = self.add_weight(
-            shape=(input_dim, self.units), initializer=self.kernel_initializer, name="kernel"
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.bias = (
-            self.add_weight(shape=(self.units,), initializer=self.bias_initializer, name="bias")
+            self.add_weight(
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
             if self.use_bias
             else None
         )
@@ -88,4 +99,8 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }

@@ -9,7 +9,7 @@ an assignment becomes a state update (an extra output the engine feeds back each
 
 from __future__ import annotations
 
-from kgraph import initializers, ops
+from kgraph import constraints, initializers, ops, regularizers
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
 from kgraph.utils import argument_validation as av
@@ -29,6 +29,10 @@ class BatchNormalization(Layer):
         scale: Whether to multiply by the learned ``gamma``.
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer: Initializers of the four weights.
+        beta_regularizer, gamma_regularizer: Penalties on ``beta`` / ``gamma`` added to the
+            training loss (see ``kgraph.regularizers``).
+        beta_constraint, gamma_constraint: Projections of ``beta`` / ``gamma`` applied after
+            each optimizer update (see ``kgraph.constraints``).
     """
 
     def __init__(
@@ -55,10 +59,6 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
         av.reject_unsupported(
             "BatchNormalization",
-            beta_regularizer=beta_regularizer,
-            gamma_regularizer=gamma_regularizer,
-            beta_constraint=beta_constraint,
-            gamma_constraint=gamma_constraint,
             renorm=renorm or None,
             renorm_clipping=renorm_clipping,
             synchronized=synchronized or None,
@@ -72,6 +72,10 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -85,10 +89,20 @@ class BatchNormalization(Layer):
         shape = (dim,)
         if self.scale:
             self.gamma = self.add_weight(
-                shape=shape, initializer=self.gamma_initializer, name="gamma"
+                shape=shape,
+                initializer=self.gamma_initializer,
+                name="gamma",
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
             )
         if self.center:
-            self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer, name="beta")
+            self.beta = self.add_weight(
+                shape=shape,
+                initializer=self.beta_initializer,
+                name="beta",
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
         self.moving_mean = self.add_weight(
             shape=shape,
             initializer=self.moving_mean_initializer,
@@ -166,9 +180,9 @@ class BatchNormalization(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-            "beta_regularizer": None,
-            "gamma_regularizer": None,
-            "beta_constraint": None,
-            "gamma_constraint": None,
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": False,
         }

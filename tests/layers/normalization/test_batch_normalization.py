@@ -147,7 +147,7 @@ def test_incompatible_feature_size_names_layer_and_shapes():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(renorm=True), dict(gamma_regularizer="l2"), dict(synchronized=True)]
+    "kwargs", [dict(renorm=True), dict(renorm_clipping={"rmax": 2.0}), dict(synchronized=True)]
 )
 def test_unsupported_options(kwargs):
     with pytest.raises(ValueError, match="does not support"):
