@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from kgraph import activations, constraints, initializers, ops, regularizers
+from kgraph import activations, ops, regularizers
 from kgraph.layers.input_spec import InputSpec
+from kgraph.layers.kernel_bias import KernelBiasMixin
 from kgraph.layers.layer import Layer
 from kgraph.ops import shapes
 from kgraph.utils import argument_validation as av
 
 
-class BaseConv(Layer):
+class BaseConv(KernelBiasMixin, Layer):
     """N-D convolution: ``activation(conv(inputs, kernel) + bias)``.
 
     The kernel has Keras' layout ``(*kernel_size, in_channels // groups, filters)``, so weights
@@ -91,12 +92,14 @@ class BaseConv(Layer):
         self.data_format = av.standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._set_kernel_bias_options(
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_spec = InputSpec(ndim=rank + 2)
 
     @property
@@ -115,23 +118,8 @@ class BaseConv(Layer):
             )
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
         self.compute_output_shape(input_shape)  # rejects windows that do not fit
-        self.kernel = self.add_weight(
-            shape=(*self.kernel_size, channels // self.groups, self.filters),
-            initializer=self.kernel_initializer,
-            name="kernel",
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = (
-            self.add_weight(
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
-            if self.use_bias
-            else None
+        self._add_kernel_bias(
+            (*self.kernel_size, channels // self.groups, self.filters), (self.filters,)
         )
         self.built = True
 
@@ -187,11 +175,6 @@ class BaseConv(Layer):
             "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **self._kernel_bias_config(),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
