@@ -35,6 +35,16 @@ def ir_shape(shape: Sequence[int | str | None], batch_name: str = "batch") -> ir
     return ir.Shape(dims)
 
 
+def typed_like(value: ir.Value, reference: ir.Value) -> ir.Value:
+    """Gives ``value`` the type and shape of ``reference`` (graph outputs need them), e.g. a
+    state update those of the state it replaces; returns ``value``."""
+    if reference.type is not None:
+        value.type = reference.type
+    if reference.shape is not None:
+        value.shape = ir.Shape(list(reference.shape))
+    return value
+
+
 def _contiguous(array: np.ndarray) -> np.ndarray:
     """``array`` made C-contiguous, keeping 0-d shapes (``ascontiguousarray`` returns 1-d)."""
     return np.ascontiguousarray(array).reshape(array.shape)

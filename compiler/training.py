@@ -22,7 +22,7 @@ import onnx_ir.passes.common as common
 
 from compiler import losses, metrics, optim, serde
 from compiler.autodiff import gradients
-from compiler.builder import GraphBuilder
+from compiler.builder import GraphBuilder, typed_like
 from compiler.passes import forward_layout_passes, layout_passes
 
 NEW = ":new"  # suffix of the output that carries a state tensor's next value
@@ -205,16 +205,14 @@ def build_step(
         initial[name] = np.full(shape, init, dtype)
     if expose_gradients:
         for name, grad in grads.items():
-            exposed = b.op("Identity", [grad])
-            exposed.type, exposed.shape = params[name].type, params[name].shape
-            b.output(exposed, f"grad/{name}")
+            b.output(typed_like(b.op("Identity", [grad]), params[name]), f"grad/{name}")
     new_params, new_slots = optim.build_updates(b, optimizer, params, grads, slots, lr, step)
     for name, project in (constraints or {}).items():
         if name in new_params:
             with b.scope(f"constraint/{name}"):
-                new_params[name] = _typed_like(project(new_params[name]), params[name])
+                new_params[name] = typed_like(project(new_params[name]), params[name])
     for name in missing:  # carried through unchanged
-        new_params[name] = _typed_like(b.op("Identity", [params[name]]), params[name])
+        new_params[name] = typed_like(b.op("Identity", [params[name]]), params[name])
     state = {}
     for name, value in {**state_updates, **new_params, **new_slots}.items():
         b.output(value, name + NEW)
@@ -267,14 +265,6 @@ def build_eval(
         list(results),
         per_output,
     )
-
-
-def _typed_like(value: ir.Value, reference: ir.Value) -> ir.Value:
-    """Gives a state update the type and shape of the state it replaces (outputs need them)."""
-    value.type = reference.type
-    if reference.shape is not None:
-        value.shape = ir.Shape(list(reference.shape))
-    return value
 
 
 def _optimize_forward(b: GraphBuilder) -> None:

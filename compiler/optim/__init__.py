@@ -21,7 +21,7 @@ from typing import Any
 
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder
+from compiler.builder import GraphBuilder, typed_like
 from compiler.optim import adagrad, adam, adamw, rmsprop, sgd
 from compiler.optim._graph import const
 
@@ -173,18 +173,9 @@ def build_updates(
                     param = b.op("Sub", [param, b.op("Mul", [b.op("Mul", [param, wd]), lr])])
                 own = {s: slots[f"{name}/{s}"] for s in module.slots(config)}
                 new_param, new_own = module.update(b, config, param, grad, own, lr, step)
-            new_params[name] = _like(new_param, params[name])
-            new_slots.update({f"{name}/{s}": _like(v, own[s]) for s, v in new_own.items()})
+            new_params[name] = typed_like(new_param, params[name])
+            new_slots.update({f"{name}/{s}": typed_like(v, own[s]) for s, v in new_own.items()})
     return new_params, new_slots
-
-
-def _like(value: ir.Value, reference: ir.Value) -> ir.Value:
-    """Gives an update the type and shape of the state it replaces (graph outputs need them)."""
-    if reference.type is not None:
-        value.type = reference.type
-    if reference.shape is not None:
-        value.shape = ir.Shape(list(reference.shape))
-    return value
 
 
 __all__ = ["BASE_DEFAULTS", "OPTIMIZERS", "build_updates", "resolve_config", "slot_specs"]
