@@ -189,3 +189,18 @@ def is_array_like(x) -> bool:
     if isinstance(x, (list, tuple)):
         return all(isinstance(v, (np.ndarray, list, tuple, int, float)) for v in x)
     return False
+
+
+def holds_arrays(x, y) -> bool:
+    """True when ``x`` holds arrays (not an iterable of ``(x, y)`` batches)."""
+    return is_array_like(x) and not (y is None and is_batch_list(x))
+
+
+def checked_batch_size(batch_size, what: str = "batch_size") -> int:
+    """``batch_size`` (32 when None), checked to be a positive integer."""
+    if batch_size is None:
+        return 32
+    integer = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
+    if not integer or batch_size < 1:
+        raise ValueError(f"{what} must be a positive integer. Received: {what}={batch_size!r}")
+    return int(batch_size)

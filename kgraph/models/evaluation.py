@@ -9,6 +9,7 @@ import numpy as np
 
 from kgraph.callbacks import CallbackList, ProgbarLogger
 from kgraph.models import logs
+from kgraph.models.data import checked_batch_size, holds_arrays
 
 
 class EvaluationMixin:
@@ -36,8 +37,8 @@ class EvaluationMixin:
             return_dict: Return ``{name: value}`` instead of a value or list.
         """
         self._check_compiled("evaluate")
-        batch_size = self._checked_batch_size(batch_size)
-        data = self._prepare(x, y, sample_weight) if self._holds_arrays(x, y) else x
+        batch_size = checked_batch_size(batch_size)
+        data = self._prepare(x, y, sample_weight) if holds_arrays(x, y) else x
         verbose = 1 if verbose == "auto" else verbose
         count = data.num_batches(batch_size) if hasattr(data, "num_batches") else None
         count = min(count, steps) if count is not None and steps is not None else count or steps

@@ -21,29 +21,14 @@ from kgraph.models.data import (
     Batches,
     EpochIterator,
     as_input_arrays,
-    is_array_like,
-    is_batch_list,
+    checked_batch_size,
+    holds_arrays,
     is_xy_pair,
     unpack_batch,
 )
 from kgraph.models.evaluation import EvaluationMixin
 from kgraph.models.labels import prepare_targets
 from kgraph.utils import seeds
-
-
-def _arrays(x, y) -> bool:
-    """True when ``x`` holds arrays (not an iterable of ``(x, y)`` batches)."""
-    return is_array_like(x) and not (y is None and is_batch_list(x))
-
-
-def _batch_size(batch_size, what: str = "batch_size") -> int:
-    """``batch_size`` (32 when None), checked to be a positive integer."""
-    if batch_size is None:
-        return 32
-    integer = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
-    if not integer or batch_size < 1:
-        raise ValueError(f"{what} must be a positive integer. Received: {what}={batch_size!r}")
-    return int(batch_size)
 
 
 def _out_of_data(first_epoch: bool) -> None:
@@ -102,12 +87,6 @@ class TrainerMixin(EvaluationMixin):
         if self._train_specs is None:
             self._train_specs = self._resolve_train_specs()
         return self._train_specs
-
-    def _checked_batch_size(self, batch_size) -> int:
-        return _batch_size(batch_size)
-
-    def _holds_arrays(self, x, y) -> bool:
-        return _arrays(x, y)
 
     def _output_specs(self):
         return getattr(self, "outputs", None) or self._symbolic_output_list()
@@ -202,11 +181,13 @@ class TrainerMixin(EvaluationMixin):
     ):
         """Trains the model; returns a ``History``."""
         self._check_compiled("fit")
-        batch_size = _batch_size(batch_size)
+        batch_size = checked_batch_size(batch_size)
         if validation_batch_size is not None:
-            validation_batch_size = _batch_size(validation_batch_size, "validation_batch_size")
+            validation_batch_size = checked_batch_size(
+                validation_batch_size, "validation_batch_size"
+            )
         verbose = 1 if verbose == "auto" else verbose
-        if _arrays(x, y):
+        if holds_arrays(x, y):
             data = self._prepare(x, y, sample_weight, class_weight)
             if validation_split and validation_data is None:
                 data, validation_data = data.split(validation_split)
@@ -290,7 +271,7 @@ class TrainerMixin(EvaluationMixin):
     def _validation(self, validation_data):
         """``(x, y[, sample_weight])`` arrays become ``Batches``; anything else (a dataset, a
         generator, a list of ``(x, y)`` batches) is iterated as it is."""
-        if is_xy_pair(validation_data, len(self.input_names)) and _arrays(
+        if is_xy_pair(validation_data, len(self.input_names)) and holds_arrays(
             validation_data[0], validation_data[1]
         ):
             vx, vy, vsw = unpack_batch(tuple(validation_data))
