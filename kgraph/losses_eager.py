@@ -15,8 +15,8 @@ import numpy as np
 
 from compiler import losses as closses
 from compiler import metrics as cmetrics
-from compiler import serde
 from compiler.builder import GraphBuilder
+from kgraph.ops.core import eager_session
 from kgraph.tensor import KerasTensor
 
 _SESSIONS: dict[tuple, Any] = {}
@@ -58,17 +58,11 @@ def _run(what: str, spec: dict[str, Any], build: Callable, arrays: dict[str, np.
 
 
 def _session(what: str, build: Callable, arrays: dict[str, np.ndarray]):
-    from runtime import Session, default_session_options
-
     b = GraphBuilder(name=what)
     values = {n: b.input(n, a.shape, a.dtype) for n, a in arrays.items()}
     for i, v in enumerate(build(b, values)):
         b.output(v, f"out{i}")
-    options = default_session_options("cpu")
-    options.intra_op_num_threads = 1  # small values: no thread pool per signature
-    return Session(
-        serde.to_bytes(serde.to_model(b.graph), check=False), device="cpu", options=options
-    )
+    return eager_session(b)
 
 
 def _inputs(y_true, y_pred, sample_weight=None) -> dict[str, np.ndarray]:

@@ -168,8 +168,6 @@ def _eager(op: Op, args, specs, attrs):
 
 
 def _eager_session(op: Op, arrays, specs, attrs):
-    from runtime import Session, default_session_options
-
     b = GraphBuilder(name=op.name)
     values = [b.input(f"in{i}", a.shape, a.dtype) for i, a in enumerate(arrays)]
     out_specs = op.infer(*specs, **attrs)
@@ -179,8 +177,17 @@ def _eager_session(op: Op, arrays, specs, attrs):
     for i, (v, s) in enumerate(zip(outs, spec_list)):
         _annotate(v, s)
         b.output(v, f"out{i}")
-    # One-op graphs on small eager values: a single thread avoids starting a thread pool per
-    # signature (about 15 ms each), which dominates eager calls.
+    return eager_session(b)
+
+
+def eager_session(b: GraphBuilder):
+    """A CPU session for a small graph run eagerly (one op, or a loss on concrete arrays).
+
+    A single thread: starting a thread pool per signature (about 15 ms each) would dominate
+    eager calls on small values.
+    """
+    from runtime import Session, default_session_options
+
     options = default_session_options("cpu")
     options.intra_op_num_threads = 1
     return Session(
