@@ -53,18 +53,9 @@ def _phases(model) -> tuple[float, float, float]:
     return traced - start, passed - traced, time.perf_counter() - passed
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
+    from machine import cpu_name  # beside this script (tests load the module without main)
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
@@ -79,7 +70,7 @@ def main() -> None:
     phases = [_phases(model) for _ in range(args.repeats)]
     trace, passes, serialize = (statistics.median(p[i] for p in phases) for i in range(3))
     median = statistics.median(times)
-    print(f"machine: {_cpu_name()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs, python {platform.python_version()}")
     print(
         f"compile speed: {n_layers} layers, {model.count_params():,} params, "
         f"{len(data) / 1e6:.2f} MB ONNX; median {median:.3f} s (min {min(times):.3f} s) over "

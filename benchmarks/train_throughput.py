@@ -29,13 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
+from machine import cpu_name
 
 BATCH = 128
 PREDICT_SAMPLES = 4096
@@ -169,17 +169,6 @@ def _versions() -> str:
     return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60, help="timed training steps")
@@ -241,7 +230,7 @@ def main() -> None:
     print(
         f"seed CNN, batch {BATCH}, Adam, {args.steps} timed steps (best of {args.repeats} "
         f"runs x {args.rounds} rounds), {args.threads} threads, "
-        f"{os.cpu_count()} CPUs ({_cpu_name()}); {_versions()}"
+        f"{os.cpu_count()} CPUs ({cpu_name()}); {_versions()}"
     )
     print(
         f"{'framework':10s} {'train/s':>9s} {'predict128/s':>13s} {'predict512/s':>13s} "
