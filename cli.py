@@ -119,7 +119,7 @@ def _check_output(path: str, *inputs: str) -> None:
 
 def _write(data: bytes, path: str) -> None:
     """Writes ``data`` atomically with the mode a plain ``open`` would have given the file."""
-    from compiler.serde import save_bytes
+    from kgraph.compiler.serde import save_bytes
 
     mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
     try:
@@ -197,8 +197,8 @@ def compile_command(
 @click.argument("onnx_file", metavar="MODEL.onnx")
 def inspect_command(onnx_file: str) -> None:
     """Describe an ONNX file: I/O, opset, op histogram, parameters, metadata."""
-    from compiler.describe import describe
     from kgraph.cli_loading import load_onnx
+    from kgraph.compiler.describe import describe
 
     with _loading():
         model = load_onnx(onnx_file)
@@ -211,7 +211,7 @@ def _resolve_device(device: str) -> tuple[str, str]:
     """``auto`` falls back to the CPU quietly (stderr stays one line); the reason goes to stdout."""
     import onnxruntime as ort
 
-    from runtime.providers import CUDA, cuda_unavailable_reason
+    from kgraph.runtime.providers import CUDA, cuda_unavailable_reason
 
     if device != "auto" or CUDA not in ort.get_available_providers():
         return device, ""
@@ -241,7 +241,7 @@ def predict_command(
     import numpy as np
 
     from kgraph.cli_loading import check_file, load_arrays
-    from runtime import Predictor
+    from kgraph.runtime import Predictor
 
     with _loading():
         check_file(onnx_file, "an ONNX file")

@@ -17,8 +17,8 @@ import statistics
 import time
 
 import kgraph as keras
-from compiler import compile_inference, serde
 from kgraph import layers
+from kgraph.compiler import compile_inference, serde
 from kgraph.models import export
 
 

@@ -19,7 +19,7 @@ def providers_report() -> str:
         except Exception as e:  # report and go on; the probe below decides
             print(f"preload_dlls failed: {e}")
     print(f"onnxruntime {ort.__version__}, providers {ort.get_available_providers()}")
-    from runtime.providers import resolve_providers
+    from kgraph.runtime.providers import resolve_providers
 
     try:
         print(f"resolve_providers('cuda') -> {resolve_providers('cuda')}")

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 import onnx_ir as ir
 
-from compiler import serde
-from compiler.passes import inference_passes
+from kgraph.compiler import serde
+from kgraph.compiler.passes import inference_passes
 
 
 def compile_inference(

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder
-from compiler.optim._graph import (
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.optim._graph import (
     axis_size,
     binary,
     broadcast_dims,

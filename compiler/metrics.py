@@ -17,9 +17,9 @@ from typing import Any
 
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder
-from compiler.losses import canonical_loss_name, per_sample_loss
-from compiler.optim._graph import (
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.losses import canonical_loss_name, per_sample_loss
+from kgraph.compiler.optim._graph import (
     binary,
     broadcast_dims,
     const,

@@ -20,10 +20,10 @@ import numpy as np
 import onnx_ir as ir
 import onnx_ir.passes.common as common
 
-from compiler import losses, metrics, optim, serde
-from compiler.autodiff import gradients
-from compiler.builder import GraphBuilder, typed_like
-from compiler.passes import forward_layout_passes, layout_passes
+from kgraph.compiler import losses, metrics, optim, serde
+from kgraph.compiler.autodiff import gradients
+from kgraph.compiler.builder import GraphBuilder, typed_like
+from kgraph.compiler.passes import forward_layout_passes, layout_passes
 
 NEW = ":new"  # suffix of the output that carries a state tensor's next value
 

@@ -3,39 +3,19 @@
 ``import kgraph as keras`` gives the Keras 3 names: ``Input``, ``Sequential``, ``Model``,
 ``layers``, ``ops``, ``activations``, ``initializers``, ``regularizers``, ``constraints``,
 ``utils``.
+
+The names load on first use (PEP 562), so that a service importing only ``kgraph.runtime``
+(onnxruntime and numpy) does not pay for, or need, the front end and the compiler.
 """
 
-from kgraph import (
-    activations,
-    callbacks,
-    constraints,
-    initializers,
-    layers,
-    losses,
-    metrics,
-    ops,
-    optimizers,
-    random,
-    regularizers,
-    utils,
-)
-from kgraph.layers import Input, InputSpec, Layer
-from kgraph.models.functional import Functional
-from kgraph.models.model import Model
-from kgraph.models.sequential import Sequential
-from kgraph.tensor import KerasTensor, Variable
-from kgraph.version import __version__
+from __future__ import annotations
 
-__all__ = [
-    "Functional",
-    "Input",
-    "InputSpec",
-    "KerasTensor",
-    "Layer",
-    "Model",
-    "Sequential",
-    "Variable",
-    "__version__",
+import importlib
+from typing import TYPE_CHECKING
+
+from kgraph.version import __version__ as __version__
+
+SUBMODULES = (
     "activations",
     "callbacks",
     "constraints",
@@ -48,4 +28,55 @@ __all__ = [
     "random",
     "regularizers",
     "utils",
-]
+)
+
+# public name -> the module that defines it
+NAMES = {
+    "Functional": "kgraph.models.functional",
+    "Input": "kgraph.layers",
+    "InputSpec": "kgraph.layers",
+    "KerasTensor": "kgraph.tensor",
+    "Layer": "kgraph.layers",
+    "Model": "kgraph.models.model",
+    "Sequential": "kgraph.models.sequential",
+    "Variable": "kgraph.tensor",
+}
+
+__all__ = sorted([*NAMES, "__version__", *SUBMODULES])
+
+
+def __getattr__(name: str):
+    if name in NAMES:
+        value = getattr(importlib.import_module(NAMES[name]), name)
+    elif name in SUBMODULES:
+        value = importlib.import_module(f"kgraph.{name}")
+    else:
+        raise AttributeError(f"module 'kgraph' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from kgraph import (  # noqa: F401
+        activations,
+        callbacks,
+        constraints,
+        initializers,
+        layers,
+        losses,
+        metrics,
+        ops,
+        optimizers,
+        random,
+        regularizers,
+        utils,
+    )
+    from kgraph.layers import Input, InputSpec, Layer  # noqa: F401
+    from kgraph.models.functional import Functional  # noqa: F401
+    from kgraph.models.model import Model  # noqa: F401
+    from kgraph.models.sequential import Sequential  # noqa: F401
+    from kgraph.tensor import KerasTensor, Variable  # noqa: F401

@@ -234,8 +234,8 @@ def to_onnx(
     A missing lowering (``NotImplementedError``), an ONNX op the opset lacks, or a ``ValueError``
     while tracing name the layer responsible; anything else propagates unchanged.
     """
-    from compiler.builder import DEFAULT_OPSET
-    from compiler.serde import InvalidModelError
+    from kgraph.compiler.builder import DEFAULT_OPSET
+    from kgraph.compiler.serde import InvalidModelError
 
     where = f"{path}: model '{model.name}'"
     try:
@@ -270,7 +270,7 @@ def load_onnx(path: str):
     Raises:
         LoadError: if the file is missing, unreadable, or not an ONNX model.
     """
-    from compiler.serde import InvalidModelError, load
+    from kgraph.compiler.serde import InvalidModelError, load
 
     check_file(path, "an ONNX file")
     try:

@@ -8,7 +8,7 @@ runs it in onnxruntime (:mod:`kgraph.losses_eager`), so eager values match train
 
 from __future__ import annotations
 
-from compiler.losses import REDUCTIONS as _REDUCTIONS
+from kgraph.compiler.losses import REDUCTIONS as _REDUCTIONS
 
 
 class Loss:

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from compiler import losses as closses
-from compiler import metrics as cmetrics
-from compiler.builder import GraphBuilder
+from kgraph.compiler import losses as closses
+from kgraph.compiler import metrics as cmetrics
+from kgraph.compiler.builder import GraphBuilder
 from kgraph.ops.core import eager_session
 from kgraph.tensor import KerasTensor
 

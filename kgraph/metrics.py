@@ -8,7 +8,7 @@ the compiler's metric graph in onnxruntime (:mod:`kgraph.losses_eager`).
 
 from __future__ import annotations
 
-from compiler.metrics import ACCURACY_NAMES, EXACT_MATCH, resolve_metric_name
+from kgraph.compiler.metrics import ACCURACY_NAMES, EXACT_MATCH, resolve_metric_name
 from kgraph.losses import mae, mean_absolute_error, mean_squared_error, mse
 
 

@@ -7,7 +7,7 @@ the step graph as inputs at every step, so assigning ``learning_rate`` never rec
 
 from __future__ import annotations
 
-from compiler.optim import schedules as _schedules
+from kgraph.compiler.optim import schedules as _schedules
 
 schedules = _schedules
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.builder import ir_dtype
+from kgraph.compiler.builder import ir_dtype
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import scalar
 from kgraph.utils import seeds

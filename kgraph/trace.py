@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-from compiler.builder import GraphBuilder
+from kgraph.compiler.builder import GraphBuilder
 
 _CURRENT: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
     "kgraph_trace", default=None

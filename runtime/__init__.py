@@ -10,12 +10,12 @@ onnxruntime (never onnx, onnxscript, kgraph or the compiler).
 * :func:`resolve_providers`: ``"auto" | "cpu" | "cuda"`` to onnxruntime providers.
 """
 
-from runtime.engine import TrainingEngine
-from runtime.evaluator import Evaluator
-from runtime.predictor import Predictor
-from runtime.providers import default_session_options, provider_options, resolve_providers
-from runtime.session import Session
-from runtime.step_spec import StepSpec
+from kgraph.runtime.engine import TrainingEngine
+from kgraph.runtime.evaluator import Evaluator
+from kgraph.runtime.predictor import Predictor
+from kgraph.runtime.providers import default_session_options, provider_options, resolve_providers
+from kgraph.runtime.session import Session
+from kgraph.runtime.step_spec import StepSpec
 
 __all__ = [
     "Evaluator",

@@ -30,10 +30,10 @@ from collections.abc import Mapping
 import numpy as np
 import onnxruntime as ort
 
-from runtime._types import cast_same_kind
-from runtime.evaluator import Evaluator
-from runtime.session import Session
-from runtime.step_spec import BatchChecker, StepSpec, check_spec
+from kgraph.runtime._types import cast_same_kind
+from kgraph.runtime.evaluator import Evaluator
+from kgraph.runtime.session import Session
+from kgraph.runtime.step_spec import BatchChecker, StepSpec, check_spec
 
 Model = Session | str | os.PathLike[str] | bytes
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from runtime._types import cast_same_kind, check_array
-from runtime.session import Session
+from kgraph.runtime._types import cast_same_kind, check_array
+from kgraph.runtime.session import Session
 
 if TYPE_CHECKING:
-    from runtime.engine import TrainingEngine
+    from kgraph.runtime.engine import TrainingEngine
 
 
 class Evaluator:

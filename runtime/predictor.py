@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import onnxruntime as ort
 
-from runtime._types import cast_same_kind
-from runtime.session import Session
+from kgraph.runtime._types import cast_same_kind
+from kgraph.runtime.session import Session
 
 Inputs = np.ndarray | Sequence[object] | Mapping[str, object]
 

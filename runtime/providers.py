@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import onnxruntime as ort
 
-from runtime._proto import field as _field
-from runtime._types import first_error_line
+from kgraph.runtime._proto import field as _field
+from kgraph.runtime._types import first_error_line
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import onnxruntime as ort
 
-from runtime._proto import declared_scalar_inputs
-from runtime._types import Dim, check_array, first_error_line, numpy_dtype_name
-from runtime.providers import (
+from kgraph.runtime._proto import declared_scalar_inputs
+from kgraph.runtime._types import Dim, check_array, first_error_line, numpy_dtype_name
+from kgraph.runtime.providers import (
     CUDA,
     default_session_options,
     provider_options,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime._types import cast_same_kind, numpy_dtype
-from runtime.session import Session
+from kgraph.runtime._types import cast_same_kind, numpy_dtype
+from kgraph.runtime.session import Session
 
 
 @dataclass

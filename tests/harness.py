@@ -60,7 +60,7 @@ def run_onnx(data: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 def training_graph_outputs(model: kgraph.Model, inputs: Sequence[np.ndarray]) -> list:
     """Runs ``model``'s forward pass traced with ``training=True`` (no loss, no gradients)."""
-    from compiler import compile_inference, serde
+    from kgraph.compiler import compile_inference, serde
     from kgraph.models import export
 
     builder = export.trace_model(model, training=True)[0]

@@ -18,9 +18,9 @@ import onnx_ir as ir
 import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import NotImplemented as OrtNotImplemented
 
-from compiler import serde
-from compiler.autodiff import ensure_shapes, gradients
-from compiler.builder import GraphBuilder
+from kgraph.compiler import serde
+from kgraph.compiler.autodiff import ensure_shapes, gradients
+from kgraph.compiler.builder import GraphBuilder
 
 TOLERANCES = {  # dtype -> (eps, rtol, atol)
     "float64": (1e-6, 1e-5, 1e-6),

@@ -14,8 +14,7 @@ import onnx
 import pytest
 from click.testing import CliRunner
 
-import cli
-from kgraph import cli_loading
+from kgraph import cli, cli_loading
 from kgraph.cli_loading import load_model
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,9 +16,8 @@ import onnxruntime as ort
 import pytest
 from click.testing import CliRunner
 
-import cli
 import kgraph as keras
-from kgraph import layers
+from kgraph import cli, layers
 from kgraph.models import artifacts
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,16 +4,16 @@
 gradient comes from a rule in :data:`RULES` (see :mod:`compiler.autodiff.registry`).
 """
 
-from compiler.autodiff.backward import gradients
-from compiler.autodiff.registry import (
+from kgraph.compiler.autodiff.backward import gradients
+from kgraph.compiler.autodiff.registry import (
     NON_DIFFERENTIABLE,
     RULES,
     differentiable_op_types,
     handled_op_types,
     rule,
 )
-from compiler.autodiff.shapes import ensure_shapes
-from compiler.autodiff.unbroadcast import unbroadcast
+from kgraph.compiler.autodiff.shapes import ensure_shapes
+from kgraph.compiler.autodiff.unbroadcast import unbroadcast
 
 __all__ = [
     "NON_DIFFERENTIABLE",

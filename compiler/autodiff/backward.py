@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import onnx_ir as ir
 
-from compiler.autodiff.emit import is_float, np_dtype, shape_of, static_shape
-from compiler.autodiff.registry import NON_DIFFERENTIABLE, RULES, differentiable_op_types
-from compiler.builder import GraphBuilder
+from kgraph.compiler.autodiff.emit import is_float, np_dtype, shape_of, static_shape
+from kgraph.compiler.autodiff.registry import NON_DIFFERENTIABLE, RULES, differentiable_op_types
+from kgraph.compiler.builder import GraphBuilder
 
 MIN_OPSET = 13  # axes of Reduce*/Squeeze/Unsqueeze and Split sizes as inputs
 

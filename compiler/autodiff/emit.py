@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder
+from kgraph.compiler.builder import GraphBuilder
 
 
 def is_float(value: ir.Value) -> bool:

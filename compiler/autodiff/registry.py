@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder
+from kgraph.compiler.builder import GraphBuilder
 
 Rule = Callable[[GraphBuilder, ir.Node, Sequence[ir.Value | None]], list[ir.Value | None]]
 
@@ -78,7 +78,7 @@ def rule(*op_types: str) -> Callable[[Rule], Rule]:
 
 def differentiable_op_types() -> frozenset[str]:
     """The op types that have a gradient rule (loading every rule module first)."""
-    import compiler.autodiff.rules  # noqa: F401  (registers the rules)
+    import kgraph.compiler.autodiff.rules  # noqa: F401  (registers the rules)
 
     return frozenset(RULES)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from compiler import serde
+from kgraph.compiler import serde
 
 
 def ensure_shapes(model: ir.Model | ir.Graph) -> None:

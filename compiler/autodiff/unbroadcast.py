@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import onnx_ir as ir
 
-from compiler.autodiff.emit import ints, reduce_sum, static_shape
-from compiler.builder import GraphBuilder
+from kgraph.compiler.autodiff.emit import ints, reduce_sum, static_shape
+from kgraph.compiler.builder import GraphBuilder
 
 _AMBIGUOUS = object()
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder, typed_like
-from compiler.optim import adagrad, adam, adamw, rmsprop, sgd
-from compiler.optim._graph import const
+from kgraph.compiler.builder import GraphBuilder, typed_like
+from kgraph.compiler.optim import adagrad, adam, adamw, rmsprop, sgd
+from kgraph.compiler.optim._graph import const
 
 OPTIMIZERS: dict[str, ModuleType] = {
     "sgd": sgd,

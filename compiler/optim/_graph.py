@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder, ir_dtype
+from kgraph.compiler.builder import GraphBuilder, ir_dtype
 
 
 def const(b: GraphBuilder, value: Any) -> ir.Value:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.optim import adam
+from kgraph.compiler.optim import adam
 
 DEFAULTS: dict[str, Any] = {**adam.DEFAULTS, "weight_decay": 0.004}
 slots = adam.slots

@@ -11,8 +11,8 @@ from typing import Any
 
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder
-from compiler.optim._graph import const
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.optim._graph import const
 
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.001,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import onnx_ir as ir
 import onnx_ir.passes.common as common
 
-from compiler.passes.cancel_transposes import CancelTransposesPass
-from compiler.passes.deduplicate_transposes import DeduplicateTransposesPass
-from compiler.passes.fold_constant_transposes import FoldConstantTransposesPass
-from compiler.passes.fold_constants import FoldConstantsPass
-from compiler.passes.fold_flatten_transpose import FoldFlattenTransposePass
-from compiler.passes.fuse_conv_bias import FuseConvBiasPass
-from compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
-from compiler.passes.sink_transposes import SinkTransposesPass
+from kgraph.compiler.passes.cancel_transposes import CancelTransposesPass
+from kgraph.compiler.passes.deduplicate_transposes import DeduplicateTransposesPass
+from kgraph.compiler.passes.fold_constant_transposes import FoldConstantTransposesPass
+from kgraph.compiler.passes.fold_constants import FoldConstantsPass
+from kgraph.compiler.passes.fold_flatten_transpose import FoldFlattenTransposePass
+from kgraph.compiler.passes.fuse_conv_bias import FuseConvBiasPass
+from kgraph.compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
+from kgraph.compiler.passes.sink_transposes import SinkTransposesPass
 
 
 def layout_passes() -> list[ir.passes.PassBase]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.passes._layout_region import static_dims
-from compiler.passes._transpose_utils import invert, perm_of
+from kgraph.compiler.passes._layout_region import static_dims
+from kgraph.compiler.passes._transpose_utils import invert, perm_of
 
 
 class OperandMover:

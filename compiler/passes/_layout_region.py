@@ -22,8 +22,8 @@ import dataclasses
 
 import onnx_ir as ir
 
-from compiler.passes._layout_axes import REDUCE_OPS, can_cross, keeps_dims
-from compiler.passes._transpose_utils import (
+from kgraph.compiler.passes._layout_axes import REDUCE_OPS, can_cross, keeps_dims
+from kgraph.compiler.passes._transpose_utils import (
     ELEMENTWISE_BINARY,
     ELEMENTWISE_UNARY,
     invert,

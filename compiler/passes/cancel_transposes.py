@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from compiler.passes._transpose_utils import compose, is_identity, perm_of, transpose_producer
+from kgraph.compiler.passes._transpose_utils import (
+    compose,
+    is_identity,
+    perm_of,
+    transpose_producer,
+)
 
 
 class CancelTransposesPass(ir.passes.InPlacePass):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from compiler.passes._transpose_utils import perm_of
+from kgraph.compiler.passes._transpose_utils import perm_of
 
 
 class DeduplicateTransposesPass(ir.passes.InPlacePass):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.passes._transpose_utils import perm_of
+from kgraph.compiler.passes._transpose_utils import perm_of
 
 
 class FoldConstantTransposesPass(ir.passes.InPlacePass):

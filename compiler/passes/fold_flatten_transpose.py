@@ -15,7 +15,12 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.passes._transpose_utils import invert, perm_of, sole_consumer, transpose_producer
+from kgraph.compiler.passes._transpose_utils import (
+    invert,
+    perm_of,
+    sole_consumer,
+    transpose_producer,
+)
 
 
 def _static(shape) -> list[int] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from compiler.passes._transpose_utils import sole_consumer
+from kgraph.compiler.passes._transpose_utils import sole_consumer
 
 
 class FuseConvBiasPass(ir.passes.InPlacePass):

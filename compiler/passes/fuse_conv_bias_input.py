@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.passes._transpose_utils import perm_of, sole_consumer, transpose_producer
+from kgraph.compiler.passes._transpose_utils import perm_of, sole_consumer, transpose_producer
 
 
 def _channels(conv: ir.Node, transposed: ir.Value, axis: int) -> int | None:

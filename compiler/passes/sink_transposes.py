@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from compiler.passes._layout_axes import keeps_dims, renumber
-from compiler.passes._layout_operands import OperandMover
-from compiler.passes._layout_region import Region, find_region
-from compiler.passes._transpose_utils import invert
+from kgraph.compiler.passes._layout_axes import keeps_dims, renumber
+from kgraph.compiler.passes._layout_operands import OperandMover
+from kgraph.compiler.passes._layout_region import Region, find_region
+from kgraph.compiler.passes._transpose_utils import invert
 
 
 class SinkTransposesPass(ir.passes.InPlacePass):

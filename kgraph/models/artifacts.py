@@ -176,7 +176,7 @@ def _spec(model, setup) -> dict:
 
 def _schedule(optimizer) -> dict | None:
     """``{"class_name", "config"}`` of the optimizer's learning-rate schedule, if it has one."""
-    from compiler.optim.schedules import LearningRateSchedule
+    from kgraph.compiler.optim.schedules import LearningRateSchedule
 
     rate = optimizer._learning_rate
     if not isinstance(rate, LearningRateSchedule):

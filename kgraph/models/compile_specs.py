@@ -76,7 +76,7 @@ def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metr
     Raises:
         ValueError: for unknown names, per-output values of the wrong length or keys, or no loss.
     """
-    from compiler.training import OutputSpec
+    from kgraph.compiler.training import OutputSpec
 
     loss_list = [losses_.get(x) for x in _per_output(loss, names, "loss")]
     weights = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from compiler import compile_inference, serde
-from compiler.builder import DEFAULT_OPSET, GraphBuilder
 from kgraph import trace as tracing_
+from kgraph.compiler import compile_inference, serde
+from kgraph.compiler.builder import DEFAULT_OPSET, GraphBuilder
 from kgraph.tensor import KerasTensor
 from kgraph.utils import tree
 from kgraph.version import __version__

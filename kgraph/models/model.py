@@ -118,7 +118,7 @@ class Model(TrainerMixin, Layer):
         return super()._call(args, kwargs, record)
 
     def _predictor(self):
-        from runtime import Predictor
+        from kgraph.runtime import Predictor
 
         cached = self._compiled_cache.get("predictor")
         if cached is None or cached[0] != generation():
@@ -196,7 +196,7 @@ class Model(TrainerMixin, Layer):
         opset=None,
     ):
         """Writes the inference graph (Keras 3's spelling; ``format`` may be left out for .onnx)."""
-        from compiler import serde
+        from kgraph.compiler import serde
 
         fmt = format or ("onnx" if str(filepath).endswith(".onnx") else None)
         if fmt != "onnx":

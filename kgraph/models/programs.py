@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from compiler import training as ctraining
+from kgraph.compiler import training as ctraining
 from kgraph.models import penalties
 from kgraph.models.export import metadata, trace_model
 from kgraph.tensor import generation, mark_device_ahead
@@ -23,7 +23,7 @@ class TrainingSetup:
     """Step/eval programs for one compiled model, plus the runtime engine."""
 
     def __init__(self, model, output_specs, optimizer, device):
-        from runtime import StepSpec, TrainingEngine
+        from kgraph.runtime import StepSpec, TrainingEngine
 
         self.model = model
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from compiler import serde
-from compiler.builder import GraphBuilder, ir_dtype
 from kgraph import dtypes, trace
+from kgraph.compiler import serde
+from kgraph.compiler.builder import GraphBuilder, ir_dtype
 from kgraph.tensor import KerasTensor, Variable
 
 
@@ -186,7 +186,7 @@ def eager_session(b: GraphBuilder):
     A single thread: starting a thread pool per signature (about 15 ms each) would dominate
     eager calls on small values.
     """
-    from runtime import Session, default_session_options
+    from kgraph.runtime import Session, default_session_options
 
     options = default_session_options("cpu")
     options.intra_op_num_threads = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.builder import GraphBuilder, ir_dtype
+from kgraph.compiler.builder import GraphBuilder, ir_dtype
 
 
 def reduce(b: GraphBuilder, op_type: str, x: ir.Value, axes, keepdims: bool) -> ir.Value:

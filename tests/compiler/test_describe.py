@@ -8,8 +8,8 @@ import numpy as np
 import onnx_ir as ir
 import pytest
 
-from compiler import serde
-from compiler.describe import config_summary, describe
+from kgraph.compiler import serde
+from kgraph.compiler.describe import config_summary, describe
 
 
 def _model() -> ir.Model:

@@ -8,9 +8,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from compiler import serde
-from compiler.builder import GraphBuilder
-from compiler.losses import build_loss, canonical_loss_name, resolve_loss_name
+from kgraph.compiler import serde
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.losses import build_loss, canonical_loss_name, resolve_loss_name
 
 EPS = 1e-7
 RNG = np.random.default_rng(0)

@@ -8,9 +8,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from compiler import serde
-from compiler.builder import GraphBuilder
-from compiler.metrics import (
+from kgraph.compiler import serde
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.metrics import (
     build_metric,
     canonical_metric_name,
     metric_state_specs,

@@ -8,8 +8,8 @@ import numpy as np
 import onnx_ir as ir
 import onnxruntime as ort
 
-from compiler import training as ctraining
-from compiler.builder import GraphBuilder
+from kgraph.compiler import training as ctraining
+from kgraph.compiler.builder import GraphBuilder
 
 RNG = np.random.default_rng(3)
 W0 = RNG.standard_normal((3, 2)).astype(np.float32)

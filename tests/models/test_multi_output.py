@@ -12,9 +12,8 @@ import onnx
 import pytest
 from click.testing import CliRunner
 
-import cli
 import kgraph as keras
-from kgraph import layers
+from kgraph import cli, layers
 
 TOL = {"rtol": 1e-5, "atol": 1e-6}
 RNG = np.random.default_rng(11)

@@ -18,7 +18,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import kgraph  # noqa: E402
-from compiler import training as ctraining  # noqa: E402
+from kgraph.compiler import training as ctraining  # noqa: E402
 from kgraph.models.export import trace_model  # noqa: E402
 
 pytestmark = pytest.mark.oracle

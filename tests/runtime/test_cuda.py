@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import runtime_models as models
 
-from runtime import Predictor, Session, StepSpec, TrainingEngine, resolve_providers
-from runtime.providers import cuda_unavailable_reason
+from kgraph.runtime import Predictor, Session, StepSpec, TrainingEngine, resolve_providers
+from kgraph.runtime.providers import cuda_unavailable_reason
 
 # onnxruntime's CUDA provider runs float32 MatMul/Conv in TF32 on Ampere and later (its default,
 # use_tf32=1): about 10 mantissa bits, so results agree with numpy to ~1e-3 relative, not 1e-6.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import runtime_models as models
 
-from runtime import Session, StepSpec, TrainingEngine
+from kgraph.runtime import Session, StepSpec, TrainingEngine
 
 SPEC = StepSpec(
     batch_inputs=["x", "y"],

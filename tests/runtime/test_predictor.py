@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import runtime_models as models
 
-from runtime import Predictor, Session
+from kgraph.runtime import Predictor, Session
 
 RNG = np.random.default_rng(42)
 W = RNG.standard_normal((4, 3)).astype(np.float32)

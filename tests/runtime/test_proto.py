@@ -5,7 +5,7 @@ from __future__ import annotations
 import runtime_models as models
 from onnx import TensorProto, helper
 
-from runtime._proto import declared_scalar_inputs, field, varint
+from kgraph.runtime._proto import declared_scalar_inputs, field, varint
 
 
 def test_varint_and_field_encoding():

@@ -7,8 +7,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from runtime import providers
-from runtime.providers import (
+from kgraph.runtime import providers
+from kgraph.runtime.providers import (
     default_session_options,
     provider_options,
     resolve_providers,

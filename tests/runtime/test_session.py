@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import runtime_models as models
 
-from runtime import Session
+from kgraph.runtime import Session
 
 
 @pytest.fixture

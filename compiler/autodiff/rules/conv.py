@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from compiler.autodiff.emit import attr, dims, input_at, ints, reduce_sum, transpose
-from compiler.autodiff.registry import rule
-from compiler.autodiff.rules.window import Window, window
+from kgraph.compiler.autodiff.emit import attr, dims, input_at, ints, reduce_sum, transpose
+from kgraph.compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.rules.window import Window, window
 
 #: How the kernel gradient is computed: ``"conv"`` (a Conv with strides and dilations swapped
 #: over (C, N, H, W)-transposed tensors), ``"im2col"`` (unfold by a Conv with a one-hot

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from compiler.autodiff.emit import attr, const, input_at, is_float, mask_as
-from compiler.autodiff.registry import rule
-from compiler.autodiff.unbroadcast import unbroadcast
+from kgraph.compiler.autodiff.emit import attr, const, input_at, is_float, mask_as
+from kgraph.compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.unbroadcast import unbroadcast
 
 
 def _unb(b, g, x, node):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from compiler.autodiff.emit import attr, const, input_at, ints, is_float, rank, swap_last
-from compiler.autodiff.registry import rule
-from compiler.autodiff.unbroadcast import unbroadcast
+from kgraph.compiler.autodiff.emit import attr, const, input_at, ints, is_float, rank, swap_last
+from kgraph.compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.unbroadcast import unbroadcast
 
 
 @rule("MatMul")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import onnx_ir as ir
 
-from compiler.autodiff.emit import attr, const, constant_value, input_at, mask_as, reduce_sum
-from compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.emit import attr, const, constant_value, input_at, mask_as, reduce_sum
+from kgraph.compiler.autodiff.registry import rule
 
 
 def _axis(b, node) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.autodiff.emit import (
+from kgraph.compiler.autodiff.emit import (
     attr,
     const,
     dims,
@@ -17,8 +17,8 @@ from compiler.autodiff.emit import (
     scatter_flat,
     shape_of,
 )
-from compiler.autodiff.registry import rule
-from compiler.autodiff.rules.window import Window, window
+from kgraph.compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.rules.window import Window, window
 
 
 @rule("MaxPool")

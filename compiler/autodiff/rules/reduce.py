@@ -8,7 +8,7 @@ broadcast to the input's shape, so symbolic dims (the batch) need no static shap
 
 from __future__ import annotations
 
-from compiler.autodiff.emit import (
+from kgraph.compiler.autodiff.emit import (
     attr,
     const,
     constant_value,
@@ -18,7 +18,7 @@ from compiler.autodiff.emit import (
     shape_of,
     static_shape,
 )
-from compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.registry import rule
 
 
 class _Reduction:

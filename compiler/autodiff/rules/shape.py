@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from compiler.autodiff.emit import (
+from kgraph.compiler.autodiff.emit import (
     attr,
     constant_value,
     dims,
@@ -21,8 +21,8 @@ from compiler.autodiff.emit import (
     transpose,
     zeros_like,
 )
-from compiler.autodiff.registry import rule
-from compiler.autodiff.unbroadcast import unbroadcast
+from kgraph.compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.unbroadcast import unbroadcast
 
 
 @rule("Reshape", "Flatten", "Squeeze", "Unsqueeze")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from compiler.autodiff.emit import attr, dims
+from kgraph.compiler.autodiff.emit import attr, dims
 
 
 @dataclasses.dataclass

@@ -8,7 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import compiler  # noqa: F401  (the real package, imported before the harness)
+import kgraph.compiler  # noqa: F401  (the real package, imported before the harness)
 
 if "harness_vjp" not in sys.modules:
     _path = Path(__file__).resolve().parents[2] / "harness_vjp.py"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from harness_vjp import check_graph_vjp, count_ops, session
 
-from compiler import serde
-from compiler.autodiff import ensure_shapes, gradients
-from compiler.builder import GraphBuilder
+from kgraph.compiler import serde
+from kgraph.compiler.autodiff import ensure_shapes, gradients
+from kgraph.compiler.builder import GraphBuilder
 
 RNG = np.random.default_rng(7)
 

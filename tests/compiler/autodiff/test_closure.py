@@ -18,8 +18,8 @@ from harness_vjp import session
 import kgraph
 import kgraph.layers as layers
 import kgraph.ops as ops
-from compiler import serde
-from compiler.autodiff import ensure_shapes, gradients, handled_op_types
+from kgraph.compiler import serde
+from kgraph.compiler.autodiff import ensure_shapes, gradients, handled_op_types
 from kgraph.models.export import trace_model
 
 SHAPE = (None, 4, 4, 3)

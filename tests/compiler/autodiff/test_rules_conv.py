@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from harness_vjp import check_vjp
 
-from compiler.autodiff.rules import conv
+from kgraph.compiler.autodiff.rules import conv
 
 RNG = np.random.default_rng(5)
 

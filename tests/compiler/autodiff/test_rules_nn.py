@@ -7,9 +7,9 @@ import onnx_ir as ir
 import pytest
 from harness_vjp import check_vjp, session
 
-from compiler import serde
-from compiler.autodiff import ensure_shapes, gradients
-from compiler.builder import GraphBuilder
+from kgraph.compiler import serde
+from kgraph.compiler.autodiff import ensure_shapes, gradients
+from kgraph.compiler.builder import GraphBuilder
 
 RNG = np.random.default_rng(4)
 

@@ -8,10 +8,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from compiler import serde
-from compiler.builder import GraphBuilder
-from compiler.optim import build_updates, resolve_config, slot_specs
-from compiler.optim.schedules import ExponentialDecay, learning_rate_at
+from kgraph.compiler import serde
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.optim import build_updates, resolve_config, slot_specs
+from kgraph.compiler.optim.schedules import ExponentialDecay, learning_rate_at
 
 F = np.float32
 SHAPES = {"dense/kernel": (3, 4), "dense/bias": (4,)}

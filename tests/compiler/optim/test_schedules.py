@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from compiler.optim.schedules import (
+from kgraph.compiler.optim.schedules import (
     CosineDecay,
     ExponentialDecay,
     PiecewiseConstantDecay,

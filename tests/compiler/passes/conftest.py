@@ -9,8 +9,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from compiler import serde
-from compiler.builder import GraphBuilder
+from kgraph.compiler import serde
+from kgraph.compiler.builder import GraphBuilder
 
 
 def run(model, feeds):

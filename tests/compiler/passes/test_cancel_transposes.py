@@ -1,6 +1,6 @@
 import numpy as np
 
-from compiler.passes import CancelTransposesPass
+from kgraph.compiler.passes import CancelTransposesPass
 
 RNG = np.random.default_rng(0)
 

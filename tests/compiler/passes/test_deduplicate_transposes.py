@@ -1,6 +1,6 @@
 import numpy as np
 
-from compiler.passes import DeduplicateTransposesPass
+from kgraph.compiler.passes import DeduplicateTransposesPass
 
 RNG = np.random.default_rng(3)
 TO_NCHW = [0, 3, 1, 2]

@@ -1,8 +1,8 @@
 import numpy as np
 
-from compiler import serde
-from compiler.builder import GraphBuilder
-from compiler.passes import FoldConstantTransposesPass
+from kgraph.compiler import serde
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.passes import FoldConstantTransposesPass
 
 RNG = np.random.default_rng(2)
 

@@ -2,10 +2,10 @@ import numpy as np
 import onnx_ir as ir
 import pytest
 
-from compiler.builder import GraphBuilder
-from compiler.passes import FoldFlattenTransposePass
-from compiler.passes.fold_flatten_transpose import kernel_row_permutation
-from compiler.serde import to_model
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.passes import FoldFlattenTransposePass
+from kgraph.compiler.passes.fold_flatten_transpose import kernel_row_permutation
+from kgraph.compiler.serde import to_model
 
 RNG = np.random.default_rng(7)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from compiler.passes import FuseConvBiasPass
+from kgraph.compiler.passes import FuseConvBiasPass
 
 RNG = np.random.default_rng(3)
 

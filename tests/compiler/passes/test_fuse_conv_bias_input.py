@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from compiler.builder import GraphBuilder
-from compiler.passes import FuseConvBiasInputPass
-from compiler.serde import to_model
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.passes import FuseConvBiasInputPass
+from kgraph.compiler.serde import to_model
 
 RNG = np.random.default_rng(5)
 TO_NHWC = [0, 2, 3, 1]

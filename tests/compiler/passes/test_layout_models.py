@@ -8,8 +8,8 @@ import onnxruntime as ort
 import pytest
 
 import kgraph as keras
-from compiler import serde
 from kgraph import layers
+from kgraph.compiler import serde
 from kgraph.models.export import trace_model
 
 SHAPE = (8, 8, 3)

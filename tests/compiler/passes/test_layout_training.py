@@ -7,8 +7,8 @@ import onnx_ir.passes.common as common
 import pytest
 
 import kgraph as keras
-from compiler import training
 from kgraph import layers
+from kgraph.compiler import training
 from tests.compiler.passes.test_layout_models import CASES, inputs_for
 
 RNG = np.random.default_rng(5)

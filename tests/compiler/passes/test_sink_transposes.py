@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from compiler import serde
-from compiler.builder import GraphBuilder
-from compiler.passes import CancelTransposesPass, SinkTransposesPass
+from kgraph.compiler import serde
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.passes import CancelTransposesPass, SinkTransposesPass
 
 RNG = np.random.default_rng(1)
 TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]

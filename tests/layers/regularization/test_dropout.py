@@ -39,7 +39,7 @@ def test_training_graph_drops_and_rescales(rate):
 
 
 def test_training_graph_has_seeded_dropout_with_mask():
-    from compiler import compile_inference, serde
+    from kgraph.compiler import compile_inference, serde
     from kgraph.models import export
 
     def node_seed(model):
