@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from kgraph import ops
-from tests.ops import test_array_ops, test_getitem, test_nn_ops, test_numpy_ops
+from tests.ops import (
+    test_array_ops,
+    test_creation_ops,
+    test_getitem,
+    test_nn_ops,
+    test_numpy_ops,
+)
 
 
 def _tables():
-    return test_numpy_ops.CASES + test_nn_ops.CASES + test_array_ops.CASES + test_getitem.CASES
+    return (
+        test_numpy_ops.CASES
+        + test_nn_ops.CASES
+        + test_array_ops.CASES
+        + test_getitem.CASES
+        + test_creation_ops.CASES
+    )
 
 
 def test_tables_cover_every_public_op():
