@@ -50,6 +50,16 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "transpose": lambda x: ops.transpose(x, (0, 2, 1, 3)),
     "where": lambda x: ops.where(ops.greater(x, 0.0), x, ops.negative(x)),
     "dropout": lambda x: kgraph.random.dropout(x, 0.5),
+    # creation ops: constants combined with x, so the graph differentiates through them
+    "zeros": lambda x: x + ops.zeros((4, 4, 3)),
+    "ones": lambda x: x * ops.ones((4, 3)),
+    "full": lambda x: x * ops.full((3,), 2.0),
+    "full_like": lambda x: [x * ops.full_like(x, 2.0), x + ops.zeros_like(x)],
+    "arange": lambda x: [x * ops.arange(3.0), x + ops.arange(0, 3, 1, "float32")],
+    "linspace": lambda x: [x * ops.linspace(0.0, 1.0, 3), x + ops.linspace(0, 2, 3, False)],
+    "eye": lambda x: ops.matmul(x, ops.eye(3)),
+    "identity": lambda x: ops.matmul(x, ops.identity(3)),
+    "tri": lambda x: ops.matmul(x, ops.tri(3)),
     **{
         name: (lambda f: lambda x: [f(x), f(x, axis=1), f(x, axis=(1, 2), keepdims=True)])(
             getattr(ops, name)
