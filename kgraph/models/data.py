@@ -9,11 +9,14 @@ import numpy as np
 from kgraph.utils import tree
 
 
-def as_input_arrays(x, specs, model_name: str) -> list[np.ndarray]:
+def as_input_arrays(x, specs, model_name: str, keys=None) -> list[np.ndarray]:
     """One array per model input, cast to the input dtype; clear errors for a wrong rank or shape
-    and for non-numeric (string, object) data."""
+    and for non-numeric (string, object) data.
+
+    A dict ``x`` is read by ``keys`` (the dict keys a Functional model was built with, one per
+    spec, in the specs' order) when given, else by the inputs' names."""
     if isinstance(x, dict):
-        names = [s.name for s in specs]
+        names = list(keys) if keys is not None else [s.name for s in specs]
         missing = [n for n in names if n not in x]
         if missing:
             raise ValueError(f"Model '{model_name}' expects inputs {names}; missing {missing}.")

@@ -6,6 +6,8 @@ topological order, so the same code computes shapes (symbolic), emits IR (tracin
 
 from __future__ import annotations
 
+import warnings
+
 from kgraph.layers.core.input_layer import InputLayer
 from kgraph.models.model import Model
 from kgraph.tensor import KerasTensor
@@ -94,6 +96,21 @@ def _refs_of(structure, ref):
     return [ref(t) for t in tree.flatten(structure)]
 
 
+def _warn_on_renamed_inputs(inputs: dict) -> None:
+    """Keras' warning when a dict key differs from its Input's name (data is still read by key)."""
+    for key, tensor in inputs.items():
+        history = tensor._history if isinstance(tensor, KerasTensor) else None
+        name = history[0].name if history else None
+        if name is not None and key != name:
+            warnings.warn(
+                "When providing `inputs` as a dict, all keys in the dict must match the names "
+                f"of the corresponding tensors. Received key '{key}' mapping to value {tensor} "
+                f"which has name '{name}'. Change the tensor name to '{key}' (via "
+                f"`Input(..., name='{key}')`)",
+                stacklevel=4,
+            )
+
+
 class Functional(Model):
     """A model built from ``inputs`` and ``outputs`` symbolic tensors."""
 
@@ -102,6 +119,8 @@ class Functional(Model):
         self._init_graph(inputs, outputs)
 
     def _init_graph(self, inputs, outputs) -> None:
+        if isinstance(inputs, dict):
+            _warn_on_renamed_inputs(inputs)
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
@@ -136,6 +155,13 @@ class Functional(Model):
     @property
     def input_names(self) -> list[str]:
         return [t._history[0].name for t in self.inputs]
+
+    def _input_keys(self) -> list[str] | None:
+        """A model built with ``inputs={"a": x}`` reads dict data by ``"a"``, as Keras does;
+        ``self.inputs`` is that dict flattened by sorted key, so the keys sort the same way."""
+        if isinstance(self._inputs_struct, dict):
+            return sorted(self._inputs_struct)
+        return None
 
     @property
     def output_names(self) -> list[str]:

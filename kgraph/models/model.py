@@ -94,6 +94,11 @@ class Model(TrainerMixin, Layer):
             return []
         return list(dict.fromkeys(logs.metrics_names(self._output_train_specs)))
 
+    def _input_keys(self) -> list[str] | None:
+        """The keys a dict of input data is read by, in ``_trace_inputs`` order; None: by the
+        inputs' names."""
+        return None
+
     def _trace_inputs(self) -> list[KerasTensor]:
         if getattr(self, "inputs", None):
             return list(self.inputs)
@@ -152,7 +157,7 @@ class Model(TrainerMixin, Layer):
         from kgraph.utils.progbar import Progbar
 
         self._build_on_data(x)
-        arrays = as_input_arrays(x, self._trace_inputs(), self.name)
+        arrays = as_input_arrays(x, self._trace_inputs(), self.name, self._input_keys())
         size = batch_size or len(arrays[0]) or 1
         if steps is not None:
             arrays = [a[: steps * size] for a in arrays]

@@ -119,7 +119,7 @@ class TrainerMixin(EvaluationMixin):
     def _prepare(self, x, y, sample_weight, class_weight=None) -> Batches:
         self._build_on_data(x)
         specs = self._trace_inputs()
-        xs = as_input_arrays(x, specs, self.name)
+        xs = as_input_arrays(x, specs, self.name, self._input_keys())
         if y is None:
             raise ValueError(
                 "fit() and evaluate() need targets: pass y (or a dataset of (x, y) batches)."
