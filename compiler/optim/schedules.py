@@ -156,8 +156,24 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
+from kgraph.compiler.optim.schedules_more import (  # noqa: E402  (they subclass the base above)
+    CosineDecayRestarts,
+    InverseTimeDecay,
+    PolynomialDecay,
+    deserialize,
+    serialize,
+)
+
 SCHEDULES: dict[str, type[LearningRateSchedule]] = {
-    cls.__name__: cls for cls in (ExponentialDecay, CosineDecay, PiecewiseConstantDecay)
+    cls.__name__: cls
+    for cls in (
+        ExponentialDecay,
+        CosineDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecayRestarts,
+    )
 }
 
 
@@ -166,7 +182,7 @@ def get(identifier: Any) -> float | LearningRateSchedule:
     if isinstance(identifier, (LearningRateSchedule, int, float)):
         return identifier
     if isinstance(identifier, dict) and identifier.get("class_name") in SCHEDULES:
-        return SCHEDULES[identifier["class_name"]].from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     raise ValueError(f"Could not interpret learning rate identifier: {identifier!r}")
 
 
@@ -179,9 +195,14 @@ def learning_rate_at(learning_rate: Any, step: int) -> float:
 __all__ = [
     "SCHEDULES",
     "CosineDecay",
+    "CosineDecayRestarts",
     "ExponentialDecay",
+    "InverseTimeDecay",
     "LearningRateSchedule",
     "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "deserialize",
     "get",
     "learning_rate_at",
+    "serialize",
 ]
