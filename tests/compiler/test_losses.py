@@ -333,7 +333,7 @@ def test_aliases():
 @pytest.mark.parametrize(
     "spec, match",
     [
-        ({"name": "hinge"}, "Unsupported loss"),
+        ({"name": "ctc_typo"}, "Unsupported loss"),
         ({"name": "mse", "reduction": "avg"}, "reduction"),
         ({"name": "mse", "from_logits": True}, "Unknown argument"),
         ({"name": "categorical_crossentropy", "axis": True}, "axis"),
