@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 class Callback:
-    """Base class; override the hooks you need. ``self.model`` is set by the training loop."""
+    """Base class; override the hooks you need. ``self.model`` is set by the training loop.
+
+    Before a hook that a callback overrides, the training loop brings the model's weights up to
+    date with the training state (one copy from the device, only when a step ran since the
+    last one), so the hook may read them, save the model or write weights. A callback that never
+    looks at the model sets ``reads_model = False`` to skip that.
+    """
+
+    reads_model = True
 
     def __init__(self):
         self.model = None
@@ -31,10 +39,19 @@ class Callback:
 
 
 class CallbackList(Callback):
-    """Calls every hook on a list of callbacks, in order."""
+    """Calls every hook on a list of callbacks, in order.
 
-    def __init__(self, callbacks=None, model=None, **params):
+    Args:
+        callbacks: The callbacks.
+        model: The model they get as ``self.model``.
+        sync: Called before a hook of a callback that overrides it and reads the model (the
+            trainer's ``pull``).
+        **params: What the callbacks get as ``self.params`` (``epochs``, ``steps``, ``verbose``).
+    """
+
+    def __init__(self, callbacks=None, model=None, sync=None, **params):
         super().__init__()
+        self.sync = sync
         self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
             if not isinstance(callback, Callback):
@@ -58,10 +75,18 @@ class CallbackList(Callback):
     def __getattribute__(self, name):
         if name.startswith("on_"):
             callbacks = object.__getattribute__(self, "callbacks")
+            sync = object.__getattribute__(self, "sync")
 
             def call_all(*args, **kwargs):
                 for callback in callbacks:
+                    if sync is not None and callback.reads_model and overrides(callback, name):
+                        sync()
                     getattr(callback, name)(*args, **kwargs)
 
             return call_all
         return object.__getattribute__(self, name)
+
+
+def overrides(callback: Callback, hook: str) -> bool:
+    """Whether ``callback`` has its own ``hook`` (not the base class' no-op)."""
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)

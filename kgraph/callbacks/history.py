@@ -8,6 +8,8 @@ from kgraph.callbacks.callback import Callback
 class History(Callback):
     """Records ``logs`` at the end of every epoch into ``history[name] -> list``."""
 
+    reads_model = False
+
     def __init__(self):
         super().__init__()
         self.history: dict[str, list[float]] = {}

@@ -9,10 +9,19 @@ from kgraph.utils.progbar import Progbar
 class ProgbarLogger(Callback):
     """verbose=1: a progress bar per epoch; verbose=2: one line per epoch."""
 
+    reads_model = False
+
     def __init__(self, verbose=1):
         super().__init__()
         self.verbose = verbose
         self._bar = None
+        self._in_fit = False  # fit's validation shows no bar of its own (as in Keras)
+
+    def on_train_begin(self, logs=None):
+        self._in_fit = True
+
+    def on_train_end(self, logs=None):
+        self._in_fit = False
 
     def on_epoch_begin(self, epoch, logs=None):
         epochs = self.params.get("epochs", 1)
@@ -30,15 +39,15 @@ class ProgbarLogger(Callback):
             self._bar = None
 
     def on_test_begin(self, logs=None):
-        if self.model is not None and getattr(self.model, "_in_fit", False):
+        if self._in_fit:
             return
         self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
 
     def on_test_batch_end(self, batch, logs=None):
-        if self._bar is not None and not getattr(self.model, "_in_fit", False):
+        if self._bar is not None and not self._in_fit:
             self._bar.update(batch + 1, logs or {})
 
     def on_test_end(self, logs=None):
-        if self._bar is not None and not getattr(self.model, "_in_fit", False):
+        if self._bar is not None and not self._in_fit:
             self._bar.finish(logs or {})
             self._bar = None
