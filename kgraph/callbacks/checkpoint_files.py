@@ -8,6 +8,8 @@ new one, never a half-written one; a leftover temporary file is removed by the n
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 
 #: What each extension holds (the longest match wins: ``.weights.h5`` before ``.h5``).
@@ -19,9 +21,17 @@ def extension(filepath: str) -> str | None:
     return next((ext for ext in EXTENSIONS if filepath.endswith(ext)), None)
 
 
-def _temporary_path(filepath: str, ext: str) -> str:
+def _temporary_path(filepath: str, ext: str, pid: str) -> str:
     folder, name = os.path.split(filepath)
-    return os.path.join(folder, f".{name[: -len(ext)]}.{os.getpid()}.tmp{ext}")
+    return os.path.join(folder, f".{name[: -len(ext)]}.{pid}.tmp{ext}")
+
+
+def _remove_leftovers(filepath: str, ext: str) -> None:
+    """Temporary files of ``filepath`` left by a process killed while saving."""
+    pattern = _temporary_path(glob.escape(filepath), ext, "*")
+    for path in glob.glob(pattern):
+        with contextlib.suppress(OSError):
+            os.remove(path)
 
 
 def _fsync(path: str) -> None:
@@ -45,7 +55,8 @@ def write_model_file(model, filepath: str, weights_only: bool = False) -> None:
     folder = os.path.dirname(filepath)
     if folder:
         os.makedirs(folder, exist_ok=True)
-    temporary = _temporary_path(filepath, ext)
+    _remove_leftovers(filepath, ext)
+    temporary = _temporary_path(filepath, ext, str(os.getpid()))
     try:
         if ext == ".onnx":
             with open(temporary, "wb") as f:

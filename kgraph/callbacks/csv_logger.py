@@ -34,6 +34,8 @@ class CSVLogger(Callback):
     Keras does, for a validation that starts later); missing values are written ``NA``.
     """
 
+    reads_model = False  # only the logs: no weight sync before its hooks
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.sep = separator

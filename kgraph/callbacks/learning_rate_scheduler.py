@@ -17,6 +17,8 @@ class LearningRateScheduler(Callback):
     Every epoch's logs get ``learning_rate``, as in Keras.
     """
 
+    reads_model = False  # the optimizer only, never the weights
+
     def __init__(self, schedule, verbose=0):
         super().__init__()
         self.schedule = schedule

@@ -51,6 +51,9 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = None
         self._current_epoch = 0
+        # fit brings the weights up to date before every epoch end; only batch-level saves need
+        # the trainer's sync after each step.
+        self.reads_model = save_freq != "epoch"
         if save_freq != "epoch" and not isinstance(save_freq, int):
             raise ValueError(
                 f"Unrecognized save_freq: {save_freq}. "

@@ -29,6 +29,8 @@ class ReduceLROnPlateau(MonitorCallback):
     Every epoch's logs get ``learning_rate`` (so ``History`` records it), as in Keras.
     """
 
+    reads_model = False  # the optimizer only, never the weights
+
     def __init__(
         self,
         monitor="val_loss",

@@ -31,6 +31,8 @@ class RemoteMonitor(Callback):
     unreachable server warns and training goes on.
     """
 
+    reads_model = False  # only the logs
+
     def __init__(
         self,
         root="http://localhost:9000",

@@ -60,6 +60,10 @@ class TensorBoard(Callback):
         non-zero ``embeddings_freq``.
     """
 
+    # Weights are read at epoch ends only, where fit has already brought them up to date; the
+    # batch hooks log values, so they need no weight sync after every step.
+    reads_model = False
+
     def __init__(
         self,
         log_dir="logs",

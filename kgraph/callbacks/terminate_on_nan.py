@@ -15,6 +15,8 @@ class TerminateOnNaN(Callback):
         raise_error: Raise a ``RuntimeError`` at once instead of ending training cleanly.
     """
 
+    reads_model = False  # only the batch loss: no weight sync after every step
+
     def __init__(self, raise_error: bool = False):
         super().__init__()
         self.raise_error = raise_error
