@@ -161,7 +161,7 @@ def categorical_focal_crossentropy(b, y_true, y_pred, cfg) -> ir.Value:
     if cfg["from_logits"]:
         probs = shaped(b.op("Softmax", [to_float(b, y_pred)], {"axis": axis}), dims(y_pred))
     p = normalized_probs(b, probs, axis)
-    cce = binary(b, "Mul", y_true, b.op("Neg", [b.op("Log", [p])]))
+    cce = binary(b, "Mul", y_true, shaped(b.op("Neg", [b.op("Log", [p])]), dims(p)))
     modulating = b.op("Pow", [b.op("Sub", [const(b, 1.0), p]), const(b, float(cfg["gamma"]))])
     weight = shaped(b.op("Mul", [modulating, const(b, float(cfg["alpha"]))]), dims(p))
     return reduce(b, "ReduceSum", binary(b, "Mul", weight, cce), [axis])

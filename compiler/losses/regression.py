@@ -52,7 +52,8 @@ def mean_squared_logarithmic_error(b, y_true, y_pred, cfg):
     """``mean((log(max(p, eps) + 1) - log(max(y, eps) + 1)) ** 2)``."""
 
     def log1(x):
-        return b.op("Log", [b.op("Add", [b.op("Max", [x, const(b, EPSILON)]), const(b, 1.0)])])
+        floored = b.op("Max", [x, const(b, EPSILON)])
+        return shaped(b.op("Log", [b.op("Add", [floored, const(b, 1.0)])]), dims(x))
 
     diff = binary(b, "Sub", log1(y_pred), log1(y_true))
     return _mean_last(b, b.op("Mul", [diff, diff]), y_true, y_pred)
@@ -124,7 +125,8 @@ def squared_hinge(b, y_true, y_pred, cfg):
 def categorical_hinge(b, y_true, y_pred, cfg):
     """``max(max((1 - y) * p) - sum(y * p) + 1, 0)`` over the last axis."""
     pos = _mean_last(b, binary(b, "Mul", y_true, y_pred), y_true, y_pred, "ReduceSum")
-    others = binary(b, "Mul", b.op("Sub", [const(b, 1.0), y_true]), y_pred)
+    not_true = shaped(b.op("Sub", [const(b, 1.0), y_true]), dims(y_true))
+    others = binary(b, "Mul", not_true, y_pred)
     neg = _mean_last(b, others, y_true, y_pred, "ReduceMax")
     margin = b.op("Add", [b.op("Sub", [neg, pos]), const(b, 1.0)])
     return shaped(b.op("Relu", [margin]), dims(pos))

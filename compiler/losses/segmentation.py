@@ -40,8 +40,10 @@ def tversky(b, y_true, y_pred, cfg):
     (Keras' weighting: ``alpha`` on the missed targets, ``beta`` on the false alarms)."""
     axis, one = cfg["axis"], const(b, 1.0)
     inter = _sum(b, binary(b, "Mul", y_true, y_pred), axis)
-    missed = _sum(b, binary(b, "Mul", b.op("Sub", [one, y_pred]), y_true), axis)
-    extra = _sum(b, binary(b, "Mul", y_pred, b.op("Sub", [one, y_true])), axis)
+    not_pred = shaped(b.op("Sub", [one, y_pred]), dims(y_pred))
+    not_true = shaped(b.op("Sub", [one, y_true]), dims(y_true))
+    missed = _sum(b, binary(b, "Mul", not_pred, y_true), axis)
+    extra = _sum(b, binary(b, "Mul", y_pred, not_true), axis)
     den = b.op("Add", [inter, b.op("Mul", [missed, const(b, float(cfg["alpha"]))])])
     den = b.op("Add", [den, b.op("Mul", [extra, const(b, float(cfg["beta"]))])])
     ratio = b.op("Div", [inter, b.op("Add", [den, const(b, EPSILON)])])
