@@ -1,0 +1,190 @@
+"""The generators behind ``Dataset``'s transformations (one pass each).
+
+Kept apart from ``Dataset`` so each transformation is a small function over an iterator; the
+threaded ones (``ordered_map``, ``prefetched``) stop their threads when the consumer stops
+early (``take``, ``steps_per_epoch``) and re-raise worker errors in the consumer's thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pickle
+import queue
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from kgraph.utils import tree
+
+
+def to_numpy(value):
+    """Leaves converted to numpy arrays (eager kgraph results, Python numbers), tuples kept."""
+    if isinstance(value, (tuple, list, dict)):
+        return tree.map_structure(np.asarray, value)
+    return np.asarray(value)
+
+
+def ordered_map(fn, iterator, workers: int):
+    """``map(fn, iterator)`` computed by ``workers`` threads, at most ``2 * workers`` elements
+    ahead, yielded in input order."""
+    if workers <= 1:
+        yield from map(fn, iterator)
+        return
+    pool = ThreadPoolExecutor(workers)
+    pending = deque()
+    try:
+        for item in iterator:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
+def stack(elements: list):
+    """Stacks a list of same-structure elements leaf by leaf along a new first axis."""
+    first = elements[0]
+    columns = zip(*(tree.flatten(e) for e in elements))
+    return tree.pack_like(first, [np.stack(column) for column in columns])
+
+
+def batched(iterator, batch_size: int, drop_remainder: bool):
+    while True:
+        chunk = list(itertools.islice(iterator, batch_size))
+        if not chunk or (drop_remainder and len(chunk) < batch_size):
+            return
+        yield stack(chunk)
+
+
+def unbatched(iterator):
+    for element in iterator:
+        leaves = tree.flatten(element)
+        sizes = {len(np.asarray(leaf)) for leaf in leaves}
+        if len(sizes) != 1:
+            raise ValueError(f"unbatch needs leaves of one first-axis size; got sizes {sizes}.")
+        for i in range(sizes.pop()):
+            yield tree.pack_like(element, [np.asarray(leaf)[i] for leaf in leaves])
+
+
+def shuffled(iterator, buffer_size: int, rng):
+    """tf.data's buffer shuffle: each output is a random element of a buffer refilled from the
+    input (``buffer_size`` -1 / AUTOTUNE buffers everything)."""
+    if buffer_size < 1:
+        buffer = list(iterator)
+        for i in rng.permutation(len(buffer)):
+            yield buffer[i]
+        return
+    buffer = list(itertools.islice(iterator, buffer_size))
+    for item in iterator:
+        i = int(rng.integers(len(buffer)))
+        yield buffer[i]
+        buffer[i] = item
+    for i in rng.permutation(len(buffer)):
+        yield buffer[i]
+
+
+def take(iterator, count: int):
+    return itertools.islice(iterator, count)
+
+
+def skip(iterator, count: int):
+    if count < 0:
+        return iter(())
+    return itertools.islice(iterator, count, None)
+
+
+def repeated(dataset, count: int):
+    for _ in itertools.count() if count < 0 else range(count):
+        empty = True
+        for element in dataset:
+            empty = False
+            yield element
+        if empty:
+            return
+
+
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, error):
+        self.error = error
+
+
+def prefetched(iterator, size: int):
+    """Runs ``iterator`` in a background thread, ``size`` elements ahead of the consumer."""
+    slots = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in iterator:
+                while not stop.is_set():
+                    try:
+                        slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(_DONE)
+        except BaseException as error:  # re-raised in the consumer
+            slots.put(_Failure(error))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, daemon=True, name="kgraph-prefetch")
+    thread.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                slots.get(timeout=0.05)
+        thread.join()
+
+
+class Cache:
+    """``Dataset.cache``: the first complete pass is recorded (and written to ``filename`` when
+    one is given); later passes replay it."""
+
+    def __init__(self, dataset, filename: str):
+        self.dataset, self.filename, self.elements = dataset, str(filename or ""), None
+
+    def _load(self):
+        if self.elements is None and self.filename and os.path.exists(self.filename):
+            with open(self.filename, "rb") as f:
+                self.elements = pickle.load(f)
+
+    def __call__(self, _index):
+        self._load()
+        if self.elements is not None:
+            return iter(self.elements)
+        return self._record()
+
+    def _record(self):
+        recorded = []
+        for element in self.dataset:
+            recorded.append(element)
+            yield element
+        self.elements = recorded
+        if self.filename:
+            with open(self.filename, "wb") as f:
+                pickle.dump(recorded, f)

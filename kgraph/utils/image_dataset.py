@@ -1,0 +1,177 @@
+"""``image_dataset_from_directory``: Keras 3's folder-of-images loader without TensorFlow.
+
+Files are listed, shuffled and split exactly as Keras does (same seed, same training and
+validation files); images are decoded by Pillow and resized with ``tf.image.resize``'s
+arithmetic (``kgraph.utils.image_resize``) in worker threads ahead of the consumer. The result
+is a ``kgraph.utils.Dataset`` of ``(images, labels)`` numpy batches.
+
+Differences from Keras: ``format`` ("tf" or "grain") is accepted and checked but always gives
+a kgraph ``Dataset``; JPEG files are decoded by Pillow (libjpeg's accurate integer DCT), which
+can differ from TensorFlow's decoder by a grey level or so; images are float32 for every
+interpolation (TensorFlow keeps uint8 for "nearest").
+"""
+
+from __future__ import annotations
+
+import functools
+
+from kgraph.utils import dataset_utils
+from kgraph.utils.dataset import AUTOTUNE, Dataset
+from kgraph.utils.image_resize import INTERPOLATIONS
+from kgraph.utils.image_utils import load_resized
+
+ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
+
+
+def _check_arguments(labels, label_mode, class_names, color_mode, image_size, interpolation):
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(
+                "`labels` argument should be a list/tuple of integer labels, of the same size "
+                "as the number of image files in the target directory. If you wish to infer "
+                'the labels from the subdirectory names in the target directory, pass `labels="'
+                'inferred"`. If you wish to get a dataset that only contains images (no '
+                f"labels), pass `labels=None`. Received: labels={labels}"
+            )
+        if class_names:
+            raise ValueError(
+                'You can only pass `class_names` if `labels="inferred"`. '
+                f"Received: labels={labels}, and class_names={class_names}"
+            )
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError(
+            '`label_mode` argument must be one of "int", "categorical", "binary", '
+            f"or None. Received: label_mode={label_mode}"
+        )
+    if color_mode not in _CHANNELS:
+        raise ValueError(
+            '`color_mode` must be one of {"rgb", "rgba", "grayscale"}. '
+            f"Received: color_mode={color_mode}"
+        )
+    if isinstance(image_size, int):
+        image_size = (image_size, image_size)
+    elif not isinstance(image_size, (list, tuple)) or len(image_size) != 2:
+        raise ValueError(
+            "Invalid `image_size` value. Expected a tuple of 2 integers. "
+            f"Received: image_size={image_size}"
+        )
+    if str(interpolation).lower() not in INTERPOLATIONS:
+        raise ValueError(
+            f"Argument `interpolation` should be one of {INTERPOLATIONS}. "
+            f"Received: interpolation={interpolation}"
+        )
+    return tuple(int(s) for s in image_size)
+
+
+def paths_and_labels_to_dataset(paths, labels, label_mode, num_classes, load, shuffle, seed):
+    """Elements ``(image, label)`` (or ``image``) decoded by ``load(path)`` in worker threads,
+    in a seeded order that is reshuffled every pass when ``shuffle``."""
+    encoded = dataset_utils.encode_labels(labels, label_mode, num_classes) if label_mode else None
+
+    def element(index):
+        image = load(paths[index])
+        return image if encoded is None else (image, encoded[index])
+
+    count = len(paths)
+    indices = Dataset(lambda _: iter(range(count)), count)
+    if shuffle:
+        indices = indices.shuffle(count, seed=seed)
+    return indices.map(element, num_parallel_calls=AUTOTUNE)
+
+
+def _finish(dataset, batch_size, class_names, paths):
+    if batch_size is not None:
+        dataset = dataset.batch(batch_size)
+    dataset = dataset.prefetch(AUTOTUNE)
+    dataset.class_names = class_names
+    dataset.file_paths = list(paths)
+    return dataset
+
+
+def image_dataset_from_directory(
+    directory,
+    labels="inferred",
+    label_mode="int",
+    class_names=None,
+    color_mode="rgb",
+    batch_size=32,
+    image_size=(256, 256),
+    shuffle=True,
+    seed=None,
+    validation_split=None,
+    subset=None,
+    interpolation="bilinear",
+    follow_links=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    data_format=None,
+    format="tf",  # noqa: A002  (Keras' argument name)
+    verbose=True,
+):
+    """A ``Dataset`` of ``(images, labels)`` batches from a folder of image files.
+
+    Arguments, defaults and checks are Keras 3's. ``subset="both"`` returns a
+    ``(training, validation)`` pair. Images are float32 ``(batch, height, width, channels)``
+    (channels first with ``data_format="channels_first"``); labels are int32, one-hot float32
+    (``"categorical"``) or float32 ``(batch, 1)`` (``"binary"``). The dataset has
+    ``class_names`` and ``file_paths``.
+    """
+    image_size = _check_arguments(
+        labels, label_mode, class_names, color_mode, image_size, interpolation
+    )
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError(
+            "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
+        )
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
+    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        import numpy as np
+
+        seed = np.random.randint(1e6)
+    paths, labels, class_names = dataset_utils.index_directory(
+        directory, labels, ALLOWLIST_FORMATS, class_names, shuffle, seed, follow_links, verbose
+    )
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(
+            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
+            f"Received: class_names={class_names}"
+        )
+    load = functools.partial(
+        load_resized,
+        image_size=image_size,
+        num_channels=_CHANNELS[color_mode],
+        interpolation=str(interpolation).lower(),
+        data_format=data_format,
+        crop_to_aspect_ratio=crop_to_aspect_ratio,
+        pad_to_aspect_ratio=pad_to_aspect_ratio,
+    )
+    num_classes = len(class_names) if class_names else 0
+    parts = ("training", "validation") if subset == "both" else (subset,)
+    datasets = []
+    for part in parts:
+        part_paths, part_labels = dataset_utils.get_training_or_validation_split(
+            paths, labels, validation_split, part
+        )
+        if not part_paths:
+            which = f"{part} " if subset == "both" else ""
+            raise ValueError(
+                f"No {which}images found in directory {directory}. "
+                f"Allowed formats: {ALLOWLIST_FORMATS}"
+            )
+        shuffled = shuffle and part != "validation" if subset == "both" else shuffle
+        dataset = paths_and_labels_to_dataset(
+            part_paths, part_labels, label_mode, num_classes, load, shuffled, seed
+        )
+        datasets.append(_finish(dataset, batch_size, class_names, part_paths))
+    return datasets if subset == "both" else datasets[0]
