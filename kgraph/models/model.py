@@ -142,7 +142,8 @@ class Model(TrainerMixin, Layer):
         """Runs the inference graph in onnxruntime over ``x`` in batches.
 
         Args:
-            x: Numpy inputs (an array, a list, or a dict by input name).
+            x: Numpy inputs (an array, a list, or a dict by input name), or a dataset,
+                ``PyDataset`` or generator of batches (``x`` or ``(x, y[, w])``).
             batch_size: Samples per run (32 by default; None runs all at once).
             verbose: 0 = silent, 1 or "auto" = progress bar (as Keras), 2 = one line.
             steps: Predict only the first ``steps`` batches.
@@ -154,8 +155,10 @@ class Model(TrainerMixin, Layer):
         """
         from kgraph.callbacks import CallbackList
         from kgraph.models.data import as_input_arrays
+        from kgraph.utils.dataset import dataset_inputs
         from kgraph.utils.progbar import Progbar
 
+        x, steps = dataset_inputs(x, steps)  # a Dataset, PyDataset or generator: its inputs
         self._build_on_data(x)
         arrays = as_input_arrays(x, self._trace_inputs(), self.name, self._input_keys())
         size = batch_size or len(arrays[0]) or 1
