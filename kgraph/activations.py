@@ -10,8 +10,12 @@ def linear(x):
     return x
 
 
-def relu(x):
-    return ops.relu(x)
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)
+    from kgraph.layers.activations.relu import ReLU
+
+    return ReLU(max_value, negative_slope, threshold).call(x)
 
 
 def sigmoid(x):
@@ -62,7 +66,72 @@ def log_softmax(x, axis=-1):
     return ops.log_softmax(x, axis=axis)
 
 
+def exponential(x):
+    return ops.exp(x)
+
+
+def hard_sigmoid(x):
+    return ops.hard_sigmoid(x)
+
+
+def hard_silu(x):
+    return ops.hard_silu(x)
+
+
+def mish(x):
+    return ops.mish(x)
+
+
+def celu(x, alpha=1.0):
+    return ops.celu(x, alpha=alpha)
+
+
+def glu(x, axis=-1):
+    return ops.glu(x, axis=axis)
+
+
+def log_sigmoid(x):
+    return ops.log_sigmoid(x)
+
+
+def sparse_plus(x):
+    return ops.sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    return ops.sparse_sigmoid(x)
+
+
+def squareplus(x, b=4):
+    return ops.squareplus(x, b=b)
+
+
+def tanh_shrink(x):
+    return ops.tanh_shrink(x)
+
+
+def hard_tanh(x):
+    return ops.hard_tanh(x)
+
+
+def soft_shrink(x, threshold=0.5):
+    return ops.soft_shrink(x, threshold=threshold)
+
+
+def hard_shrink(x, threshold=0.5):
+    return ops.hard_shrink(x, threshold=threshold)
+
+
+def threshold(x, threshold, default_value):
+    return ops.threshold(x, threshold, default_value)
+
+
+def sparsemax(x, axis=-1):
+    return ops.sparsemax(x, axis=axis)
+
+
 swish = silu
+hard_swish = hard_silu
 _ALL = {
     fn.__name__: fn
     for fn in (
@@ -80,9 +149,26 @@ _ALL = {
         leaky_relu,
         relu6,
         log_softmax,
+        exponential,
+        hard_sigmoid,
+        hard_silu,
+        mish,
+        celu,
+        glu,
+        log_sigmoid,
+        sparse_plus,
+        sparse_sigmoid,
+        squareplus,
+        tanh_shrink,
+        hard_tanh,
+        soft_shrink,
+        hard_shrink,
+        threshold,
+        sparsemax,
     )
 }
 _ALL["swish"] = silu
+_ALL["hard_swish"] = hard_silu
 
 
 def get(identifier):

@@ -98,3 +98,48 @@ __all__ += [
     "multiply",
     "subtract",
 ]
+
+# Model-zoo layers (issue 10): convolution variants, shape, normalization, activation layers.
+from kgraph.layers.convolutional.base_conv_transpose import BaseConvTranspose  # noqa: E402
+from kgraph.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv  # noqa: E402
+from kgraph.layers.convolutional.base_separable_conv import BaseSeparableConv  # noqa: E402
+from kgraph.layers.convolutional.conv1d_transpose import (  # noqa: E402
+    Conv1DTranspose,
+    Convolution1DTranspose,
+)
+from kgraph.layers.convolutional.conv2d_transpose import (  # noqa: E402
+    Conv2DTranspose,
+    Convolution2DTranspose,
+)
+from kgraph.layers.convolutional.conv3d_transpose import (  # noqa: E402
+    Conv3DTranspose,
+    Convolution3DTranspose,
+)
+from kgraph.layers.convolutional.depthwise_conv1d import DepthwiseConv1D  # noqa: E402
+from kgraph.layers.convolutional.depthwise_conv2d import DepthwiseConv2D  # noqa: E402
+from kgraph.layers.convolutional.separable_conv1d import (  # noqa: E402
+    SeparableConv1D,
+    SeparableConvolution1D,
+)
+from kgraph.layers.convolutional.separable_conv2d import (  # noqa: E402
+    SeparableConv2D,
+    SeparableConvolution2D,
+)
+
+__all__ += [
+    "BaseConvTranspose",
+    "BaseDepthwiseConv",
+    "BaseSeparableConv",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+    "Convolution1DTranspose",
+    "Convolution2DTranspose",
+    "Convolution3DTranspose",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
+]

@@ -37,12 +37,13 @@ def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tup
     return tuple(result)
 
 
-def standardize_padding(padding) -> str:
-    """``'valid'`` or ``'same'`` (case-insensitive)."""
+def standardize_padding(padding, allow_causal: bool = False) -> str:
+    """``'valid'`` or ``'same'`` (case-insensitive); also ``'causal'`` when ``allow_causal``."""
     value = str(padding).lower()
-    if value not in _PADDINGS:
+    allowed = (*_PADDINGS, "causal") if allow_causal else _PADDINGS
+    if value not in allowed:
         raise ValueError(
-            f"The `padding` argument must be one of {_PADDINGS}. Received: padding={padding}"
+            f"The `padding` argument must be one of {allowed}. Received: padding={padding}"
         )
     return value
 

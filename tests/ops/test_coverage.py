@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from kgraph import ops
 from tests.ops import (
+    test_activation_ops,
     test_array_ops,
+    test_conv_ops,
     test_creation_ops,
     test_getitem,
+    test_layout_ops,
     test_nn_ops,
     test_numpy_ops,
 )
@@ -19,6 +22,9 @@ def _tables():
         + test_array_ops.CASES
         + test_getitem.CASES
         + test_creation_ops.CASES
+        + test_activation_ops.CASES
+        + test_conv_ops.CASES
+        + test_layout_ops.CASES
     )
 
 

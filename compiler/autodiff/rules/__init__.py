@@ -1,5 +1,14 @@
 """Gradient rules, one module per op family; importing this package registers them all."""
 
-from kgraph.compiler.autodiff.rules import conv, elementwise, matmul, nn, pool, reduce, shape
+from kgraph.compiler.autodiff.rules import (
+    conv,
+    conv_transpose,
+    elementwise,
+    matmul,
+    nn,
+    pool,
+    reduce,
+    shape,
+)
 
-__all__ = ["conv", "elementwise", "matmul", "nn", "pool", "reduce", "shape"]
+__all__ = ["conv", "conv_transpose", "elementwise", "matmul", "nn", "pool", "reduce", "shape"]

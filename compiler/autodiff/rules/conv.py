@@ -42,7 +42,7 @@ def _conv(b, node, grads):
     if _recipe(x, w, geo, group) == "im2col":
         dw, db = _weight_grad_im2col(b, x, w, g, geo, group, with_bias=bias is not None)
     else:
-        dw = _weight_grad_conv(b, x, w, g, geo, group)
+        dw = weight_grad_by_conv(b, x, w, g, geo, group)
     if bias is not None and db is None:  # spatial axes first: onnxruntime sums those ~4x faster
         per_sample = reduce_sum(b, g, list(range(2, 2 + len(geo.kernel))), keepdims=False)
         db = reduce_sum(b, per_sample, [0], keepdims=False)
@@ -57,7 +57,7 @@ def _recipe(x, w, geo: Window, group: int) -> str:
     return "im2col" if size <= IM2COL_MAX_BYTES_PER_SAMPLE else "conv"
 
 
-def _weight_grad_conv(b, x, w, g, geo: Window, group: int):
+def weight_grad_by_conv(b, x, w, g, geo: Window, group: int):
     """``dW[m, c] = corr(x[:, c], dy[:, m])`` over the batch: the batch becomes the channels."""
     n = len(geo.kernel)
     channels, filters = dims(x)[1], dims(w)[0]

@@ -22,7 +22,8 @@ class BaseConv(KernelBiasMixin, Layer):
         filters: Positive number of output channels, divisible by ``groups``.
         kernel_size: An int or ``rank`` ints.
         strides: An int or ``rank`` ints; strides > 1 exclude dilation > 1.
-        padding: ``'valid'`` or ``'same'``.
+        padding: ``'valid'``, ``'same'`` or (1D only) ``'causal'``: left padding by the
+            dilated window minus one, so output ``t`` sees inputs up to ``t`` only.
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
         dilation_rate: An int or ``rank`` ints.
         groups: Number of channel groups; input channels must be divisible by it.
@@ -88,7 +89,7 @@ class BaseConv(KernelBiasMixin, Layer):
                 f"1`. Received: strides={self.strides} and "
                 f"dilation_rate={self.dilation_rate}"
             )
-        self.padding = av.standardize_padding(padding)
+        self.padding = av.standardize_padding(padding, allow_causal=rank == 1)
         self.data_format = av.standardize_data_format(data_format)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -127,11 +128,15 @@ class BaseConv(KernelBiasMixin, Layer):
         channels_first = self.data_format == "channels_first"
         if channels_first:
             inputs = ops.transpose(inputs, av.to_channels_last_perm(self.rank + 2))
+        padding = self.padding
+        if padding == "causal":
+            left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
+            inputs, padding = ops.pad(inputs, [(0, 0), (left, 0), (0, 0)]), "valid"
         x = ops.conv(
             inputs,
             self.kernel,
             strides=self.strides,
-            padding=self.padding,
+            padding=padding,
             dilation_rate=self.dilation_rate,
         )
         if self.bias is not None:
@@ -149,8 +154,9 @@ class BaseConv(KernelBiasMixin, Layer):
             )
         first = self.data_format == "channels_first"
         spatial = input_shape[2:] if first else input_shape[1:-1]
+        padding = "same" if self.padding == "causal" else self.padding  # same length
         out = tuple(
-            shapes.conv_output_length(n, k, s, self.padding, d)
+            shapes.conv_output_length(n, k, s, padding, d)
             for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
         )
         if any(d is not None and d <= 0 for d in out):

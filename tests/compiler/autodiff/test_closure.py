@@ -50,6 +50,20 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "transpose": lambda x: ops.transpose(x, (0, 2, 1, 3)),
     "where": lambda x: ops.where(ops.greater(x, 0.0), x, ops.negative(x)),
     "dropout": lambda x: kgraph.random.dropout(x, 0.5),
+    "depthwise_conv": lambda x: ops.depthwise_conv(x, np.ones((2, 2, 3, 2), np.float32)),
+    "separable_conv": lambda x: ops.separable_conv(
+        x, np.ones((2, 2, 3, 1), np.float32), np.ones((1, 1, 3, 2), np.float32)
+    ),
+    "conv_transpose": lambda x: [
+        ops.conv_transpose(x, np.ones((3, 3, 2, 3), np.float32), 2, "same"),
+        ops.conv_transpose(x, np.ones((1, 2, 2, 3), np.float32), 1, "same", 1),
+    ],
+    "glu": lambda x: ops.glu(ops.concatenate([x, x], axis=-1)),
+    "threshold": lambda x: ops.threshold(x, 0.5, 0.0),
+    "pad": lambda x: ops.pad(x, [(0, 0), (1, 1), (0, 2), (0, 0)]),
+    "take": lambda x: [ops.take(x, np.array([0, 2]), axis=2), ops.take(np.ones((5, 3)), x)],
+    "broadcast_to": lambda x: ops.broadcast_to(ops.expand_dims(x, 1), (None, 2, 4, 4, 3)),
+    "repeat": lambda x: ops.repeat(x, 2, axis=2),
     # creation ops: constants combined with x, so the graph differentiates through them
     "zeros": lambda x: x + ops.zeros((4, 4, 3)),
     "ones": lambda x: x * ops.ones((4, 3)),
@@ -152,6 +166,12 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "Conv2D": {"filters": 2, "kernel_size": 2},
     "Conv3D": {"filters": 2, "kernel_size": 2},
     "BaseConv": {"rank": 2, "filters": 2, "kernel_size": 2},
+    "DepthwiseConv1D": {"kernel_size": 2, "depth_multiplier": 2},
+    "DepthwiseConv2D": {"kernel_size": 2, "depth_multiplier": 2},
+    "BaseDepthwiseConv": {"rank": 2, "depth_multiplier": 1, "kernel_size": 2},
+    "BaseSeparableConv": {"rank": 2, "depth_multiplier": 1, "filters": 2, "kernel_size": 2},
+    "BaseConvTranspose": {"rank": 2, "filters": 2, "kernel_size": 3, "strides": 2},
+    "Conv2DTranspose": {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
 }
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]
 
@@ -173,7 +193,7 @@ def _layer_classes():
 
 def _input_shape(name):
     for suffix, shape in (("1D", (6, 3)), ("2D", (4, 4, 3)), ("3D", (4, 4, 4, 2))):
-        if name.endswith(suffix):
+        if suffix in name:  # Conv2DTranspose too
             return shape
     return (4, 4, 3)
 

@@ -1,0 +1,142 @@
+"""The rest of Keras' activation ops, composed from elementwise ops that already have gradient
+rules (so each trains without a rule of its own). Integer inputs compute in floatx."""
+
+from __future__ import annotations
+
+from kgraph.ops import numpy as knp
+from kgraph.ops import shapes
+from kgraph.ops.array import expand_dims
+from kgraph.ops.core import _spec_of
+from kgraph.ops.indexing import get_item
+from kgraph.ops.nn import _to_float, relu, relu6, sigmoid, softplus
+from kgraph.ops.numpy import (
+    add,
+    clip,
+    divide,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    sqrt,
+    subtract,
+    tanh,
+    where,
+)
+
+
+def hard_sigmoid(x):
+    """``relu6(x + 3) / 6``: a piecewise-linear sigmoid."""
+    return divide(relu6(add(_to_float(x), 3.0)), 6.0)
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)`` (also called hard_swish)."""
+    x = _to_float(x)
+    return multiply(x, hard_sigmoid(x))
+
+
+hard_swish = hard_silu
+
+
+def mish(x):
+    """``x * tanh(softplus(x))``."""
+    x = _to_float(x)
+    return multiply(x, tanh(softplus(x)))
+
+
+def celu(x, alpha=1.0):
+    """``max(0, x) + alpha * min(0, exp(x / alpha) - 1)``."""
+    x = _to_float(x)
+    negative_part = minimum(subtract(exp(divide(x, float(alpha))), 1.0), 0.0)
+    return add(relu(x), multiply(negative_part, float(alpha)))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of ``axis`` times the sigmoid of the second half."""
+    spec = _spec_of(x)
+    axis = shapes.normalize_axis(axis, spec.ndim)
+    size = spec.shape[axis]
+    if size is None or size % 2:
+        raise ValueError(
+            f"axis size must be divisible by 2. Received: x.shape={spec.shape} with axis={axis}"
+        )
+    x = _to_float(x)
+    head = (slice(None),) * axis
+    a = get_item(x, (*head, slice(0, size // 2)))
+    b = get_item(x, (*head, slice(size // 2, size)))
+    return multiply(a, sigmoid(b))
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large ``|x|``."""
+    return negative(softplus(negative(_to_float(x))))
+
+
+def sparse_plus(x):
+    """0 below -1, ``(x + 1)² / 4`` between -1 and 1, ``x`` above 1."""
+    x = _to_float(x)
+    middle = divide(multiply(add(x, 1.0), add(x, 1.0)), 4.0)
+    return where(less(x, -1.0), 0.0, where(greater_equal(x, 1.0), x, middle))
+
+
+def sparse_sigmoid(x):
+    """0 below -1, ``(x + 1) / 2`` between -1 and 1, 1 above."""
+    return clip(divide(add(_to_float(x), 1.0), 2.0), 0.0, 1.0)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x² + b)) / 2``, a smooth ReLU."""
+    x = _to_float(x)
+    return divide(add(x, sqrt(add(multiply(x, x), float(b)))), 2.0)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    x = _to_float(x)
+    return subtract(x, tanh(x))
+
+
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return clip(_to_float(x), -1.0, 1.0)
+
+
+def soft_shrink(x, threshold=0.5):
+    """Shrinks ``x`` towards 0 by ``threshold``; 0 inside ``[-threshold, threshold]``."""
+    x, t = _to_float(x), float(threshold)
+    return where(greater(x, t), subtract(x, t), where(less(x, -t), add(x, t), 0.0))
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    x = _to_float(x)
+    return where(greater(knp.abs(x), float(threshold)), x, 0.0)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    x = _to_float(x)
+    return where(greater(x, float(threshold)), x, float(default_value))
+
+
+def sparsemax(x, axis=-1):
+    """Euclidean projection of ``x`` onto the probability simplex along ``axis``.
+
+    Written without a sort (ONNX TopK has no gradient rule here): element ``i`` is in the
+    support when ``1 + k_i * x_i > s_i``, with ``k_i`` and ``s_i`` the count and sum of the
+    entries ``>= x_i``; this compares all pairs, so its cost is quadratic in the axis size.
+    """
+    x = _to_float(x)
+    axis = shapes.normalize_axis(axis, _spec_of(x).ndim)
+    mine, others = expand_dims(x, axis + 1), expand_dims(x, axis)
+    above = where(greater_equal(others, mine), 1.0, 0.0)  # [.., i, j, ..]: x_j >= x_i
+    count = knp.sum(above, axis=axis + 1)
+    total = knp.sum(multiply(above, others), axis=axis + 1)
+    support = where(greater(add(multiply(count, x), 1.0), total), 1.0, 0.0)
+    size = knp.sum(support, axis=axis, keepdims=True)
+    tau = divide(subtract(knp.sum(multiply(support, x), axis=axis, keepdims=True), 1.0), size)
+    return maximum(subtract(x, tau), 0.0)
