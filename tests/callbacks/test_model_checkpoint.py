@@ -145,3 +145,23 @@ def test_a_directory_as_filepath_is_refused(tmp_path):
     (tmp_path / "d.onnx").mkdir()
     with pytest.raises(OSError, match="non-directory filepath"):
         run_scripted(keras.callbacks.ModelCheckpoint(str(tmp_path / "d.onnx")), [1.0])
+
+
+def test_keras_and_weights_files(tmp_path):
+    """``.keras`` (model.save) reloads as a whole model; ``.weights.h5`` (save_weights, with or
+    without save_weights_only) loads into a fresh model; both predict as the model did."""
+    model = regression_model()
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "m.keras")),
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "w.weights.h5"), save_weights_only=True),
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "v.weights.h5")),
+    ]
+    model.fit(X, Y, epochs=2, verbose=0, callbacks=callbacks)
+    want = model.predict(X, verbose=0)
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), want, rtol=1e-6)
+    for name in ("w.weights.h5", "v.weights.h5"):
+        fresh = regression_model()
+        fresh.load_weights(tmp_path / name)
+        np.testing.assert_allclose(fresh.predict(X, verbose=0), want, rtol=1e-6)
+    assert sorted(os.listdir(tmp_path)) == ["m.keras", "v.weights.h5", "w.weights.h5"]
