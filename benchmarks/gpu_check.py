@@ -76,7 +76,7 @@ def kgraph_run(build, shape, device):
         model.train_on_batch(x[i * BATCH : (i + 1) * BATCH], y[i * BATCH : (i + 1) * BATCH])
         for i in range(STEPS)
     ]
-    engine = model._training_setup.engine
+    engine = model._trainer.engine
     start = time.perf_counter()
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
     elapsed = time.perf_counter() - start

@@ -1,4 +1,5 @@
-"""Builds the training step graph and the evaluation graph from a traced forward graph.
+"""The pieces every training program shares (specs, the program type, the loss and metric
+nodes) and the evaluation graph; the step graph itself is built in ``compiler.step``.
 
 Step graph: inputs = batch (``x``…, ``y``…, ``sample_weight``), ``lr``, ``step`` and every state
 tensor (trainable parameters, optimizer slots, metric accumulators); outputs = ``loss``, the
@@ -13,17 +14,15 @@ hyper-parameters), never as front-end objects.
 from __future__ import annotations
 
 import dataclasses
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import onnx_ir as ir
 import onnx_ir.passes.common as common
 
-from kgraph.compiler import losses, metrics, optim, serde
-from kgraph.compiler.autodiff import gradients
-from kgraph.compiler.builder import GraphBuilder, typed_like
-from kgraph.compiler.passes import forward_layout_passes, layout_passes
+from kgraph.compiler import losses, metrics, serde
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.passes import layout_passes
 
 NEW = ":new"  # suffix of the output that carries a state tensor's next value
 
@@ -41,24 +40,37 @@ class OutputSpec:
 
 @dataclasses.dataclass
 class Program:
-    """A compiled graph plus the roles of its inputs and outputs (see runtime.StepSpec)."""
+    """A compiled graph plus the roles of its inputs and outputs, all by name.
+
+    ``fetch`` is what the host reads after each run: ``loss``, then each metric result, then
+    each per-output loss; readers look values up by these names, never by position.
+    """
 
     model: ir.Model
     batch_inputs: list[str]
     state: dict[str, str]  # state input -> output carrying its update
     scalar_inputs: list[str]
-    fetch: list[str]
     initial_state: dict[str, np.ndarray]
-    metric_names: list[str]
+    # Keras' metric display name -> the output carrying its result.
+    metric_outputs: dict[str, str] = dataclasses.field(default_factory=dict)
     # Keras' per-output loss entries (``"<output>_loss"``), only for several losses: log name
-    # -> fetched output. Unweighted by ``loss_weight``, they follow the metrics in ``fetch``.
+    # -> output. Unweighted by ``loss_weight``, as Keras records them.
     output_losses: dict[str, str] = dataclasses.field(default_factory=dict)
+    loss_output: str = "loss"
+
+    @property
+    def fetch(self) -> list[str]:
+        return [self.loss_output, *self.metric_outputs.values(), *self.output_losses.values()]
+
+    @property
+    def metric_names(self) -> list[str]:
+        return list(self.metric_outputs)
 
     def to_bytes(self) -> bytes:
         return serde.to_bytes(self.model, infer_shapes=False, check=True)
 
 
-def _lift_parameters(b: GraphBuilder, names: Sequence[str]) -> dict[str, np.ndarray]:
+def lift_parameters(b: GraphBuilder, names: Sequence[str]) -> dict[str, np.ndarray]:
     """Turns the named parameter initializers into graph inputs; returns their values."""
     values = {}
     for name in names:
@@ -68,10 +80,6 @@ def _lift_parameters(b: GraphBuilder, names: Sequence[str]) -> dict[str, np.ndar
         value.const_value = None
         b.graph.inputs.append(value)
     return values
-
-
-def _scalar_input(b: GraphBuilder, name: str) -> ir.Value:
-    return b.input(name, (), "float32")
 
 
 def _label_input(b: GraphBuilder, spec: OutputSpec, y_pred: ir.Value) -> ir.Value:
@@ -90,147 +98,69 @@ def _scalar_like(b: GraphBuilder, op_type: str, inputs: list[ir.Value]) -> ir.Va
     return out
 
 
-def _loss_and_metrics(
-    b, outputs, specs, sample_weight, state_inputs, state_values, prefix, extra_loss=None
-):
-    """Adds label inputs, the weighted total loss (plus ``extra_loss``) and metric updates.
+class LossGraph:
+    """Adds label inputs, the weighted total loss (plus ``extra_loss``) and the metric updates
+    of every output to ``b``, with the metric accumulators as state named ``<prefix><name>``.
 
-    Returns ``(loss, metric results, label inputs, per-output losses)``: the last maps Keras'
-    log name ``<output>_loss`` to the output carrying that output's loss before its
-    ``loss_weight`` (as Keras records it); it is empty unless several outputs have a loss.
+    Attributes:
+        loss: The ``loss`` output (total, weighted, penalties included).
+        labels: The label input names, in output order.
+        metric_outputs: Keras' metric display name -> its result output.
+        output_losses: ``<output>_loss`` -> that output's unweighted loss output; empty unless
+            several outputs have a loss (as Keras logs them).
+        metric_state: Accumulator state name -> its initial (zero) value.
     """
-    total, results = None, {}
-    labels, per_output = [], {}
-    several = sum(spec.loss is not None for spec in specs) > 1
-    for y_pred, spec in zip(outputs, specs):
-        if spec.loss is None and not spec.metrics:
-            continue
-        y_true = _label_input(b, spec, y_pred)
-        labels.append(y_true.name)
-        if spec.loss is not None:
-            with b.scope(f"loss/{spec.name}"):
-                value = losses.build_loss(b, spec.loss, y_true, y_pred, sample_weight)
-                if several:
-                    per_output[f"{spec.name}_loss"] = value
-                if spec.loss_weight != 1.0:
-                    weight = b.constant(np.float32(spec.loss_weight))
-                    value = _scalar_like(b, "Mul", [value, weight])
-            total = value if total is None else _scalar_like(b, "Add", [total, value])
-        for metric in spec.metrics:
-            metric = dict(metric)  # only weighted metrics see the sample weights (as in Keras)
-            weight = sample_weight if metric.pop("weighted", False) else None
-            display = metric["display_name"]
-            names = metrics.metric_state_specs(metric)
-            state = {}
-            for short, (shape, dtype) in names.items():
-                full = f"{prefix}{short}"
-                state[short] = b.input(full, shape, dtype)
-                state_inputs[full] = state[short]
-                state_values[full] = np.zeros(shape, dtype)
-            with b.scope(f"metrics/{display}"):
-                new_state, result = metrics.build_metric(b, metric, y_true, y_pred, weight, state)
-            for short, value in new_state.items():
-                b.output(value, f"{prefix}{short}{NEW}")
-            results[display] = b.output(result, f"{prefix}{display}").name
-    if extra_loss is not None:
-        total = extra_loss if total is None else _scalar_like(b, "Add", [total, extra_loss])
-    if total is None:
-        raise ValueError("compile() needs a loss for at least one output.")
-    loss = b.output(total, "loss")
-    per_output = {name: b.output(v, f"{prefix}{name}").name for name, v in per_output.items()}
-    return loss, results, labels, per_output
 
+    def __init__(self, b, outputs, specs, sample_weight, prefix, extra_loss=None):
+        self.builder, self.prefix, self.sample_weight = b, prefix, sample_weight
+        self.labels, self.metric_outputs, self.metric_state = [], {}, {}
+        total, per_output = None, {}
+        several = sum(spec.loss is not None for spec in specs) > 1
+        for y_pred, spec in zip(outputs, specs):
+            if spec.loss is None and not spec.metrics:
+                continue
+            y_true = _label_input(b, spec, y_pred)
+            self.labels.append(y_true.name)
+            if spec.loss is not None:
+                value = self._output_loss(spec, y_true, y_pred, per_output if several else None)
+                total = value if total is None else _scalar_like(b, "Add", [total, value])
+            for metric in spec.metrics:
+                self._add_metric(dict(metric), y_true, y_pred)
+        if extra_loss is not None:
+            total = extra_loss if total is None else _scalar_like(b, "Add", [total, extra_loss])
+        if total is None:
+            raise ValueError("compile() needs a loss for at least one output.")
+        self.loss = b.output(total, "loss")
+        self.output_losses = {
+            name: b.output(v, f"{prefix}{name}").name for name, v in per_output.items()
+        }
 
-def build_step(
-    b: GraphBuilder,
-    outputs: Sequence[ir.Value],
-    specs: Sequence[OutputSpec],
-    optimizer: Mapping,
-    trainable: Sequence[str],
-    input_names: Sequence[str],
-    metadata: Mapping[str, str] | None = None,
-    producer_version: str = "",
-    expose_gradients: bool = False,
-    state_updates: Mapping[str, ir.Value] | None = None,
-    extra_loss: ir.Value | None = None,
-    constraints: Mapping[str, Callable[[ir.Value], ir.Value]] | None = None,
-) -> Program:
-    """Turns the traced forward graph in ``b`` into the training step program.
+    def _output_loss(self, spec, y_true, y_pred, per_output) -> ir.Value:
+        b = self.builder
+        with b.scope(f"loss/{spec.name}"):
+            value = losses.build_loss(b, spec.loss, y_true, y_pred, self.sample_weight)
+            if per_output is not None:
+                per_output[f"{spec.name}_loss"] = value
+            if spec.loss_weight != 1.0:
+                weight = b.constant(np.float32(spec.loss_weight))
+                value = _scalar_like(b, "Mul", [value, weight])
+        return value
 
-    Args:
-        b: Builder holding the forward graph traced in training mode (model outputs not yet
-            marked as graph outputs).
-        outputs: The model's output values.
-        specs: One ``OutputSpec`` per output.
-        optimizer: Optimizer spec (name + hyper-parameters, clipping).
-        trainable: Parameter names to train; other parameters stay constant initializers.
-        input_names: Names of the model's input values (the ``x`` part of the batch).
-        expose_gradients: Also output each gradient as ``grad/<param>`` (for checks).
-        state_updates: Non-trainable parameters the forward pass assigns (BatchNormalization's
-            moving statistics), mapped to their new values; they become state too.
-        extra_loss: A float32 scalar already in ``b`` (the model's regularization penalties,
-            traced by the front end), added to the loss: the fetched ``loss`` includes it, the
-            per-output losses do not.
-        constraints: Trainable parameter name -> a function that emits into ``b`` the
-            projection of the parameter's updated value (Keras' weight constraints) and returns
-            it; applied right after the optimizer update, to parameters that have a gradient.
-    """
-    state_updates = dict(state_updates or {})
-    initial = _lift_parameters(b, [*trainable, *(n for n in state_updates if n not in trainable)])
-    params = {name: b.parameters[name] for name in trainable}
-    sample_weight = b.input("sample_weight", (None,), "float32")
-    lr, step = _scalar_input(b, "lr"), _scalar_input(b, "step")
-    state_inputs, metric_state = {}, {}
-    loss, results, labels, per_output = _loss_and_metrics(
-        b, outputs, specs, sample_weight, state_inputs, metric_state, "metrics/", extra_loss
-    )
-    _optimize_forward(b)
-    _infer_shapes(b)
-    grads = gradients(b, loss, [params[n] for n in trainable])
-    grads = dict(zip(trainable, grads))
-    missing = [n for n, g in grads.items() if g is None]
-    if missing and len(missing) == len(grads):
-        raise ValueError(f"The loss does not depend on any trainable weight: {missing}.")
-    if missing:  # as Keras: warn, and those weights stay as they are
-        warnings.warn(
-            f"Gradients do not exist for variables {missing} when minimizing the loss. If "
-            "using `model.compile()`, did you forget to provide a `loss` argument?",
-            stacklevel=2,
-        )
-    updated = [n for n in trainable if grads[n] is not None]
-    slot_specs = optim.slot_specs(optimizer, {n: tuple(initial[n].shape) for n in updated})
-    slots = {}
-    for name, (shape, dtype, init) in slot_specs.items():
-        slots[name] = b.input(name, shape, dtype)
-        initial[name] = np.full(shape, init, dtype)
-    if expose_gradients:
-        for name, grad in grads.items():
-            b.output(typed_like(b.op("Identity", [grad]), params[name]), f"grad/{name}")
-    new_params, new_slots = optim.build_updates(b, optimizer, params, grads, slots, lr, step)
-    for name, project in (constraints or {}).items():
-        if name in new_params:
-            with b.scope(f"constraint/{name}"):
-                new_params[name] = typed_like(project(new_params[name]), params[name])
-    for name in missing:  # carried through unchanged
-        new_params[name] = typed_like(b.op("Identity", [params[name]]), params[name])
-    state = {}
-    for name, value in {**state_updates, **new_params, **new_slots}.items():
-        b.output(value, name + NEW)
-        state[name] = name + NEW
-    for name in metric_state:
-        state[name] = name + NEW
-    initial.update(metric_state)
-    model = _finish(b, metadata, producer_version)
-    return Program(
-        model,
-        [*input_names, *labels, "sample_weight"],
-        state,
-        ["lr", "step"],
-        ["loss", *results.values(), *per_output.values()],
-        initial,
-        list(results),
-        per_output,
-    )
+    def _add_metric(self, metric: dict, y_true, y_pred) -> None:
+        """One metric's accumulators (state in, ``:new`` out) and result output. Only weighted
+        metrics see the sample weights, as in Keras."""
+        b, prefix = self.builder, self.prefix
+        weight = self.sample_weight if metric.pop("weighted", False) else None
+        display = metric["display_name"]
+        state = {}
+        for short, (shape, dtype) in metrics.metric_state_specs(metric).items():
+            state[short] = b.input(f"{prefix}{short}", shape, dtype)
+            self.metric_state[f"{prefix}{short}"] = np.zeros(shape, dtype)
+        with b.scope(f"metrics/{display}"):
+            new_state, result = metrics.build_metric(b, metric, y_true, y_pred, weight, state)
+        for short, value in new_state.items():
+            b.output(value, f"{prefix}{short}{NEW}")
+        self.metric_outputs[display] = b.output(result, f"{prefix}{display}").name
 
 
 def build_eval(
@@ -245,40 +175,25 @@ def build_eval(
 ) -> Program:
     """The evaluation program: loss and metric accumulators; ``state_names`` (the parameters
     that training changes) are read as inputs, so it sees the engine's live state.
-    ``extra_loss`` is added to the loss as in :func:`build_step`."""
-    initial = _lift_parameters(b, state_names)
+    ``extra_loss`` is added to the loss as in the step graph (``compiler.step``)."""
+    initial = lift_parameters(b, state_names)
     sample_weight = b.input("sample_weight", (None,), "float32")
-    state_inputs, metric_state = {}, {}
-    _, results, labels, per_output = _loss_and_metrics(
-        b, outputs, specs, sample_weight, state_inputs, metric_state, "eval/", extra_loss
-    )
-    model = _finish(b, metadata, producer_version)
-    state = {name: name + NEW for name in metric_state}
-    initial.update(metric_state)
+    graph = LossGraph(b, outputs, specs, sample_weight, "eval/", extra_loss)
+    model = finish_model(b, metadata, producer_version)
+    initial.update(graph.metric_state)
     return Program(
         model,
-        [*input_names, *labels, "sample_weight"],
-        state,
+        [*input_names, *graph.labels, "sample_weight"],
+        {name: name + NEW for name in graph.metric_state},
         [],
-        ["loss", *results.values(), *per_output.values()],
         initial,
-        list(results),
-        per_output,
+        graph.metric_outputs,
+        graph.output_losses,
     )
 
 
-def _optimize_forward(b: GraphBuilder) -> None:
-    """Layout passes on the forward graph, so that autodiff differentiates the channels-first
-    graph and the backward pass holds no activation Transposes either."""
-    ir.passes.PassManager(forward_layout_passes())(serde.to_model(b.graph))
-
-
-def _infer_shapes(b: GraphBuilder) -> None:
-    model = serde.to_model(b.graph)
-    common.ShapeInferencePass()(model)
-
-
-def _finish(b: GraphBuilder, metadata, producer_version) -> ir.Model:
+def finish_model(b: GraphBuilder, metadata, producer_version) -> ir.Model:
+    """The builder's graph as a model, after the layout passes and dead-node removal."""
     model = serde.to_model(b.graph, metadata, producer_version)
     ir.passes.PassManager(
         [*layout_passes(), common.RemoveUnusedNodesPass(), common.TopologicalSortPass()]

@@ -7,6 +7,8 @@ the step graph as inputs at every step, so assigning ``learning_rate`` never rec
 
 from __future__ import annotations
 
+import numpy as np
+
 from kgraph.compiler.optim import schedules as _schedules
 
 schedules = _schedules
@@ -37,7 +39,7 @@ class LearningRate:
     @property
     def value(self) -> float:
         """The current rate."""
-        return self._optimizer._current_learning_rate()
+        return self._optimizer.current_learning_rate()
 
     def numpy(self):
         import numpy as np
@@ -178,6 +180,10 @@ class Optimizer:
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.params = params
         self.iterations = 0
+        #: Slot Variables in Keras' order, set by the trainer when it builds the step graph.
+        self.slot_variables: list = []
+        #: Slot values loaded before the step graph existed (see :meth:`load_variables`).
+        self.pending_slot_values: list | None = None
         self._exclude_names: list[str] = []
         self._exclude_paths: list[str] = []
 
@@ -197,7 +203,7 @@ class Optimizer:
         """The learning rate: a live :class:`LearningRate` (``float()``-able, ``assign()``-able)
         for a constant rate, or a schedule's rate at ``iterations`` as a float."""
         if callable(self._learning_rate):
-            return self._current_learning_rate()
+            return self.current_learning_rate()
         return self._learning_rate_view
 
     @learning_rate.setter
@@ -210,7 +216,7 @@ class Optimizer:
                 raise ValueError(f"learning_rate must be >= 0. Received: learning_rate={value}")
         self._learning_rate = value
 
-    def _current_learning_rate(self) -> float:
+    def current_learning_rate(self) -> float:
         """The rate of the next step as a plain float: a schedule at ``iterations`` (0-based,
         read before the step increments it, as in Keras), another callable called with no
         arguments (as Keras does), or the constant rate."""
@@ -218,6 +224,49 @@ class Optimizer:
         if isinstance(lr, _schedules.LearningRateSchedule):
             return float(lr(self.iterations))
         return float(lr()) if callable(lr) else lr
+
+    @property
+    def learning_rate_schedule(self):
+        """The ``LearningRateSchedule`` the rate follows, or None for a constant rate."""
+        lr = self._learning_rate
+        return lr if isinstance(lr, _schedules.LearningRateSchedule) else None
+
+    # -- state, as Keras saves it ------------------------------------------------------------
+    @property
+    def variables(self) -> list:
+        """Keras' optimizer variables, in Keras' order: ``iteration``, ``learning_rate`` (not
+        for a schedule), then each trainable weight's slots, interleaved by weight (Adam:
+        ``momentum``, ``velocity`` of the first weight, then of the second, ...).
+
+        The slots exist once training has been set up (``fit``, ``evaluate`` or
+        ``train_on_batch``); before that only the first two are listed. Values are current:
+        the trainer copies its device state into them at its sync points.
+        """
+        from kgraph.tensor import Variable
+
+        found = [Variable(np.int64(self.iterations), "iteration", trainable=False)]
+        if not callable(self._learning_rate):
+            rate = np.float32(self._learning_rate)
+            found.append(Variable(rate, "learning_rate", trainable=False))
+        return found + list(self.slot_variables)
+
+    def load_variables(self, values) -> None:
+        """Sets the state from arrays in :attr:`variables` order (as a saved file lists them).
+
+        Slots given before training is set up are kept in :attr:`pending_slot_values` and
+        taken by the trainer when it builds the step graph.
+        """
+        values = list(values)
+        if not values:
+            return
+        self.iterations = int(np.asarray(values.pop(0)))
+        if not callable(self._learning_rate) and values:
+            self.learning_rate = float(np.asarray(values.pop(0)))
+        if self.slot_variables and len(values) == len(self.slot_variables):
+            for variable, value in zip(self.slot_variables, values):
+                variable.assign(value)
+        else:
+            self.pending_slot_values = [np.asarray(v) for v in values]
 
     def spec(self) -> dict:
         """Plain-data description for the compiler (learning rate excluded: it is an input)."""

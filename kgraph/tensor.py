@@ -146,12 +146,10 @@ class Variable:
 
     @property
     def value(self) -> np.ndarray:
-        _catch_up()
         return self._value
 
     def numpy(self) -> np.ndarray:
         """Returns a copy of the current value."""
-        _catch_up()
         return self._value.copy()
 
     def assign(self, value: Any) -> None:
@@ -168,7 +166,6 @@ class Variable:
             if active is not None and value._value is not None:
                 active.record_update(self, value._value)
             return
-        _catch_up()  # the other variables must not stay behind a device that is ahead
         value = np.asarray(value, dtype=self._value.dtype)
         if value.shape != self._value.shape:
             raise ValueError(
@@ -179,7 +176,6 @@ class Variable:
         _GENERATION += 1
 
     def __array__(self, dtype=None, copy=None):
-        _catch_up()
         return self._value if dtype is None else self._value.astype(dtype)
 
     def __repr__(self):
@@ -200,25 +196,7 @@ class Variable:
     __getitem__ = KerasTensor.__getitem__
 
 
-_GENERATION = 0  # bumped by every assign: compiled inference graphs embed values
-_DEVICE_AHEAD = None  # a training setup whose device state is newer than the variables
-
-
-def mark_device_ahead(source) -> None:
-    """Records that ``source`` (anything with ``pull_weights()``) holds newer values of some
-    variables than they do, e.g. after a training step. The next read or write of any
-    variable pulls them first, so callbacks see live weights mid-epoch; pass None to clear."""
-    global _DEVICE_AHEAD
-    if source is not None and _DEVICE_AHEAD not in (None, source):
-        _catch_up()  # another model's pending values come home first
-    _DEVICE_AHEAD = source
-
-
-def _catch_up() -> None:
-    global _DEVICE_AHEAD
-    source, _DEVICE_AHEAD = _DEVICE_AHEAD, None
-    if source is not None:
-        source.pull_weights()
+_GENERATION = 0  # bumped by every assign: compiled graphs embed values, trainers push changes
 
 
 def generation() -> int:

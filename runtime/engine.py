@@ -235,6 +235,15 @@ class TrainingEngine:
         self._current = 1 - parity
         return self._read_fetches(binding)
 
+    def undo_step(self) -> None:
+        """Makes the state from before the last :meth:`run_step` live again.
+
+        The step wrote the other buffer and left the one it read untouched, so this only flips
+        the live parity back. Valid once, right after a step (a trainer uses it to drop a step
+        whose loss was not finite); the next step overwrites the dropped state.
+        """
+        self._current = 1 - self._current
+
     def _bind_fetches(self, binding: ort.IOBinding) -> None:
         """Binds every host-fetched output to a fresh CPU buffer."""
         for name in self._host_fetch:

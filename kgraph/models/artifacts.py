@@ -46,15 +46,17 @@ def export_training_artifacts(model, outdir) -> dict[str, str]:
             f"Model '{model.name}' is not compiled: call model.compile(optimizer=..., "
             "loss=...) before exporting training artifacts."
         )
-    setup = model._setup()  # the live setup, synced with the model's current weights
-    state = setup.engine.get_state()
-    state.update({name: np.zeros_like(value) for name, value in setup.metric_state.items()})
+    trainer = model._trainer
+    programs = trainer.programs()  # synced with the model's current weights
+    state = trainer.engine.get_state()
+    zeros = programs.metric_state(programs.step)
+    state.update({name: np.zeros_like(value) for name, value in zeros.items()})
     payloads = {
-        "step.onnx": setup.step.to_bytes(),
-        "eval.onnx": setup.eval_bytes,
+        "step.onnx": programs.step.to_bytes(),
+        "eval.onnx": programs.eval_bytes,
         "inference.onnx": model.to_onnx_bytes(),
         "initial_state.npz": _npz_bytes(state),
-        "training_spec.json": json.dumps(_spec(model, setup), indent=2).encode(),
+        "training_spec.json": json.dumps(_spec(model, programs), indent=2).encode(),
     }
     _write_all(os.fspath(outdir), payloads)
     return {name: os.path.join(os.fspath(outdir), name) for name in FILES}
@@ -128,8 +130,8 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def _spec(model, setup) -> dict:
-    step, evaluation = setup.step, setup.eval
+def _spec(model, programs) -> dict:
+    step, evaluation = programs.step, programs.eval
     step_state = set(step.state)
     eval_inputs = _describe_inputs(evaluation)
     optimizer = model.optimizer
@@ -145,9 +147,9 @@ def _spec(model, setup) -> dict:
         "state": step.state,
         "fetch": step.fetch,
         "metrics": step.metric_names,
-        "losses": {s.name: s.loss and s.loss["name"] for s in model._output_train_specs},
-        "parameters": list(setup.changing),
-        "metric_state": sorted(setup.metric_state),
+        "losses": {s.name: s.loss and s.loss["name"] for s in model._trainer.specs},
+        "parameters": list(programs.changing),
+        "metric_state": sorted(programs.metric_state(step)),
         "inputs": _describe_inputs(step),
         "outputs": {
             name: {
@@ -176,10 +178,8 @@ def _spec(model, setup) -> dict:
 
 def _schedule(optimizer) -> dict | None:
     """``{"class_name", "config"}`` of the optimizer's learning-rate schedule, if it has one."""
-    from kgraph.compiler.optim.schedules import LearningRateSchedule
-
-    rate = optimizer._learning_rate
-    if not isinstance(rate, LearningRateSchedule):
+    rate = optimizer.learning_rate_schedule
+    if rate is None:
         return None
     return {"class_name": type(rate).__name__, "config": rate.get_config()}
 

@@ -45,12 +45,12 @@ def metrics_names(specs) -> list[str]:
 
 def metric_logs(program, out) -> dict:
     """The metric results a step or eval run fetched, by Keras name."""
-    return {name: float(out[key]) for name, key in zip(program.metric_names, program.fetch[1:])}
+    return {name: float(out[key]) for name, key in program.metric_outputs.items()}
 
 
 def losses(program, out) -> dict:
     """The total loss and, for several losses, each output's loss (``<output>_loss``)."""
-    return {"loss": float(out["loss"])} | {
+    return {"loss": float(out[program.loss_output])} | {
         name: float(out[key]) for name, key in program.output_losses.items()
     }
 

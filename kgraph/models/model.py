@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from kgraph.layers.layer import Layer
-from kgraph.models.training import TrainerMixin
+from kgraph.models.training import TrainingMethods
 from kgraph.tensor import KerasTensor, Variable, generation
 from kgraph.utils import tree
 
 
-class Model(TrainerMixin, Layer):
+class Model(TrainingMethods, Layer):
     """A model: groups layers into an object with training and inference features."""
 
     def __new__(cls, *args, **kwargs):
@@ -28,9 +28,8 @@ class Model(TrainerMixin, Layer):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._compiled_cache: dict = {}
         self._device = "auto"
-        self.optimizer = None
         self.compiled = False
-        self._training_setup = None
+        self.stop_training = False
         self.history = None
 
     # -- structure -------------------------------------------------------------------------
@@ -92,12 +91,16 @@ class Model(TrainerMixin, Layer):
 
         if not getattr(self, "compiled", False):
             return []
-        return list(dict.fromkeys(logs.metrics_names(self._output_train_specs)))
+        return list(dict.fromkeys(logs.metrics_names(self._trainer.specs)))
 
     def _input_keys(self) -> list[str] | None:
         """The keys a dict of input data is read by, in ``_trace_inputs`` order; None: by the
         inputs' names."""
         return None
+
+    def _output_specs(self) -> list[KerasTensor]:
+        """The symbolic outputs, in output order."""
+        return getattr(self, "outputs", None) or tree.flatten(self._symbolic_outputs)
 
     def _trace_inputs(self) -> list[KerasTensor]:
         if getattr(self, "inputs", None):

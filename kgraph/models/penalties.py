@@ -2,9 +2,9 @@
 
 The compiler sees IR values only: the front end traces the penalties (the activity penalties the
 layers recorded during the model trace, then ``regularizer(weight)`` for every trainable weight
-that has one) into one float32 scalar that ``build_step`` / ``build_eval`` add to the loss, and
-hands ``build_step`` one function per constrained weight that traces ``constraint(updated
-value)`` with ``kgraph.ops`` into the same builder.
+that has one) into one float32 scalar that the step and eval graphs add to the loss, and traces
+``constraint(updated value)`` with ``kgraph.ops`` into the step graph after the optimizer update
+(``kgraph.models.programs``).
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def traced_penalty(model, trace: tracing.Trace) -> ir.Value | None:
     return value
 
 
-def traced_constraints(model, trace: tracing.Trace) -> dict[str, Callable[[ir.Value], ir.Value]]:
-    """Parameter path -> the function ``build_step`` calls on the parameter's updated value to
-    emit its constraint, for every trainable weight of the trace that has a constraint."""
+def constraints(model, trace: tracing.Trace) -> dict[str, Callable[[ir.Value], ir.Value]]:
+    """Parameter path -> a function that traces the weight's constraint on its updated value
+    (an IR value of the step graph), for every trainable weight of the trace that has one."""
     paths = {id(variable): path for path, variable in trace.variables.items()}
     return {
         paths[id(w)]: _projection(trace, w)

@@ -1,57 +1,64 @@
-"""The compiled training setup of a model: step and eval programs and the engine that runs them.
+"""The compiled programs of a model's training: the step and the eval graph.
 
-Built lazily by ``fit``/``evaluate`` from what ``compile()`` recorded; rebuilt when the set of
-trainable weights changes. Weights move between the model's variables and the engine's
-device-resident state at the start of fit and the end of each epoch, and in between only when
-something reads or writes a variable: after a step the setup marks itself as ahead of the
-variables (``kgraph.tensor.mark_device_ahead``), a read pulls the state, and a write is
-pushed before the next step.
+The front end traces the model (training mode for the step, inference mode for eval), its
+regularization penalties and its weight constraints into IR, and the compiler turns that IR into
+programs. The compiler is only ever called, never calls back: constraints are traced here,
+between ``StepGraph.optimizer_updates`` and ``StepGraph.finish``.
+
+:func:`step_spec` is the one adapter between a compiled program and the runtime's engine.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
+from kgraph import trace as tracing
 from kgraph.compiler import training as ctraining
+from kgraph.compiler.step import StepGraph
 from kgraph.models import penalties
 from kgraph.models.export import metadata, trace_model
-from kgraph.tensor import generation, mark_device_ahead
+from kgraph.runtime import StepSpec
 from kgraph.version import __version__
 
 
-class TrainingSetup:
-    """Step/eval programs for one compiled model, plus the runtime engine."""
+def step_spec(program: ctraining.Program) -> StepSpec:
+    """The roles of a program's inputs and outputs, as the runtime's engine takes them."""
+    return StepSpec(
+        list(program.batch_inputs),
+        dict(program.state),
+        list(program.scalar_inputs),
+        list(program.fetch),
+    )
 
-    def __init__(self, model, output_specs, optimizer, device):
-        from kgraph.runtime import StepSpec, TrainingEngine
 
-        self.model = model
+class TrainingPrograms:
+    """The step and eval programs of one model, for its current set of trainable weights.
+
+    Attributes:
+        step, eval: The compiled programs.
+        variables: Parameter path -> the model's Variable, for every weight in the graphs.
+        changing: Paths of the variables the step changes: trainable weights, then the
+            variables the forward pass assigns (BatchNormalization's moving statistics).
+        trainable_ids: ``id`` of each trainable weight at build time (a change means rebuild).
+    """
+
+    def __init__(self, model, output_specs, optimizer_spec: dict):
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
-        trainable = {id(w) for w in model.trainable_weights}
+        trainable = set(self.trainable_ids)
         b, trace, outputs = trace_model(
             model, training=True, mark_outputs=False, collect_losses=True
         )
         penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
         self.variables = dict(trace.variables)
-        self.trainable = [p for p, v in trace.variables.items() if id(v) in trainable]
+        paths = [p for p, v in trace.variables.items() if id(v) in trainable]
+        self.changing = paths + [p for p in trace.updates if p not in paths]
+        names, meta = model.input_names, metadata(model)
+        graph = StepGraph(b, outputs, output_specs, paths, names, trace.updates, penalty)
+        updates = graph.optimizer_updates(optimizer_spec)
+        with tracing.tracing(trace), b.scope("constraint"):
+            for path, project in penalties.constraints(model, trace).items():
+                if graph.gradients[path] is not None:
+                    updates[path] = project(updates[path])
+        self.step = graph.finish(updates, meta, __version__)
         updated = {id(trace.variables[p]) for p in trace.updates}
-        # Everything the step changes: trainable weights, then assigned ones (moving stats).
-        self.changing = self.trainable + [p for p in trace.updates if p not in self.trainable]
-        names = model.input_names
-        meta = metadata(model)
-        self.step = ctraining.build_step(
-            b,
-            outputs,
-            output_specs,
-            optimizer.spec(),
-            self.trainable,
-            names,
-            meta,
-            __version__,
-            state_updates=trace.updates,
-            extra_loss=penalty,
-            constraints=penalties.traced_constraints(model, trace),
-        )
         b, eval_trace, outputs = trace_model(
             model, training=False, mark_outputs=False, collect_losses=True
         )
@@ -60,51 +67,11 @@ class TrainingSetup:
             p for p, v in eval_trace.variables.items() if id(v) in trainable or id(v) in updated
         ]
         self.eval = ctraining.build_eval(
-            b, outputs, output_specs, eval_state, names, meta, __version__, extra_loss=eval_penalty
-        )
-        self.spec = StepSpec(
-            self.step.batch_inputs, self.step.state, self.step.scalar_inputs, self.step.fetch
-        )
-        self.engine = TrainingEngine(
-            self.step.to_bytes(), self.spec, self.step.initial_state, device=device
+            b, outputs, output_specs, eval_state, names, meta, __version__, eval_penalty
         )
         self.eval_bytes = self.eval.to_bytes()
-        self.metric_state = {
-            n: v for n, v in self.step.initial_state.items() if n.startswith("metrics/")
-        }
-        self.eval_metric_state = {
-            n: v for n, v in self.eval.initial_state.items() if n.startswith("eval/")
-        }
-        self.synced = generation()
 
-    def push_weights(self) -> None:
-        """Copies the model's variable values into the engine when they changed."""
-        if generation() != self.synced:
-            self.engine.set_state({p: self.variables[p].value for p in self.changing})
-            self.synced = generation()
-
-    def pull_weights(self) -> None:
-        """Copies the engine's parameters back into the model's variables."""
-        mark_device_ahead(None)
-        state = self.engine.get_state()
-        for path in self.changing:
-            self.variables[path].assign(state[path])
-        self.synced = generation()
-
-    def reset_metrics(self) -> None:
-        if self.metric_state:
-            self.engine.set_state({n: np.zeros_like(v) for n, v in self.metric_state.items()})
-
-    def train_step(self, batch: dict, lr: float, step: int) -> dict:
-        """One step; weights written since the last sync are pushed first."""
-        self.push_weights()
-        out = self.engine.run_step(batch, {"lr": lr, "step": float(step)})
-        mark_device_ahead(self)
-        return out
-
-    def eval_step(self, batch: dict, state: dict) -> dict:
-        """Runs the eval graph on one batch; ``state`` holds its metric accumulators (updated)."""
-        out = self.engine.run_eval(self.eval_bytes, batch, scalars=state)
-        for name in state:
-            state[name] = out[name + ctraining.NEW]
-        return out
+    def metric_state(self, program: ctraining.Program) -> dict:
+        """The initial (zero) metric accumulators of ``program``."""
+        prefix = "metrics/" if program is self.step else "eval/"
+        return {n: v for n, v in program.initial_state.items() if n.startswith(prefix)}

@@ -1,6 +1,6 @@
-"""``build_step``'s front-end hooks, on a hand-built graph (no kgraph): ``extra_loss`` is part of
-the fetched loss and of the gradients; each ``constraints`` function projects its parameter's
-updated value; names of parameters that are not updated are skipped."""
+"""The step graph's front-end hooks, on a hand-built graph (no kgraph): ``extra_loss`` is part of
+the fetched loss and of the gradients; a node the front end puts on a parameter's updated value
+between ``optimizer_updates`` and ``finish`` (a weight constraint) is what the step outputs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import onnxruntime as ort
 
 from kgraph.compiler import training as ctraining
 from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.step import StepGraph
 
 RNG = np.random.default_rng(3)
 W0 = RNG.standard_normal((3, 2)).astype(np.float32)
@@ -17,16 +18,13 @@ X = RNG.standard_normal((5, 3)).astype(np.float32)
 Y = RNG.standard_normal((5, 2)).astype(np.float32)
 
 
-def _run_step(b, outputs, trainable, **hooks):
-    program = ctraining.build_step(
-        b,
-        outputs,
-        [ctraining.OutputSpec("out", {"name": "mean_squared_error"})],
-        {"name": "sgd"},
-        trainable,
-        ["x"],
-        **hooks,
-    )
+def _run_step(b, outputs, trainable, extra_loss, constraints):
+    specs = [ctraining.OutputSpec("out", {"name": "mean_squared_error"})]
+    graph = StepGraph(b, outputs, specs, trainable, ["x"], extra_loss=extra_loss)
+    updates = graph.optimizer_updates({"name": "sgd"})
+    for name, project in constraints.items():
+        updates[name] = project(updates[name])
+    program = graph.finish(updates)
     session = ort.InferenceSession(program.to_bytes(), providers=["CPUExecutionProvider"])
     feeds = {
         "x": X,
@@ -59,8 +57,8 @@ def test_extra_loss_and_constraints():
         b,
         [out],
         ["w"],
-        extra_loss=penalty,
-        constraints={"w": non_negative, "missing": non_negative},
+        penalty,
+        {"w": non_negative},
     )
     assert len(projected) == 1
     err = X @ W0 - Y

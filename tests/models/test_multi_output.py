@@ -149,7 +149,7 @@ def test_eval_graph_total_loss_is_typed():
     ONNX checker accepts in the eval graph, which runs no shape inference."""
     model = two_heads(metrics=[["accuracy"], ["mae"]], loss_weights=[1.0, 0.5])
     model.evaluate(X, [YC, YR], verbose=0)
-    setup = model._setup()
+    setup = model._trainer.programs()
     for program in (setup.step, setup.eval):
         graph = onnx.load_from_string(program.to_bytes()).graph
         outputs = {o.name: o for o in graph.output}

@@ -110,11 +110,11 @@ def test_learning_rate_is_assignable_between_fits_without_recompiling():
     assert model.optimizer.learning_rate == pytest.approx(0.1)
     params = [w.astype(np.float64) for w in model.get_weights()]
     model.fit(X, Y, batch_size=12, shuffle=False, verbose=0)
-    engine = model._training_setup.engine
+    engine = model._trainer.engine
     model.optimizer.learning_rate = 0.01
     assert model.optimizer.learning_rate == pytest.approx(0.01)
     model.fit(X, Y, batch_size=12, epochs=2, shuffle=False, verbose=0)
-    assert model._training_setup.engine is engine
+    assert model._trainer.engine is engine
     assert_weights(model, sgd_steps(params, [(X, Y)] * 3, [0.1, 0.01, 0.01]))
 
 
@@ -164,7 +164,7 @@ def test_dropout_draws_a_new_mask_every_step():
     )
     model.compile(keras.optimizers.SGD(0.0), "mae")
     x, y = np.ones((16, 200), np.float32), np.zeros((16, 1), np.float32)
-    ops = [node.op_type for node in model._setup().step.model.graph]
+    ops = [node.op_type for node in model._trainer.programs().step.model.graph]
     assert ops.count("Dropout") == 1
     losses = [model.train_on_batch(x, y) for _ in range(6)]
     # inference: no dropout, every output is exactly 200; training: 2 * (kept inputs) each
@@ -205,11 +205,11 @@ def two_layers(freeze_first):
 
 
 def step_nodes(model, prefix):
-    return [n.name for n in model._training_setup.step.model.graph if n.name.startswith(prefix)]
+    return [n.name for n in model._trainer.programs().step.model.graph if n.name.startswith(prefix)]
 
 
 def grad_nodes_reading(model, value_name):
-    graph = model._training_setup.step.model.graph
+    graph = model._trainer.programs().step.model.graph
     return [
         n.name
         for n in graph
@@ -229,7 +229,7 @@ def test_frozen_layer_keeps_weights_and_has_no_gradient_nodes():
     assert not np.allclose(after[2], before[2])
     assert step_nodes(frozen, "grad/first/") == [] and step_nodes(trained, "grad/first/") != []
     assert step_nodes(frozen, "optimizer/first/") == []
-    inputs = {v.name for v in frozen._training_setup.step.model.graph.inputs}
+    inputs = {v.name for v in frozen._trainer.programs().step.model.graph.inputs}
     assert "first/kernel" not in inputs and "second/kernel" in inputs
     # nothing flows back into the frozen layer: no gradient node reads the next kernel either
     assert grad_nodes_reading(frozen, "second/kernel") == []

@@ -18,7 +18,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import kgraph  # noqa: E402
-from kgraph.compiler import training as ctraining  # noqa: E402
+from kgraph.compiler import step as cstep  # noqa: E402
 from kgraph.models.export import trace_model  # noqa: E402
 
 pytestmark = pytest.mark.oracle
@@ -113,10 +113,10 @@ def _step_outputs(model, x, y):
     b, trace, outputs = trace_model(model, training=True, mark_outputs=False)
     ids = {id(w) for w in model.trainable_weights}
     trainable = [p for p, v in trace.variables.items() if id(v) in ids]
-    program = ctraining.build_step(
+    program = cstep.build_step(
         b,
         outputs,
-        model._output_train_specs,
+        model._trainer.specs,
         model.optimizer.spec(),
         trainable,
         model.input_names,

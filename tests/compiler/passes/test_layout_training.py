@@ -8,7 +8,7 @@ import pytest
 
 import kgraph as keras
 from kgraph import layers
-from kgraph.compiler import training
+from kgraph.compiler import step, training
 from tests.compiler.passes.test_layout_models import CASES, inputs_for
 
 RNG = np.random.default_rng(5)
@@ -88,7 +88,7 @@ def test_sgd_step_matches_the_step_without_layout_passes(name, monkeypatch):
     y = RNG.standard_normal((4, *model.outputs[0].shape[1:])).astype(np.float32)
     loss, got = _fit_one_step(model, x, y)
     no_layout = lambda: [common.TopologicalSortPass()]  # a pass manager needs one pass
-    monkeypatch.setattr(training, "forward_layout_passes", no_layout)
+    monkeypatch.setattr(step, "forward_layout_passes", no_layout)
     monkeypatch.setattr(training, "layout_passes", no_layout)
     expected_loss, expected = _fit_one_step(plain, x, y)
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)

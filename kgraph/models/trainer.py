@@ -1,0 +1,221 @@
+"""The one owner of a model's training.
+
+``Model.compile`` creates a :class:`Trainer`; ``fit``, ``evaluate`` and the ``*_on_batch``
+methods run on it. It holds what ``compile`` resolved (one ``OutputSpec`` per output and the
+optimizer), the compiled programs (:class:`~kgraph.models.programs.TrainingPrograms`), the
+runtime engine that keeps the training state (weights, optimizer slots, metric accumulators) on
+the device, and the synchronisation between that state and the model's Variables.
+
+Synchronisation is explicit, at known points, and nothing else moves weights:
+
+- :meth:`push` before a step or an evaluation sends variables written since the last sync (by
+  the user, a callback, ``set_weights``, a load) to the engine;
+- :meth:`pull` brings the engine's state back into the variables (and the optimizer's slot
+  variables): at each epoch end, before a callback hook that may look at the model, at the end
+  of training and for saving. Between a step and the next pull the engine is *ahead*.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from kgraph.models.compile_specs import output_train_specs
+from kgraph.models.data import Batches, as_input_arrays, unpack_batch
+from kgraph.models.labels import prepare_targets
+from kgraph.models.programs import TrainingPrograms, step_spec
+from kgraph.tensor import Variable, generation
+from kgraph.utils import seeds
+
+
+class Trainer:
+    """Training state and programs of one compiled model.
+
+    Args:
+        model: The model (built or not; specs resolve once it is built).
+        optimizer: A ``kgraph.optimizers.Optimizer``.
+        compile_args: ``(loss, loss_weights, metrics, weighted_metrics)`` as given to compile.
+    The engine runs on the model's device (``compile(device=...)``, ``"auto"`` by default),
+    read when the programs are built.
+    """
+
+    def __init__(self, model, optimizer, compile_args):
+        self.model, self.optimizer = model, optimizer
+        self.compile_args = compile_args
+        self._specs = None
+        self._programs: TrainingPrograms | None = None
+        self.engine = None
+        self._synced = -1  # generation() at the last sync
+        self._ahead = False  # the engine holds newer values than the variables
+        if model.built:
+            self._specs = self._resolve_specs()  # unknown names fail at compile, as in Keras
+
+    # -- compile specs -------------------------------------------------------------------------
+    @property
+    def specs(self):
+        """Per-output loss and metric specs (resolved once the model is built)."""
+        if self._specs is None:
+            self._specs = self._resolve_specs()
+        return self._specs
+
+    def _resolve_specs(self):
+        loss, loss_weights, metrics, weighted_metrics = self.compile_args
+        shapes = [t.shape for t in self.output_specs()]
+        names = self.model.output_names
+        return output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metrics)
+
+    def output_specs(self):
+        """The model's symbolic outputs, in output order."""
+        return self.model._output_specs()
+
+    # -- data ------------------------------------------------------------------------------------
+    def prepare(self, x, y, sample_weight, class_weight=None) -> Batches:
+        """Numpy inputs, targets and weights as the graphs take them."""
+        model = self.model
+        model._build_on_data(x)
+        xs = as_input_arrays(x, model._trace_inputs(), model.name, model._input_keys())
+        if y is None:
+            raise ValueError(
+                "fit() and evaluate() need targets: pass y (or a dataset of (x, y) batches)."
+            )
+        shapes = [t.shape for t in self.output_specs()]
+        ys, sample_weight = prepare_targets(y, sample_weight, class_weight, self.specs, shapes)
+        return Batches(xs, ys, sample_weight)
+
+    def batch_source(self, data, batch_size, shuffle):
+        """A function that starts a new pass over ``data``: an iterator of (x, y, sw) batches."""
+        if isinstance(data, Batches):
+            return lambda: data(batch_size, shuffle=shuffle, rng=seeds.rng())
+
+        def prepared(item):
+            batch = self.prepare(*unpack_batch(item))
+            return batch.x, batch.y, batch.sample_weight
+
+        return lambda: map(prepared, iter(data))
+
+    def iterate(self, data, batch_size, shuffle, steps=None):
+        return itertools.islice(self.batch_source(data, batch_size, shuffle)(), steps)
+
+    def feed(self, batch, program) -> dict:
+        """The graph inputs of one ``(x, y, sample_weight)`` batch for ``program``."""
+        x_list, y_list, sample_weight = batch
+        feed = dict(zip(self.model.input_names, x_list))
+        labels = [n for n in program.batch_inputs if n == "y" or n.startswith("y/")]
+        feed.update(zip(labels, y_list))
+        n = len(x_list[0])
+        feed["sample_weight"] = np.ones(n, np.float32) if sample_weight is None else sample_weight
+        return feed
+
+    # -- programs and state ----------------------------------------------------------------------
+    def programs(self) -> TrainingPrograms:
+        """The compiled programs, (re)built when the set of trainable weights changed (for
+        example after ``layer.trainable = False``); pending variable writes are pushed."""
+        ids = tuple(id(w) for w in self.model.trainable_weights)
+        if self._programs is None or self._programs.trainable_ids != ids:
+            from kgraph.runtime import TrainingEngine
+
+            self.pull()
+            programs = TrainingPrograms(self.model, self.specs, self.optimizer.spec())
+            step = programs.step
+            self._track_slots(programs)
+            state = dict(step.initial_state)
+            state.update({v.path: v.numpy() for v in self.optimizer.slot_variables})
+            self.engine = TrainingEngine(
+                step.to_bytes(), step_spec(step), state, self.model._device
+            )
+            self._programs, self._synced, self._ahead = programs, generation(), False
+        self.push()
+        return self._programs
+
+    def _track_slots(self, programs: TrainingPrograms) -> None:
+        """Gives the optimizer one Variable per slot, in Keras' order (by trainable weight,
+        then slot), keeping values it already had or was loaded with."""
+        step = programs.step
+        path_of = {id(v): p for p, v in programs.variables.items()}
+        slots = [n for n in step.state if n not in programs.variables and "/" in n]
+        slots = [n for n in slots if not n.startswith("metrics/")]
+        ordered = [
+            name
+            for w in self.model.trainable_weights
+            if id(w) in path_of
+            for name in slots
+            if name.startswith(path_of[id(w)] + "/")
+        ]
+        old = {v.path: v for v in self.optimizer.slot_variables}
+        pending = self.optimizer.pending_slot_values
+        if pending is not None and len(pending) != len(ordered):
+            pending = None  # a file for another model: as Keras, the slots start fresh
+        self.optimizer.pending_slot_values = None
+        variables = []
+        for index, name in enumerate(ordered):
+            value = step.initial_state[name]
+            if pending is not None:
+                value = pending[index]
+            elif name in old and old[name].shape == value.shape:
+                value = old[name].numpy()
+            variables.append(Variable(value, name.rsplit("/", 1)[-1], name, trainable=False))
+        self.optimizer.slot_variables = variables
+
+    def _state_variables(self) -> dict[str, Variable]:
+        """Engine state name -> the Variable it mirrors (weights, moving statistics, slots)."""
+        programs = self._programs
+        found = {p: programs.variables[p] for p in programs.changing}
+        found.update({v.path: v for v in self.optimizer.slot_variables})
+        return found
+
+    def push(self) -> None:
+        """Copies the variables into the engine when any was written since the last sync."""
+        if self._programs is not None and generation() != self._synced:
+            self.engine.set_state({p: v.numpy() for p, v in self._state_variables().items()})
+            self._synced, self._ahead = generation(), False
+
+    def pull(self) -> None:
+        """Copies the engine's state into the variables, if the engine is ahead of them."""
+        if not self._ahead:
+            return
+        state = self.engine.get_state()
+        for path, variable in self._state_variables().items():
+            variable.assign(state[path])
+        self._synced, self._ahead = generation(), False
+
+    def reset_metrics(self) -> None:
+        """Zeroes the step graph's metric accumulators (at each epoch start)."""
+        programs = self.programs()
+        zeros = {n: np.zeros_like(v) for n, v in programs.metric_state(programs.step).items()}
+        if zeros:
+            self.engine.set_state(zeros)
+
+    # -- steps -----------------------------------------------------------------------------------
+    def train_step(self, batch) -> dict:
+        """One optimizer step on ``(x, y, sample_weight)``; returns the fetched outputs by name.
+
+        The learning rate is read at ``iterations`` (0-based, as in Keras); the graph gets the
+        1-based step count used for bias corrections.
+        """
+        programs = self.programs()
+        optimizer = self.optimizer
+        lr = optimizer.current_learning_rate()
+        optimizer.iterations += 1
+        out = self.engine.run_step(
+            self.feed(batch, programs.step), {"lr": lr, "step": float(optimizer.iterations)}
+        )
+        self._ahead = True
+        return out
+
+    def undo_step(self) -> None:
+        """Drops the last step (its loss was not finite): the state before it is live again."""
+        self.engine.undo_step()
+        self.optimizer.iterations -= 1
+
+    def eval_step(self, batch, state: dict) -> dict:
+        """Runs the eval graph on one batch with the live weights; ``state`` holds its metric
+        accumulators and is updated in place. Returns the fetched outputs by name."""
+        from kgraph.compiler.training import NEW
+
+        programs = self.programs()
+        feed = self.feed(batch, programs.eval)
+        out = self.engine.run_eval(programs.eval_bytes, feed, scalars=state)
+        for name in state:
+            state[name] = out[name + NEW]
+        return out
