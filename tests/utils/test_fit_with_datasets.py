@@ -1,0 +1,117 @@
+"""``fit``, ``evaluate`` and ``predict`` take the loaders' datasets and ``PyDataset`` directly,
+with the same results as the same batches given as numpy arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from kgraph import layers
+from kgraph.utils import Dataset, PyDataset, image_dataset_from_directory
+
+X = np.random.default_rng(0).normal(size=(24, 4)).astype(np.float32)
+Y = (X[:, 0] > 0).astype(np.int32)
+
+
+def _model():
+    kgraph.utils.set_random_seed(1)
+    model = kgraph.Sequential([kgraph.Input((4,)), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+class Batches(PyDataset):
+    def __init__(self, size=8, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.ends, self.begins = size, 0, 0
+
+    def __len__(self):
+        return len(X) // self.size
+
+    def __getitem__(self, index):
+        part = slice(index * self.size, (index + 1) * self.size)
+        return X[part], Y[part]
+
+    def on_epoch_begin(self):
+        self.begins += 1
+
+    def on_epoch_end(self):
+        self.ends += 1
+
+
+def _weights(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def test_dataset_trains_like_the_same_numpy_batches():
+    reference = _model()
+    reference.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    model = _model()
+    ds = Dataset.from_tensor_slices((X, Y)).batch(8).prefetch(2)
+    history = model.fit(ds, validation_data=ds, epochs=2, verbose=0)
+    for a, b in zip(_weights(model), _weights(reference)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert "val_loss" in history.history and len(history.history["loss"]) == 2
+    np.testing.assert_allclose(model.evaluate(ds, verbose=0), reference.evaluate(X, Y, verbose=0))
+    np.testing.assert_allclose(model.predict(ds, verbose=0), reference.predict(X, verbose=0))
+    np.testing.assert_allclose(
+        model.predict(ds.map(lambda x, y: x), verbose=0), reference.predict(X, verbose=0)
+    )
+
+
+def test_endless_dataset_with_steps_per_epoch():
+    model = _model()
+    ds = Dataset.from_tensor_slices((X, Y)).shuffle(24, seed=0).batch(8).repeat()
+    history = model.fit(ds, steps_per_epoch=2, epochs=3, verbose=0)
+    assert len(history.history["loss"]) == 3
+    assert model.predict(ds, steps=2, verbose=0).shape == (16, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"workers": 3}, {"workers": 2, "use_multiprocessing": True}]
+)
+def test_py_dataset_trains_like_numpy_and_calls_epoch_hooks(kwargs):
+    reference = _model()
+    reference.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    model = _model()
+    data = Batches(**kwargs)
+    model.fit(data, validation_data=Batches(), epochs=2, verbose=0)
+    for a, b in zip(_weights(model), _weights(reference)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert (data.begins, data.ends) == (2, 2)
+    np.testing.assert_allclose(model.predict(data, verbose=0), reference.predict(X, verbose=0))
+
+
+def test_py_dataset_properties_and_missing_super_init():
+    data = Batches(workers=4, use_multiprocessing=False, max_queue_size=3)
+    assert (data.workers, data.use_multiprocessing, data.max_queue_size) == (4, False, 3)
+    assert data.num_batches == 3
+
+    class NoSuper(PyDataset):
+        def __init__(self):
+            pass
+
+        def __len__(self):
+            return 1
+
+        def __getitem__(self, index):
+            return X[:2], Y[:2]
+
+    with pytest.warns(UserWarning, match="super"):
+        assert NoSuper().workers == 1
+    with pytest.raises(NotImplementedError):
+        PyDataset()[0]
+
+
+def test_images_from_a_folder_train_and_predict(image_dir):
+    train, val = image_dataset_from_directory(
+        image_dir, image_size=(6, 6), batch_size=4, validation_split=0.25, subset="both", seed=2
+    )
+    model = kgraph.Sequential(
+        [kgraph.Input((6, 6, 3)), layers.Flatten(), layers.Dense(3, activation="softmax")]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(train.map(lambda x, y: (x / 255.0, y)), validation_data=val, verbose=0)
+    assert np.isfinite(history.history["val_loss"][0])
+    assert model.predict(val, verbose=0).shape == (3, 3)
