@@ -244,10 +244,10 @@ class Optimizer:
         """
         from kgraph.tensor import Variable
 
-        found = [Variable(np.int64(self.iterations), "iteration", trainable=False)]
+        found = [Variable(np.int64(self.iterations), trainable=False, name="iteration")]
         if not callable(self._learning_rate):
             rate = np.float32(self._learning_rate)
-            found.append(Variable(rate, "learning_rate", trainable=False))
+            found.append(Variable(rate, trainable=False, name="learning_rate"))
         return found + list(self.slot_variables)
 
     def load_variables(self, values) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 from kgraph import ops
 from kgraph.ops import lowering
 from kgraph.ops.core import Op, Spec, apply
+from kgraph.tensor import KerasTensor, Variable
 from kgraph.utils import objects, tree
 
 _EPSILON = 1e-7  # Keras' backend.epsilon()
@@ -223,9 +224,19 @@ def layer_losses(layer) -> list:
     of its sublayers, then its weight penalties."""
 
     def activity(owner):
-        return [*owner._activity_losses, *(x for sub in owner._layers for x in activity(sub))]
+        own = [*owner._activity_losses, *getattr(owner, "_added_losses", [])]
+        return [*own, *(x for sub in owner._layers for x in activity(sub))]
 
     return [*activity(layer), *weight_penalties(layer)]
+
+
+def scalar_loss(loss):
+    """A loss term (``Layer.add_loss``) as a float32 scalar: tensors are summed, as Keras sums
+    added losses."""
+    if isinstance(loss, (KerasTensor, Variable)):
+        loss = ops.cast(loss, "float32")
+        return ops.sum(loss) if loss.shape else loss
+    return np.float32(np.sum(np.asarray(loss, np.float32)))
 
 
 def record_activity(layer, outputs, active) -> None:

@@ -64,6 +64,7 @@ class Layer:
         self._own_weights: list[Variable] = []
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._activity_losses: list = []  # penalties of the last eager call
+        self._added_losses: list = []  # add_loss() terms of the last eager call
         self.built = False
         self.input_spec: InputSpec | list | None = None
         self._inbound_nodes: list[Node] = []
@@ -234,10 +235,24 @@ class Layer:
                 outputs = self.call(*args, **call_kwargs)
                 regularizers.record_activity(self, outputs, active)
             return outputs
+        self._added_losses = []
         with trace.layer_call():
             outputs = self.call(*args, **call_kwargs)
         regularizers.record_activity(self, outputs, None)
         return outputs
+
+    def add_loss(self, loss) -> None:
+        """Adds a loss term computed in ``call`` with ``kgraph.ops`` (a scalar; a tensor is
+        summed). In a traced training or evaluation graph it is added to the loss, as Keras
+        adds it; on an eager call it is listed by ``losses`` until the next call. Calls that
+        only build a Functional model (symbolic, no values) record nothing."""
+        active = trace.current()
+        if active is not None:
+            if active.losses is not None:
+                active.losses.append(regularizers.scalar_loss(loss))
+            return
+        if not (isinstance(loss, KerasTensor) and loss._value is None):
+            self._added_losses.append(regularizers.scalar_loss(loss))
 
     def _build_for(self, input_shapes) -> None:
         try:

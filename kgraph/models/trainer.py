@@ -154,7 +154,8 @@ class Trainer:
                 value = pending[index]
             elif name in old and old[name].shape == value.shape:
                 value = old[name].numpy()
-            variables.append(Variable(value, name.rsplit("/", 1)[-1], name, trainable=False))
+            short = name.rsplit("/", 1)[-1]
+            variables.append(Variable(value, trainable=False, name=short, path=name))
         self.optimizer.slot_variables = variables
 
     def _state_variables(self) -> dict[str, Variable]:
