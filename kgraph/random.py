@@ -94,3 +94,56 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
 
 
 __all__ = ["dropout"]
+
+
+def _batch_uniform_infer(x: Spec, *, shape, minval, maxval, seed, dtype) -> Spec:
+    return Spec((x.shape[0], *shape), dtype)
+
+
+def _batch_uniform_lower(b, x, *, shape, minval, maxval, seed, dtype):
+    # RandomUniformLike on a zeros tensor shaped (batch, *shape): the batch size is read from
+    # ``x`` at run time, and each run of a session draws fresh values from the node's stream.
+    dims = b.op(
+        "Concat",
+        [b.op("Shape", [x], {"end": 1}), b.constant(np.asarray(shape, np.int64))],
+        {"axis": 0},
+    )
+    zeros = b.op("ConstantOfShape", [dims], {"value": ir.tensor(np.zeros((1,), dtype))})
+    attrs = {"low": float(minval), "high": float(maxval), "seed": float(seed)}
+    return b.op("RandomUniformLike", [zeros], attrs)
+
+
+_batch_uniform = Op(
+    "batch_uniform", _batch_uniform_infer, _batch_uniform_lower, promote=False, random=True
+)
+
+
+def batch_uniform(x, shape=(), minval=0.0, maxval=1.0, dtype="float32", seed=None):
+    """Uniform values in ``[minval, maxval)`` of shape ``(batch, *shape)``, the batch size
+    being that of ``x`` (the first axis, dynamic in a graph): one draw per sample, fresh on
+    every run of a compiled graph. Augmentation layers draw their per-sample parameters here.
+
+    Args:
+        x: Any tensor; only its first dimension is used.
+        shape: Trailing dimensions (static ints).
+        minval: Lower bound (included).
+        maxval: Upper bound (excluded).
+        dtype: A float dtype.
+        seed: Seed of the node; drawn from kgraph's generator when omitted.
+    """
+    if not str(dtype).startswith("float"):
+        raise ValueError(f"batch_uniform draws floats. Received: dtype={dtype}")
+    if seed is None:
+        seed = seeds.make_seed()
+    return apply(
+        _batch_uniform,
+        [x],
+        shape=tuple(int(d) for d in shape),
+        minval=float(minval),
+        maxval=float(maxval),
+        seed=int(seed),
+        dtype=str(dtype),
+    )
+
+
+__all__ += ["batch_uniform"]

@@ -34,6 +34,8 @@ from kgraph.layers.pooling.global_max_pooling3d import GlobalMaxPool3D, GlobalMa
 from kgraph.layers.pooling.max_pooling1d import MaxPool1D, MaxPooling1D
 from kgraph.layers.pooling.max_pooling2d import MaxPool2D, MaxPooling2D
 from kgraph.layers.pooling.max_pooling3d import MaxPool3D, MaxPooling3D
+from kgraph.layers.preprocessing import *  # noqa: F403  (listed in preprocessing.__all__)
+from kgraph.layers.preprocessing import __all__ as _preprocessing_names
 from kgraph.layers.regularization.dropout import Dropout
 from kgraph.layers.reshaping.flatten import Flatten
 from kgraph.layers.reshaping.permute import Permute
@@ -143,3 +145,4 @@ __all__ += [
     "SeparableConvolution1D",
     "SeparableConvolution2D",
 ]
+__all__ += _preprocessing_names

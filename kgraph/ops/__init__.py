@@ -1,5 +1,6 @@
 """``kgraph.ops``: numpy-like ops that run eagerly and trace into ONNX graphs alike."""
 
+from kgraph.ops import image  # noqa: F401  (kgraph.ops.image, not in __all__: a module)
 from kgraph.ops.activation_ops import (
     celu,
     glu,

@@ -8,7 +8,20 @@ from kgraph.compiler.autodiff.rules import (
     nn,
     pool,
     reduce,
+    resize,
+    sampling,
     shape,
 )
 
-__all__ = ["conv", "conv_transpose", "elementwise", "matmul", "nn", "pool", "reduce", "shape"]
+__all__ = [
+    "conv",
+    "conv_transpose",
+    "elementwise",
+    "matmul",
+    "nn",
+    "pool",
+    "reduce",
+    "resize",
+    "sampling",
+    "shape",
+]
