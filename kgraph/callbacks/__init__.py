@@ -1,5 +1,6 @@
 """``kgraph.callbacks``: hooks into the training loop."""
 
+from kgraph.callbacks.backup_and_restore import BackupAndRestore
 from kgraph.callbacks.callback import Callback, CallbackList
 from kgraph.callbacks.csv_logger import CSVLogger
 from kgraph.callbacks.early_stopping import EarlyStopping
@@ -24,6 +25,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",

@@ -114,6 +114,9 @@ class FitLoop:
         trainer.programs()
         model.stop_training = False
         cbs.on_train_begin({})
+        # BackupAndRestore resumes by setting Keras' ``model._initial_epoch`` in on_train_begin.
+        initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch
+        model._initial_epoch = None
         epoch_logs = {}
         try:
             for epoch in range(initial_epoch, self.epochs):
