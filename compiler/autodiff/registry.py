@@ -44,6 +44,13 @@ NON_DIFFERENTIABLE: set[str] = {
     "Xor",
     "IsNaN",
     "IsInf",
+    # bitwise ops (integers only) and value-dependent sets
+    "BitwiseAnd",
+    "BitwiseOr",
+    "BitwiseXor",
+    "BitwiseNot",
+    "BitShift",
+    "Unique",
     # indices of extrema, one-hot encodings
     "ArgMax",
     "ArgMin",

@@ -1,8 +1,10 @@
 """Gradient rules, one module per op family; importing this package registers them all."""
 
 from kgraph.compiler.autodiff.rules import (
+    arrays,
     conv,
     conv_transpose,
+    einsum,
     elementwise,
     matmul,
     nn,
@@ -10,12 +12,16 @@ from kgraph.compiler.autodiff.rules import (
     reduce,
     resize,
     sampling,
+    scatter,
     shape,
+    trig,
 )
 
 __all__ = [
+    "arrays",
     "conv",
     "conv_transpose",
+    "einsum",
     "elementwise",
     "matmul",
     "nn",
@@ -23,5 +29,7 @@ __all__ = [
     "reduce",
     "resize",
     "sampling",
+    "scatter",
     "shape",
+    "trig",
 ]

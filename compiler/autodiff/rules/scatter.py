@@ -1,0 +1,63 @@
+"""Gradient rules of TopK, GatherElements, ScatterElements and ScatterND.
+
+Gathers scatter-add the gradient back to where the values came from; scatters gather it
+from where the updates went, and (when they overwrite) zero it there for the old data. For
+ScatterND's max/min reductions the gradient goes to every element equal to the result.
+"""
+
+from __future__ import annotations
+
+from kgraph.compiler.autodiff.emit import attr, mask_as, zeros_like
+from kgraph.compiler.autodiff.registry import rule
+
+
+def _reduction(node) -> str:
+    found = attr(node, "reduction", "none")
+    return found.decode() if isinstance(found, bytes) else found
+
+
+@rule("TopK")
+def _top_k(b, node, grads):
+    x = node.inputs[0]
+    g, indices = grads[0], node.outputs[1]
+    if g is None:
+        return [None, None]
+    attrs = {"axis": attr(node, "axis", -1), "reduction": "add"}
+    return [b.op("ScatterElements", [zeros_like(b, x), indices, g], attrs), None]
+
+
+@rule("GatherElements")
+def _gather_elements(b, node, grads):
+    data, indices = node.inputs
+    attrs = {"axis": attr(node, "axis", 0), "reduction": "add"}
+    return [b.op("ScatterElements", [zeros_like(b, data), indices, grads[0]], attrs), None]
+
+
+@rule("ScatterElements")
+def _scatter_elements(b, node, grads):
+    _, indices, updates = node.inputs
+    axis, reduction, g = attr(node, "axis", 0), _reduction(node), grads[0]
+    if reduction not in ("none", "add"):
+        raise NotImplementedError(f"No ScatterElements gradient for reduction='{reduction}'.")
+    d_updates = b.op("GatherElements", [g, indices], {"axis": axis})
+    if reduction == "add":
+        return [g, None, d_updates]
+    d_data = b.op("ScatterElements", [g, indices, zeros_like(b, updates)], {"axis": axis})
+    return [d_data, None, d_updates]
+
+
+@rule("ScatterND")
+def _scatter_nd(b, node, grads):
+    data, indices, updates = node.inputs
+    reduction, g, y = _reduction(node), grads[0], node.outputs[0]
+    d_updates = b.op("GatherND", [g, indices])
+    if reduction == "add":
+        return [g, None, d_updates]
+    if reduction == "none":
+        return [b.op("ScatterND", [g, indices, zeros_like(b, updates)]), None, d_updates]
+    if reduction in ("max", "min"):
+        picked = b.op("GatherND", [y, indices])
+        d_updates = b.op("Mul", [d_updates, mask_as(b, b.op("Equal", [updates, picked]), updates)])
+        d_data = b.op("Mul", [g, mask_as(b, b.op("Equal", [data, y]), data)])
+        return [d_data, None, d_updates]
+    raise NotImplementedError(f"No ScatterND gradient for reduction='{reduction}'.")
