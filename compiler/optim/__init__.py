@@ -6,24 +6,43 @@ are graph inputs (``lr``: float32 scalar; ``step``: the 1-based iteration as a f
 that schedules and learning-rate changes never recompile; the host evaluates schedules
 (:mod:`compiler.optim.schedules`).
 
-Each update follows Keras' ``BaseOptimizer.apply``: gradients are clipped first (``clipnorm`` per
-tensor, ``global_clipnorm`` over all of them, or ``clipvalue``), then ``weight_decay`` (any
-optimizer; AdamW defaults it to 0.004) shrinks each parameter by ``param * weight_decay * lr``, then
-the optimizer's own rule runs. Optimizer state ("slots") is named ``<param>/<slot>``, e.g.
-``dense/kernel/adam_m``.
+Each update follows Keras' ``BaseOptimizer.apply`` (:mod:`compiler.optim.apply`): gradients are
+clipped, ``weight_decay`` (any optimizer; AdamW defaults it to 0.004) shrinks each parameter by
+``param * weight_decay * lr``, then the optimizer's own rule runs; gradient accumulation and EMA
+wrap that. Optimizer state ("slots") is named ``<param>/<slot>``, e.g. ``dense/kernel/adam_m``.
+``{"name": "loss_scale_optimizer", "inner_optimizer": {...}}`` wraps another spec
+(:mod:`compiler.optim.loss_scale`).
+
+An optimizer module has ``DEFAULTS``, ``validate(config)``, ``slots(config)`` (slot -> initial
+value, each shaped like its parameter) and ``update(b, config, param, grad, slots, lr, step)``;
+optionally ``param_slots(config, name, shape)`` for another layout, ``decay_rate(config, name,
+shape)`` for a per-parameter decay and ``update_param(...)`` (``update`` with the static shape).
 """
 
 from __future__ import annotations
 
-import re
 from types import ModuleType
 from typing import Any
 
 import onnx_ir as ir
 
-from kgraph.compiler.builder import GraphBuilder, typed_like
-from kgraph.compiler.optim import adagrad, adam, adamw, rmsprop, sgd
-from kgraph.compiler.optim._graph import const
+from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.optim import (
+    adadelta,
+    adafactor,
+    adagrad,
+    adam,
+    adamax,
+    adamw,
+    ftrl,
+    lion,
+    loss_scale,
+    muon,
+    nadam,
+    rmsprop,
+    sgd,
+)
+from kgraph.compiler.optim.apply import apply_updates, param_slots
 
 OPTIMIZERS: dict[str, ModuleType] = {
     "sgd": sgd,
@@ -31,56 +50,82 @@ OPTIMIZERS: dict[str, ModuleType] = {
     "adamw": adamw,
     "rmsprop": rmsprop,
     "adagrad": adagrad,
+    "adamax": adamax,
+    "nadam": nadam,
+    "lion": lion,
+    "adadelta": adadelta,
+    "ftrl": ftrl,
+    "adafactor": adafactor,
+    "muon": muon,
 }
 BASE_DEFAULTS: dict[str, Any] = {
     "weight_decay": None,
     "clipnorm": None,
     "clipvalue": None,
     "global_clipnorm": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    # The trainer would multiply the loss by it and the optimizer divide the gradients by it:
+    # with the float32 loss differentiated as is, the pair cancels, so it is accepted as is.
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
     "exclude_from_weight_decay": None,  # regexes searched in a parameter's own name
     "exclude_from_weight_decay_paths": None,  # exact parameter paths
 }
-# Keras arguments accepted only at their inert value (features the step graph does not build).
-_INERT = {
-    "use_ema": False,
-    "ema_overwrite_frequency": None,
-    "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
-}
-_IGNORED = {"name", "ema_momentum", "dtype"}
+_IGNORED = {"name", "dtype"}
 
 
-def resolve_config(spec: dict[str, Any]) -> tuple[ModuleType, dict[str, Any]]:
-    """Validates ``spec`` and returns the optimizer module and its full config (defaults filled).
-
-    Raises:
-        ValueError: for an unknown optimizer or argument, two clipping arguments, or a feature
-            the step graph does not build (EMA, loss scaling, gradient accumulation).
-    """
-    key = str(spec["name"]).lower()
-    if key not in OPTIMIZERS:
-        raise ValueError(
-            f"Unsupported optimizer. Expected one of {sorted(OPTIMIZERS)}. "
-            f"Received: name={spec['name']!r}"
-        )
-    module = OPTIMIZERS[key]
-    defaults = {**BASE_DEFAULTS, **module.DEFAULTS}
-    unknown = sorted(set(spec) - set(defaults) - set(_INERT) - _IGNORED)
-    if unknown:
-        raise ValueError(f"Argument(s) not recognized: {unknown}. Received: spec={spec}")
-    for arg, inert in _INERT.items():
-        if spec.get(arg, inert) not in (inert, None):
-            raise ValueError(
-                f"kgraph does not build `{arg}` into the step graph yet. "
-                f"Received: {arg}={spec[arg]!r}"
-            )
-    config = {**defaults, **{k: v for k, v in spec.items() if k in defaults}}
+def _validate_base(config: dict[str, Any]) -> None:
+    """Keras' checks of the base optimizer's arguments."""
     clips = [k for k in ("clipnorm", "clipvalue", "global_clipnorm") if config[k] is not None]
     if len(clips) > 1:
         raise ValueError(
             f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
             f"Received: {clips}"
         )
+    steps = config["gradient_accumulation_steps"]
+    if steps and not (isinstance(steps, int) and steps >= 2):
+        raise ValueError(
+            "`gradient_accumulation_steps` must be an integer >= 2. "
+            f"Received: gradient_accumulation_steps={steps}"
+        )
+    if config["use_ema"]:
+        momentum, every = config["ema_momentum"], config["ema_overwrite_frequency"]
+        if momentum > 1 or momentum < 0:
+            raise ValueError(
+                f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={momentum}"
+            )
+        if every and (not isinstance(every, int) or every < 1):
+            raise ValueError(
+                "`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                f"Received: ema_overwrite_frequency={every}"
+            )
+
+
+def resolve_config(spec: dict[str, Any]) -> tuple[ModuleType, dict[str, Any]]:
+    """Validates ``spec`` and returns the optimizer module and its full config (defaults filled).
+
+    Raises:
+        ValueError: for an unknown optimizer or argument, two clipping arguments, or a bad
+            base-optimizer option.
+    """
+    key = str(spec["name"]).lower()
+    if key == loss_scale.NAME:
+        inner, _ = loss_scale.resolve(spec)
+        return resolve_config(inner)
+    if key not in OPTIMIZERS:
+        raise ValueError(
+            f"Unsupported optimizer. Expected one of {sorted([*OPTIMIZERS, loss_scale.NAME])}. "
+            f"Received: name={spec['name']!r}"
+        )
+    module = OPTIMIZERS[key]
+    defaults = {**BASE_DEFAULTS, **module.DEFAULTS}
+    unknown = sorted(set(spec) - set(defaults) - _IGNORED)
+    if unknown:
+        raise ValueError(f"Argument(s) not recognized: {unknown}. Received: spec={spec}")
+    config = {**defaults, **{k: v for k, v in spec.items() if k in defaults}}
+    _validate_base(config)
     module.validate(config)
     return module, config
 
@@ -88,50 +133,17 @@ def resolve_config(spec: dict[str, Any]) -> tuple[ModuleType, dict[str, Any]]:
 def slot_specs(
     spec: dict[str, Any], param_shapes: dict[str, tuple[int, ...]]
 ) -> dict[str, tuple[tuple[int, ...], str, float]]:
-    """The optimizer state: ``{"<param>/<slot>": (shape, "float32", initial value)}``."""
+    """The optimizer state: ``{"<param>/<slot>": (shape, "float32", initial value)}`` (plus a
+    loss-scale wrapper's scalar state)."""
+    if str(spec["name"]).lower() == loss_scale.NAME:
+        inner, config = loss_scale.resolve(spec)
+        return {**slot_specs(inner, param_shapes), **loss_scale.state_specs(config)}
     module, config = resolve_config(spec)
     return {
-        f"{param}/{slot}": (tuple(shape), "float32", float(init))
+        f"{param}/{slot}": (tuple(slot_shape), "float32", float(init))
         for param, shape in param_shapes.items()
-        for slot, init in module.slots(config).items()
+        for slot, (slot_shape, init) in param_slots(module, config, param, tuple(shape)).items()
     }
-
-
-def _clip(b: GraphBuilder, config: dict[str, Any], grads: dict[str, ir.Value]):
-    """Keras' ``_clip_gradients``: one of per-tensor norm, global norm or value clipping."""
-    if config["clipnorm"] and config["clipnorm"] > 0:
-        c = const(b, config["clipnorm"])
-        out = {}
-        for name, g in grads.items():
-            with b.scope(name):
-                norm = b.op("Sqrt", [b.op("ReduceSum", [b.op("Mul", [g, g])], {"keepdims": 0})])
-                out[name] = b.op("Div", [b.op("Mul", [g, c]), b.op("Max", [norm, c])])
-        return out
-    if config["global_clipnorm"] and config["global_clipnorm"] > 0:
-        c = float(config["global_clipnorm"])
-        squares = [
-            b.op("ReduceSum", [b.op("Mul", [g, g])], {"keepdims": 0}) for g in grads.values()
-        ]
-        total = squares[0] if len(squares) == 1 else b.op("Sum", squares)
-        norm = b.op("Sqrt", [total])
-        # c * min(1 / norm, 1 / c), plus (norm - norm) so that an inf/NaN norm gives NaN
-        inv = b.op("Min", [b.op("Div", [const(b, 1.0), norm]), const(b, 1.0 / c)])
-        scale = b.op("Add", [b.op("Mul", [const(b, c), inv]), b.op("Sub", [norm, norm])])
-        return {name: b.op("Mul", [g, scale]) for name, g in grads.items()}
-    if config["clipvalue"] and config["clipvalue"] > 0:
-        v = float(config["clipvalue"])
-        lo, hi = const(b, -v), const(b, v)
-        return {name: b.op("Clip", [g, lo, hi]) for name, g in grads.items()}
-    return dict(grads)
-
-
-def _decays(config: dict[str, Any], name: str) -> bool:
-    if config["weight_decay"] is None:
-        return False
-    if name in (config["exclude_from_weight_decay_paths"] or []):
-        return False
-    own = name.rsplit("/", 1)[-1]  # Keras matches ``variable.name`` (``bias``), not the path
-    return not any(re.search(p, own) for p in config["exclude_from_weight_decay"] or [])
 
 
 def build_updates(
@@ -148,7 +160,7 @@ def build_updates(
     Args:
         b: The builder to emit into.
         spec: The optimizer spec (see :func:`resolve_config`).
-        params: Current parameter values by path.
+        params: Current parameter values by path (with static shapes).
         grads: Gradients by parameter path; parameters without a gradient (None or absent)
             are left out of the result, like Keras skips them.
         slots: Current slot values, keyed as :func:`slot_specs` names them.
@@ -158,24 +170,16 @@ def build_updates(
     Returns:
         Updated parameters and slots for every parameter that has a gradient.
     """
-    module, config = resolve_config(spec)
     grads = {name: g for name, g in grads.items() if g is not None}
-    new_params: dict[str, ir.Value] = {}
-    new_slots: dict[str, ir.Value] = {}
     with b.scope("optimizer"):
-        with b.scope("clip"):
-            clipped = _clip(b, config, grads)
-        for name, grad in clipped.items():
-            param = params[name]
-            with b.scope(name):
-                if _decays(config, name):
-                    wd = const(b, config["weight_decay"])
-                    param = b.op("Sub", [param, b.op("Mul", [b.op("Mul", [param, wd]), lr])])
-                own = {s: slots[f"{name}/{s}"] for s in module.slots(config)}
-                new_param, new_own = module.update(b, config, param, grad, own, lr, step)
-            new_params[name] = typed_like(new_param, params[name])
-            new_slots.update({f"{name}/{s}": typed_like(v, own[s]) for s, v in new_own.items()})
-    return new_params, new_slots
+        if str(spec["name"]).lower() == loss_scale.NAME:
+            return loss_scale.build(b, spec, params, grads, slots, lr, _plain)
+        return _plain(b, spec, params, grads, slots, lr, step)
+
+
+def _plain(b, spec, params, grads, slots, lr, step):
+    module, config = resolve_config(spec)
+    return apply_updates(b, module, config, params, grads, slots, lr, step)
 
 
 __all__ = ["BASE_DEFAULTS", "OPTIMIZERS", "build_updates", "resolve_config", "slot_specs"]

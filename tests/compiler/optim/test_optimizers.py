@@ -219,11 +219,14 @@ def test_opsets(opset):
 @pytest.mark.parametrize(
     "spec, match",
     [
-        ({"name": "lion"}, "Unsupported optimizer"),
+        ({"name": "lamb"}, "Unsupported optimizer"),
         ({"name": "sgd", "clipnorm": 1.0, "clipvalue": 1.0}, "Only one of"),
         ({"name": "adam", "momentum": 0.9}, "not recognized"),
-        ({"name": "adam", "use_ema": True}, "use_ema"),
-        ({"name": "sgd", "gradient_accumulation_steps": 4}, "gradient_accumulation_steps"),
+        ({"name": "adam", "use_ema": True, "ema_momentum": 1.5}, "ema_momentum"),
+        ({"name": "sgd", "gradient_accumulation_steps": 1}, "gradient_accumulation_steps"),
+        ({"name": "lion", "beta_1": 0.0}, "beta_1"),
+        ({"name": "ftrl", "learning_rate_power": 0.5}, "learning_rate_power"),
+        ({"name": "loss_scale_optimizer", "inner_optimizer": {"name": "sgd"}, "x": 1}, "x"),
         ({"name": "adamw", "weight_decay": None}, "weight_decay"),
         ({"name": "sgd", "momentum": 1.5}, "momentum"),
     ],
