@@ -52,6 +52,8 @@ class StepGraph:
         extra_loss: A float32 scalar already in ``b`` (regularization penalties traced by the
             front end) added to the loss: the fetched ``loss`` includes it, per-output losses
             do not.
+        traced_losses: Output name -> per-sample loss values the front end traced into ``b``
+            (a user's loss function), for outputs whose loss spec is ``{"name": "traced"}``.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class StepGraph:
         input_names: Sequence[str],
         state_updates: Mapping[str, ir.Value] | None = None,
         extra_loss: ir.Value | None = None,
+        traced_losses: Mapping[str, ir.Value] | None = None,
     ):
         self.builder = b
         self.trainable = list(trainable)
@@ -73,7 +76,9 @@ class StepGraph:
         sample_weight = b.input("sample_weight", (None,), "float32")
         self.lr = b.input("lr", (), "float32")
         self.step = b.input("step", (), "float32")
-        self.losses = LossGraph(b, outputs, specs, sample_weight, "metrics/", extra_loss)
+        self.losses = LossGraph(
+            b, outputs, specs, sample_weight, "metrics/", extra_loss, traced_losses
+        )
         self.input_names = list(input_names)
         ir.passes.PassManager(forward_layout_passes())(serde.to_model(b.graph))
         common.ShapeInferencePass()(serde.to_model(b.graph))

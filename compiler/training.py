@@ -83,6 +83,10 @@ def lift_parameters(b: GraphBuilder, names: Sequence[str]) -> dict[str, np.ndarr
 
 
 def _label_input(b: GraphBuilder, spec: OutputSpec, y_pred: ir.Value) -> ir.Value:
+    """The output's label input; one the front end already made (for a traced loss) is used."""
+    for value in b.graph.inputs:
+        if value.name == spec.label_name:
+            return value
     pred_shape = list(y_pred.shape) if y_pred.shape is not None else [None]
     if spec.loss and "sparse" in spec.loss["name"]:
         return b.input(spec.label_name, [None, *pred_shape[1:-1]], "int64")
@@ -102,6 +106,10 @@ class LossGraph:
     """Adds label inputs, the weighted total loss (plus ``extra_loss``) and the metric updates
     of every output to ``b``, with the metric accumulators as state named ``<prefix><name>``.
 
+    A loss spec named ``"traced"`` takes its per-sample values from ``traced_losses`` (by output
+    name): a user's loss function the front end traced into ``b`` on the output's label input;
+    they are weighted and reduced here like any built-in loss's values.
+
     Attributes:
         loss: The ``loss`` output (total, weighted, penalties included).
         labels: The label input names, in output order.
@@ -111,8 +119,11 @@ class LossGraph:
         metric_state: Accumulator state name -> its initial (zero) value.
     """
 
-    def __init__(self, b, outputs, specs, sample_weight, prefix, extra_loss=None):
+    def __init__(
+        self, b, outputs, specs, sample_weight, prefix, extra_loss=None, traced_losses=None
+    ):
         self.builder, self.prefix, self.sample_weight = b, prefix, sample_weight
+        self.traced = dict(traced_losses or {})
         self.labels, self.metric_outputs, self.metric_state = [], {}, {}
         total, per_output = None, {}
         several = sum(spec.loss is not None for spec in specs) > 1
@@ -138,7 +149,12 @@ class LossGraph:
     def _output_loss(self, spec, y_true, y_pred, per_output) -> ir.Value:
         b = self.builder
         with b.scope(f"loss/{spec.name}"):
-            value = losses.build_loss(b, spec.loss, y_true, y_pred, self.sample_weight)
+            if spec.loss["name"] == "traced":
+                reduction = spec.loss.get("reduction", "sum_over_batch_size")
+                values = self.traced[spec.name]
+                value = losses.reduce_weighted(b, values, self.sample_weight, reduction)
+            else:
+                value = losses.build_loss(b, spec.loss, y_true, y_pred, self.sample_weight)
             if per_output is not None:
                 per_output[f"{spec.name}_loss"] = value
             if spec.loss_weight != 1.0:
@@ -172,13 +188,14 @@ def build_eval(
     metadata: Mapping[str, str] | None = None,
     producer_version: str = "",
     extra_loss: ir.Value | None = None,
+    traced_losses: Mapping[str, ir.Value] | None = None,
 ) -> Program:
     """The evaluation program: loss and metric accumulators; ``state_names`` (the parameters
     that training changes) are read as inputs, so it sees the engine's live state.
-    ``extra_loss`` is added to the loss as in the step graph (``compiler.step``)."""
+    ``extra_loss`` and ``traced_losses`` are used as in the step graph (``compiler.step``)."""
     initial = lift_parameters(b, state_names)
     sample_weight = b.input("sample_weight", (None,), "float32")
-    graph = LossGraph(b, outputs, specs, sample_weight, "eval/", extra_loss)
+    graph = LossGraph(b, outputs, specs, sample_weight, "eval/", extra_loss, traced_losses)
     model = finish_model(b, metadata, producer_version)
     initial.update(graph.metric_state)
     return Program(

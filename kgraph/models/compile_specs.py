@@ -10,8 +10,8 @@ output name when the model has several outputs.
 
 from __future__ import annotations
 
-from kgraph import losses as losses_
 from kgraph import metrics as metrics_
+from kgraph.models import custom_losses
 
 
 def _per_output(value, names, what):
@@ -78,7 +78,7 @@ def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metr
     """
     from kgraph.compiler.training import OutputSpec
 
-    loss_list = [losses_.get(x) for x in _per_output(loss, names, "loss")]
+    loss_list = [custom_losses.resolve(x) for x in _per_output(loss, names, "loss")]
     weights = (
         _per_output(loss_weights, names, "loss_weights")
         if loss_weights is not None
@@ -101,3 +101,9 @@ def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metr
             "compile() needs a loss: pass loss='...' (e.g. 'sparse_categorical_crossentropy')."
         )
     return specs
+
+
+def user_losses(names, loss) -> dict:
+    """Output name -> ``TracedLoss`` for the outputs whose loss is the user's own code."""
+    resolved = [custom_losses.resolve(x) for x in _per_output(loss, names, "loss")]
+    return {n: r for n, r in zip(names, resolved) if isinstance(r, custom_losses.TracedLoss)}

@@ -21,7 +21,7 @@ import itertools
 
 import numpy as np
 
-from kgraph.models.compile_specs import output_train_specs
+from kgraph.models.compile_specs import output_train_specs, user_losses
 from kgraph.models.data import Batches, as_input_arrays, unpack_batch
 from kgraph.models.labels import prepare_targets
 from kgraph.models.programs import TrainingPrograms, step_spec
@@ -116,7 +116,8 @@ class Trainer:
             from kgraph.runtime import TrainingEngine
 
             self.pull()
-            programs = TrainingPrograms(self.model, self.specs, self.optimizer.spec())
+            losses = user_losses(self.model.output_names, self.compile_args[0])
+            programs = TrainingPrograms(self.model, self.specs, self.optimizer.spec(), losses)
             step = programs.step
             self._track_slots(programs)
             state = dict(step.initial_state)

@@ -1,0 +1,78 @@
+"""Losses the user writes with ``kgraph.ops`` — a plain function ``fn(y_true, y_pred)`` and a
+``keras.losses.Loss`` subclass — traced into the step and eval graphs: the loss, its sample
+weighting and reduction, and the gradient step match numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph as keras
+from kgraph import layers, ops
+
+RNG = np.random.default_rng(5)
+X = RNG.normal(size=(8, 3)).astype(np.float32)
+Y = RNG.normal(size=(8, 2)).astype(np.float32)
+W = RNG.uniform(0.5, 2.0, size=8).astype(np.float32)
+
+
+def cubed_error(y_true, y_pred):
+    return ops.mean(ops.abs(y_true - y_pred) ** 3, axis=-1)
+
+
+class CubedError(keras.losses.Loss):
+    def call(self, y_true, y_pred):
+        return cubed_error(y_true, y_pred)
+
+
+def linear(loss):
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(0.1), loss)
+    return model
+
+
+def numpy_loss_and_grad(kernel, bias, weights=None, reduction="sum_over_batch_size"):
+    err = X @ kernel + bias - Y
+    per_sample = (np.abs(err) ** 3).mean(-1)
+    w = np.ones(len(X)) if weights is None else weights
+    total = (per_sample * w).sum()
+    scale = len(X) if reduction == "sum_over_batch_size" else 1.0
+    g_out = 3 * err * np.abs(err) / err.shape[1] * w[:, None] / scale
+    return total / scale, X.T @ g_out, g_out.sum(0)
+
+
+@pytest.mark.parametrize(
+    "loss, reduction",
+    [
+        (cubed_error, "sum_over_batch_size"),
+        (CubedError(), "sum_over_batch_size"),
+        (CubedError, "sum_over_batch_size"),
+        (CubedError(reduction="sum"), "sum"),
+    ],
+    ids=["function", "subclass", "subclass_type", "subclass_sum"],
+)
+def test_user_loss_trains_like_numpy(loss, reduction):
+    model = linear(loss)
+    kernel, bias = (w.astype(np.float64) for w in model.get_weights())
+    want, g_kernel, g_bias = numpy_loss_and_grad(kernel, bias, W, reduction)
+    evaluated = model.evaluate(X, Y, sample_weight=W, batch_size=8, verbose=0)
+    np.testing.assert_allclose(evaluated, want, rtol=1e-5)
+    np.testing.assert_allclose(model.train_on_batch(X, Y, sample_weight=W), want, rtol=1e-5)
+    new_kernel, new_bias = model.get_weights()
+    np.testing.assert_allclose(new_kernel, kernel - 0.1 * g_kernel, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(new_bias, bias - 0.1 * g_bias, rtol=1e-5, atol=1e-7)
+
+
+def test_user_loss_with_metrics_and_fit_history():
+    model = linear(cubed_error)
+    model.compile("sgd", cubed_error, metrics=["mae"])
+    history = model.fit(X, Y, batch_size=8, epochs=2, verbose=0)
+    assert list(history.history) == ["loss", "mae"]
+    assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_a_user_loss_that_leaves_ops_fails_with_one_line():
+    model = linear(lambda y_true, y_pred: 1.0)
+    with pytest.raises(TypeError, match="must compute its result from y_true and y_pred"):
+        model.fit(X, Y, verbose=0)
