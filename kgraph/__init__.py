@@ -24,10 +24,12 @@ SUBMODULES = (
     "layers",
     "losses",
     "metrics",
+    "models",
     "ops",
     "optimizers",
     "random",
     "regularizers",
+    "saving",
     "utils",
 )
 
@@ -71,10 +73,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         layers,
         losses,
         metrics,
+        models,
         ops,
         optimizers,
         random,
         regularizers,
+        saving,
         utils,
     )
     from kgraph.layers import Input, InputSpec, Layer  # noqa: F401

@@ -1,4 +1,5 @@
-"""What the ``kgraph`` command line reads: MODEL.py files (and their ONNX), ONNX files, arrays.
+"""What the ``kgraph`` command line reads: MODEL.py files (and their ONNX), ``.keras`` files,
+ONNX files, arrays.
 
 A MODEL.py runs as a fresh module under a unique name (so two files called ``model.py`` never
 collide and ``if __name__ == "__main__":`` blocks do not run), with its own folder first on
@@ -181,6 +182,8 @@ def load_model(path: str, symbol: str | None = None) -> tuple[Model, str]:
         LoadError: with a one-line message naming the file (and line, for errors raised
             by the file itself).
     """
+    if path.endswith(".keras"):
+        return load_keras_file(path, symbol), symbol or "model"
     module = run_model_file(path)
     if symbol is not None:
         if symbol not in vars(module):
@@ -211,6 +214,20 @@ def load_model(path: str, symbol: str | None = None) -> tuple[Model, str]:
         )
     ((name, value),) = found.items()
     return _materialize(value, name, path), name
+
+
+def load_keras_file(path: str, symbol: str | None = None) -> Model:
+    """The model in a ``.keras`` file (kgraph's or Keras 3's), uncompiled, in safe mode."""
+    from kgraph.saving import load_model as load_saved
+
+    check_file(path, "a .keras file")
+    if symbol is not None:
+        raise LoadError(f"{path}: --model names a model in a MODEL.py; a .keras file holds one")
+    try:
+        return load_saved(path, compile=False)
+    except (ValueError, TypeError, OSError) as exc:
+        message = one_line(exc)
+        raise LoadError(message if path in message else f"{path}: {message}") from None
 
 
 def _failing_layer(exc: BaseException) -> str | None:

@@ -8,39 +8,21 @@ can be called out of order)."""
 
 from __future__ import annotations
 
+from kgraph.saving.serialization_lib import in_safe_mode
 from kgraph.utils import tree
 
 
-def _registry(custom_objects=None) -> dict:
-    from kgraph import layers, models
-    from kgraph.layers.layer import Layer
-
-    found = {
-        name: obj
-        for name, obj in vars(layers).items()
-        if isinstance(obj, type) and issubclass(obj, Layer)
-    }
-    from kgraph.layers.core.op_layer import OpLayer
-
-    found.update(
-        {"Sequential": models.Sequential, "Functional": models.Functional, "Model": models.Model}
-    )
-    found["OpLayer"] = OpLayer  # ops applied between layers
-    found.update(custom_objects or {})
-    return found
-
-
 def deserialize_layer(item: dict, custom_objects=None):
-    """The layer or model described by ``item`` (``class_name`` + ``config``)."""
-    registry = _registry(custom_objects)
-    name = item.get("class_name")
-    cls = registry.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown layer class '{name}': pass it in custom_objects.")
-    config = item.get("config", {})
-    if name in ("Sequential", "Functional", "Model"):
-        return cls.from_config(config, custom_objects=custom_objects)
-    return cls.from_config(config)
+    """The layer or model described by ``item`` (Keras 3's ``module`` / ``class_name`` /
+    ``config`` dict, or kgraph's in-memory ``class_name`` / ``config``), built from its
+    ``build_config`` when it has one."""
+    from kgraph.saving.serialization_lib import deserialize_keras_object
+
+    if item.get("class_name") in (None, "__keras_tensor__", "function"):
+        raise ValueError(f"Not a layer config: {item!r}")
+    return deserialize_keras_object(
+        {"config": {}, **item}, custom_objects, safe_mode=in_safe_mode() is not False
+    )
 
 
 def functional_from_config(config: dict, custom_objects=None):

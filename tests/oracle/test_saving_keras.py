@@ -1,0 +1,111 @@
+"""Oracle: ``.keras`` and ``.weights.h5`` files cross between real Keras 3 (JAX, CPU) and
+kgraph both ways, and the loaded model predicts what the saved one did (≤ 1e-5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from tests.oracle.keras_oracle import MARKS, keras
+from tests.saving.models import (
+    functional_bn,
+    sample,
+    seed_functional,
+    seed_sequential,
+    set_distinct_weights,
+)
+
+pytestmark = MARKS
+BUILDERS = [seed_sequential, seed_functional, functional_bn]
+
+
+def _close(got, want):
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_keras_file_loads_in_kgraph(tmp_path, build):
+    theirs = build(keras)
+    set_distinct_weights(theirs)
+    theirs.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x = sample(theirs)
+    theirs.save(tmp_path / "k.keras")
+    ours = kgraph.models.load_model(tmp_path / "k.keras")
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    assert ours.compiled and isinstance(ours.optimizer, kgraph.optimizers.Adam)
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # untrained: no slots
+def test_kgraph_file_loads_in_keras(tmp_path, build):
+    ours = build(kgraph)
+    set_distinct_weights(ours)
+    ours.compile(optimizer=kgraph.optimizers.SGD(0.01, momentum=0.9), loss="mse")
+    x = sample(ours)
+    ours.save(tmp_path / "g.keras")
+    theirs = keras.models.load_model(tmp_path / "g.keras")
+    assert [layer.name for layer in theirs.layers] == [layer.name for layer in ours.layers]
+    _close(theirs.predict(x, verbose=0), ours.predict(x, verbose=0))
+    assert isinstance(theirs.optimizer, keras.optimizers.SGD)
+    assert float(theirs.optimizer.momentum) == pytest.approx(0.9)
+
+
+def _regression():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 6)).astype(np.float32)
+    return x, np.tanh(x[:, :2]).astype(np.float32)
+
+
+def _mlp(lib):
+    return lib.Sequential(
+        [lib.Input((6,)), lib.layers.Dense(8, activation="tanh"), lib.layers.Dense(2)]
+    )
+
+
+def test_trained_keras_model_keeps_training_the_same_in_kgraph(tmp_path):
+    """Optimizer state written by Keras (Adam moments, iterations) resumes in kgraph: one more
+    epoch in each library gives the same loss."""
+    x, y = _regression()
+    theirs = _mlp(keras)
+    set_distinct_weights(theirs)
+    theirs.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse")
+    theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    theirs.save(tmp_path / "k.keras")
+    ours = kgraph.models.load_model(tmp_path / "k.keras")
+    assert ours.optimizer.iterations == 8
+    want = theirs.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0).history["loss"]
+    got = ours.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+
+
+def test_trained_kgraph_model_keeps_training_the_same_in_keras(tmp_path):
+    """And the other way: kgraph's Adam state, saved in Keras' order, resumes in Keras."""
+    x, y = _regression()
+    ours = _mlp(kgraph)
+    set_distinct_weights(ours)
+    ours.compile(optimizer=kgraph.optimizers.Adam(0.02), loss="mse")
+    ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    ours.save(tmp_path / "g.keras")
+    theirs = keras.models.load_model(tmp_path / "g.keras")
+    assert int(theirs.optimizer.iterations) == 8
+    want = ours.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0).history["loss"]
+    got = theirs.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    _close(theirs.predict(x, verbose=0), ours.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("build", [seed_sequential, functional_bn])
+def test_weights_files_cross_both_ways(tmp_path, build):
+    ours, theirs = build(kgraph), build(keras)
+    set_distinct_weights(theirs, seed=3)
+    theirs.save_weights(tmp_path / "k.weights.h5")
+    ours.load_weights(tmp_path / "k.weights.h5")
+    x = sample(ours)
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    set_distinct_weights(ours, seed=4)
+    ours.save_weights(tmp_path / "g.weights.h5")
+    theirs.load_weights(tmp_path / "g.weights.h5")
+    _close(theirs.predict(x, verbose=0), ours.predict(x, verbose=0))
