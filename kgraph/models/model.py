@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from kgraph.layers.layer import Layer
+from kgraph.models.saving_api import SavingMixin
 from kgraph.models.training import TrainingMethods
 from kgraph.tensor import KerasTensor, Variable, generation
 from kgraph.utils import tree
 
 
-class Model(TrainingMethods, Layer):
+class Model(SavingMixin, TrainingMethods, Layer):
     """A model: groups layers into an object with training and inference features."""
 
     def __new__(cls, *args, **kwargs):
