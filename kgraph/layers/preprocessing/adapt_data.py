@@ -1,5 +1,5 @@
 """What ``adapt()`` accepts: an array, or an iterable of batches (a kgraph dataset, a
-generator, a list of arrays). Dataset elements that are ``(x, y)`` tuples contribute ``x``."""
+generator, a list of arrays). Elements that are tuples, ``(x, y)``, contribute ``x``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,6 @@ def batches(data, steps=None) -> Iterator[np.ndarray]:
     for i, element in enumerate(data):
         if steps is not None and i >= steps:
             return
-        if isinstance(element, (tuple, list)) and not isinstance(data, (list, tuple)):
+        if isinstance(element, tuple):  # an (x, y) or (x, y, sample_weight) element
             element = element[0]
         yield np.asarray(element)

@@ -1,0 +1,246 @@
+"""Augmentation layers: per-sample statistics in the training graph, fresh values every run,
+reproducible seeds, identity (no random node) in inference graphs, numpy-checked transforms."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+import kgraph
+from kgraph import layers
+from kgraph.compiler import compile_inference, serde
+from kgraph.models import export
+from kgraph.ops import image as image_ops
+
+RANDOM_OPS = {"RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
+              "Bernoulli", "Multinomial", "Dropout"}  # fmt: skip
+
+
+def _model(layer, shape):
+    inputs = kgraph.Input(shape)
+    return kgraph.Model(inputs, layer(inputs))
+
+
+def _training_session(model):
+    """A session on the model's training-mode forward graph (what the step graph runs)."""
+    builder = export.trace_model(model, training=True)[0]
+    data = serde.to_bytes(compile_inference(builder.graph))
+    ops = {n.op_type for n in onnx.load_from_string(data).graph.node}
+    return ort.InferenceSession(data, providers=["CPUExecutionProvider"]), ops
+
+
+def _run(session, x):
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def _ramp(n, h=6, w=8):
+    """Images whose pixels all differ, so flips and shifts are recognisable."""
+    base = np.arange(h * w, dtype=np.float32).reshape(1, h, w, 1)
+    return np.repeat(base, n, axis=0)
+
+
+def test_flip_rate_is_half_and_fresh_every_run():
+    model = _model(layers.RandomFlip("horizontal", seed=3), (6, 8, 1))
+    session, op_types = _training_session(model)
+    assert "RandomUniformLike" in op_types
+    x = _ramp(2000)
+    first, second = _run(session, x), _run(session, x)
+    for out in (first, second):
+        flipped = np.all(out == x[:, :, ::-1], axis=(1, 2, 3))
+        kept = np.all(out == x, axis=(1, 2, 3))
+        assert np.all(flipped | kept)  # each image is flipped whole or left alone
+        assert abs(flipped.mean() - 0.5) < 0.05
+    assert not np.array_equal(first, second)  # a new draw every step
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.RandomFlip(seed=1),
+        layers.RandomRotation(0.2, seed=1),
+        layers.RandomZoom(0.2, seed=1),
+        layers.RandomTranslation(0.1, 0.2, seed=1),
+        layers.RandomShear(0.2, 0.1, seed=1),
+        layers.RandomContrast(0.3, seed=1),
+        layers.RandomBrightness(0.2, seed=1),
+        layers.RandomCrop(4, 5, seed=1),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_inference_graph_has_no_random_op(layer):
+    model = _model(layer, (6, 8, 3))
+    graph = onnx.load_from_string(model.to_onnx_bytes()).graph
+    assert not {n.op_type for n in graph.node} & RANDOM_OPS
+    x = np.random.default_rng(0).uniform(0, 255, (3, 6, 8, 3)).astype(np.float32)
+    out = model.predict(x, verbose=0)
+    if isinstance(layer, layers.RandomCrop):  # inference: centred window, resized
+        np.testing.assert_allclose(out, image_ops.resize(x, (4, 5), crop_to_aspect_ratio=True))
+    else:
+        np.testing.assert_array_equal(out, x)
+    _, op_types = _training_session(model)
+    assert op_types & RANDOM_OPS
+
+
+def test_rotation_angles_uniform_within_factor():
+    layer = layers.RandomRotation(0.1, seed=2)
+    x = np.zeros((4000, 5, 5, 1), np.float32)
+    angles = np.asarray(layer.get_random_transformation(x)["angle"]).ravel()
+    limit = 0.1 * 360.0
+    assert angles.min() >= -limit and angles.max() <= limit
+    histogram = np.histogram(angles, bins=8, range=(-limit, limit))[0]
+    assert np.all(np.abs(histogram - 500) < 90)  # flat: uniform
+    assert abs(angles.std() - 2 * limit / np.sqrt(12)) < 0.5
+
+
+@pytest.mark.parametrize(
+    "layer, key, low, high",
+    [
+        (layers.RandomZoom((-0.3, 0.2), seed=4), "height_zoom", 0.7, 1.2),
+        (layers.RandomTranslation(0.25, 0.0, seed=4), "translations", -0.25 * 8, 0.25 * 8),
+        (layers.RandomContrast(0.4, seed=4), "contrast_factor", 1.0, 1.4),
+        (layers.RandomBrightness(0.1, seed=4), "rgb_delta", -25.5, 25.5),
+        (layers.RandomShear(0.3, seed=4), "shear_factor", -0.3, 0.3),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, layers.Layer) else None,
+)
+def test_parameters_within_range(layer, key, low, high):
+    x = np.zeros((3000, 8, 8, 1), np.float32)
+    values = np.asarray(layer.get_random_transformation(x)[key])
+    values = values[:, 1] if key == "translations" else values.ravel()  # dy is column 1
+    values = values[values != 0] if key == "shear_factor" else values
+    assert values.min() >= low - 1e-5 and values.max() <= high + 1e-5
+    span = high - low
+    assert values.min() < low + 0.05 * span and values.max() > high - 0.05 * span
+
+
+def _rotate_reference(x, angle_deg):
+    """Nearest-neighbour rotation about the centre, constant 0 fill, in numpy."""
+    h, w = x.shape[1:3]
+    t = np.deg2rad(angle_deg)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    ys, xs = np.mgrid[0:h, 0:w]
+    sx = np.cos(t) * (xs - cx) - np.sin(t) * (ys - cy) + cx
+    sy = np.sin(t) * (xs - cx) + np.cos(t) * (ys - cy) + cy
+    iy, ix = np.floor(sy + 0.5).astype(int), np.floor(sx + 0.5).astype(int)
+    ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+    out = np.zeros_like(x)
+    out[:, ok] = x[:, iy[ok], ix[ok]]
+    return out
+
+
+def test_rotation_transform_matches_numpy():
+    layer = layers.RandomRotation(0.25, fill_mode="constant", interpolation="nearest")
+    x = np.random.default_rng(1).random((1, 7, 9, 2)).astype(np.float32)
+    for angle in (33.0, -75.0, 90.0, 123.0):  # no sample point on a rounding tie
+        matrix = kgraph.layers.preprocessing.base_affine.affine_matrix(
+            7, 9, angle=np.array([[angle]], np.float32)
+        )
+        out = layer.transform_images(x, {"matrix": matrix})
+        np.testing.assert_allclose(out, _rotate_reference(x, angle), atol=1e-6)
+
+
+def test_brightness_and_contrast_in_training_graph():
+    x = np.random.default_rng(2).uniform(100, 150, (500, 4, 4, 3)).astype(np.float32)
+    session, _ = _training_session(_model(layers.RandomBrightness(0.1, seed=5), (4, 4, 3)))
+    delta = _run(session, x) - x
+    per_image = delta.reshape(500, -1)
+    np.testing.assert_allclose(per_image, per_image[:, :1].repeat(48, axis=1), atol=1e-3)
+    assert np.abs(per_image).max() <= 25.5 + 1e-3 and per_image.std() > 5
+    session, _ = _training_session(_model(layers.RandomContrast(0.5, seed=5), (4, 4, 3)))
+    out = _run(session, x)
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    ratio = np.median(((out - mean) / (x - mean)).reshape(500, -1), axis=1)
+    factor = ratio.reshape(500, 1, 1, 1)  # one contrast factor per image explains it all
+    np.testing.assert_allclose(out, mean + factor * (x - mean), atol=1e-3)
+    assert ratio.min() >= 1.0 - 1e-4 and ratio.max() <= 1.5 + 1e-4 and ratio.std() > 0.1
+
+
+def test_random_crop_windows_per_image():
+    session, _ = _training_session(_model(layers.RandomCrop(3, 4, seed=9), (6, 8, 1)))
+    x = _ramp(200)
+    out = _run(session, x)
+    assert out.shape == (200, 3, 4, 1)
+    tops, lefts = out[:, 0, 0, 0] // 8, out[:, 0, 0, 0] % 8
+    for image, top, left in zip(out, tops.astype(int), lefts.astype(int)):
+        np.testing.assert_array_equal(image, x[0, top : top + 3, left : left + 4])
+    assert set(tops.astype(int)) == {0, 1, 2, 3} and set(lefts.astype(int)) == {0, 1, 2, 3, 4}
+
+
+def test_eager_call_augments_and_seeds_repeat():
+    x = _ramp(64)
+    kgraph.utils.set_random_seed(123)
+    first = np.asarray(layers.RandomFlip("horizontal")(x))
+    kgraph.utils.set_random_seed(123)
+    again = np.asarray(layers.RandomFlip("horizontal")(x))
+    np.testing.assert_array_equal(first, again)
+    assert 0 < np.all(first == x[:, :, ::-1], axis=(1, 2, 3)).sum() < 64
+    layer = layers.RandomFlip("horizontal", seed=1)
+    assert not np.array_equal(layer(x, training=True), layer(x, training=True))
+    np.testing.assert_array_equal(layer(x, training=False), x)
+    single = layer(x[0], training=True)  # an unbatched image
+    assert single.shape == (6, 8, 1)
+
+
+def test_integer_images_become_float():
+    x = np.random.default_rng(3).integers(0, 256, (2, 6, 8, 3)).astype(np.uint8)
+    out = layers.RandomRotation(0.1, seed=1)(x)
+    assert out.dtype == np.float32 and out.shape == x.shape
+
+
+def test_configs_round_trip():
+    for layer in (
+        layers.RandomFlip("vertical", seed=2),
+        layers.RandomRotation((-0.1, 0.2), fill_mode="constant", fill_value=1.0),
+        layers.RandomZoom(0.2, (-0.1, 0.1), interpolation="nearest"),
+        layers.RandomTranslation(0.1, 0.2, fill_mode="wrap"),
+        layers.RandomContrast(0.2, value_range=(0, 1)),
+        layers.RandomBrightness((-0.1, 0.3)),
+        layers.RandomCrop(3, 4, data_format="channels_first"),
+        layers.RandomShear(0.1, 0.2),
+    ):
+        config = layer.get_config()
+        assert type(layer).from_config(config).get_config() == config
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: layers.RandomFlip("diagonal"), "unknown mode"),
+        (lambda: layers.RandomRotation(1.5), "factor"),
+        (lambda: layers.RandomZoom(-1.0), "height_factor"),
+        (lambda: layers.RandomContrast(-0.1), "factor"),
+        (lambda: layers.RandomBrightness(0.1, value_range=(0,)), "value_range"),
+    ],
+)
+def test_bad_arguments(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_unknown_fill_mode():
+    with pytest.raises(NotImplementedError, match="fill_mode"):
+        layers.RandomRotation(0.1, fill_mode="smear")
+
+
+def test_step_graph_trains_with_augmentation_at_input():
+    kgraph.utils.set_random_seed(0)
+    model = kgraph.Sequential(
+        [
+            kgraph.Input((8, 8, 3)),
+            layers.Rescaling(1.0 / 255),
+            layers.RandomFlip(),
+            layers.RandomRotation(0.1),
+            layers.RandomZoom(0.1),
+            layers.RandomTranslation(0.1, 0.1),
+            layers.RandomContrast(0.1, value_range=(0, 1)),
+            layers.Conv2D(2, 3),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(4).uniform(0, 255, (16, 8, 8, 3)).astype(np.float32)
+    history = model.fit(x, np.zeros((16, 2), np.float32), epochs=2, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
