@@ -32,8 +32,9 @@ def series(accumulator, tag) -> tuple[list[int], list]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("tb")
-    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(4, activation="relu"),
-                              layers.Dense(1)])  # fmt: skip
+    model = keras.Sequential([keras.Input(shape=(3,), name="features"),
+                              layers.Dense(4, activation="relu", name="hidden"),
+                              layers.Dense(1, name="out")])  # fmt: skip
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", metrics=["mae"])
     callback = keras.callbacks.TensorBoard(
         log_dir=log_dir, histogram_freq=1, write_images=True, update_freq=2
@@ -75,29 +76,29 @@ def test_evaluation_scalars_at_the_iteration_count(run):
 
 def test_weight_histograms_and_images(run):
     train, _, _, model = run
-    kernel = model.get_weights()[0]  # dense/kernel, (3, 4)
-    steps, histograms = series(train, "dense/kernel/histogram")
+    kernel = model.get_weights()[0]  # hidden/kernel, (3, 4)
+    steps, histograms = series(train, "hidden/kernel/histogram")
     assert steps == [0, 1, 2]
     final = histograms[-1]  # (buckets, 3): left edge, right edge, count
     assert final[:, 2].sum() == kernel.size
     assert final[0, 0] == pytest.approx(kernel.min(), rel=1e-6)
     assert final[-1, 1] == pytest.approx(kernel.max(), rel=1e-6)
-    (image_event,) = train.Tensors("dense/kernel/image")[-1:]
+    (image_event,) = train.Tensors("hidden/kernel/image")[-1:]
     width, height, png = image_event.tensor_proto.string_val
     assert (int(width), int(height)) == (4, 3)
     pixels = np.asarray(Image.open(io.BytesIO(png)))
     np.testing.assert_array_equal(pixels, np.clip(np.round(kernel * 255.0), 0, 255))
-    assert "dense/bias/histogram" in train.Tags()["tensors"]
+    assert "hidden/bias/histogram" in train.Tags()["tensors"]
 
 
 def test_graph_and_model_config(run):
     train, _, _, _ = run
     nodes = {node.name: node for node in train.Graph().node}
-    assert nodes["input_layer"].op == "Placeholder"
-    assert nodes["dense/kernel"].op == "Const"
-    assert nodes["dense/MatMul"].op == "MatMul"
-    assert list(nodes["dense/MatMul"].input) == ["input_layer", "dense/kernel"]
-    assert list(nodes["dense_1/MatMul"].input) == ["dense/Relu", "dense_1/kernel"]
+    assert nodes["features"].op == "Placeholder"
+    assert nodes["hidden/kernel"].op == "Const"
+    assert nodes["hidden/MatMul"].op == "MatMul"
+    assert list(nodes["hidden/MatMul"].input) == ["features", "hidden/kernel"]
+    assert list(nodes["out/MatMul"].input) == ["hidden/Relu", "out/kernel"]
     (config,) = train.Tensors("keras")
     text = tensor_util.make_ndarray(config.tensor_proto).item()
     assert json.loads(text)["class_name"] == "Sequential"
