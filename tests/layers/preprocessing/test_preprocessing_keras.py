@@ -1,0 +1,133 @@
+"""Oracle: preprocessing layers and ``kgraph.ops.image`` against real Keras (JAX backend)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from kgraph.ops import image as image_ops
+from tests.oracle.keras_oracle import MARKS, keras
+
+pytestmark = MARKS
+RNG = np.random.default_rng(21)
+
+
+def _both(name, kwargs, x, rtol=1e-5, atol=1e-5):
+    ours = getattr(kgraph.layers, name)(**kwargs)
+    theirs = getattr(keras.layers, name)(**kwargs)
+    inputs = kgraph.Input(x.shape[1:], dtype=str(x.dtype))
+    model = kgraph.Model(inputs, ours(inputs))
+    expected = np.asarray(theirs(x, training=False))
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("antialias", [False, True])
+@pytest.mark.parametrize("size", [(5, 3), (17, 23)], ids=["down", "up"])
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic", "lanczos3"])
+def test_resizing(interpolation, size, antialias):
+    x = RNG.random((2, 11, 9, 3)).astype(np.float32)
+    kwargs = dict(height=size[0], width=size[1], interpolation=interpolation, antialias=antialias)
+    _both("Resizing", kwargs, x)
+
+
+@pytest.mark.parametrize("option", ["crop_to_aspect_ratio", "pad_to_aspect_ratio"])
+def test_resizing_aspect_ratio(option):
+    x = RNG.random((2, 11, 7, 3)).astype(np.float32)
+    _both("Resizing", dict(height=6, width=6, **{option: True}), x)
+
+
+@pytest.mark.parametrize("shape", [(2, 9, 8, 3), (2, 3, 9, 3)], ids=["crop", "resize"])
+def test_center_crop(shape):
+    _both("CenterCrop", dict(height=5, width=4), RNG.random(shape).astype(np.float32))
+
+
+def test_rescaling_and_normalization():
+    x = RNG.integers(0, 256, (3, 4, 4, 3)).astype(np.uint8)
+    _both("Rescaling", dict(scale=1 / 127.5, offset=-1), x)
+    y = RNG.normal(2, 3, (5, 4, 3)).astype(np.float32)
+    _both("Normalization", dict(mean=[1.0, 2.0, 3.0], variance=[4.0, 1.0, 0.5]), y)
+    _both("Normalization", dict(axis=None, mean=2.0, variance=9.0, invert=True), y)
+
+
+def test_normalization_adapt():
+    data = RNG.normal(2, 3, (50, 6, 2)).astype(np.float32)
+    ours, theirs = kgraph.layers.Normalization(axis=(1, 2)), keras.layers.Normalization(axis=(1, 2))
+    ours.adapt(data)
+    theirs.adapt(data)
+    np.testing.assert_allclose(ours(data), np.asarray(theirs(data)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["one_hot", "multi_hot", "count"])
+def test_category_encoding(mode):
+    x = RNG.integers(0, 6, (4, 3))
+    _both("CategoryEncoding", dict(num_tokens=6, output_mode=mode), x)
+
+
+def test_discretization():
+    x = RNG.normal(0, 2, (4, 5)).astype(np.float32)
+    _both("Discretization", dict(bin_boundaries=[-1.0, 0.0, 1.5]), x)
+
+
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_affine_transform(interpolation, fill_mode):
+    x = RNG.random((3, 7, 6, 2)).astype(np.float32)
+    t = np.zeros((3, 8), np.float32)
+    angle = RNG.uniform(-1, 1, 3)
+    t[:, 0], t[:, 1], t[:, 2] = np.cos(angle) * 1.3, -np.sin(angle), RNG.uniform(-3, 3, 3)
+    t[:, 3], t[:, 4], t[:, 5] = np.sin(angle), np.cos(angle) * 0.8, RNG.uniform(-3, 3, 3)
+    ours = image_ops.affine_transform(x, t, interpolation, fill_mode, fill_value=0.7)
+    theirs = keras.ops.image.affine_transform(x, t, interpolation, fill_mode, fill_value=0.7)
+    np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb"])
+def test_color_ops(name):
+    x = RNG.random((2, 5, 4, 3)).astype(np.float32)
+    ours, theirs = getattr(image_ops, name)(x), getattr(keras.ops.image, name)(x)
+    np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-5)
+
+
+def test_crop_and_pad_images():
+    x = RNG.random((2, 9, 8, 3)).astype(np.float32)
+    for fn, kwargs in (
+        ("crop_images", dict(top_cropping=1, left_cropping=2, target_height=5, target_width=4)),
+        ("pad_images", dict(top_padding=1, left_padding=2, target_height=12, target_width=11)),
+    ):
+        ours = getattr(image_ops, fn)(x, **kwargs)
+        np.testing.assert_allclose(ours, np.asarray(getattr(keras.ops.image, fn)(x, **kwargs)))
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, draws",
+    [
+        ("RandomRotation", dict(factor=0.2, fill_mode="constant"), {"angle": (3,)}),
+        ("RandomZoom", dict(height_factor=0.3, width_factor=0.2), None),
+        ("RandomTranslation", dict(height_factor=0.2, width_factor=0.3), None),
+    ],
+)
+def test_geometric_layers_apply_keras_transforms(name, kwargs, draws):
+    """Same random parameters in both libraries give the same images."""
+    x = RNG.random((3, 8, 7, 2)).astype(np.float32)
+    theirs = getattr(keras.layers, name)(**kwargs, seed=1)
+    transformation = theirs.get_random_transformation(x, training=True)
+    expected = np.asarray(theirs.transform_images(x, transformation, training=True))
+    ours = getattr(kgraph.layers, name)(**kwargs)
+    if name == "RandomRotation":
+        from kgraph.layers.preprocessing.base_affine import affine_matrix
+
+        angle = np.asarray(transformation["angle"]).reshape(-1, 1)
+        matrix = affine_matrix(8, 7, angle=angle)
+    elif name == "RandomZoom":
+        matrix = np.asarray(
+            theirs._get_zoom_matrix(
+                np.concatenate([transformation["width_zoom"], transformation["height_zoom"]], 1),
+                8,
+                7,
+            )
+        )
+    else:
+        matrix = np.asarray(theirs._get_translation_matrix(transformation["translations"]))
+    got = ours.transform_images(x, {"matrix": matrix})
+    np.testing.assert_allclose(got, expected, atol=1e-5)
