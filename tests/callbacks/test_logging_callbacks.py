@@ -149,3 +149,17 @@ def test_remote_monitor_unreachable_server_warns():
     monitor = keras.callbacks.RemoteMonitor(root="http://127.0.0.1:9", timeout=2)
     with pytest.warns(UserWarning, match="Could not reach RemoteMonitor root server"):
         monitor.on_epoch_end(0, {"loss": 1.0})
+
+
+class Params(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seen = dict(self.params), self.model
+
+
+def test_params_and_model_are_set_for_callbacks():
+    model = regression_model()
+    callback = Params()
+    model.fit(X, Y, batch_size=5, epochs=3, verbose=0, callbacks=[callback])
+    params, seen_model = callback.seen
+    assert params == {"epochs": 3, "steps": 4, "verbose": 0}  # 16 samples in batches of 5
+    assert seen_model is model

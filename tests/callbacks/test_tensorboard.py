@@ -151,3 +151,31 @@ def test_runs_with_no_framework_importable(tmp_path):
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.stdout.strip().endswith("OK"), done.stderr
     assert "epoch_loss" in read(tmp_path / "validation").Tags()["tensors"]
+
+
+def test_weight_images_follow_keras_layout():
+    from kgraph.callbacks.tensorboard import weight_image
+
+    bias = np.arange(3.0)
+    assert weight_image(bias).shape == (1, 3, 1, 1)
+    tall = np.arange(12.0).reshape(4, 3)  # more rows than columns: shown transposed
+    np.testing.assert_array_equal(weight_image(tall)[0, ..., 0], tall.T)
+    conv = np.arange(24.0).reshape(2, 3, 1, 4)  # (kh, kw, in=1, out): one picture per filter
+    image = weight_image(conv)
+    assert image.shape == (4, 2, 3, 1)
+    np.testing.assert_array_equal(image[2, ..., 0], conv[:, :, 0, 2])
+    assert weight_image(np.zeros((2, 3, 2, 5))) is None  # 4-D with 5 channels: not an image
+
+
+def test_steps_per_second(tmp_path):
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    callback = keras.callbacks.TensorBoard(
+        log_dir=tmp_path, write_graph=False, write_steps_per_second=True, update_freq="batch"
+    )
+    model.fit(X, Y, batch_size=8, epochs=2, verbose=0, callbacks=[callback])
+    train = read(tmp_path / "train")
+    steps, values = series(train, "epoch_steps_per_second")
+    assert steps == [0, 1] and all(v > 0 for v in values)
+    steps, _ = series(train, "batch_steps_per_second")
+    assert steps == [1, 2, 3, 4]
