@@ -103,7 +103,6 @@ class TensorBoard(Callback):
         self._val_dir = os.path.join(self.log_dir, "validation")
         self._writers = {}
         self._global_train_batch = 0
-        self._global_test_batch = 0
         self._graph_written = False
         self._batch_start_time = 0.0
         self._epoch_start = (0.0, 0)
@@ -159,12 +158,6 @@ class TensorBoard(Callback):
             elapsed = max(time.time() - self._batch_start_time, 1e-9)
             values["steps_per_second"] = 1.0 / elapsed
         self._scalars("train", values, "batch_", step)
-
-    def on_test_begin(self, logs=None):
-        pass
-
-    def on_test_batch_begin(self, batch, logs=None):
-        self._global_test_batch += 1
 
     def on_test_end(self, logs=None):
         optimizer = getattr(self.model, "optimizer", None)
