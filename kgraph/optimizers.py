@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgraph.compiler import optim as _optim
 from kgraph.compiler.optim import schedules as _schedules
 
 schedules = _schedules
@@ -186,6 +187,8 @@ class Optimizer:
         self.pending_slot_values: list | None = None
         self._exclude_names: list[str] = []
         self._exclude_paths: list[str] = []
+        if self.optimizer_name in _optim.OPTIMIZERS:  # Keras checks the arguments right away
+            _optim.resolve_config(self.spec())
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Excludes variables from weight decay (before training, as in Keras).
@@ -267,6 +270,19 @@ class Optimizer:
                 variable.assign(value)
         else:
             self.pending_slot_values = [np.asarray(v) for v in values]
+
+    def ema_variables(self, var_list) -> list:
+        """The EMA slot (``use_ema``) of each weight of ``var_list``, or None where there is
+        none (yet: the slots exist once training has been set up)."""
+        by_path = {v.path: v for v in self.slot_variables}
+        return [by_path.get(f"{v.path}/average") for v in var_list]
+
+    def finalize_variable_values(self, var_list) -> None:
+        """Keras' end-of-``fit`` hook: with ``use_ema`` the weights take their EMA values."""
+        if self.params.get("use_ema"):
+            for variable, average in zip(var_list, self.ema_variables(var_list)):
+                if average is not None:
+                    variable.assign(average.numpy())
 
     def spec(self) -> dict:
         """Plain-data description for the compiler (learning rate excluded: it is an input)."""
@@ -372,8 +388,21 @@ class Adagrad(Optimizer):
         )
 
 
+from kgraph.optimizers_more import (  # noqa: E402  (they subclass Optimizer above)
+    Adadelta,
+    Adafactor,
+    Adamax,
+    Ftrl,
+    Lion,
+    LossScaleOptimizer,
+    Muon,
+    Nadam,
+)
+
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
-_BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+_BY_NAME.update({c.optimizer_name: c for c in (Adamax, Nadam, Lion, Adadelta, Ftrl, Adafactor)})
+_BY_NAME["muon"] = Muon
+_BY_CLASS = {cls.__name__: cls for cls in [*_BY_NAME.values(), LossScaleOptimizer]}
 
 
 def get(identifier) -> Optimizer:

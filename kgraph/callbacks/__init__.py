@@ -12,6 +12,7 @@ from kgraph.callbacks.monitor_callback import MonitorCallback
 from kgraph.callbacks.progbar_logger import ProgbarLogger
 from kgraph.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from kgraph.callbacks.remote_monitor import RemoteMonitor
+from kgraph.callbacks.swap_ema_weights import SwapEMAWeights
 from kgraph.callbacks.terminate_on_nan import TerminateOnNaN
 
 
@@ -38,6 +39,7 @@ __all__ = [
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "RemoteMonitor",
+    "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",
 ]
