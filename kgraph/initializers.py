@@ -209,6 +209,7 @@ _BY_NAME = {
     "lecun_uniform": LecunUniform,
 }
 _BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+_BY_NAME.update(uniform=RandomUniform, normal=RandomNormal)  # Keras' short aliases
 
 
 def get(identifier) -> Initializer:

@@ -102,6 +102,7 @@ __all__ += [
 ]
 
 # Model-zoo layers (issue 10): convolution variants, shape, normalization, activation layers.
+from kgraph.layers.activations.prelu import PReLU  # noqa: E402
 from kgraph.layers.convolutional.base_conv_transpose import BaseConvTranspose  # noqa: E402
 from kgraph.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv  # noqa: E402
 from kgraph.layers.convolutional.base_separable_conv import BaseSeparableConv  # noqa: E402
@@ -127,8 +128,52 @@ from kgraph.layers.convolutional.separable_conv2d import (  # noqa: E402
     SeparableConv2D,
     SeparableConvolution2D,
 )
+from kgraph.layers.core.einsum_dense import EinsumDense  # noqa: E402
+from kgraph.layers.core.embedding import Embedding  # noqa: E402
+from kgraph.layers.core.lambda_layer import Lambda  # noqa: E402
+from kgraph.layers.core.masking import Masking  # noqa: E402
+from kgraph.layers.core.time_distributed import TimeDistributed  # noqa: E402
+from kgraph.layers.merging.dot import Dot, dot  # noqa: E402
+from kgraph.layers.normalization.group_normalization import GroupNormalization  # noqa: E402
+from kgraph.layers.normalization.layer_normalization import LayerNormalization  # noqa: E402
+from kgraph.layers.normalization.rms_normalization import RMSNormalization  # noqa: E402
+from kgraph.layers.normalization.unit_normalization import UnitNormalization  # noqa: E402
+from kgraph.layers.pooling.adaptive_pooling import (  # noqa: E402
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+from kgraph.layers.regularization.activity_regularization import (  # noqa: E402
+    ActivityRegularization,
+)
+from kgraph.layers.regularization.alpha_dropout import AlphaDropout  # noqa: E402
+from kgraph.layers.regularization.gaussian_noise import GaussianDropout, GaussianNoise  # noqa: E402
+from kgraph.layers.regularization.spatial_dropout import (  # noqa: E402
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from kgraph.layers.reshaping.cropping import Cropping1D, Cropping2D, Cropping3D  # noqa: E402
+from kgraph.layers.reshaping.repeat_vector import RepeatVector  # noqa: E402
+from kgraph.layers.reshaping.upsampling import UpSampling1D, UpSampling2D, UpSampling3D  # noqa: E402
+from kgraph.layers.reshaping.zero_padding import (  # noqa: E402
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 
 __all__ += [
+    "ActivityRegularization",
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
+    "AlphaDropout",
     "BaseConvTranspose",
     "BaseDepthwiseConv",
     "BaseSeparableConv",
@@ -138,11 +183,38 @@ __all__ += [
     "Convolution1DTranspose",
     "Convolution2DTranspose",
     "Convolution3DTranspose",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
+    "Dot",
+    "EinsumDense",
+    "Embedding",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GroupNormalization",
+    "Lambda",
+    "LayerNormalization",
+    "Masking",
+    "PReLU",
+    "RMSNormalization",
+    "RepeatVector",
     "SeparableConv1D",
     "SeparableConv2D",
     "SeparableConvolution1D",
     "SeparableConvolution2D",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "TimeDistributed",
+    "UnitNormalization",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
+    "dot",
 ]
 __all__ += _preprocessing_names

@@ -43,6 +43,7 @@ from kgraph.ops.creation import (
     zeros,
     zeros_like,
 )
+from kgraph.ops.einsum_ops import einsum
 from kgraph.ops.indexing import get_item, slice
 from kgraph.ops.layout_ops import broadcast_to, pad, repeat, take
 from kgraph.ops.nn import (
@@ -122,6 +123,7 @@ __all__ = [
     "cos",
     "depthwise_conv",
     "divide",
+    "einsum",
     "elu",
     "equal",
     "erf",

@@ -8,6 +8,7 @@ from tests.ops import (
     test_array_ops,
     test_conv_ops,
     test_creation_ops,
+    test_einsum_ops,
     test_getitem,
     test_layout_ops,
     test_nn_ops,
@@ -25,6 +26,7 @@ def _tables():
         + test_activation_ops.CASES
         + test_conv_ops.CASES
         + test_layout_ops.CASES
+        + test_einsum_ops.CASES
     )
 
 

@@ -1,47 +1,43 @@
-"""Gradient rule of Einsum (explicit output, no ellipsis, no letter repeated in one operand).
-
-The gradient of operand ``i`` is itself an einsum of the output gradient with the other
-operands, onto the letters of operand ``i`` that occur elsewhere; letters summed inside operand
-``i`` alone come back by ``Unsqueeze`` + ``Expand`` to its shape. ``kgraph.ops.einsum`` spells
-out ellipses before emitting the node, so its equations always qualify.
-"""
+"""Gradient rule of ``Einsum`` with an explicit equation ``A,B,...->C``: the gradient of
+operand ``k`` is the Einsum of the output gradient with the other operands back to ``k``'s
+subscripts (``C,B,...->A``). A letter summed within one operand only (it appears nowhere
+else) is broadcast back with ``Expand``; repeated letters in one operand (diagonals) and
+ellipses are refused (``kgraph.ops.einsum`` always writes equations without them)."""
 
 from __future__ import annotations
 
-from kgraph.compiler.autodiff.emit import attr, ints, is_float, shape_of
+from kgraph.compiler.autodiff.emit import attr, ints
 from kgraph.compiler.autodiff.registry import rule
 
 
-def _terms(node):
+def _equation(node) -> tuple[list[str], str]:
     equation = attr(node, "equation")
     equation = equation.decode() if isinstance(equation, bytes) else equation
-    equation = equation.replace(" ", "")
-    if "->" not in equation or "..." in equation:
-        raise NotImplementedError(f"No Einsum gradient for equation '{equation}'.")
-    inputs, output = equation.split("->")
-    terms = inputs.split(",")
-    if any(len(set(t)) != len(t) for t in terms):
-        raise NotImplementedError(f"No Einsum gradient for repeated letters in '{equation}'.")
-    return terms, output
+    inputs, arrow, output = equation.replace(" ", "").partition("->")
+    if not arrow or "." in equation:
+        raise NotImplementedError(
+            f"No gradient for Einsum '{equation}': it needs an explicit output and no ellipsis."
+        )
+    return inputs.split(","), output
 
 
 @rule("Einsum")
 def _einsum(b, node, grads):
-    terms, output = _terms(node)
-    out = []
-    for i, (term, x) in enumerate(zip(terms, node.inputs)):
-        if not is_float(x):
-            out.append(None)
-            continue
-        others = [t for j, t in enumerate(terms) if j != i]
+    specs, output = _equation(node)
+    results = []
+    for k, spec in enumerate(specs):
+        if len(set(spec)) != len(spec):
+            raise NotImplementedError(f"No gradient for Einsum with a repeated letter in '{spec}'.")
+        others = [s for j, s in enumerate(specs) if j != k]
         seen = set(output).union(*others)
-        target = "".join(c for c in term if c in seen)
-        operands = [grads[0]] + [v for j, v in enumerate(node.inputs) if j != i]
-        equation = f"{','.join([output, *others])}->{target}"
+        kept = "".join(c for c in spec if c in seen)
+        equation = ",".join([output, *others]) + "->" + kept
+        operands = [grads[0], *(x for j, x in enumerate(node.inputs) if j != k)]
         grad = b.op("Einsum", operands, {"equation": equation})
-        if target != term:
-            missing = [k for k, c in enumerate(term) if c not in seen]
-            axes = ints(b, missing)
-            grad = b.op("Expand", [b.op("Unsqueeze", [grad, axes]), shape_of(b, x)])
-        out.append(grad)
-    return out
+        if kept != spec:  # letters summed only here: every cell gets the same gradient
+            missing = [i for i, c in enumerate(spec) if c not in seen]
+            grad = b.op("Unsqueeze", [grad, ints(b, missing)])
+            shape = b.op("Shape", [node.inputs[k]])
+            grad = b.op("Expand", [grad, shape])
+        results.append(grad)
+    return results

@@ -64,6 +64,7 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "take": lambda x: [ops.take(x, np.array([0, 2]), axis=2), ops.take(np.ones((5, 3)), x)],
     "broadcast_to": lambda x: ops.broadcast_to(ops.expand_dims(x, 1), (None, 2, 4, 4, 3)),
     "repeat": lambda x: ops.repeat(x, 2, axis=2),
+    "einsum": lambda x: [ops.einsum("abcd,de->abce", x, np.ones((3, 2), np.float32))],
     # creation ops: constants combined with x, so the graph differentiates through them
     "zeros": lambda x: x + ops.zeros((4, 4, 3)),
     "ones": lambda x: x * ops.ones((4, 3)),
@@ -186,7 +187,21 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "BaseSeparableConv": {"rank": 2, "depth_multiplier": 1, "filters": 2, "kernel_size": 2},
     "BaseConvTranspose": {"rank": 2, "filters": 2, "kernel_size": 3, "strides": 2},
     "Conv2DTranspose": {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
+    **{
+        f"Adaptive{kind}Pooling{r}D": {"output_size": 2}
+        for kind in ("Average", "Max")
+        for r in (1, 2, 3)
+    },
+    "Dot": {"axes": -1},
+    "EinsumDense": {"equation": "...c,cd->...d", "output_shape": 2, "bias_axes": "d"},
+    "Embedding": {"input_dim": 5, "output_dim": 2},
+    "GaussianNoise": {"stddev": 0.1},
+    "GroupNormalization": {"groups": 3},
+    "Lambda": {"function": lambda x: ops.tanh(x)},
+    "RepeatVector": {"n": 2},
+    "TimeDistributed": {"layer": layers.Dense(2)},
 }
+INPUT_SHAPES = {"RepeatVector": (3,)}  # class name -> input shape without the batch
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]
 
 
@@ -206,6 +221,8 @@ def _layer_classes():
 
 
 def _input_shape(name):
+    if name in INPUT_SHAPES:
+        return INPUT_SHAPES[name]
     for suffix, shape in (("1D", (6, 3)), ("2D", (4, 4, 3)), ("3D", (4, 4, 4, 2))):
         if suffix in name:  # Conv2DTranspose too
             return shape

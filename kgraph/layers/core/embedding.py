@@ -1,0 +1,93 @@
+"""``Embedding``: integer indices → rows of a trainable ``(input_dim, output_dim)`` matrix."""
+
+from __future__ import annotations
+
+from kgraph import constraints, initializers, ops, regularizers
+from kgraph.layers.layer import Layer
+from kgraph.utils import argument_validation as av
+
+
+def _positive(value, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value} "
+            f"(of type {type(value).__name__})."
+        )
+    return value
+
+
+class Embedding(Layer):
+    """Looks up ``embeddings[inputs]`` (an ONNX ``Gather``; its gradient scatters into the
+    rows that were read). Output shape: ``(*input_shape, output_dim)``, float.
+
+    Args:
+        input_dim: Vocabulary size (largest index + 1).
+        output_dim: Size of each embedding vector.
+        embeddings_initializer, embeddings_regularizer, embeddings_constraint: Options of
+            the ``embeddings`` weight.
+        mask_zero: Kept in the config for Keras compatibility: kgraph does not propagate the
+            mask (index 0 is looked up like any other; see README's differences from Keras).
+        weights: Optional initial ``[embeddings]``.
+    """
+
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        weights=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
+        kwargs.pop("input_length", None)  # deprecated in Keras 3, ignored
+        super().__init__(**kwargs)
+        av.reject_unsupported(
+            "Embedding", lora_rank=lora_rank, quantization_config=quantization_config
+        )
+        self.input_dim = _positive(input_dim, "input_dim")
+        self.output_dim = _positive(output_dim, "output_dim")
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = bool(mask_zero)
+        self._initial_weights = weights
+        if weights is not None:
+            self.build(None)
+            self.set_weights(weights if isinstance(weights, list) else [weights])
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.embeddings = self.add_weight(
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            name="embeddings",
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+        )
+        self.built = True
+
+    def call(self, inputs):
+        if not inputs.dtype.startswith(("int", "uint")):
+            inputs = ops.cast(inputs, "int32")
+        return ops.take(self.embeddings, inputs, axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape), self.output_dim)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+        }

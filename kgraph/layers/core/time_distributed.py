@@ -1,0 +1,83 @@
+"""``TimeDistributed``: applies one layer to every timestep of ``(batch, time, ...)``."""
+
+from __future__ import annotations
+
+from kgraph import ops
+from kgraph.layers.layer import Layer
+
+
+class TimeDistributed(Layer):
+    """Runs ``layer`` on each slice ``inputs[:, t]`` with the same weights: the time axis is
+    folded into the batch, the layer called once, and the time axis unfolded again.
+
+    Args:
+        layer: A ``kgraph.layers.Layer`` taking ``(batch, ...)`` inputs.
+
+    The time axis must be static; masks are not propagated.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` "
+                f"instance. Received: {layer}"
+            )
+        self.layer = layer
+
+    @property
+    def weights(self):
+        return self.layer.weights
+
+    @property
+    def trainable_weights(self):
+        return self.layer.trainable_weights if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        if self.trainable:
+            return self.layer.non_trainable_weights
+        return self.layer.weights
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 3:
+            raise ValueError(
+                "`TimeDistributed` Layer should be passed an `input_shape` with at least 3 "
+                f"dimensions, received: {input_shape}"
+            )
+        if not self.layer.built:
+            self.layer._build_for((None, *input_shape[2:]))
+        self.built = True
+
+    def call(self, inputs, training=False):
+        steps = inputs.shape[1]
+        if steps is None:
+            raise ValueError("TimeDistributed needs a static time axis.")
+        folded = ops.reshape(inputs, (-1, *inputs.shape[2:]))
+        if self.layer._call_has_training:
+            out = self.layer(folded, training=training)
+        else:
+            out = self.layer(folded)
+        return ops.reshape(out, (-1, steps, *out.shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        inner = self.layer.compute_output_shape((None, *tuple(input_shape)[2:]))
+        return (input_shape[0], input_shape[1], *tuple(inner)[1:])
+
+    def get_config(self):
+        inner = {
+            "module": "keras.layers",
+            "class_name": type(self.layer).__name__,
+            "config": self.layer.get_config(),
+        }
+        return {**super().get_config(), "layer": inner}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from kgraph.saving.serialization import deserialize_layer
+
+        config = dict(config)
+        if isinstance(config["layer"], dict):
+            config["layer"] = deserialize_layer(config["layer"], custom_objects)
+        return cls(**config)
