@@ -123,4 +123,49 @@ def metric_update(spec: dict[str, Any], y_true, y_pred, sample_weight=None) -> t
     return float(total), float(count)
 
 
-__all__ = ["evaluate_loss", "loss_values", "metric_update", "metric_values"]
+def metric_state(spec: dict[str, Any]) -> dict[str, np.ndarray]:
+    """A metric's zero state (Keras' freshly built or reset variables)."""
+    return {
+        k: np.zeros(shape, np.float32)
+        for k, (shape, _) in cmetrics.metric_state_specs(spec).items()
+    }
+
+
+def _state_arrays(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {f"state{i}": value for i, value in enumerate(state.values())}
+
+
+def metric_state_update(spec, state, y_true, y_pred, sample_weight=None) -> dict[str, np.ndarray]:
+    """One ``update_state``: the metric's new state after a batch (same keys as ``state``)."""
+    keys = list(state)
+    arrays = {**_inputs(y_true, y_pred, sample_weight), **_state_arrays(state)}
+
+    def build(b, v):
+        current = {k: v[f"state{i}"] for i, k in enumerate(keys)}
+        sw = v.get("sample_weight")
+        new = cmetrics.metric_update(b, spec, v["y_true"], v["y_pred"], sw, current)
+        return [new[k] for k in keys]
+
+    return dict(zip(keys, _run("metric_state_update", spec, build, arrays)))
+
+
+def metric_state_result(spec: dict[str, Any], state: dict[str, np.ndarray]) -> np.ndarray:
+    """The metric's ``result()`` from its state (a float32 scalar, or a vector)."""
+    keys = list(state)
+
+    def build(b, v):
+        current = {k: v[f"state{i}"] for i, k in enumerate(keys)}
+        return [cmetrics.metric_result(b, spec, current)]
+
+    return _run("metric_state_result", spec, build, _state_arrays(state))[0]
+
+
+__all__ = [
+    "evaluate_loss",
+    "loss_values",
+    "metric_state",
+    "metric_state_result",
+    "metric_state_update",
+    "metric_update",
+    "metric_values",
+]

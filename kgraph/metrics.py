@@ -1,124 +1,67 @@
 """Metrics with Keras names. Each is a config the compiler turns into in-graph accumulators.
 
-Metric objects also work on their own as Keras mean metrics (``update_state``, ``result``,
-``reset_state``, calling one updates it and returns the result), and the metric functions
-(``binary_accuracy``, ``sparse_categorical_accuracy``...) return one value per sample. Both run
-the compiler's metric graph in onnxruntime (:mod:`kgraph.losses_eager`).
+Metric objects also work on their own as Keras metrics (``update_state``, ``result``,
+``reset_state``; calling one updates it and returns the result), and the metric functions
+(``binary_accuracy``, ``top_k_categorical_accuracy``, the loss functions Keras also lists as
+metrics...) return one value per sample. Both run the compiler's metric graphs in onnxruntime
+(:mod:`kgraph.losses_eager`). The classes live in :mod:`kgraph.metric_base`,
+:mod:`kgraph.metrics_wrappers`, :mod:`kgraph.metrics_confusion` and :mod:`kgraph.metrics_scores`.
+
+Not built: ``PearsonCorrelation`` and ``ConcordanceCorrelation``.
 """
 
 from __future__ import annotations
 
-from kgraph.compiler.metrics import ACCURACY_NAMES, EXACT_MATCH, resolve_metric_name
-from kgraph.losses import mae, mean_absolute_error, mean_squared_error, mse
-
-
-class Metric:
-    """A named metric accumulated inside the training graph.
-
-    Args:
-        name: Display name (the key in ``History`` and progress bars).
-    """
-
-    metric_name = ""
-
-    def __init__(self, name=None, dtype=None, **params):
-        self.name = name or self.metric_name
-        self.dtype = dtype or "float32"
-        self.params = params
-        self.reset_state()
-
-    def spec(self) -> dict:
-        """Plain-data description for the compiler."""
-        return {"name": self.metric_name, "display_name": self.name, **self.params}
-
-    def get_config(self) -> dict:
-        return {"name": self.name, **self.params}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    # -- eager use, as a Keras mean metric --------------------------------------------------------
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        """Adds a batch: the (weighted) sum of its per-sample values and their count."""
-        from kgraph.losses_eager import metric_update
-
-        total, count = metric_update(self.spec(), y_true, y_pred, sample_weight)
-        self._total += total
-        self._count += count
-
-    def result(self):
-        """The mean so far (0 before any sample), as a float32 scalar array."""
-        import numpy as np
-
-        return np.float32(self._total / self._count if self._count else 0.0)
-
-    def reset_state(self):
-        """Forgets every batch seen."""
-        self._total, self._count = 0.0, 0.0
-
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        """Updates the state with a batch and returns the result."""
-        self.update_state(y_true, y_pred, sample_weight)
-        return self.result()
-
-    def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r}>"
-
-
-class Accuracy(Metric):
-    """How often ``y_pred`` equals ``y_true`` exactly (Keras' ``Accuracy``; the ``"accuracy"``
-    string in ``compile`` instead picks binary, sparse or categorical accuracy)."""
-
-    metric_name = EXACT_MATCH
-
-    def __init__(self, name="accuracy", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
-
-class SparseCategoricalAccuracy(Metric):
-    """How often the arg-max of ``y_pred`` equals the integer label."""
-
-    metric_name = "sparse_categorical_accuracy"
-
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
-
-class CategoricalAccuracy(Metric):
-    """How often the arg-max of ``y_pred`` equals the arg-max of one-hot ``y_true``."""
-
-    metric_name = "categorical_accuracy"
-
-    def __init__(self, name="categorical_accuracy", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
-
-class BinaryAccuracy(Metric):
-    """How often ``y_pred > threshold`` equals ``y_true``."""
-
-    metric_name = "binary_accuracy"
-
-    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
-        super().__init__(name=name, dtype=dtype, threshold=threshold)
-
-
-class MeanAbsoluteError(Metric):
-    """The mean of ``abs(y_true - y_pred)``."""
-
-    metric_name = "mean_absolute_error"
-
-    def __init__(self, name="mean_absolute_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
-
-class MeanSquaredError(Metric):
-    """The mean of ``square(y_true - y_pred)``."""
-
-    metric_name = "mean_squared_error"
-
-    def __init__(self, name="mean_squared_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
+from kgraph import metrics_confusion as _confusion
+from kgraph import metrics_scores as _scores
+from kgraph import metrics_wrappers as _wrappers
+from kgraph.compiler.metrics import ACCURACY_NAMES, complete_spec, resolve_metric_name
+from kgraph.losses import (  # noqa: F401  (Keras' short names)
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mae,
+    mape,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    mse,
+    msle,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from kgraph.metric_base import Mean, MeanMetricWrapper, Metric, Sum
+from kgraph.metrics_confusion import *  # noqa: F403
+from kgraph.metrics_scores import *  # noqa: F403
+from kgraph.metrics_wrappers import *  # noqa: F403
+from kgraph.metrics_wrappers import (
+    BinaryAccuracy,
+    BinaryCrossentropy,
+    CategoricalAccuracy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalAccuracy,
+    SparseCategoricalCrossentropy,
+    SparseTopKCategoricalAccuracy,
+    SquaredHinge,
+    TopKCategoricalAccuracy,
+)
 
 
 # -- functions: one value per sample (per element for the binary accuracy) ---------------------
@@ -143,25 +86,69 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     return _values("binary_accuracy", y_true, y_pred, threshold=threshold)
 
 
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the one-hot target's class is among the ``k`` highest scores."""
+    return _values("top_k_categorical_accuracy", y_true, y_pred, k=int(k))
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
+    """1.0 where the integer label is among the ``k`` highest scores (or first ``k`` ids)."""
+    params = {"k": int(k), "from_sorted_ids": bool(from_sorted_ids)}
+    return _values("sparse_top_k_categorical_accuracy", y_true, y_pred, **params)
+
+
 _BY_NAME = {
-    "accuracy": Accuracy,
-    "acc": Accuracy,
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "categorical_accuracy": CategoricalAccuracy,
-    "binary_accuracy": BinaryAccuracy,
+    "accuracy": _wrappers.Accuracy,
+    "acc": _wrappers.Accuracy,
     "mae": MeanAbsoluteError,
-    "mean_absolute_error": MeanAbsoluteError,
     "mse": MeanSquaredError,
-    "mean_squared_error": MeanSquaredError,
+    "mape": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+    "bce": BinaryCrossentropy,
+    "kld": KLDivergence,
+    "logcosh": LogCoshError,
+    "log_cosh": LogCoshError,
+    "auc": _confusion.AUC,
+    "iou": _scores.IoU,
+    "mean_iou": _scores.MeanIoU,
 }
-_BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+_BY_CLASS = {
+    name: cls
+    for module in (_wrappers, _confusion, _scores)
+    for name, cls in vars(module).items()
+    if name in module.__all__
+}
+_BY_CLASS.update({"Mean": Mean, "Sum": Sum})
+
+
+def _snake(name: str) -> str:
+    out = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    return out
+
+
+_BY_NAME.update({_snake(n): c for n, c in _BY_CLASS.items() if _snake(n) not in _BY_NAME})
+_BY_NAME.update({k.upper(): v for k, v in list(_BY_NAME.items()) if len(k) <= 4 and k != "acc"})
 _BY_FUNCTION = {
     sparse_categorical_accuracy: SparseCategoricalAccuracy,
     categorical_accuracy: CategoricalAccuracy,
     binary_accuracy: BinaryAccuracy,
+    top_k_categorical_accuracy: TopKCategoricalAccuracy,
+    sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy,
     mean_absolute_error: MeanAbsoluteError,
     mean_squared_error: MeanSquaredError,
+    mean_absolute_percentage_error: MeanAbsolutePercentageError,
+    mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
+    binary_crossentropy: BinaryCrossentropy,
+    categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    kl_divergence: KLDivergence,
+    poisson: Poisson,
+    hinge: Hinge,
+    squared_hinge: SquaredHinge,
+    categorical_hinge: CategoricalHinge,
+    log_cosh: LogCoshError,
 }
+_WRAPPED_FUNCTIONS = (huber, binary_focal_crossentropy, categorical_focal_crossentropy)
 
 
 def get(identifier) -> Metric:
@@ -184,10 +171,33 @@ def get(identifier) -> Metric:
             return cls(name=identifier) if identifier in _BY_NAME else cls()
     elif callable(identifier) and identifier in _BY_FUNCTION:
         return _BY_FUNCTION[identifier](name=identifier.__name__)
+    elif callable(identifier) and identifier in _WRAPPED_FUNCTIONS:
+        return MeanMetricWrapper(identifier)
     raise ValueError(
         f"Unknown metric: {identifier!r}. Known metrics: {', '.join(sorted(_BY_NAME))}, "
         "their classes and the functions of kgraph.metrics."
     )
+
+
+def serialize(metric) -> dict:
+    """The Keras config dict of a ``Metric`` instance or a metric function."""
+    from kgraph.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(metric)
+
+
+def deserialize(config, custom_objects=None):
+    """The metric a config dict (from :func:`serialize`) or a name describes."""
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        fn = globals().get(config)
+        if callable(fn) and not isinstance(fn, type) and config in __all__:
+            return fn
+        return get(config)
+    from kgraph.saving.serialization_lib import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
 def _unique(name: str, taken: set) -> str:
@@ -218,6 +228,7 @@ def compile_specs(metrics, weighted_metrics, prefix, loss_name, output_shape, ta
             else:
                 spec = get(item).spec()
             spec["name"] = resolve_metric_name(spec["name"], loss_name, output_shape)
+            spec = complete_spec(spec, output_shape)
             display = prefix + spec["display_name"]
             if display in taken:
                 if weighted:
@@ -230,21 +241,44 @@ def compile_specs(metrics, weighted_metrics, prefix, loss_name, output_shape, ta
     return specs
 
 
-__all__ = [
-    "Accuracy",
-    "BinaryAccuracy",
-    "CategoricalAccuracy",
-    "MeanAbsoluteError",
-    "MeanSquaredError",
-    "Metric",
-    "SparseCategoricalAccuracy",
+_FUNCTION_NAMES = [
     "binary_accuracy",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
     "categorical_accuracy",
-    "compile_specs",
-    "get",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
     "mae",
+    "mape",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_logarithmic_error",
     "mse",
+    "msle",
+    "poisson",
     "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
+    "top_k_categorical_accuracy",
+]
+__all__ = [
+    *_wrappers.__all__,
+    *_confusion.__all__,
+    *_scores.__all__,
+    "Mean",
+    "MeanMetricWrapper",
+    "Metric",
+    "Sum",
+    *_FUNCTION_NAMES,
+    "compile_specs",
+    "deserialize",
+    "get",
+    "serialize",
 ]

@@ -1,13 +1,16 @@
-"""Metric builders: Keras mean metrics accumulated inside the step graph as state.
+"""Metric builders: Keras metrics accumulated inside the step and eval graphs as state.
 
-Every supported metric is a Keras ``MeanMetricWrapper``: an elementwise value (a match, an error)
-is reduced to one value per sample, and the graph adds ``sum(values)`` to ``<name>/total`` and the
-number of samples (or the sum of the sample weights) to ``<name>/count``. The result is
-``total / count`` (0 while ``count`` is 0). The trainer owns the state tensors: it feeds them in,
-reads the updated values back and zeroes them at the start of each epoch.
+A metric spec is a plain dict: ``{"name": ..., "display_name": ..., **hyper-parameters}``. Each
+canonical metric belongs to a family that declares its state tensors (all starting at zero),
+emits a batch's update of them and computes the result from them:
 
-Note that Keras applies sample weights only to ``weighted_metrics``; the trainer decides which
-metrics get ``sample_weight``.
+- mean metrics (:mod:`.mean`): ``total`` and ``count``, as Keras' ``MeanMetricWrapper``;
+- confusion-matrix metrics (:mod:`.confusion`, :mod:`.confusion_results`): counts per threshold;
+- score metrics (:mod:`.scores`): F-scores, the IoU family and R2, with per-class state.
+
+The trainer owns the state tensors (named ``<display_name>/<state>``): it feeds them in, reads
+the updated values back and zeroes them at the start of each epoch. Keras applies sample weights
+only to ``weighted_metrics``; the trainer decides which metrics get ``sample_weight``.
 """
 
 from __future__ import annotations
@@ -18,40 +21,40 @@ from typing import Any
 import onnx_ir as ir
 
 from kgraph.compiler.builder import GraphBuilder
-from kgraph.compiler.losses import canonical_loss_name, per_sample_loss
-from kgraph.compiler.optim._graph import (
-    binary,
-    broadcast_dims,
-    const,
-    dims,
-    divide_no_nan,
-    is_one,
-    reduce,
-    shaped,
-    squeeze_axis,
-    squeeze_or_expand,
-    to_float,
-)
+from kgraph.compiler.losses import canonical_loss_name
+from kgraph.compiler.metrics import confusion, mean, scores
+from kgraph.compiler.metrics.confusion_results import confusion_result
+from kgraph.compiler.optim._graph import dims, is_one, shaped
 
-_CANONICAL = (
-    "sparse_categorical_accuracy",
-    "categorical_accuracy",
-    "binary_accuracy",
-    "mean_absolute_error",
-    "mean_squared_error",
-    "exact_match_accuracy",
-)
+EXACT_MATCH = mean.EXACT_MATCH
+ACCURACY_NAMES = ("accuracy", "acc")
+METRIC_DEFAULTS: dict[str, dict[str, Any]] = {
+    **mean.VALUE_DEFAULTS,
+    **confusion.CONFUSION_DEFAULTS,
+    **scores.SCORE_DEFAULTS,
+}
+_CANONICAL = tuple(METRIC_DEFAULTS)
 # snake_case names, lower-cased class names (``SparseCategoricalAccuracy``) and short aliases
 _ALIASES = {
     **{n: n for n in _CANONICAL},
     **{n.replace("_", ""): n for n in _CANONICAL},
     "mae": "mean_absolute_error",
     "mse": "mean_squared_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+    "kld": "kl_divergence",
+    "kullback_leibler_divergence": "kl_divergence",
+    "bce": "binary_crossentropy",
+    "logcosh": "log_cosh",
+    "logcosherror": "log_cosh",
+    "log_cosh_error": "log_cosh",
+    "f1score": "fbeta_score",
+    "f1_score": "fbeta_score",
+    "meaniou": "iou",
+    "mean_iou": "iou",
+    "binaryiou": "binary_iou",
 }
-ACCURACY_NAMES = ("accuracy", "acc")
-# Keras' ``metrics.Accuracy`` object (not the ``"accuracy"`` string): ``y_true == y_pred``.
-EXACT_MATCH = "exact_match_accuracy"
-METRIC_DEFAULTS: dict[str, dict[str, Any]] = {"binary_accuracy": {"threshold": 0.5}}
+_BENIGN_KEYS = {"name", "display_name", "kind", "dtype"}
 
 
 def canonical_metric_name(name: str) -> str:
@@ -83,12 +86,6 @@ def resolve_metric_name(
     ``sparse_categorical_accuracy`` when the targets have a lower rank than the output (or a last
     dim of 1), else ``categorical_accuracy``. Without ``y_true_shape`` the target rank is taken
     from the loss: sparse targets for ``sparse_categorical_crossentropy``, dense otherwise.
-
-    Args:
-        name: The metric identifier, e.g. ``"accuracy"``, ``"acc"``, ``"mae"``.
-        loss_name: The loss identifier of the same output (may be None).
-        output_shape: The model output's shape (None for unknown dims).
-        y_true_shape: The targets' shape when known.
     """
     if str(name).lower() not in ACCURACY_NAMES:
         return canonical_metric_name(name)
@@ -105,84 +102,88 @@ def resolve_metric_name(
     return "sparse_categorical_accuracy" if sparse else "categorical_accuracy"
 
 
-def metric_state_specs(spec: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
-    """The state tensors of a metric: ``{"<name>/total": ((), "float32"), "<name>/count": ...}``.
+def _kind(spec: dict[str, Any], y_true=None, y_pred=None) -> str:
+    kind = spec.get("kind")
+    if kind is not None:
+        return canonical_metric_name(kind)
+    if str(spec["name"]).lower() in ACCURACY_NAMES and y_pred is not None:
+        return resolve_metric_name(spec["name"], None, dims(y_pred), dims(y_true))
+    return canonical_metric_name(spec["name"])
 
-    All start at zero. ``<name>`` is ``spec["display_name"]`` when given, else ``spec["name"]``.
-    """
-    name = _display(spec)
-    return {f"{name}/total": ((), "float32"), f"{name}/count": ((), "float32")}
+
+def metric_config(spec: dict[str, Any], y_true=None, y_pred=None) -> tuple[str, dict[str, Any]]:
+    """Validates ``spec``: ``(canonical kind, hyper-parameters with Keras defaults)``."""
+    kind = _kind(spec, y_true, y_pred)
+    defaults = METRIC_DEFAULTS[kind]
+    unknown = sorted(set(spec) - set(defaults) - _BENIGN_KEYS)
+    if unknown:
+        raise ValueError(f"Unknown argument(s) {unknown} for metric '{_display(spec)}'.")
+    cfg = {k: spec.get(k, v) for k, v in defaults.items()}
+    cfg["dtype"] = spec.get("dtype")
+    return kind, cfg
+
+
+def complete_spec(spec: dict[str, Any], y_pred_shape: Sequence[Any]) -> dict[str, Any]:
+    """``spec`` with the sizes its state needs taken from the predictions' shape (F-scores and
+    R2 count classes on the last axis; multi-label AUC counts labels)."""
+    kind = _kind(spec) if str(spec["name"]).lower() not in ACCURACY_NAMES else None
+    last = list(y_pred_shape)[-1] if len(y_pred_shape) else 1
+    if kind in scores.SHAPED_BY_OUTPUT and spec.get("num_classes") is None:
+        return {**spec, "num_classes": last}
+    if kind == "auc" and spec.get("multi_label") and not spec.get("num_labels"):
+        return {**spec, "num_labels": last}
+    return spec
 
 
 def _display(spec: dict[str, Any]) -> str:
     return spec.get("display_name") or spec["name"]
 
 
-def _kind(spec: dict[str, Any], y_true: ir.Value, y_pred: ir.Value) -> str:
-    kind = spec.get("kind")
-    if kind is not None:
-        return canonical_metric_name(kind)
-    return resolve_metric_name(spec["name"], None, dims(y_pred), dims(y_true))
+def _local_state(kind: str, cfg: dict[str, Any]) -> dict[str, tuple]:
+    if kind in mean.VALUE_DEFAULTS:
+        return mean.mean_state(cfg)
+    if kind in confusion.CONFUSION_DEFAULTS:
+        return confusion.state_shapes(kind, cfg)
+    return scores.score_state(kind, cfg)
 
 
-def _argmax_f(b: GraphBuilder, x: ir.Value) -> ir.Value:
-    d = dims(x)
-    arg = b.op("ArgMax", [x], {"axis": len(d) - 1, "keepdims": 0})
-    return shaped(b.op("Cast", [arg], {"to": ir.DataType.FLOAT}), d[:-1])
+def metric_state_specs(spec: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The state tensors of a metric: ``{"<name>/total": ((), "float32"), ...}``, all zero at
+    the start. ``<name>`` is ``spec["display_name"]`` when given, else ``spec["name"]``.
 
-
-def _matches(b: GraphBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
-    eq = b.op("Equal", [x, y])
-    return shaped(b.op("Cast", [eq], {"to": ir.DataType.FLOAT}), broadcast_dims(dims(x), dims(y)))
-
-
-def metric_values(b: GraphBuilder, kind: str, spec: dict[str, Any], y_true, y_pred) -> ir.Value:
-    """The elementwise values a canonical metric averages (matches or errors)."""
-    if kind in ("mean_absolute_error", "mean_squared_error"):
-        return per_sample_loss(b, {"name": kind}, y_true, y_pred)[0]
-    if kind == EXACT_MATCH:  # Keras' ``accuracy``: elementwise equality after the rank fix-up
-        y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), to_float(b, y_pred))
-        return _matches(b, y_true, y_pred)
-    if kind == "binary_accuracy":
-        y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), y_pred)
-        threshold = spec.get("threshold", METRIC_DEFAULTS["binary_accuracy"]["threshold"])
-        above = b.op("Greater", [to_float(b, y_pred), const(b, float(threshold))])
-        return _matches(
-            b, y_true, shaped(b.op("Cast", [above], {"to": ir.DataType.FLOAT}), dims(y_pred))
-        )
-    if kind == "categorical_accuracy":
-        return _matches(b, _argmax_f(b, to_float(b, y_true)), _argmax_f(b, to_float(b, y_pred)))
-    # sparse_categorical_accuracy: (batch, 1) targets are squeezed like Keras does
-    y_true = to_float(b, y_true)
-    if len(dims(y_true)) == len(dims(y_pred)) and is_one(dims(y_true)[-1]):
-        y_true = squeeze_axis(b, y_true, -1)
-    return _matches(b, y_true, _argmax_f(b, to_float(b, y_pred)))
-
-
-def _mean_axes(b: GraphBuilder, x: ir.Value, start: int) -> ir.Value:
-    rank = len(dims(x))
-    return reduce(b, "ReduceMean", x, list(range(start, rank))) if rank > start else x
-
-
-def accumulate(b: GraphBuilder, values: ir.Value, sample_weight: ir.Value | None):
-    """Keras' ``Mean.update_state`` reduction: returns ``(sum of values, sample count)``."""
-    if sample_weight is not None:
-        values, weight = squeeze_or_expand(b, values, to_float(b, sample_weight))
-        w_rank = len(dims(weight))
-        values = _mean_axes(b, values, w_rank)
-        weight = shaped(b.op("Expand", [weight, b.op("Shape", [values])]), dims(values))
-        values = binary(b, "Mul", values, weight)
-        sample_weight = _mean_axes(b, weight, 1)
-    values = _mean_axes(b, values, 1)
-    total = shaped(b.op("ReduceSum", [values], {"keepdims": 0}), [])
-    if sample_weight is not None:
-        count = shaped(b.op("ReduceSum", [sample_weight], {"keepdims": 0}), [])
-    elif dims(values):
-        rows = b.op("Shape", [values], {"start": 0, "end": 1})
-        count = b.op("Cast", [b.op("Squeeze", [rows])], {"to": ir.DataType.FLOAT})
+    ``"accuracy"`` (resolved only at build time) is a mean metric.
+    """
+    name = _display(spec)
+    if str(spec["name"]).lower() in ACCURACY_NAMES and "kind" not in spec:
+        local = mean.mean_state(spec)
     else:
-        count = const(b, 1.0)
-    return total, count
+        local = _local_state(*metric_config(spec))
+    return {f"{name}/{key}": (tuple(shape), "float32") for key, shape in local.items()}
+
+
+def metric_update(b: GraphBuilder, spec, y_true, y_pred, sample_weight, state) -> dict:
+    """Emits one batch's update: the new values of ``state`` (same keys)."""
+    kind, cfg = metric_config(spec, y_true, y_pred)
+    name = _display(spec)
+    local = {k.split("/")[-1]: v for k, v in state.items()}
+    if kind in mean.VALUE_DEFAULTS:
+        new = mean.mean_update(b, kind, {**spec, **cfg}, y_true, y_pred, sample_weight, local)
+    elif kind in confusion.CONFUSION_DEFAULTS:
+        new = confusion.confusion_update(b, kind, cfg, y_true, y_pred, sample_weight, local)
+    else:
+        new = scores.score_update(b, kind, cfg, y_true, y_pred, sample_weight, local)
+    return {f"{name}/{k}": v for k, v in new.items()}
+
+
+def metric_result(b: GraphBuilder, spec, state, y_true=None, y_pred=None) -> ir.Value:
+    """Emits the metric's value computed from ``state``."""
+    kind, cfg = metric_config(spec, y_true, y_pred)
+    local = {k.split("/")[-1]: v for k, v in state.items()}
+    if kind in mean.VALUE_DEFAULTS:
+        return mean.mean_result(b, kind, cfg, local)
+    if kind in confusion.CONFUSION_DEFAULTS:
+        return confusion_result(b, kind, cfg, local)
+    return scores.score_result(b, kind, cfg, local)
 
 
 def build_metric(
@@ -200,38 +201,19 @@ def build_metric(
         spec: ``{"name": ...}``: a canonical name or alias, or ``"accuracy"``/``"acc"``
             (resolved from the shapes of ``y_true`` and ``y_pred`` exactly as Keras does);
             optional ``"display_name"`` (names the state; default ``name``), ``"kind"`` (a
-            canonical name overriding ``name``) and ``"threshold"`` (binary accuracy).
+            canonical name overriding ``name``) and the metric's Keras hyper-parameters.
         y_true: Targets.
         y_pred: Predictions.
         sample_weight: Optional weights (None for unweighted metrics).
         state: The current values of the keys of :func:`metric_state_specs`.
 
     Returns:
-        The updated state (same keys) and ``total / count`` as a float32 scalar.
+        The updated state (same keys) and the result (a float32 scalar for most metrics; a
+        vector for several thresholds or per-class scores).
     """
-    name = _display(spec)
-    unknown = sorted(set(spec) - {"name", "display_name", "kind", "threshold", "dtype"})
-    if unknown:
-        raise ValueError(f"Unknown argument(s) {unknown} for metric '{name}'.")
-    kind = _kind(spec, y_true, y_pred)
-    total_key, count_key = f"{name}/total", f"{name}/count"
-    with b.scope(f"metric/{name}"):
-        values = metric_values(b, kind, spec, y_true, y_pred)
-        total, count = accumulate(b, values, sample_weight)
-        new_total = shaped(b.op("Add", [state[total_key], total]), [])
-        new_count = shaped(b.op("Add", [state[count_key], count]), [])
-        result = shaped(divide_no_nan(b, new_total, new_count), [])
-    return {total_key: new_total, count_key: new_count}, result
-
-
-__all__ = [
-    "ACCURACY_NAMES",
-    "EXACT_MATCH",
-    "METRIC_DEFAULTS",
-    "accumulate",
-    "build_metric",
-    "canonical_metric_name",
-    "metric_state_specs",
-    "metric_values",
-    "resolve_metric_name",
-]
+    with b.scope(f"metric/{_display(spec)}"):
+        new_state = metric_update(b, spec, y_true, y_pred, sample_weight, state)
+        result = metric_result(b, spec, new_state, y_true, y_pred)
+        if result.shape is None:
+            shaped(result, [])
+    return new_state, result

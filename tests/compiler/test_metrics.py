@@ -188,7 +188,7 @@ def test_names():
     with pytest.raises(ValueError, match="resolve_metric_name"):
         canonical_metric_name("accuracy")
     with pytest.raises(ValueError, match="Unsupported metric"):
-        canonical_metric_name("auc")
+        canonical_metric_name("not_a_metric")
     sparse = "sparse_categorical_crossentropy"
     assert resolve_metric_name("accuracy", sparse, (None, 10)) == "sparse_categorical_accuracy"
     assert resolve_metric_name("acc", "categorical_crossentropy", (None, 10)) == (

@@ -1,0 +1,133 @@
+"""The base class of kgraph's metrics (re-exported as :class:`kgraph.metrics.Metric`), and
+Keras' ``Mean``, ``Sum`` and ``MeanMetricWrapper``.
+
+A metric object is a config (:meth:`Metric.spec`) the compiler turns into state tensors of the
+step and eval graphs. Used on its own, as Keras users do (``update_state`` / ``result`` /
+``reset_state``), it keeps that same state as numpy arrays and runs the compiler's update and
+result graphs in onnxruntime (:mod:`kgraph.losses_eager`), so eager and compiled values agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Metric:
+    """A named metric accumulated inside the training graph.
+
+    Args:
+        name: Display name (the key in ``History`` and progress bars).
+        dtype: Accepted for Keras compatibility; metrics accumulate in float32.
+    """
+
+    metric_name = ""
+
+    def __init__(self, name=None, dtype=None, **params):
+        self.name = name or self.metric_name
+        self.dtype = dtype or "float32"
+        self.params = params
+        self._built_spec = None
+        self._state = None
+
+    def spec(self) -> dict:
+        """Plain-data description for the compiler."""
+        return {"name": self.metric_name, "display_name": self.name, **self.params}
+
+    def get_config(self) -> dict:
+        return {"name": self.name, **self.params}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- eager use ---------------------------------------------------------------------------
+    def _build(self, y_pred) -> dict:
+        """The spec completed from the first batch's shape (as Keras builds its variables)."""
+        if self._built_spec is None:
+            from kgraph.compiler.metrics import complete_spec
+
+            self._built_spec = complete_spec(self.spec(), np.shape(y_pred))
+        return self._built_spec
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Accumulates a batch into the metric's state."""
+        from kgraph.losses_eager import metric_state, metric_state_update
+
+        spec = self._build(y_pred)
+        if self._state is None:
+            self._state = metric_state(spec)
+        self._state = metric_state_update(spec, self._state, y_true, y_pred, sample_weight)
+
+    def result(self):
+        """The metric's value so far (a float32 scalar array, or a vector for per-threshold or
+        per-class results)."""
+        from kgraph.losses_eager import metric_state, metric_state_result
+
+        spec = self._built_spec or self.spec()
+        try:
+            state = self._state if self._state is not None else metric_state(spec)
+        except ValueError:  # state sized by data not seen yet
+            return np.float32(0.0)
+        value = metric_state_result(spec, state)
+        return np.float32(value) if np.ndim(value) == 0 else value
+
+    def reset_state(self):
+        """Forgets every batch seen (the state returns to zeros)."""
+        self._state = None
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """Updates the state with a batch and returns the result."""
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+    @property
+    def variables(self) -> list:
+        """The state arrays (zeros before the first update)."""
+        return [] if self._state is None else list(self._state.values())
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+class Mean(Metric):
+    """The (weighted) mean of the values given to ``update_state(values, sample_weight)``."""
+
+    metric_name = "mean"
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, values, sample_weight=None):
+        values = np.asarray(values, np.float32)
+        super().update_state(np.zeros_like(values), values, sample_weight)
+
+
+class Sum(Mean):
+    """The (weighted) sum of the values given to ``update_state(values, sample_weight)``."""
+
+    metric_name = "sum"
+
+    def __init__(self, name="sum", dtype=None):
+        Metric.__init__(self, name=name, dtype=dtype)
+
+
+class MeanMetricWrapper(Metric):
+    """The mean of ``fn(y_true, y_pred, **kwargs)`` over samples, for a built-in metric or loss
+    function ``fn`` (``kgraph.metrics.*`` / ``kgraph.losses.*``)."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        from kgraph.compiler.metrics import canonical_metric_name
+
+        fn_name = getattr(fn, "__name__", str(fn))
+        try:
+            self.metric_name = canonical_metric_name(fn_name)
+        except ValueError:
+            raise ValueError(
+                f"MeanMetricWrapper takes a built-in metric or loss function of kgraph. "
+                f"Received: fn={fn!r}"
+            ) from None
+        self.fn = fn
+        super().__init__(name=name or fn_name, dtype=dtype, **kwargs)
+
+    def get_config(self) -> dict:
+        return {"fn": self.fn, **super().get_config()}
