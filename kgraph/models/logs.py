@@ -45,7 +45,10 @@ def metrics_names(specs) -> list[str]:
 
 def metric_logs(program, out) -> dict:
     """The metric results a step or eval run fetched, by Keras name."""
-    return {name: float(out[key]) for name, key in program.metric_outputs.items()}
+    # per-threshold / per-class results (F1Score, Precision(thresholds=[...])) stay arrays
+    return {
+        n: float(v) if (v := out[k]).ndim == 0 else v for n, k in program.metric_outputs.items()
+    }
 
 
 def losses(program, out) -> dict:
