@@ -146,6 +146,14 @@ class Optimizer:
         clipvalue: Clip each gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: Clip all gradients together to this global norm. At most one of the
             three clipping arguments may be set.
+        use_ema: Keep an exponential moving average of each trainable weight (optimizer slots
+            ``<weight>/average``), as Keras does.
+        ema_momentum: The average's momentum.
+        ema_overwrite_frequency: Every this many steps, write the averages into the weights.
+        loss_scale_factor: Keras scales the loss by it and the gradients back; the float32
+            step graph differentiates the loss unscaled, which is the same update.
+        gradient_accumulation_steps: Apply the mean of this many steps' gradients once every
+            this many steps.
     """
 
     optimizer_name = ""
@@ -157,9 +165,23 @@ class Optimizer:
         clipnorm=None,
         clipvalue=None,
         global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
         name=None,
         **params,
     ):
+        for key, value, default in (  # kept (in spec and config) only when set
+            ("use_ema", use_ema, False),
+            ("ema_momentum", ema_momentum, 0.99),
+            ("ema_overwrite_frequency", ema_overwrite_frequency, None),
+            ("loss_scale_factor", loss_scale_factor, None),
+            ("gradient_accumulation_steps", gradient_accumulation_steps, None),
+        ):
+            if value != default:
+                params[key] = value
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "

@@ -186,6 +186,7 @@ class LossScaleOptimizer(Optimizer):
     def __init__(
         self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000, name=None, **kwargs
     ):
+        kwargs.pop("learning_rate", None)  # in saved configs; the rate is the inner one's
         if not kwargs.pop("dynamic", True):
             raise ValueError(
                 "LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
@@ -201,6 +202,10 @@ class LossScaleOptimizer(Optimizer):
             raise ValueError(
                 f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`."
             )
+        if isinstance(inner_optimizer, dict):  # a saved config
+            from kgraph.saving import deserialize_keras_object
+
+            inner_optimizer = deserialize_keras_object(inner_optimizer)
         if not isinstance(inner_optimizer, Optimizer):
             raise ValueError(
                 "`inner_optimizer` must be an optimizer instance. "
@@ -220,6 +225,15 @@ class LossScaleOptimizer(Optimizer):
     def learning_rate(self, value):
         if hasattr(self, "inner_optimizer"):
             self.inner_optimizer.learning_rate = value
+
+    @property
+    def _learning_rate(self):  # what the base class saves and loads is the inner rate
+        inner = self.__dict__.get("inner_optimizer")
+        return None if inner is None else inner._learning_rate
+
+    @_learning_rate.setter
+    def _learning_rate(self, value):
+        del value  # the base constructor's placeholder
 
     def current_learning_rate(self) -> float:
         return self.inner_optimizer.current_learning_rate()
@@ -246,10 +260,12 @@ class LossScaleOptimizer(Optimizer):
         }
 
     def get_config(self) -> dict:
+        from kgraph.saving import serialize_keras_object
+
         inner = self.inner_optimizer
         return {
             "name": self.name,
-            "inner_optimizer": {"class_name": type(inner).__name__, "config": inner.get_config()},
+            "inner_optimizer": serialize_keras_object(inner),
             "initial_scale": self.initial_scale,
             "dynamic_growth_steps": self.dynamic_growth_steps,
         }

@@ -121,3 +121,30 @@ def test_swap_ema_weights_needs_an_ema_optimizer():
     model.fit(X, Y, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="use_ema"):
         model.evaluate(X, Y, verbose=0, callbacks=[keras.callbacks.SwapEMAWeights()])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: optimizers.LossScaleOptimizer(optimizers.Nadam(0.01), initial_scale=8.0),
+        lambda: optimizers.Adam(0.01, use_ema=True, gradient_accumulation_steps=2),
+        lambda: optimizers.Muon(0.01, exclude_layers=["dense_1"]),
+    ],
+    ids=["loss_scale", "adam_ema", "muon"],
+)
+def test_saved_models_reload_the_optimizer(make, tmp_path):
+    model = _model()
+    model.compile(make(), "mse")
+    model.fit(X, Y, epochs=1, batch_size=8, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.optimizer) is type(model.optimizer)
+    def config(optimizer):  # the rate comes back as the float32 Keras stores
+        text = repr(optimizer.get_config())
+        return text.replace("0.009999999776482582", "0.01")
+
+    assert config(loaded.optimizer) == config(model.optimizer)
+    assert float(loaded.optimizer.learning_rate) == pytest.approx(0.01)
+    assert loaded.optimizer.iterations == model.optimizer.iterations == 4
+    loaded.fit(X, Y, epochs=1, batch_size=8, verbose=0)
