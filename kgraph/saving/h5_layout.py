@@ -55,16 +55,23 @@ def _name_key(name: str) -> str:
 
 
 def _children(obj):
-    """``(attribute, child)`` pairs in Keras' visiting order."""
+    """``(attribute, child)`` pairs in Keras' visiting order. A subclassed model's ``layers``
+    property is one of its attributes, walked in name order like the others (so a layer it
+    holds under a name after ``layers`` is saved as ``layers/<class>``, as Keras does)."""
     from kgraph.models.functional import Functional
+    from kgraph.models.model import Model
 
-    if isinstance(obj, Functional):  # Sequential too
+    found = {}
+    if isinstance(obj, Functional):  # Sequential too: its layers come first
         yield "layers", obj.layers
+    elif isinstance(obj, Model):
+        found["layers"] = obj.layers
     skipped = _base_attributes()
-    for name in sorted(vars(obj), key=_name_key):
-        if name.startswith("__") or name in skipped:
-            continue
-        value = vars(obj)[name]
+    found.update(
+        {k: v for k, v in vars(obj).items() if not k.startswith("__") and k not in skipped}
+    )
+    for name in sorted(found, key=_name_key):
+        value = found[name]
         if _is_saveable(value) or isinstance(value, (list, tuple, dict)):
             yield name, value
 

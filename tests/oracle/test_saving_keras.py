@@ -109,3 +109,61 @@ def test_weights_files_cross_both_ways(tmp_path, build):
     ours.save_weights(tmp_path / "g.weights.h5")
     theirs.load_weights(tmp_path / "g.weights.h5")
     _close(theirs.predict(x, verbose=0), ours.predict(x, verbose=0))
+
+
+def test_keras_sequential_built_without_input(tmp_path):
+    theirs = keras.Sequential([keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    theirs.build((None, 6))
+    set_distinct_weights(theirs)
+    theirs.save(tmp_path / "k.keras")
+    ours = kgraph.models.load_model(tmp_path / "k.keras")
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(2, 6)
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+
+
+@keras.saving.register_keras_serializable("saving_oracle", name="Two")
+class KerasTwo(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(3)
+        self.norm = keras.layers.BatchNormalization()
+
+    def call(self, x):
+        return self.norm(self.dense(x))
+
+
+@kgraph.saving.register_keras_serializable("saving_oracle", name="Two")
+class KgraphTwo(kgraph.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = kgraph.layers.Dense(3)
+        self.norm = kgraph.layers.BatchNormalization()
+
+    def call(self, x):
+        return self.norm(self.dense(x))
+
+
+def test_subclassed_models_cross_under_one_registered_name(tmp_path):
+    """Attribute paths (``dense/vars``, ``norm/vars``) match, so a registered subclass saved by
+    one library loads into the other's class of the same registered name."""
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    theirs = KerasTwo()
+    theirs(x)
+    set_distinct_weights(theirs)
+    theirs.save(tmp_path / "k.keras")
+    ours = kgraph.models.load_model(tmp_path / "k.keras")
+    assert type(ours) is KgraphTwo
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    set_distinct_weights(ours, seed=5)
+    ours.save(tmp_path / "g.keras")
+    back = keras.models.load_model(tmp_path / "g.keras")
+    assert type(back) is KerasTwo
+    _close(back.predict(x, verbose=0), ours.predict(x, verbose=0))
+
+
+def test_keras_ops_between_layers_are_named_in_the_refusal(tmp_path):
+    inputs = keras.Input((4,))
+    h = keras.ops.relu(keras.layers.Dense(3)(inputs))
+    keras.Model(inputs, keras.ops.concatenate([h, inputs], axis=-1)).save(tmp_path / "k.keras")
+    with pytest.raises(ValueError, match="does not have: Relu, Concatenate"):
+        kgraph.models.load_model(tmp_path / "k.keras")

@@ -54,6 +54,11 @@ def saved(tmp_path) -> Path:
     return path
 
 
+def _weights(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read("model.weights.h5")
+
+
 def _config(path: Path) -> dict:
     with zipfile.ZipFile(path) as archive:
         return json.loads(archive.read("config.json"))
@@ -75,6 +80,7 @@ def test_damaged_members(saved, tmp_path):
         "bad json": {"config__json": b"{not json"},
         "weights not hdf5": {"model__weights__h5": b"\x89HDF\r\n garbage" * 10},
         "no class": {"config__json": b"{}"},
+        "weights truncated": {"model__weights__h5": _weights(saved)[:300]},
     }
     for label, members in cases.items():
         bad = _rewrite(saved, tmp_path / f"{label.replace(' ', '_')}.keras", **members)
