@@ -173,3 +173,17 @@ def test_optimizer_variables_follow_keras_order_and_continue_a_run():
     resumed.fit(data, epochs=2, initial_epoch=1, verbose=0)
     for got, want in zip(resumed.get_weights(), full.get_weights()):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_keras_older_batch_hook_names_are_called_and_see_live_weights():
+    model = regressor()
+    seen = []
+
+    class Old(keras.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            seen.append((batch, logs["loss"], self.model.layers[1].bias.numpy()))
+
+    model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[Old()])
+    assert [s[0] for s in seen] == [0, 1]
+    np.testing.assert_array_equal(seen[-1][2], model.layers[1].bias.numpy())
+    assert not np.array_equal(seen[0][2], seen[1][2])
