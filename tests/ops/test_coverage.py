@@ -11,8 +11,12 @@ from tests.ops import (
     test_einsum_ops,
     test_getitem,
     test_layout_ops,
+    test_math_ops,
     test_nn_ops,
     test_numpy_ops,
+    test_reduction_ops,
+    test_shape_ops,
+    test_sorting_ops,
 )
 
 
@@ -27,6 +31,10 @@ def _tables():
         + test_conv_ops.CASES
         + test_layout_ops.CASES
         + test_einsum_ops.CASES
+        + test_math_ops.CASES
+        + test_reduction_ops.CASES
+        + test_shape_ops.CASES
+        + test_sorting_ops.CASES
     )
 
 
