@@ -3,13 +3,13 @@
 Keras' ``image_dataset_from_directory`` resizes with ``tf.image.resize`` (half-pixel centres,
 no antialiasing by default). Pillow's ``resize`` always filters over the whole footprint when
 it shrinks an image (it antialiases), so its results differ from Keras' when downscaling; this
-module reproduces TensorFlow's arithmetic instead. Every method is a pair of per-axis weight
-matrices (output pixel x input pixel) applied as two matrix products, which numpy runs without
-holding the GIL, so decoding threads resize in parallel.
+module reproduces TensorFlow's arithmetic instead. Every method is a per-axis weight matrix
+(output pixel x input pixel), applied axis by axis through its few non-zero taps.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -123,6 +123,29 @@ def resize_weights(in_size: int, out_size: int, method: str, antialias: bool = F
     return _kernel_weights(in_size, out_size, method, antialias)
 
 
+@functools.lru_cache(maxsize=64)
+def _taps(in_size: int, out_size: int, method: str, antialias: bool):
+    """The non-zero entries of ``resize_weights`` row by row: ``(indices, weights)``, both
+    ``(out_size, taps)``, padded with weight 0. Resizing gathers and sums these few taps instead
+    of multiplying by the dense matrix: no BLAS call (OpenBLAS' own threads stall when decoding
+    threads and other processes share the cores) and a handful of products per pixel."""
+    matrix = resize_weights(in_size, out_size, method, antialias)
+    count = max(1, int((matrix != 0).sum(axis=1).max()))
+    indices = np.argsort(matrix == 0, axis=1, kind="stable")[:, :count]
+    weights = np.take_along_axis(matrix, indices, axis=1).astype(np.float32)
+    return indices, weights
+
+
+def _resize_axis(image, axis: int, out_size: int, method: str, antialias: bool):
+    indices, weights = _taps(image.shape[axis], out_size, method, antialias)
+    shape = [1] * image.ndim
+    shape[axis] = out_size
+    out = np.take(image, indices[:, 0], axis=axis) * weights[:, 0].reshape(shape)
+    for k in range(1, indices.shape[1]):
+        out += np.take(image, indices[:, k], axis=axis) * weights[:, k].reshape(shape)
+    return out
+
+
 def resize(image, size, interpolation="bilinear", antialias=False) -> np.ndarray:
     """Resizes an ``(height, width, channels)`` image to ``size`` = (height, width), float32."""
     image = np.asarray(image, dtype=np.float32)
@@ -130,12 +153,14 @@ def resize(image, size, interpolation="bilinear", antialias=False) -> np.ndarray
     out_h, out_w = int(size[0]), int(size[1])
     if (height, width) == (out_h, out_w) and interpolation in _IDENTITY_AT_SAME_SIZE:
         return image
-    rows = resize_weights(height, out_h, interpolation, antialias).astype(np.float32)
-    cols = resize_weights(width, out_w, interpolation, antialias).astype(np.float32)
-    channels = image.shape[2]
-    out = rows @ image.reshape(height, width * channels)
-    out = out.reshape(out_h, width, channels).transpose(0, 2, 1) @ cols.T
-    return np.ascontiguousarray(out.transpose(0, 2, 1))
+    if interpolation not in INTERPOLATIONS:
+        resize_weights(height, out_h, interpolation)  # raises the error naming the method
+    antialias = bool(antialias)
+    if out_h * width <= height * out_w:  # shrink the axis that removes more pixels first
+        image = _resize_axis(image, 0, out_h, interpolation, antialias)
+        return _resize_axis(image, 1, out_w, interpolation, antialias)
+    image = _resize_axis(image, 1, out_w, interpolation, antialias)
+    return _resize_axis(image, 0, out_h, interpolation, antialias)
 
 
 def crop_to_aspect_ratio(image, size) -> np.ndarray:
