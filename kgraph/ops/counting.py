@@ -61,6 +61,11 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     else:
         top = int(np.max(np.asarray(x))) + 1 if np.size(x) else 0
         length = builtins.max(int(minlength), top)
+    if weights is not None and tuple(_spec_of(weights).shape) != tuple(_spec_of(x).shape):
+        raise ValueError(
+            "weights must have the shape of x. "
+            f"Received: x.shape={_spec_of(x).shape}, weights.shape={_spec_of(weights).shape}"
+        )
     if weights is None:
         weights = knp.add(knp.multiply(cast(x, "int32"), 0), 1)
     if _spec_of(weights).dtype in ("bool", "weak"):

@@ -75,6 +75,63 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "eye": lambda x: ops.matmul(x, ops.eye(3)),
     "identity": lambda x: ops.matmul(x, ops.identity(3)),
     "tri": lambda x: ops.matmul(x, ops.tri(3)),
+    # numpy-style ops that need arguments besides x (or static lengths the batch axis lacks)
+    "arccosh": lambda x: ops.arccosh(x + 1.0),
+    "argpartition": lambda x: ops.argpartition(x, 1),
+    "array_split": lambda x: ops.array_split(x, 3, axis=1),
+    "bincount": lambda x: ops.bincount(_ints(x[:, 0, 0]), x[:, 0, 0], minlength=4),
+    **{
+        name: (lambda f: lambda x: f(_ints(x), 3))(getattr(ops, name))
+        for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift")
+        + ("bitwise_left_shift", "bitwise_right_shift")
+    },
+    "bitwise_not": lambda x: ops.bitwise_not(_ints(x)),
+    "bitwise_invert": lambda x: ops.bitwise_invert(_ints(x)),
+    "cumprod": lambda x: ops.cumprod(x, axis=-1),
+    "nancumprod": lambda x: ops.nancumprod(x, axis=2),
+    "diag": lambda x: [ops.diag(x[0, 0]), ops.diag(x[0, 0, 0], 1)],
+    "diagflat": lambda x: ops.diagflat(x[0, 0]),
+    "diagonal": lambda x: ops.diagonal(x, 0, 1, 2),
+    "trace": lambda x: ops.trace(x, 1, 1, 2),
+    "digitize": lambda x: ops.digitize(x, np.array([0.3, 0.6], np.float32)),
+    "dot": lambda x: ops.dot(x, np.ones((3, 2), np.float32)),
+    "tensordot": lambda x: ops.tensordot(x, np.ones((4, 3, 2), np.float32), 2),
+    "kron": lambda x: ops.kron(x[0, 0], np.ones((2, 2), np.float32)),
+    "dsplit": lambda x: ops.dsplit(x, 2),
+    "hsplit": lambda x: ops.hsplit(x, [1]),
+    "vsplit": lambda x: ops.vsplit(x[0], 2),
+    "split": lambda x: [*ops.split(x, 2, axis=1), *ops.split(x, [1], axis=-1)],
+    "unstack": lambda x: ops.unstack(x, axis=1),
+    "dstack": lambda x: ops.dstack([x, x]),
+    "hstack": lambda x: ops.hstack([x, x]),
+    "vstack": lambda x: ops.vstack([x, x]),
+    "extract_sequences": lambda x: ops.extract_sequences(x, 2, 1),
+    "histogram": lambda x: ops.histogram(x[0, 0, 0], 3),
+    "in_top_k": lambda x: ops.in_top_k(ops.argmax(x[:, 0, 0], axis=-1), x[:, 0, 0], 2),
+    "ldexp": lambda x: ops.ldexp(x, np.array([1, 2, 3], np.int32)),
+    "median": lambda x: ops.median(x, axis=-1),
+    "quantile": lambda x: ops.quantile(x, [0.3, 0.6], axis=(1, 2), method="linear"),
+    "percentile": lambda x: ops.percentile(x, 40, axis=-1, keepdims=True),
+    "meshgrid": lambda x: ops.meshgrid(x[0, 0, 0], x[0, 0, 1]),
+    "moveaxis": lambda x: ops.moveaxis(x, 1, -1),
+    "swapaxes": lambda x: ops.swapaxes(x, 1, 3),
+    "nonzero": lambda x: x,  # eager only: its length depends on the values
+    "roll": lambda x: ops.roll(x, 1, axis=1),
+    "tile": lambda x: ops.tile(x, (1, 2, 1, 1)),
+    "scatter": lambda x: ops.scatter(np.array([[0], [2]], np.int32), x[0, :2], (3, 4, 3)),
+    "scatter_update": lambda x: ops.scatter_update(x[0], np.array([[1, 2]]), x[1, 0, :1]),
+    "slice_update": lambda x: ops.slice_update(x, (0, 1, 1, 0), ops.ones((1, 2, 2, 3))),
+    **{
+        name: (lambda f: lambda x: f(x[0], np.array([0, 0, 1, 2]), 3))(getattr(ops, name))
+        for name in ("segment_sum", "segment_max", "segment_min")
+    },
+    "searchsorted": lambda x: ops.searchsorted(np.array([0.2, 0.5], np.float32), x),
+    "select": lambda x: ops.select([x > 0.5, x < 0.2], [x, -x], 0.0),
+    "take_along_axis": lambda x: ops.take_along_axis(x, ops.argsort(x, axis=-1), axis=-1),
+    "top_k": lambda x: ops.top_k(x, 2),
+    "unique": lambda x: ops.unique(x[0, 0, 0], size=4, fill_value=0.0),
+    "unravel_index": lambda x: ops.unravel_index(_ints(x), (4, 4)),
+    "vander": lambda x: ops.vander(x[0, 0, 0]),
     **{
         name: (lambda f: lambda x: [f(x), f(x, axis=1), f(x, axis=(1, 2), keepdims=True)])(
             getattr(ops, name)
@@ -82,6 +139,11 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
         for name in ("max", "min", "mean", "sum", "prod")
     },
 }
+
+
+def _ints(x):
+    """Small non-negative int32 values from x (in (0.1, 1) at run time)."""
+    return ops.cast(ops.multiply(x, 10.0), "int32")
 
 
 class _OpModel(kgraph.Model):
