@@ -106,6 +106,10 @@ def _sequential_config(model, config: dict) -> dict:
 
 def _plain_item(item: dict) -> dict:
     """A config entry whose object is not at hand (an ``InputLayer``, an op between layers)."""
+    if item["class_name"] == "KerasOpNode":
+        from kgraph.saving.keras_ops import keras_item
+
+        return keras_item(item["config"])
     cls = resolve_class(item["class_name"], "keras.layers", None) or resolve_class(
         item["class_name"], "kgraph.layers", None
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 
+from kgraph.saving.keras_ops import keras_op_function
 from kgraph.saving.object_registration import all_custom_objects, get_registered_name
 
 #: kgraph module → the Keras module its public classes are saved under.
@@ -42,6 +43,7 @@ def tables() -> dict[str, dict[str, type]]:
     from kgraph import constraints, initializers, layers, losses, metrics, optimizers, regularizers
     from kgraph.layers.core.op_layer import OpLayer
     from kgraph.models import Functional, Model, Sequential
+    from kgraph.saving.keras_ops import KerasOpNode
 
     schedules = optimizers.schedules
     models = {"Sequential": Sequential, "Functional": Functional, "Model": Model}
@@ -50,7 +52,7 @@ def tables() -> dict[str, dict[str, type]]:
         "keras.src.models.functional": {"Functional": Functional},
         "keras": dict(models),
         "keras.models": dict(models),
-        "kgraph.layers": {"OpLayer": OpLayer},  # ops between layers: kgraph's own class
+        "kgraph.layers": {"OpLayer": OpLayer, "KerasOpNode": KerasOpNode},  # ops between layers
     }
     for key, module, base in (
         ("optimizers", optimizers, optimizers.Optimizer),
@@ -105,6 +107,10 @@ def resolve_class(
     for key in (registered_name, class_name):
         if key and key in custom:
             return custom[key]
+    if keras_op_function(module, class_name) is not None:
+        from kgraph.saving.keras_ops import KerasOpNode
+
+        return KerasOpNode
     module = _normalized(module)
     if module is None and registered_name in (None, class_name):
         # kgraph's own in-memory configs name no module: search the built-in classes

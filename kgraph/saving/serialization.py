@@ -98,9 +98,11 @@ def _refs(structure) -> list:
 
 
 def _decode(structure, created):
+    from kgraph.saving.serialization_lib import decode_values
+
     def leaf(v):
         r = _tensor_ref(v)
-        return v if r is None else created[(r[0], r[1])][r[2]]
+        return decode_values(v) if r is None else created[(r[0], r[1])][r[2]]
 
     if isinstance(structure, dict) and _tensor_ref(structure) is None:
         return {k: _decode(v, created) for k, v in structure.items()}

@@ -179,7 +179,11 @@ def _instantiate(cls, config, inner, custom_objects):
     from kgraph.optimizers import Optimizer
 
     if issubclass(cls, Layer):
+        from kgraph.saving.keras_ops import KerasOpNode, from_keras_item
         from kgraph.saving.model_config import layer_from_config
+
+        if cls is KerasOpNode and "module" not in inner:  # Keras' spelling of an op node
+            return from_keras_item(config)
 
         return layer_from_config(cls, config, custom_objects)
     if issubclass(cls, Optimizer):

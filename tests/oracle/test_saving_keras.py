@@ -161,9 +161,19 @@ def test_subclassed_models_cross_under_one_registered_name(tmp_path):
     _close(back.predict(x, verbose=0), ours.predict(x, verbose=0))
 
 
-def test_keras_ops_between_layers_are_named_in_the_refusal(tmp_path):
-    inputs = keras.Input((4,))
-    h = keras.ops.relu(keras.layers.Dense(3)(inputs))
-    keras.Model(inputs, keras.ops.concatenate([h, inputs], axis=-1)).save(tmp_path / "k.keras")
-    with pytest.raises(ValueError, match="does not have: Relu, Concatenate"):
-        kgraph.models.load_model(tmp_path / "k.keras")
+def test_keras_ops_between_layers_load_and_save_back(tmp_path):
+    """Keras' op nodes (``ops.relu(h)``, ``h + 1``, ``x[:, :2]``, ``ops.concatenate``) replay
+    with kgraph.ops, stay out of ``model.layers``, and are written back in Keras' spelling."""
+    inputs = keras.Input((4,), name="x")
+    h = keras.ops.relu(keras.layers.Dense(3, name="d")(inputs)) + 1.0
+    outputs = keras.ops.concatenate([h, inputs[:, :2]], axis=-1)
+    theirs = keras.Model(inputs, outputs)
+    set_distinct_weights(theirs)
+    theirs.save(tmp_path / "k.keras")
+    ours = kgraph.models.load_model(tmp_path / "k.keras")
+    assert [layer.name for layer in ours.layers] == ["x", "d"]
+    x = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    ours.save(tmp_path / "g.keras")
+    back = keras.models.load_model(tmp_path / "g.keras")
+    _close(back.predict(x, verbose=0), theirs.predict(x, verbose=0))

@@ -104,11 +104,12 @@ def test_unknown_classes_are_named_together(saved, tmp_path):
     layers_[1]["class_name"] = "MysteryDense"
     layers_.append({**layers_[1], "class_name": "Lambda2", "module": "keras.layers"})
     layers_.append({**layers_[1], "class_name": "Custom", "registered_name": "pkg>Custom"})
+    layers_.append({"module": "keras.src.ops.numpy", "class_name": "NoSuchOp", "config": {}})
     bad = _rewrite(saved, tmp_path / "unknown.keras", config__json=json.dumps(config).encode())
     with pytest.raises(ValueError) as info:
         kgraph.models.load_model(bad)
     message = str(info.value)
-    assert "MysteryDense, Lambda2, pkg>Custom" in message and "\n" not in message
+    assert "MysteryDense, Lambda2, pkg>Custom, NoSuchOp" in message and "\n" not in message
 
 
 def _lambda_model_file(saved: Path, tmp_path: Path) -> Path:
