@@ -149,6 +149,9 @@ _BY_FUNCTION = {
     log_cosh: LogCoshError,
 }
 _WRAPPED_FUNCTIONS = (huber, binary_focal_crossentropy, categorical_focal_crossentropy)
+_BY_NAME.update(
+    {fn.__name__: cls for fn, cls in _BY_FUNCTION.items() if fn.__name__ not in _BY_NAME}
+)
 
 
 def get(identifier) -> Metric:
@@ -169,6 +172,9 @@ def get(identifier) -> Metric:
         cls = _BY_NAME.get(identifier) or _BY_CLASS.get(identifier)
         if cls is not None:
             return cls(name=identifier) if identifier in _BY_NAME else cls()
+        wrapped = {fn.__name__: fn for fn in _WRAPPED_FUNCTIONS}.get(identifier)
+        if wrapped is not None:
+            return MeanMetricWrapper(wrapped)
     elif callable(identifier) and identifier in _BY_FUNCTION:
         return _BY_FUNCTION[identifier](name=identifier.__name__)
     elif callable(identifier) and identifier in _WRAPPED_FUNCTIONS:

@@ -96,6 +96,11 @@ class IoU(Metric):
 class MeanIoU(IoU):
     """IoU averaged over every class."""
 
+    _derived = ("target_class_ids",)
+
+    def get_config(self) -> dict:
+        return {k: v for k, v in super().get_config().items() if k not in self._derived}
+
     def __init__(
         self,
         num_classes,
@@ -121,6 +126,9 @@ class MeanIoU(IoU):
 class OneHotIoU(IoU):
     """IoU of one-hot labels (and, unless ``sparse_y_pred``, dense predictions)."""
 
+    def get_config(self) -> dict:
+        return {k: v for k, v in super().get_config().items() if k != "sparse_y_true"}
+
     def __init__(
         self,
         num_classes,
@@ -145,6 +153,8 @@ class OneHotIoU(IoU):
 
 class OneHotMeanIoU(MeanIoU):
     """MeanIoU of one-hot labels (and, unless ``sparse_y_pred``, dense predictions)."""
+
+    _derived = ("target_class_ids", "sparse_y_true")
 
     def __init__(
         self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1

@@ -299,3 +299,41 @@ def test_fit_with_ignore_class_and_mean_with_sample_weight():
         want = loss(IGNORED, model.predict(x, verbose=0), sample_weight=IG_SW)
         history = model.fit(x, IGNORED, sample_weight=IG_SW, batch_size=len(x), verbose=0)
         np.testing.assert_allclose(history.history["loss"][0], want, rtol=1e-5)
+
+
+# -- the Keras 3 loss families -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name", [n for n in losses.__all__ if isinstance(getattr(losses, n), type) and n != "Loss"]
+)
+def test_loss_config_round_trip(name):
+    cls = getattr(losses, name)
+    loss = cls()
+    again = losses.deserialize(losses.serialize(loss))
+    assert type(again) is cls and again.get_config() == loss.get_config()
+
+
+def test_functions_serialize_by_name():
+    for fn in (losses.kl_divergence, losses.log_cosh, losses.tversky, losses.mape):
+        assert losses.deserialize(losses.serialize(fn)) is fn
+    assert losses.deserialize("kld") is losses.kl_divergence
+    assert type(losses.deserialize("Poisson")) is losses.Poisson
+    assert type(losses.get("KLD")) is losses.KLDivergence
+    assert type(losses.get(losses.categorical_hinge)) is losses.CategoricalHinge
+
+
+def test_new_loss_validation():
+    with pytest.raises(ValueError, match=r"q must be in the interval \(0, 1\)"):
+        losses.CategoricalGeneralizedCrossEntropy(q=1.5)
+    with pytest.raises(ValueError, match="axis"):
+        losses.CosineSimilarity(axis=True)
+    with pytest.raises(ValueError, match="reduction"):
+        losses.Hinge(reduction="avg")
+
+
+def test_dice_reduces_whole_batch_by_default():
+    y = np.array([[1.0, 0.0], [1.0, 1.0]])
+    p = np.array([[0.8, 0.2], [0.6, 0.4]])
+    want = 1 - 2 * (0.8 + 0.6 + 0.4) / (3 + 2 + 1e-7)
+    assert float(losses.Dice()(y, p)) == pytest.approx(want, rel=1e-6)
+    per_row = losses.Dice(axis=1, reduction=None)(y, p)
+    np.testing.assert_allclose(per_row, [1 - 1.6 / 2.0, 1 - 2.0 / 3.0], rtol=1e-6)

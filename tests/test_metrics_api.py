@@ -175,3 +175,101 @@ def test_fit_reports_function_metrics_and_duplicates():
     assert history["accuracy_1"][0] == pytest.approx((p == y).mean())
     assert history["mae"][0] == pytest.approx(np.abs(p - y).mean(), rel=1e-5)
     assert history["mae_1"][0] == history["mae"][0] == history["weighted_mae"][0]
+
+
+# -- the Keras 3 metric families ---------------------------------------------------------------
+NEEDS = {
+    "IoU": {"num_classes": 3, "target_class_ids": [1]},
+    "MeanIoU": {"num_classes": 3},
+    "OneHotIoU": {"num_classes": 3, "target_class_ids": [0]},
+    "OneHotMeanIoU": {"num_classes": 3},
+    "SensitivityAtSpecificity": {"specificity": 0.5},
+    "SpecificityAtSensitivity": {"sensitivity": 0.5},
+    "PrecisionAtRecall": {"recall": 0.5},
+    "RecallAtPrecision": {"precision": 0.5},
+}
+CLASSES = [
+    n
+    for n in metrics.__all__
+    if isinstance(getattr(metrics, n), type) and n not in ("Metric", "MeanMetricWrapper")
+]
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_config_round_trip(name):
+    cls = getattr(metrics, name)
+    metric = cls(**NEEDS.get(name, {}))
+    again = metrics.deserialize(metrics.serialize(metric))
+    assert type(again) is cls
+    assert (
+        again.get_config()
+        == metric.get_config()
+        == cls.from_config(metric.get_config()).get_config()
+    )
+
+
+@pytest.mark.parametrize(
+    "identifier, cls",
+    [
+        ("auc", "AUC"),
+        ("precision", "Precision"),
+        ("recall", "Recall"),
+        ("f1_score", "F1Score"),
+        ("r2_score", "R2Score"),
+        ("root_mean_squared_error", "RootMeanSquaredError"),
+        ("top_k_categorical_accuracy", "TopKCategoricalAccuracy"),
+        ("kl_divergence", "KLDivergence"),
+        ("true_positives", "TruePositives"),
+        ("huber", "MeanMetricWrapper"),
+    ],
+)
+def test_get_by_name(identifier, cls):
+    metric = metrics.get(identifier)
+    assert type(metric).__name__ == cls and metric.name == identifier
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: metrics.Precision(thresholds=[0.5, 1.5]), r"\[0, 1\]. Received: \[1.5\]"),
+        (lambda: metrics.AUC(curve="XY"), "curve"),
+        (lambda: metrics.AUC(num_thresholds=1), "num_thresholds=1"),
+        (lambda: metrics.AUC(num_labels=3), "multi_label"),
+        (lambda: metrics.RecallAtPrecision(1.2), "precision=1.2"),
+        (lambda: metrics.F1Score(average="avg"), "average=avg"),
+        (lambda: metrics.FBetaScore(beta=2), "beta=2"),
+        (lambda: metrics.IoU(2, [3]), "out of range"),
+        (lambda: metrics.R2Score(num_regressors=-1), "num_regressors=-1"),
+    ],
+)
+def test_argument_validation(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_standalone_precision_and_reset():
+    """Precision used eagerly over two batches, then reset (numpy reference)."""
+    m = metrics.Precision(thresholds=[0.3, 0.6])
+    y1, p1 = np.array([1, 0, 1, 1]), np.array([0.9, 0.5, 0.4, 0.1])
+    y2, p2 = np.array([0, 1]), np.array([0.7, 0.65])
+    m.update_state(y1, p1)
+    m.update_state(y2, p2, sample_weight=[2.0, 1.0])
+    # threshold 0.3: tp = 1 + 1 + 1 = 3, fp = 1 + 2 = 3; threshold 0.6: tp = 1 + 1, fp = 2
+    np.testing.assert_allclose(m.result(), [3 / 6, 2 / 4], rtol=1e-6)
+    m.reset_state()
+    assert m.variables == []
+    np.testing.assert_allclose(m(y2, p2), [0.5, 0.5], rtol=1e-6)
+
+
+def test_mean_sum_and_wrapper():
+    mean, total = metrics.Mean(), metrics.Sum()
+    for m in (mean, total):
+        m.update_state([1.0, 2.0, 3.0])
+        m.update_state([[4.0, 6.0]], sample_weight=[0.5])
+    assert float(mean.result()) == pytest.approx((6 + 0.5 * 5) / 3.5)
+    assert float(total.result()) == pytest.approx(6 + 0.5 * 10)
+    wrapped = metrics.MeanMetricWrapper(metrics.hinge)
+    y, p = np.array([[1.0, -1.0]]), np.array([[0.5, 0.5]])
+    assert float(wrapped(y, p)) == pytest.approx((0.5 + 1.5) / 2)
+    with pytest.raises(ValueError, match="built-in"):
+        metrics.MeanMetricWrapper(lambda a, b: a)
