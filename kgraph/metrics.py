@@ -6,8 +6,6 @@ Metric objects also work on their own as Keras metrics (``update_state``, ``resu
 metrics...) return one value per sample. Both run the compiler's metric graphs in onnxruntime
 (:mod:`kgraph.losses_eager`). The classes live in :mod:`kgraph.metric_base`,
 :mod:`kgraph.metrics_wrappers`, :mod:`kgraph.metrics_confusion` and :mod:`kgraph.metrics_scores`.
-
-Not built: ``PearsonCorrelation`` and ``ConcordanceCorrelation``.
 """
 
 from __future__ import annotations
@@ -86,6 +84,16 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     return _values("binary_accuracy", y_true, y_pred, threshold=threshold)
 
 
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """The Pearson correlation of each sample's targets and predictions along ``axis``."""
+    return _values("pearson_correlation", y_true, y_pred, axis=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """The concordance correlation of each sample's targets and predictions along ``axis``."""
+    return _values("concordance_correlation", y_true, y_pred, axis=axis)
+
+
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """1.0 where the one-hot target's class is among the ``k`` highest scores."""
     return _values("top_k_categorical_accuracy", y_true, y_pred, k=int(k))
@@ -147,6 +155,8 @@ _BY_FUNCTION = {
     squared_hinge: SquaredHinge,
     categorical_hinge: CategoricalHinge,
     log_cosh: LogCoshError,
+    pearson_correlation: _wrappers.PearsonCorrelation,
+    concordance_correlation: _wrappers.ConcordanceCorrelation,
 }
 _WRAPPED_FUNCTIONS = (huber, binary_focal_crossentropy, categorical_focal_crossentropy)
 _BY_NAME.update(
@@ -255,6 +265,7 @@ _FUNCTION_NAMES = [
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
     "categorical_hinge",
+    "concordance_correlation",
     "hinge",
     "huber",
     "kl_divergence",
@@ -267,6 +278,7 @@ _FUNCTION_NAMES = [
     "mean_squared_logarithmic_error",
     "mse",
     "msle",
+    "pearson_correlation",
     "poisson",
     "sparse_categorical_accuracy",
     "sparse_categorical_crossentropy",

@@ -114,6 +114,24 @@ class CosineSimilarity(Metric):
         super().__init__(name=name, dtype=dtype, axis=axis)
 
 
+class PearsonCorrelation(Metric):
+    """Mean Pearson correlation of ``y_true`` and ``y_pred`` along ``axis``."""
+
+    metric_name = "pearson_correlation"
+
+    def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
+        super().__init__(name=name, dtype=dtype, axis=axis)
+
+
+class ConcordanceCorrelation(Metric):
+    """Mean concordance correlation of ``y_true`` and ``y_pred`` along ``axis``."""
+
+    metric_name = "concordance_correlation"
+
+    def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
+        super().__init__(name=name, dtype=dtype, axis=axis)
+
+
 class BinaryCrossentropy(Metric):
     """Mean binary crossentropy."""
 
@@ -181,6 +199,7 @@ __all__ = [
     "CategoricalAccuracy",
     "CategoricalCrossentropy",
     "CategoricalHinge",
+    "ConcordanceCorrelation",
     "CosineSimilarity",
     "Hinge",
     "KLDivergence",
@@ -189,6 +208,7 @@ __all__ = [
     "MeanAbsolutePercentageError",
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
+    "PearsonCorrelation",
     "Poisson",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",

@@ -64,6 +64,8 @@ VALUE_DEFAULTS: dict[str, dict[str, Any]] = {
     "huber": {"delta": 1.0},
     "binary_focal_crossentropy": dict(LOSS_DEFAULTS["binary_focal_crossentropy"]),
     "categorical_focal_crossentropy": dict(LOSS_DEFAULTS["categorical_focal_crossentropy"]),
+    "pearson_correlation": {"axis": -1},
+    "concordance_correlation": {"axis": -1},
     "mean": {},
     "sum": {},
 }
@@ -142,6 +144,32 @@ def _accuracy(b, kind, params, y_true, y_pred) -> ir.Value:
     return _matches(b, y_true, _argmax_f(b, to_float(b, y_pred)))
 
 
+def _moments(b, x, axis):
+    """``(mean, x - mean, population variance)`` along ``axis`` (kept)."""
+    mean = reduce(b, "ReduceMean", x, [axis], keepdims=True)
+    centred = binary(b, "Sub", x, mean)
+    again = binary(b, "Sub", centred, reduce(b, "ReduceMean", centred, [axis], keepdims=True))
+    return mean, centred, reduce(b, "ReduceMean", binary(b, "Mul", again, again), [axis], True)
+
+
+def _correlation(b, kind, axis, y_true, y_pred) -> ir.Value:
+    """Keras' per-sample Pearson or concordance coefficient along ``axis`` (the concordance
+    covariance centres ``y_true`` on the mean of ``y_pred``, as Keras 3 computes it)."""
+    y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), to_float(b, y_pred))
+    t_mean, t_centred, t_var = _moments(b, y_true, axis)
+    p_mean, p_centred, p_var = _moments(b, y_pred, axis)
+    if kind == "pearson_correlation":
+        t_norm = binary(b, "Div", t_centred, shaped(b.op("Sqrt", [t_var]), dims(t_var)))
+        p_norm = binary(b, "Div", p_centred, shaped(b.op("Sqrt", [p_var]), dims(p_var)))
+        return reduce(b, "ReduceMean", binary(b, "Mul", t_norm, p_norm), [axis])
+    covar = binary(b, "Mul", binary(b, "Sub", y_true, p_mean), p_centred)
+    gap = binary(b, "Sub", t_mean, p_mean)
+    norm = binary(b, "Add", binary(b, "Add", t_var, p_var), binary(b, "Mul", gap, gap))
+    norm = binary(b, "Add", norm, const(b, 1e-7))
+    ratio = binary(b, "Div", binary(b, "Mul", covar, const(b, 2.0)), norm)
+    return reduce(b, "ReduceMean", ratio, [axis])
+
+
 def values_and_mask(b: GraphBuilder, kind: str, spec: dict[str, Any], y_true, y_pred):
     """The values a canonical mean metric averages (matches, errors or losses) and, for
     ``ignore_class``, the bool mask of the entries that count (else None)."""
@@ -150,6 +178,8 @@ def values_and_mask(b: GraphBuilder, kind: str, spec: dict[str, Any], y_true, y_
         return to_float(b, y_pred), None
     if "accuracy" in kind:
         return _accuracy(b, kind, params, y_true, y_pred), None
+    if kind in ("pearson_correlation", "concordance_correlation"):
+        return _correlation(b, kind, int(params["axis"]), y_true, y_pred), None
     if kind == "root_mean_squared_error":
         y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), to_float(b, y_pred))
         diff = binary(b, "Sub", y_pred, y_true)

@@ -85,6 +85,8 @@ CASES = [  # class name, kwargs, data kind
     ("MeanSquaredLogarithmicError", {}, "positive"),
     ("CosineSimilarity", {}, "real"),
     ("LogCoshError", {}, "real"),
+    ("PearsonCorrelation", {}, "real"),
+    ("ConcordanceCorrelation", {}, "real"),
     ("R2Score", {}, "real"),
     ("R2Score", {"class_aggregation": "variance_weighted_average"}, "real"),
     ("R2Score", {"class_aggregation": None, "num_regressors": 2}, "real"),
@@ -134,6 +136,8 @@ def test_metric_objects(class_name, kwargs, kind):
         ("log_cosh", {}, "real"),
         ("hinge", {}, "binary"),
         ("poisson", {}, "positive"),
+        ("pearson_correlation", {}, "real"),
+        ("concordance_correlation", {}, "real"),
     ],
 )
 def test_metric_functions(name, kwargs, kind):
