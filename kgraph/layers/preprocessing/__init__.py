@@ -1,34 +1,52 @@
 """Preprocessing layers: deterministic ones compiled into every graph, augmentation layers
 compiled into the training graph only."""
 
+from kgraph.layers.preprocessing.auto_contrast import AutoContrast
 from kgraph.layers.preprocessing.category_encoding import CategoryEncoding
 from kgraph.layers.preprocessing.center_crop import CenterCrop
 from kgraph.layers.preprocessing.discretization import Discretization
+from kgraph.layers.preprocessing.integer_lookup import IntegerLookup
 from kgraph.layers.preprocessing.normalization import Normalization
 from kgraph.layers.preprocessing.random_brightness import RandomBrightness
+from kgraph.layers.preprocessing.random_color_degeneration import RandomColorDegeneration
 from kgraph.layers.preprocessing.random_contrast import RandomContrast
 from kgraph.layers.preprocessing.random_crop import RandomCrop
 from kgraph.layers.preprocessing.random_flip import RandomFlip
+from kgraph.layers.preprocessing.random_grayscale import RandomGrayscale
+from kgraph.layers.preprocessing.random_hue import RandomHue
+from kgraph.layers.preprocessing.random_invert import RandomInvert
+from kgraph.layers.preprocessing.random_posterization import RandomPosterization
 from kgraph.layers.preprocessing.random_rotation import RandomRotation
+from kgraph.layers.preprocessing.random_saturation import RandomSaturation
 from kgraph.layers.preprocessing.random_shear import RandomShear
 from kgraph.layers.preprocessing.random_translation import RandomTranslation
 from kgraph.layers.preprocessing.random_zoom import RandomZoom
 from kgraph.layers.preprocessing.rescaling import Rescaling
 from kgraph.layers.preprocessing.resizing import Resizing
+from kgraph.layers.preprocessing.solarization import Solarization
 
 __all__ = [
+    "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
     "Discretization",
+    "IntegerLookup",
     "Normalization",
     "RandomBrightness",
+    "RandomColorDegeneration",
     "RandomContrast",
     "RandomCrop",
     "RandomFlip",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPosterization",
     "RandomRotation",
+    "RandomSaturation",
     "RandomShear",
     "RandomTranslation",
     "RandomZoom",
     "Rescaling",
     "Resizing",
+    "Solarization",
 ]

@@ -233,6 +233,7 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "CategoryEncoding": {"num_tokens": 5, "output_mode": "count"},
     "CenterCrop": {"height": 2, "width": 3},
     "Discretization": {"bin_boundaries": [0.2, 0.5]},
+    "IntegerLookup": {"vocabulary": [0, 1, 2]},
     "Normalization": {"mean": 0.5, "variance": 2.0},
     "RandomBrightness": {"factor": 0.2, "value_range": (0, 1)},
     "RandomContrast": {"factor": 0.3, "value_range": (0, 1)},

@@ -1,0 +1,185 @@
+"""The shared base of ``IntegerLookup`` and ``StringLookup``: a fixed vocabulary mapped to
+indices (or back, with ``invert``), Keras' index layout and ``adapt()``.
+
+Index layout, as in Keras: ``[mask_token]`` (when set) + ``num_oov_indices`` OOV slots +
+the vocabulary. Inputs outside the vocabulary go to an OOV slot (``token % num_oov_indices``
+for integers when there are several); with ``num_oov_indices=0`` they map to -1 (Keras raises
+at run time, which an ONNX graph cannot do).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from kgraph import ops
+from kgraph.layers.layer import Layer
+from kgraph.layers.preprocessing.adapt_data import batches
+from kgraph.layers.preprocessing.category_encoding import encode
+
+OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+
+
+class IndexLookup(Layer):
+    """Base class; subclasses give ``_lookup(inputs, vocabulary)`` → positions in the
+    vocabulary (-1 when absent) and ``_token_dtype``."""
+
+    _token_dtype = "int64"
+
+    def __init__(
+        self,
+        max_tokens=None,
+        num_oov_indices=1,
+        mask_token=None,
+        oov_token=None,
+        vocabulary=None,
+        invert=False,
+        output_mode="int",
+        sparse=False,
+        pad_to_max_tokens=False,
+        idf_weights=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if output_mode not in OUTPUT_MODES:
+            raise ValueError(
+                f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES} "
+                f"('tf_idf' is not supported by kgraph). Received: output_mode={output_mode}"
+            )
+        if max_tokens is not None and max_tokens <= 1:
+            raise ValueError(
+                f"If set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}"
+            )
+        if num_oov_indices < 0:
+            raise ValueError(
+                "`num_oov_indices` must be greater than or equal to 0. "
+                f"Received: num_oov_indices={num_oov_indices}"
+            )
+        if invert and output_mode != "int":
+            raise ValueError(
+                "`output_mode` must be `'int'` when `invert` is true. "
+                f"Received: output_mode={output_mode}"
+            )
+        if sparse or idf_weights is not None:
+            raise ValueError("kgraph's lookup layers support neither `sparse` nor `idf_weights`.")
+        self.max_tokens = max_tokens
+        self.num_oov_indices = int(num_oov_indices)
+        self.mask_token = mask_token
+        self.oov_token = oov_token
+        self.invert = bool(invert)
+        self.output_mode = output_mode
+        self.sparse = False
+        self.pad_to_max_tokens = bool(pad_to_max_tokens)
+        self.vocabulary = None
+        if vocabulary is not None:
+            self.set_vocabulary(vocabulary)
+
+    # -- vocabulary --------------------------------------------------------------------------
+    def set_vocabulary(self, vocabulary, idf_weights=None):
+        """Sets the vocabulary: a list, an array, or a text file with one token per line."""
+        if isinstance(vocabulary, str):
+            with open(vocabulary, encoding="utf-8") as f:
+                vocabulary = [line.rstrip("\n") for line in f]
+            vocabulary = [self._parse(t) for t in vocabulary]
+        tokens = list(np.asarray(vocabulary).tolist())
+        if len(set(tokens)) != len(tokens):
+            repeated = sorted({t for t in tokens if tokens.count(t) > 1})
+            raise ValueError(f"The passed vocabulary has at least one repeated term: {repeated}")
+        if self.mask_token is not None and self.mask_token in tokens:
+            raise ValueError(
+                f"Found reserved mask token at unexpected location in `vocabulary`: "
+                f"{self.mask_token!r}. Leave it out; it takes index 0."
+            )
+        if self.num_oov_indices and self.oov_token in tokens:
+            raise ValueError(
+                f"Found reserved OOV token {self.oov_token!r} in `vocabulary`; leave it out."
+            )
+        if self.max_tokens is not None and len(tokens) + self._specials() > self.max_tokens:
+            raise ValueError(
+                f"Attempted to set a vocabulary larger than the maximum vocab size. Received "
+                f"vocabulary size is {len(tokens) + self._specials()}; "
+                f"`max_tokens` is {self.max_tokens}."
+            )
+        self.vocabulary = tokens
+
+    def _parse(self, token):
+        return token
+
+    def _specials(self) -> int:
+        return (self.mask_token is not None) + self.num_oov_indices
+
+    def get_vocabulary(self, include_special_tokens=True):
+        """The tokens in index order (mask and OOV tokens first, unless excluded)."""
+        vocab = list(self.vocabulary or [])
+        if not include_special_tokens:
+            return vocab
+        head = [self.mask_token] if self.mask_token is not None else []
+        return head + [self.oov_token] * self.num_oov_indices + vocab
+
+    def vocabulary_size(self) -> int:
+        return len(self.vocabulary or []) + self._specials()
+
+    def adapt(self, data, steps=None):
+        """Learns the vocabulary: tokens by decreasing frequency (ties: larger token first, as
+        Keras sorts), without the mask and OOV tokens, cut to ``max_tokens``."""
+        counts: Counter = Counter()
+        for batch in batches(data, steps):
+            counts.update(self._parse(t) for t in np.asarray(batch).ravel().tolist())
+        counts.pop(self.mask_token, None)
+        counts.pop(self.oov_token, None)
+        ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
+        if self.max_tokens is not None:
+            ordered = ordered[: self.max_tokens - self._specials()]
+        self.vocabulary = None
+        self.set_vocabulary([t for t, _ in ordered])
+
+    # -- calling -----------------------------------------------------------------------------
+    def call(self, inputs):
+        if self.vocabulary is None:
+            raise ValueError(f"{type(self).__name__} needs a vocabulary or a call to adapt().")
+        if self.invert:
+            return self._invert(inputs)
+        found = self._lookup(inputs, self.vocabulary)  # position in the vocabulary, or -1
+        index = ops.where(ops.greater_equal(found, 0), found + self._specials(), self._oov(inputs))
+        if self.mask_token is not None:
+            index = ops.where(self._is_mask(inputs), np.int64(0), index)
+        if self.output_mode == "int":
+            return index
+        depth = self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
+        return encode(index, self.output_mode, depth, "float32")
+
+    def _oov(self, inputs):
+        first = int(self.mask_token is not None)
+        if self.num_oov_indices == 0:
+            return np.int64(-1)
+        return np.int64(first)
+
+    def _is_mask(self, inputs):
+        raise NotImplementedError
+
+    def _invert(self, inputs):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        if self.output_mode == "int":
+            return shape
+        depth = self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
+        if self.output_mode == "one_hot" and (shape[-1] != 1 or len(shape) == 1):
+            return (*shape, depth)
+        return (*shape[:-1], depth)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "max_tokens": self.max_tokens,
+            "num_oov_indices": self.num_oov_indices,
+            "mask_token": self.mask_token,
+            "oov_token": self.oov_token,
+            "vocabulary": self.vocabulary,
+            "invert": self.invert,
+            "output_mode": self.output_mode,
+            "sparse": self.sparse,
+            "pad_to_max_tokens": self.pad_to_max_tokens,
+        }

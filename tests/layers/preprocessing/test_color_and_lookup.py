@@ -1,0 +1,137 @@
+"""Colour augmentation statistics in the training graph, and IntegerLookup against numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from kgraph import layers
+from kgraph.ops import image as image_ops
+from tests.harness import run_layer_test, training_graph_outputs
+
+RNG = np.random.default_rng(13)
+
+
+def _train(layer, x):
+    inputs = kgraph.Input(x.shape[1:])
+    (out,) = training_graph_outputs(kgraph.Model(inputs, layer(inputs)), [x])
+    return out
+
+
+def test_grayscale_rate_and_values():
+    x = RNG.uniform(0, 255, (1000, 3, 3, 3)).astype(np.float32)
+    out = _train(layers.RandomGrayscale(0.3, seed=1), x)
+    gray = np.repeat(x @ np.array([[0.2989], [0.5870], [0.1140]], np.float32), 3, axis=-1)
+    is_gray = np.all(np.isclose(out, gray, atol=1e-3), axis=(1, 2, 3))
+    kept = np.all(out == x, axis=(1, 2, 3))
+    assert np.all(is_gray | kept) and abs(is_gray.mean() - 0.3) < 0.05
+
+
+def test_hue_keeps_saturation_and_value():
+    x = RNG.uniform(0, 1, (300, 4, 4, 3)).astype(np.float32)
+    out = _train(layers.RandomHue(0.4, value_range=(0, 1), seed=2), x)
+    before, after = image_ops.rgb_to_hsv(x), image_ops.rgb_to_hsv(np.clip(out, 0, 1))
+    np.testing.assert_allclose(after[..., 1:], before[..., 1:], atol=2e-3)
+    shift = (after[..., 0] - before[..., 0] + 0.5) % 1.0 - 0.5  # signed hue change per pixel
+    per_image = np.median(shift.reshape(300, -1), axis=1)
+    assert np.abs(per_image).max() <= 0.2 + 1e-3 and per_image.std() > 0.05
+
+
+def test_saturation_scales_s_only():
+    x = RNG.uniform(0, 255, (200, 4, 4, 3)).astype(np.float32)
+    out = _train(layers.RandomSaturation((0.5, 0.5), seed=3), x)  # f / (1 - f) = 1
+    np.testing.assert_allclose(out, x, atol=0.05)
+    out = _train(layers.RandomSaturation((0.0, 0.0), seed=3), x)  # saturation removed
+    np.testing.assert_allclose(out, np.repeat(x.max(axis=-1, keepdims=True), 3, -1), atol=0.05)
+
+
+def test_invert_solarize_posterize_statistics():
+    x = RNG.uniform(0, 255, (800, 2, 2, 3)).astype(np.float32)
+    out = _train(layers.RandomInvert(seed=4), x)
+    inverted = np.all(np.isclose(out, 255 - x), axis=(1, 2, 3))
+    assert np.all(inverted | np.all(out == x, axis=(1, 2, 3)))
+    assert 0.4 < inverted.mean() < 0.6  # probability drawn from (0, 1): one half on average
+    out = _train(layers.Solarization(seed=4), x)  # threshold 0: every pixel inverted
+    np.testing.assert_allclose(out, 255 - x, atol=1e-3)
+    out = _train(layers.Solarization(threshold_factor=1.0, seed=5), x)
+    inverted = out != x
+    np.testing.assert_allclose(out[inverted], 255 - x[inverted], atol=1e-3)
+    assert 0.2 < inverted.mean() < 0.8
+    thresholds_above = np.where(inverted, x, np.inf).reshape(800, -1).min(axis=1)
+    thresholds_below = np.where(~inverted, x, -np.inf).reshape(800, -1).max(axis=1)
+    assert np.all(thresholds_below < thresholds_above)  # one threshold per image
+    out = _train(layers.RandomPosterization((3, 3), seed=4), x)
+    np.testing.assert_array_equal(out, np.floor(x / 32) * 32)
+
+
+def test_color_layers_are_identity_at_inference():
+    x = RNG.uniform(0, 255, (2, 3, 3, 3)).astype(np.float32)
+    for layer in (
+        layers.RandomGrayscale(),
+        layers.RandomHue(0.2),
+        layers.RandomSaturation(0.3),
+        layers.Solarization(0.1, 0.2),
+        layers.RandomInvert(),
+        layers.RandomPosterization(4),
+        layers.RandomColorDegeneration(0.3),
+    ):
+        inputs = kgraph.Input((3, 3, 3))
+        model = kgraph.Model(inputs, layer(inputs))
+        np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+        config = layer.get_config()
+        assert type(layer).from_config(config).get_config() == config
+
+
+def _lookup_reference(x, vocab, mask=None, num_oov=1):
+    specials = (mask is not None) + num_oov
+    table = {t: i + specials for i, t in enumerate(vocab)}
+    first = int(mask is not None)
+    out = [
+        0
+        if mask is not None and v == mask
+        else table.get(v, first + (v % num_oov if num_oov else 0))
+        for v in x.ravel()
+    ]
+    return np.asarray(out, np.int64).reshape(x.shape)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"mask_token": 0}, {"num_oov_indices": 3}, {"mask_token": 0, "num_oov_indices": 2}],
+    ids=str,
+)
+def test_integer_lookup(kwargs):
+    vocab = [12, 36, 1138, 42]
+    x = np.array([[12, 1138, 42, 0], [42, 1000, 36, 7]], np.int64)
+    mask, num_oov = kwargs.get("mask_token"), kwargs.get("num_oov_indices", 1)
+    run_layer_test(
+        layers.IntegerLookup,
+        dict(vocabulary=vocab, **kwargs),
+        input_shape=(2, 4),
+        expected_output_shape=(2, 4),
+        input_dtype="int64",
+        input_data=x,
+        reference=lambda x, w: _lookup_reference(x, vocab, mask, num_oov),
+    )
+
+
+def test_integer_lookup_invert_encodings_and_adapt():
+    vocab = [12, 36, 1138, 42]
+    inverse = layers.IntegerLookup(vocabulary=vocab, invert=True)
+    np.testing.assert_array_equal(inverse(np.array([1, 2, 0, 4, 9])), [12, 36, -1, 42, -1])
+    multi = layers.IntegerLookup(vocabulary=vocab, output_mode="multi_hot")
+    np.testing.assert_array_equal(multi(np.array([[12, 42, 5]])), [[1, 1, 0, 0, 1]])
+    learned = layers.IntegerLookup(max_tokens=4)
+    learned.adapt(np.array([[7, 7, 7, 3], [3, 9, 5, 5]]))  # 7 x3, 5 x2, 3 x2, 9 x1
+    assert learned.get_vocabulary() == [-1, 7, 5, 3]
+    assert learned.vocabulary_size() == 4
+
+
+def test_integer_lookup_errors():
+    with pytest.raises(ValueError, match="repeated"):
+        layers.IntegerLookup(vocabulary=[1, 2, 1])
+    with pytest.raises(ValueError, match="output_mode"):
+        layers.IntegerLookup(output_mode="tf_idf")
+    with pytest.raises(ValueError, match="invert"):
+        layers.IntegerLookup(invert=True, output_mode="one_hot")

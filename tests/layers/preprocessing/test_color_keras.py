@@ -1,0 +1,76 @@
+"""Oracle: the colour augmentation layers apply the same transformation as Keras' do when both
+get the same random parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from tests.oracle.keras_oracle import MARKS, keras
+
+pytestmark = MARKS
+RNG = np.random.default_rng(8)
+N = 4
+
+
+def _images():
+    return RNG.uniform(0, 255, (N, 5, 6, 3)).astype(np.float32)
+
+
+def _column(values):
+    return np.asarray(values, np.float32).reshape(N, 1, 1, 1)
+
+
+CASES = [  # layer, kwargs, our transformation, Keras' transformation
+    (
+        "RandomGrayscale",
+        {},
+        {"apply": _column([1, 0, 1, 0]).astype(bool)},
+        _column([1, 0, 1, 0]).astype(bool),
+    ),
+    (
+        "RandomHue",
+        {"factor": 0.5},
+        {"factor": _column([0.1, -0.2, 0.3, -0.05])},
+        {"factor": np.array([0.1, -0.2, 0.3, -0.05], np.float32)},
+    ),
+    (
+        "Solarization",
+        {"addition_factor": 0.2, "threshold_factor": 0.5},
+        {"additions": _column([0, 10, 30, 50]), "thresholds": _column([100, 20, 128, 250])},
+        {"additions": _column([0, 10, 30, 50]), "thresholds": _column([100, 20, 128, 250])},
+    ),
+    (
+        "RandomInvert",
+        {},
+        {"apply_inversion": _column([1, 0, 0, 1]).astype(bool)},
+        {"apply_inversion": np.array([1, 0, 0, 1], bool)},
+    ),
+    (
+        "RandomPosterization",
+        {"factor": (2, 6)},
+        {"shift_factor": _column([6, 4, 2, 3])},
+        {"shift_factor": np.array([6, 4, 2, 3], np.uint8)},
+    ),
+    (
+        "RandomColorDegeneration",
+        {"factor": 0.5},
+        {"factor": _column([0.0, 0.3, 0.5, 1.0])},
+        {"factor": _column([0.0, 0.3, 0.5, 1.0])},
+    ),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, ours, theirs", CASES, ids=[c[0] for c in CASES])
+def test_same_transformation_same_images(name, kwargs, ours, theirs):
+    x = _images()
+    got = getattr(kgraph.layers, name)(**kwargs).transform_images(x, ours)
+    expected = getattr(keras.layers, name)(**kwargs).transform_images(x, theirs, training=True)
+    np.testing.assert_allclose(got, np.asarray(expected), atol=2e-3)
+
+
+def test_auto_contrast():
+    x = RNG.uniform(20, 200, (2, 5, 6, 3)).astype(np.float32)
+    got = kgraph.layers.AutoContrast()(x)
+    np.testing.assert_allclose(got, np.asarray(keras.layers.AutoContrast()(x)), atol=1e-3)
