@@ -7,7 +7,7 @@ them builds the compiler's loss graph and runs it in onnxruntime (:mod:`kgraph.l
 so eager values match training exactly.
 
 Not built: ``CTC`` (ONNX has no CTC op, and its forward-backward recursion would need a graph
-loop the compiler cannot differentiate) and ``Circle`` (metric learning; not yet written).
+loop the compiler cannot differentiate).
 """
 
 from __future__ import annotations
@@ -108,6 +108,21 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
     return _values("categorical_generalized_cross_entropy", y_true, y_pred, q=float(q))
 
 
+def circle(
+    y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4
+):
+    """Per-sample Circle loss of integer labels and L2-normalised embeddings (masked samples,
+    without any positive pair, give 0). ``ref_labels`` / ``ref_embeddings`` other than the batch
+    itself are not supported."""
+    if ref_labels is not None or ref_embeddings is not None:
+        raise ValueError(
+            "kgraph's circle() compares the batch with itself; `ref_labels` and "
+            "`ref_embeddings` are not supported. Received: ref_labels, ref_embeddings"
+        )
+    params = {"gamma": float(gamma), "margin": float(margin), "remove_diagonal": remove_diagonal}
+    return _values("circle", y_true, y_pred, **params)
+
+
 def mean_squared_error(y_true, y_pred):
     """``mean(square(y_true - y_pred), axis=-1)``."""
     return _values("mean_squared_error", y_true, y_pred)
@@ -205,6 +220,7 @@ _FUNCTIONS = {
     categorical_hinge: CategoricalHinge,
     dice: Dice,
     tversky: Tversky,
+    circle: _classes.Circle,
 }
 _BY_FUNCTION = dict(_FUNCTIONS)
 _BY_NAME = {fn.__name__: cls for fn, cls in _FUNCTIONS.items()}

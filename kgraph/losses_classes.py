@@ -240,6 +240,26 @@ class Tversky(Loss):
         )
 
 
+class Circle(Loss):
+    """Circle loss of integer labels and L2-normalised embeddings: pulls same-label pairs
+    together and pushes other pairs apart, each pair weighted by how far it is from its
+    optimum (``margin``), scaled by ``gamma``."""
+
+    loss_name = "circle"
+
+    def __init__(
+        self,
+        gamma=80.0,
+        margin=0.4,
+        remove_diagonal=True,
+        reduction=_SBS,
+        name="circle",
+        dtype=None,
+    ):
+        params = {"gamma": gamma, "margin": margin, "remove_diagonal": bool(remove_diagonal)}
+        super().__init__(name, reduction, dtype, **params)
+
+
 __all__ = [
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
@@ -247,6 +267,7 @@ __all__ = [
     "CategoricalFocalCrossentropy",
     "CategoricalGeneralizedCrossEntropy",
     "CategoricalHinge",
+    "Circle",
     "CosineSimilarity",
     "Dice",
     "Hinge",

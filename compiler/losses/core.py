@@ -19,6 +19,7 @@ from kgraph.compiler.builder import GraphBuilder
 from kgraph.compiler.losses import crossentropy as ce
 from kgraph.compiler.losses import regression as rg
 from kgraph.compiler.losses import segmentation as seg
+from kgraph.compiler.losses import similarity as sim
 from kgraph.compiler.optim._graph import (
     binary,
     const,
@@ -60,6 +61,7 @@ LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
     "categorical_hinge": {},
     "dice": {"axis": None},
     "tversky": {"alpha": 0.5, "beta": 0.5, "axis": None},
+    "circle": {"gamma": 80.0, "margin": 0.4, "remove_diagonal": True},
 }
 # Losses computed from (float) targets and predictions; the crossentropies cast what they need.
 _FLOAT_BUILDERS = {
@@ -163,6 +165,8 @@ def per_sample_loss(b: GraphBuilder, spec: dict[str, Any], y_true: ir.Value, y_p
     y_true, y_pred = squeeze_or_expand(b, y_true, y_pred)
     if name == "sparse_categorical_crossentropy":
         return ce.sparse_crossentropy(b, y_true, y_pred, cfg)
+    if name == "circle":
+        return sim.circle(b, y_true, y_pred, cfg)
     if name == "categorical_generalized_cross_entropy":
         return ce.categorical_generalized_cross_entropy(b, y_true, y_pred, cfg), None
     if name == "categorical_crossentropy":

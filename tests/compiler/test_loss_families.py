@@ -168,6 +168,7 @@ GRADIENT_CASES = [
     ({"name": "msle"}, POS, UNIT),
     ({"name": "mape"}, REAL, REAL2),
     ({"name": "tversky"}, BINARY, UNIT),
+    ({"name": "circle", "gamma": 4.0}, np.array([0, 1, 0, 2, 1]), REAL / 2),
 ]
 
 

@@ -33,6 +33,7 @@ def _inputs(kind):
         "sparse": (RNG.integers(0, C, size=B), probs),
         "soft": (probs, RNG.dirichlet(np.ones(C), size=B).astype(np.float32)),
         "mask": (binary, RNG.uniform(size=(B, C)).astype(np.float32)),
+        "embed": (RNG.integers(0, 3, size=B), real / np.linalg.norm(real, axis=1, keepdims=True)),
     }[kind]
 
 
@@ -60,6 +61,8 @@ CASES = [  # class name, kwargs, input kind
     ("Dice", {"axis": 1}, "mask"),
     ("Tversky", {"alpha": 0.3, "beta": 0.7}, "mask"),
     ("Tversky", {"axis": [1]}, "mask"),
+    ("Circle", {}, "embed"),
+    ("Circle", {"gamma": 5.0, "margin": 0.1, "remove_diagonal": False}, "embed"),
 ]
 
 
@@ -95,6 +98,7 @@ FUNCTIONS = [
     ("mean_squared_logarithmic_error", {}, "positive"),
     ("dice", {}, "mask"),
     ("tversky", {"alpha": 0.2, "beta": 0.8}, "mask"),
+    ("circle", {"gamma": 20}, "embed"),
 ]
 
 
