@@ -83,8 +83,13 @@ from kgraph.ops.creation import (
 )
 from kgraph.ops.einsum_ops import einsum
 from kgraph.ops.indexing import get_item, slice
+from kgraph.ops.integer_ops import (
+    gcd,
+    lcm,
+)
 from kgraph.ops.layout_ops import broadcast_to, pad, repeat, take
 from kgraph.ops.math_ops import (
+    absolute,
     angle,
     arccos,
     arccosh,
@@ -125,6 +130,8 @@ from kgraph.ops.math_ops import (
     trunc,
 )
 from kgraph.ops.matrix import (
+    corrcoef,
+    correlate,
     cross,
     diag,
     diagflat,
@@ -201,6 +208,9 @@ from kgraph.ops.numpy import (
 from kgraph.ops.quantiles import (
     extract_sequences,
     median,
+    nanmedian,
+    nanpercentile,
+    nanquantile,
     percentile,
     quantile,
 )
@@ -270,6 +280,17 @@ from kgraph.ops.sorting import (
     take_along_axis,
     top_k,
 )
+from kgraph.ops.spaces import (
+    bartlett,
+    blackman,
+    empty,
+    empty_like,
+    geomspace,
+    hamming,
+    hanning,
+    kaiser,
+    logspace,
+)
 from kgraph.ops.split_ops import (
     array_split,
     dsplit,
@@ -281,6 +302,7 @@ from kgraph.ops.split_ops import (
 
 __all__ = [
     "abs",
+    "absolute",
     "add",
     "all",
     "allclose",
@@ -304,6 +326,7 @@ __all__ = [
     "array_split",
     "average",
     "average_pool",
+    "bartlett",
     "bincount",
     "bitwise_and",
     "bitwise_invert",
@@ -312,6 +335,7 @@ __all__ = [
     "bitwise_or",
     "bitwise_right_shift",
     "bitwise_xor",
+    "blackman",
     "broadcast_to",
     "cast",
     "cbrt",
@@ -325,6 +349,8 @@ __all__ = [
     "conv_transpose",
     "convert_to_tensor",
     "copy",
+    "corrcoef",
+    "correlate",
     "cos",
     "cosh",
     "count_nonzero",
@@ -345,6 +371,8 @@ __all__ = [
     "dstack",
     "einsum",
     "elu",
+    "empty",
+    "empty_like",
     "equal",
     "erf",
     "erfc",
@@ -366,11 +394,15 @@ __all__ = [
     "fmod",
     "full",
     "full_like",
+    "gcd",
     "gelu",
+    "geomspace",
     "get_item",
     "glu",
     "greater",
     "greater_equal",
+    "hamming",
+    "hanning",
     "hard_shrink",
     "hard_sigmoid",
     "hard_silu",
@@ -394,7 +426,9 @@ __all__ = [
     "isneginf",
     "isposinf",
     "isreal",
+    "kaiser",
     "kron",
+    "lcm",
     "ldexp",
     "leaky_relu",
     "left_shift",
@@ -413,6 +447,7 @@ __all__ = [
     "logical_not",
     "logical_or",
     "logical_xor",
+    "logspace",
     "logsumexp",
     "matmul",
     "max",
@@ -434,8 +469,11 @@ __all__ = [
     "nancumsum",
     "nanmax",
     "nanmean",
+    "nanmedian",
     "nanmin",
+    "nanpercentile",
     "nanprod",
+    "nanquantile",
     "nanstd",
     "nansum",
     "nanvar",

@@ -83,6 +83,13 @@ rad2deg = _float_unary("rad2deg", _mul_const(180 / math.pi), "Radians to degrees
 fabs = _float_unary("fabs", _node("Abs"), "Absolute value as a float tensor.")
 
 
+def absolute(x):
+    """Element-wise absolute value (as ``abs``)."""
+    from kgraph.ops.numpy import abs as abs_
+
+    return abs_(x)
+
+
 def _log1p_lower(b, x):
     u = b.op("Add", [x, const(b, 1.0, x)])
     d = b.op("Sub", [u, const(b, 1.0, x)])
@@ -183,19 +190,21 @@ _I0_LARGE = (0.00392377, -0.01647633, 0.02635537, -0.02057706, 0.00916281, -0.00
              0.00225319, 0.01328592, 0.39894228)  # fmt: skip
 
 
-def _i0_lower(b, x):
+def i0_lower(b, x, dtype=None):
+    """Emits ``i0(x)``; ``dtype`` is needed when ``x`` is an inner value (no type yet)."""
+    dtype = dtype or dtype_of(x)
     a = b.op("Abs", [x])
-    small = b.op("Less", [a, const(b, 3.75, x)])
-    t = b.op("Div", [a, const(b, 3.75, x)])
-    near = _horner(b, b.op("Mul", [t, t]), _I0_SMALL, x)
-    t_far = b.op("Where", [small, const(b, 1.0, x), t])
-    a_far = b.op("Where", [small, const(b, 3.75, x), a])
+    small = b.op("Less", [a, const(b, 3.75, dtype)])
+    t = b.op("Div", [a, const(b, 3.75, dtype)])
+    near = _horner(b, b.op("Mul", [t, t]), _I0_SMALL, dtype)
+    t_far = b.op("Where", [small, const(b, 1.0, dtype), t])
+    a_far = b.op("Where", [small, const(b, 3.75, dtype), a])
     scale = b.op("Div", [b.op("Exp", [a_far]), b.op("Sqrt", [a_far])])
-    far = b.op("Mul", [_horner(b, b.op("Reciprocal", [t_far]), _I0_LARGE, x), scale])
+    far = b.op("Mul", [_horner(b, b.op("Reciprocal", [t_far]), _I0_LARGE, dtype), scale])
     return b.op("Where", [small, near, far])
 
 
-i0 = _float_unary("i0", _i0_lower, "Modified Bessel function of the first kind, order 0.")
+i0 = _float_unary("i0", i0_lower, "Modified Bessel function of the first kind, order 0.")
 
 
 # -- rounding -------------------------------------------------------------------------------

@@ -181,3 +181,44 @@ def vander(x, N=None, increasing=False):
     exponents = np.arange(n) if increasing else np.arange(n)[::-1]
     dtype = spec.dtype if spec.dtype != "weak" else "float32"
     return power(expand_dims(x, 1), np.asarray(exponents, dtype))
+
+
+def correlate(x1, x2, mode="valid"):
+    """Cross-correlation of two 1-D tensors, ``c[k] = sum_n x1[n + k] * x2[n]`` (numpy's
+    'valid', 'same' and 'full' modes; static lengths)."""
+    from kgraph.ops.layout_ops import pad
+
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"mode must be 'valid', 'same' or 'full'. Received: mode={mode!r}")
+    s1, s2 = _spec_of(x1).shape, _spec_of(x2).shape
+    if len(s1) != 1 or len(s2) != 1 or None in (*s1, *s2):
+        raise ValueError(f"correlate takes two static 1-D tensors. Received: {s1} and {s2}")
+    (m,), (n,) = s1, s2
+    windows = np.arange(m + n - 1)[:, None] + np.arange(n)[None, :]
+    padded = pad(x1, (n - 1, n - 1))
+    full = tensordot(reshape(gather_static(padded, windows.reshape(-1), 0), (m + n - 1, n)), x2, 1)
+    if mode == "full":
+        return full
+    if mode == "valid":
+        start, length = min(m, n) - 1, abs(m - n) + 1
+    else:
+        start = (n - 1) // 2 if n <= m else m - 1 - (m - 1) // 2
+        length = max(m, n)
+    return gather_static(full, np.arange(start, start + length), 0)
+
+
+def corrcoef(x):
+    """Pearson correlation coefficients of the rows of ``x`` (variables) over its columns
+    (a scalar for 1-D ``x``)."""
+    from kgraph.ops.math_ops import to_float
+    from kgraph.ops.numpy import divide, mean, sqrt
+
+    x = to_float(x)
+    single = _spec_of(x).ndim == 1
+    if single:
+        x = expand_dims(x, 0)
+    centered = subtract(x, mean(x, axis=1, keepdims=True))
+    cov = tensordot(centered, centered, ([1], [1]))
+    scale = sqrt(diagonal(cov))
+    out = divide(divide(cov, expand_dims(scale, 1)), expand_dims(scale, 0))
+    return reshape(out, ()) if single else out  # numpy gives a scalar for one variable

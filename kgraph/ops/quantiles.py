@@ -69,15 +69,75 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     if (frac != 0).any():
         high = gather_static(ordered, hi, len(kept))
         out = add(low, multiply(subtract(high, low), frac.astype(spec.dtype)))
+    return _shape_result(out, qs, axes, keepdims, len(kept))
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """:func:`quantile` over the non-NaN elements (NaN where a slice has none).
+
+    NaNs are sorted last as +inf; each slice's positions come from its own count of values,
+    computed in the graph.
+    """
+    from kgraph.ops import numpy as knp
+    from kgraph.ops.math_ops import isnan
+    from kgraph.ops.numpy import cast, ceil, floor, minimum, where
+    from kgraph.ops.sorting import take_along_axis
+
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}. Received: method={method!r}")
+    qs = np.asarray(q, np.float64)
+    x = to_float(x)
+    spec = _spec_of(x)
+    axes = shapes.normalize_axes(axis, spec.ndim)
+    kept = [a for a in range(spec.ndim) if a not in axes]
+    flat = reshape(transpose(x, kept + list(axes)), [None] * len(kept) + [-1])
+    missing = isnan(flat)
+    ordered = sort(where(missing, np.inf, flat), axis=-1)
+    count = knp.sum(cast(missing, spec.dtype) * -1.0 + 1.0, axis=-1, keepdims=True)
+    pos = multiply(subtract(count, 1.0), qs.reshape(-1).astype(spec.dtype))
+    lo = floor(pos)
+    hi = ceil(pos) if method == "midpoint" else minimum(lo + 1.0, subtract(count, 1.0))
+    frac = subtract(pos, lo)
+    if method in ("lower", "higher", "nearest"):
+        pick = {"lower": lo, "higher": ceil(pos), "nearest": _round_even(pos)}
+        lo = hi = pick[method]
+    index = [cast(where(v < 0, 0.0, v), "int32") for v in (lo, hi)]
+    low, high = (take_along_axis(ordered, i, axis=-1) for i in index)
+    weight = 0.5 if method == "midpoint" else frac
+    out = (
+        low
+        if method in ("lower", "higher", "nearest")
+        else add(low, multiply(subtract(high, low), where(hi > lo, weight, 0.0)))
+    )
+    out = where(count < 1.0, np.nan, out)
+    return _shape_result(out, qs, axes, keepdims, len(kept))
+
+
+def _round_even(v):
+    from kgraph.ops.math_ops import round as round_
+
+    return round_(v)
+
+
+def _shape_result(out, qs, axes, keepdims, kept):
+    """``(kept..., m)`` results laid out as numpy does: the q axis first, reduced axes kept."""
     if qs.ndim == 0:
-        out = reshape(out, [None] * len(kept))
-        lead = 0
+        out, lead = reshape(out, [None] * kept), 0
     else:
-        out = moveaxis(out, -1, 0)
-        lead = 1
-    if keepdims:
-        out = expand_dims(out, [a + lead for a in axes]) if axes else out
+        out, lead = moveaxis(out, -1, 0), 1
+    if keepdims and axes:
+        out = expand_dims(out, [a + lead for a in axes])
     return out
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """:func:`percentile` over the non-NaN elements."""
+    return nanquantile(x, np.asarray(q, np.float64) / 100.0, axis, method, keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    """:func:`median` over the non-NaN elements."""
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
 def percentile(x, q, axis=None, method="linear", keepdims=False):

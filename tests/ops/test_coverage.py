@@ -17,6 +17,7 @@ from tests.ops import (
     test_reduction_ops,
     test_shape_ops,
     test_sorting_ops,
+    test_space_ops,
 )
 
 
@@ -35,6 +36,7 @@ def _tables():
         + test_reduction_ops.CASES
         + test_shape_ops.CASES
         + test_sorting_ops.CASES
+        + test_space_ops.CASES
     )
 
 

@@ -326,8 +326,42 @@ def _bitwise_cases():
     return cases
 
 
+def _integer_cases():
+    a, c = i32(3, 4, low=-40, high=40), i32(3, 4, low=-40, high=40)
+    return [
+        case("absolute", ops.absolute, np.absolute, f32(3, 4), label="float"),
+        case("absolute", ops.absolute, np.absolute, a, dtype="int32", label="int32"),
+        case("gcd", ops.gcd, np.gcd, a, c, dtype="int32", label="int32"),
+        case(
+            "gcd", lambda x: ops.gcd(x, 6), lambda x: np.gcd(x, 6), a, dtype="int32", label="scalar"
+        ),
+        case(
+            "gcd",
+            ops.gcd,
+            np.gcd,
+            np.array([1134903170, 0, 0], np.int32),
+            np.array([1836311903, 0, 9], np.int32),
+            dtype="int32",
+            label="fibonacci",
+        ),
+        case(
+            "lcm",
+            ops.lcm,
+            np.lcm,
+            i32(3, 4, low=-9, high=9),
+            i32(3, 4, low=-9, high=9),
+            dtype="int32",
+            label="int32",
+        ),
+        case(
+            "lcm", lambda x: ops.lcm(x, 4), lambda x: np.lcm(x, 4), a, dtype="int32", label="scalar"
+        ),
+    ]
+
+
 CASES = (
-    _unary_cases()
+    _integer_cases()
+    + _unary_cases()
     + _rounding_cases()
     + _predicate_cases()
     + _complex_view_cases()

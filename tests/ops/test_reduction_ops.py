@@ -218,6 +218,63 @@ def _quantile_cases():
     return cases
 
 
+def _nan_quantile_cases():
+    x = _with_nan(3, 6)
+    x[1] = np.nan  # a slice of NaNs only gives NaN
+    cases = []
+    for method in ("linear", "lower", "higher", "midpoint", "nearest"):
+        cases.append(
+            case(
+                "nanquantile",
+                lambda v, m=method: ops.nanquantile(v, [0.2, 0.5, 0.75], axis=1, method=m),
+                lambda v, m=method: _quiet(np.nanquantile, v, [0.2, 0.5, 0.75], axis=1, method=m),
+                x,
+                label=method,
+            )
+        )
+    cases += [
+        case(
+            "nanquantile",
+            lambda v: ops.nanquantile(v, 0.4),
+            lambda v: np.nanquantile(v, 0.4),
+            _with_nan(3, 4),
+            label="all",
+        ),
+        case(
+            "nanpercentile",
+            lambda v: ops.nanpercentile(v, [10, 90], axis=0, keepdims=True),
+            lambda v: np.nanpercentile(v, [10, 90], axis=0, keepdims=True),
+            _with_nan(3, 4),
+            label="keepdims",
+        ),
+        case(
+            "nanpercentile",
+            lambda v: ops.nanpercentile(v, 50, axis=-1),
+            lambda v: np.nanpercentile(v, 50, axis=-1),
+            f32(5, 4),
+            label="dyn",
+            dynamic=True,
+        ),
+        case("nanmedian", ops.nanmedian, np.nanmedian, _with_nan(3, 4), label="all"),
+        case(
+            "nanmedian",
+            lambda v: ops.nanmedian(v, 1),
+            lambda v: np.nanmedian(v, 1),
+            _with_nan(4, 5),
+            label="axis1",
+        ),
+    ]
+    return cases
+
+
+def _quiet(fn, *args, **kwargs):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
 def _frames(x, length, stride):
     n = 1 + (x.shape[-1] - length) // stride
     return np.stack([x[..., i * stride : i * stride + length] for i in range(n)], axis=-2)
@@ -251,6 +308,7 @@ CASES = (
     + _count_cases()
     + _nan_cases()
     + _quantile_cases()
+    + _nan_quantile_cases()
     + _sequence_cases()
 )
 

@@ -419,7 +419,29 @@ def _matrix_cases():
     ]
 
 
-CASES = _shape_cases() + _split_cases() + _matrix_cases()
+def _signal_cases():
+    cases = []
+    for m, n in [(5, 3), (2, 3), (4, 4)]:
+        for mode in ("valid", "same", "full"):
+            cases.append(
+                c(
+                    "correlate",
+                    lambda x, y, mode=mode: ops.correlate(x, y, mode),
+                    lambda x, y, mode=mode: np.correlate(x, y, mode),
+                    f32(m),
+                    f32(n),
+                    fed=(True, False),
+                    label=f"{m}x{n}_{mode}",
+                )
+            )
+    cases += [
+        c("corrcoef", ops.corrcoef, np.corrcoef, f32(3, 6), label="rows"),
+        c("corrcoef", ops.corrcoef, np.corrcoef, f32(5), label="one"),
+    ]
+    return cases
+
+
+CASES = _shape_cases() + _split_cases() + _matrix_cases() + _signal_cases()
 
 
 @pytest.mark.parametrize("c", params(CASES))

@@ -133,6 +133,20 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "unravel_index": lambda x: ops.unravel_index(_ints(x), (4, 4)),
     "vander": lambda x: ops.vander(x[0, 0, 0]),
     **{
+        name: (lambda f: lambda x: x * f(3))(getattr(ops, name))
+        for name in ("bartlett", "blackman", "hamming", "hanning")
+    },
+    "kaiser": lambda x: x * ops.kaiser(3, 2.0),
+    "empty": lambda x: x + ops.empty((3,)),
+    "logspace": lambda x: x * ops.logspace(0.0, 1.0, 3),
+    "geomspace": lambda x: x * ops.geomspace(1.0, 4.0, 3),
+    "corrcoef": lambda x: ops.corrcoef(x[0, 0]),
+    "correlate": lambda x: ops.correlate(x[0, 0, 0], x[1, 1, 1], "full"),
+    "gcd": lambda x: ops.gcd(_ints(x), 4),
+    "lcm": lambda x: ops.lcm(_ints(x), 4),
+    "nanquantile": lambda x: ops.nanquantile(x, [0.3, 0.6], axis=-1),
+    "nanpercentile": lambda x: ops.nanpercentile(x, 50, axis=(1, 2)),
+    **{
         name: (lambda f: lambda x: [f(x), f(x, axis=1), f(x, axis=(1, 2), keepdims=True)])(
             getattr(ops, name)
         )
