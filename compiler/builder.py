@@ -20,7 +20,9 @@ DEFAULT_OPSET = 21
 
 
 def ir_dtype(dtype: Any) -> ir.DataType:
-    """Returns the ONNX element type for a numpy-compatible dtype."""
+    """Returns the ONNX element type for a numpy-compatible dtype (or ``"string"``)."""
+    if isinstance(dtype, str) and dtype == "string":
+        return ir.DataType.STRING
     return ir.DataType.from_numpy(np.dtype(dtype))
 
 

@@ -17,6 +17,8 @@ def standardize(dtype) -> str:
         dtype = dtype.get("config", {}).get("name")  # a Keras 3 config's dtype policy
         if dtype not in ("float16", "bfloat16", "float32", "float64"):
             raise ValueError(f"kgraph supports plain dtype policies only. Received: {dtype!r}")
+    if (isinstance(dtype, str) and dtype in ("string", "str")) or dtype is str:
+        return "string"  # Keras' name for string tensors (ONNX STRING, numpy object arrays)
     if isinstance(dtype, str) and dtype in ("float", "int"):
         return {"float": FLOATX, "int": "int32"}[dtype]
     return np.dtype(dtype).name
@@ -42,3 +44,8 @@ def result_type(*names: str) -> str:
     if ints:
         return max(ints, key=_INTS.index)
     return names[0] if names else FLOATX
+
+
+def to_numpy(dtype: str):
+    """The numpy dtype arrays of ``dtype`` use: ``object`` for ``"string"``."""
+    return object if dtype == "string" else dtype

@@ -32,7 +32,9 @@ def as_input_arrays(x, specs, model_name: str, keys=None) -> list[np.ndarray]:
         arr = np.asarray(leaf)
         if arr.ndim == len(spec.shape) - 1 and spec.shape[-1] == 1:
             arr = arr[..., None]  # Keras adds a missing trailing channel axis of size 1
-        if arr.dtype.kind not in "biuf":
+        if spec.dtype == "string" and arr.dtype.kind in "USO":
+            arr = arr.astype(object)  # string inputs (StringLookup) reach ONNX as STRING
+        elif arr.dtype.kind not in "biuf":
             raise ValueError(
                 f"Input '{spec.name}' of model '{model_name}' must be numeric. "
                 f"Received an array of dtype {arr.dtype}."
@@ -48,7 +50,7 @@ def as_input_arrays(x, specs, model_name: str, keys=None) -> list[np.ndarray]:
                     f"Input '{spec.name}' of model '{model_name}' expects shape "
                     f"{spec.shape}; received an array of shape {arr.shape}."
                 )
-        arrays.append(arr.astype(spec.dtype, copy=False))
+        arrays.append(arr if spec.dtype == "string" else arr.astype(spec.dtype, copy=False))
     return arrays
 
 

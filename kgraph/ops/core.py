@@ -71,6 +71,8 @@ def _spec_of(x: Any) -> Spec:
 
 
 def _eager_dtype(dtype: np.dtype) -> str:
+    if np.dtype(dtype).kind in "USO":  # numpy str, bytes or object arrays hold strings
+        return "string"
     name = np.dtype(dtype).name
     return "float32" if name == "float64" else name
 
@@ -154,7 +156,7 @@ _MAX_SESSIONS = 512
 
 
 def _eager(op: Op, args, specs, attrs):
-    arrays = [np.asarray(a, dtype=s.dtype) for a, s in zip(args, specs)]
+    arrays = [np.asarray(a, dtype=dtypes.to_numpy(s.dtype)) for a, s in zip(args, specs)]
     key = (op.name, repr(sorted(attrs.items())), tuple((a.shape, a.dtype.str) for a in arrays))
     session = None if op.random else _SESSIONS.get(key)
     if session is None:

@@ -24,6 +24,7 @@ from kgraph.layers.preprocessing.random_zoom import RandomZoom
 from kgraph.layers.preprocessing.rescaling import Rescaling
 from kgraph.layers.preprocessing.resizing import Resizing
 from kgraph.layers.preprocessing.solarization import Solarization
+from kgraph.layers.preprocessing.string_lookup import StringLookup
 
 __all__ = [
     "AutoContrast",
@@ -49,4 +50,5 @@ __all__ = [
     "Rescaling",
     "Resizing",
     "Solarization",
+    "StringLookup",
 ]

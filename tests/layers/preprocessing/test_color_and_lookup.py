@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 
 import kgraph
@@ -135,3 +137,36 @@ def test_integer_lookup_errors():
         layers.IntegerLookup(output_mode="tf_idf")
     with pytest.raises(ValueError, match="invert"):
         layers.IntegerLookup(invert=True, output_mode="one_hot")
+
+
+def test_string_lookup_graph_and_eager():
+    vocab = ["a", "b", "c", "d"]
+    x = np.array([["a", "c", "d"], ["d", "z", "b"]])
+    layer = layers.StringLookup(vocabulary=vocab)
+    expected = np.array([[1, 3, 4], [4, 0, 2]])
+    np.testing.assert_array_equal(layer(x), expected)
+    np.testing.assert_array_equal(layer(x.astype("S")), expected)  # bytes tokens
+    inputs = kgraph.Input((3,), dtype="string")
+    model = kgraph.Model(inputs, layer(inputs))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+    data = model.to_onnx_bytes()
+    graph = onnx.load_from_string(data).graph
+    assert "LabelEncoder" in {n.op_type for n in graph.node}
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: x.astype(object)})
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_string_lookup_mask_invert_encode_adapt():
+    vocab = ["a", "b", "c"]
+    masked = layers.StringLookup(vocabulary=vocab, mask_token="")
+    np.testing.assert_array_equal(masked(np.array(["a", "", "q", "c"])), [2, 0, 1, 4])
+    inverse = layers.StringLookup(vocabulary=vocab, invert=True)
+    np.testing.assert_array_equal(inverse(np.array([1, 3, 0, 7])), ["a", "c", "[UNK]", "[UNK]"])
+    counts = layers.StringLookup(vocabulary=vocab, output_mode="count")
+    np.testing.assert_array_equal(counts(np.array([["a", "a", "x"]])), [[1, 2, 0, 0]])
+    learned = layers.StringLookup()
+    learned.adapt(np.array(["x", "y", "y", "z", "z", "z"]))
+    assert learned.get_vocabulary() == ["[UNK]", "z", "y", "x"]
+    with pytest.raises(ValueError, match="num_oov_indices"):
+        layers.StringLookup(num_oov_indices=2)
