@@ -130,6 +130,7 @@ from kgraph.ops.math_ops import (
     trunc,
 )
 from kgraph.ops.matrix import (
+    cdist,
     corrcoef,
     correlate,
     cross,
@@ -339,6 +340,7 @@ __all__ = [
     "broadcast_to",
     "cast",
     "cbrt",
+    "cdist",
     "ceil",
     "celu",
     "clip",

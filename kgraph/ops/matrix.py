@@ -222,3 +222,18 @@ def corrcoef(x):
     scale = sqrt(diagonal(cov))
     out = divide(divide(cov, expand_dims(scale, 1)), expand_dims(scale, 0))
     return reshape(out, ()) if single else out  # numpy gives a scalar for one variable
+
+
+def cdist(x, y):
+    """Euclidean distances between the rows of ``x`` ``(..., m, d)`` and ``y`` ``(..., n, d)``,
+    shaped ``(..., m, n)``."""
+    from kgraph.ops.math_ops import to_float
+    from kgraph.ops.numpy import sqrt
+
+    sx, sy = _spec_of(x).shape, _spec_of(y).shape
+    if len(sx) < 2 or len(sy) < 2:
+        raise ValueError(f"`cdist` inputs must have rank >= 2. Received: {sx} and {sy}")
+    if sx[-1] is not None and sy[-1] is not None and sx[-1] != sy[-1]:
+        raise ValueError(f"Last dimension of inputs to `cdist` must match. Received: {sx} and {sy}")
+    diff = subtract(expand_dims(to_float(x), -2), expand_dims(to_float(y), -3))
+    return sqrt(knp.sum(multiply(diff, diff), axis=-1))

@@ -419,6 +419,10 @@ def _matrix_cases():
     ]
 
 
+def _cdist(x, y):
+    return np.sqrt(((x[..., :, None, :] - y[..., None, :, :]) ** 2).sum(-1))
+
+
 def _signal_cases():
     cases = []
     for m, n in [(5, 3), (2, 3), (4, 4)]:
@@ -437,6 +441,9 @@ def _signal_cases():
     cases += [
         c("corrcoef", ops.corrcoef, np.corrcoef, f32(3, 6), label="rows"),
         c("corrcoef", ops.corrcoef, np.corrcoef, f32(5), label="one"),
+        c("cdist", ops.cdist, _cdist, f32(4, 3), f32(5, 3), label="2d"),
+        c("cdist", ops.cdist, _cdist, f32(2, 4, 3), f32(2, 2, 3), label="batched"),
+        c("cdist", ops.cdist, _cdist, f32(5, 4, 2), f32(1, 3, 2), label="dyn", dynamic=True),
     ]
     return cases
 
