@@ -57,6 +57,22 @@ def _files_under(folder, formats, follow_links):
     return found
 
 
+def _list_files(directory, folders, per_class, formats, follow_links):
+    """Paths of the matching files of every folder, and each file's folder index; with
+    ``per_class`` an empty folder is an error."""
+    paths, indices = [], []
+    for index, folder in enumerate(folders):
+        found = _files_under(os.path.join(directory, folder), formats, follow_links)
+        if per_class and not found:
+            raise ValueError(
+                f"Class folder {os.path.join(directory, folder)!r} contains no files with "
+                f"an allowed extension {formats}."
+            )
+        paths += found
+        indices += [index] * len(found)
+    return paths, indices
+
+
 def index_directory(
     directory,
     labels,
@@ -87,16 +103,7 @@ def index_directory(
         )
     else:
         folders = [""]
-    paths, inferred = [], []
-    for index, folder in enumerate(folders):
-        found = _files_under(os.path.join(directory, folder), formats, follow_links)
-        if labels == "inferred" and not found:
-            raise ValueError(
-                f"Class folder {os.path.join(directory, folder)!r} contains no files with "
-                f"an allowed extension {formats}."
-            )
-        paths += found
-        inferred += [index] * len(found)
+    paths, inferred = _list_files(directory, folders, labels == "inferred", formats, follow_links)
     if not paths:
         raise ValueError(f"No files found in directory {directory}. Allowed formats: {formats}")
     if labels == "inferred":

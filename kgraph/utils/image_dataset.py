@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
+
 from kgraph.utils import dataset_utils
 from kgraph.utils.dataset import AUTOTUNE, Dataset
 from kgraph.utils.image_resize import INTERPOLATIONS
@@ -62,6 +64,22 @@ def _check_arguments(labels, label_mode, class_names, color_mode, image_size, in
             f"Received: interpolation={interpolation}"
         )
     return tuple(int(s) for s in image_size)
+
+
+def _check_layout(format, crop_to_aspect_ratio, pad_to_aspect_ratio, data_format):  # noqa: A002
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError(
+            "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
+        )
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
+    return data_format
 
 
 def paths_and_labels_to_dataset(paths, labels, label_mode, num_classes, load, shuffle, seed):
@@ -122,22 +140,9 @@ def image_dataset_from_directory(
     )
     if labels is None or label_mode is None:
         labels, label_mode = None, None
-    if format not in ("tf", "grain"):
-        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
-    if crop_to_aspect_ratio and pad_to_aspect_ratio:
-        raise ValueError(
-            "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
-        )
-    data_format = data_format or "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-            f"Received: data_format={data_format}"
-        )
+    data_format = _check_layout(format, crop_to_aspect_ratio, pad_to_aspect_ratio, data_format)
     dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
     if seed is None:
-        import numpy as np
-
         seed = np.random.randint(1e6)
     paths, labels, class_names = dataset_utils.index_directory(
         directory, labels, ALLOWLIST_FORMATS, class_names, shuffle, seed, follow_links, verbose
@@ -157,9 +162,8 @@ def image_dataset_from_directory(
         pad_to_aspect_ratio=pad_to_aspect_ratio,
     )
     num_classes = len(class_names) if class_names else 0
-    parts = ("training", "validation") if subset == "both" else (subset,)
     datasets = []
-    for part in parts:
+    for part in ("training", "validation") if subset == "both" else (subset,):
         part_paths, part_labels = dataset_utils.get_training_or_validation_split(
             paths, labels, validation_split, part
         )

@@ -115,3 +115,18 @@ def test_images_from_a_folder_train_and_predict(image_dir):
     history = model.fit(train.map(lambda x, y: (x / 255.0, y)), validation_data=val, verbose=0)
     assert np.isfinite(history.history["val_loss"][0])
     assert model.predict(val, verbose=0).shape == (3, 3)
+
+
+def test_map_with_an_augmentation_model_called_eagerly():
+    if not hasattr(layers, "RandomFlip"):
+        pytest.skip("the augmentation layers are not built yet")
+    kgraph.utils.set_random_seed(3)
+    augment = kgraph.Sequential([layers.RandomFlip("horizontal")])
+    images = np.arange(4 * 2 * 3, dtype=np.float32).reshape(4, 2, 3, 1)
+    ds = Dataset.from_tensor_slices((images, np.arange(4))).batch(4)
+    out = [x for x, _ in ds.map(lambda x, y: (augment(x, training=True), y)).repeat(8)]
+    flips = [np.array_equal(o[i], images[i, :, ::-1]) for o in out for i in range(4)]
+    for o in out:  # every image is itself or its mirror
+        for i in range(4):
+            assert np.array_equal(o[i], images[i]) or np.array_equal(o[i], images[i, :, ::-1])
+    assert 0 < sum(flips) < len(flips)
