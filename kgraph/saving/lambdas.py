@@ -1,5 +1,6 @@
-"""Python lambdas in configs, in Keras' ``__lambda__`` spelling: ``[code, defaults, closure]``
-with ``code`` the base64 of the marshalled bytecode.
+"""Python lambdas in configs, in Keras' ``__lambda__`` spellings: ``{"value": [code, defaults,
+closure]}`` (serialization_lib) or ``{"code", "defaults", "closure"}`` (the Lambda layer), with
+``code`` the base64 of the marshalled bytecode.
 
 Rebuilding one runs code from the file, so callers allow it only with ``safe_mode=False``
 (see ``serialization_lib``). Bytecode only loads in the Python version that wrote it.
@@ -22,6 +23,8 @@ def dump(fn) -> list:
 
 def load(value) -> types.FunctionType:
     """The function ``dump`` (or Keras) wrote. Runs only what the caller allowed."""
+    if isinstance(value, dict):  # the Lambda layer's spelling: {"code", "defaults", "closure"}
+        value = [value.get("code"), value.get("defaults"), value.get("closure")]
     if isinstance(value, (list, tuple)):
         code, defaults, closure = (list(value) + [None, None])[:3]
     else:

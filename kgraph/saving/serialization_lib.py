@@ -210,7 +210,7 @@ def decode_special(class_name: str, inner, safe_mode=None):
     safe = in_safe_mode() if safe_mode is None else safe_mode
     if safe is not False:
         raise ValueError(LAMBDA_REFUSED)
-    return lambdas.load(inner["value"])
+    return lambdas.load(inner.get("value", inner))
 
 
 LAMBDA_REFUSED = (
@@ -222,12 +222,18 @@ LAMBDA_REFUSED = (
 
 
 def decode_values(value):
-    """``value`` with Keras' special spellings (numpy arrays, lambdas…) turned into Python
-    values, everything else (nested class configs included) left as is for the layer."""
+    """``value`` with Keras' special spellings (numpy arrays, lambdas, functions) turned into
+    Python values, everything else (nested class configs included) left as is for the layer."""
     if isinstance(value, list):
         return [decode_values(v) for v in value]
     if not isinstance(value, dict):
         return value
     if value.get("class_name") in _SPECIAL and "config" in value:
         return decode_special(value["class_name"], value["config"] or {})
+    if value.get("class_name") == "function" and isinstance(value.get("config"), str):
+        # resolved here (registered, custom or kgraph's own), never imported by module name
+        fn = resolve_function(value["config"], value.get("module"))
+        if fn is None:
+            raise ValueError(f"Could not locate function '{value['config']}'.")
+        return fn
     return {k: decode_values(v) for k, v in value.items()}
