@@ -108,7 +108,11 @@ def apply(op: Op, args: list, **attrs: Any) -> Any:
             return OpLayer.wrap(op, args, attrs)  # between layers: a node of the model
         out = op.infer(*specs, **attrs)
         return _wrap(out, lambda s, i: KerasTensor(s.shape, s.dtype))
-    if symbolic or (active is not None and any(isinstance(a, Variable) for a in args)):
+    # Inside a trace, a random op is a node of the graph even with no tensor input (a fresh
+    # draw at every run) and a Variable argument is the graph's parameter.
+    if symbolic or (
+        active is not None and (op.random or any(isinstance(a, Variable) for a in args))
+    ):
         if active is None:
             raise RuntimeError(f"Op '{op.name}' got traced tensors outside a trace.")
         return _trace(op, args, raw, specs, active, attrs)

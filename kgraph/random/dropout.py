@@ -1,4 +1,4 @@
-"""``kgraph.random``: random ops that lower to ONNX's own random operators.
+"""``kgraph.random.dropout`` and ``batch_uniform``: ONNX Dropout and RandomUniformLike.
 
 ``dropout`` lowers to the ONNX ``Dropout`` node in training mode. The node has two outputs: the
 result and the boolean keep-mask; the op returns the result, and the mask stays on the node
