@@ -127,7 +127,10 @@ class TrainingMethods:
         batch_size = checked_batch_size(batch_size)
         data = trainer.prepare(x, y, sample_weight) if holds_arrays(x, y) else x
         verbose = 1 if verbose == "auto" else verbose
-        count = data.num_batches(batch_size) if hasattr(data, "num_batches") else None
+        if holds_arrays(x, y):
+            count = data.num_batches(batch_size)
+        else:  # a dataset's length when known (PyDataset's num_batches is a property)
+            count = len(data) if hasattr(data, "__len__") else None
         count = min(count, steps) if count is not None and steps is not None else count or steps
         cbs = evaluation.test_callbacks(trainer, callbacks, verbose, count)
         results = evaluation.evaluate_data(trainer, data, batch_size, steps, cbs)

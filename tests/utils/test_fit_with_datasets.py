@@ -130,3 +130,12 @@ def test_map_with_an_augmentation_model_called_eagerly():
         for i in range(4):
             assert np.array_equal(o[i], images[i]) or np.array_equal(o[i], images[i, :, ::-1])
     assert 0 < sum(flips) < len(flips)
+
+
+def test_evaluate_takes_py_dataset_and_dataset_with_their_lengths(capsys):
+    model = _model()
+    expected = model.evaluate(X, Y, batch_size=8, verbose=0)
+    np.testing.assert_allclose(model.evaluate(Batches(), verbose=0), expected, rtol=1e-6)
+    ds = Dataset.from_tensor_slices((X, Y)).batch(8)
+    np.testing.assert_allclose(model.evaluate(ds, verbose=2), expected, rtol=1e-6)
+    assert "3/3" in capsys.readouterr().out
