@@ -4,13 +4,16 @@ compiled into the training graph only."""
 from kgraph.layers.preprocessing.auto_contrast import AutoContrast
 from kgraph.layers.preprocessing.category_encoding import CategoryEncoding
 from kgraph.layers.preprocessing.center_crop import CenterCrop
+from kgraph.layers.preprocessing.cut_mix import CutMix
 from kgraph.layers.preprocessing.discretization import Discretization
 from kgraph.layers.preprocessing.integer_lookup import IntegerLookup
+from kgraph.layers.preprocessing.mix_up import MixUp
 from kgraph.layers.preprocessing.normalization import Normalization
 from kgraph.layers.preprocessing.random_brightness import RandomBrightness
 from kgraph.layers.preprocessing.random_color_degeneration import RandomColorDegeneration
 from kgraph.layers.preprocessing.random_contrast import RandomContrast
 from kgraph.layers.preprocessing.random_crop import RandomCrop
+from kgraph.layers.preprocessing.random_erasing import RandomErasing
 from kgraph.layers.preprocessing.random_flip import RandomFlip
 from kgraph.layers.preprocessing.random_grayscale import RandomGrayscale
 from kgraph.layers.preprocessing.random_hue import RandomHue
@@ -30,13 +33,16 @@ __all__ = [
     "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
+    "CutMix",
     "Discretization",
     "IntegerLookup",
+    "MixUp",
     "Normalization",
     "RandomBrightness",
     "RandomColorDegeneration",
     "RandomContrast",
     "RandomCrop",
+    "RandomErasing",
     "RandomFlip",
     "RandomGrayscale",
     "RandomHue",

@@ -84,6 +84,8 @@ class BaseImagePreprocessingLayer(Layer):
         return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):  # {"images": ..., "labels": ...}, as Keras' layers take
+            return self._call_dict(inputs, training)
         images = self._to_float(inputs)
         if not training:
             return images
@@ -93,6 +95,21 @@ class BaseImagePreprocessingLayer(Layer):
         transformation = self.get_random_transformation(images, training=True)
         out = self.transform_images(images, transformation, training=True)
         return ops.squeeze(out, 0) if single else out
+
+    def _call_dict(self, data, training):
+        images = self._to_float(data["images"])
+        out = dict(data, images=images)
+        if not training:
+            return out
+        transformation = self.get_random_transformation(images, training=True)
+        out["images"] = self.transform_images(images, transformation, training=True)
+        if "labels" in data:
+            out["labels"] = self.transform_labels(data["labels"], transformation, training=True)
+        return out
+
+    def transform_labels(self, labels, transformation, training=True):
+        """Labels after the transformation: unchanged, unless the layer mixes samples."""
+        return labels
 
     def _to_float(self, x):
         dtype = self.dtype if self.dtype.startswith("float") else "float32"
