@@ -41,7 +41,7 @@ def transpose_ref(x, kernel, strides=1, padding="valid", output_padding=None, di
     extra = ref._ntuple(0 if output_padding is None else output_padding, n)
     out = full
     for axis in range(n):
-        m, st, e, k = sizes[axis], s[axis], eff[axis], window[axis]
+        m, st, e = sizes[axis], s[axis], eff[axis]
         if output_padding is None:
             length = (m - 1) * st + max(e, st) if padding == "valid" else m * st
         else:

@@ -73,7 +73,7 @@ class Embedding(Layer):
         self.built = True
 
     def call(self, inputs):
-        if not inputs.dtype.startswith(("int", "uint")):
+        if not str(inputs.dtype).startswith(("int", "uint")):
             inputs = ops.cast(inputs, "int32")
         return ops.take(self.embeddings, inputs, axis=0)
 

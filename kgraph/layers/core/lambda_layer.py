@@ -19,6 +19,8 @@ from kgraph.layers.layer import Layer
 
 def function_config(fn) -> dict:
     """Keras' config form of ``fn``."""
+    if getattr(fn, "keras_config", None) is not None:
+        return fn.keras_config  # rebuilt from a config: the same bytes (marshal is not stable)
     if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
         code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
         closure = [c.cell_contents for c in fn.__closure__] if fn.__closure__ else None
@@ -49,13 +51,15 @@ def function_from_config(config):
         from kgraph import ops
 
         closure = inner.get("closure")
-        return types.FunctionType(
+        fn = types.FunctionType(
             code,
             {"ops": ops, "__builtins__": __builtins__},
             name=code.co_name,
             argdefs=tuple(inner["defaults"]) if inner.get("defaults") else None,
             closure=tuple(types.CellType(v) for v in closure) if closure else None,
         )
+        fn.keras_config = config
+        return fn
     module = config.get("module") or "kgraph.activations"
     module = module.replace("keras.", "kgraph.", 1) if module.startswith("keras.") else module
     try:

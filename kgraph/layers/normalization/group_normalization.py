@@ -70,7 +70,7 @@ class GroupNormalization(GammaBetaMixin, Layer):
     def call(self, inputs):
         rank = len(inputs.shape)
         axis = self.axis % rank
-        x = inputs if inputs.dtype.startswith("float") else ops.cast(inputs, "float32")
+        x = inputs if str(inputs.dtype).startswith("float") else ops.cast(inputs, "float32")
         if axis != rank - 1:  # channels last for the grouping reshape, moved back after
             x = ops.transpose(x, [i for i in range(rank) if i != axis] + [axis])
         channels = x.shape[-1]

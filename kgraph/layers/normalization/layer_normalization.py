@@ -62,7 +62,7 @@ class LayerNormalization(GammaBetaMixin, Layer):
     def call(self, inputs):
         rank = len(inputs.shape)
         axes = resolve_axes(self.axis, inputs.shape)
-        x = inputs if inputs.dtype.startswith("float") else ops.cast(inputs, "float32")
+        x = inputs if str(inputs.dtype).startswith("float") else ops.cast(inputs, "float32")
         mean = ops.mean(x, axis=axes, keepdims=True)
         centered = ops.subtract(x, mean)
         variance = ops.mean(ops.square(centered), axis=axes, keepdims=True)

@@ -32,7 +32,7 @@ class RMSNormalization(Layer):
 
     def call(self, inputs):
         axes = resolve_axes(self.axis, inputs.shape)
-        x = inputs if inputs.dtype.startswith("float") else ops.cast(inputs, "float32")
+        x = inputs if str(inputs.dtype).startswith("float") else ops.cast(inputs, "float32")
         mean_square = ops.mean(ops.square(x), axis=axes, keepdims=True)
         y = ops.divide(x, ops.sqrt(ops.add(mean_square, self.epsilon)))
         return ops.multiply(y, broadcastable(self.scale, axes, len(inputs.shape)))

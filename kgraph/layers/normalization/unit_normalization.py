@@ -25,7 +25,7 @@ class UnitNormalization(Layer):
         self.axis = standardize_axis(axis)
 
     def call(self, inputs):
-        x = inputs if inputs.dtype.startswith("float") else ops.cast(inputs, "float32")
+        x = inputs if str(inputs.dtype).startswith("float") else ops.cast(inputs, "float32")
         return l2_normalize(x, resolve_axes(self.axis, inputs.shape))
 
     def compute_output_shape(self, input_shape):

@@ -1,0 +1,45 @@
+"""``Dot`` against ``numpy.einsum`` (Keras' batch_dot semantics)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from kgraph import layers
+from tests.harness import run_layer_test
+
+
+def _unit(x, axis):
+    return x / np.sqrt(np.maximum((x * x).sum(axis, keepdims=True), 1e-12))
+
+
+@pytest.mark.parametrize(
+    "axes, shapes, out, equation",
+    [
+        (1, [(2, 4), (2, 4)], (2, 1), "bi,bi->b"),
+        ((2, 2), [(2, 3, 4), (2, 5, 4)], (2, 3, 5), "bik,bjk->bij"),
+        ((1, 1), [(2, 3, 4), (2, 3, 5)], (2, 4, 5), "bki,bkj->bij"),
+        (-1, [(2, 3, 4), (2, 4)], (2, 3), "bik,bk->bi"),
+    ],
+)
+@pytest.mark.parametrize("normalize", [False, True])
+def test_dot(axes, shapes, out, equation, normalize):
+    def reference(xs, w):
+        a, b = xs
+        if normalize:
+            ax = axes if isinstance(axes, int) else axes[0]
+            bx = axes if isinstance(axes, int) else axes[1]
+            a, b = _unit(a, ax), _unit(b, bx)
+        y = np.einsum(equation, a, b)
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    run_layer_test(layers.Dot, dict(axes=axes, normalize=normalize), shapes, out, reference)
+
+
+def test_dot_functional_and_errors():
+    a, b = kgraph.Input((3,)), kgraph.Input((4,))
+    with pytest.raises(ValueError, match="Incompatible"):
+        layers.dot([a, b], axes=1)
+    with pytest.raises(TypeError, match="axes"):
+        layers.Dot(axes=(1, 2, 3))

@@ -1,0 +1,122 @@
+"""ZeroPadding, Cropping, UpSampling (1D-3D) and RepeatVector against numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kgraph import layers
+from tests.harness import run_layer_test
+
+
+def _resize_matrix(n, factor):
+    """Half-pixel linear interpolation weights, written out per output cell."""
+    m = np.zeros((n * factor, n))
+    for o in range(n * factor):
+        src = min(max((o + 0.5) / factor - 0.5, 0.0), n - 1)
+        lo = int(np.floor(src))
+        hi = min(lo + 1, n - 1)
+        m[o, lo] += 1 - (src - lo)
+        m[o, hi] += src - lo
+    return m
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, shape, widths",
+    [
+        (layers.ZeroPadding1D, dict(), (2, 4, 3), [(0, 0), (1, 1), (0, 0)]),
+        (layers.ZeroPadding1D, dict(padding=(2, 0)), (2, 4, 3), [(0, 0), (2, 0), (0, 0)]),
+        (
+            layers.ZeroPadding2D,
+            dict(padding=(1, 2)),
+            (2, 3, 4, 2),
+            [(0, 0), (1, 1), (2, 2), (0, 0)],
+        ),
+        (
+            layers.ZeroPadding2D,
+            dict(padding=((0, 1), (2, 3)), data_format="channels_first"),
+            (2, 2, 3, 4),
+            [(0, 0), (0, 0), (0, 1), (2, 3)],
+        ),
+        (
+            layers.ZeroPadding3D,
+            dict(padding=1),
+            (1, 2, 3, 2, 2),
+            [(0, 0)] + [(1, 1)] * 3 + [(0, 0)],
+        ),
+    ],
+)
+def test_zero_padding(cls, kwargs, shape, widths):
+    out = tuple(d + a + b for d, (a, b) in zip(shape, widths))
+    run_layer_test(cls, kwargs, shape, out, lambda x, w: np.pad(x, widths))
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, shape, index",
+    [
+        (layers.Cropping1D, dict(), (2, 5, 3), np.s_[:, 1:-1]),
+        (layers.Cropping1D, dict(cropping=(2, 0)), (2, 5, 3), np.s_[:, 2:]),
+        (layers.Cropping2D, dict(cropping=((1, 0), (1, 2))), (2, 4, 6, 2), np.s_[:, 1:, 1:-2]),
+        (
+            layers.Cropping2D,
+            dict(cropping=1, data_format="channels_first"),
+            (2, 2, 4, 5),
+            np.s_[:, :, 1:-1, 1:-1],
+        ),
+        (layers.Cropping3D, dict(), (1, 3, 4, 3, 2), np.s_[:, 1:-1, 1:-1, 1:-1]),
+    ],
+)
+def test_cropping(cls, kwargs, shape, index):
+    out = np.zeros(shape)[index].shape
+    run_layer_test(cls, kwargs, shape, out, lambda x, w: x[index])
+
+
+def test_cropping_too_large():
+    with pytest.raises(ValueError, match="cropping"):
+        run_layer_test(layers.Cropping1D, dict(cropping=(2, 3)), (2, 5, 3), (2, 0, 3))
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, shape, out, reference",
+    [
+        (layers.UpSampling1D, dict(size=3), (2, 2, 3), (2, 6, 3), lambda x: x.repeat(3, 1)),
+        (
+            layers.UpSampling2D,
+            dict(size=(2, 3)),
+            (2, 2, 3, 2),
+            (2, 4, 9, 2),
+            lambda x: x.repeat(2, 1).repeat(3, 2),
+        ),
+        (
+            layers.UpSampling3D,
+            dict(size=2, data_format="channels_first"),
+            (1, 2, 2, 1, 2),
+            (1, 2, 4, 2, 4),
+            lambda x: x.repeat(2, 2).repeat(2, 3).repeat(2, 4),
+        ),
+        (
+            layers.UpSampling2D,
+            dict(size=(2, 3), interpolation="bilinear"),
+            (2, 3, 4, 2),
+            (2, 6, 12, 2),
+            lambda x: np.einsum("ph,qw,nhwc->npqc", _resize_matrix(3, 2), _resize_matrix(4, 3), x),
+        ),
+    ],
+)
+def test_upsampling(cls, kwargs, shape, out, reference):
+    run_layer_test(cls, kwargs, shape, out, lambda x, w: reference(x))
+
+
+def test_upsampling_refuses_other_interpolations():
+    with pytest.raises(ValueError, match="interpolation"):
+        layers.UpSampling2D(interpolation="bicubic")
+
+
+def test_repeat_vector():
+    run_layer_test(
+        layers.RepeatVector,
+        dict(n=3),
+        (2, 4),
+        (2, 3, 4),
+        lambda x, w: np.repeat(x[:, None], 3, axis=1),
+    )
