@@ -139,7 +139,7 @@ def inner(x1, x2):
 
 def outer(x1, x2):
     """``x1[i] * x2[j]`` of the flattened tensors."""
-    return multiply(expand_dims(ravel(x1), 1), expand_dims(ravel(x2), 0))
+    return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
 
 
 def kron(x1, x2):

@@ -66,7 +66,16 @@ def scatter(indices, values, shape):
     return apply(_scatter, [indices, values], shape=shape, reduction="add", init=0)
 
 
+def _like(b, updates, x):
+    """``updates`` in ``x``'s element type (a float64 numpy constant enters a graph as float32,
+    as in Keras on JAX, while ``x`` may be float64)."""
+    if dtype_of(updates) == dtype_of(x):
+        return updates
+    return b.op("Cast", [updates], {"to": x.dtype})
+
+
 def _update_lower(b, x, indices, updates, *, reduction):
+    updates = _like(b, updates, x)
     return b.op("ScatterND", [x, _int64(b, indices), updates], {"reduction": reduction})
 
 
@@ -90,7 +99,7 @@ def scatter_update(inputs, indices, updates, reduction=None):
 def _slice_update_lower(b, x, start, updates, *, block):
     grid = np.stack(np.meshgrid(*(np.arange(n) for n in block), indexing="ij"), axis=-1)
     positions = b.op("Add", [b.constant(grid.astype(np.int64)), _int64(b, start)])
-    return b.op("ScatterND", [x, positions, updates])
+    return b.op("ScatterND", [x, positions, _like(b, updates, x)])
 
 
 _slice_update = Op("slice_update", lambda x, s, u, **_: x, _slice_update_lower, promote=False)
