@@ -7,6 +7,7 @@ import json
 from kgraph import trace as tracing_
 from kgraph.compiler import compile_inference, serde
 from kgraph.compiler.builder import DEFAULT_OPSET, GraphBuilder
+from kgraph.layers.preprocessing.contract import input_contract
 from kgraph.tensor import KerasTensor
 from kgraph.utils import tree
 from kgraph.version import __version__
@@ -51,7 +52,11 @@ def metadata(model) -> dict[str, str]:
         )
     except (TypeError, ValueError, NotImplementedError):
         config = "{}"
-    return {"producer": "kgraph", "kgraph_version": __version__, "keras_config": config}
+    meta = {"producer": "kgraph", "kgraph_version": __version__, "keras_config": config}
+    contract = input_contract(getattr(model, "layers", []), model._trace_inputs())
+    if contract is not None:  # a model that starts with preprocessing: what raw inputs it takes
+        meta["input_contract"] = json.dumps(contract)
+    return meta
 
 
 def inference_bytes(model, batch_size=None, opset=None) -> bytes:

@@ -4,6 +4,8 @@ images and carries the rescaling but no random op."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -54,3 +56,24 @@ def test_seed_2b_runs_trains_and_exports(tmp_path):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {inp.name: raw})  # raw 0-255 pixels in, rescaled inside
     np.testing.assert_allclose(got, model.predict(raw, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_metadata_states_the_input_contract():
+    inputs = keras.Input((8, 8, 3), dtype="uint8")
+    x = keras.Sequential([layers.Rescaling(1 / 255), layers.RandomFlip()])(inputs)
+    model = keras.Model(inputs, layers.Conv2D(2, 3)(x))
+    data = model.to_onnx_bytes()
+    meta = {p.key: p.value for p in onnx.load_from_string(data).metadata_props}
+    contract = json.loads(meta["input_contract"])
+    assert contract["preprocessing"] == ["Rescaling", "RandomFlip"]
+    assert contract["value_range"] == [0, 255]
+    (entry,) = contract["inputs"]
+    assert entry["dtype"] == "uint8" and entry["layout"] == "NHWC"
+    assert entry["shape"] == [None, 8, 8, 3]
+    raw = np.random.default_rng(1).integers(0, 256, (2, 8, 8, 3)).astype(np.uint8)
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: raw})  # uint8 pixels in
+    np.testing.assert_allclose(got, model.predict(raw, verbose=0), rtol=1e-5, atol=1e-6)
+    plain = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    meta = {p.key for p in onnx.load_from_string(plain.to_onnx_bytes()).metadata_props}
+    assert "input_contract" not in meta
