@@ -21,11 +21,23 @@ import numpy as np
 from kgraph.utils import tree
 
 
+class ElementArray(np.ndarray):
+    """A numpy array that also answers ``.numpy()``, as the tensors a tf.data pipeline yields
+    do: Keras tutorials write ``images[i].numpy().astype("uint8")``."""
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self)
+
+
+def element_array(value) -> ElementArray:
+    return np.asarray(value).view(ElementArray)
+
+
 def to_numpy(value):
     """Leaves converted to numpy arrays (eager kgraph results, Python numbers), tuples kept."""
     if isinstance(value, (tuple, list, dict)):
-        return tree.map_structure(np.asarray, value)
-    return np.asarray(value)
+        return tree.map_structure(element_array, value)
+    return element_array(value)
 
 
 def ordered_map(fn, iterator, workers: int):
@@ -53,7 +65,7 @@ def stack(elements: list):
     """Stacks a list of same-structure elements leaf by leaf along a new first axis."""
     first = elements[0]
     columns = zip(*(tree.flatten(e) for e in elements))
-    return tree.pack_like(first, [np.stack(column) for column in columns])
+    return tree.pack_like(first, [element_array(np.stack(column)) for column in columns])
 
 
 def batched(iterator, batch_size: int, drop_remainder: bool):

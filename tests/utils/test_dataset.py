@@ -137,3 +137,11 @@ def test_bad_arguments():
         Dataset.range(3).map(abs, num_parallel_calls=0)
     with pytest.raises(ValueError, match="same length"):
         Dataset.from_tensor_slices((np.zeros(3), np.zeros(4)))
+
+
+def test_elements_answer_numpy_like_tf_tensors():
+    ds = Dataset.from_tensor_slices((np.arange(6.0).reshape(3, 2), np.arange(3))).batch(2)
+    x, y = next(iter(ds.map(lambda a, b: (a * 2, b))))
+    assert type(x.numpy()) is np.ndarray
+    np.testing.assert_array_equal(x[1].numpy().astype("uint8"), [4, 6])
+    assert int(y.numpy()[1]) == 1
