@@ -172,3 +172,25 @@ def test_a_bad_image_file_is_named(image_dir, damage):
     ds = image_dataset_from_directory(image_dir, image_size=(4, 4), seed=0)
     with pytest.raises(ValueError, match=r"Could not decode image file .*dog.img_01\.png"):
         list(ds)
+
+
+SEED_2A = """
+# read images from a directory tree (one sub-folder per class) in batches of 32
+train_ds = keras.utils.image_dataset_from_directory(
+    "path/to/images",
+    image_size=(256, 256),
+    batch_size=32
+)
+"""
+
+
+def test_seed_snippet_2a_runs_verbatim(tmp_path, monkeypatch, capsys):
+    import kgraph as keras
+
+    write_images(tmp_path / "path" / "to" / "images", {"a": 20, "b": 20}, size=(30, 20))
+    monkeypatch.chdir(tmp_path)
+    scope = {"keras": keras}
+    exec(SEED_2A, scope)
+    assert "Found 40 files belonging to 2 classes." in capsys.readouterr().out
+    shapes = [(x.shape, y.shape) for x, y in scope["train_ds"]]
+    assert shapes == [((32, 256, 256, 3), (32,)), ((8, 256, 256, 3), (8,))]
