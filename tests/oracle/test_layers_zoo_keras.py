@@ -73,6 +73,8 @@ CASES = [
     ("ZeroPadding2D", dict(padding=((1, 2), (0, 3))), (2, 4, 5, 3)),
     ("ZeroPadding3D", dict(padding=1, data_format="channels_first"), (1, 2, 2, 3, 2)),
     ("Cropping2D", dict(cropping=((1, 0), (1, 2))), (2, 5, 6, 3)),
+    ("UpSampling2D", dict(size=(3, 2), interpolation="bicubic"), (2, 3, 4, 2)),
+    ("UpSampling2D", dict(size=2, interpolation="lanczos3"), (2, 4, 3, 2)),
     ("UpSampling2D", dict(size=(2, 3)), (2, 3, 4, 2)),
     ("UpSampling2D", dict(size=(2, 3), interpolation="bilinear"), (2, 3, 4, 2)),
     (

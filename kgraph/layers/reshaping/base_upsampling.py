@@ -1,12 +1,9 @@
 """``BaseUpSampling``: upsampling of the spatial axes behind UpSampling1D/2D/3D.
 
-'nearest' repeats each cell; 'bilinear' multiplies each spatial axis by a constant
-interpolation matrix (half-pixel centres, edges clamped, as Keras' image resize), so both
-train through existing gradient rules (ONNX ``Resize`` has none here)."""
+'nearest' repeats each cell (``ops.repeat``); the other interpolations of UpSampling2D resize
+with ``ops.image.resize`` to ``size`` times the input, as Keras does."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from kgraph import ops
 from kgraph.layers.input_spec import InputSpec
@@ -14,20 +11,7 @@ from kgraph.layers.layer import Layer
 from kgraph.layers.reshaping.base_spatial import spatial_axes
 from kgraph.utils import argument_validation as av
 
-INTERPOLATIONS = ("nearest", "bilinear")
-
-
-def bilinear_matrix(size: int, factor: int) -> np.ndarray:
-    """``(size * factor, size)`` weights of linear interpolation with half-pixel centres."""
-    out = np.arange(size * factor)
-    source = np.clip((out + 0.5) / factor - 0.5, 0.0, size - 1)
-    low = np.floor(source).astype(int)
-    high = np.minimum(low + 1, size - 1)
-    frac = source - low
-    matrix = np.zeros((size * factor, size), np.float64)
-    np.add.at(matrix, (out, low), 1.0 - frac)
-    np.add.at(matrix, (out, high), frac)
-    return matrix
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
 
 
 class BaseUpSampling(Layer):
@@ -37,8 +21,8 @@ class BaseUpSampling(Layer):
         rank: Number of spatial axes.
         size: ``rank`` positive ints.
         data_format: ``'channels_last'`` (default) or ``'channels_first'``.
-        interpolation: ``'nearest'`` or (rank 2) ``'bilinear'``; Keras' bicubic and lanczos
-            kernels are not implemented.
+        interpolation: ``'nearest'``, or (rank 2) ``'bilinear'``, ``'bicubic'``,
+            ``'lanczos3'`` or ``'lanczos5'``.
     """
 
     def __init__(self, rank, size, data_format=None, interpolation="nearest", **kwargs):
@@ -47,20 +31,23 @@ class BaseUpSampling(Layer):
         self.size = av.standardize_tuple(size, rank, "size")
         self.data_format = av.standardize_data_format(data_format)
         self.interpolation = str(interpolation).lower()
-        if self.interpolation not in INTERPOLATIONS:
+        allowed = INTERPOLATIONS if rank == 2 else INTERPOLATIONS[:1]
+        if self.interpolation not in allowed:
             raise ValueError(
-                f"kgraph's UpSampling supports interpolation in {INTERPOLATIONS}. "
-                f"Received: interpolation={interpolation}"
+                f"`interpolation` must be one of {allowed}. Received: interpolation={interpolation}"
             )
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def call(self, inputs):
+        axes = spatial_axes(self.rank, self.data_format)
+        if self.interpolation != "nearest":
+            size = [inputs.shape[a] * f for a, f in zip(axes, self.size)]
+            return ops.image.resize(
+                inputs, size, interpolation=self.interpolation, data_format=self.data_format
+            )
         x = inputs
-        for axis, factor in zip(spatial_axes(self.rank, self.data_format), self.size):
-            if self.interpolation == "nearest":
-                x = ops.repeat(x, factor, axis=axis)
-            else:
-                x = _interpolate(x, axis, factor)
+        for axis, factor in zip(axes, self.size):
+            x = ops.repeat(x, factor, axis=axis)
         return x
 
     def compute_output_shape(self, input_shape):
@@ -71,16 +58,3 @@ class BaseUpSampling(Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "data_format": self.data_format}
-
-
-def _interpolate(x, axis: int, factor: int):
-    """Linear interpolation along ``axis``: the axis moved to the end, times ``Aᵀ``."""
-    rank = len(x.shape)
-    size = x.shape[axis]
-    if size is None:
-        raise ValueError("bilinear upsampling needs static spatial dims.")
-    perm = [i for i in range(rank) if i != axis] + [axis]
-    moved = ops.transpose(x, perm)
-    matrix = bilinear_matrix(size, factor).T.astype(x.dtype)
-    out = ops.matmul(moved, matrix)
-    return ops.transpose(out, np.argsort(perm).tolist())

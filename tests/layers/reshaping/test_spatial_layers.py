@@ -109,7 +109,9 @@ def test_upsampling(cls, kwargs, shape, out, reference):
 
 def test_upsampling_refuses_other_interpolations():
     with pytest.raises(ValueError, match="interpolation"):
-        layers.UpSampling2D(interpolation="bicubic")
+        layers.UpSampling2D(interpolation="area")
+    with pytest.raises(ValueError, match="interpolation"):
+        layers.UpSampling3D(interpolation="bilinear")
 
 
 def test_repeat_vector():
