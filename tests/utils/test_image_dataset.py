@@ -194,3 +194,19 @@ def test_seed_snippet_2a_runs_verbatim(tmp_path, monkeypatch, capsys):
     assert "Found 40 files belonging to 2 classes." in capsys.readouterr().out
     shapes = [(x.shape, y.shape) for x, y in scope["train_ds"]]
     assert shapes == [((32, 256, 256, 3), (32,)), ((8, 256, 256, 3), (8,))]
+
+
+def test_crop_and_pad_to_aspect_ratio_values(image_dir):
+    kwargs = dict(image_size=(4, 8), shuffle=False, batch_size=None)
+    crop = image_dataset_from_directory(image_dir, crop_to_aspect_ratio=True, **kwargs)
+    pad = image_dataset_from_directory(image_dir, pad_to_aspect_ratio=True, **kwargs)
+    source = np.asarray(Image.open(crop.file_paths[0]), np.float64)  # 12 rows, 10 columns
+    # Crop: the centred 5x10 window has the 4:8 aspect ratio (rows 3 to 7).
+    np.testing.assert_allclose(
+        next(iter(crop))[0], _bilinear_reference(source[3:8], 4, 8), atol=1e-3
+    )
+    # Pad: 12x10 shrinks by 3 to 4x3, centred in 8 columns (2 zero columns left, 3 right).
+    padded = next(iter(pad))[0]
+    np.testing.assert_array_equal(padded[:, :2], 0)
+    np.testing.assert_array_equal(padded[:, 5:], 0)
+    np.testing.assert_allclose(padded[:, 2:5], _bilinear_reference(source, 4, 3), atol=1e-3)
