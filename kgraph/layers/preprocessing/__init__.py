@@ -11,6 +11,7 @@ from kgraph.layers.preprocessing.mix_up import MixUp
 from kgraph.layers.preprocessing.normalization import Normalization
 from kgraph.layers.preprocessing.random_brightness import RandomBrightness
 from kgraph.layers.preprocessing.random_color_degeneration import RandomColorDegeneration
+from kgraph.layers.preprocessing.random_color_jitter import RandomColorJitter
 from kgraph.layers.preprocessing.random_contrast import RandomContrast
 from kgraph.layers.preprocessing.random_crop import RandomCrop
 from kgraph.layers.preprocessing.random_erasing import RandomErasing
@@ -21,6 +22,7 @@ from kgraph.layers.preprocessing.random_invert import RandomInvert
 from kgraph.layers.preprocessing.random_posterization import RandomPosterization
 from kgraph.layers.preprocessing.random_rotation import RandomRotation
 from kgraph.layers.preprocessing.random_saturation import RandomSaturation
+from kgraph.layers.preprocessing.random_sharpness import RandomSharpness
 from kgraph.layers.preprocessing.random_shear import RandomShear
 from kgraph.layers.preprocessing.random_translation import RandomTranslation
 from kgraph.layers.preprocessing.random_zoom import RandomZoom
@@ -40,6 +42,7 @@ __all__ = [
     "Normalization",
     "RandomBrightness",
     "RandomColorDegeneration",
+    "RandomColorJitter",
     "RandomContrast",
     "RandomCrop",
     "RandomErasing",
@@ -50,6 +53,7 @@ __all__ = [
     "RandomPosterization",
     "RandomRotation",
     "RandomSaturation",
+    "RandomSharpness",
     "RandomShear",
     "RandomTranslation",
     "RandomZoom",

@@ -255,6 +255,7 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "RandomCrop": {"height": 3, "width": 2},
     "RandomRotation": {"factor": 0.2, "fill_mode": "wrap"},
     "RandomShear": {"x_factor": 0.3, "y_factor": 0.2},
+    "RandomSharpness": {"factor": 0.3},
     "RandomTranslation": {"height_factor": 0.2, "width_factor": 0.3},
     "RandomZoom": {"height_factor": 0.2, "fill_mode": "reflect"},
     "Rescaling": {"scale": 0.5, "offset": 1.0},

@@ -67,6 +67,17 @@ def test_invert_solarize_posterize_statistics():
     np.testing.assert_array_equal(out, np.floor(x / 32) * 32)
 
 
+def test_color_jitter_chains_its_parts():
+    x = RNG.uniform(50, 200, (300, 3, 3, 3)).astype(np.float32)
+    out = _train(layers.RandomColorJitter(brightness_factor=0.1, seed=6), x)
+    delta = (out - x).reshape(300, -1)
+    np.testing.assert_allclose(delta, delta[:, :1].repeat(27, axis=1), atol=1e-3)
+    assert np.abs(delta).max() <= 25.5 + 1e-3 and delta.std() > 5
+    out = _train(layers.RandomColorJitter(saturation_factor=(0.0, 0.0), hue_factor=0.3), x)
+    gray = np.repeat(x.max(axis=-1, keepdims=True), 3, -1)  # no saturation: hue is moot
+    np.testing.assert_allclose(out, gray, atol=0.05)
+
+
 def test_color_layers_are_identity_at_inference():
     x = RNG.uniform(0, 255, (2, 3, 3, 3)).astype(np.float32)
     for layer in (
@@ -77,6 +88,8 @@ def test_color_layers_are_identity_at_inference():
         layers.RandomInvert(),
         layers.RandomPosterization(4),
         layers.RandomColorDegeneration(0.3),
+        layers.RandomSharpness(0.4),
+        layers.RandomColorJitter(brightness_factor=0.1, hue_factor=0.1),
     ):
         inputs = kgraph.Input((3, 3, 3))
         model = kgraph.Model(inputs, layer(inputs))

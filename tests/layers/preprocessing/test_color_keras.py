@@ -54,6 +54,12 @@ CASES = [  # layer, kwargs, our transformation, Keras' transformation
         {"shift_factor": np.array([6, 4, 2, 3], np.uint8)},
     ),
     (
+        "RandomSharpness",
+        {"factor": 0.5},
+        {"factor": _column([0.0, 0.25, 0.5, 1.0])},
+        {"factor": np.array([0.0, 0.25, 0.5, 1.0], np.float32)},
+    ),
+    (
         "RandomColorDegeneration",
         {"factor": 0.5},
         {"factor": _column([0.0, 0.3, 0.5, 1.0])},
