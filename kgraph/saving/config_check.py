@@ -78,3 +78,25 @@ def _is_dtype_policy(item: dict) -> bool:
 def _holds_code(item: dict) -> bool:
     function = (item.get("config") or {}).get("function")
     return isinstance(function, dict) and function.get("class_name") == "__lambda__"
+
+
+def without_recorded_training(config):
+    """``config`` without the ``training`` values Keras records in functional calls.
+
+    Keras writes the training flag each layer call resolved to when the model was defined
+    (``True`` for its random augmentation layers) and overrides it whenever the model runs
+    (``predict`` and ``fit`` pass their own): kgraph likewise lets the model's mode decide.
+    Files kgraph wrote keep the flags a user passed on purpose."""
+    if isinstance(config, list):
+        return [without_recorded_training(v) for v in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: without_recorded_training(v) for k, v in config.items()}
+    if "inbound_nodes" in out and isinstance(out["inbound_nodes"], list):
+        out["inbound_nodes"] = [
+            {**node, "kwargs": {k: v for k, v in node["kwargs"].items() if k != "training"}}
+            if isinstance(node, dict) and isinstance(node.get("kwargs"), dict)
+            else node
+            for node in out["inbound_nodes"]
+        ]
+    return out

@@ -15,7 +15,7 @@ import os
 import zipfile
 
 from kgraph.saving.atomic import atomic_path
-from kgraph.saving.config_check import check_model_config
+from kgraph.saving.config_check import check_model_config, without_recorded_training
 from kgraph.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from kgraph.saving.weights_io import WeightsFileError, read_weights, write_weights
 
@@ -82,26 +82,31 @@ def _read_member(archive: zipfile.ZipFile, name: str) -> bytes:
     return archive.read(name)
 
 
-def read_archive(filepath) -> tuple[dict, bytes | None]:
-    """``(config dict, weights bytes)`` of a ``.keras`` file or of an unzipped folder."""
+def read_archive(filepath) -> tuple[dict, dict, bytes | None]:
+    """``(config, metadata, weights bytes)`` of a ``.keras`` file or an unzipped folder."""
+    names = (CONFIG_FILENAME, METADATA_FILENAME, WEIGHTS_FILENAME)
     if os.path.isdir(filepath):
         files = {}
-        for name in (CONFIG_FILENAME, WEIGHTS_FILENAME):
+        for name in names:
             path = os.path.join(filepath, name)
             files[name] = open(path, "rb").read() if os.path.exists(path) else None  # noqa: SIM115
-        if files[CONFIG_FILENAME] is None:
-            raise KerasFileError(f"the folder has no {CONFIG_FILENAME}")
-        raw, weights = files[CONFIG_FILENAME], files[WEIGHTS_FILENAME]
     else:
         with zipfile.ZipFile(filepath, "r") as archive:
-            raw = _read_member(archive, CONFIG_FILENAME)
-            names = archive.namelist()
-            weights = _read_member(archive, WEIGHTS_FILENAME) if WEIGHTS_FILENAME in names else None
+            present = set(archive.namelist())
+            files = {n: _read_member(archive, n) if n in present else None for n in names}
+    if files[CONFIG_FILENAME] is None:
+        raise KerasFileError(f"it has no {CONFIG_FILENAME}")
+    config, metadata = (_json(files[n], n) for n in (CONFIG_FILENAME, METADATA_FILENAME))
+    return config, metadata if isinstance(metadata, dict) else {}, files[WEIGHTS_FILENAME]
+
+
+def _json(raw: bytes | None, name: str):
+    if raw is None:
+        return None
     try:
-        config = json.loads(raw)
+        return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise KerasFileError(f"{CONFIG_FILENAME} is not valid JSON ({exc})") from None
-    return config, weights
+        raise KerasFileError(f"{name} is not valid JSON ({exc})") from None
 
 
 def _described(filepath, exc: BaseException) -> KerasFileError:
@@ -121,8 +126,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
             "accessible `.keras` zip file."
         )
     try:
-        config, weights = read_archive(filepath)
+        config, metadata, weights = read_archive(filepath)
         check_model_config(config, custom_objects, safe_mode)
+        if "kgraph_version" not in metadata:
+            config = without_recorded_training(config)
         if not compile:
             config = {**config, "compile_config": None}
         model = deserialize_keras_object(config, custom_objects, safe_mode=safe_mode)
@@ -149,7 +156,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
 def load_weights_from_archive(model, filepath, skip_mismatch=False) -> None:
     """Loads the weights stored in a ``.keras`` file into ``model``."""
     try:
-        _config, weights = read_archive(filepath)
+        _config, _metadata, weights = read_archive(filepath)
         if weights is None:
             raise KerasFileError(f"the archive has no {WEIGHTS_FILENAME}")
         with h5py_module().File(io.BytesIO(weights), "r") as h5:
