@@ -6,8 +6,7 @@ the same computations and return one value per sample. Both also run eagerly on 
 them builds the compiler's loss graph and runs it in onnxruntime (:mod:`kgraph.losses_eager`),
 so eager values match training exactly.
 
-Not built: ``CTC`` (ONNX has no CTC op, and its forward-backward recursion would need a graph
-loop the compiler cannot differentiate).
+``CTC`` has no ONNX op: its recursion is unrolled over the (static) time steps.
 """
 
 from __future__ import annotations
@@ -123,6 +122,11 @@ def circle(
     return _values("circle", y_true, y_pred, **params)
 
 
+def ctc(y_true, y_pred):
+    """Per-sample CTC loss of integer labels (0-padded; 0 is the blank) and per-step logits."""
+    return _values("ctc", y_true, y_pred)
+
+
 def mean_squared_error(y_true, y_pred):
     """``mean(square(y_true - y_pred), axis=-1)``."""
     return _values("mean_squared_error", y_true, y_pred)
@@ -221,6 +225,7 @@ _FUNCTIONS = {
     dice: Dice,
     tversky: Tversky,
     circle: _classes.Circle,
+    ctc: _classes.CTC,
 }
 _BY_FUNCTION = dict(_FUNCTIONS)
 _BY_NAME = {fn.__name__: cls for fn, cls in _FUNCTIONS.items()}

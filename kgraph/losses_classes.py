@@ -240,6 +240,16 @@ class Tversky(Loss):
         )
 
 
+class CTC(Loss):
+    """Connectionist temporal classification: integer labels ``(batch, max_length)`` padded
+    with the blank class 0, logits ``(batch, time, classes)`` (a static number of steps)."""
+
+    loss_name = "ctc"
+
+    def __init__(self, reduction=_SBS, name="ctc", dtype=None):
+        super().__init__(name, reduction, dtype)
+
+
 class Circle(Loss):
     """Circle loss of integer labels and L2-normalised embeddings: pulls same-label pairs
     together and pushes other pairs apart, each pair weighted by how far it is from its
@@ -261,6 +271,7 @@ class Circle(Loss):
 
 
 __all__ = [
+    "CTC",
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
     "CategoricalCrossentropy",

@@ -19,6 +19,7 @@ from kgraph.compiler.builder import GraphBuilder
 from kgraph.compiler.losses import crossentropy as ce
 from kgraph.compiler.losses import regression as rg
 from kgraph.compiler.losses import segmentation as seg
+from kgraph.compiler.losses import sequence
 from kgraph.compiler.losses import similarity as sim
 from kgraph.compiler.optim._graph import (
     binary,
@@ -62,6 +63,7 @@ LOSS_DEFAULTS: dict[str, dict[str, Any]] = {
     "dice": {"axis": None},
     "tversky": {"alpha": 0.5, "beta": 0.5, "axis": None},
     "circle": {"gamma": 80.0, "margin": 0.4, "remove_diagonal": True},
+    "ctc": {},
 }
 # Losses computed from (float) targets and predictions; the crossentropies cast what they need.
 _FLOAT_BUILDERS = {
@@ -133,6 +135,27 @@ def resolve_loss_name(name: str, y_true_shape: Sequence[Any], y_pred_shape: Sequ
     return "categorical_crossentropy"
 
 
+def label_signature(spec: dict[str, Any] | None, pred_shape: Sequence[Any]) -> tuple[list, str]:
+    """The ``(shape, dtype)`` of the label input a loss reads, given its output's shape: integer
+    class ids for the sparse crossentropy and generalized crossentropy (the class axis
+    dropped), Circle (one per sample) and CTC (``(batch, label length)``), else the output's
+    shape in float32."""
+    name = None
+    if spec is not None:
+        try:
+            name = canonical_loss_name(spec["name"])
+        except ValueError:  # a loss the front end traced
+            name = None
+    pred_shape = list(pred_shape)
+    if name in ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy"):
+        return [None, *pred_shape[1:-1]], "int64"
+    if name == "circle":
+        return [None], "int64"
+    if name == "ctc":
+        return [None, None], "int64"
+    return [None, *pred_shape[1:]], "float32"
+
+
 def loss_config(spec: dict[str, Any]) -> tuple[str, dict[str, Any], Any]:
     """Validates ``spec`` and returns ``(canonical name, hyper-parameters, reduction)``."""
     name = canonical_loss_name(spec["name"])
@@ -165,6 +188,8 @@ def per_sample_loss(b: GraphBuilder, spec: dict[str, Any], y_true: ir.Value, y_p
     y_true, y_pred = squeeze_or_expand(b, y_true, y_pred)
     if name == "sparse_categorical_crossentropy":
         return ce.sparse_crossentropy(b, y_true, y_pred, cfg)
+    if name == "ctc":
+        return sequence.ctc(b, y_true, y_pred, cfg), None
     if name == "circle":
         return sim.circle(b, y_true, y_pred, cfg)
     if name == "categorical_generalized_cross_entropy":

@@ -3,7 +3,8 @@
 Each sample's loss is ``softplus(lse(positive pairs) + lse(negative pairs))`` of the weighted
 distances; samples whose loss underflows to 0 (no positive pair) are masked out of the mean, as
 Keras masks them. The log-sum-exp over a masked row is written out (max-shifted, empty rows
-give -1e30 rather than -inf) so that its gradient stays finite.
+give -1e30 rather than -inf, and masked entries never reach the Exp) so that its gradient
+stays finite.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def _masked_logsumexp(b: GraphBuilder, x: ir.Value, mask: ir.Value) -> ir.Value:
     rows = dims(x)[0]
     low = const(b, _EMPTY)
     top = reduce(b, "ReduceMax", shaped(b.op("Where", [mask, x, low]), dims(x)), [1], keepdims=True)
-    shifted = b.op("Exp", [b.op("Sub", [x, top])])
+    inside = b.op("Where", [mask, x, top])  # masked entries never overflow the Exp
+    shifted = b.op("Exp", [b.op("Sub", [inside, top])])
     total = reduce(
         b, "ReduceSum", shaped(b.op("Where", [mask, shifted, const(b, 0.0)]), dims(x)), [1]
     )

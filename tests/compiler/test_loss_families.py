@@ -169,6 +169,7 @@ GRADIENT_CASES = [
     ({"name": "mape"}, REAL, REAL2),
     ({"name": "tversky"}, BINARY, UNIT),
     ({"name": "circle", "gamma": 4.0}, np.array([0, 1, 0, 2, 1]), REAL / 2),
+    ({"name": "ctc"}, np.array([[1, 2, 2], [3, 0, 0]]), RNG.normal(size=(2, 6, 4))),
 ]
 
 
@@ -181,6 +182,39 @@ def test_gradients_match_finite_differences(spec, y_true, y_pred):
         return [build_loss(b, spec, values[0], values[1])]
 
     check_graph_vjp(build, [y_true, y_pred.astype(np.float32)], wrt=[1], dtype="float32")
+
+
+def _ctc_brute_force(labels, logits):
+    """-log of the summed probability of every path that collapses to ``labels``."""
+    import itertools
+
+    steps, classes = logits.shape
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    target = [int(v) for v in labels if v != 0]
+    total = 0.0
+    for path in itertools.product(range(classes), repeat=steps):
+        collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or path[i - 1] != k)]
+        if collapsed == target:
+            total += np.exp(sum(log_p[t, k] for t, k in enumerate(path)))
+    return -np.log(total)
+
+
+def test_ctc_against_every_path():
+    labels = np.array([[1, 1, 0], [2, 1, 2], [2, 0, 0]])
+    logits = RNG.normal(size=(3, 5, 3)).astype(np.float32)
+    want = [_ctc_brute_force(row, lg) for row, lg in zip(labels, logits)]
+    np.testing.assert_allclose(loss_values({"name": "ctc"}, labels, logits), want, rtol=1e-5)
+
+
+def test_label_signature():
+    from kgraph.compiler.losses import label_signature
+
+    assert label_signature({"name": "ctc"}, [None, 9, 5]) == ([None, None], "int64")
+    assert label_signature({"name": "circle"}, [None, 8]) == ([None], "int64")
+    sparse = label_signature({"name": "sparse_categorical_crossentropy"}, [None, 4, 3])
+    assert sparse == ([None, 4], "int64")
+    assert label_signature({"name": "traced"}, [None, 3]) == ([None, 3], "float32")
+    assert label_signature(None, [None, 3]) == ([None, 3], "float32")
 
 
 def test_per_sample_loss_shapes():

@@ -136,3 +136,52 @@ def test_fit_new_losses(loss, head):
         results.append((history.history["loss"], model.layers[-1].get_weights()[0]))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+
+
+def _ctc_data(steps=7, classes=5, length=3):
+    labels = RNG.integers(1, classes, size=(6, length))
+    labels[::3, -1] = 0  # shorter sequences are 0-padded
+    labels[1, 1] = labels[1, 0]  # a repeated label needs a blank between
+    return labels, RNG.normal(size=(6, steps, classes)).astype(np.float32)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", None])
+def test_ctc_values(reduction):
+    labels, logits = _ctc_data()
+    want = keras.losses.CTC(reduction=reduction)(labels, logits)
+    np.testing.assert_allclose(kgraph.losses.CTC(reduction=reduction)(labels, logits), want, **TOL)
+    np.testing.assert_allclose(
+        kgraph.losses.ctc(labels, logits), keras.losses.ctc(labels, logits), **TOL
+    )
+
+
+@pytest.mark.parametrize("loss", ["ctc", "circle", "gce"])
+def test_fit_losses_with_integer_labels(loss):
+    """Losses whose labels are not shaped like the output (integer ids) train as in Keras."""
+    steps = 6
+    if loss == "ctc":
+        y, _ = _ctc_data(steps)
+        x = RNG.normal(size=(6, steps, 4)).astype(np.float32)
+        shape, units = (steps, 4), 5
+    else:
+        y = RNG.integers(0, 3, size=6)
+        x = RNG.normal(size=(6, 4)).astype(np.float32)
+        shape, units = (4,), 3
+    kernel = RNG.normal(scale=0.5, size=(4, units)).astype(np.float32)
+    results = []
+    for lib in (kgraph, keras):
+        head = "softmax" if loss == "gce" else None
+        model = lib.Sequential([lib.Input(shape), lib.layers.Dense(units, activation=head)])
+        if loss == "circle":
+            model.add(lib.layers.UnitNormalization())
+        model.layers[0].set_weights([kernel, np.zeros(units, np.float32)])
+        objects = {
+            "ctc": lib.losses.CTC(),
+            "circle": lib.losses.Circle(gamma=8.0),
+            "gce": lib.losses.CategoricalGeneralizedCrossEntropy(q=0.6),
+        }
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss=objects[loss])
+        history = model.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history["loss"], model.layers[0].get_weights()[0]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
