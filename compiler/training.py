@@ -88,9 +88,8 @@ def _label_input(b: GraphBuilder, spec: OutputSpec, y_pred: ir.Value) -> ir.Valu
         if value.name == spec.label_name:
             return value
     pred_shape = list(y_pred.shape) if y_pred.shape is not None else [None]
-    if spec.loss and "sparse" in spec.loss["name"]:
-        return b.input(spec.label_name, [None, *pred_shape[1:-1]], "int64")
-    return b.input(spec.label_name, [None, *pred_shape[1:]], "float32")
+    shape, dtype = losses.label_signature(spec.loss, pred_shape)  # int ids for sparse/CTC
+    return b.input(spec.label_name, shape, dtype)
 
 
 def _scalar_like(b: GraphBuilder, op_type: str, inputs: list[ir.Value]) -> ir.Value:

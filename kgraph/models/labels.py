@@ -12,7 +12,9 @@ def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: s
         raise ValueError(
             f"Targets for output '{output_name}' must be numeric. Received dtype {y.dtype}."
         )
-    if loss_name and "sparse" in loss_name:
+    if loss_name and (
+        "sparse" in loss_name or loss_name == "categorical_generalized_cross_entropy"
+    ):
         classes = output_shape[-1]
         if y.ndim == len(output_shape) and y.shape[-1] == 1:
             y = y.reshape(y.shape[:-1])
@@ -36,6 +38,8 @@ def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: s
                 f"(valid labels 0..{classes - 1})."
             )
         return labels
+    if loss_name in ("ctc", "circle"):  # integer ids shaped by the labels, not the output
+        return (y.reshape(len(y)) if loss_name == "circle" else y).astype(np.int64)
     y = y.astype(np.float32)
     expected = output_shape[1:]
     if y.ndim == 1 and expected == (1,):
