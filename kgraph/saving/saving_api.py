@@ -96,7 +96,8 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     """Loads weights from a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file."""
     path = os.fspath(filepath)
     by_name = kwargs.pop("by_name", None)
-    kwargs.pop("objects_to_skip", None)
+    if kwargs.pop("objects_to_skip", None) is not None:
+        raise ValueError("kgraph does not support `objects_to_skip` in load_weights.")
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     if not model.built:

@@ -200,3 +200,89 @@ def test_extension_and_overwrite_rules(tmp_path):
         model.save(tmp_path / "m.h5")
     with pytest.raises(ValueError, match="File format not supported"):
         kgraph.models.load_model(tmp_path / "m.weights.h5")
+
+
+def _rewrite_config(path, change, drop_kgraph_version=True):
+    """Edits the archive's config.json in place (as if Keras had written it)."""
+    with zipfile.ZipFile(path) as archive:
+        content = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(content["config.json"])
+    change(config)
+    content["config.json"] = json.dumps(config).encode()
+    if drop_kgraph_version:
+        content["metadata.json"] = json.dumps({"keras_version": "3.15.1"}).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in content.items():
+            archive.writestr(name, value)
+
+
+def test_keras_op_nodes_replay_with_kgraph_ops(tmp_path):
+    """A Keras op entry (``x[:, :2] + 1.0`` between layers) replays with kgraph.ops."""
+    inputs = kgraph.Input((4,), name="x")
+    model = kgraph.Model(inputs, layers.Dense(3, name="d")(inputs))
+    set_distinct_weights(model)
+    model.save(tmp_path / "m.keras")
+
+    def tensor(name, shape):
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {"shape": shape, "dtype": "float32", "keras_history": [name, 0, 0]},
+        }
+
+    def add_ops(config):
+        item = {"module": "keras.src.ops.numpy", "registered_name": None}
+        index = [{"class_name": "__slice__", "config": {"start": None, "stop": 2, "step": None}}]
+        config["config"]["layers"] += [
+            {
+                **item,
+                "class_name": "GetItem",
+                "config": {"name": "get_item"},
+                "name": "get_item",
+                "inbound_nodes": [
+                    {"args": [tensor("d", [None, 3]), [index[0], index[0]]], "kwargs": {}}
+                ],
+            },
+            {
+                **item,
+                "class_name": "Add",
+                "config": {"name": "add"},
+                "name": "add",
+                "inbound_nodes": [{"args": [tensor("get_item", [None, 2]), 1.0], "kwargs": {}}],
+            },
+        ]
+        config["config"]["output_layers"] = ["add", 0, 0]
+
+    _rewrite_config(tmp_path / "m.keras", add_ops)
+    loaded = kgraph.models.load_model(tmp_path / "m.keras")
+    assert [layer.name for layer in loaded.layers] == ["x", "d"]
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    want = model.predict(x, verbose=0)[:2, :2] + 1.0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-6)
+    loaded.save(tmp_path / "again.keras")  # saved back in Keras' spelling
+    _, _, config, _ = _members(tmp_path / "again.keras")
+    assert [i["class_name"] for i in config["config"]["layers"]] == [
+        "InputLayer",
+        "Dense",
+        "GetItem",
+        "Add",
+    ]
+    assert config["config"]["layers"][2]["module"] == "keras.src.ops.numpy"
+
+
+def test_training_flags_keras_records_do_not_stick(tmp_path):
+    """Keras writes ``training=True`` into each call of a dropout or augmentation layer and
+    overrides it when the model runs; a loaded model predicts in inference mode."""
+    inputs = kgraph.Input((6,))
+    model = kgraph.Model(inputs, layers.Dropout(0.9)(layers.Dense(6)(inputs)))
+    set_distinct_weights(model)
+    model.save(tmp_path / "m.keras")
+
+    def record_training(config):
+        for item in config["config"]["layers"]:
+            for node in item["inbound_nodes"]:
+                node["kwargs"]["training"] = True
+
+    _rewrite_config(tmp_path / "m.keras", record_training)
+    loaded = kgraph.models.load_model(tmp_path / "m.keras")
+    x = np.ones((3, 6), np.float32)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
