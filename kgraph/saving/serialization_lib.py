@@ -63,10 +63,10 @@ def serialize_keras_object(obj):
     if special is not None:
         return special
     if isinstance(obj, KerasTensor):
-        history = obj._history and [obj._history[0].name, *obj._history[1:]]
+        # its producing call is written by the functional model that holds it (get_config)
         return {
             "class_name": "__keras_tensor__",
-            "config": {"shape": list(obj.shape), "dtype": obj.dtype, "keras_history": history},
+            "config": {"shape": list(obj.shape), "dtype": obj.dtype, "keras_history": None},
         }
     if isinstance(obj, Layer):
         from kgraph.saving.model_config import serialize_layer
