@@ -31,6 +31,15 @@ class SavingMixin:
 
         return load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    def to_json(self, **kwargs) -> str:
+        """The model's config as Keras 3 JSON (``kwargs`` go to ``json.dumps``); rebuild it
+        with ``kgraph.models.model_from_json``."""
+        import json
+
+        from kgraph.saving import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
     def get_compile_config(self) -> dict:
         """The arguments ``compile`` was called with, serialized (``{}`` if not compiled)."""
         from kgraph.saving.compile_config import compile_config

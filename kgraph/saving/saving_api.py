@@ -130,3 +130,15 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     except (OSError, EOFError, KeyError, WeightsFileError) as exc:
         reason = " ".join(str(exc).split())
         raise KerasFileError(f"Cannot load weights from '{path}': {reason}") from None
+
+
+def model_from_json(json_string, custom_objects=None):
+    """The model (new weights) a ``model.to_json()`` string describes, as in Keras."""
+    import json
+
+    from kgraph.saving.config_check import check_model_config
+    from kgraph.saving.serialization_lib import deserialize_keras_object
+
+    config = json.loads(json_string)
+    check_model_config(config, custom_objects)
+    return deserialize_keras_object(config, custom_objects)

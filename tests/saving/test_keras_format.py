@@ -286,3 +286,16 @@ def test_training_flags_keras_records_do_not_stick(tmp_path):
     loaded = kgraph.models.load_model(tmp_path / "m.keras")
     x = np.ones((3, 6), np.float32)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_to_json_and_model_from_json():
+    model = functional_bn(kgraph)
+    text = model.to_json()
+    assert json.loads(text)["class_name"] == "Functional"
+    rebuilt = kgraph.models.model_from_json(text)
+    assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
+    assert [w.shape for w in rebuilt.weights] == [w.shape for w in model.weights]
+    broken = json.loads(text)
+    broken["config"]["layers"][1]["class_name"] = "Unheard"
+    with pytest.raises(ValueError, match="does not have: Unheard"):
+        kgraph.models.model_from_json(json.dumps(broken))
