@@ -17,6 +17,7 @@ from kgraph.version import __version__ as __version__
 
 SUBMODULES = (
     "activations",
+    "applications",
     "callbacks",
     "constraints",
     "datasets",
@@ -66,6 +67,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kgraph import (  # noqa: F401
         activations,
+        applications,
         callbacks,
         constraints,
         datasets,

@@ -1,0 +1,88 @@
+"""The applications' pretrained weight files: Keras' own file names, addresses and hashes,
+looked up in Keras' cache (``$KERAS_HOME/models`` or ``~/.keras/models``), so a machine that
+ran a Keras application once needs no download; downloaded with a progress bar and a hash check
+when missing. Offline, one error line names the file and where to put it.
+
+Keras' published files are legacy HDF5 files with one group per layer; they load by layer
+name, after a check that every layer of the model that has weights is in the file (loading by
+name alone would skip a misnamed layer silently).
+"""
+
+from __future__ import annotations
+
+import os
+
+from kgraph.datasets.cache import DatasetFileError, get_file
+
+BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+class WeightsUnavailableError(ValueError):
+    """A pretrained weights file is not in the Keras cache and cannot be downloaded."""
+
+
+def cached_file(file_name, origin, file_hash=None, what="Weights") -> str:
+    """The path of ``file_name`` in the Keras cache's ``models`` folder (downloaded from
+    ``origin`` and checked against ``file_hash`` when absent or different)."""
+    try:
+        return get_file(file_name, origin, file_hash, cache_subdir="models")
+    except DatasetFileError as error:
+        raise WeightsUnavailableError(
+            str(error).replace("Dataset file", f"{what} file", 1)
+        ) from None
+
+
+def check_weights_argument(weights, include_top, classes, imagenet_classes=1000):
+    """Keras' checks of ``weights`` (``"imagenet"``, ``None`` or an existing file) and of
+    ``classes`` with the ImageNet top."""
+    if not (weights in {"imagenet", None} or os.path.exists(str(weights))):
+        raise ValueError(
+            "The `weights` argument should be either `None` (random initialization), "
+            "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+            f"loaded.  Received: weights={weights}"
+        )
+    if weights == "imagenet" and include_top and classes != imagenet_classes:
+        raise ValueError(
+            'If using `weights="imagenet"` with `include_top` as true, `classes` should be '
+            f"{imagenet_classes}.  Received: classes={classes}"
+        )
+
+
+def _is_legacy(path: str) -> bool:
+    return path.endswith((".h5", ".hdf5")) and not path.endswith(".weights.h5")
+
+
+def _check_layer_names(model, path: str) -> None:
+    import h5py
+
+    from kgraph.saving.legacy_h5 import attribute_strings, weights_group
+
+    with h5py.File(path, "r") as h5:
+        names = set(attribute_strings(weights_group(h5), "layer_names"))
+    missing = [layer.name for layer in model.layers if layer.weights and layer.name not in names]
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise ValueError(
+            f"The weights file {path} has no weights for {len(missing)} layer(s) of "
+            f"{model.name}: {shown}. Was it saved from the same architecture and arguments?"
+        )
+
+
+def load_weights(model, path) -> None:
+    """Loads a local weights file into an application model: a legacy ``.h5`` (Keras'
+    published files) by layer name, a ``.weights.h5`` or ``.keras`` file as Keras 3 saved it."""
+    path = os.fspath(path)
+    if _is_legacy(path):
+        _check_layer_names(model, path)
+        model.load_weights(path, by_name=True)
+    else:
+        model.load_weights(path)
+
+
+def load(model, weights, file_name=None, file_hash=None, origin=None) -> None:
+    """Gives ``model`` its weights: nothing for ``None``, the cached (or downloaded) ImageNet
+    file ``file_name`` for ``"imagenet"``, else the local file ``weights``."""
+    if weights == "imagenet":
+        load_weights(model, cached_file(file_name, origin, file_hash))
+    elif weights is not None:
+        load_weights(model, weights)
