@@ -15,7 +15,7 @@ pytestmark = MARKS
 
 @pytest.mark.parametrize("method", ["bilinear", "nearest", "lanczos3", "lanczos5"])
 @pytest.mark.parametrize("antialias", [False, True])
-@pytest.mark.parametrize("size", [(31, 17), (6, 5), (12, 30)])
+@pytest.mark.parametrize("size", [(31, 17), (6, 30)])
 def test_resize_matches_keras(method, antialias, size):
     img = np.random.default_rng(3).uniform(0, 255, (13, 11, 3)).astype(np.float32)
     expected = np.asarray(
