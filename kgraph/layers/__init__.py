@@ -137,6 +137,9 @@ from kgraph.layers.merging.dot import Dot, dot  # noqa: E402
 from kgraph.layers.normalization.group_normalization import GroupNormalization  # noqa: E402
 from kgraph.layers.normalization.layer_normalization import LayerNormalization  # noqa: E402
 from kgraph.layers.normalization.rms_normalization import RMSNormalization  # noqa: E402
+from kgraph.layers.normalization.spectral_normalization import (  # noqa: E402
+    SpectralNormalization,
+)
 from kgraph.layers.normalization.unit_normalization import UnitNormalization  # noqa: E402
 from kgraph.layers.pooling.adaptive_pooling import (  # noqa: E402
     AdaptiveAveragePooling1D,
@@ -207,6 +210,7 @@ __all__ += [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "SpectralNormalization",
     "TimeDistributed",
     "UnitNormalization",
     "UpSampling1D",

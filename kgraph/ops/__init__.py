@@ -82,6 +82,7 @@ from kgraph.ops.creation import (
     zeros_like,
 )
 from kgraph.ops.einsum_ops import einsum
+from kgraph.ops.gradient_ops import stop_gradient
 from kgraph.ops.indexing import get_item, slice
 from kgraph.ops.integer_ops import (
     gcd,
@@ -541,6 +542,7 @@ __all__ = [
     "squeeze",
     "stack",
     "std",
+    "stop_gradient",
     "subtract",
     "sum",
     "swapaxes",

@@ -10,6 +10,7 @@ from tests.ops import (
     test_creation_ops,
     test_einsum_ops,
     test_getitem,
+    test_gradient_ops,
     test_layout_ops,
     test_math_ops,
     test_nn_ops,
@@ -32,6 +33,7 @@ def _tables():
         + test_conv_ops.CASES
         + test_layout_ops.CASES
         + test_einsum_ops.CASES
+        + test_gradient_ops.CASES
         + test_math_ops.CASES
         + test_reduction_ops.CASES
         + test_shape_ops.CASES

@@ -210,3 +210,28 @@ def test_keras_weights_load_into_a_small_mobilenet_block():
     ours = kgraph.Model(inputs, outputs)
     ours.set_weights([w for layer in theirs for w in layer.get_weights()])
     np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "make, shape", [(lambda L: L.Dense(3), (4, 5)), (lambda L: L.Conv2D(3, 2), (2, 4, 4, 2))]
+)
+def test_spectral_normalization_matches_keras(make, shape):
+    """Inference and one training call (output and the new vector_u)."""
+    from tests.harness import training_graph_outputs
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    ours = kgraph.layers.SpectralNormalization(make(kgraph.layers), power_iterations=2)
+    inputs = kgraph.Input(shape[1:])
+    model = kgraph.Model(inputs, ours(inputs))
+    theirs = keras.layers.SpectralNormalization(make(keras.layers), power_iterations=2)
+    theirs.build(shape)
+    weights = [rng.uniform(-1, 1, w.shape).astype(np.float32) for w in theirs.weights]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(theirs(x)), atol=1e-5)
+    (trained,) = training_graph_outputs(model, [x])
+    expected = np.asarray(theirs(x, training=True))
+    np.testing.assert_allclose(trained, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours(x, training=True), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.vector_u.numpy(), np.asarray(theirs.vector_u.value), atol=1e-6)

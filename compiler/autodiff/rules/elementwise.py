@@ -128,7 +128,8 @@ def _clip(b, node, grads):
 
 @rule("Identity")
 def _identity(b, node, grads):
-    return [grads[0]]
+    """The gradient passes, unless the node is a ``stop_gradient`` (marked in its metadata)."""
+    return [None if node.meta.get("stop_gradient") else grads[0]]
 
 
 @rule("Cast")

@@ -25,20 +25,6 @@ class TimeDistributed(Layer):
             )
         self.layer = layer
 
-    @property
-    def weights(self):
-        return self.layer.weights
-
-    @property
-    def trainable_weights(self):
-        return self.layer.trainable_weights if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        if self.trainable:
-            return self.layer.non_trainable_weights
-        return self.layer.weights
-
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) < 3:

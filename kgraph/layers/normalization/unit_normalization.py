@@ -7,14 +7,15 @@ from kgraph.layers.layer import Layer
 from kgraph.layers.normalization.base_norm_weights import resolve_axes, standardize_axis
 
 
-def l2_normalize(x, axis, epsilon: float = 1e-12):
-    """``x / sqrt(max(sum(x²), epsilon))`` over ``axis`` (an int or a list of ints)."""
+def l2_normalize(x, axis, epsilon: float = 1e-7):
+    """``x / max(||x||₂, epsilon)`` over ``axis`` (an int, a list of ints, or None for all),
+    as Keras' ``ops.normalize`` (whose default epsilon is ``backend.epsilon()``)."""
     total = ops.sum(ops.square(x), axis=axis, keepdims=True)
-    return ops.divide(x, ops.sqrt(ops.maximum(total, epsilon)))
+    return ops.divide(x, ops.maximum(ops.sqrt(total), epsilon))
 
 
 class UnitNormalization(Layer):
-    """``x / ||x||₂`` over ``axis`` (the squared norm bounded below by 1e-12, as Keras).
+    """``x / ||x||₂`` over ``axis`` (the norm bounded below by 1e-12, as Keras).
 
     Args:
         axis: An int or a list of ints.
@@ -26,7 +27,7 @@ class UnitNormalization(Layer):
 
     def call(self, inputs):
         x = inputs if str(inputs.dtype).startswith("float") else ops.cast(inputs, "float32")
-        return l2_normalize(x, resolve_axes(self.axis, inputs.shape))
+        return l2_normalize(x, resolve_axes(self.axis, inputs.shape), epsilon=1e-12)
 
     def compute_output_shape(self, input_shape):
         resolve_axes(self.axis, input_shape)

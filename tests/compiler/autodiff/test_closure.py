@@ -279,6 +279,7 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "Lambda": {"function": lambda x: ops.tanh(x)},
     "RepeatVector": {"n": 2},
     "TimeDistributed": {"layer": layers.Dense(2)},
+    "SpectralNormalization": {"layer": layers.Dense(2)},
 }
 INPUT_SHAPES = {"RepeatVector": (3,)}  # class name -> input shape without the batch
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]

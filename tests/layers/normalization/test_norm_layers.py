@@ -98,7 +98,7 @@ def test_rms_normalization(kwargs, shape, axes):
 )
 def test_unit_normalization(kwargs, shape, axes):
     def reference(x, w):
-        return x / np.sqrt(np.maximum((x * x).sum(axes, keepdims=True), 1e-12))
+        return x / np.maximum(np.sqrt((x * x).sum(axes, keepdims=True)), 1e-12)
 
     run_layer_test(layers.UnitNormalization, kwargs, shape, shape, reference)
 
