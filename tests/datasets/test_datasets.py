@@ -4,14 +4,12 @@ errors."""
 
 from __future__ import annotations
 
-import os
 import pathlib
 
 import numpy as np
 import pytest
 
 from kgraph import datasets
-from kgraph.datasets import cache as cache_module
 from kgraph.datasets.cache import DatasetFileError
 from tests.datasets.conftest import (
     RNG,
@@ -154,11 +152,3 @@ def test_pickled_code_is_refused(cache, monkeypatch):
     monkeypatch.setattr(datasets.reuters, "FILE_HASH", digest)
     with pytest.raises(DatasetFileError, match="refusing"):
         datasets.reuters.load_data()
-
-
-def test_keras_home_resolution(monkeypatch, tmp_path):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    assert cache_module.keras_home() == str(tmp_path / "kh")
-    monkeypatch.delenv("KERAS_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert cache_module.keras_home() == os.path.join(str(tmp_path), ".keras")
