@@ -65,7 +65,16 @@ def stack(elements: list):
     """Stacks a list of same-structure elements leaf by leaf along a new first axis."""
     first = elements[0]
     columns = zip(*(tree.flatten(e) for e in elements))
-    return tree.pack_like(first, [element_array(np.stack(column)) for column in columns])
+    stacked = []
+    for column in columns:
+        shapes = {np.shape(leaf) for leaf in column}
+        if len(shapes) > 1:
+            raise ValueError(
+                f"batch() needs elements of one shape to stack; received shapes "
+                f"{sorted(shapes)}. Resize or pad the elements first (e.g. with map)."
+            )
+        stacked.append(element_array(np.stack(column)))
+    return tree.pack_like(first, stacked)
 
 
 def batched(iterator, batch_size: int, drop_remainder: bool):

@@ -145,3 +145,9 @@ def test_elements_answer_numpy_like_tf_tensors():
     assert type(x.numpy()) is np.ndarray
     np.testing.assert_array_equal(x[1].numpy().astype("uint8"), [4, 6])
     assert int(y.numpy()[1]) == 1
+
+
+def test_batching_elements_of_different_shapes_is_one_clear_error():
+    ragged = Dataset.range(3).map(lambda v: np.zeros(int(v) + 1))
+    with pytest.raises(ValueError, match=r"one shape to stack; received shapes \[\(1,\), \(2,\)"):
+        list(ragged.batch(3))
