@@ -136,7 +136,10 @@ def _layers_in(value) -> list:
 
 def own_variables(layer) -> list:
     """The layer's own variables in Keras' order (trainable, then non-trainable): its
-    ``weights`` without those of the layers it holds."""
+    ``weights`` without those of the layers it holds, unless the layer lists them itself
+    (``saved_own_variables()``: Keras also tracks SpectralNormalization's wrapped kernel)."""
+    if hasattr(layer, "saved_own_variables"):
+        return layer.saved_own_variables()
     nested = set()
     for name, value in vars(layer).items():
         if name not in ("_outer", "_inbound_nodes"):

@@ -63,7 +63,11 @@ def layer_config(layer) -> dict:
     for key, value in config.items():
         suffix = next((s for s in _NESTED_MODULE if key.endswith(s)), None)
         if suffix and isinstance(value, dict) and "class_name" in value and "module" not in value:
-            config[key] = {"module": _NESTED_MODULE[suffix], **value, "registered_name": None}
+            held = getattr(layer, key, None)  # the object itself: its class says where it lives
+            if type(held).__name__ == value["class_name"] and hasattr(held, "get_config"):
+                config[key] = serialize_keras_object(held)
+            else:
+                config[key] = {"module": _NESTED_MODULE[suffix], **value, "registered_name": None}
     if isinstance(layer, Sequential):
         return _sequential_config(layer, config)
     if isinstance(layer, Functional) and "layers" in config:

@@ -222,8 +222,9 @@ LAMBDA_REFUSED = (
 
 
 def decode_values(value):
-    """``value`` with Keras' special spellings (numpy arrays, lambdas, functions) turned into
-    Python values, everything else (nested class configs included) left as is for the layer."""
+    """``value`` with Keras' special spellings (numpy arrays, lambdas, functions) and
+    registered custom objects turned into Python values; kgraph's own classes' configs are left
+    as they are for the layer (its arguments take them)."""
     if isinstance(value, list):
         return [decode_values(v) for v in value]
     if not isinstance(value, dict):
@@ -236,4 +237,11 @@ def decode_values(value):
         if fn is None:
             raise ValueError(f"Could not locate function '{value['config']}'.")
         return fn
+    registered = value.get("registered_name")
+    if "config" in value and registered and registered != value.get("class_name"):
+        from kgraph.layers.layer import Layer
+
+        cls = resolve_class(value["class_name"], value.get("module"), registered)
+        if not (isinstance(cls, type) and issubclass(cls, Layer)):  # layers: their model's job
+            return deserialize_keras_object(value)  # a registered custom initializer, loss...
     return {k: decode_values(v) for k, v in value.items()}

@@ -133,3 +133,22 @@ def test_registered_class_round_trips_through_a_file(tmp_path):
     x = np.ones((1, 3), np.float32)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert type(loaded.get_layer("sd")) is ScaledDense
+
+
+@register_keras_serializable("reg_tests")
+class HalfInit(kgraph.initializers.Initializer):
+    """A registered custom initializer (0.5 everywhere)."""
+
+    def __call__(self, shape, dtype=None):
+        return np.full(shape, 0.5, dtype=dtype or "float32")
+
+    def get_config(self):
+        return {}
+
+
+def test_registered_custom_initializer_inside_a_layer_config():
+    config = serialize_keras_object(layers.Dense(2, kernel_initializer=HalfInit(), name="h"))
+    assert config["config"]["kernel_initializer"]["registered_name"] == "reg_tests>HalfInit"
+    layer = deserialize_keras_object(config)
+    layer.build((None, 3))
+    np.testing.assert_array_equal(layer.get_weights()[0], np.full((3, 2), 0.5, np.float32))
