@@ -415,15 +415,19 @@ from kgraph.optimizers_more import (  # noqa: E402  (they subclass Optimizer abo
     Adafactor,
     Adamax,
     Ftrl,
+    Lamb,
     Lion,
     LossScaleOptimizer,
     Muon,
     Nadam,
+    ScheduleFreeAdamW,
+    deserialize,
+    serialize,  # noqa: F401  (public: kgraph.optimizers.serialize)
 )
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 _BY_NAME.update({c.optimizer_name: c for c in (Adamax, Nadam, Lion, Adadelta, Ftrl, Adafactor)})
-_BY_NAME["muon"] = Muon
+_BY_NAME.update({"muon": Muon, "lamb": Lamb, "schedulefreeadamw": ScheduleFreeAdamW})
 _BY_CLASS = {cls.__name__: cls for cls in [*_BY_NAME.values(), LossScaleOptimizer]}
 
 
@@ -431,6 +435,8 @@ def get(identifier) -> Optimizer:
     """An optimizer from a Keras name, a class or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
+    if isinstance(identifier, dict) and "class_name" in identifier:  # a serialized optimizer
+        return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     if isinstance(identifier, str):

@@ -159,6 +159,62 @@ class Muon(Optimizer):
         )
 
 
+class Lamb(Optimizer):
+    """Adam moments with a layer-wise trust ratio ``||weight|| / ||update||`` (LAMB)."""
+
+    optimizer_name = "lamb"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
+
+
+class ScheduleFreeAdamW(Optimizer):
+    """Schedule-Free AdamW: AdamW steps on an auxiliary sequence averaged into the weights,
+    which removes the need for a decaying schedule (``warmup_steps`` ramps the rate up)."""
+
+    optimizer_name = "schedulefreeadamw"
+
+    def __init__(
+        self,
+        learning_rate=0.0025,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        warmup_steps=0,
+        **kwargs,
+    ):
+        if kwargs.get("name") is None:
+            kwargs["name"] = "schedule_free_adam_w"
+        super().__init__(
+            learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            warmup_steps=int(warmup_steps),
+            **kwargs,
+        )
+
+
+def serialize(optimizer) -> dict:
+    """The optimizer as Keras serializes it (``{"module", "class_name", "config", ...}``)."""
+    from kgraph.saving import serialize_keras_object
+
+    return serialize_keras_object(optimizer)
+
+
+def deserialize(config, custom_objects=None):
+    """An optimizer from :func:`serialize`'s output; built-in class names in any case."""
+    from kgraph import optimizers
+    from kgraph.saving import deserialize_keras_object
+
+    config = dict(config)
+    name = str(config.get("class_name", ""))
+    known = {cls.__name__.lower(): cls.__name__ for cls in vars(optimizers).values()
+             if isinstance(cls, type) and issubclass(cls, Optimizer)}  # fmt: skip
+    config["class_name"] = known.get(name.lower(), name)
+    return deserialize_keras_object(config, custom_objects)
+
+
 _BASE_DEFAULTS = {
     "weight_decay": None,
     "clipnorm": None,
@@ -271,4 +327,15 @@ class LossScaleOptimizer(Optimizer):
         }
 
 
-EXTRA = [Adamax, Nadam, Lion, Adadelta, Ftrl, Adafactor, Muon, LossScaleOptimizer]
+EXTRA = [
+    Adamax,
+    Nadam,
+    Lion,
+    Adadelta,
+    Ftrl,
+    Adafactor,
+    Muon,
+    Lamb,
+    ScheduleFreeAdamW,
+    LossScaleOptimizer,
+]

@@ -13,7 +13,7 @@ from kgraph import optimizers
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(32, 4)).astype(np.float32)
 Y = (X @ RNG.normal(size=(4, 2))).astype(np.float32)
-NEW = ["Adamax", "Nadam", "Lion", "Adadelta", "Ftrl", "Adafactor", "Muon"]
+NEW = ["Adamax", "Nadam", "Lion", "Adadelta", "Ftrl", "Adafactor", "Muon", "Lamb"]
 
 
 def _model():
@@ -140,6 +140,7 @@ def test_saved_models_reload_the_optimizer(make, tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     assert type(loaded.optimizer) is type(model.optimizer)
+
     def config(optimizer):  # the rate comes back as the float32 Keras stores
         text = repr(optimizer.get_config())
         return text.replace("0.009999999776482582", "0.01")
@@ -148,3 +149,14 @@ def test_saved_models_reload_the_optimizer(make, tmp_path):
     assert float(loaded.optimizer.learning_rate) == pytest.approx(0.01)
     assert loaded.optimizer.iterations == model.optimizer.iterations == 4
     loaded.fit(X, Y, epochs=1, batch_size=8, verbose=0)
+
+
+def test_serialize_deserialize_and_get_from_a_config():
+    optimizer = optimizers.ScheduleFreeAdamW(0.01, warmup_steps=3)
+    data = optimizers.serialize(optimizer)
+    assert data["class_name"] == "ScheduleFreeAdamW" and data["config"]["warmup_steps"] == 3
+    again = optimizers.deserialize(data)
+    assert type(again) is optimizers.ScheduleFreeAdamW and again.name == "schedule_free_adam_w"
+    assert again.spec() == optimizer.spec()
+    lower = {"class_name": "lamb", "config": {"learning_rate": 0.5}}
+    assert float(optimizers.get(lower).learning_rate) == 0.5

@@ -35,11 +35,13 @@ from kgraph.compiler.optim import (
     adamax,
     adamw,
     ftrl,
+    lamb,
     lion,
     loss_scale,
     muon,
     nadam,
     rmsprop,
+    schedule_free_adamw,
     sgd,
 )
 from kgraph.compiler.optim.apply import apply_updates, param_slots
@@ -57,6 +59,8 @@ OPTIMIZERS: dict[str, ModuleType] = {
     "ftrl": ftrl,
     "adafactor": adafactor,
     "muon": muon,
+    "lamb": lamb,
+    "schedulefreeadamw": schedule_free_adamw,
 }
 BASE_DEFAULTS: dict[str, Any] = {
     "weight_decay": None,

@@ -119,12 +119,15 @@ def apply_updates(b, module, config, params, grads, slots, lr, step):
                 for s in layout
                 if s not in ("gradient_accumulator", "average")
             }
+            if hasattr(module, "STARTS_FROM_PARAM"):  # a slot Keras starts as the weight
+                own = {**own, "param_before_decay": params[name]}
             if hasattr(module, "update_param"):
                 new_param, new_own = module.update_param(
                     b, config, shape, param, grad, own, lr, step
                 )
             else:
                 new_param, new_own = module.update(b, config, param, grad, own, lr, step)
+            own.pop("param_before_decay", None)
             if n:
                 new_param = b.op("Where", [is_update, new_param, params[name]])
                 new_own = {s: b.op("Where", [is_update, v, own[s]]) for s, v in new_own.items()}

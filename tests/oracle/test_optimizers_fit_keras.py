@@ -22,6 +22,8 @@ CASES = {
     "ftrl": lambda lib: lib.optimizers.Ftrl(0.05, l2_regularization_strength=0.01),
     "adafactor": lambda lib: lib.optimizers.Adafactor(0.05),
     "muon": lambda lib: lib.optimizers.Muon(0.01),
+    "lamb": lambda lib: lib.optimizers.Lamb(0.01),
+    "schedule_free": lambda lib: lib.optimizers.ScheduleFreeAdamW(0.01, warmup_steps=2),
     "adam_ema": lambda lib: lib.optimizers.Adam(0.01, use_ema=True, ema_momentum=0.8),
     "sgd_accumulate": lambda lib: lib.optimizers.SGD(0.05, gradient_accumulation_steps=2),
     "loss_scale": lambda lib: lib.optimizers.LossScaleOptimizer(

@@ -219,7 +219,7 @@ def test_opsets(opset):
 @pytest.mark.parametrize(
     "spec, match",
     [
-        ({"name": "lamb"}, "Unsupported optimizer"),
+        ({"name": "lars"}, "Unsupported optimizer"),
         ({"name": "sgd", "clipnorm": 1.0, "clipvalue": 1.0}, "Only one of"),
         ({"name": "adam", "momentum": 0.9}, "not recognized"),
         ({"name": "adam", "use_ema": True, "ema_momentum": 1.5}, "ema_momentum"),
