@@ -143,6 +143,10 @@ def decode_image(path: str, num_channels: int) -> np.ndarray:
     mode = {1: "L", 3: "RGB", 4: "RGBA"}[num_channels]
     try:
         with _pil().open(path) as img:
+            if mode == "L" and img.format == "JPEG":
+                # libjpeg hands out its luma plane directly, as TensorFlow's grayscale JPEG
+                # decoding does, instead of decoding colour and converting it back (faster).
+                img.draft("L", None)
             img.load()
             if img.mode != mode:
                 img = img.convert(mode)

@@ -210,3 +210,16 @@ def test_crop_and_pad_to_aspect_ratio_values(image_dir):
     np.testing.assert_array_equal(padded[:, :2], 0)
     np.testing.assert_array_equal(padded[:, 5:], 0)
     np.testing.assert_allclose(padded[:, 2:5], _bilinear_reference(source, 4, 3), atol=1e-3)
+
+
+def test_grayscale_jpegs_are_libjpegs_luma_plane(tmp_path):
+    # A colour JPEG read as grayscale is its stored Y (luma) plane, as TensorFlow decodes it,
+    # not a grey computed back from decoded RGB (which differs by several levels).
+    root = write_images(tmp_path / "jpegs", {"a": 2}, size=(16, 16), fmt="jpg")
+    ds = image_dataset_from_directory(root, color_mode="grayscale", image_size=(16, 16))
+    images, _ = _all(ds)
+    for path, image in zip(ds.file_paths, images):
+        with Image.open(path) as img:
+            img.draft("YCbCr", None)  # libjpeg's planes without colour conversion
+            luma = np.asarray(img, np.float32)[..., :1]
+        np.testing.assert_array_equal(image, luma)
