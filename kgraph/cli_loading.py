@@ -217,14 +217,19 @@ def load_model(path: str, symbol: str | None = None) -> tuple[Model, str]:
 
 
 def load_keras_file(path: str, symbol: str | None = None) -> Model:
-    """The model in a ``.keras`` file (kgraph's or Keras 3's), uncompiled, in safe mode."""
+    """The model in a ``.keras`` file (kgraph's or Keras 3's), in safe mode; compiled as saved
+    when kgraph can (for ``--training``), quietly left uncompiled otherwise."""
+    import warnings
+
     from kgraph.saving import load_model as load_saved
 
     check_file(path, "a .keras file")
     if symbol is not None:
         raise LoadError(f"{path}: --model names a model in a MODEL.py; a .keras file holds one")
     try:
-        return load_saved(path, compile=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # stderr stays one line
+            return load_saved(path)
     except (ValueError, TypeError, OSError) as exc:
         message = one_line(exc)
         raise LoadError(message if path in message else f"{path}: {message}") from None

@@ -68,3 +68,14 @@ def test_bad_keras_files_fail_in_one_line(tmp_path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and name in lines[0], result.stderr
         assert (tmp_path / "m.onnx").read_bytes() == b"previous"
+
+
+def test_compile_training_artifacts_from_a_compiled_keras_file(tmp_path):
+    model = seed_functional(kgraph)
+    model.compile(optimizer="adam", loss="mse")
+    model.save(tmp_path / "m.keras")
+    result = CliRunner().invoke(
+        cli.main, ["compile", str(tmp_path / "m.keras"), "--training", "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert {"step.onnx", "training_spec.json"} <= set(os.listdir(tmp_path / "out"))
