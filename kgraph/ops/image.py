@@ -22,7 +22,7 @@ RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5
 #: matrices ``jax.image.resize`` builds, computed here at trace time.
 MATMUL_FILTERS = ("bicubic", "lanczos3", "lanczos5")
 AFFINE_INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
-FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
+FILL_MODES = low.FILL_MODES
 
 
 def _layout(spec: Spec, data_format) -> tuple[bool, int, int, int]:
@@ -293,11 +293,14 @@ from kgraph.ops.image_color import (  # noqa: E402  (re-exported: one public mod
     rgb_to_grayscale,
     rgb_to_hsv,
 )
+from kgraph.ops.image_patches import extract_patches, map_coordinates  # noqa: E402
 
 __all__ = [
     "affine_transform",
     "crop_images",
+    "extract_patches",
     "hsv_to_rgb",
+    "map_coordinates",
     "pad_images",
     "resize",
     "rgb_to_grayscale",

@@ -16,6 +16,7 @@ from kgraph.compiler import image_filters
 from kgraph.ops.lowering import axes_input, cast, scalar
 
 _I64 = "int64"
+FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 
 
 def nhwc(b, x, rank: int, channels_first: bool):
@@ -36,7 +37,7 @@ def restore(b, y, rank: int, channels_first: bool):
     return y
 
 
-def _fix_index(b, index, size: int, mode: str):
+def fix_index(b, index, size: int, mode: str):
     """Integer index into an axis of ``size`` after the fill mode's remapping."""
 
     def i64(v):
@@ -73,7 +74,7 @@ def _valid(b, iy, ix, height: int, width: int):
     return out
 
 
-def _round_away(b, v):
+def round_away(b, v):
     """Rounds half away from zero (ONNX ``Round`` rounds half to even)."""
     half = b.op("Floor", [b.op("Add", [b.op("Abs", [v]), scalar(b, 0.5, "float32")])])
     return b.op("Mul", [b.op("Sign", [v]), half])
@@ -83,7 +84,7 @@ def sample(b, x, ys, xs, *, order: int, fill_mode: str, fill_value: float, size,
     """Values of (N, H, W, C) ``x`` at float32 points ``(ys, xs)`` of shape (N, H', W')."""
     height, width = size
     if order == 0:
-        taps = [(_round_away(b, ys), _round_away(b, xs), None)]
+        taps = [(round_away(b, ys), round_away(b, xs), None)]
     else:
         y0, x0 = b.op("Floor", [ys]), b.op("Floor", [xs])
         wy, wx = b.op("Sub", [ys, y0]), b.op("Sub", [xs, x0])
@@ -98,7 +99,7 @@ def sample(b, x, ys, xs, *, order: int, fill_mode: str, fill_value: float, size,
     total = None
     for ty, tx, weight in taps:
         iy, ix = cast(b, ty, _I64), cast(b, tx, _I64)
-        fy, fx = _fix_index(b, iy, height, fill_mode), _fix_index(b, ix, width, fill_mode)
+        fy, fx = fix_index(b, iy, height, fill_mode), fix_index(b, ix, width, fill_mode)
         idx = b.op(
             "Concat", [b.op("Unsqueeze", [fy, last]), b.op("Unsqueeze", [fx, last])], {"axis": -1}
         )

@@ -22,9 +22,31 @@ def _both(name, kwargs, x, rtol=1e-5, atol=1e-5):
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("antialias", [False, True])
-@pytest.mark.parametrize("size", [(5, 3), (17, 23)], ids=["down", "up"])
-@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic", "lanczos3"])
+def _cases(values, keep):
+    """Every combination; those ``keep`` rejects are marked slow (the full sweep is
+    ``-m slow``), so the default run keeps a representative few."""
+    return [
+        pytest.param(*v, marks=() if keep(*v) else pytest.mark.slow, id="-".join(map(str, v)))
+        for v in values
+    ]
+
+
+RESIZE_CASES = _cases(
+    [
+        (i, s, a)
+        for i in ("bilinear", "nearest", "bicubic", "lanczos3")
+        for s in ((5, 3), (17, 23))
+        for a in (False, True)
+    ],
+    lambda i, s, a: (
+        i == "bilinear"
+        or (i, s[0] < 11, a)
+        in {("nearest", True, False), ("bicubic", True, True), ("lanczos3", False, False)}
+    ),
+)
+
+
+@pytest.mark.parametrize("interpolation, size, antialias", RESIZE_CASES)
 def test_resizing(interpolation, size, antialias):
     x = RNG.random((2, 11, 9, 3)).astype(np.float32)
     kwargs = dict(height=size[0], width=size[1], interpolation=interpolation, antialias=antialias)
@@ -69,8 +91,16 @@ def test_discretization():
     _both("Discretization", dict(bin_boundaries=[-1.0, 0.0, 1.5]), x)
 
 
-@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
-@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
+
+
+@pytest.mark.parametrize(
+    "interpolation, fill_mode",
+    _cases(
+        [(i, m) for i in ("nearest", "bilinear") for m in MODES],
+        lambda i, m: i == "bilinear" or m == "constant",
+    ),
+)
 def test_affine_transform(interpolation, fill_mode):
     x = RNG.random((3, 7, 6, 2)).astype(np.float32)
     t = np.zeros((3, 8), np.float32)
@@ -103,7 +133,9 @@ def test_crop_and_pad_images():
     "name, kwargs, draws",
     [
         ("RandomRotation", dict(factor=0.2, fill_mode="constant"), {"angle": (3,)}),
-        ("RandomZoom", dict(height_factor=0.3, width_factor=0.2), None),
+        pytest.param(
+            "RandomZoom", dict(height_factor=0.3, width_factor=0.2), None, marks=pytest.mark.slow
+        ),
         ("RandomTranslation", dict(height_factor=0.2, width_factor=0.3), None),
     ],
 )
@@ -131,3 +163,35 @@ def test_geometric_layers_apply_keras_transforms(name, kwargs, draws):
         matrix = np.asarray(theirs._get_translation_matrix(transformation["translations"]))
     got = ours.transform_images(x, {"matrix": matrix})
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shape, order, fill_mode",
+    _cases(
+        [(s, o, m) for s in ((7,), (6, 5), (4, 5, 3)) for o in (0, 1) for m in MODES],
+        lambda s, o, m: (len(s) == 2 and o == 1) or (len(s) != 2 and o == 0 and m == "reflect"),
+    ),
+)
+def test_map_coordinates(shape, order, fill_mode):
+    x = RNG.random(shape).astype(np.float32)
+    coords = RNG.uniform(-2, max(shape) + 1, (len(shape), 3, 4)).astype(np.float32)
+    ours = image_ops.map_coordinates(x, coords, order, fill_mode, 0.3)
+    theirs = keras.ops.image.map_coordinates(x, coords, order, fill_mode, 0.3)
+    np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(size=3),
+        dict(size=(2, 3), strides=(1, 2)),
+        pytest.param(dict(size=3, padding="same"), marks=pytest.mark.slow),
+        pytest.param(dict(size=2, dilation_rate=2, strides=1), marks=pytest.mark.slow),
+    ],
+    ids=str,
+)
+def test_extract_patches(kwargs):
+    x = RNG.random((2, 9, 8, 3)).astype(np.float32)
+    ours = image_ops.extract_patches(x, **kwargs)
+    theirs = keras.ops.image.extract_patches(x, **kwargs)
+    np.testing.assert_allclose(ours, np.asarray(theirs))
