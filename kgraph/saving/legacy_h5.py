@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 
-from kgraph.saving.weights_io import WeightsFileError, read_dataset
+from kgraph.saving.weights_io import WeightsFileError, read_dataset, safe_child
 
 
 def attribute_strings(group, name: str) -> list[str]:
@@ -35,11 +35,10 @@ def legacy_weights(layer) -> list:
 
 
 def _layer_group(group, name: str):
-    import h5py
-
-    if name not in group or not isinstance(group[name], h5py.Group):
+    found = safe_child(group, name, "group")
+    if found is None:
         raise WeightsFileError(f"the file lists layer '{name}' but has no group for it")
-    return group[name]
+    return found
 
 
 def _weight_names(group, name: str) -> list[str]:
@@ -109,7 +108,8 @@ def weights_group(h5):
     """The group holding the layers: the file itself, or ``model_weights`` of a whole-model
     file."""
     if "layer_names" not in h5.attrs and "layer_names0" not in h5.attrs:
-        if "model_weights" in h5:
-            return h5["model_weights"]
+        found = safe_child(h5, "model_weights", "group")
+        if found is not None:
+            return found
         raise WeightsFileError("it has no 'layer_names' attribute (not a Keras weights file)")
     return h5

@@ -44,17 +44,39 @@ def write_weights(h5, model, include_optimizer: bool = True) -> None:
             group.create_dataset(str(i), data=_value(variable))
 
 
-def read_dataset(group, key: str, expected_shape=None) -> np.ndarray:
-    """``group[key]`` as an array, refusing links and non-numeric data; the shape is checked
-    before any data is read."""
+#: A dataset declaring more than this, and far more than the file stores, is refused.
+_BOMB_FLOOR_BYTES, _MAX_EXPANSION = 1 << 32, 1000
+
+
+def safe_child(parent, path: str, kind: str):
+    """``parent[path]`` (``kind`` "group" or "dataset"), or None when absent; every step must
+    be stored in the file: soft and external links are refused, as Keras refuses them."""
     import h5py
 
-    link = group.get(key, getlink=True)
-    if not isinstance(link, h5py.HardLink):
-        raise WeightsFileError(f"'{group.name}/{key}' is a link, not a dataset stored in the file")
-    dataset = group[key]
-    if not isinstance(dataset, h5py.Dataset):
-        raise WeightsFileError(f"'{dataset.name}' is not a dataset")
+    current = parent
+    for part in path.split("/"):
+        if not part:
+            raise WeightsFileError(f"invalid path '{path}' in the weights file")
+        if not isinstance(current, h5py.Group) or part not in current:
+            return None
+        link = current.get(part, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            raise WeightsFileError(f"'{current.name}/{part}' is a link out of the stored data")
+        current = current[part]
+    expected = h5py.Group if kind == "group" else h5py.Dataset
+    if not isinstance(current, expected):
+        raise WeightsFileError(f"'{current.name}' is not a {kind}")
+    return current
+
+
+def read_dataset(group, key: str, expected_shape=None) -> np.ndarray:
+    """``group[key]`` as an array: stored in the file (no links, external or virtual data),
+    numeric, of a plausible size, and of ``expected_shape`` (checked before reading)."""
+    dataset = safe_child(group, key, "dataset")
+    if dataset is None:
+        raise WeightsFileError(f"'{group.name}/{key}' is missing")
+    if dataset.external or dataset.is_virtual:
+        raise WeightsFileError(f"'{dataset.name}' keeps its data outside the file")
     if dataset.dtype.kind not in "biuf":
         raise WeightsFileError(f"'{dataset.name}' holds {dataset.dtype}, not numbers")
     if expected_shape is not None and tuple(dataset.shape) != tuple(expected_shape):
@@ -62,19 +84,14 @@ def read_dataset(group, key: str, expected_shape=None) -> np.ndarray:
             f"expected shape {tuple(expected_shape)}, received saved weight with shape "
             f"{tuple(dataset.shape)}"
         )
+    declared = int(np.prod(dataset.shape, dtype=np.int64)) * dataset.dtype.itemsize
+    if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * dataset.id.get_storage_size():
+        raise WeightsFileError(f"'{dataset.name}' declares an implausible size")
     return np.asarray(dataset[()])
 
 
 def _group(h5, path: str):
-    import h5py
-
-    full = vars_group_path(path)
-    if full not in h5:
-        return None
-    group = h5[full]
-    if not isinstance(group, h5py.Group):
-        raise WeightsFileError(f"'{full}' is not a group")
-    return group
+    return safe_child(h5, vars_group_path(path), "group")
 
 
 def _numbered_keys(group) -> list[str]:

@@ -211,3 +211,15 @@ def test_kill_mid_save_leaves_the_previous_file(tmp_path):
 def test_save_into_missing_folder_fails_cleanly(tmp_path):
     with pytest.raises(FileNotFoundError):
         seed_sequential(kgraph).save(tmp_path / "nowhere" / "m.keras")
+
+
+def test_links_out_of_the_weights_file_are_refused(tmp_path):
+    model = _dense_model()
+    model.save_weights(tmp_path / "m.weights.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as other:
+        other["kernel"] = np.ones((3, 2), np.float32)
+    with h5py.File(tmp_path / "m.weights.h5", "a") as h5:
+        del h5["layers/dense/vars/0"]
+        h5["layers/dense/vars/0"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "kernel")
+    with pytest.raises(ValueError, match="link out of the stored data"):
+        _dense_model().load_weights(tmp_path / "m.weights.h5")
