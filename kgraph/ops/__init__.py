@@ -82,6 +82,15 @@ from kgraph.ops.creation import (
     zeros_like,
 )
 from kgraph.ops.einsum_ops import einsum
+from kgraph.ops.fft import (
+    fft,
+    fft2,
+    ifft2,
+    irfft,
+    istft,
+    rfft,
+    stft,
+)
 from kgraph.ops.gradient_ops import stop_gradient
 from kgraph.ops.indexing import get_item, slice
 from kgraph.ops.integer_ops import (
@@ -387,6 +396,8 @@ __all__ = [
     "extract_sequences",
     "eye",
     "fabs",
+    "fft",
+    "fft2",
     "flip",
     "fliplr",
     "flipud",
@@ -418,9 +429,11 @@ __all__ = [
     "hypot",
     "i0",
     "identity",
+    "ifft2",
     "imag",
     "in_top_k",
     "inner",
+    "irfft",
     "isclose",
     "isfinite",
     "isin",
@@ -429,6 +442,7 @@ __all__ = [
     "isneginf",
     "isposinf",
     "isreal",
+    "istft",
     "kaiser",
     "kron",
     "lcm",
@@ -502,6 +516,7 @@ __all__ = [
     "relu6",
     "repeat",
     "reshape",
+    "rfft",
     "right_shift",
     "roll",
     "rot90",
@@ -542,6 +557,7 @@ __all__ = [
     "squeeze",
     "stack",
     "std",
+    "stft",
     "stop_gradient",
     "subtract",
     "sum",

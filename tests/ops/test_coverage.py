@@ -9,6 +9,7 @@ from tests.ops import (
     test_conv_ops,
     test_creation_ops,
     test_einsum_ops,
+    test_fft_ops,
     test_getitem,
     test_gradient_ops,
     test_layout_ops,
@@ -39,6 +40,7 @@ def _tables():
         + test_shape_ops.CASES
         + test_sorting_ops.CASES
         + test_space_ops.CASES
+        + test_fft_ops.CASES
     )
 
 

@@ -104,6 +104,9 @@ UNARY = {
         lambda x: ops.take_along_axis(x, np.array([[2, 0, 0]]), 1),
         lambda: RNG.standard_normal((2, 3)),
     ),
+    "rfft": (lambda x: ops.rfft(x, 6), lambda: RNG.standard_normal((2, 5))),
+    "stft": (lambda x: ops.stft(x, 6, 2, 8), lambda: RNG.standard_normal((1, 16))),
+    "istft": (lambda x: ops.istft((x, x * 0.5), 6, 2, 8), lambda: RNG.standard_normal((1, 4, 5))),
     "pad_split": (lambda x: ops.array_split(x, 3, axis=1)[1], lambda: RNG.standard_normal((2, 5))),
 }
 
@@ -142,6 +145,14 @@ BINARY = {
     "correlate": (
         lambda a, c: ops.correlate(a, c, "full"),
         lambda: (RNG.standard_normal(4), RNG.standard_normal(3)),
+    ),
+    "fft2": (
+        lambda a, c: ops.fft2((a, c)),
+        lambda: (RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))),
+    ),
+    "irfft": (
+        lambda a, c: ops.irfft((a, c), 5),
+        lambda: (RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))),
     ),
     "cdist": (ops.cdist, lambda: (RNG.standard_normal((3, 2)), RNG.standard_normal((2, 2)) + 3.0)),
     "scatter_update": (

@@ -23,6 +23,8 @@ I = RNG.integers(-5, 6, (3, 4)).astype(np.int32)  # noqa: E741
 J = RNG.integers(1, 4, (3, 4)).astype(np.int32)
 B = F > 0
 V = RNG.standard_normal(5).astype(np.float32)
+S = RNG.standard_normal((2, 40)).astype(np.float32)
+S2 = RNG.standard_normal((2, 6, 10)).astype(np.float32)
 N = F.copy()
 N[0, 1] = np.nan
 
@@ -255,6 +257,16 @@ CALLS = {
     "segment_sum": lambda o: o.segment_sum(F, np.array([0, 0, 2]), num_segments=3),
     "segment_max": lambda o: o.segment_max(F, np.array([1, 1, 0]), num_segments=2),
     "extract_sequences": lambda o: o.extract_sequences(F, 2, 1),
+    # Fourier transforms
+    "fft": lambda o: o.fft((F, P))[1],
+    "fft2": lambda o: o.fft2((F, P))[0],
+    "ifft2": lambda o: o.ifft2((F, P))[1],
+    "rfft": lambda o: o.rfft(F, 6)[1],
+    "irfft": lambda o: o.irfft((F, P), 5),
+    "stft": lambda o: o.stft(S, 8, 3, 12)[0],
+    "stft-window": lambda o: o.stft(S, 6, 4, 8, window=np.arange(6.0), center=False)[1],
+    "istft": lambda o: o.istft((S2[..., :5], S2[..., 5:]), 8, 4, 8),
+    "istft-none": lambda o: o.istft((S2[..., :5], S2[..., 5:]), 6, 3, 8, length=20, window=None),
     # creation
     "logspace": lambda o: o.logspace(0.0, 2.0, 5),
     "geomspace": lambda o: o.geomspace(1.0, 100.0, 3),

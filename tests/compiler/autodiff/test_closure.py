@@ -137,6 +137,13 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
         for name in ("bartlett", "blackman", "hamming", "hanning")
     },
     "kaiser": lambda x: x * ops.kaiser(3, 2.0),
+    "fft": lambda x: ops.fft((x, x * 2.0)),
+    "fft2": lambda x: ops.fft2((x, x * 2.0)),
+    "ifft2": lambda x: ops.ifft2((x, x * 2.0)),
+    "rfft": lambda x: ops.rfft(x, 4),
+    "irfft": lambda x: ops.irfft((x, x * 2.0)),
+    "stft": lambda x: ops.stft(ops.reshape(x, (-1, 48)), 8, 4, 8),
+    "istft": lambda x: ops.istft((x, x * 2.0), 4, 2, 4),
     "empty": lambda x: x + ops.empty((3,)),
     "logspace": lambda x: x * ops.logspace(0.0, 1.0, 3),
     "geomspace": lambda x: x * ops.geomspace(1.0, 4.0, 3),
