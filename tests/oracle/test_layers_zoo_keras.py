@@ -235,3 +235,41 @@ def test_spectral_normalization_matches_keras(make, shape):
     np.testing.assert_allclose(trained, expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ours(x, training=True), expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ours.vector_u.numpy(), np.asarray(theirs.vector_u.value), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_keras_files_cross_both_ways(tmp_path):
+    """A Keras .keras file of the zoo layers loads into kgraph with equal outputs, and kgraph's
+    save of it loads back into Keras (weights laid out as Keras' saving_lib does)."""
+
+    def build(lib):
+        L = lib.layers
+        inputs = lib.Input((8, 8, 3))
+        y = L.ZeroPadding2D(1)(inputs)
+        y = L.DepthwiseConv2D(3, depth_multiplier=2)(y)
+        y = L.LayerNormalization()(y)
+        y = L.SeparableConv2D(4, 3, padding="same")(y)
+        y = L.GroupNormalization(2)(y)
+        y = L.Conv2DTranspose(2, 3, strides=2, padding="same")(y)
+        y = L.UpSampling2D(interpolation="bilinear")(y)
+        y = L.Cropping2D(2)(y)
+        y = L.PReLU()(y)
+        y = L.GlobalAveragePooling2D(keepdims=True)(y)
+        y = L.Reshape((2,))(y)
+        y = L.RepeatVector(3)(y)
+        y = L.TimeDistributed(L.Dense(3))(y)
+        y = L.EinsumDense("abc,cd->abd", output_shape=(None, 4), bias_axes="d")(y)
+        y = L.SpectralNormalization(L.Dense(2))(y)
+        return lib.Model(inputs, y)
+
+    theirs = build(keras)
+    rng = np.random.default_rng(0)
+    theirs.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("f4") for w in theirs.get_weights()])
+    theirs.save(tmp_path / "k.keras")
+    x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    expected = np.asarray(theirs(x))
+    ours = kgraph.saving.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-3)
+    ours.save(tmp_path / "g.keras")
+    back = keras.saving.load_model(tmp_path / "g.keras")
+    np.testing.assert_allclose(np.asarray(back(x)), expected, rtol=1e-6, atol=1e-6)

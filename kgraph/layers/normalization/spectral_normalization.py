@@ -64,6 +64,11 @@ class SpectralNormalization(Layer):
         rest = [w for w in self.layer.weights if w is not kernel]
         return [kernel, self.vector_u, *rest]
 
+    def saved_own_variables(self):
+        """Keras saves the wrapped kernel among this layer's own variables too (it tracks it
+        as ``self.kernel``), then again with the wrapped layer's."""
+        return [getattr(self.layer, self._kernel_name()), self.vector_u]
+
     def normalized_weights(self, kernel):
         """``(new vector_u, kernel / sigma)``; the kernel unchanged when it is all zeros."""
         matrix = ops.reshape(kernel, (-1, kernel.shape[-1]))
