@@ -49,6 +49,19 @@ NAMES = [
     "multiply",
     "subtract",
 ]
+ZOO_NAMES = [  # the layers real architectures are built from (issue 10)
+    "ActivityRegularization", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D", "AlphaDropout", "Conv1DTranspose", "Conv2DTranspose",
+    "Conv3DTranspose", "Convolution2DTranspose", "Cropping1D", "Cropping2D", "Cropping3D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "Dot", "EinsumDense", "Embedding", "GaussianDropout",
+    "GaussianNoise", "GroupNormalization", "Lambda", "LayerNormalization", "Masking", "PReLU",
+    "RMSNormalization", "RepeatVector", "SeparableConv1D", "SeparableConv2D",
+    "SeparableConvolution2D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "SpectralNormalization", "TimeDistributed", "UnitNormalization", "UpSampling1D",
+    "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "dot",
+]  # fmt: skip
+NAMES += ZOO_NAMES
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -66,3 +79,7 @@ def test_auto_names_follow_keras():
     assert keras.layers.MaxPooling2D().name.startswith("max_pooling2d")
     assert keras.layers.BatchNormalization().name.startswith("batch_normalization")
     assert keras.layers.GlobalAveragePooling1D().name.startswith("global_average_pooling1d")
+    assert keras.layers.DepthwiseConv2D(3).name.startswith("depthwise_conv2d")
+    assert keras.layers.Conv2DTranspose(2, 3).name.startswith("conv2d_transpose")
+    assert keras.layers.ZeroPadding2D().name.startswith("zero_padding2d")
+    assert keras.layers.UpSampling2D().name.startswith("up_sampling2d")
