@@ -294,6 +294,7 @@ from kgraph.ops.image_color import (  # noqa: E402  (re-exported: one public mod
     rgb_to_hsv,
 )
 from kgraph.ops.image_patches import extract_patches, map_coordinates  # noqa: E402
+from kgraph.ops.image_perspective import perspective_transform  # noqa: E402
 
 __all__ = [
     "affine_transform",
@@ -302,6 +303,7 @@ __all__ = [
     "hsv_to_rgb",
     "map_coordinates",
     "pad_images",
+    "perspective_transform",
     "resize",
     "rgb_to_grayscale",
     "rgb_to_hsv",

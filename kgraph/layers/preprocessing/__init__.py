@@ -19,6 +19,7 @@ from kgraph.layers.preprocessing.random_flip import RandomFlip
 from kgraph.layers.preprocessing.random_grayscale import RandomGrayscale
 from kgraph.layers.preprocessing.random_hue import RandomHue
 from kgraph.layers.preprocessing.random_invert import RandomInvert
+from kgraph.layers.preprocessing.random_perspective import RandomPerspective
 from kgraph.layers.preprocessing.random_posterization import RandomPosterization
 from kgraph.layers.preprocessing.random_rotation import RandomRotation
 from kgraph.layers.preprocessing.random_saturation import RandomSaturation
@@ -50,6 +51,7 @@ __all__ = [
     "RandomGrayscale",
     "RandomHue",
     "RandomInvert",
+    "RandomPerspective",
     "RandomPosterization",
     "RandomRotation",
     "RandomSaturation",

@@ -244,3 +244,15 @@ def test_step_graph_trains_with_augmentation_at_input():
     x = np.random.default_rng(4).uniform(0, 255, (16, 8, 8, 3)).astype(np.float32)
     history = model.fit(x, np.zeros((16, 2), np.float32), epochs=2, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+
+
+def test_perspective_rate_and_corners():
+    layer = layers.RandomPerspective(factor=(0.5, 0.5), scale=0.4, seed=3)
+    x = np.zeros((2000, 6, 8, 1), np.float32)
+    t = layer.get_random_transformation(x)
+    applied = np.asarray(t["apply_perspective"]).ravel()
+    assert abs(applied.mean() - 0.5) < 0.05
+    moves = (np.asarray(t["end_points"]) - t["start_points"])[:, 1:]  # corner 0 stays
+    limit = 0.2 * np.array([7.0, 5.0])
+    assert np.all(np.abs(moves) <= limit.max() + 1e-4)
+    assert np.all(np.asarray(t["end_points"])[:, 0] == 0)

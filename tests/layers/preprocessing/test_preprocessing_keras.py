@@ -7,6 +7,7 @@ import pytest
 
 import kgraph
 from kgraph.ops import image as image_ops
+from kgraph.ops.image_perspective import homography
 from tests.oracle.keras_oracle import MARKS, keras
 
 pytestmark = MARKS
@@ -195,3 +196,29 @@ def test_extract_patches(kwargs):
     ours = image_ops.extract_patches(x, **kwargs)
     theirs = keras.ops.image.extract_patches(x, **kwargs)
     np.testing.assert_allclose(ours, np.asarray(theirs))
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_perspective_transform_and_layer(interpolation):
+    x = RNG.random((3, 9, 8, 2)).astype(np.float32)
+    start = np.repeat(np.array([[[0, 0], [7, 0], [0, 8], [7, 8]]], np.float32), 3, axis=0)
+    end = start + start * RNG.uniform(-0.3, 0.3, (3, 4, 2)).astype(np.float32)
+    moved = start + RNG.uniform(-1, 1, start.shape).astype(np.float32)  # any quads
+    for a, b in ((start, end), (moved, end)):
+        ours = image_ops.perspective_transform(x, a, b, interpolation, fill_value=0.5)
+        theirs = keras.ops.image.perspective_transform(x, a, b, interpolation, fill_value=0.5)
+        np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-5)
+    layer = kgraph.layers.RandomPerspective(interpolation=interpolation, fill_value=0.5)
+    matrix = homography(start, end)
+    got = layer.transform_images(
+        x, {"matrix": matrix, "apply_perspective": np.ones((3, 1, 1, 1), bool)}
+    )
+    theirs = keras.layers.RandomPerspective(interpolation=interpolation, fill_value=0.5)
+    transformation = {
+        "start_points": start,
+        "end_points": end,
+        "apply_perspective": np.ones(3, bool),
+        "input_shape": x.shape,
+    }
+    expected = theirs.transform_images(x, transformation, training=True)
+    np.testing.assert_allclose(got, np.asarray(expected), atol=1e-5)
