@@ -5,6 +5,18 @@ from kgraph.utils.dataset_utils import split_dataset
 from kgraph.utils.file_utils import get_file
 from kgraph.utils.image_dataset import image_dataset_from_directory
 from kgraph.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from kgraph.utils.keras_utils import (
+    Config,
+    clear_session,
+    disable_interactive_logging,
+    enable_interactive_logging,
+    get_source_inputs,
+    is_interactive_logging_enabled,
+    is_keras_tensor,
+    pack_x_y_sample_weight,
+    standardize_dtype,
+    unpack_x_y_sample_weight,
+)
 from kgraph.utils.model_visualization import model_to_dot, plot_model
 from kgraph.utils.numerical import to_categorical
 from kgraph.utils.progbar import Progbar
@@ -14,8 +26,44 @@ from kgraph.utils.sequence_utils import normalize, pad_sequences
 from kgraph.utils.text_dataset import text_dataset_from_directory
 from kgraph.utils.timeseries import timeseries_dataset_from_array
 
+#: Keras' ``keras.utils.Sequence``: the older name of ``PyDataset``.
+Sequence = PyDataset
+
+_SAVING_NAMES = (
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+    "serialize_keras_object",
+)
+
+
+def __getattr__(name):
+    """The custom-object registry lives in ``kgraph.saving`` (imported on first use)."""
+    if name in _SAVING_NAMES:
+        from kgraph import saving
+
+        return getattr(saving, name)
+    raise AttributeError(f"module 'kgraph.utils' has no attribute {name!r}")
+
+
 __all__ = [
+    *_SAVING_NAMES,
     "AUTOTUNE",
+    "Config",
+    "Sequence",
+    "clear_session",
+    "disable_interactive_logging",
+    "enable_interactive_logging",
+    "get_source_inputs",
+    "is_interactive_logging_enabled",
+    "is_keras_tensor",
+    "pack_x_y_sample_weight",
+    "standardize_dtype",
+    "unpack_x_y_sample_weight",
     "Dataset",
     "Progbar",
     "PyDataset",

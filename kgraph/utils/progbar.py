@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 import time
 
+from kgraph.utils.keras_utils import is_interactive_logging_enabled
+
 
 def _format_time(seconds: float) -> str:
     if seconds >= 3600:
@@ -133,7 +135,7 @@ class Progbar:
         if finalize:
             self._final_line(logs)
             return
-        if self.verbose != 1 or not self._dynamic:
+        if self.verbose != 1 or not self._dynamic or not is_interactive_logging_enabled():
             return
         now = time.perf_counter()
         if now - self._last_draw < self.interval:
