@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from kgraph.ops import shapes
-from kgraph.ops.array import expand_dims, reshape
+from kgraph.ops.array import reshape
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import cast, scalar
 
@@ -118,24 +118,36 @@ def broadcast_to(x, shape):
     return apply(_broadcast_to, [x], shape=shape)
 
 
+def _repeat_infer(x, *, axis, repeats):
+    shape = list(x.shape)
+    shape[axis] = None if shape[axis] is None else shape[axis] * repeats
+    return Spec(tuple(shape), x.dtype)
+
+
+def _repeat_lower(b, x, *, axis, repeats):
+    # A new axis after ``axis`` broadcast to ``repeats``, merged back; the shapes come from
+    # the input at run time, so any dim may be unknown.
+    shape = b.op("Shape", [x])
+    rank = len(x.shape)
+    ones = np.ones(rank, np.int64)
+    wide = b.op("Unsqueeze", [x, b.constant(np.asarray([axis + 1], np.int64))])
+    target = np.insert(ones, axis + 1, repeats)
+    wide = b.op("Expand", [wide, b.constant(target)])
+    factor = ones.copy()
+    factor[axis] = repeats
+    return b.op("Reshape", [wide, b.op("Mul", [shape, b.constant(factor)])])
+
+
+_repeat = Op("repeat", _repeat_infer, _repeat_lower, promote=False)
+
+
 def repeat(x, repeats, axis=None):
     """Repeats each element ``repeats`` times (an int) along ``axis`` (over the flattened
-    ``x`` when ``axis`` is None), as ``numpy.repeat``: a new axis broadcast, then merged."""
+    ``x`` when ``axis`` is None), as ``numpy.repeat``: a new axis broadcast, then merged
+    (unknown dims are read at run time)."""
     if not isinstance(repeats, (int, np.integer)) or repeats < 0:
         raise ValueError(f"kgraph's repeat takes one int `repeats`. Received: repeats={repeats}")
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    spec = _spec_of(x)
-    axis = shapes.normalize_axis(axis, spec.ndim)
-    known = [d for i, d in enumerate(spec.shape) if i != axis]
-    if None in known[1:] or (axis == 0 and None in known):
-        raise ValueError(
-            f"repeat needs static dims beside the batch axis. Received shape {spec.shape}."
-        )
-    wide = expand_dims(x, axis + 1)
-    target = (*spec.shape[: axis + 1], int(repeats), *spec.shape[axis + 1 :])
-    wide = broadcast_to(wide, target)
-    size = None if spec.shape[axis] is None else spec.shape[axis] * int(repeats)
-    # None before ``axis`` keeps the (aligned) input dim; an unknown repeated axis is inferred
-    merged = -1 if size is None else size
-    return reshape(wide, (*spec.shape[:axis], merged, *spec.shape[axis + 1 :]))
+    axis = shapes.normalize_axis(axis, _spec_of(x).ndim)
+    return apply(_repeat, [x], axis=axis, repeats=int(repeats))

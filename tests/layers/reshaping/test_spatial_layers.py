@@ -122,3 +122,17 @@ def test_repeat_vector():
         (2, 3, 4),
         lambda x, w: np.repeat(x[:, None], 3, axis=1),
     )
+
+
+def test_nearest_upsampling_with_unknown_spatial_sizes():
+    import kgraph
+
+    inputs = kgraph.Input((None, None, 2))
+    model = kgraph.Model(inputs, layers.UpSampling2D((2, 3))(inputs))
+    assert model.output_shape == (None, None, None, 2)
+    rng = np.random.default_rng(0)
+    for shape in [(2, 3, 4, 2), (1, 5, 2, 2)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        np.testing.assert_array_equal(
+            model.predict(x, verbose=0), x.repeat(2, axis=1).repeat(3, axis=2)
+        )
