@@ -39,8 +39,6 @@ MODULES = [
     "saving",
 ]
 EXCLUDED = {"TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
-#: kgraph puts the numpy-style functions in ``kgraph.ops`` itself (there is no ops.numpy).
-KGRAPH_PATH = {"ops.numpy": "ops"}
 
 
 def public_names(module) -> set[str]:
@@ -56,10 +54,18 @@ def public_names(module) -> set[str]:
 
 def _kgraph_names(path: str) -> set[str]:
     try:
-        module = importlib.import_module(f"kgraph.{KGRAPH_PATH.get(path, path)}")
+        module = importlib.import_module(f"kgraph.{path}")
     except ImportError:
         return set()
-    return {name for name in dir(module) if not name.startswith("_")}
+    names = {name for name in dir(module) if not name.startswith("_")}
+    if hasattr(module, "__getattr__"):  # a module that forwards names lazily (kgraph.ops.numpy)
+        names |= {name for name in keras_names_of(path) if hasattr(module, name)}
+    return names
+
+
+def keras_names_of(path: str) -> set[str]:
+    """The public names of ``keras.<path>``."""
+    return public_names(importlib.import_module(f"keras.{path}"))
 
 
 def coverage() -> list[tuple[str, int, int, list[str]]]:

@@ -240,3 +240,18 @@ def argmax(x, axis=None, keepdims=False):
     if axis is not None:
         axis = shapes.normalize_axis(axis, spec.ndim)
     return apply(_argmax, [x], axis=axis, keepdims=bool(keepdims))
+
+
+def array(x, dtype=None):
+    """``keras.ops.numpy.array``: ``x`` as a tensor (see :func:`convert_to_tensor`)."""
+    return convert_to_tensor(x, dtype)
+
+
+def __getattr__(name: str):
+    """``kgraph.ops.numpy.<name>`` for every numpy-style op, as ``keras.ops.numpy`` offers
+    them (most live in sibling modules, which import this one: hence the lazy lookup)."""
+    import kgraph.ops
+
+    if name in kgraph.ops.__all__:
+        return getattr(kgraph.ops, name)
+    raise AttributeError(f"module 'kgraph.ops.numpy' has no attribute '{name}'")

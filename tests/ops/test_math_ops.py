@@ -392,3 +392,13 @@ def test_errors():
         ops.ldexp(np.ones(2, np.float32), np.ones(2, np.float32))
     with pytest.raises(TypeError, match="integer tensors"):
         ops.left_shift(np.ones(2, np.float32), 1)
+
+
+def test_numpy_namespace_has_the_numpy_style_ops():
+    from kgraph.ops import numpy as knp
+
+    assert knp.cumsum is ops.cumsum and knp.tile is ops.tile
+    assert np.asarray(knp.array([1, 2])).dtype == np.int32
+    np.testing.assert_array_equal(knp.array([1.5, 2.0], "float16"), np.float16([1.5, 2.0]))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        knp.nope  # noqa: B018
