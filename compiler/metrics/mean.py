@@ -203,15 +203,14 @@ def _mean_axes(b: GraphBuilder, x: ir.Value, start: int, op: str = "ReduceMean")
 def accumulate(b: GraphBuilder, values, sample_weight, op="ReduceMean", mask=None):
     """Keras' ``Mean.update_state`` reduction: returns ``(sum of values, sample count)``.
 
-    Values are reduced to one per sample with ``op`` (``ReduceSum`` for ``Sum``). Entries where
-    ``mask`` is False (``ignore_class``) get weight 0, as Keras weights by a values' mask.
+    Values are reduced to one per sample with ``op`` (``ReduceSum`` for ``Sum``). With sample
+    weights, entries where ``mask`` is False (``ignore_class``) get weight 0; without, they
+    count as zeros, as Keras' ``Mean`` applies a values' mask only to given weights.
     """
-    if mask is not None:
+    if mask is not None and sample_weight is not None:
         keep = shaped(b.op("Cast", [mask], {"to": ir.DataType.FLOAT}), dims(mask))
-        if sample_weight is not None:
-            keep, weight = squeeze_or_expand(b, keep, to_float(b, sample_weight))
-            keep = binary(b, "Mul", keep, weight)
-        sample_weight = keep
+        keep, weight = squeeze_or_expand(b, keep, to_float(b, sample_weight))
+        sample_weight = binary(b, "Mul", keep, weight)
     if sample_weight is not None:
         values, weight = squeeze_or_expand(b, values, to_float(b, sample_weight))
         w_rank = len(dims(weight))

@@ -94,6 +94,7 @@ CASES = [  # class name, kwargs, data kind
     ("BinaryCrossentropy", {"from_logits": True}, "logits"),
     ("CategoricalCrossentropy", {}, "onehot"),
     ("SparseCategoricalCrossentropy", {}, "sparse"),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 1}, "sparse"),
     ("KLDivergence", {}, "soft"),
     ("Poisson", {}, "positive"),
     ("Hinge", {}, "signed"),
