@@ -6,6 +6,7 @@ from kgraph.layers.preprocessing.category_encoding import CategoryEncoding
 from kgraph.layers.preprocessing.center_crop import CenterCrop
 from kgraph.layers.preprocessing.cut_mix import CutMix
 from kgraph.layers.preprocessing.discretization import Discretization
+from kgraph.layers.preprocessing.equalization import Equalization
 from kgraph.layers.preprocessing.integer_lookup import IntegerLookup
 from kgraph.layers.preprocessing.mix_up import MixUp
 from kgraph.layers.preprocessing.normalization import Normalization
@@ -38,6 +39,7 @@ __all__ = [
     "CenterCrop",
     "CutMix",
     "Discretization",
+    "Equalization",
     "IntegerLookup",
     "MixUp",
     "Normalization",

@@ -78,6 +78,26 @@ def test_color_jitter_chains_its_parts():
     np.testing.assert_allclose(out, gray, atol=0.05)
 
 
+def _equalize(channel):
+    """Histogram equalization of one channel's values (0-255) with 256 bins, in numpy."""
+    bins = np.clip(channel.astype(int), 0, 255)
+    hist = np.bincount(bins.ravel(), minlength=256)
+    if np.count_nonzero(hist) <= 1:
+        return channel
+    cdf = np.cumsum(hist)
+    low = cdf[cdf > 0][0]
+    table = np.clip(np.round((cdf - low) * 255 / (cdf[-1] - low)), 0, 255)
+    return table[bins]
+
+
+def test_equalization_numpy():
+    x = RNG.uniform(30, 120, (3, 5, 6, 3)).astype(np.float32)
+    x[..., 2] = 77.0  # a constant channel stays as it is
+    expected = np.stack([_equalize(x[..., c]) for c in range(3)], axis=-1)
+    np.testing.assert_allclose(layers.Equalization()(x), expected)
+    np.testing.assert_allclose(_train(layers.Equalization(), x), expected)
+
+
 def test_color_layers_are_identity_at_inference():
     x = RNG.uniform(0, 255, (2, 3, 3, 3)).astype(np.float32)
     for layer in (
@@ -89,6 +109,7 @@ def test_color_layers_are_identity_at_inference():
         layers.RandomPosterization(4),
         layers.RandomColorDegeneration(0.3),
         layers.RandomSharpness(0.4),
+        layers.Equalization(),
         layers.RandomColorJitter(brightness_factor=0.1, hue_factor=0.1),
     ):
         inputs = kgraph.Input((3, 3, 3))

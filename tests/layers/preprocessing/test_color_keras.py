@@ -80,3 +80,14 @@ def test_auto_contrast():
     x = RNG.uniform(20, 200, (2, 5, 6, 3)).astype(np.float32)
     got = kgraph.layers.AutoContrast()(x)
     np.testing.assert_allclose(got, np.asarray(keras.layers.AutoContrast()(x)), atol=1e-3)
+
+
+@pytest.mark.slow  # Keras' JAX histogram loops over the bins: about 15 s a case
+@pytest.mark.parametrize("value_range, data_format", [((0, 255), None), ((0, 1), "channels_first")])
+def test_equalization(value_range, data_format):
+    x = RNG.uniform(30, 120, (3, 5, 6, 3)).astype(np.float32) / (255 / value_range[1])
+    if data_format:
+        x = x.transpose(0, 3, 1, 2)
+    kwargs = dict(value_range=value_range, data_format=data_format)
+    got = kgraph.layers.Equalization(**kwargs)(x)
+    np.testing.assert_allclose(got, np.asarray(keras.layers.Equalization(**kwargs)(x)), atol=1e-4)
