@@ -24,14 +24,14 @@ def _common(x1, x2) -> str:
     return _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
 
 
-def _broadcast(a: Spec, b: Spec, out_dtype=None) -> Spec:
+def broadcast_spec(a: Spec, b: Spec, out_dtype=None) -> Spec:
     return Spec(shapes.broadcast(a.shape, b.shape), out_dtype or a.dtype)
 
 
-def _binary(name: str, lower, doc: str, *, to_float=False, boolean=False, to_bool=False):
+def binary(name: str, lower, doc: str, *, to_float=False, boolean=False, to_bool=False):
     """A binary op; ``to_float``: int operands go to floatx; ``boolean``: the output is bool;
     ``to_bool``: the operands are cast to bool first (logical ops)."""
-    infer = (lambda a, b: _broadcast(a, b, "bool")) if boolean else _broadcast
+    infer = (lambda a, b: broadcast_spec(a, b, "bool")) if boolean else broadcast_spec
     op = Op(name, infer, lower, promote=not to_bool)
 
     def fn(x1, x2):
@@ -71,7 +71,7 @@ def _arctan2_lower(b, y, x):
     return b.op("Where", [x_zero, on_axis, b.op("Where", [b.op("Greater", [x, zero]), base, left])])
 
 
-arctan2 = _binary(
+arctan2 = binary(
     "arctan2", _arctan2_lower, "Angle of the point ``(x2, x1)``, in (-pi, pi].", to_float=True
 )
 
@@ -80,10 +80,10 @@ def _hypot_lower(b, x, y):
     return b.op("Sqrt", [b.op("Add", [b.op("Mul", [x, x]), b.op("Mul", [y, y])])])
 
 
-hypot = _binary("hypot", _hypot_lower, "``sqrt(x1**2 + x2**2)``.", to_float=True)
+hypot = binary("hypot", _hypot_lower, "``sqrt(x1**2 + x2**2)``.", to_float=True)
 
 
-def _int_mod(b, x, y):
+def int_mod(b, x, y):
     """Python/numpy integer modulo (sign of the divisor); 0 where the divisor is 0."""
     zero = b.op("Equal", [y, const(b, 0, x)])
     r = b.op("Mod", [x, safe(b, y, zero, x)], {"fmod": 0})
@@ -92,7 +92,7 @@ def _int_mod(b, x, y):
 
 def _mod_lower(b, x, y):
     if not _is_float(x):
-        return _int_mod(b, x, y)
+        return int_mod(b, x, y)
     r = b.op("Mod", [x, y], {"fmod": 1})
     zero = const(b, 0.0, x)
     differ = b.op("Xor", [b.op("Less", [r, zero]), b.op("Less", [y, zero])])
@@ -100,7 +100,7 @@ def _mod_lower(b, x, y):
     return b.op("Where", [fix, b.op("Add", [r, y]), r])
 
 
-mod = _binary("mod", _mod_lower, "Remainder with the sign of the divisor (numpy's ``mod``).")
+mod = binary("mod", _mod_lower, "Remainder with the sign of the divisor (numpy's ``mod``).")
 
 
 def _fmod_lower(b, x, y):
@@ -111,18 +111,18 @@ def _fmod_lower(b, x, y):
     return b.op("Where", [zero, const(b, 0, y), r])
 
 
-fmod = _binary("fmod", _fmod_lower, "Remainder with the sign of the dividend (C's ``fmod``).")
+fmod = binary("fmod", _fmod_lower, "Remainder with the sign of the dividend (C's ``fmod``).")
 
 
 def _floor_divide_lower(b, x, y):
     if _is_float(x):
         return b.op("Floor", [b.op("Div", [x, y])])
     zero = b.op("Equal", [y, const(b, 0, y)])
-    exact = b.op("Sub", [x, _int_mod(b, x, y)])  # a multiple of y: Div is exact
+    exact = b.op("Sub", [x, int_mod(b, x, y)])  # a multiple of y: Div is exact
     return b.op("Where", [zero, const(b, 0, y), b.op("Div", [exact, safe(b, y, zero, y)])])
 
 
-floor_divide = _binary(
+floor_divide = binary(
     "floor_divide", _floor_divide_lower, "Division rounded toward -inf (numpy's ``//``)."
 )
 
@@ -143,10 +143,10 @@ def _logaddexp(base):
     return lower
 
 
-logaddexp = _binary(
+logaddexp = binary(
     "logaddexp", _logaddexp(math.e), "``log(exp(x1) + exp(x2))``, stably.", to_float=True
 )
-logaddexp2 = _binary("logaddexp2", _logaddexp(2), "``log2(2**x1 + 2**x2)``, stably.", to_float=True)
+logaddexp2 = binary("logaddexp2", _logaddexp(2), "``log2(2**x1 + 2**x2)``, stably.", to_float=True)
 
 
 def _nan_ignoring(onnx_op):
@@ -160,8 +160,8 @@ def _nan_ignoring(onnx_op):
     return lower
 
 
-fmax = _binary("fmax", _nan_ignoring("Max"), "Element-wise maximum that ignores NaNs.")
-fmin = _binary("fmin", _nan_ignoring("Min"), "Element-wise minimum that ignores NaNs.")
+fmax = binary("fmax", _nan_ignoring("Max"), "Element-wise maximum that ignores NaNs.")
+fmin = binary("fmin", _nan_ignoring("Min"), "Element-wise minimum that ignores NaNs.")
 
 
 def _heaviside_lower(b, x, y):
@@ -170,7 +170,7 @@ def _heaviside_lower(b, x, y):
     return b.op("Where", [b.op("Equal", [x, zero]), y, step])
 
 
-heaviside = _binary(
+heaviside = binary(
     "heaviside", _heaviside_lower, "0 below zero, 1 above, ``x2`` at zero.", to_float=True
 )
 
@@ -180,13 +180,13 @@ def _divide_no_nan_lower(b, x, y):
     return b.op("Where", [zero, const(b, 0.0, x), b.op("Div", [x, safe(b, y, zero, y)])])
 
 
-divide_no_nan = _binary(
+divide_no_nan = binary(
     "divide_no_nan", _divide_no_nan_lower, "``x1 / x2``, 0 where ``x2 == 0``.", to_float=True
 )
 
 _ldexp = Op(
     "ldexp",
-    lambda x, e: _broadcast(x, e),
+    lambda x, e: broadcast_spec(x, e),
     lambda b, x, e: b.op(
         "Mul", [x, b.op("Pow", [const(b, 2.0, x), b.op("Cast", [e], {"to": x.dtype})])]
     ),
@@ -205,16 +205,16 @@ def ldexp(x1, x2):
 
 # -- comparisons and logic ----------------------------------------------------------------------
 
-not_equal = _binary(
+not_equal = binary(
     "not_equal", lambda b, x, y: b.op("Not", [b.op("Equal", [x, y])]), "``x1 != x2``.", boolean=True
 )
-logical_and = _binary(
+logical_and = binary(
     "logical_and", lambda b, x, y: b.op("And", [x, y]), "Truth of both.", boolean=True, to_bool=True
 )
-logical_or = _binary(
+logical_or = binary(
     "logical_or", lambda b, x, y: b.op("Or", [x, y]), "Truth of either.", boolean=True, to_bool=True
 )
-logical_xor = _binary(
+logical_xor = binary(
     "logical_xor",
     lambda b, x, y: b.op("Xor", [x, y]),
     "Truth of one only.",
@@ -238,7 +238,7 @@ def _isclose_lower(b, x, y, *, rtol, atol, equal_nan):
     return out
 
 
-_isclose = Op("isclose", lambda a, b, **_: _broadcast(a, b, "bool"), _isclose_lower)
+_isclose = Op("isclose", lambda a, b, **_: broadcast_spec(a, b, "bool"), _isclose_lower)
 
 
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -252,75 +252,6 @@ def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     from kgraph.ops.reductions import all as all_
 
     return all_(isclose(x1, x2, rtol, atol, equal_nan))
-
-
-# -- bitwise --------------------------------------------------------------------------------------
-
-
-def _bitwise(onnx_op, bool_op):
-    def lower(b, x, y):
-        return b.op(bool_op if dtype_of(x) == "bool" else onnx_op, [x, y])
-
-    return lower
-
-
-bitwise_and = _binary(
-    "bitwise_and", _bitwise("BitwiseAnd", "And"), "Bitwise ``&`` of integers or bools."
-)
-bitwise_or = _binary(
-    "bitwise_or", _bitwise("BitwiseOr", "Or"), "Bitwise ``|`` of integers or bools."
-)
-bitwise_xor = _binary(
-    "bitwise_xor", _bitwise("BitwiseXor", "Xor"), "Bitwise ``^`` of integers or bools."
-)
-_bitwise_not = Op(
-    "bitwise_not",
-    lambda x: x,
-    lambda b, x: b.op("Not" if dtype_of(x) == "bool" else "BitwiseNot", [x]),
-    promote=False,
-)
-
-
-def bitwise_invert(x):
-    """Bitwise ``~`` of an integer or bool tensor."""
-    return apply(_bitwise_not, [x])
-
-
-bitwise_not = bitwise_invert
-
-
-def _shift_lower(b, x, y, *, left):
-    if dtype_of(x).startswith("uint"):
-        return b.op("BitShift", [x, y], {"direction": "LEFT" if left else "RIGHT"})
-    factor = b.op("Pow", [const(b, 2, x), y])  # signed: shifts are products by 2**y
-    if left:
-        return b.op("Mul", [x, factor])
-    return b.op("Div", [b.op("Sub", [x, _int_mod(b, x, factor)]), factor])
-
-
-_shift = Op("shift", lambda a, c, *, left: _broadcast(a, c), _shift_lower)
-
-
-def _check_int(name, *xs):
-    for x in xs:
-        dtype = _spec_of(x).dtype
-        if not (dtype.startswith(("int", "uint")) or dtype == "weak"):
-            raise TypeError(f"{name} takes integer tensors. Received: dtype={dtype}")
-
-
-def left_shift(x, y):
-    """``x << y`` for integer tensors."""
-    _check_int("left_shift", x, y)
-    return apply(_shift, [x, y], left=True)
-
-
-def right_shift(x, y):
-    """``x >> y`` for integer tensors (arithmetic: rounds toward -inf for signed ones)."""
-    _check_int("right_shift", x, y)
-    return apply(_shift, [x, y], left=False)
-
-
-bitwise_left_shift, bitwise_right_shift = left_shift, right_shift
 
 
 # -- nan_to_num ---------------------------------------------------------------------------------

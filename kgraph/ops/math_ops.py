@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from kgraph import dtypes
-from kgraph.ops.core import Op, Spec, _spec_of, apply
+from kgraph.ops.core import Op, _spec_of, apply
 from kgraph.ops.creation import full_like
 from kgraph.ops.lowering import cast as cast_node
 from kgraph.ops.lowering import scalar
@@ -50,7 +50,8 @@ def to_float(x):
     return x
 
 
-def _float_unary(name: str, lower, doc: str):
+def float_unary(name: str, lower, doc: str):
+    """A unary op lowered by ``lower(b, x)``; non-float inputs are cast to floatx first."""
     op = Op(name, lambda x: x, lower, promote=False)
 
     def fn(x):
@@ -61,7 +62,8 @@ def _float_unary(name: str, lower, doc: str):
     return fn
 
 
-def _node(onnx_op):
+def node(onnx_op):
+    """A lowering that emits the one-input ONNX op ``onnx_op``."""
     return lambda b, x: b.op(onnx_op, [x])
 
 
@@ -69,18 +71,18 @@ def _mul_const(value):
     return lambda b, x: b.op("Mul", [x, const(b, value, x)])
 
 
-tan = _float_unary("tan", _node("Tan"), "Element-wise tangent (ONNX ``Tan``).")
-arcsin = _float_unary("arcsin", _node("Asin"), "Element-wise inverse sine (ONNX ``Asin``).")
-arccos = _float_unary("arccos", _node("Acos"), "Element-wise inverse cosine (ONNX ``Acos``).")
-arctan = _float_unary("arctan", _node("Atan"), "Element-wise inverse tangent (ONNX ``Atan``).")
-sinh = _float_unary("sinh", _node("Sinh"), "Element-wise hyperbolic sine (ONNX ``Sinh``).")
-cosh = _float_unary("cosh", _node("Cosh"), "Element-wise hyperbolic cosine (ONNX ``Cosh``).")
-arcsinh = _float_unary("arcsinh", _node("Asinh"), "Inverse hyperbolic sine (ONNX ``Asinh``).")
-arccosh = _float_unary("arccosh", _node("Acosh"), "Inverse hyperbolic cosine (ONNX ``Acosh``).")
-arctanh = _float_unary("arctanh", _node("Atanh"), "Inverse hyperbolic tangent (ONNX ``Atanh``).")
-deg2rad = _float_unary("deg2rad", _mul_const(math.pi / 180), "Degrees to radians.")
-rad2deg = _float_unary("rad2deg", _mul_const(180 / math.pi), "Radians to degrees.")
-fabs = _float_unary("fabs", _node("Abs"), "Absolute value as a float tensor.")
+tan = float_unary("tan", node("Tan"), "Element-wise tangent (ONNX ``Tan``).")
+arcsin = float_unary("arcsin", node("Asin"), "Element-wise inverse sine (ONNX ``Asin``).")
+arccos = float_unary("arccos", node("Acos"), "Element-wise inverse cosine (ONNX ``Acos``).")
+arctan = float_unary("arctan", node("Atan"), "Element-wise inverse tangent (ONNX ``Atan``).")
+sinh = float_unary("sinh", node("Sinh"), "Element-wise hyperbolic sine (ONNX ``Sinh``).")
+cosh = float_unary("cosh", node("Cosh"), "Element-wise hyperbolic cosine (ONNX ``Cosh``).")
+arcsinh = float_unary("arcsinh", node("Asinh"), "Inverse hyperbolic sine (ONNX ``Asinh``).")
+arccosh = float_unary("arccosh", node("Acosh"), "Inverse hyperbolic cosine (ONNX ``Acosh``).")
+arctanh = float_unary("arctanh", node("Atanh"), "Inverse hyperbolic tangent (ONNX ``Atanh``).")
+deg2rad = float_unary("deg2rad", _mul_const(math.pi / 180), "Degrees to radians.")
+rad2deg = float_unary("rad2deg", _mul_const(180 / math.pi), "Radians to degrees.")
+fabs = float_unary("fabs", node("Abs"), "Absolute value as a float tensor.")
 
 
 def absolute(x):
@@ -99,7 +101,7 @@ def _log1p_lower(b, x):
     return b.op("Where", [exact, x, b.op("Where", [big, u, corrected])])
 
 
-log1p = _float_unary("log1p", _log1p_lower, "``log(1 + x)``, accurate for small ``x``.")
+log1p = float_unary("log1p", _log1p_lower, "``log(1 + x)``, accurate for small ``x``.")
 
 
 def _expm1_lower(b, x):
@@ -113,17 +115,17 @@ def _expm1_lower(b, x):
     return b.op("Where", [exact, x, b.op("Where", [large, um1, corrected])])
 
 
-expm1 = _float_unary("expm1", _expm1_lower, "``exp(x) - 1``, accurate for small ``x``.")
+expm1 = float_unary("expm1", _expm1_lower, "``exp(x) - 1``, accurate for small ``x``.")
 
 
 def _log_base(base):
     return lambda b, x: b.op("Mul", [b.op("Log", [x]), const(b, 1 / math.log(base), x)])
 
 
-log2 = _float_unary("log2", _log_base(2), "Base-2 logarithm.")
-log10 = _float_unary("log10", _log_base(10), "Base-10 logarithm.")
-exp2 = _float_unary("exp2", lambda b, x: b.op("Exp", [_mul_const(math.log(2))(b, x)]), "2 ** x.")
-rsqrt = _float_unary(
+log2 = float_unary("log2", _log_base(2), "Base-2 logarithm.")
+log10 = float_unary("log10", _log_base(10), "Base-10 logarithm.")
+exp2 = float_unary("exp2", lambda b, x: b.op("Exp", [_mul_const(math.log(2))(b, x)]), "2 ** x.")
+rsqrt = float_unary(
     "rsqrt", lambda b, x: b.op("Reciprocal", [b.op("Sqrt", [x])]), "``1 / sqrt(x)``."
 )
 
@@ -133,7 +135,7 @@ def _cbrt_lower(b, x):
     return b.op("Mul", [b.op("Sign", [x]), root])
 
 
-cbrt = _float_unary("cbrt", _cbrt_lower, "Real cube root (negative for negative ``x``).")
+cbrt = float_unary("cbrt", _cbrt_lower, "Real cube root (negative for negative ``x``).")
 
 
 def _sinc_lower(b, x):
@@ -142,14 +144,14 @@ def _sinc_lower(b, x):
     return b.op("Where", [zero, const(b, 1.0, x), b.op("Div", [b.op("Sin", [px]), px])])
 
 
-sinc = _float_unary("sinc", _sinc_lower, "Normalized sinc, ``sin(pi x) / (pi x)`` (1 at 0).")
+sinc = float_unary("sinc", _sinc_lower, "Normalized sinc, ``sin(pi x) / (pi x)`` (1 at 0).")
 
 
 def _erfc_lower(b, x):
     return b.op("Sub", [const(b, 1.0, x), b.op("Erf", [x])])
 
 
-erfc = _float_unary("erfc", _erfc_lower, "``1 - erf(x)`` (loses precision where erf is near 1).")
+erfc = float_unary("erfc", _erfc_lower, "``1 - erf(x)`` (loses precision where erf is near 1).")
 
 # Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011): single precision.
 _ERFINV_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
@@ -180,7 +182,7 @@ def _erfinv_lower(b, x):
     return b.op("Mul", [p, x])
 
 
-erfinv = _float_unary(
+erfinv = float_unary(
     "erfinv", _erfinv_lower, "Inverse error function (Giles' single-precision polynomials)."
 )
 
@@ -204,7 +206,7 @@ def i0_lower(b, x, dtype=None):
     return b.op("Where", [small, near, far])
 
 
-i0 = _float_unary("i0", i0_lower, "Modified Bessel function of the first kind, order 0.")
+i0 = float_unary("i0", i0_lower, "Modified Bessel function of the first kind, order 0.")
 
 
 # -- rounding -------------------------------------------------------------------------------
@@ -245,97 +247,3 @@ def round(x, decimals=0):  # noqa: A001
     if not spec.dtype.startswith("float") and int(decimals) >= 0:
         return x
     return apply(_round, [x], decimals=int(decimals))
-
-
-# -- predicates -------------------------------------------------------------------------------
-
-
-def _predicate(name: str, lower, doc: str):
-    op = Op(name, lambda x: Spec(x.shape, "bool"), lower, promote=False)
-
-    def fn(x):
-        if not _spec_of(x).dtype.startswith("float"):
-            return bool_like(x, name == "isfinite")  # integers are never NaN or inf
-        return apply(op, [x])
-
-    fn.__name__ = name
-    fn.__doc__ = doc
-    return fn
-
-
-def _isfinite_lower(b, x):
-    return b.op("Not", [b.op("Or", [b.op("IsNaN", [x]), b.op("IsInf", [x])])])
-
-
-isnan = _predicate("isnan", _node("IsNaN"), "True where ``x`` is NaN.")
-isinf = _predicate("isinf", _node("IsInf"), "True where ``x`` is +inf or -inf.")
-isfinite = _predicate("isfinite", _isfinite_lower, "True where ``x`` is neither inf nor NaN.")
-isposinf = _predicate(
-    "isposinf", lambda b, x: b.op("IsInf", [x], {"detect_negative": 0}), "True at +inf."
-)
-isneginf = _predicate(
-    "isneginf", lambda b, x: b.op("IsInf", [x], {"detect_positive": 0}), "True at -inf."
-)
-
-
-def _signbit_lower(b, x):
-    # -0.0 has its sign bit set: 1 / -0.0 is -inf.
-    negative = b.op("Less", [x, const(b, 0.0, x)])
-    zero = b.op("Equal", [x, const(b, 0.0, x)])
-    negative_zero = b.op("And", [zero, b.op("Less", [b.op("Reciprocal", [x]), const(b, 0.0, x)])])
-    return b.op("Or", [negative, negative_zero])
-
-
-_signbit = Op("signbit", lambda x: Spec(x.shape, "bool"), _signbit_lower, promote=False)
-
-
-def signbit(x):
-    """True where the sign bit of ``x`` is set (negative numbers and -0.0)."""
-    if _spec_of(x).dtype.startswith("float"):
-        return apply(_signbit, [x])
-    from kgraph.ops.numpy import less
-
-    return less(x, 0)
-
-
-# -- real-number views of complex helpers ------------------------------------------------------
-
-_copy = Op("copy", lambda x: x, lambda b, x: b.op("Identity", [x]), promote=False)
-
-
-def copy(x):
-    """A copy of ``x`` (ONNX ``Identity``)."""
-    return apply(_copy, [x])
-
-
-def real(x):
-    """The real part: ``x`` itself (kgraph has no complex dtypes)."""
-    return copy(x)
-
-
-def conjugate(x):
-    """The complex conjugate: ``x`` itself (kgraph has no complex dtypes)."""
-    return copy(x)
-
-
-conj = conjugate
-
-
-def imag(x):
-    """The imaginary part: zeros of ``x``'s dtype (kgraph has no complex dtypes)."""
-    from kgraph.ops.creation import zeros_like
-
-    return zeros_like(x)
-
-
-def isreal(x):
-    """True everywhere: kgraph tensors are real."""
-    return bool_like(x, True)
-
-
-def _angle_lower(b, x):
-    negative = b.op("Less", [x, const(b, 0.0, x)])
-    return b.op("Where", [negative, const(b, math.pi, x), const(b, 0.0, x)])
-
-
-angle = _float_unary("angle", _angle_lower, "The argument of a real number: pi where x < 0.")

@@ -79,8 +79,8 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     computed in the graph.
     """
     from kgraph.ops import numpy as knp
-    from kgraph.ops.math_ops import isnan
     from kgraph.ops.numpy import cast, ceil, floor, minimum, where
+    from kgraph.ops.predicates import isnan
     from kgraph.ops.sorting import take_along_axis
 
     if method not in _METHODS:

@@ -18,17 +18,17 @@ from kgraph.ops import shapes
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import cast as cast_node
 from kgraph.ops.lowering import reduce, scalar
-from kgraph.ops.math_ops import const, dtype_of, isnan, to_float
+from kgraph.ops.math_ops import const, dtype_of, to_float
 from kgraph.ops.numpy import (
     cast,
     divide,
     mean,
     multiply,
-    prod,
     sqrt,
     subtract,
     where,
 )
+from kgraph.ops.predicates import isnan
 
 
 def _flat_or(x, axis):
@@ -105,7 +105,8 @@ def argmin(x, axis=None, keepdims=False):
     return apply(_arg, [x], axis=axis, keepdims=bool(keepdims), onnx_op="ArgMin")
 
 
-def _nan_filled(x, value):
+def nan_filled(x, value):
+    """``x`` with NaNs replaced by ``value`` (unchanged when not a float tensor)."""
     if not _spec_of(x).dtype.startswith("float"):
         return x
     return where(isnan(x), value, x)
@@ -115,12 +116,12 @@ def nanargmax(x, axis=None, keepdims=False):
     """``argmax`` ignoring NaNs."""
     from kgraph.ops.numpy import argmax
 
-    return argmax(_nan_filled(x, -np.inf), axis=axis, keepdims=keepdims)
+    return argmax(nan_filled(x, -np.inf), axis=axis, keepdims=keepdims)
 
 
 def nanargmin(x, axis=None, keepdims=False):
     """``argmin`` ignoring NaNs."""
-    return argmin(_nan_filled(x, np.inf), axis=axis, keepdims=keepdims)
+    return argmin(nan_filled(x, np.inf), axis=axis, keepdims=keepdims)
 
 
 # -- moments ------------------------------------------------------------------------------------
@@ -224,12 +225,12 @@ def cumprod(x, axis=None, dtype=None):
 
 def nancumsum(x, axis=None, dtype=None):
     """``cumsum`` with NaNs counted as 0."""
-    return cumsum(_nan_filled(x, 0.0), axis=axis, dtype=dtype)
+    return cumsum(nan_filled(x, 0.0), axis=axis, dtype=dtype)
 
 
 def nancumprod(x, axis=None, dtype=None):
     """``cumprod`` with NaNs counted as 1."""
-    return cumprod(_nan_filled(x, 1.0), axis=axis, dtype=dtype)
+    return cumprod(nan_filled(x, 1.0), axis=axis, dtype=dtype)
 
 
 # -- counts and averages ----------------------------------------------------------------------
@@ -296,62 +297,3 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
         step = reshape(step, [-1 if i == axis else 1 for i in range(_spec_of(y).ndim)])
     return knp.sum(multiply(mid, step), axis=axis)
-
-
-# -- NaN-ignoring reductions ------------------------------------------------------------------
-
-
-def nansum(x, axis=None, keepdims=False):
-    """``sum`` with NaNs counted as 0."""
-    return knp.sum(_nan_filled(x, 0.0), axis=axis, keepdims=keepdims)
-
-
-def nanprod(x, axis=None, keepdims=False):
-    """``prod`` with NaNs counted as 1."""
-    return prod(_nan_filled(x, 1.0), axis=axis, keepdims=keepdims)
-
-
-def _count(x, axis, keepdims):
-    valid = cast(_not_nan(x), _spec_of(x).dtype)
-    return knp.sum(valid, axis=axis, keepdims=keepdims)
-
-
-def _not_nan(x):
-    from kgraph.ops.binary_ops import logical_not
-
-    return logical_not(isnan(x))
-
-
-def nanmean(x, axis=None, keepdims=False):
-    """``mean`` over the non-NaN elements."""
-    x = to_float(x)
-    return divide(nansum(x, axis, keepdims), _count(x, axis, keepdims))
-
-
-def _nan_extremum(reducer, fill):
-    def fn(x, axis=None, keepdims=False):
-        if not _spec_of(x).dtype.startswith("float"):
-            return reducer(x, axis=axis, keepdims=keepdims)
-        out = reducer(_nan_filled(x, fill), axis=axis, keepdims=keepdims)
-        return where(all(isnan(x), axis=axis, keepdims=keepdims), np.nan, out)
-
-    return fn
-
-
-nanmax = _nan_extremum(knp.max, -np.inf)
-nanmin = _nan_extremum(knp.min, np.inf)
-nanmax.__name__, nanmin.__name__ = "nanmax", "nanmin"
-nanmax.__doc__ = "``max`` ignoring NaNs (NaN where a slice is all NaN)."
-nanmin.__doc__ = "``min`` ignoring NaNs (NaN where a slice is all NaN)."
-
-
-def nanvar(x, axis=None, keepdims=False):
-    """``var`` over the non-NaN elements."""
-    x = to_float(x)
-    centered = subtract(x, nanmean(x, axis=axis, keepdims=True))
-    return nanmean(multiply(centered, centered), axis=axis, keepdims=keepdims)
-
-
-def nanstd(x, axis=None, keepdims=False):
-    """``std`` over the non-NaN elements."""
-    return sqrt(nanvar(x, axis=axis, keepdims=keepdims))
