@@ -82,26 +82,34 @@ def _check_layout(format, crop_to_aspect_ratio, pad_to_aspect_ratio, data_format
     return data_format
 
 
-def paths_and_labels_to_dataset(paths, labels, label_mode, num_classes, load, shuffle, seed):
-    """Elements ``(image, label)`` (or ``image``) decoded by ``load(path)`` in worker threads,
-    in a seeded order that is reshuffled every pass when ``shuffle``."""
+def paths_and_labels_to_dataset(
+    paths, labels, label_mode, num_classes, load, shuffle, seed, batch_size=None
+):
+    """Batches (or, with ``batch_size=None``, elements) ``(images, labels)`` or ``images``
+    decoded by ``load(path)`` in worker threads, in a seeded order that is reshuffled every
+    pass when ``shuffle``, prefetched ahead of the consumer. Each thread decodes and stacks a
+    whole batch: one hand-over per batch instead of one per image."""
     encoded = dataset_utils.encode_labels(labels, label_mode, num_classes) if label_mode else None
 
-    def element(index):
-        image = load(paths[index])
+    def decode(index):
+        if batch_size is None:
+            image = load(paths[int(index)])
+        else:
+            image = np.stack([load(paths[i]) for i in index])
         return image if encoded is None else (image, encoded[index])
 
     count = len(paths)
     indices = Dataset(lambda _: iter(range(count)), count)
     if shuffle:
         indices = indices.shuffle(count, seed=seed)
-    return indices.map(element, num_parallel_calls=AUTOTUNE)
-
-
-def _finish(dataset, batch_size, class_names, paths):
     if batch_size is not None:
-        dataset = dataset.batch(batch_size)
-    dataset = dataset.prefetch(AUTOTUNE)
+        indices = indices.batch(batch_size)
+    dataset = indices.map(decode, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    dataset._batch_size = batch_size  # split_dataset re-batches its parts alike
+    return dataset
+
+
+def _named(dataset, class_names, paths):
     dataset.class_names = class_names
     dataset.file_paths = list(paths)
     return dataset
@@ -175,7 +183,7 @@ def image_dataset_from_directory(
             )
         shuffled = shuffle and part != "validation" if subset == "both" else shuffle
         dataset = paths_and_labels_to_dataset(
-            part_paths, part_labels, label_mode, num_classes, load, shuffled, seed
+            part_paths, part_labels, label_mode, num_classes, load, shuffled, seed, batch_size
         )
-        datasets.append(_finish(dataset, batch_size, class_names, part_paths))
+        datasets.append(_named(dataset, class_names, part_paths))
     return datasets if subset == "both" else datasets[0]

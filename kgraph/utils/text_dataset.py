@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from kgraph.utils import dataset_utils
-from kgraph.utils.dataset import AUTOTUNE
 from kgraph.utils.image_dataset import paths_and_labels_to_dataset
 
 
@@ -90,12 +89,10 @@ def text_dataset_from_directory(
         if not part_paths:
             raise ValueError(f"No text files found in directory {directory}.")
         shuffled = shuffle and part != "validation" if subset == "both" else shuffle
+        read = _reader(max_length)
         dataset = paths_and_labels_to_dataset(
-            part_paths, part_labels, label_mode, num_classes, _reader(max_length), shuffled, seed
+            part_paths, part_labels, label_mode, num_classes, read, shuffled, seed, batch_size
         )
-        if batch_size is not None:
-            dataset = dataset.batch(batch_size)
-        dataset = dataset.prefetch(AUTOTUNE)
         dataset.class_names = class_names
         dataset.file_paths = list(part_paths)
         datasets.append(dataset)
