@@ -85,7 +85,7 @@ def resolve_metric_name(
     Keras picks ``binary_accuracy`` when the output's last dim is 1, else
     ``sparse_categorical_accuracy`` when the targets have a lower rank than the output (or a last
     dim of 1), else ``categorical_accuracy``. Without ``y_true_shape`` the target rank is taken
-    from the loss: sparse targets for ``sparse_categorical_crossentropy``, dense otherwise.
+    from the loss: sparse targets for the sparse and generalized crossentropies, else dense.
     """
     if str(name).lower() not in ACCURACY_NAMES:
         return canonical_metric_name(name)
@@ -96,10 +96,17 @@ def resolve_metric_name(
         y_true_shape = list(y_true_shape)
         sparse = len(y_true_shape) < len(output_shape) or is_one(y_true_shape[-1])
     else:
-        sparse = loss_name is not None and (
-            canonical_loss_name(loss_name) == "sparse_categorical_crossentropy"
-        )
+        sparse = _integer_labels(loss_name)
     return "sparse_categorical_accuracy" if sparse else "categorical_accuracy"
+
+
+def _integer_labels(loss_name: str | None) -> bool:
+    """Whether a loss reads integer class ids (a traced user loss reads the output's shape)."""
+    try:
+        name = canonical_loss_name(loss_name) if loss_name is not None else None
+    except ValueError:
+        return False
+    return name in ("sparse_categorical_crossentropy", "categorical_generalized_cross_entropy")
 
 
 def _kind(spec: dict[str, Any], y_true=None, y_pred=None) -> str:

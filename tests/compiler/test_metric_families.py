@@ -164,3 +164,12 @@ def test_state_specs():
     ] == (7,)
     with pytest.raises(ValueError, match="Unknown argument"):
         metric_state_specs({"name": "auc", "bogus": 1})
+
+
+def test_accuracy_resolution_with_new_losses():
+    from kgraph.compiler.metrics import resolve_metric_name
+
+    gce = "categorical_generalized_cross_entropy"
+    assert resolve_metric_name("accuracy", gce, (None, 4)) == "sparse_categorical_accuracy"
+    assert resolve_metric_name("acc", "traced", (None, 4)) == "categorical_accuracy"
+    assert resolve_metric_name("accuracy", "kld", (None, 4)) == "categorical_accuracy"
