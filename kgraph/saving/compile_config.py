@@ -20,6 +20,9 @@ KERAS_OPTIMIZER_DEFAULTS = {
     "loss_scale_factor": None,
     "gradient_accumulation_steps": None,
 }
+#: Keys of Keras 2 / tf.keras optimizer configs that change nothing at these values (None:
+#: any value).
+_LEGACY_KEYS = {"decay": 0.0, "is_legacy_optimizer": None, "jit_compile": None}
 _BASE_KEYS = ("name", "learning_rate", "weight_decay", "clipnorm", "global_clipnorm", "clipvalue")
 
 
@@ -75,6 +78,8 @@ def optimizer_from_config(cls, config: dict):
     for key, value in config.items():
         if key not in accepted:
             if key in KERAS_OPTIMIZER_DEFAULTS and value == KERAS_OPTIMIZER_DEFAULTS[key]:
+                continue
+            if key in _LEGACY_KEYS and _LEGACY_KEYS[key] in (None, value):
                 continue
             raise ValueError(
                 f"kgraph's {cls.__name__} optimizer does not support `{key}`. "

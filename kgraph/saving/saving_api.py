@@ -4,8 +4,9 @@ entry points, choosing the format by the file's extension as Keras does.
 - ``.keras``: the whole model (config, weights, optimizer state), Keras 3's zip format.
 - ``.weights.h5``: the weights only, in Keras 3's layout (``skip_mismatch`` to skip layers
   whose weights do not fit).
-- ``.h5`` / ``.hdf5`` (loading weights only): legacy HDF5 weight files, matched by layer name
-  (``by_name=True``) or by position.
+- ``.h5`` / ``.hdf5`` (loading only): legacy HDF5 files of Keras 2 / tf.keras: whole models
+  (``load_model``) and weights (``load_weights``, matched by layer name with ``by_name=True``
+  or by position).
 """
 
 from __future__ import annotations
@@ -61,16 +62,26 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     path = os.fspath(filepath)
     if path.endswith(".keras") or os.path.isdir(path):
         return saving_lib.load_model(path, custom_objects, compile, safe_mode)
-    if path.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            f"File format not supported: filepath={path}. kgraph loads whole models from "
-            "`.keras` files; load legacy `.h5` weights into a model with load_weights()."
-        )
+    if path.endswith((".h5", ".hdf5")) and not path.endswith(".weights.h5"):
+        return _load_legacy(path, custom_objects, compile, safe_mode)
     raise ValueError(
         f"File format not supported: filepath={path}. kgraph loads `.keras` files "
         "(Keras 3's format); `.weights.h5` and legacy `.h5` files hold weights only: load "
         "them with model.load_weights()."
     )
+
+
+def _load_legacy(path, custom_objects, compile, safe_mode):  # noqa: A002
+    from kgraph.saving.legacy_model import load_legacy_model
+
+    if not os.path.exists(path):
+        raise KerasFileError(f"File not found: filepath={path}.")
+    try:
+        with saving_lib.h5py_module().File(path, "r") as h5:
+            return load_legacy_model(h5, custom_objects, compile, safe_mode)
+    except (OSError, EOFError, KeyError, TypeError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise KerasFileError(f"Cannot load '{path}': {reason}") from None
 
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None, **kwargs):

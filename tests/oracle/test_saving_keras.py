@@ -177,3 +177,16 @@ def test_keras_ops_between_layers_load_and_save_back(tmp_path):
     ours.save(tmp_path / "g.keras")
     back = keras.models.load_model(tmp_path / "g.keras")
     _close(back.predict(x, verbose=0), theirs.predict(x, verbose=0))
+
+
+@pytest.mark.filterwarnings("ignore:.*HDF5.*")
+def test_keras_legacy_h5_model_loads(tmp_path):
+    """Keras 3's legacy writer (``model.save("m.h5")``): config, weights and compile info."""
+    theirs = functional_bn(keras)
+    set_distinct_weights(theirs)
+    theirs.compile(optimizer=keras.optimizers.Adam(0.003), loss="mse")
+    theirs.save(tmp_path / "k.h5")
+    ours = kgraph.models.load_model(tmp_path / "k.h5")
+    x = sample(theirs)
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    assert ours.compiled and float(ours.optimizer.learning_rate) == pytest.approx(0.003)
