@@ -13,7 +13,7 @@ import numpy as np
 from kgraph.ops import shapes
 from kgraph.ops.array import expand_dims, reshape, transpose
 from kgraph.ops.core import _spec_of
-from kgraph.ops.math_ops import to_float
+from kgraph.ops.math_ops import bool_like, to_float
 from kgraph.ops.numpy import add, multiply, subtract
 from kgraph.ops.shape_ops import gather_static, moveaxis
 from kgraph.ops.sorting import sort
@@ -39,37 +39,47 @@ def _positions(qs, n, method):
     return lo, hi, frac
 
 
-def quantile(x, q, axis=None, method="linear", keepdims=False):
-    """The ``q``-th quantiles (``q`` in [0, 1], a scalar or 1-D) of ``x`` along ``axis``.
-
-    A 1-D ``q`` puts the quantiles on a new first axis, as numpy does.
-    """
+def _check(q, method, what):
     if isinstance(q, KerasTensor):
-        raise ValueError("quantile needs q as a Python or numpy value (it fixes the positions).")
+        raise ValueError(f"{what} needs q as a Python or numpy value (it fixes the positions).")
     qs = np.asarray(q, np.float64)
     if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
         raise ValueError(f"q must be a scalar or 1-D, with values in [0, 1]. Received: q={q}")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}. Received: method={method!r}")
+    return qs
+
+
+def _flattened(x, axis):
+    """``x`` as floats with the reduced axes moved last and flattened, and those axes."""
     x = to_float(x)
     spec = _spec_of(x)
     axes = shapes.normalize_axes(axis, spec.ndim)
     kept = [a for a in range(spec.ndim) if a not in axes]
-    sizes = [spec.shape[a] for a in axes]
-    if None in sizes:
-        raise ValueError(
-            f"quantile needs static lengths on the reduced axes. Received: shape={spec.shape}"
-        )
-    n = int(np.prod(sizes, dtype=np.int64))
     flat = reshape(transpose(x, kept + list(axes)), [None] * len(kept) + [-1])
+    return flat, axes, len(kept)
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles (``q`` in [0, 1], a scalar or 1-D) of ``x`` along ``axis``.
+
+    A 1-D ``q`` puts the quantiles on a new first axis, as numpy does. With static lengths on
+    the reduced axes the positions are constants; otherwise (a batch axis among them) they are
+    computed in the graph from the length.
+    """
+    qs = _check(q, method, "quantile")
+    flat, axes, kept = _flattened(x, axis)
+    n = _spec_of(flat).shape[-1]
+    if n is None:
+        return _counted(flat, qs, axes, method, keepdims, kept, ignore_nan=False)
     ordered = sort(flat, axis=-1)
     lo, hi, frac = _positions(qs.reshape(-1), n, method)
-    low = gather_static(ordered, lo, len(kept))
+    low = gather_static(ordered, lo, kept)
     out = low
     if (frac != 0).any():
-        high = gather_static(ordered, hi, len(kept))
-        out = add(low, multiply(subtract(high, low), frac.astype(spec.dtype)))
-    return _shape_result(out, qs, axes, keepdims, len(kept))
+        high = gather_static(ordered, hi, kept)
+        out = add(low, multiply(subtract(high, low), frac.astype(_spec_of(flat).dtype)))
+    return _shape_result(out, qs, axes, keepdims, kept)
 
 
 def nanquantile(x, q, axis=None, method="linear", keepdims=False):
@@ -78,23 +88,24 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
     NaNs are sorted last as +inf; each slice's positions come from its own count of values,
     computed in the graph.
     """
+    qs = _check(q, method, "nanquantile")
+    flat, axes, kept = _flattened(x, axis)
+    return _counted(flat, qs, axes, method, keepdims, kept, ignore_nan=True)
+
+
+def _counted(flat, qs, axes, method, keepdims, kept, ignore_nan):
+    """Quantiles of ``flat`` along its last axis, with the positions computed in the graph
+    from each slice's count (of non-NaN values with ``ignore_nan``)."""
     from kgraph.ops import numpy as knp
     from kgraph.ops.numpy import cast, ceil, floor, minimum, where
     from kgraph.ops.predicates import isnan
     from kgraph.ops.sorting import take_along_axis
 
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}. Received: method={method!r}")
-    qs = np.asarray(q, np.float64)
-    x = to_float(x)
-    spec = _spec_of(x)
-    axes = shapes.normalize_axes(axis, spec.ndim)
-    kept = [a for a in range(spec.ndim) if a not in axes]
-    flat = reshape(transpose(x, kept + list(axes)), [None] * len(kept) + [-1])
-    missing = isnan(flat)
-    ordered = sort(where(missing, np.inf, flat), axis=-1)
-    count = knp.sum(cast(missing, spec.dtype) * -1.0 + 1.0, axis=-1, keepdims=True)
-    pos = multiply(subtract(count, 1.0), qs.reshape(-1).astype(spec.dtype))
+    dtype = _spec_of(flat).dtype
+    valid = knp.logical_not(isnan(flat)) if ignore_nan else bool_like(flat, True)
+    ordered = sort(where(valid, flat, np.inf) if ignore_nan else flat, axis=-1)
+    count = knp.sum(cast(valid, dtype), axis=-1, keepdims=True)
+    pos = multiply(subtract(count, 1.0), qs.reshape(-1).astype(dtype))
     lo = floor(pos)
     hi = ceil(pos) if method == "midpoint" else minimum(lo + 1.0, subtract(count, 1.0))
     frac = subtract(pos, lo)
@@ -103,14 +114,13 @@ def nanquantile(x, q, axis=None, method="linear", keepdims=False):
         lo = hi = pick[method]
     index = [cast(where(v < 0, 0.0, v), "int32") for v in (lo, hi)]
     low, high = (take_along_axis(ordered, i, axis=-1) for i in index)
-    weight = 0.5 if method == "midpoint" else frac
-    out = (
-        low
-        if method in ("lower", "higher", "nearest")
-        else add(low, multiply(subtract(high, low), where(hi > lo, weight, 0.0)))
-    )
-    out = where(count < 1.0, np.nan, out)
-    return _shape_result(out, qs, axes, keepdims, len(kept))
+    out = low
+    if method in ("linear", "midpoint"):
+        weight = 0.5 if method == "midpoint" else frac
+        out = add(low, multiply(subtract(high, low), where(hi > lo, weight, 0.0)))
+    if ignore_nan:
+        out = where(count < 1.0, np.nan, out)
+    return _shape_result(out, qs, axes, keepdims, kept)
 
 
 def _round_even(v):

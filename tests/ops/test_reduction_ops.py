@@ -335,3 +335,32 @@ def test_errors():
         ops.quantile(np.ones(3, np.float32), 0.5, method="cubic")
     with pytest.raises(ValueError, match="sequence_length"):
         ops.extract_sequences(np.ones(3, np.float32), 5, 1)
+
+
+@pytest.mark.parametrize(
+    "fn,ref",
+    [
+        (lambda t: ops.median(t, axis=0), lambda x: np.median(x, axis=0)),
+        (
+            lambda t: ops.quantile(t, [0.2, 0.9], axis=0, method="nearest"),
+            lambda x: np.quantile(x, [0.2, 0.9], axis=0, method="nearest"),
+        ),
+        (lambda t: ops.percentile(t, 30), lambda x: np.percentile(x, 30)),
+    ],
+    ids=["median", "quantile_nearest", "percentile_all"],
+)
+def test_quantiles_over_a_dynamic_batch(fn, ref):
+    """Reducing over the batch axis (unknown when the model is built): positions are computed
+    in the graph from the length, so any batch size gives numpy's result."""
+    import kgraph
+
+    class Reduce(kgraph.layers.Layer):
+        def call(self, t):
+            return ops.expand_dims(fn(t), 0)
+
+    inputs = kgraph.Input((4,))
+    model = kgraph.Model(inputs, Reduce()(inputs))
+    for batch in (5, 6):
+        x = f32(batch, 4)
+        got = model.predict(x, batch_size=batch, verbose=0)[0]
+        np.testing.assert_allclose(got, ref(x.astype(np.float64)), rtol=1e-5, atol=1e-6)
