@@ -25,7 +25,7 @@ _MAX_SESSIONS = 256
 
 def _array(x: Any, role: str) -> np.ndarray:
     """``x`` as a numpy array the graph takes: floats as float32, ints as int64, bools as 0/1."""
-    if isinstance(x, KerasTensor) and x._value is None:
+    if isinstance(x, KerasTensor):
         raise TypeError(
             f"Losses and metrics called directly need concrete arrays; `{role}` is a symbolic "
             f"KerasTensor {x}. Pass the loss to `model.compile(loss=...)` instead."
@@ -42,6 +42,26 @@ def _array(x: Any, role: str) -> np.ndarray:
 
 def _key(spec: dict[str, Any]) -> str:
     return repr(sorted(spec.items()))
+
+
+def _traced(build: Callable, inputs: dict[str, Any]):
+    """``build`` emitted into the active trace when an input is a traced tensor (a loss
+    function called inside a user's loss or layer), as a KerasTensor; else None."""
+    from kgraph import trace
+
+    active = trace.current()
+    symbolic = [x for x in inputs.values() if isinstance(x, KerasTensor) and x._value is not None]
+    if active is None or not symbolic:
+        return None
+    b, values = active.builder, {}
+    for name, x in inputs.items():
+        if isinstance(x, KerasTensor):
+            values[name] = x._value
+        elif x is not None:
+            values[name] = b.constant(_array(x, name))
+    out = build(b, values)[0]
+    dims = [d if isinstance(d, int) else None for d in out.shape]
+    return KerasTensor(dims, "float32", value=out)
 
 
 def _run(what: str, spec: dict[str, Any], build: Callable, arrays: dict[str, np.ndarray]):
@@ -88,6 +108,9 @@ def evaluate_loss(spec: dict[str, Any], y_true, y_pred, sample_weight=None) -> n
     def build(b, v):
         return [closses.build_loss(b, spec, v["y_true"], v["y_pred"], v.get("sample_weight"))]
 
+    traced = _traced(build, {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
+    if traced is not None:
+        return traced
     return _run("loss", spec, build, _inputs(y_true, y_pred, sample_weight))[0]
 
 
@@ -98,6 +121,9 @@ def loss_values(spec: dict[str, Any], y_true, y_pred) -> np.ndarray:
     def build(b, v):
         return [closses.per_sample_loss(b, spec, v["y_true"], v["y_pred"])[0]]
 
+    traced = _traced(build, {"y_true": y_true, "y_pred": y_pred})
+    if traced is not None:
+        return traced
     return _run("loss_values", spec, build, _inputs(y_true, y_pred))[0]
 
 
@@ -108,6 +134,9 @@ def metric_values(spec: dict[str, Any], y_true, y_pred) -> np.ndarray:
     def build(b, v):
         return [cmetrics.metric_values(b, kind, spec, v["y_true"], v["y_pred"])]
 
+    traced = _traced(build, {"y_true": y_true, "y_pred": y_pred})
+    if traced is not None:
+        return traced
     return _run("metric_values", spec, build, _inputs(y_true, y_pred))[0]
 
 

@@ -185,3 +185,26 @@ def test_fit_losses_with_integer_labels(loss):
         results.append((history.history["loss"], model.layers[0].get_weights()[0]))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+
+
+def test_user_loss_built_from_loss_and_metric_functions():
+    """A user loss composed of kgraph's loss (and metric) functions traces them into the step
+    graph: values and weights after two epochs equal Keras'."""
+    x = RNG.normal(size=(16, 5)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[RNG.integers(0, 3, size=16)]
+    kernel = RNG.normal(size=(5, 3)).astype(np.float32)
+    results = []
+    for lib in (kgraph, keras):
+
+        def my_loss(y_true, y_pred, lib=lib):
+            hinge = lib.losses.categorical_hinge(y_true, y_pred)
+            top = lib.metrics.top_k_categorical_accuracy(y_true, y_pred, k=2)
+            return lib.losses.kl_divergence(y_true, y_pred) + 0.5 * hinge + top
+
+        model = lib.Sequential([lib.Input((5,)), lib.layers.Dense(3, activation="softmax")])
+        model.layers[0].set_weights([kernel, np.zeros(3, np.float32)])
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss=my_loss)
+        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        results.append((history.history["loss"], model.layers[0].get_weights()[0]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-6)
