@@ -286,6 +286,7 @@ def affine_transform(
     )
 
 
+from kgraph.ops.image_blur import gaussian_blur  # noqa: E402
 from kgraph.ops.image_color import (  # noqa: E402  (re-exported: one public module)
     crop_images,
     hsv_to_rgb,
@@ -300,6 +301,7 @@ __all__ = [
     "affine_transform",
     "crop_images",
     "extract_patches",
+    "gaussian_blur",
     "hsv_to_rgb",
     "map_coordinates",
     "pad_images",

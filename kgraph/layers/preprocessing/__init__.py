@@ -17,6 +17,7 @@ from kgraph.layers.preprocessing.random_contrast import RandomContrast
 from kgraph.layers.preprocessing.random_crop import RandomCrop
 from kgraph.layers.preprocessing.random_erasing import RandomErasing
 from kgraph.layers.preprocessing.random_flip import RandomFlip
+from kgraph.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
 from kgraph.layers.preprocessing.random_grayscale import RandomGrayscale
 from kgraph.layers.preprocessing.random_hue import RandomHue
 from kgraph.layers.preprocessing.random_invert import RandomInvert
@@ -50,6 +51,7 @@ __all__ = [
     "RandomCrop",
     "RandomErasing",
     "RandomFlip",
+    "RandomGaussianBlur",
     "RandomGrayscale",
     "RandomHue",
     "RandomInvert",

@@ -110,6 +110,7 @@ def test_color_layers_are_identity_at_inference():
         layers.RandomColorDegeneration(0.3),
         layers.RandomSharpness(0.4),
         layers.Equalization(),
+        layers.RandomGaussianBlur(),
         layers.RandomColorJitter(brightness_factor=0.1, hue_factor=0.1),
     ):
         inputs = kgraph.Input((3, 3, 3))
@@ -204,3 +205,43 @@ def test_string_lookup_mask_invert_encode_adapt():
     assert learned.get_vocabulary() == ["[UNK]", "z", "y", "x"]
     with pytest.raises(ValueError, match="num_oov_indices"):
         layers.StringLookup(num_oov_indices=2)
+
+
+def _blur_reference(x, kernel_size, sigma):
+    """Zero-padded correlation with the normalised 2-D Gaussian, in numpy (float64)."""
+
+    def taps(n, s):
+        t = np.arange(n) - (n - 1) / 2
+        k = np.exp(-0.5 * (t / s) ** 2)
+        return k / k.sum()
+
+    kernel = np.outer(taps(kernel_size[1], sigma[1]), taps(kernel_size[0], sigma[0]))
+    ry, rx = kernel_size[1] // 2, kernel_size[0] // 2
+    padded = np.pad(x.astype(np.float64), ((0, 0), (ry, ry), (rx, rx), (0, 0)))
+    out = np.zeros(x.shape)
+    for i in range(kernel.shape[0]):
+        for j in range(kernel.shape[1]):
+            out += kernel[i, j] * padded[:, i : i + x.shape[1], j : j + x.shape[2]]
+    return out
+
+
+@pytest.mark.parametrize("kernel_size, sigma", [((3, 3), (1.0, 1.0)), ((5, 3), (0.7, 1.5))])
+def test_gaussian_blur_op(kernel_size, sigma):
+    x = RNG.random((2, 9, 8, 3)).astype(np.float32)
+    expected = _blur_reference(x, kernel_size, sigma)
+    np.testing.assert_allclose(image_ops.gaussian_blur(x, kernel_size, sigma), expected, atol=1e-5)
+    first = image_ops.gaussian_blur(x.transpose(0, 3, 1, 2), kernel_size, sigma, "channels_first")
+    np.testing.assert_allclose(first.transpose(0, 2, 3, 1), expected, atol=1e-5)
+
+
+def test_random_gaussian_blur_per_image():
+    x = RNG.uniform(0, 255, (6, 7, 8, 3)).astype(np.float32)
+    layer = layers.RandomGaussianBlur(kernel_size=(3, 5), sigma=(0.3, 0.9), seed=2)
+    t = layer.get_random_transformation(x)
+    sigmas = np.asarray(t["blur_factor"])
+    t["should_apply_blur"] = np.ones((6, 1, 1, 1), bool)
+    out = np.asarray(layer.transform_images(x, t))
+    for i in range(6):
+        expected = _blur_reference(x[i : i + 1], (3, 5), sigmas[i])
+        np.testing.assert_allclose(out[i : i + 1], np.clip(expected, 0, 255), atol=1e-3)
+    assert sigmas.min() >= 0.3 and sigmas.max() <= 0.9 + 1e-5 and sigmas.std() > 0.05
