@@ -273,3 +273,36 @@ def test_keras_files_cross_both_ways(tmp_path):
     ours.save(tmp_path / "g.keras")
     back = keras.saving.load_model(tmp_path / "g.keras")
     np.testing.assert_allclose(np.asarray(back(x)), expected, rtol=1e-6, atol=1e-6)
+
+
+def _zoo_layers(L, activations):
+    return [
+        L.Conv1DTranspose(2, 3), L.Conv3DTranspose(2, 3, strides=2), L.SeparableConv1D(2, 3),
+        L.DepthwiseConv1D(3), L.ZeroPadding3D(1), L.Cropping1D(1), L.Cropping3D(1),
+        L.UpSampling1D(2), L.UpSampling3D(2), L.Dot(axes=1), L.Embedding(5, 3, mask_zero=True),
+        L.Masking(), L.RMSNormalization(), L.UnitNormalization(), L.GaussianNoise(0.1),
+        L.GaussianDropout(0.1), L.AlphaDropout(0.1), L.SpatialDropout1D(0.2),
+        L.SpatialDropout3D(0.2), L.ActivityRegularization(0.1, 0.2),
+        L.AdaptiveAveragePooling2D(3), L.AdaptiveMaxPooling1D(2), L.Lambda(activations.relu),
+        L.PReLU(shared_axes=[1]), L.Conv1D(2, 3, padding="causal"), L.DepthwiseConv2D(3),
+        L.SeparableConv2D(3, 3), L.Conv2DTranspose(2, 3, output_padding=1, strides=2),
+        L.LayerNormalization(axis=[1, 2]), L.GroupNormalization(4),
+        L.UpSampling2D(interpolation="bicubic"), L.EinsumDense("ab,bc->ac", 3, bias_axes="c"),
+        L.RepeatVector(2), L.TimeDistributed(L.Dense(2)), L.SpectralNormalization(L.Dense(2)),
+    ]  # fmt: skip
+
+
+def test_layer_configs_cross_both_ways():
+    """Each zoo layer's Keras config rebuilds in kgraph, and kgraph's rebuilds in Keras."""
+    from keras.src.saving import serialization_lib as keras_serialization
+
+    from kgraph.saving.serialization import deserialize_layer
+    from kgraph.saving.serialization_lib import serialize_keras_object
+
+    for theirs in _zoo_layers(keras.layers, keras.activations):
+        ours = deserialize_layer(keras.layers.serialize(theirs))
+        assert type(ours).__name__ == type(theirs).__name__
+    for ours in _zoo_layers(kgraph.layers, kgraph.activations):
+        config = serialize_keras_object(ours)
+        theirs = keras_serialization.deserialize_keras_object(config, safe_mode=False)
+        assert type(theirs).__name__ == type(ours).__name__

@@ -30,8 +30,11 @@ def function_config(fn) -> dict:
             "config": {"code": code, "defaults": defaults, "closure": closure},
         }
     if callable(fn) and hasattr(fn, "__name__"):
+        module = fn.__module__
+        if module.startswith("kgraph."):  # kgraph.activations.relu is keras.activations.relu
+            module = "keras." + module.split(".")[1]
         return {
-            "module": fn.__module__,
+            "module": module,
             "class_name": "function",
             "config": fn.__name__,
             "registered_name": fn.__name__,
@@ -61,11 +64,16 @@ def function_from_config(config):
         fn.keras_config = config
         return fn
     module = config.get("module") or "kgraph.activations"
-    module = module.replace("keras.", "kgraph.", 1) if module.startswith("keras.") else module
-    try:
-        return getattr(importlib.import_module(module), inner)
-    except (ImportError, AttributeError):
-        raise ValueError(f"Cannot find the function '{inner}' in module '{module}'.") from None
+    candidates = [module]
+    if module.split(".")[0] == "keras":  # keras.activations or keras.src.activations.…
+        candidates = [f"kgraph.{p}" for p in module.split(".")[1:] if p != "src"]
+        candidates += ["kgraph.activations", "kgraph.ops"]
+    for name in candidates:
+        try:
+            return getattr(importlib.import_module(name), inner)
+        except (ImportError, AttributeError):
+            continue
+    raise ValueError(f"Cannot find the function '{inner}' in module '{module}'.")
 
 
 class Lambda(Layer):

@@ -32,7 +32,8 @@ class BaseSpatialDropout(Dropout):
 
     def get_config(self):
         config = {**super().get_config(), "data_format": self.data_format}
-        config.pop("noise_shape")
+        for key in ("noise_shape", "trainable"):  # Keras' SpatialDropout takes neither
+            config.pop(key)
         return config
 
 
