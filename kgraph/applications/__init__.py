@@ -1,12 +1,66 @@
 """``kgraph.applications``: Keras' ImageNet architectures with Keras' layer names, so Keras'
 published weight files (``weights="imagenet"``, from the Keras cache) load unchanged."""
 
-from kgraph.applications import imagenet_utils, mobilenet_v3
+from kgraph.applications import (
+    efficientnet,
+    imagenet_utils,
+    mobilenet,
+    mobilenet_v2,
+    mobilenet_v3,
+    resnet,
+    resnet_v2,
+    vgg16,
+    vgg19,
+)
+from kgraph.applications.efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
+)
+from kgraph.applications.mobilenet import MobileNet
+from kgraph.applications.mobilenet_v2 import MobileNetV2
 from kgraph.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from kgraph.applications.resnet import ResNet50, ResNet101, ResNet152
+from kgraph.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
+from kgraph.applications.vgg16 import VGG16
+from kgraph.applications.vgg19 import VGG19
+
+resnet50 = resnet  # Keras' keras.applications.resnet50 module
 
 __all__ = [
+    "VGG16",
+    "VGG19",
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
+    "MobileNet",
+    "MobileNetV2",
     "MobileNetV3Large",
     "MobileNetV3Small",
+    "ResNet50",
+    "ResNet50V2",
+    "ResNet101",
+    "ResNet101V2",
+    "ResNet152",
+    "ResNet152V2",
+    "efficientnet",
     "imagenet_utils",
+    "mobilenet",
+    "mobilenet_v2",
     "mobilenet_v3",
+    "resnet",
+    "resnet50",
+    "resnet_v2",
+    "vgg16",
+    "vgg19",
 ]

@@ -222,3 +222,15 @@ def pool(x, pooling):
     if pooling == "max":
         return layers.GlobalMaxPooling2D(name="max_pool")(x)
     return x
+
+
+def square_size(input_shape, input_tensor, sizes, default=224):
+    """The input's size when square and one of ``sizes`` (the sizes with published
+    weights), else ``default``: the MobileNets' default input size."""
+    if input_shape is not None:
+        rows, cols = input_shape[0], input_shape[1]
+    elif input_tensor is not None:
+        rows, cols = input_tensor.shape[1], input_tensor.shape[2]
+    else:
+        return default
+    return rows if rows == cols and rows in sizes else default

@@ -3,9 +3,8 @@ looked up in Keras' cache (``$KERAS_HOME/models`` or ``~/.keras/models``), so a 
 ran a Keras application once needs no download; downloaded with a progress bar and a hash check
 when missing. Offline, one error line names the file and where to put it.
 
-Keras' published files are legacy HDF5 files with one group per layer; they load by layer
-name, after a check that every layer of the model that has weights is in the file (loading by
-name alone would skip a misnamed layer silently).
+Keras' published files are legacy HDF5 files with one group per layer; they load layer by
+layer in order (as Keras loads them), after a check that the layer names agree.
 """
 
 from __future__ import annotations
@@ -52,31 +51,43 @@ def _is_legacy(path: str) -> bool:
     return path.endswith((".h5", ".hdf5")) and not path.endswith(".weights.h5")
 
 
+def _base_name(name: str) -> str:
+    """A layer name without the ``_<n>`` suffix of an automatic name (``normalization_3``)."""
+    head, _, tail = name.rpartition("_")
+    return head if head and tail.isdigit() else name
+
+
 def _check_layer_names(model, path: str) -> None:
+    """The file's layers with weights are the model's, in order (automatic names, which
+    depend on how many layers the process made before, may differ in their number)."""
     import h5py
 
     from kgraph.saving.legacy_h5 import attribute_strings, weights_group
 
     with h5py.File(path, "r") as h5:
-        names = set(attribute_strings(weights_group(h5), "layer_names"))
-    missing = [layer.name for layer in model.layers if layer.weights and layer.name not in names]
-    if missing:
-        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-        raise ValueError(
-            f"The weights file {path} has no weights for {len(missing)} layer(s) of "
-            f"{model.name}: {shown}. Was it saved from the same architecture and arguments?"
-        )
+        group = weights_group(h5)
+        names = [
+            n
+            for n in attribute_strings(group, "layer_names")
+            if attribute_strings(group[n], "weight_names")
+        ]
+    ours = [layer.name for layer in model.layers if layer.weights]
+    for theirs, mine in zip(names, ours):
+        if _base_name(theirs) != _base_name(mine):
+            raise ValueError(
+                f"The weights file {path} does not fit {model.name}: its layer '{theirs}' "
+                f"comes where the model has '{mine}'. Was it saved from the same architecture?"
+            )
 
 
 def load_weights(model, path) -> None:
     """Loads a local weights file into an application model: a legacy ``.h5`` (Keras'
-    published files) by layer name, a ``.weights.h5`` or ``.keras`` file as Keras 3 saved it."""
+    published files) layer by layer in order, as Keras loads them, after checking the layer
+    names; a ``.weights.h5`` or ``.keras`` file as Keras 3 saved it."""
     path = os.fspath(path)
     if _is_legacy(path):
         _check_layer_names(model, path)
-        model.load_weights(path, by_name=True)
-    else:
-        model.load_weights(path)
+    model.load_weights(path)
 
 
 def load(model, weights, file_name=None, file_hash=None, origin=None) -> None:

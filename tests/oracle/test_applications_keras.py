@@ -76,9 +76,31 @@ def check_application(name, kwargs, image_shape, folder, legacy=True, batch=2, r
 
 FAST = [
     ("MobileNetV3Small", dict(input_shape=(96, 96, 3)), (96, 96, 3)),
+    ("MobileNetV2", dict(input_shape=(96, 96, 3)), (96, 96, 3)),
+    ("ResNet50", dict(input_shape=(32, 32, 3), include_top=False, pooling="avg"), (32, 32, 3)),
+    ("EfficientNetB0", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
 ]
 
 SLOW = [
+    ("VGG16", dict(input_shape=(32, 32, 3), include_top=False, pooling="avg"), (32, 32, 3)),
+    ("VGG19", dict(input_shape=(48, 48, 3), include_top=False), (48, 48, 3)),
+    ("EfficientNetB0", dict(), (224, 224, 3)),
+    ("EfficientNetB1", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("EfficientNetB2", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("EfficientNetB3", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("EfficientNetB4", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("EfficientNetB5", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("EfficientNetB6", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("EfficientNetB7", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("ResNet50", dict(), (224, 224, 3)),
+    ("ResNet101", dict(input_shape=(64, 64, 3), include_top=False), (64, 64, 3)),
+    ("ResNet152", dict(input_shape=(32, 32, 3), include_top=False, pooling="max"), (32, 32, 3)),
+    ("ResNet50V2", dict(input_shape=(64, 64, 3), include_top=False, pooling="avg"), (64, 64, 3)),
+    ("ResNet101V2", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("ResNet152V2", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("MobileNet", dict(input_shape=(128, 128, 3)), (128, 128, 3)),
+    ("MobileNet", dict(input_shape=(64, 48, 3), include_top=False, alpha=0.5), (64, 48, 3)),
+    ("MobileNetV2", dict(input_shape=(64, 80, 3), include_top=False, alpha=1.3), (64, 80, 3)),
     ("MobileNetV3Large", dict(input_shape=(96, 96, 3)), (96, 96, 3)),
     ("MobileNetV3Small", dict(input_shape=(64, 64, 3), minimalistic=True, alpha=0.75), (64, 64, 3)),
     (
