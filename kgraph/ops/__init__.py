@@ -264,6 +264,7 @@ from kgraph.ops.scatter import (
     scatter_update,
     segment_max,
     segment_min,
+    segment_prod,
     segment_sum,
     slice_update,
 )
@@ -533,6 +534,7 @@ __all__ = [
     "searchsorted",
     "segment_max",
     "segment_min",
+    "segment_prod",
     "segment_sum",
     "select",
     "selu",

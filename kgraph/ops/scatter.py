@@ -3,7 +3,7 @@
 All lower to ONNX ``ScatterND``: ``scatter`` and ``segment_sum`` add into zeros (duplicates
 accumulate, as in Keras), ``scatter_update`` and ``slice_update`` overwrite, ``segment_max``
 and ``segment_min`` reduce into the dtype's lowest or highest value (what JAX leaves in empty
-segments). ``slice_update`` writes its block through a constant grid of positions plus the
+segments) and ``segment_prod`` multiplies into ones. ``slice_update`` writes its block through a constant grid of positions plus the
 start indices, which may be tensors.
 """
 
@@ -139,8 +139,8 @@ def _segment(data, segment_ids, num_segments, reduction, name):
         num_segments = int(ids.max()) + 1 if ids.size else 0
     spec = _spec_of(data)
     dtype = spec.dtype if spec.dtype != "weak" else "float32"
-    if reduction == "add":
-        init = 0
+    if reduction in ("add", "mul"):
+        init = 0 if reduction == "add" else 1
     else:
         info = np.finfo(dtype) if dtype.startswith("float") else np.iinfo(dtype)
         init = info.min if reduction == "max" else info.max
@@ -168,3 +168,8 @@ def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A0
 def segment_min(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
     """Minima of the rows of ``data`` per segment id (empty segments: the dtype's highest)."""
     return _segment(data, segment_ids, num_segments, "min", "segment_min")
+
+
+def segment_prod(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    """Products of the rows of ``data`` per segment id (empty segments: 1)."""
+    return _segment(data, segment_ids, num_segments, "mul", "segment_prod")

@@ -388,6 +388,27 @@ def _scatter_cases():
     ]
 
 
+def _prod_cases():
+    ids = np.array([0, 2, 0, 0])
+    return [
+        c(
+            "segment_prod",
+            lambda x: ops.segment_prod(x, ids, 4),
+            lambda x: _segments(x, ids, 4, np.multiply, 1),
+            f32(4, 2),
+            label="float",
+        ),
+        c(
+            "segment_prod",
+            lambda x: ops.segment_prod(x, np.array([1, 1, 0])),
+            lambda x: _segments(x, [1, 1, 0], 2, np.multiply, 1),
+            i32(3),
+            dtype="int32",
+            label="int",
+        ),
+    ]
+
+
 def _scatter_add(indices, values, shape):
     out = np.zeros(shape, values.dtype)
     np.add.at(out, tuple(indices.T), values)
@@ -448,7 +469,7 @@ EAGER_CASES = [
         label="eager_length",
     ),
 ]
-MODEL_CASES = _sort_cases() + _index_cases() + _count_cases() + _scatter_cases()
+MODEL_CASES = _sort_cases() + _index_cases() + _count_cases() + _scatter_cases() + _prod_cases()
 CASES = MODEL_CASES + EAGER_CASES
 
 

@@ -2,12 +2,13 @@
 
 Gathers scatter-add the gradient back to where the values came from; scatters gather it
 from where the updates went, and (when they overwrite) zero it there for the old data. For
-ScatterND's max/min reductions the gradient goes to every element equal to the result.
+ScatterND's max/min reductions the gradient goes to every element equal to the result; for
+its mul reduction to each factor the product of the others (exact with zeros).
 """
 
 from __future__ import annotations
 
-from kgraph.compiler.autodiff.emit import attr, mask_as, zeros_like
+from kgraph.compiler.autodiff.emit import attr, const, mask_as, zeros_like
 from kgraph.compiler.autodiff.registry import rule
 
 
@@ -60,4 +61,35 @@ def _scatter_nd(b, node, grads):
         d_updates = b.op("Mul", [d_updates, mask_as(b, b.op("Equal", [updates, picked]), updates)])
         d_data = b.op("Mul", [g, mask_as(b, b.op("Equal", [data, y]), data)])
         return [d_data, None, d_updates]
+    if reduction == "mul":
+        return _scatter_nd_mul(b, node, g)
     raise NotImplementedError(f"No ScatterND gradient for reduction='{reduction}'.")
+
+
+def _scatter_nd_mul(b, node, g):
+    """``y[k] = data[k] * prod(updates scattered to k)``, differentiated without dividing by a
+    zero: per target, the product of the nonzero updates and the count of zero ones."""
+    data, indices, updates = node.inputs
+    zero, one = const(b, 0, updates), const(b, 1, updates)
+    is_zero = b.op("Equal", [updates, zero])
+    nonzero = b.op("Where", [is_zero, one, updates])
+    ones = b.op("Add", [zeros_like(b, data), const(b, 1, data)])
+    product = b.op("ScatterND", [ones, indices, nonzero], {"reduction": "mul"})
+    zeros = b.op(
+        "ScatterND",
+        [zeros_like(b, data), indices, mask_as(b, is_zero, updates)],
+        {"reduction": "add"},
+    )
+    mine, count = b.op("GatherND", [product, indices]), b.op("GatherND", [zeros, indices])
+    lone = b.op("And", [is_zero, b.op("Equal", [count, one])])
+    others = b.op(
+        "Where",
+        [
+            b.op("Equal", [count, zero]),
+            b.op("Div", [mine, nonzero]),
+            b.op("Where", [lone, mine, zero]),
+        ],
+    )
+    d_updates = b.op("Mul", [b.op("GatherND", [b.op("Mul", [g, data]), indices]), others])
+    d_data = b.op("ScatterND", [g, indices, updates], {"reduction": "mul"})
+    return [d_data, None, d_updates]

@@ -123,7 +123,7 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "slice_update": lambda x: ops.slice_update(x, (0, 1, 1, 0), ops.ones((1, 2, 2, 3))),
     **{
         name: (lambda f: lambda x: f(x[0], np.array([0, 0, 1, 2]), 3))(getattr(ops, name))
-        for name in ("segment_sum", "segment_max", "segment_min")
+        for name in ("segment_sum", "segment_max", "segment_min", "segment_prod")
     },
     "searchsorted": lambda x: ops.searchsorted(np.array([0.2, 0.5], np.float32), x),
     "select": lambda x: ops.select([x > 0.5, x < 0.2], [x, -x], 0.0),

@@ -59,3 +59,13 @@ def test_scatter_nd_extremum(reduction):
     indices = np.array([[1], [1], [0]], np.int64)
     inputs = [distinct(3, 2), indices, distinct(3, 2) + 5 * (1 if reduction == "max" else -1)]
     check_vjp("ScatterND", inputs, {"reduction": reduction}, wrt=(0, 2))
+
+
+@pytest.mark.parametrize("zeros", [0, 1, 2])
+def test_scatter_nd_mul(zeros):
+    """Products with duplicates, and with one or two zero factors on the same target."""
+    indices = np.array([[1], [1], [0], [1]], np.int64)
+    updates = RNG.uniform(0.5, 1.5, (4, 2)) * RNG.choice([-1, 1], (4, 2))
+    updates[:zeros, 0] = 0.0
+    inputs = [RNG.uniform(0.5, 1.5, (3, 2)), indices, updates]
+    check_vjp("ScatterND", inputs, {"reduction": "mul"}, wrt=(0, 2))
