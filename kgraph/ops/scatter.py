@@ -3,8 +3,8 @@
 All lower to ONNX ``ScatterND``: ``scatter`` and ``segment_sum`` add into zeros (duplicates
 accumulate, as in Keras), ``scatter_update`` and ``slice_update`` overwrite, ``segment_max``
 and ``segment_min`` reduce into the dtype's lowest or highest value (what JAX leaves in empty
-segments) and ``segment_prod`` multiplies into ones. ``slice_update`` writes its block through a constant grid of positions plus the
-start indices, which may be tensors.
+segments) and ``segment_prod`` multiplies into ones. ``slice_update`` writes its block
+through a constant grid of positions plus the start indices, which may be tensors.
 """
 
 from __future__ import annotations

@@ -287,3 +287,9 @@ def test_matches_keras(name):
         np.testing.assert_array_equal(got, want)
     else:
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5, equal_nan=True)
+
+
+def test_segment_prod_matches_keras():
+    ids = np.array([0, 2, 0])
+    want = np.asarray(keras.ops.segment_prod(F[:3], ids, num_segments=4))
+    np.testing.assert_allclose(kops.segment_prod(F[:3], ids, 4), want, rtol=1e-6)
