@@ -65,28 +65,36 @@ def _spec(cls_name, kwargs):
     return {"name": cls_name.lower(), **{k: v for k, v in kwargs.items() if k != "learning_rate"}}
 
 
+def _keras_stepper(optimizer, variables):
+    """One jitted ``stateless_apply`` (Keras' JAX path; eager ``apply`` re-traces its
+    ``lax.cond``s at every call, and LossScaleOptimizer supports only the stateless form)."""
+    import jax
+
+    optimizer.build(variables)
+    apply = jax.jit(optimizer.stateless_apply)
+
+    def step(grads):
+        new_vars, new_opt = apply(
+            [v.value for v in optimizer.variables], grads, [v.value for v in variables]
+        )
+        for var, value in zip([*variables, *optimizer.variables], [*new_vars, *new_opt]):
+            var.assign(value)
+
+    return step
+
+
 def _run_pair(optimizer, spec, lr, grads_for_keras=None, steps=STEPS, seed=5):
     """Runs ``steps`` steps on both sides; returns (ours, Keras variables, graph, slots)."""
     rng = np.random.default_rng(seed)
     params = {n: rng.normal(size=s).astype(F) for n, s in SHAPES.items()}
     variables = [keras.Variable(v, name=k) for k, v in zip(_names(SHAPES), params.values())]
+    keras_step = _keras_stepper(optimizer, variables)
     graph = StepGraph(spec, SHAPES)
     slots = graph.initial_slots()
     for step in range(1, steps + 1):
         grads = {n: rng.normal(size=s).astype(F) for n, s in SHAPES.items()}
         fed = grads_for_keras(step, grads) if grads_for_keras else grads
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):  # JAX: stateless only
-            if not optimizer.built:
-                optimizer.build(variables)
-            new_vars, new_opt = optimizer.stateless_apply(
-                [v.value for v in optimizer.variables],
-                list(fed.values()),
-                [v.value for v in variables],
-            )
-            for var, value in zip([*variables, *optimizer.variables], [*new_vars, *new_opt]):
-                var.assign(value)
-        else:
-            optimizer.apply(list(fed.values()), variables)
+        keras_step(list(fed.values()))
         params, slots = graph.run(params, grads, slots, lr, step)
         for var, name in zip(variables, params):
             np.testing.assert_allclose(
@@ -138,7 +146,7 @@ def test_loss_scale_optimizer_skips_non_finite_steps_and_adapts_the_scale():
     def scaled(step, grads):  # Keras sees the gradients of the scaled loss
         if step in bad_steps:
             grads["dense/bias"][0] = np.inf
-        scale = float(np.asarray(optimizer.dynamic_scale.value)) if optimizer.built else 4.0
+        scale = float(np.asarray(optimizer.dynamic_scale.value))
         return {n: g * F(scale) for n, g in grads.items()}
 
     _, _, slots = _run_pair(optimizer, spec, 0.05, grads_for_keras=scaled)
