@@ -102,12 +102,18 @@ def _gather(b, node, grads):
 
 @rule("Pad")
 def _pad(b, node, grads):
-    """Constant padding only: padding by the negated pads crops (and cropping pads back)."""
+    """Constant padding: padding by the negated pads crops. Other modes (reflect, edge, wrap)
+    pad an index map of the input the same way and scatter-add the gradient there."""
     mode = attr(node, "mode", "constant")
     if isinstance(mode, bytes):
         mode = mode.decode()
     if mode != "constant":
-        raise NotImplementedError(f"No gradient for Pad with mode='{mode}' (only 'constant').")
+        x, pads, axes = node.inputs[0], input_at(node, 1), input_at(node, 3)
+        if pads is None:
+            raise NotImplementedError(f"No gradient for Pad mode='{mode}' with a pads attribute.")
+        index = b.op("Pad", [_index_map(b, x), pads, None, axes], {"mode": mode})
+        grad = scatter_flat(b, x, flat(b, index), flat(b, grads[0]), reduction="add")
+        return [grad] + [None] * (len(node.inputs) - 1)
     pads = input_at(node, 1)
     if pads is None:  # opset < 11: pads attribute
         return [b.op("Pad", [grads[0]], {"pads": [-p for p in attr(node, "pads")]})]

@@ -1,4 +1,4 @@
-"""Tile, Trilu and CumSum gradient rules against finite differences."""
+"""Tile, Trilu, CumSum and non-constant Pad gradient rules against finite differences."""
 
 from __future__ import annotations
 
@@ -39,3 +39,14 @@ def test_cumsum(exclusive, reverse, axis):
 
 def test_cumsum_symbolic_batch():
     check_vjp("CumSum", [RNG.standard_normal((3, 4)), np.array(1, np.int64)], batch=True)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "edge", "wrap"])
+@pytest.mark.parametrize("pads", [(0, 2, 0, 1), (1, 1, 1, 2)], ids=str)
+def test_pad_index_modes(mode, pads):
+    check_vjp("Pad", [RNG.standard_normal((3, 4)), i64(*pads)], {"mode": mode})
+
+
+def test_pad_reflect_with_axes():
+    inputs = [RNG.standard_normal((2, 3, 4)), i64(2, 1), None, i64(2)]
+    check_vjp("Pad", inputs, {"mode": "reflect"})
