@@ -293,6 +293,15 @@ class Optimizer:
         else:
             self.pending_slot_values = [np.asarray(v) for v in values]
 
+    # Keras' base-option attributes, read from the arguments given (defaults otherwise).
+    use_ema = property(lambda self: bool(self.params.get("use_ema", False)))
+    ema_momentum = property(lambda self: self.params.get("ema_momentum", 0.99))
+    ema_overwrite_frequency = property(lambda self: self.params.get("ema_overwrite_frequency"))
+    loss_scale_factor = property(lambda self: self.params.get("loss_scale_factor"))
+    gradient_accumulation_steps = property(
+        lambda self: self.params.get("gradient_accumulation_steps")
+    )
+
     def ema_variables(self, var_list) -> list:
         """The EMA slot (``use_ema``) of each weight of ``var_list``, or None where there is
         none (yet: the slots exist once training has been set up)."""
@@ -301,7 +310,7 @@ class Optimizer:
 
     def finalize_variable_values(self, var_list) -> None:
         """Keras' end-of-``fit`` hook: with ``use_ema`` the weights take their EMA values."""
-        if self.params.get("use_ema"):
+        if self.use_ema:
             for variable, average in zip(var_list, self.ema_variables(var_list)):
                 if average is not None:
                     variable.assign(average.numpy())

@@ -298,6 +298,8 @@ class LossScaleOptimizer(Optimizer):
     def learning_rate_schedule(self):
         return self.inner_optimizer.learning_rate_schedule
 
+    use_ema = property(lambda self: self.inner_optimizer.use_ema)
+
     @property
     def iterations(self):
         return self.inner_optimizer.iterations

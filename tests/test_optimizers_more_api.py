@@ -160,3 +160,20 @@ def test_serialize_deserialize_and_get_from_a_config():
     assert again.spec() == optimizer.spec()
     lower = {"class_name": "lamb", "config": {"learning_rate": 0.5}}
     assert float(optimizers.get(lower).learning_rate) == 0.5
+
+
+def test_swap_ema_weights_validates_with_the_averages_during_fit():
+    model = _model()
+    optimizer = optimizers.LossScaleOptimizer(optimizers.SGD(0.1, use_ema=True, ema_momentum=0.9))
+    assert optimizer.use_ema and optimizer.inner_optimizer.ema_momentum == 0.9
+    model.compile(optimizer, "mse")
+    history = model.fit(
+        X, Y, epochs=1, batch_size=8, verbose=0, validation_data=(X, Y),
+        callbacks=[keras.callbacks.SwapEMAWeights()],
+    )  # fmt: skip
+    (k1, b1), (k2, b2) = np.split(
+        np.array([a.numpy() for a in optimizer.ema_variables(model.trainable_weights)], object), 2
+    )
+    want = float(np.mean(((X @ k1 + b1) @ k2 + b2 - Y) ** 2))
+    assert history.history["val_loss"][0] == pytest.approx(want, rel=1e-5)
+    assert history.history["loss"][0] != pytest.approx(want, rel=1e-3)

@@ -29,15 +29,13 @@ class SwapEMAWeights(Callback):
 
     def _pairs(self):
         optimizer = self.model.optimizer
-        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-        if not optimizer.params.get("use_ema"):
+        if not optimizer.use_ema:
             raise ValueError(
                 "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                f"Received: use_ema={optimizer.params.get('use_ema', False)}"
+                f"Received: use_ema={optimizer.use_ema}"
             )
         weights = self.model.trainable_weights
-        outer = self.model.optimizer
-        return [(w, a) for w, a in zip(weights, outer.ema_variables(weights)) if a is not None]
+        return [(w, a) for w, a in zip(weights, optimizer.ema_variables(weights)) if a is not None]
 
     def _swap(self) -> None:
         for weight, average in self._pairs():
