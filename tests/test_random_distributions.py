@@ -172,3 +172,32 @@ def test_random_ops_in_a_model_draw_fresh_values_each_run():
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+class _Augment(keras.layers.Layer):
+    """Noise and a feature shuffle in training: random nodes on the differentiable path."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = random.SeedGenerator(3)
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        noise = random.truncated_normal((4,), stddev=0.01, seed=self.generator)
+        return random.shuffle(x + noise, axis=1, seed=self.generator)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def test_a_model_with_random_ops_trains():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(_Augment()(inputs)))
+    model.compile("sgd", "mse")
+    x = np.arange(32, dtype=np.float32).reshape(8, 4) / 32
+    history = model.fit(x, x[:, :1], epochs=2, batch_size=4, verbose=0).history["loss"]
+    assert np.all(np.isfinite(history))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+    first, second = np.asarray(model(x, training=True)), np.asarray(model(x, training=True))
+    assert not np.allclose(first, second)  # fresh noise and order at every training call
