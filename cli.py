@@ -16,14 +16,10 @@ import sys
 
 import click
 
+from kgraph.cli_output import Stopped, UserError, check_output, human_size, terminate, write
+
 MIN_OPSET, MAX_OPSET = 17, 23
 DEVICES = ("auto", "cpu", "cuda")
-
-
-class UserError(click.ClickException):
-    """A problem with the user's input: one line on stderr, exit code 2."""
-
-    exit_code = 2
 
 
 def _one_line(text: object, limit: int = 400) -> str:
@@ -69,6 +65,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            raise Stopped("interrupted", 130) from None
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise
@@ -80,7 +78,11 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Group,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--debug",
     is_flag=True,
@@ -88,47 +90,15 @@ class _Group(click.Group):
     help="Show the traceback of internal errors (also KGRAPH_DEBUG=1).",
 )
 @click.version_option(package_name="kgraph", prog_name="kgraph")
-def main(debug: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Compile Keras-style models to ONNX, inspect ONNX files and run predictions."""
+    if ctx.invoked_subcommand is None:  # a bare `kgraph` shows the help, as `kgraph -h` does
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    import signal
 
-
-# -- shared helpers ----------------------------------------------------------------------------
-def _human_size(size: int) -> str:
-    for exponent, unit in ((3, "GB"), (2, "MB"), (1, "KB")):
-        if size >= 1024**exponent:
-            return f"{size / 1024**exponent:.1f} {unit}"
-    return f"{size} B"
-
-
-def _check_output(path: str, *inputs: str) -> None:
-    """Fails early (before any slow work) when ``path`` cannot be written or is one of the
-    command's ``inputs`` (the user's file would be lost)."""
-    folder = os.path.dirname(os.path.realpath(path))
-    for source in inputs:
-        if os.path.exists(path) and os.path.exists(source) and os.path.samefile(path, source):
-            raise UserError(f"cannot write {path}: it is the input file {source}")
-    if os.path.isdir(path):
-        raise UserError(f"cannot write {path}: it is a directory")
-    if not os.path.isdir(folder):
-        raise UserError(
-            f"cannot write {path}: directory {os.path.dirname(path) or '.'} does not exist"
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write {path}: permission denied")
-
-
-def _write(data: bytes, path: str) -> None:
-    """Writes ``data`` atomically with the mode a plain ``open`` would have given the file."""
-    from kgraph.compiler.serde import save_bytes
-
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
-    try:
-        save_bytes(data, path)  # a new file gets the mode that umask gives
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    if mode is not None:
-        with contextlib.suppress(OSError):
-            os.chmod(path, mode)
+    signal.signal(signal.SIGTERM, terminate)
 
 
 # -- compile -------------------------------------------------------------------------------------
@@ -170,26 +140,58 @@ def compile_command(
     training: bool,
 ) -> None:
     """Compile the model that MODEL.py defines into an ONNX file (or training artifacts)."""
-    from kgraph.cli_loading import check_file, load_model, to_onnx
+    from kgraph.cli_child import ChildError, run_in_child
+    from kgraph.cli_loading import check_file
 
     with _loading():
         check_file(model_file, "a Python file")
-        _check_output(
-            os.path.join(output, "x") if training and os.path.isdir(output) else output,
-            model_file,
-        )
+    check_output(
+        os.path.join(output, "x") if training and os.path.isdir(output) else output, model_file
+    )
+    target = os.path.abspath(output)  # a MODEL.py that changes directory cannot move it
+
+    def work():
+        return _compile_work(model_file, target, symbol, opset, batch_size, training)
+
+    try:
+        result = run_in_child(work, model_file, (click.ClickException,))
+    except ChildError as failure:
+        if failure.exit_code != 1:
+            raise Stopped(str(failure), failure.exit_code) from None
+        if _debug():
+            click.echo(failure.details, err=True, nl=False)
+        else:
+            click.echo(
+                f"kgraph: internal error: {_one_line(failure)} "
+                "(run 'kgraph --debug ...' for the traceback)",
+                err=True,
+            )
+        sys.exit(1)
+    if training:
+        return click.echo("\n".join(result))
+    write(result, target)
+    click.echo(f"Wrote {output} ({human_size(len(result))})")
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("debug"))
+
+
+def _compile_work(model_file, target, symbol, opset, batch_size, training):
+    """Runs MODEL.py and compiles its model: the ONNX bytes, or the lines that report the
+    training artifacts written. Prints the summary once the model compiled."""
+    from kgraph.cli_loading import load_model, to_onnx
+
+    with _loading():
         model, _ = load_model(model_file, symbol)
         if training:
             from kgraph.models.artifacts import export_for_cli
 
-            return click.echo(
-                "\n".join(export_for_cli(model, model_file, output, opset, batch_size))
-            )
-    with _loading():
+            return export_for_cli(model, model_file, target, opset, batch_size)
         data = to_onnx(model, model_file, opset, batch_size)
     model.summary()  # only once the model compiled: a failure prints its one line alone
-    _write(data, output)
-    click.echo(f"Wrote {output} ({_human_size(len(data))})")
+    return data
 
 
 # -- inspect -------------------------------------------------------------------------------------
@@ -202,7 +204,7 @@ def inspect_command(onnx_file: str) -> None:
 
     with _loading():
         model = load_onnx(onnx_file)
-    title = f"{onnx_file} ({_human_size(os.path.getsize(onnx_file))})"
+    title = f"{onnx_file} ({human_size(os.path.getsize(onnx_file))})"
     click.echo("\n".join(describe(model, title)))
 
 
@@ -241,12 +243,17 @@ def predict_command(
     import numpy as np
 
     from kgraph.cli_loading import check_file, load_arrays
-    from kgraph.runtime import Predictor
+    from kgraph.runtime import Predictor, RunError
+    from kgraph.runtime.providers import num_threads
 
     with _loading():
         check_file(onnx_file, "an ONNX file")
         check_file(input_file, "a .npy file")
-    _check_output(output, onnx_file, input_file)
+    check_output(output, onnx_file, input_file)
+    try:
+        num_threads()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     device, note = _resolve_device(device)
     try:
         predictor = Predictor(onnx_file, device=device)
@@ -267,7 +274,7 @@ def predict_command(
         inputs = load_arrays(input_file, predictor.session.input_names)
     try:
         result = predictor.predict(inputs, batch_size=batch_size)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RunError) as exc:
         raise UserError(f"{input_file}: {_one_line(exc)}") from None
     results = result if isinstance(result, list) else [result]
     buffer = io.BytesIO()
@@ -275,6 +282,6 @@ def predict_command(
         np.savez(buffer, **dict(zip(names, results, strict=True)))
     else:
         np.save(buffer, results[0], allow_pickle=False)
-    _write(buffer.getvalue(), output)
+    write(buffer.getvalue(), output)
     shapes = ", ".join(f"{n} {r.dtype} {tuple(r.shape)}" for n, r in zip(names, results))
     click.echo(f"Wrote {output}: {shapes} (device {predictor.session.device}{note})")

@@ -8,7 +8,10 @@ ONNX models, are raised as :class:`InvalidModelError`, so callers need not impor
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Mapping
 
@@ -60,6 +63,38 @@ def infer_shapes(model: ir.Model) -> ir.Model:
     return ir.serde.deserialize_model(proto)
 
 
+TEMP_PREFIX = ".kgraph-"  # temporaries are ``.kgraph-<pid>-<random>.tmp`` (or a folder)
+
+
+def remove_stale_temporaries(folder: str) -> None:
+    """Removes kgraph's temporaries in ``folder`` left by a writer that no longer runs (one
+    killed with SIGKILL mid-write); a live process' are left alone."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        match = re.fullmatch(r"\.kgraph-(\d+)-[^/]*\.tmp", name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        path = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
 def save_bytes(data: bytes, path: str | os.PathLike) -> None:
     """Writes ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
 
@@ -73,7 +108,8 @@ def save_bytes(data: bytes, path: str | os.PathLike) -> None:
             f.write(data)
         return
     folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".kgraph-", suffix=".tmp", dir=folder)
+    remove_stale_temporaries(folder)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -5,6 +5,7 @@ onnxruntime (never onnx, onnxscript, kgraph or the compiler).
 
 * :class:`Session`: a checked onnxruntime session (path or bytes, device selection).
 * :class:`Predictor`: thread-safe batched inference.
+* :class:`RunError`: onnxruntime failed during a run (one line: the inputs and its message).
 * :class:`TrainingEngine` and :class:`StepSpec`: training steps with device-resident state.
 * :class:`Evaluator`: eval models run on a training engine's live state.
 * :func:`resolve_providers`: ``"auto" | "cpu" | "cuda"`` to onnxruntime providers.
@@ -14,12 +15,13 @@ from kgraph.runtime.engine import TrainingEngine
 from kgraph.runtime.evaluator import Evaluator
 from kgraph.runtime.predictor import Predictor
 from kgraph.runtime.providers import default_session_options, provider_options, resolve_providers
-from kgraph.runtime.session import Session
+from kgraph.runtime.session import RunError, Session
 from kgraph.runtime.step_spec import StepSpec
 
 __all__ = [
     "Evaluator",
     "Predictor",
+    "RunError",
     "Session",
     "StepSpec",
     "TrainingEngine",

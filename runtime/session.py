@@ -44,6 +44,16 @@ def _declared_scalars(source: str | bytes, inputs: list[TensorSpec]) -> frozense
     return frozenset(declared_scalar_inputs(source))
 
 
+class RunError(RuntimeError):
+    """onnxruntime failed while running a model: a shape its kernels reject, memory it cannot
+    allocate. The message is one line: the inputs' dtypes and shapes, then onnxruntime's
+    own message without its ``[ONNXRuntimeError]`` prefix."""
+
+    def __init__(self, message: str):
+        message = " ".join(message.replace("[ONNXRuntimeError] : ", "").split())
+        super().__init__(message)
+
+
 class Session:
     """An onnxruntime session with provider selection and feed validation.
 
@@ -227,7 +237,11 @@ class Session:
                 f"Unknown output {_quoted(unknown)}; the model's outputs are "
                 f"{_quoted(self.output_names)}."
             )
-        return self._session.run(names, arrays)
+        try:
+            return self._session.run(names, arrays)
+        except Exception as exc:  # onnxruntime's own exception types (Fail, InvalidArgument...)
+            shapes = ", ".join(f"{n} {a.dtype}{list(a.shape)}" for n, a in arrays.items())
+            raise RunError(f"onnxruntime could not run the model on {shapes}: {exc}") from None
 
     def __repr__(self) -> str:
         return f"Session({self._label!r}, device={self.device!r})"

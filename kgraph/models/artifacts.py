@@ -12,18 +12,19 @@
 Anything that can run an ONNX model can train from these files: feed a batch, ``lr``, ``step``
 (the 1-based iteration count) and the state; feed each ``state[name]`` output back as input
 ``name`` on the next run. Every payload is built in memory first, then all files are written
-under temporary names and renamed into place, so a failure leaves no partial file behind.
+as one change (``kgraph.models.file_set``): a failure or a kill leaves the folder with the whole
+old set or the whole new one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-import tempfile
 
 import numpy as np
+
+from kgraph.models.file_set import write_file_set
 
 FILES = ("step.onnx", "eval.onnx", "inference.onnx", "initial_state.npz", "training_spec.json")
 
@@ -58,7 +59,7 @@ def export_training_artifacts(model, outdir) -> dict[str, str]:
         "initial_state.npz": _npz_bytes(state),
         "training_spec.json": json.dumps(_spec(model, programs), indent=2).encode(),
     }
-    _write_all(os.fspath(outdir), payloads)
+    write_file_set(os.fspath(outdir), payloads)
     return {name: os.path.join(os.fspath(outdir), name) for name in FILES}
 
 
@@ -94,34 +95,6 @@ def export_for_cli(model, model_file: str, outdir, opset=None, batch_size=None) 
         ) from None
     model.summary()
     return [f"Wrote {path} ({os.path.getsize(path):,} bytes)" for path in paths.values()]
-
-
-def _write_all(outdir: str, payloads: dict[str, bytes]) -> None:
-    """Writes every file to a temporary name first and renames them only once all are written,
-    so a failure leaves neither a partial file nor a half-updated set (nor a new empty folder).
-    """
-    created = not os.path.isdir(outdir)
-    os.makedirs(outdir, exist_ok=True)
-    umask = os.umask(0)
-    os.umask(umask)
-    staged = []
-    try:
-        for name, data in payloads.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tmp", dir=outdir)
-            staged.append((tmp, os.path.join(outdir, name)))
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.chmod(tmp, 0o666 & ~umask)
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        if created:
-            with contextlib.suppress(OSError):
-                os.rmdir(outdir)
-        raise
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

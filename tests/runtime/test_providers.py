@@ -88,13 +88,14 @@ def test_default_session_options(monkeypatch):
     assert options.execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
     assert options.inter_op_num_threads == 1
     assert 1 <= options.intra_op_num_threads <= (__import__("os").cpu_count() or 1)
-    assert options.log_severity_level == 3
+    assert options.log_severity_level == 4  # a failed run raises RunError; no log lines
     assert options.enable_mem_pattern and options.enable_cpu_mem_arena
     monkeypatch.setenv("KGRAPH_NUM_THREADS", "3")
     assert default_session_options().intra_op_num_threads == 3
-    monkeypatch.setenv("KGRAPH_NUM_THREADS", "many")
-    with pytest.raises(ValueError, match="KGRAPH_NUM_THREADS"):
-        default_session_options()
+    for bad in ("many", "0", "100000", "-2"):
+        monkeypatch.setenv("KGRAPH_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match="KGRAPH_NUM_THREADS must be an integer from 1"):
+            default_session_options()
 
 
 def test_provider_options():
