@@ -71,11 +71,11 @@ def layer_label(layer, options: dict) -> str:
     title = (
         f"<b>{layer.name}</b> ({class_name})"
         if options["show_layer_names"]
-        else (f"<b>{class_name}</b>")
+        else f"<b>{class_name}</b>"
     )
     rows, cols = [], []
     if options["show_layer_activations"] and getattr(layer, "activation", None) is not None:
-        rows.append(_cell(f"Activation: <b>{_activation_name(layer)}</b>"))
+        rows.append(f"Activation: <b>{_activation_name(layer)}</b>")
     if options["show_shapes"]:
         if class_name != "InputLayer":
             cols.append(_cell(f"Input shape: <b>{_shape_text(layer.input)}</b>"))
@@ -89,11 +89,15 @@ def layer_label(layer, options: dict) -> str:
             ("forestgreen", "Trainable") if layer.trainable else ("firebrick", "Non-trainable")
         )
         cols.append(_cell(f"<b>{trainable[1]}</b>", trainable[0], "white"))
-    span = max(1, len(cols))
+    # the title spans the columns the options ask for (as Keras counts them), present or not
+    wanted = 2 * options["show_shapes"] + options["show_dtype"] + options["show_trainable"]
+    span = max(1, int(wanted))
     table = '<<table border="0" cellborder="1" bgcolor="black" cellpadding="10">'
     title_cell = _cell(title, "black", "white", 16).replace("<td ", f'<td colspan="{span}" ')
     table += f"<tr>{title_cell}</tr>"
-    table += "".join(f"<tr>{r.replace('<td ', f'<td colspan={span!r} ')}</tr>" for r in rows)
+    for row in rows:
+        font = f'<font point-size="14">{row}</font>'
+        table += f'<tr><td bgcolor="white" colspan="{span}">{font}</td></tr>'
     if cols:
         table += f"<tr>{''.join(cols)}</tr>"
     return table + "</table>>"
