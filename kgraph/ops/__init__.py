@@ -93,6 +93,7 @@ from kgraph.ops.fft import (
     rfft,
     stft,
 )
+from kgraph.ops.float_ops import nextafter
 from kgraph.ops.gradient_ops import stop_gradient
 from kgraph.ops.indexing import get_item, slice
 from kgraph.ops.integer_ops import (
@@ -503,6 +504,7 @@ __all__ = [
     "nanvar",
     "ndim",
     "negative",
+    "nextafter",
     "nonzero",
     "not_equal",
     "one_hot",

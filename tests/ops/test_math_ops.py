@@ -359,8 +359,43 @@ def _integer_cases():
     ]
 
 
+def _nextafter32(a, t):
+    """numpy's nextafter in float32 (the table widens float inputs to float64)."""
+    with np.errstate(over="ignore"):  # max float toward inf is inf, as intended
+        return np.nextafter(np.float32(a), np.float32(t))
+
+
+def _nextafter_cases():
+    edges = _special(
+        [1, 2, 0.1, -0.1, 0, 0, -2, 3.4028235e38, np.inf, 1e-45, 1.17549435e-38, np.nan, 7.5]
+    )
+    targets = _special([0, 3, 1, 1, 1, -1, -5, np.inf, 0, 0, 0, 1, -np.inf])
+    exact = {"rtol": 0, "atol": 0}
+    return [
+        case("nextafter", ops.nextafter, _nextafter32, edges, targets, label="edges", **exact),
+        case(
+            "nextafter",
+            ops.nextafter,
+            _nextafter32,
+            f32(3, 4) * 1e3,
+            f32(4),
+            label="bcast",
+            **exact,
+        ),
+        case(
+            "nextafter",
+            lambda a: ops.nextafter(a, 0),
+            lambda a: _nextafter32(a, 0),
+            i32(2, 3),
+            label="int",
+            **exact,
+        ),
+    ]
+
+
 CASES = (
-    _integer_cases()
+    _nextafter_cases()
+    + _integer_cases()
     + _unary_cases()
     + _rounding_cases()
     + _predicate_cases()

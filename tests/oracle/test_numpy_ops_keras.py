@@ -293,3 +293,7 @@ def test_segment_prod_matches_keras():
     ids = np.array([0, 2, 0])
     want = np.asarray(keras.ops.segment_prod(F[:3], ids, num_segments=4))
     np.testing.assert_allclose(kops.segment_prod(F[:3], ids, 4), want, rtol=1e-6)
+
+
+def test_nextafter_matches_keras():
+    np.testing.assert_array_equal(kops.nextafter(F, P), np.asarray(keras.ops.nextafter(F, P)))
