@@ -102,7 +102,7 @@ def test_file_of_another_architecture_is_refused(tmp_path):
 
 
 def test_weights_argument_checks():
-    with pytest.raises(ValueError, match="Received: weights=nowhere.h5"):
+    with pytest.raises(ValueError, match=r"Received: weights=nowhere\.h5"):
         applications.ResNet50(weights="nowhere.h5")
     with pytest.raises(ValueError, match="`classes` should be 1000"):
         applications.MobileNetV2(weights="imagenet", classes=10)
