@@ -277,6 +277,8 @@ def predict_command(
     except (ValueError, TypeError, RunError) as exc:
         raise UserError(f"{input_file}: {_one_line(exc)}") from None
     results = result if isinstance(result, list) else [result]
+    # string outputs come back as Python objects: .npy holds them as unicode, without pickle
+    results = [np.asarray(r.tolist(), dtype=str) if r.dtype == object else r for r in results]
     buffer = io.BytesIO()
     if as_npz:
         np.savez(buffer, **dict(zip(names, results, strict=True)))

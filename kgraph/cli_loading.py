@@ -61,11 +61,14 @@ def describe_exception(exc: BaseException, path: str, shown: str | None = None) 
 
 
 def check_file(path: str, what: str) -> None:
-    """Raises :class:`LoadError` unless ``path`` exists and is not a directory."""
+    """Raises :class:`LoadError` unless ``path`` is a regular file (a pipe, a device such as
+    ``/dev/zero`` or a process substitution could be read without end or only once)."""
     if not os.path.exists(path):
         raise LoadError(f"{path}: no such file")
     if os.path.isdir(path):
         raise LoadError(f"{path}: is a directory, not {what}")
+    if not os.path.isfile(path):
+        raise LoadError(f"{path}: not a regular file (a pipe or a device); give {what} on disk")
 
 
 def _same_file(a: str | None, b: str) -> bool:
@@ -303,6 +306,29 @@ def load_onnx(path: str):
         raise LoadError(f"{path}: {one_line(exc)}") from None
 
 
+def _check_npy_size(path: str) -> None:
+    """A header that claims more data than the file holds (a damaged or forged file) fails
+    here, before anything is allocated for it."""
+    import numpy as np
+
+    with open(path, "rb") as file:
+        version = np.lib.format.read_magic(file)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(file)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+        offset = file.tell()
+    if dtype.hasobject:
+        raise LoadError(f"cannot read {path}: it holds Python objects (pickles are not loaded)")
+    needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    present = os.path.getsize(path) - offset
+    if needed > present:
+        raise LoadError(
+            f"{path}: its header declares an array of shape {tuple(shape)} {dtype} "
+            f"({needed:,} bytes) but the file holds {present:,} bytes of data"
+        )
+
+
 def load_arrays(path: str, input_names: list[str]):
     """Reads model inputs: one array from ``.npy``, or ``{input name: array}`` from ``.npz``.
 
@@ -322,9 +348,10 @@ def load_arrays(path: str, input_names: list[str]):
             magic = file.read(6)
         if magic != b"\x93NUMPY" and not magic.startswith(b"PK\x03\x04"):
             raise LoadError(f"cannot read {path}: not a .npy or .npz file")
+        if magic == b"\x93NUMPY":
+            _check_npy_size(path)
+            return np.load(path, mmap_mode="r", allow_pickle=False)  # pages in as predicted
         loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            return loaded
         with loaded:
             arrays = {key: loaded[key] for key in loaded.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:

@@ -145,3 +145,27 @@ def test_a_killed_writers_temporary_is_removed_by_the_next_run(tmp_path):
     stale.write_bytes(b"half a model")
     assert kgraph("compile", "m.py", "-o", "m.onnx", cwd=tmp_path)[0] == 0
     assert sorted(os.listdir(tmp_path)) == ["m.onnx", "m.py"]
+
+
+def test_files_that_are_not_regular_are_refused(tmp_path):
+    (tmp_path / "m.py").write_text(DENSE)
+    code, _, err = kgraph("inspect", "/dev/zero", cwd=tmp_path)
+    assert code == 2
+    one_error_line(err, "/dev/zero: not a regular file (a pipe or a device)")
+    fifo = tmp_path / "model_pipe.py"
+    os.mkfifo(fifo)
+    code, _, err = kgraph("compile", fifo, "-o", "m.onnx", cwd=tmp_path)
+    assert code == 2
+    one_error_line(err, "not a regular file")
+
+
+def test_a_forged_npy_header_is_refused_before_allocating(tmp_path, dynamic_conv):
+    forged = tmp_path / "huge.npy"
+    with open(forged, "wb") as file:
+        header = {"descr": "<f4", "fortran_order": False, "shape": (10**9, 6, 6, 3)}
+        np.lib.format.write_array_header_1_0(file, header)
+        file.write(b"\0" * 64)
+    code, _, err = kgraph("predict", dynamic_conv / "dyn.onnx", forged, "-o", "p.npy", cwd=tmp_path)
+    assert code == 2
+    one_error_line(err, "declares an array of shape (1000000000, 6, 6, 3) float32")
+    assert not (tmp_path / "p.npy").exists()
