@@ -31,6 +31,8 @@ ELEMENTWISE_UNARY = frozenset(
         "Clip",
         "Cast",
         "Identity",
+        "HardSigmoid",
+        "HardSwish",
     }
 )
 ELEMENTWISE_BINARY = frozenset({"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"})

@@ -1,14 +1,15 @@
-"""The rest of Keras' activation ops, composed from elementwise ops that already have gradient
-rules (so each trains without a rule of its own). Integer inputs compute in floatx."""
+"""The rest of Keras' activation ops: hard_sigmoid and hard_silu as their single ONNX nodes, the
+others composed from elementwise ops that already have gradient rules. Integer inputs compute
+in floatx."""
 
 from __future__ import annotations
 
 from kgraph.ops import numpy as knp
 from kgraph.ops import shapes
 from kgraph.ops.array import expand_dims
-from kgraph.ops.core import _spec_of
+from kgraph.ops.core import Op, _spec_of, apply
 from kgraph.ops.indexing import get_item
-from kgraph.ops.nn import _to_float, relu, relu6, sigmoid, softplus
+from kgraph.ops.nn import _to_float, relu, sigmoid, softplus
 from kgraph.ops.numpy import (
     add,
     clip,
@@ -27,16 +28,22 @@ from kgraph.ops.numpy import (
     where,
 )
 
+_hard_sigmoid = Op(
+    "hard_sigmoid",
+    lambda x: x,
+    lambda b, x: b.op("HardSigmoid", [x], {"alpha": 1.0 / 6.0, "beta": 0.5}),
+)
+_hard_silu = Op("hard_silu", lambda x: x, lambda b, x: b.op("HardSwish", [x]))
+
 
 def hard_sigmoid(x):
-    """``relu6(x + 3) / 6``: a piecewise-linear sigmoid."""
-    return divide(relu6(add(_to_float(x), 3.0)), 6.0)
+    """``relu6(x + 3) / 6``: a piecewise-linear sigmoid (one ONNX ``HardSigmoid`` node)."""
+    return apply(_hard_sigmoid, [_to_float(x)])
 
 
 def hard_silu(x):
-    """``x * hard_sigmoid(x)`` (also called hard_swish)."""
-    x = _to_float(x)
-    return multiply(x, hard_sigmoid(x))
+    """``x * hard_sigmoid(x)``, also called hard_swish (one ONNX ``HardSwish`` node)."""
+    return apply(_hard_silu, [_to_float(x)])
 
 
 hard_swish = hard_silu

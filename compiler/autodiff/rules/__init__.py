@@ -1,6 +1,7 @@
 """Gradient rules, one module per op family; importing this package registers them all."""
 
 from kgraph.compiler.autodiff.rules import (
+    activation,
     arrays,
     conv,
     conv_transpose,
@@ -18,6 +19,7 @@ from kgraph.compiler.autodiff.rules import (
 )
 
 __all__ = [
+    "activation",
     "arrays",
     "conv",
     "conv_transpose",
