@@ -54,6 +54,8 @@ class StepGraph:
             do not.
         traced_losses: Output name -> per-sample loss values the front end traced into ``b``
             (a user's loss function), for outputs whose loss spec is ``{"name": "traced"}``.
+        traced_metrics: Metric display name -> per-sample values of a user metric function,
+            for metric specs marked ``traced``.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class StepGraph:
         state_updates: Mapping[str, ir.Value] | None = None,
         extra_loss: ir.Value | None = None,
         traced_losses: Mapping[str, ir.Value] | None = None,
+        traced_metrics: Mapping[str, ir.Value] | None = None,
     ):
         self.builder = b
         self.trainable = list(trainable)
@@ -77,7 +80,7 @@ class StepGraph:
         self.lr = b.input("lr", (), "float32")
         self.step = b.input("step", (), "float32")
         self.losses = LossGraph(
-            b, outputs, specs, sample_weight, "metrics/", extra_loss, traced_losses
+            b, outputs, specs, sample_weight, "metrics/", extra_loss, traced_losses, traced_metrics
         )
         self.input_names = list(input_names)
         ir.passes.PassManager(forward_layout_passes())(serde.to_model(b.graph))

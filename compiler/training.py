@@ -82,8 +82,10 @@ def lift_parameters(b: GraphBuilder, names: Sequence[str]) -> dict[str, np.ndarr
     return values
 
 
-def _label_input(b: GraphBuilder, spec: OutputSpec, y_pred: ir.Value) -> ir.Value:
-    """The output's label input; one the front end already made (for a traced loss) is used."""
+def label_input(b: GraphBuilder, spec: OutputSpec, y_pred: ir.Value) -> ir.Value:
+    """The output's label input (made once: the front end makes it first when it traces a
+    user loss or metric on it). Integer class labels for a sparse loss, else float32 shaped
+    like the output; a traced (user) loss takes float32 labels."""
     for value in b.graph.inputs:
         if value.name == spec.label_name:
             return value
@@ -107,7 +109,8 @@ class LossGraph:
 
     A loss spec named ``"traced"`` takes its per-sample values from ``traced_losses`` (by output
     name): a user's loss function the front end traced into ``b`` on the output's label input;
-    they are weighted and reduced here like any built-in loss's values.
+    they are weighted and reduced here like any built-in loss's values. A metric spec with
+    ``"traced"`` is a ``mean`` of the values ``traced_metrics`` holds under its display name.
 
     Attributes:
         loss: The ``loss`` output (total, weighted, penalties included).
@@ -119,17 +122,26 @@ class LossGraph:
     """
 
     def __init__(
-        self, b, outputs, specs, sample_weight, prefix, extra_loss=None, traced_losses=None
+        self,
+        b,
+        outputs,
+        specs,
+        sample_weight,
+        prefix,
+        extra_loss=None,
+        traced_losses=None,
+        traced_metrics=None,
     ):
         self.builder, self.prefix, self.sample_weight = b, prefix, sample_weight
         self.traced = dict(traced_losses or {})
+        self.traced_metrics = dict(traced_metrics or {})
         self.labels, self.metric_outputs, self.metric_state = [], {}, {}
         total, per_output = None, {}
         several = sum(spec.loss is not None for spec in specs) > 1
         for y_pred, spec in zip(outputs, specs):
             if spec.loss is None and not spec.metrics:
                 continue
-            y_true = _label_input(b, spec, y_pred)
+            y_true = label_input(b, spec, y_pred)
             self.labels.append(y_true.name)
             if spec.loss is not None:
                 value = self._output_loss(spec, y_true, y_pred, per_output if several else None)
@@ -167,6 +179,8 @@ class LossGraph:
         b, prefix = self.builder, self.prefix
         weight = self.sample_weight if metric.pop("weighted", False) else None
         display = metric["display_name"]
+        if metric.pop("traced", None) is not None:  # a user function: the mean of its values
+            y_pred = self.traced_metrics[display]
         state = {}
         for short, (shape, dtype) in metrics.metric_state_specs(metric).items():
             state[short] = b.input(f"{prefix}{short}", shape, dtype)
@@ -188,13 +202,17 @@ def build_eval(
     producer_version: str = "",
     extra_loss: ir.Value | None = None,
     traced_losses: Mapping[str, ir.Value] | None = None,
+    traced_metrics: Mapping[str, ir.Value] | None = None,
 ) -> Program:
     """The evaluation program: loss and metric accumulators; ``state_names`` (the parameters
     that training changes) are read as inputs, so it sees the engine's live state.
-    ``extra_loss`` and ``traced_losses`` are used as in the step graph (``compiler.step``)."""
+    ``extra_loss``, ``traced_losses`` and ``traced_metrics`` are used as in the step graph
+    (``compiler.step``)."""
     initial = lift_parameters(b, state_names)
     sample_weight = b.input("sample_weight", (None,), "float32")
-    graph = LossGraph(b, outputs, specs, sample_weight, "eval/", extra_loss, traced_losses)
+    graph = LossGraph(
+        b, outputs, specs, sample_weight, "eval/", extra_loss, traced_losses, traced_metrics
+    )
     model = finish_model(b, metadata, producer_version)
     initial.update(graph.metric_state)
     return Program(

@@ -11,7 +11,7 @@ output name when the model has several outputs.
 from __future__ import annotations
 
 from kgraph import metrics as metrics_
-from kgraph.models import custom_losses
+from kgraph.models import custom_objectives
 
 
 def _per_output(value, names, what):
@@ -62,13 +62,17 @@ def _per_output_metrics(value, names, what):
     )
 
 
-def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metrics):
+def output_train_specs(
+    names, shapes, loss, loss_weights, metrics, weighted_metrics, user_metrics=None
+):
     """Builds the compiler's per-output training specs from ``compile()``'s arguments.
 
     Args:
         names: The model's output names.
         shapes: The outputs' symbolic shapes, in the same order.
         loss, loss_weights, metrics, weighted_metrics: As given to ``Model.compile``.
+        user_metrics: A dict filled with ``{display name: (output name, function)}`` for the
+            metrics that are the user's own functions (traced by the front end).
 
     Returns:
         A list of ``compiler.training.OutputSpec``.
@@ -78,7 +82,7 @@ def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metr
     """
     from kgraph.compiler.training import OutputSpec
 
-    loss_list = [custom_losses.resolve(x) for x in _per_output(loss, names, "loss")]
+    loss_list = [custom_objectives.resolve(x) for x in _per_output(loss, names, "loss")]
     weights = (
         _per_output(loss_weights, names, "loss_weights")
         if loss_weights is not None
@@ -90,9 +94,13 @@ def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metr
     for i, (name, lo, w) in enumerate(zip(names, loss_list, weights)):
         prefix = f"{name}_" if len(names) > 1 else ""
         loss_name = lo.loss_name if lo else None
-        metric_specs = metrics_.compile_specs(
-            metric_lists[i], weighted_lists[i], prefix, loss_name, shapes[i], taken
-        )
+        plain, functions = custom_objectives.wrap_metrics(metric_lists[i])
+        weighted, more = custom_objectives.wrap_metrics(weighted_lists[i], len(functions))
+        functions.update(more)
+        metric_specs = metrics_.compile_specs(plain, weighted, prefix, loss_name, shapes[i], taken)
+        for spec in metric_specs:
+            if spec.get("traced") is not None and user_metrics is not None:
+                user_metrics[spec["display_name"]] = (name, functions[spec["traced"]])
         label = "y" if len(names) == 1 else f"y/{name}"
         weight = float(w if w is not None else 1.0)
         specs.append(OutputSpec(name, lo.spec() if lo else None, weight, metric_specs, label))
@@ -105,5 +113,5 @@ def output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metr
 
 def user_losses(names, loss) -> dict:
     """Output name -> ``TracedLoss`` for the outputs whose loss is the user's own code."""
-    resolved = [custom_losses.resolve(x) for x in _per_output(loss, names, "loss")]
-    return {n: r for n, r in zip(names, resolved) if isinstance(r, custom_losses.TracedLoss)}
+    resolved = [custom_objectives.resolve(x) for x in _per_output(loss, names, "loss")]
+    return {n: r for n, r in zip(names, resolved) if isinstance(r, custom_objectives.TracedLoss)}

@@ -14,7 +14,7 @@ from kgraph import trace as tracing
 from kgraph.compiler import training as ctraining
 from kgraph.compiler.step import StepGraph
 from kgraph.models import penalties
-from kgraph.models.custom_losses import trace_losses
+from kgraph.models.custom_objectives import trace_losses, trace_metrics
 from kgraph.models.export import metadata, trace_model
 from kgraph.runtime import StepSpec
 from kgraph.version import __version__
@@ -41,7 +41,9 @@ class TrainingPrograms:
         trainable_ids: ``id`` of each trainable weight at build time (a change means rebuild).
     """
 
-    def __init__(self, model, output_specs, optimizer_spec: dict, user_losses=None):
+    def __init__(
+        self, model, output_specs, optimizer_spec: dict, user_losses=None, user_metrics=None
+    ):
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
         trainable = set(self.trainable_ids)
         b, trace, outputs = trace_model(
@@ -50,11 +52,14 @@ class TrainingPrograms:
         penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
         shapes = [t.shape for t in model._output_specs()]
         traced = trace_losses(trace, b, user_losses or {}, output_specs, outputs, shapes)
+        metric_values = trace_metrics(trace, b, user_metrics or {}, output_specs, outputs, shapes)
         self.variables = dict(trace.variables)
         paths = [p for p, v in trace.variables.items() if id(v) in trainable]
         self.changing = paths + [p for p in trace.updates if p not in paths]
         names, meta = model.input_names, metadata(model)
-        graph = StepGraph(b, outputs, output_specs, paths, names, trace.updates, penalty, traced)
+        graph = StepGraph(
+            b, outputs, output_specs, paths, names, trace.updates, penalty, traced, metric_values
+        )
         updates = graph.optimizer_updates(optimizer_spec)
         with tracing.tracing(trace), b.scope("constraint"):
             for path, project in penalties.constraints(model, trace).items():
@@ -67,11 +72,23 @@ class TrainingPrograms:
         )
         eval_penalty = penalties.traced_penalty(model, eval_trace)
         traced = trace_losses(eval_trace, b, user_losses or {}, output_specs, outputs, shapes)
+        metric_values = trace_metrics(
+            eval_trace, b, user_metrics or {}, output_specs, outputs, shapes
+        )
         eval_state = [
             p for p, v in eval_trace.variables.items() if id(v) in trainable or id(v) in updated
         ]
         self.eval = ctraining.build_eval(
-            b, outputs, output_specs, eval_state, names, meta, __version__, eval_penalty, traced
+            b,
+            outputs,
+            output_specs,
+            eval_state,
+            names,
+            meta,
+            __version__,
+            eval_penalty,
+            traced,
+            metric_values,
         )
         self.eval_bytes = self.eval.to_bytes()
 

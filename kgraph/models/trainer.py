@@ -44,6 +44,7 @@ class Trainer:
         self.model, self.optimizer = model, optimizer
         self.compile_args = compile_args
         self._specs = None
+        self.user_metrics: dict = {}  # display name -> (output name, the user's function)
         self._programs: TrainingPrograms | None = None
         self.engine = None
         self._synced = -1  # generation() at the last sync
@@ -63,7 +64,10 @@ class Trainer:
         loss, loss_weights, metrics, weighted_metrics = self.compile_args
         shapes = [t.shape for t in self.output_specs()]
         names = self.model.output_names
-        return output_train_specs(names, shapes, loss, loss_weights, metrics, weighted_metrics)
+        self.user_metrics = {}
+        return output_train_specs(
+            names, shapes, loss, loss_weights, metrics, weighted_metrics, self.user_metrics
+        )
 
     def output_specs(self):
         """The model's symbolic outputs, in output order."""
@@ -117,7 +121,9 @@ class Trainer:
 
             self.pull()
             losses = user_losses(self.model.output_names, self.compile_args[0])
-            programs = TrainingPrograms(self.model, self.specs, self.optimizer.spec(), losses)
+            programs = TrainingPrograms(
+                self.model, self.specs, self.optimizer.spec(), losses, self.user_metrics
+            )
             step = programs.step
             self._track_slots(programs)
             state = dict(step.initial_state)

@@ -76,3 +76,37 @@ def test_a_user_loss_that_leaves_ops_fails_with_one_line():
     model = linear(lambda y_true, y_pred: 1.0)
     with pytest.raises(TypeError, match="must compute its result from y_true and y_pred"):
         model.fit(X, Y, verbose=0)
+
+
+def worst_error(y_true, y_pred):
+    """A user metric: the largest absolute error of each sample."""
+    return ops.max(ops.abs(y_true - y_pred), axis=-1)
+
+
+def prob_of_label(y_true, y_pred):
+    """A user metric on integer labels: the predicted probability of the true class."""
+    picked = ops.take_along_axis(y_pred, ops.expand_dims(ops.cast(y_true, "int32"), -1), axis=-1)
+    return ops.squeeze(picked, -1)
+
+
+def test_user_metric_functions_average_per_sample_values_in_fit_and_evaluate():
+    model = linear("mse")
+    model.compile("sgd", "mse", metrics=[worst_error, "mae"], weighted_metrics=[worst_error])
+    kernel, bias = model.get_weights()
+    worst = np.abs(X @ kernel + bias - Y).max(-1)
+    logs = model.evaluate(X, Y, sample_weight=W, batch_size=3, verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "worst_error", "mae", "weighted_worst_error"]
+    np.testing.assert_allclose(logs["worst_error"], worst.mean(), rtol=1e-5)
+    np.testing.assert_allclose(logs["weighted_worst_error"], (worst * W).sum() / W.sum(), rtol=1e-5)
+    history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0)
+    np.testing.assert_allclose(history.history["worst_error"][0], worst.mean(), rtol=1e-5)
+
+
+def test_user_metric_with_sparse_labels():
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(4, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[prob_of_label])
+    labels = np.arange(8) % 4
+    probs = model.predict(X, verbose=0)
+    logs = model.evaluate(X, labels, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["prob_of_label"], probs[np.arange(8), labels].mean(), rtol=1e-5)

@@ -1,0 +1,146 @@
+"""Losses and metrics the user writes with ``kgraph.ops``: a loss function ``fn(y_true, y_pred)``
+or a ``keras.losses.Loss`` subclass with its own ``call``, and a metric function
+``fn(y_true, y_pred)`` in ``compile(metrics=[...])`` (which Keras averages over the samples, as
+its ``MeanMetricWrapper`` does).
+
+The compiler cannot run user code, so the front end traces it: the output's label input is made
+here (``compiler.training.label_input``, the same input the built-in losses use), the function
+is called on it and on the output as symbolic tensors, and the per-sample values it returns go
+to the compiler, which weights and reduces a loss's values as it does a built-in loss's, and
+averages a metric's into the ``mean`` accumulators. A user loss's labels are float32 and shaped
+like the output.
+"""
+
+from __future__ import annotations
+
+from kgraph import ops
+from kgraph import trace as tracing
+from kgraph.compiler.training import label_input
+from kgraph.metric_base import Metric
+from kgraph.tensor import KerasTensor
+
+SPEC_NAME = "traced"  # the compiler's name for a loss whose values the front end traced
+
+
+class TracedMetric(Metric):
+    """``compile()``'s view of a user metric function: a ``mean`` of its per-sample values.
+
+    Its spec carries ``traced``: a key the trainer maps back to the function (the compiler
+    only sees the key and, later, the traced values).
+    """
+
+    metric_name = "mean"
+
+    def __init__(self, fn, key):
+        super().__init__(name=getattr(fn, "__name__", "metric"))
+        self.fn, self.key = fn, key
+
+    def spec(self) -> dict:
+        return {"name": "mean", "display_name": self.name, "traced": self.key}
+
+
+def wrap_metrics(items, start: int = 0) -> tuple[list, dict]:
+    """``items`` with user metric functions wrapped as :class:`TracedMetric`; returns them and
+    ``{key: function}``."""
+    from kgraph import metrics
+
+    if items is None or isinstance(items, (str, dict)) or not isinstance(items, (list, tuple)):
+        items = [items] if items is not None else []
+    wrapped, functions = [], {}
+    for item in items:
+        if callable(item) and not isinstance(item, (type, Metric)):
+            try:
+                metrics.get(item)
+            except ValueError:
+                key = start + len(functions)
+                functions[key] = item
+                item = TracedMetric(item, key)
+        wrapped.append(item)
+    return wrapped, functions
+
+
+class TracedLoss:
+    """``compile()``'s view of a user loss: the callable, its name and its reduction."""
+
+    loss_name = SPEC_NAME
+
+    def __init__(self, fn, name, reduction="sum_over_batch_size"):
+        self.fn, self.name, self.reduction = fn, name, reduction
+
+    def spec(self) -> dict:
+        return {"name": SPEC_NAME, "reduction": self.reduction}
+
+
+def resolve(identifier):
+    """A built-in loss object (``kgraph.losses.get``) or, for user code, a :class:`TracedLoss`."""
+    from kgraph import losses
+    from kgraph.loss_base import Loss
+
+    if isinstance(identifier, Loss) and type(identifier).call is not Loss.call:
+        name = identifier.name or type(identifier).__name__
+        return TracedLoss(identifier.call, name, identifier.reduction)
+    user_class = isinstance(identifier, type) and issubclass(identifier, Loss)
+    if user_class and identifier.call is not Loss.call:
+        return resolve(identifier())
+    try:
+        return losses.get(identifier)
+    except ValueError:
+        if callable(identifier) and not isinstance(identifier, type):
+            return TracedLoss(identifier, getattr(identifier, "__name__", "loss"))
+        raise
+
+
+def trace_losses(trace, builder, user_losses: dict, specs, outputs, shapes) -> dict:
+    """Traces each user loss on its output: returns ``{output name: per-sample IR values}``.
+
+    Args:
+        trace: The model's active trace (training or evaluation).
+        builder: Its graph builder.
+        user_losses: Output name -> :class:`TracedLoss`.
+        specs: The outputs' ``OutputSpec`` (label input names).
+        outputs: The outputs' IR values, in output order.
+        shapes: The outputs' symbolic shapes.
+    """
+    found = {}
+    for spec, output, shape in zip(specs, outputs, shapes):
+        loss = user_losses.get(spec.name)
+        if loss is not None:
+            scope = f"loss/{spec.name}/{loss.name}"
+            found[spec.name] = _trace(trace, builder, loss.fn, spec, output, shape, scope)
+    return found
+
+
+def trace_metrics(trace, builder, user_metrics: dict, specs, outputs, shapes) -> dict:
+    """Traces each user metric function on its output: ``{display name: per-sample values}``.
+
+    ``user_metrics`` maps a metric's display name to ``(output name, function)``.
+    """
+    by_output = {
+        spec.name: (spec, output, shape) for spec, output, shape in zip(specs, outputs, shapes)
+    }
+    found = {}
+    for display, (output_name, fn) in user_metrics.items():
+        spec, output, shape = by_output[output_name]
+        found[display] = _trace(trace, builder, fn, spec, output, shape, f"metrics/{display}")
+    return found
+
+
+def _trace(trace, builder, fn, spec, output, shape, scope):
+    """``fn(y_true, y_pred)`` traced on the output's label input and the output: float32."""
+    with tracing.tracing(trace):
+        label = label_input(builder, spec, output)
+        y_true = KerasTensor(_dims(label, shape), str(label.dtype.numpy()), value=label)
+        y_pred = KerasTensor(shape, str(output.dtype.numpy()), value=output)
+        with builder.scope(scope):
+            values = fn(y_true, y_pred)
+            if not isinstance(values, KerasTensor):
+                raise TypeError(
+                    f"'{getattr(fn, '__name__', fn)}' must compute its result from y_true and "
+                    f"y_pred with kgraph.ops; it returned {type(values).__name__}."
+                )
+            return ops.cast(values, "float32")._value
+
+
+def _dims(label, shape) -> tuple:
+    rank = len(label.shape) if label.shape is not None else len(shape)
+    return (None, *shape[1:rank])
