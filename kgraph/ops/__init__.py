@@ -101,6 +101,7 @@ from kgraph.ops.integer_ops import (
     lcm,
 )
 from kgraph.ops.layout_ops import broadcast_to, pad, repeat, take
+from kgraph.ops.mapping import vectorize
 from kgraph.ops.math_ops import (
     absolute,
     arccos,
@@ -596,6 +597,7 @@ __all__ = [
     "vander",
     "var",
     "vdot",
+    "vectorize",
     "vsplit",
     "vstack",
     "where",

@@ -13,6 +13,7 @@ from tests.ops import (
     test_getitem,
     test_gradient_ops,
     test_layout_ops,
+    test_mapping_ops,
     test_math_ops,
     test_nn_ops,
     test_numpy_ops,
@@ -41,6 +42,7 @@ def _tables():
         + test_sorting_ops.CASES
         + test_space_ops.CASES
         + test_fft_ops.CASES
+        + test_mapping_ops.CASES
     )
 
 

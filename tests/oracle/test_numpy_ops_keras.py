@@ -297,3 +297,16 @@ def test_segment_prod_matches_keras():
 
 def test_nextafter_matches_keras():
     np.testing.assert_array_equal(kops.nextafter(F, P), np.asarray(keras.ops.nextafter(F, P)))
+
+
+def test_vectorize_matches_keras():
+    def step(lib):
+        return lambda a, b: lib.ops.where(a > b, a - b, a * b)
+
+    from kgraph import ops as kgraph_ops
+
+    class Lib:
+        ops = kgraph_ops
+
+    want = np.asarray(keras.ops.vectorize(step(keras))(F, V[:4]))
+    np.testing.assert_allclose(kops.vectorize(step(Lib))(F, V[:4]), want, rtol=1e-6)

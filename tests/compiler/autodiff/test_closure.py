@@ -110,6 +110,7 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "in_top_k": lambda x: ops.in_top_k(ops.argmax(x[:, 0, 0], axis=-1), x[:, 0, 0], 2),
     "ldexp": lambda x: ops.ldexp(x, np.array([1, 2, 3], np.int32)),
     "nextafter": lambda x: ops.nextafter(x, 2.0),
+    "vectorize": lambda x: ops.vectorize(lambda a, b: a * b + 1.0)(x[0, 0], x[1, 0, 0]),
     "median": lambda x: ops.median(x, axis=-1),
     "quantile": lambda x: ops.quantile(x, [0.3, 0.6], axis=(1, 2), method="linear"),
     "percentile": lambda x: ops.percentile(x, 40, axis=-1, keepdims=True),
