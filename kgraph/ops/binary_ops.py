@@ -25,6 +25,7 @@ def _common(x1, x2) -> str:
 
 
 def broadcast_spec(a: Spec, b: Spec, out_dtype=None) -> Spec:
+    """The broadcast shape of two specs, with ``a``'s dtype unless ``out_dtype``."""
     return Spec(shapes.broadcast(a.shape, b.shape), out_dtype or a.dtype)
 
 

@@ -55,69 +55,34 @@ def _cast(x, dtype):
     return cast_op(x, dtype)
 
 
+_COSINE_TERMS = {
+    "hamming": (0.54, 0.46, 0.0),
+    "hanning": (0.5, 0.5, 0.0),
+    "blackman": (0.42, 0.5, 0.08),
+}
+
+
 def _window_lower(b, *, kind, m, beta):
-    n = b.op(
-        "Range",
-        [scalar(b, 0.0, "float64"), scalar(b, float(m), "float64"), scalar(b, 1.0, "float64")],
-    )
+    def c(v):
+        return scalar(b, float(v), "float64")
+
+    n = b.op("Range", [c(0), c(m), c(1)])
     if m <= 1:  # numpy: [] for 0, [1.0] for 1
-        return cast(
-            b,
-            b.op("Add", [b.op("Mul", [n, scalar(b, 0.0, "float64")]), scalar(b, 1.0, "float64")]),
-            "float32",
-        )
-    phase = b.op("Mul", [n, scalar(b, 2.0 * math.pi / (m - 1), "float64")])
+        return cast(b, b.op("Add", [b.op("Mul", [n, c(0)]), c(1)]), dtypes.FLOATX)
+    ratio = b.op("Sub", [b.op("Mul", [n, c(2.0 / (m - 1))]), c(1)])  # -1 .. 1
     if kind == "bartlett":
-        centered = b.op(
-            "Abs",
-            [
-                b.op(
-                    "Sub",
-                    [
-                        b.op("Mul", [n, scalar(b, 2.0 / (m - 1), "float64")]),
-                        scalar(b, 1.0, "float64"),
-                    ],
-                )
-            ],
-        )
-        out = b.op("Sub", [scalar(b, 1.0, "float64"), centered])
+        out = b.op("Sub", [c(1), b.op("Abs", [ratio])])
     elif kind == "kaiser":
-        ratio = b.op(
-            "Sub",
-            [b.op("Mul", [n, scalar(b, 2.0 / (m - 1), "float64")]), scalar(b, 1.0, "float64")],
-        )
-        arg = b.op(
-            "Mul",
-            [
-                b.op(
-                    "Sqrt", [b.op("Sub", [scalar(b, 1.0, "float64"), b.op("Mul", [ratio, ratio])])]
-                ),
-                scalar(b, float(beta), "float64"),
-            ],
-        )
-        out = b.op(
-            "Div",
-            [
-                i0_lower(b, arg, "float64"),
-                i0_lower(b, scalar(b, float(beta), "float64"), "float64"),
-            ],
-        )
+        root = b.op("Sqrt", [b.op("Sub", [c(1), b.op("Mul", [ratio, ratio])])])
+        scaled = i0_lower(b, b.op("Mul", [root, c(beta)]), "float64")
+        out = b.op("Div", [scaled, i0_lower(b, c(beta), "float64")])
     else:
-        a0, a1, a2 = {
-            "hamming": (0.54, 0.46, 0.0),
-            "hanning": (0.5, 0.5, 0.0),
-            "blackman": (0.42, 0.5, 0.08),
-        }[kind]
-        out = b.op(
-            "Sub",
-            [
-                scalar(b, a0, "float64"),
-                b.op("Mul", [b.op("Cos", [phase]), scalar(b, a1, "float64")]),
-            ],
-        )
+        a0, a1, a2 = _COSINE_TERMS[kind]
+        phase = b.op("Mul", [n, c(2.0 * math.pi / (m - 1))])
+        out = b.op("Sub", [c(a0), b.op("Mul", [b.op("Cos", [phase]), c(a1)])])
         if a2:
-            twice = b.op("Mul", [phase, scalar(b, 2.0, "float64")])
-            out = b.op("Add", [out, b.op("Mul", [b.op("Cos", [twice]), scalar(b, a2, "float64")])])
+            twice = b.op("Cos", [b.op("Mul", [phase, c(2)])])
+            out = b.op("Add", [out, b.op("Mul", [twice, c(a2)])])
     return cast(b, out, dtypes.FLOATX)
 
 
