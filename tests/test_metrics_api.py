@@ -273,3 +273,27 @@ def test_mean_sum_and_wrapper():
     assert float(wrapped(y, p)) == pytest.approx((0.5 + 1.5) / 2)
     with pytest.raises(ValueError, match="built-in"):
         metrics.MeanMetricWrapper(lambda a, b: a)
+
+
+def test_compiled_string_metrics_match_numpy():
+    """``evaluate`` with metric strings: RMSE, top-k and precision from numpy on ``predict``'s
+    outputs; AUC equal to the standalone metric over the same predictions."""
+    import kgraph
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(24, 5)).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=24)]
+    model = kgraph.Sequential([kgraph.Input((5,)), kgraph.layers.Dense(4, activation="softmax")])
+    names = ["auc", "precision", "top_k_categorical_accuracy", "root_mean_squared_error"]
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=names)
+    logs = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    p = model.predict(x, verbose=0)
+    assert logs["root_mean_squared_error"] == pytest.approx(np.sqrt(((p - y) ** 2).mean()), 1e-5)
+    top5 = 1.0  # k=5 >= 4 classes: every label is in the top k
+    assert logs["top_k_categorical_accuracy"] == pytest.approx(top5)
+    predicted = p > 0.5
+    precision = (predicted & (y > 0)).sum() / max(predicted.sum(), 1)
+    assert logs["precision"] == pytest.approx(precision, abs=1e-6)
+    auc = metrics.AUC()
+    auc.update_state(y, p)
+    assert logs["auc"] == pytest.approx(float(auc.result()), 1e-5)
