@@ -4,17 +4,24 @@
 the samples along axis 0 into batches, runs them, and concatenates the results. Models whose
 batch dimension is fixed (an int in the input shape) get their last partial batch padded with
 zeros; the padding rows are sliced off the results.
+
+For services it also reads the model's metadata (:attr:`Predictor.metadata`), warms up at load
+(``warmup=True``: one run on zeros, so the first request does not pay for onnxruntime's lazy
+allocations), takes one example without its batch axis (:meth:`Predictor.predict_one`) and
+streams batches (:meth:`Predictor.iter_batches`: inputs are cast batch by batch, so a
+memory-mapped input is never copied whole).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import onnxruntime as ort
 
 from kgraph.runtime._types import cast_same_kind
+from kgraph.runtime.metadata import ModelMetadata
 from kgraph.runtime.session import Session
 
 Inputs = np.ndarray | Sequence[object] | Mapping[str, object]
@@ -30,6 +37,7 @@ class Predictor:
         model: a :class:`Session`, a path to an ``.onnx`` file, or the model as bytes.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``; ignored when ``model`` is a Session.
         options: session options; ignored when ``model`` is a Session.
+        warmup: run the model once on zeros now (see :meth:`warm_up`).
 
     Example:
         >>> predictor = Predictor("model.onnx", device="cpu")  # doctest: +SKIP
@@ -41,8 +49,10 @@ class Predictor:
         model: Session | str | os.PathLike[str] | bytes,
         device: str = "auto",
         options: ort.SessionOptions | None = None,
+        warmup: bool = False,
     ) -> None:
         self._session = model if isinstance(model, Session) else Session(model, device, options)
+        self._metadata = ModelMetadata.from_session(self._session.ort_session)
         fixed = {
             name: shape[0]
             for name, shape, _ in self._session.inputs
@@ -51,6 +61,8 @@ class Predictor:
         if len(set(fixed.values())) > 1:
             raise ValueError(f"The model's inputs disagree on a fixed batch size: {fixed}.")
         self._fixed_batch: int | None = next(iter(fixed.values()), None)
+        if warmup:
+            self.warm_up()
 
     @property
     def session(self) -> Session:
@@ -58,43 +70,77 @@ class Predictor:
         return self._session
 
     @property
+    def metadata(self) -> ModelMetadata:
+        """What the file says about the model: class names, input contract, config."""
+        return self._metadata
+
+    def warm_up(self) -> bool:
+        """Runs one batch of zeros, so that onnxruntime allocates and plans before the first
+        real request. Models with a dimension other than the batch unknown are not warmed up
+        (no shape is known to be valid for them).
+
+        Returns:
+            True when the model ran.
+
+        Raises:
+            RunError: if onnxruntime cannot run the model on zeros of its declared shape.
+        """
+        feeds = {}
+        for name, shape, dtype in self._session.inputs:
+            dims = [self._fixed_batch or 1, *shape[1:]] if shape else []
+            if not shape or not all(isinstance(d, int) for d in dims) or dtype == "str":
+                return False
+            try:
+                feeds[name] = np.zeros(dims, dtype=dtype)
+            except TypeError:  # a dtype numpy lacks (bfloat16)
+                return False
+        self._session.run(feeds)
+        return True
+
+    @property
     def fixed_batch_size(self) -> int | None:
         """The model's fixed batch size, or None when the batch dimension is dynamic."""
         return self._fixed_batch
 
-    def _as_feeds(self, inputs: Inputs) -> dict[str, np.ndarray]:
-        """Normalizes the accepted input forms to ``{name: array}`` with the model's dtypes."""
-        specs = self._session.inputs
-        names = [name for name, _, _ in specs]
+    def _named(self, inputs: Inputs) -> dict[str, object]:
+        """Normalizes the accepted input forms to ``{name: value}`` (nothing cast yet)."""
+        names = self._session.input_names
         if isinstance(inputs, Mapping):
-            raw = dict(inputs)
-        elif isinstance(inputs, np.ndarray):
+            return dict(inputs)
+        if isinstance(inputs, np.ndarray):
             if len(names) != 1:
                 raise ValueError(
                     f"The model has {len(names)} inputs ({', '.join(names)}); pass a list or "
                     "a dict of arrays, not a single array."
                 )
-            raw = {names[0]: inputs}
-        elif isinstance(inputs, (list, tuple)):
+            return {names[0]: inputs}
+        if isinstance(inputs, (list, tuple)):
             if len(names) == 1 and not (len(inputs) == 1 and isinstance(inputs[0], np.ndarray)):
-                raw = {names[0]: inputs}  # a nested list holding the one input's samples
-            elif len(inputs) != len(names):
+                return {names[0]: inputs}  # a nested list holding the one input's samples
+            if len(inputs) != len(names):
                 raise ValueError(
                     f"The model has {len(names)} inputs ({', '.join(names)}); "
                     f"received a list of {len(inputs)} arrays."
                 )
-            else:
-                raw = dict(zip(names, inputs, strict=True))
-        else:
-            raise TypeError(
-                "inputs must be an array, a list of arrays or a dict of arrays. "
-                f"Received: {type(inputs).__name__}"
-            )
-        dtypes = {name: dtype for name, _, dtype in specs}
-        return {
-            name: cast_same_kind(value, dtypes[name]) if name in dtypes else np.asarray(value)
-            for name, value in raw.items()
-        }
+            return dict(zip(names, inputs, strict=True))
+        raise TypeError(
+            "inputs must be an array, a list of arrays or a dict of arrays. "
+            f"Received: {type(inputs).__name__}"
+        )
+
+    def _cast(self, name: str, value: object) -> np.ndarray:
+        dtypes = {n: dtype for n, _, dtype in self._session.inputs}
+        return cast_same_kind(value, dtypes[name]) if name in dtypes else np.asarray(value)
+
+    def checked_feeds(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """``{name: array}`` cast to the model's dtypes and checked (any size along axis 0).
+
+        Raises:
+            ValueError, TypeError: naming the input that does not fit, with the expected and
+                the received shape and dtype.
+        """
+        named = {name: self._cast(name, value) for name, value in self._named(inputs).items()}
+        return self._session.check_feeds(named, any_batch=True)
 
     def predict(self, inputs: Inputs, batch_size: int | None = 32) -> np.ndarray | list[np.ndarray]:
         """Runs the model over all samples, in batches along axis 0.
@@ -114,29 +160,68 @@ class Predictor:
         Raises:
             ValueError: on inconsistent sample counts, a bad ``batch_size``, or a feed that
                 does not fit the model.
+            RunError: if onnxruntime fails while running (see :class:`RunError`).
+        """
+        chunks = [outputs for _, outputs in self.iter_batches(inputs, batch_size)]
+        if len(chunks) == 1:
+            results = chunks[0]
+        else:
+            results = [
+                np.concatenate(parts) if parts[0].ndim else np.stack(parts)
+                for parts in zip(*chunks, strict=True)
+            ]
+        return results[0] if len(results) == 1 else results
+
+    __call__ = predict
+
+    def predict_one(self, example: Inputs) -> np.ndarray | list[np.ndarray]:
+        """Runs one example given without its batch axis; the results have none either.
+
+        Args:
+            example: as for :meth:`predict`, with every array lacking axis 0.
+
+        Returns:
+            One array for a single-output model, else a list of arrays in output order.
+        """
+        named = self._named(example)
+        batch = {name: np.expand_dims(np.asarray(value), 0) for name, value in named.items()}
+        result = self.predict(batch, batch_size=None)
+        if isinstance(result, list):
+            return [r[0] if r.ndim else r for r in result]
+        return result[0] if result.ndim else result
+
+    def iter_batches(
+        self, inputs: Inputs, batch_size: int | None = 32
+    ) -> Iterator[tuple[int, list[np.ndarray]]]:
+        """Yields ``(first sample index, outputs)`` batch after batch.
+
+        Everything is checked before the first run; each batch is cast on its own, so a
+        memory-mapped input is read a batch at a time and never copied whole. Inputs declared
+        with rank >= 1 are split along axis 0; inputs declared as scalars (or of unknown rank)
+        are passed whole to every batch.
+
+        Raises:
+            ValueError, TypeError: as :meth:`predict`, before anything runs.
+            RunError: if onnxruntime fails on a batch.
         """
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
         ):
             raise ValueError(f"batch_size must be a positive int or None. Received: {batch_size!r}")
-        feeds = self._session.check_feeds(self._as_feeds(inputs), any_batch=True)
-        results = self._run_batched(feeds, batch_size)
-        return results[0] if len(results) == 1 else results
-
-    __call__ = predict
-
-    def _run_batched(
-        self, feeds: dict[str, np.ndarray], batch_size: int | None
-    ) -> list[np.ndarray]:
-        """Splits, runs, pads (fixed batch) and concatenates.
-
-        Inputs declared with rank >= 1 are split along axis 0; inputs declared as scalars (or
-        of unknown rank) are passed whole to every batch.
-        """
-        split = [name for name, shape, _ in self._session.inputs if shape and name in feeds]
+        raw = {
+            name: value if isinstance(value, np.ndarray) else np.asarray(value)
+            for name, value in self._named(inputs).items()
+        }
+        split = [name for name, shape, _ in self._session.inputs if shape and name in raw]
+        whole = {name: self._cast(name, a) for name, a in raw.items() if name not in split}
+        probe = {
+            name: self._cast(name, raw[name][:0] if raw[name].ndim else raw[name]) for name in split
+        }
+        self._session.check_feeds({**probe, **whole}, any_batch=True)
         if not split:
-            return self._session.run(feeds)
-        counts = {name: feeds[name].shape[0] for name in split}
+            yield 0, self._session.run(whole)
+            return
+        counts = {name: raw[name].shape[0] for name in split}
         if len(set(counts.values())) > 1:
             listed = ", ".join(f"{name}={count}" for name, count in counts.items())
             raise ValueError(
@@ -144,24 +229,15 @@ class Predictor:
             )
         total = next(iter(counts.values()))
         size = self._fixed_batch or batch_size or max(total, 1)
-        if self._fixed_batch is None and total <= size:
-            return self._session.run(feeds)
-        chunks: list[list[np.ndarray]] = []
         for start in range(0, max(total, 1), size):
             rows = min(size, total - start)
-            batch = dict(feeds)
+            batch = dict(whole)
             for name in split:
-                batch[name] = feeds[name][start : start + size]
+                batch[name] = self._cast(name, raw[name][start : start + size])
                 if rows < size and self._fixed_batch is not None:
                     batch[name] = _pad(batch[name], size)
             outputs = self._session.run(batch)
-            chunks.append([out[:rows] if out.ndim and rows < size else out for out in outputs])
-        if len(chunks) == 1:
-            return chunks[0]
-        return [
-            np.concatenate(parts) if parts[0].ndim else np.stack(parts)
-            for parts in zip(*chunks, strict=True)
-        ]
+            yield start, [out[:rows] if out.ndim and rows < size else out for out in outputs]
 
 
 def _pad(array: np.ndarray, size: int) -> np.ndarray:

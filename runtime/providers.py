@@ -14,8 +14,8 @@ This module imports only the standard library, numpy and onnxruntime.
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import threading
 from collections.abc import Sequence
 
@@ -33,6 +33,7 @@ _ORT_DEFAULT_LOG_SEVERITY = 2  # onnxruntime's own default (WARNING); it has no 
 _probe_lock = threading.Lock()
 _probe_result: tuple[str | None] | None = None  # (None,) = CUDA works, (reason,) = it does not.
 _warned_fallback = False
+LOGGER = logging.getLogger("kgraph.runtime")  # services silence or route it like any logger
 
 
 def _probe_model_bytes() -> bytes:
@@ -106,8 +107,11 @@ def resolve_providers(device: str = "auto") -> list[str]:
 
     Args:
         device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when it works, else CPU). With
-            ``"auto"``, a build that lists CUDA but cannot initialise it prints one line to
-            stderr, once per process; a CPU-only build falls back silently.
+            ``"auto"``, a build that lists CUDA but cannot initialise it logs one warning on
+            the ``kgraph.runtime`` logger, once per process (with no logging configured, Python
+            prints it to stderr; a service silences it with
+            ``logging.getLogger("kgraph.runtime").setLevel(logging.ERROR)``); a CPU-only build
+            falls back silently.
 
     Returns:
         ``["CPUExecutionProvider"]`` or ``["CUDAExecutionProvider", "CPUExecutionProvider"]``.
@@ -129,7 +133,7 @@ def resolve_providers(device: str = "auto") -> list[str]:
         raise RuntimeError(f"device='cuda' requested but {reason}.")
     if listed and not _warned_fallback:
         _warned_fallback = True
-        print(f"kgraph: CUDA not available ({reason}); running on CPU.", file=sys.stderr)
+        LOGGER.warning("kgraph: CUDA not available (%s); running on CPU.", reason)
     return [CPU]
 
 
