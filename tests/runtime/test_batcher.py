@@ -142,6 +142,9 @@ def test_the_cuda_fallback_line_is_a_log_record_a_service_can_silence(monkeypatc
     monkeypatch.setattr(providers, "_probe_result", ("CUDA failure 100",))
     monkeypatch.setattr(providers, "_warned_fallback", False)
     logger = logging.getLogger("kgraph.runtime")
-    monkeypatch.setattr(logger, "level", logging.ERROR)
-    assert providers.resolve_providers("auto") == [providers.CPU]
+    logger.setLevel(logging.ERROR)  # (setLevel also clears logging's per-logger cache)
+    try:
+        assert providers.resolve_providers("auto") == [providers.CPU]
+    finally:
+        logger.setLevel(logging.NOTSET)
     assert capfd.readouterr().err == ""
