@@ -33,6 +33,7 @@ from kgraph.compiler.training import (
     Program,
     finish_model,
     lift_parameters,
+    sample_weight_input,
 )
 
 
@@ -76,7 +77,7 @@ class StepGraph:
         lifted = [*self.trainable, *(n for n in self.state_updates if n not in self.trainable)]
         self.initial_state = lift_parameters(b, lifted)
         self.params = {name: b.parameters[name] for name in self.trainable}
-        sample_weight = b.input("sample_weight", (None,), "float32")
+        sample_weight = sample_weight_input(b)
         self.lr = b.input("lr", (), "float32")
         self.step = b.input("step", (), "float32")
         self.losses = LossGraph(

@@ -21,10 +21,36 @@ import onnx_ir as ir
 import onnx_ir.passes.common as common
 
 from kgraph.compiler import losses, metrics, serde
-from kgraph.compiler.builder import GraphBuilder
+from kgraph.compiler.builder import GraphBuilder, typed_like
 from kgraph.compiler.passes import layout_passes
 
 NEW = ":new"  # suffix of the output that carries a state tensor's next value
+
+
+@dataclasses.dataclass
+class TracedMetricState:
+    """A metric whose accumulators the front end traced (a user's ``Metric`` subclass): its
+    state inputs (named ``<prefix><display name>/<variable>``), their reset values, the values
+    one batch's ``update_state`` assigns them, and ``result()`` on those."""
+
+    inputs: dict[str, ir.Value]
+    initial: dict[str, np.ndarray]
+    updates: dict[str, ir.Value]
+    result: ir.Value
+
+
+def batch_input(b: GraphBuilder, name: str, shape, dtype: str) -> ir.Value:
+    """The graph input ``name``, made on first use (the front end may have made it already,
+    tracing user code that reads it)."""
+    for value in b.graph.inputs:
+        if value.name == name:
+            return value
+    return b.input(name, shape, dtype)
+
+
+def sample_weight_input(b: GraphBuilder) -> ir.Value:
+    """The per-sample weights every training program takes."""
+    return batch_input(b, "sample_weight", (None,), "float32")
 
 
 @dataclasses.dataclass
@@ -110,7 +136,8 @@ class LossGraph:
     A loss spec named ``"traced"`` takes its per-sample values from ``traced_losses`` (by output
     name): a user's loss function the front end traced into ``b`` on the output's label input;
     they are weighted and reduced here like any built-in loss's values. A metric spec with
-    ``"traced"`` is a ``mean`` of the values ``traced_metrics`` holds under its display name.
+    ``"traced"`` is what ``traced_metrics`` holds under its display name: per-sample values of
+    a user function, averaged here, or a :class:`TracedMetricState` used as it is.
 
     Attributes:
         loss: The ``loss`` output (total, weighted, penalties included).
@@ -173,14 +200,24 @@ class LossGraph:
                 value = _scalar_like(b, "Mul", [value, weight])
         return value
 
+    def _add_traced_state(self, display: str, traced: TracedMetricState) -> None:
+        b = self.builder
+        for name, value in traced.updates.items():
+            self.metric_state[name] = traced.initial[name]
+            b.output(typed_like(b.op("Identity", [value]), traced.inputs[name]), name + NEW)
+        self.metric_outputs[display] = b.output(traced.result, f"{self.prefix}{display}").name
+
     def _add_metric(self, metric: dict, y_true, y_pred) -> None:
         """One metric's accumulators (state in, ``:new`` out) and result output. Only weighted
         metrics see the sample weights, as in Keras."""
         b, prefix = self.builder, self.prefix
         weight = self.sample_weight if metric.pop("weighted", False) else None
         display = metric["display_name"]
-        if metric.pop("traced", None) is not None:  # a user function: the mean of its values
-            y_pred = self.traced_metrics[display]
+        if metric.pop("traced", None) is not None:  # user code, traced by the front end
+            traced = self.traced_metrics[display]
+            if isinstance(traced, TracedMetricState):
+                return self._add_traced_state(display, traced)
+            y_pred = traced  # a function's per-sample values: their mean
         state = {}
         for short, (shape, dtype) in metrics.metric_state_specs(metric).items():
             state[short] = b.input(f"{prefix}{short}", shape, dtype)
@@ -209,7 +246,7 @@ def build_eval(
     ``extra_loss``, ``traced_losses`` and ``traced_metrics`` are used as in the step graph
     (``compiler.step``)."""
     initial = lift_parameters(b, state_names)
-    sample_weight = b.input("sample_weight", (None,), "float32")
+    sample_weight = sample_weight_input(b)
     graph = LossGraph(
         b, outputs, specs, sample_weight, "eval/", extra_loss, traced_losses, traced_metrics
     )

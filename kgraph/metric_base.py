@@ -28,6 +28,7 @@ class Metric:
         self.params = params
         self._built_spec = None
         self._state = None
+        self._own_variables: list = []  # add_variable()'s, in a subclass written with ops
 
     def spec(self) -> dict:
         """Plain-data description for the compiler."""
@@ -72,8 +73,32 @@ class Metric:
         return np.float32(value) if np.ndim(value) == 0 else value
 
     def reset_state(self):
-        """Forgets every batch seen (the state returns to zeros)."""
+        """Forgets every batch seen (the state, and any ``add_variable`` variable, returns to
+        zeros)."""
         self._state = None
+        for variable in self._own_variables:
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A state variable of a metric subclass written with ``kgraph.ops`` (Keras' API): its
+        ``update_state`` assigns it, and in ``fit``/``evaluate`` it is an accumulator of the
+        step and eval graphs, reset with ``reset_state`` at each epoch."""
+        from kgraph.tensor import Variable
+
+        name = name or f"variable_{len(self._own_variables)}"
+        variable = Variable(
+            initializer,
+            shape=shape,
+            dtype=dtype or self.dtype,
+            trainable=False,
+            aggregation=aggregation,
+            name=name,
+            path=f"{self.name}/{name}",
+        )
+        self._own_variables.append(variable)
+        return variable
+
+    add_weight = add_variable
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """Updates the state with a batch and returns the result."""
@@ -82,7 +107,10 @@ class Metric:
 
     @property
     def variables(self) -> list:
-        """The state arrays (zeros before the first update)."""
+        """The ``add_variable`` variables of a subclass; for kgraph's own metrics the state
+        arrays (zeros before the first update)."""
+        if self._own_variables:
+            return list(self._own_variables)
         return [] if self._state is None else list(self._state.values())
 
     def __repr__(self):

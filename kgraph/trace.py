@@ -31,9 +31,22 @@ class Trace:
         self.variables: dict[str, object] = {}  # path -> Variable, in first-use order
         self.updates: dict[str, object] = {}  # path -> IR value assigned to it by the graph
         self._paths: dict[int, str] = {}
+        self._bound: dict[int, object] = {}  # id(variable) -> the IR value it reads as
+
+    def bind(self, variable, value) -> None:
+        """Makes ``variable`` read as the IR value ``value`` (not a parameter of the model):
+        a metric's accumulator fed as a graph input. Its assignments rebind it (see
+        :meth:`record_update`), so later reads see the value assigned last."""
+        self._bound[id(variable)] = value
+
+    def bound_value(self, variable):
+        """The IR value a bound variable reads as now."""
+        return self._bound[id(variable)]
 
     def parameter(self, variable):
         """Returns the IR value standing for ``variable``, registering it on first use."""
+        if id(variable) in self._bound:
+            return self._bound[id(variable)]
         path = self._paths.get(id(variable))
         if path is None:
             path = variable.path
@@ -47,6 +60,9 @@ class Trace:
 
     def record_update(self, variable, value) -> None:
         """Records that the graph assigns ``value`` to ``variable`` (a state update)."""
+        if id(variable) in self._bound:
+            self._bound[id(variable)] = value
+            return
         self.parameter(variable)
         self.updates[self._paths[id(variable)]] = value
 

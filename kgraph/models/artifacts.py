@@ -50,8 +50,8 @@ def export_training_artifacts(model, outdir) -> dict[str, str]:
     trainer = model._trainer
     programs = trainer.programs()  # synced with the model's current weights
     state = trainer.engine.get_state()
-    zeros = programs.metric_state(programs.step)
-    state.update({name: np.zeros_like(value) for name, value in zeros.items()})
+    zeros = programs.metric_state(programs.step)  # the reset accumulators
+    state.update({name: value.copy() for name, value in zeros.items()})
     payloads = {
         "step.onnx": programs.step.to_bytes(),
         "eval.onnx": programs.eval_bytes,

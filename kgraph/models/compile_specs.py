@@ -71,8 +71,9 @@ def output_train_specs(
         names: The model's output names.
         shapes: The outputs' symbolic shapes, in the same order.
         loss, loss_weights, metrics, weighted_metrics: As given to ``Model.compile``.
-        user_metrics: A dict filled with ``{display name: (output name, function)}`` for the
-            metrics that are the user's own functions (traced by the front end).
+        user_metrics: A dict filled with ``{display name: (output name, function or metric,
+            weighted)}`` for the metrics that are the user's own code (traced by the front
+            end).
 
     Returns:
         A list of ``compiler.training.OutputSpec``.
@@ -100,7 +101,8 @@ def output_train_specs(
         metric_specs = metrics_.compile_specs(plain, weighted, prefix, loss_name, shapes[i], taken)
         for spec in metric_specs:
             if spec.get("traced") is not None and user_metrics is not None:
-                user_metrics[spec["display_name"]] = (name, functions[spec["traced"]])
+                found = functions[spec["traced"]]
+                user_metrics[spec["display_name"]] = (name, found, spec.get("weighted", False))
         label = "y" if len(names) == 1 else f"y/{name}"
         weight = float(w if w is not None else 1.0)
         specs.append(OutputSpec(name, lo.spec() if lo else None, weight, metric_specs, label))

@@ -15,15 +15,25 @@ from __future__ import annotations
 
 from kgraph import ops
 from kgraph import trace as tracing
-from kgraph.compiler.training import label_input
+from kgraph.compiler.training import TracedMetricState, label_input, sample_weight_input
 from kgraph.metric_base import Metric
 from kgraph.tensor import KerasTensor
 
 SPEC_NAME = "traced"  # the compiler's name for a loss whose values the front end traced
 
 
+def is_user_metric(item) -> bool:
+    """A ``keras.metrics.Metric`` subclass written outside kgraph, with its own
+    ``update_state`` (its ``add_variable`` accumulators are traced into the graphs)."""
+    if isinstance(item, type) or not isinstance(item, Metric):
+        return False
+    own = type(item).update_state is not Metric.update_state
+    return own and not type(item).__module__.startswith("kgraph.")
+
+
 class TracedMetric(Metric):
-    """``compile()``'s view of a user metric function: a ``mean`` of its per-sample values.
+    """``compile()``'s view of a user metric: a function (a ``mean`` of its per-sample
+    values) or a ``Metric`` subclass written with ops (its own accumulators).
 
     Its spec carries ``traced``: a key the trainer maps back to the function (the compiler
     only sees the key and, later, the traced values).
@@ -32,7 +42,8 @@ class TracedMetric(Metric):
     metric_name = "mean"
 
     def __init__(self, fn, key):
-        super().__init__(name=getattr(fn, "__name__", "metric"))
+        name = fn.name if isinstance(fn, Metric) else getattr(fn, "__name__", "metric")
+        super().__init__(name=name)
         self.fn, self.key = fn, key
 
     def spec(self) -> dict:
@@ -48,7 +59,14 @@ def wrap_metrics(items, start: int = 0) -> tuple[list, dict]:
         items = [items] if items is not None else []
     wrapped, functions = [], {}
     for item in items:
-        if callable(item) and not isinstance(item, (type, Metric)):
+        user_class = isinstance(item, type) and issubclass(item, Metric)
+        if user_class and not item.__module__.startswith("kgraph."):
+            item = item()
+        if is_user_metric(item):
+            key = start + len(functions)
+            functions[key] = item
+            item = TracedMetric(item, key)
+        elif callable(item) and not isinstance(item, (type, Metric)):
             try:
                 metrics.get(item)
             except ValueError:
@@ -106,31 +124,63 @@ def trace_losses(trace, builder, user_losses: dict, specs, outputs, shapes) -> d
         loss = user_losses.get(spec.name)
         if loss is not None:
             scope = f"loss/{spec.name}/{loss.name}"
-            found[spec.name] = _trace(trace, builder, loss.fn, spec, output, shape, scope)
+            found[spec.name] = _trace(trace, builder, spec, output, shape, loss.fn, scope)
     return found
 
 
-def trace_metrics(trace, builder, user_metrics: dict, specs, outputs, shapes) -> dict:
-    """Traces each user metric function on its output: ``{display name: per-sample values}``.
+def trace_metrics(trace, builder, user_metrics: dict, specs, outputs, shapes, prefix) -> dict:
+    """Traces each user metric on its output: ``{display name: per-sample values}`` for a
+    function, a ``compiler.training.TracedMetricState`` for a ``Metric`` subclass.
 
-    ``user_metrics`` maps a metric's display name to ``(output name, function)``.
+    ``user_metrics`` maps a metric's display name to ``(output name, function or metric,
+    weighted)``; ``prefix`` names the accumulators (``"metrics/"`` or ``"eval/"``).
     """
-    by_output = {
-        spec.name: (spec, output, shape) for spec, output, shape in zip(specs, outputs, shapes)
-    }
+    by_output = {s.name: (s, out, shape) for s, out, shape in zip(specs, outputs, shapes)}
     found = {}
-    for display, (output_name, fn) in user_metrics.items():
-        spec, output, shape = by_output[output_name]
-        found[display] = _trace(trace, builder, fn, spec, output, shape, f"metrics/{display}")
+    for display, (output_name, fn, weighted) in user_metrics.items():
+        where = (trace, builder, *by_output[output_name])
+        if isinstance(fn, Metric):
+            found[display] = _trace_state(*where, fn, weighted, f"{prefix}{display}/")
+        else:
+            found[display] = _trace(*where, fn, f"metrics/{display}")
     return found
 
 
-def _trace(trace, builder, fn, spec, output, shape, scope):
+def _trace_state(trace, builder, spec, output, shape, metric, weighted, prefix):
+    """``metric.update_state`` then ``metric.result()`` traced on graph inputs standing for its
+    variables; their reset values come from an eager ``reset_state()``."""
+    metric.reset_state()
+    variables = metric.variables
+    inputs = {
+        f"{prefix}{v.name}": builder.input(f"{prefix}{v.name}", v.shape, v.dtype) for v in variables
+    }
+    with tracing.tracing(trace), builder.scope(f"metrics/{metric.name}"):
+        for variable, value in zip(variables, inputs.values()):
+            trace.bind(variable, value)
+        y_true, y_pred = _operands(builder, spec, output, shape)
+        weight = None
+        if weighted:
+            weight = KerasTensor((None,), "float32", value=sample_weight_input(builder))
+        metric.update_state(y_true, y_pred, sample_weight=weight)
+        updates = {name: trace.bound_value(v) for name, v in zip(inputs, variables)}
+        result = ops.cast(ops.convert_to_tensor(metric.result()), "float32")
+    if not isinstance(result, KerasTensor):
+        raise TypeError(f"The metric '{metric.name}' must compute result() with kgraph.ops.")
+    initial = {name: v.numpy() for name, v in zip(inputs, variables)}
+    return TracedMetricState(inputs, initial, updates, result._value)
+
+
+def _operands(builder, spec, output, shape):
+    """``(y_true, y_pred)`` as symbolic tensors: the output's label input and the output."""
+    label = label_input(builder, spec, output)
+    y_true = KerasTensor(_dims(label, shape), str(label.dtype.numpy()), value=label)
+    return y_true, KerasTensor(shape, str(output.dtype.numpy()), value=output)
+
+
+def _trace(trace, builder, spec, output, shape, fn, scope):
     """``fn(y_true, y_pred)`` traced on the output's label input and the output: float32."""
     with tracing.tracing(trace):
-        label = label_input(builder, spec, output)
-        y_true = KerasTensor(_dims(label, shape), str(label.dtype.numpy()), value=label)
-        y_pred = KerasTensor(shape, str(output.dtype.numpy()), value=output)
+        y_true, y_pred = _operands(builder, spec, output, shape)
         with builder.scope(scope):
             values = fn(y_true, y_pred)
             if not isinstance(values, KerasTensor):

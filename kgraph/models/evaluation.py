@@ -5,8 +5,6 @@ output and ``on_test_*`` callbacks (also during ``fit``'s validation).
 
 from __future__ import annotations
 
-import numpy as np
-
 from kgraph.callbacks import CallbackList, ProgbarLogger
 from kgraph.models import logs
 
@@ -30,7 +28,7 @@ def evaluate_data(trainer, data, batch_size, steps=None, cbs=None) -> dict:
     programs = trainer.programs()
     program = programs.eval
     cbs = cbs or CallbackList()
-    state = {n: np.zeros_like(v) for n, v in programs.metric_state(program).items()}
+    state = {n: v.copy() for n, v in programs.metric_state(program).items()}
     means, out = logs.LossMeans(), None
     cbs.on_test_begin({})
     for index, batch in enumerate(trainer.iterate(data, batch_size, False, steps)):

@@ -52,7 +52,9 @@ class TrainingPrograms:
         penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
         shapes = [t.shape for t in model._output_specs()]
         traced = trace_losses(trace, b, user_losses or {}, output_specs, outputs, shapes)
-        metric_values = trace_metrics(trace, b, user_metrics or {}, output_specs, outputs, shapes)
+        metric_values = trace_metrics(
+            trace, b, user_metrics or {}, output_specs, outputs, shapes, "metrics/"
+        )
         self.variables = dict(trace.variables)
         paths = [p for p, v in trace.variables.items() if id(v) in trainable]
         self.changing = paths + [p for p in trace.updates if p not in paths]
@@ -73,7 +75,7 @@ class TrainingPrograms:
         eval_penalty = penalties.traced_penalty(model, eval_trace)
         traced = trace_losses(eval_trace, b, user_losses or {}, output_specs, outputs, shapes)
         metric_values = trace_metrics(
-            eval_trace, b, user_metrics or {}, output_specs, outputs, shapes
+            eval_trace, b, user_metrics or {}, output_specs, outputs, shapes, "eval/"
         )
         eval_state = [
             p for p, v in eval_trace.variables.items() if id(v) in trainable or id(v) in updated

@@ -188,11 +188,12 @@ class Trainer:
         self._synced, self._ahead = generation(), False
 
     def reset_metrics(self) -> None:
-        """Zeroes the step graph's metric accumulators (at each epoch start)."""
+        """Resets the step graph's metric accumulators (at each epoch start): zeros, or what a
+        user metric's ``reset_state`` gives."""
         programs = self.programs()
-        zeros = {n: np.zeros_like(v) for n, v in programs.metric_state(programs.step).items()}
-        if zeros:
-            self.engine.set_state(zeros)
+        initial = {n: v.copy() for n, v in programs.metric_state(programs.step).items()}
+        if initial:
+            self.engine.set_state(initial)
 
     # -- steps -----------------------------------------------------------------------------------
     def train_step(self, batch) -> dict:

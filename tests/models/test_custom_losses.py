@@ -110,3 +110,41 @@ def test_user_metric_with_sparse_labels():
     probs = model.predict(X, verbose=0)
     logs = model.evaluate(X, labels, verbose=0, return_dict=True)
     np.testing.assert_allclose(logs["prob_of_label"], probs[np.arange(8), labels].mean(), rtol=1e-5)
+
+
+class PositiveHits(keras.metrics.Metric):
+    """A user metric subclass, as Keras' guide writes one: counts and a ratio in variables."""
+
+    def __init__(self, name="positive_hits", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_variable(shape=(), initializer="zeros", name="hits")
+        self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        hit = ops.cast(ops.logical_and(y_true > 0, y_pred > 0), "float32")
+        if sample_weight is not None:
+            hit = hit * ops.expand_dims(sample_weight, -1)
+        self.hits.assign_add(ops.sum(hit))
+        self.seen.assign_add(ops.sum(ops.ones_like(hit)))
+
+    def result(self):
+        return self.hits / self.seen
+
+
+def test_user_metric_subclass_accumulates_in_the_graphs_and_eagerly():
+    model = linear("mse")
+    model.compile("sgd", "mse", metrics=[PositiveHits()], weighted_metrics=[PositiveHits])
+    kernel, bias = model.get_weights()
+    hit = ((X @ kernel + bias > 0) & (Y > 0)).astype(np.float64)
+    logs = model.evaluate(X, Y, sample_weight=W, batch_size=3, verbose=0, return_dict=True)
+    assert list(logs) == ["loss", "positive_hits", "weighted_positive_hits"]
+    np.testing.assert_allclose(logs["positive_hits"], hit.mean(), rtol=1e-5)
+    weighted = (hit * W[:, None]).sum() / hit.size
+    np.testing.assert_allclose(logs["weighted_positive_hits"], weighted, rtol=1e-5)
+    history = model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert 0.0 <= history.history["positive_hits"][1] <= 1.0
+    eager = PositiveHits()
+    eager.update_state(Y, X @ kernel + bias)
+    np.testing.assert_allclose(float(eager.result()), hit.mean(), rtol=1e-5)
+    eager.reset_state()
+    assert float(eager.hits) == 0.0
