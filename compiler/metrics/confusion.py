@@ -62,15 +62,20 @@ def _evenly(n: int) -> list[float]:
     return [(i + 1) * 1.0 / (n - 1) for i in range(n - 2)]
 
 
+def _evenly_spread(thresholds: list[float]) -> bool:
+    """Keras' test for its bucketed update: at least 3 thresholds at ``i / (n - 1)``."""
+    n = len(thresholds)
+    grid = np.arange(n, dtype=np.float32) / max(n - 1, 1)
+    return n >= 3 and bool(np.allclose(thresholds, grid, atol=EPSILON))
+
+
 def thresholds_of(kind: str, cfg: dict[str, Any]) -> tuple[list[float], bool]:
     """The thresholds of a metric and whether they are evenly spread (predictions clipped)."""
     if kind == "auc":
         given = cfg["thresholds"]
         if given is not None:
             inner = sorted(float(t) for t in given)
-            grid = np.array([0.0, *inner, 1.0])
-            even = len(grid) < 3 or np.allclose(np.diff(grid), grid[1] - grid[0])
-            return [-EPSILON, *inner, 1.0 + EPSILON], bool(even)
+            return [-EPSILON, *inner, 1.0 + EPSILON], _evenly_spread([0.0, *inner, 1.0])
         return [-EPSILON, *_evenly(int(cfg["num_thresholds"])), 1.0 + EPSILON], True
     if kind in AT:
         n = int(cfg["num_thresholds"])
@@ -79,7 +84,8 @@ def thresholds_of(kind: str, cfg: dict[str, Any]) -> tuple[list[float], bool]:
     if given is None:
         default = NEG_INF if cfg.get("top_k") is not None else 0.5
         return [default], False
-    return ([float(given)] if np.ndim(given) == 0 else [float(t) for t in given]), False
+    listed = [float(given)] if np.ndim(given) == 0 else [float(t) for t in given]
+    return listed, _evenly_spread(listed)
 
 
 def state_shapes(kind: str, cfg: dict[str, Any]) -> dict[str, tuple]:

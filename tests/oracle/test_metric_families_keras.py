@@ -17,7 +17,16 @@ RNG = np.random.default_rng(11)
 B, C = 8, 4
 
 
+def _edges():
+    """Predictions on the thresholds and outside [0, 1], where Keras' bucketed update differs
+    from plain comparisons unless predictions are clipped first."""
+    y = (RNG.uniform(size=(B, C)) > 0.5).astype(np.float32)
+    return y, RNG.choice([-0.1, 0.0, 0.25, 0.3, 0.5, 0.75, 1.0, 1.2], size=(B, C))
+
+
 def _batch(kind):
+    if kind == "edges":
+        return _edges()
     probs = RNG.dirichlet(np.ones(C), size=B).astype(np.float32)
     labels = RNG.integers(0, C, size=B)
     onehot = np.eye(C, dtype=np.float32)[labels]
@@ -51,6 +60,11 @@ CASES = [  # class name, kwargs, data kind
     ("Recall", {"top_k": 1, "class_id": 2}, "onehot"),
     ("Recall", {"thresholds": [0.1, 0.9]}, "binary1"),
     ("AUC", {}, "binary"),
+    ("AUC", {"num_thresholds": 5}, "edges"),
+    ("AUC", {"thresholds": []}, "edges"),
+    ("Precision", {"thresholds": [0.0, 0.5, 1.0]}, "edges"),
+    ("TrueNegatives", {"thresholds": [0.0, 0.25, 0.5, 0.75, 1.0]}, "edges"),
+    ("SensitivityAtSpecificity", {"specificity": 0.5, "num_thresholds": 5}, "edges"),
     ("AUC", {"curve": "PR"}, "binary"),
     ("AUC", {"curve": "PR", "summation_method": "minoring"}, "binary"),
     ("AUC", {"summation_method": "majoring", "num_thresholds": 17}, "binary"),
