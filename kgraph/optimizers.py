@@ -426,9 +426,11 @@ from kgraph.optimizers_more import (  # noqa: E402  (they subclass Optimizer abo
     Ftrl,
     Lamb,
     Lion,
+    Nadam,
+)
+from kgraph.optimizers_special import (  # noqa: E402
     LossScaleOptimizer,
     Muon,
-    Nadam,
     ScheduleFreeAdamW,
     deserialize,
     serialize,  # noqa: F401  (public: kgraph.optimizers.serialize)

@@ -4,6 +4,8 @@ Keras' names, defaults and argument checks. The update rules are built into the 
 
 from __future__ import annotations
 
+import numpy as np
+
 from kgraph.optimizers import Optimizer
 
 
@@ -16,13 +18,39 @@ class Adamax(Optimizer):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
 
 
+def _head_count(optimizer) -> int:
+    """``iteration`` and, for a constant rate, ``learning_rate``: the variables before slots."""
+    return 1 if callable(optimizer._learning_rate) else 2
+
+
 class Nadam(Optimizer):
-    """Adam with Nesterov momentum (and its momentum-decay schedule, as Keras)."""
+    """Adam with Nesterov momentum (and its momentum-decay schedule, as Keras).
+
+    The step graph keeps the momentum-schedule product once per weight; :attr:`variables` and
+    :meth:`load_variables` use Keras' layout (the product once, last), so saved optimizer state
+    moves between kgraph and Keras.
+    """
 
     optimizer_name = "nadam"
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
+
+    @property
+    def variables(self) -> list:
+        found = super().variables
+        products = [v for v in found if v.path.endswith("/nadam_u_product")]
+        skip = {id(v) for v in products}
+        return [v for v in found if id(v) not in skip] + products[:1]
+
+    def load_variables(self, values) -> None:
+        values = list(values)
+        head = _head_count(self)
+        body = values[head:]
+        if len(body) % 2 == 1:  # Keras' layout: moments by weight, then the product
+            product, pairs = body[-1], body[:-1]
+            body = [x for i in range(0, len(pairs), 2) for x in (*pairs[i : i + 2], product)]
+        super().load_variables(values[:head] + body)
 
 
 class Lion(Optimizer):
@@ -87,7 +115,12 @@ class Ftrl(Optimizer):
 
 
 class Adafactor(Optimizer):
-    """Adam-like steps with factored (row and column) second moments for matrices."""
+    """Adam-like steps with factored (row and column) second moments for matrices.
+
+    Keras also keeps two unused scalars per weight of rank < 2; :attr:`variables` lists them
+    (as zeros) and :meth:`load_variables` drops them, so saved optimizer state moves between
+    kgraph and Keras.
+    """
 
     optimizer_name = "adafactor"
 
@@ -111,52 +144,28 @@ class Adafactor(Optimizer):
             **kwargs,
         )
 
+    @property
+    def variables(self) -> list:
+        from kgraph.tensor import Variable
 
-class Muon(Optimizer):
-    """Momentum orthogonalized by a Newton-Schulz iteration for 2-D weights; AdamW for the
-    others (non-2-D, embeddings with ``exclude_embeddings``, paths matching ``exclude_layers``)."""
+        found = super().variables
+        factored = {v.path.rsplit("/", 1)[0] for v in found if v.path.endswith("/adafactor_r")}
+        out = []
+        for v in found:
+            weight = v.path.rsplit("/", 1)[0]
+            if v.path.endswith("/adafactor_v") and weight not in factored:
+                out += [Variable(np.float32(0), trainable=False, name=n) for n in ("r", "c")]
+            out.append(v)
+        return out
 
-    optimizer_name = "muon"
-
-    def __init__(
-        self,
-        learning_rate=0.001,
-        adam_beta_1=0.9,
-        adam_beta_2=0.999,
-        adam_weight_decay=0.004,
-        epsilon=1e-7,
-        weight_decay=0.004,
-        exclude_layers=None,
-        exclude_embeddings=True,
-        muon_a=3.4445,
-        muon_b=-4.7750,
-        muon_c=2.0315,
-        adam_lr_ratio=1,
-        momentum=0.95,
-        ns_steps=5,
-        nesterov=True,
-        rms_rate=0.2,
-        **kwargs,
-    ):
-        super().__init__(
-            learning_rate,
-            weight_decay=weight_decay,
-            adam_beta_1=adam_beta_1,
-            adam_beta_2=adam_beta_2,
-            adam_weight_decay=adam_weight_decay,
-            epsilon=epsilon,
-            exclude_layers=list(exclude_layers or []),
-            exclude_embeddings=bool(exclude_embeddings),
-            muon_a=muon_a,
-            muon_b=muon_b,
-            muon_c=muon_c,
-            adam_lr_ratio=adam_lr_ratio,
-            momentum=momentum,
-            ns_steps=int(ns_steps),
-            nesterov=bool(nesterov),
-            rms_rate=rms_rate,
-            **kwargs,
-        )
+    def load_variables(self, values) -> None:
+        values = list(values)
+        head = _head_count(self)
+        body = values[head:]
+        if len(body) % 3 == 0:  # Keras' layout: (r, c, v) per weight, scalar r, c if unused
+            triples = [body[i : i + 3] for i in range(0, len(body), 3)]
+            body = [x for r, c, v in triples for x in ((v,) if np.ndim(r) == 0 else (r, c, v))]
+        super().load_variables(values[:head] + body)
 
 
 class Lamb(Optimizer):
@@ -166,178 +175,3 @@ class Lamb(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
-
-
-class ScheduleFreeAdamW(Optimizer):
-    """Schedule-Free AdamW: AdamW steps on an auxiliary sequence averaged into the weights,
-    which removes the need for a decaying schedule (``warmup_steps`` ramps the rate up)."""
-
-    optimizer_name = "schedulefreeadamw"
-
-    def __init__(
-        self,
-        learning_rate=0.0025,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        warmup_steps=0,
-        **kwargs,
-    ):
-        if kwargs.get("name") is None:
-            kwargs["name"] = "schedule_free_adam_w"
-        super().__init__(
-            learning_rate,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            warmup_steps=int(warmup_steps),
-            **kwargs,
-        )
-
-
-def serialize(optimizer) -> dict:
-    """The optimizer as Keras serializes it (``{"module", "class_name", "config", ...}``)."""
-    from kgraph.saving import serialize_keras_object
-
-    return serialize_keras_object(optimizer)
-
-
-def deserialize(config, custom_objects=None):
-    """An optimizer from :func:`serialize`'s output; built-in class names in any case."""
-    from kgraph import optimizers
-    from kgraph.saving import deserialize_keras_object
-
-    config = dict(config)
-    name = str(config.get("class_name", ""))
-    known = {cls.__name__.lower(): cls.__name__ for cls in vars(optimizers).values()
-             if isinstance(cls, type) and issubclass(cls, Optimizer)}  # fmt: skip
-    config["class_name"] = known.get(name.lower(), name)
-    return deserialize_keras_object(config, custom_objects)
-
-
-_BASE_DEFAULTS = {
-    "weight_decay": None,
-    "clipnorm": None,
-    "global_clipnorm": None,
-    "clipvalue": None,
-    "use_ema": False,
-    "ema_momentum": 0.99,
-    "ema_overwrite_frequency": None,
-    "loss_scale_factor": None,
-    "gradient_accumulation_steps": None,
-}
-
-
-class LossScaleOptimizer(Optimizer):
-    """Dynamic loss scaling around ``inner_optimizer``: a step whose scaled gradients are not
-    all finite is skipped and halves the scale; ``dynamic_growth_steps`` finite steps in a row
-    double it. The learning rate, iterations and options are the inner optimizer's.
-
-    In the float32 step graph the loss itself is not scaled (see
-    ``kgraph.compiler.optim.loss_scale``); the scale state still evolves as Keras'.
-    """
-
-    optimizer_name = "loss_scale_optimizer"
-
-    def __init__(
-        self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000, name=None, **kwargs
-    ):
-        kwargs.pop("learning_rate", None)  # in saved configs; the rate is the inner one's
-        if not kwargs.pop("dynamic", True):
-            raise ValueError(
-                "LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
-                "`loss_scale_factor` directly on the `inner_optimizer`."
-            )
-        for key, default in _BASE_DEFAULTS.items():
-            if key in kwargs and kwargs.pop(key) != default:
-                raise ValueError(
-                    f"LossScaleOptimizer does not support `{key}`. Instead, set `{key}` on the "
-                    "`inner_optimizer`."
-                )
-        if kwargs:
-            raise ValueError(
-                f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`."
-            )
-        if isinstance(inner_optimizer, dict):  # a saved config
-            from kgraph.saving import deserialize_keras_object
-
-            inner_optimizer = deserialize_keras_object(inner_optimizer)
-        if not isinstance(inner_optimizer, Optimizer):
-            raise ValueError(
-                "`inner_optimizer` must be an optimizer instance. "
-                f"Received: inner_optimizer={inner_optimizer!r}"
-            )
-        super().__init__(learning_rate=0.0, name=name)  # before inner_optimizer: setters skip
-        self.inner_optimizer = inner_optimizer
-        self.initial_scale = float(initial_scale)
-        self.dynamic_growth_steps = int(dynamic_growth_steps)
-
-    # The rate and the step count live on the inner optimizer, as in Keras.
-    @property
-    def learning_rate(self):
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        if hasattr(self, "inner_optimizer"):
-            self.inner_optimizer.learning_rate = value
-
-    @property
-    def _learning_rate(self):  # what the base class saves and loads is the inner rate
-        inner = self.__dict__.get("inner_optimizer")
-        return None if inner is None else inner._learning_rate
-
-    @_learning_rate.setter
-    def _learning_rate(self, value):
-        del value  # the base constructor's placeholder
-
-    def current_learning_rate(self) -> float:
-        return self.inner_optimizer.current_learning_rate()
-
-    @property
-    def learning_rate_schedule(self):
-        return self.inner_optimizer.learning_rate_schedule
-
-    use_ema = property(lambda self: self.inner_optimizer.use_ema)
-
-    @property
-    def iterations(self):
-        return self.inner_optimizer.iterations
-
-    @iterations.setter
-    def iterations(self, value):
-        if hasattr(self, "inner_optimizer"):
-            self.inner_optimizer.iterations = value
-
-    def spec(self) -> dict:
-        return {
-            "name": self.optimizer_name,
-            "inner_optimizer": self.inner_optimizer.spec(),
-            "initial_scale": self.initial_scale,
-            "dynamic_growth_steps": self.dynamic_growth_steps,
-        }
-
-    def get_config(self) -> dict:
-        from kgraph.saving import serialize_keras_object
-
-        inner = self.inner_optimizer
-        return {
-            "name": self.name,
-            "inner_optimizer": serialize_keras_object(inner),
-            "initial_scale": self.initial_scale,
-            "dynamic_growth_steps": self.dynamic_growth_steps,
-        }
-
-
-EXTRA = [
-    Adamax,
-    Nadam,
-    Lion,
-    Adadelta,
-    Ftrl,
-    Adafactor,
-    Muon,
-    Lamb,
-    ScheduleFreeAdamW,
-    LossScaleOptimizer,
-]
