@@ -56,7 +56,11 @@ def _kgraph_names(path: str) -> set[str]:
     try:
         module = importlib.import_module(f"kgraph.{path}")
     except ImportError:
-        return set()
+        parent, _, name = f"kgraph.{path}".rpartition(".")
+        try:  # a namespace object rather than a module (kgraph.optimizers.schedules)
+            module = getattr(importlib.import_module(parent), name)
+        except (ImportError, AttributeError):
+            return set()
     names = {name for name in dir(module) if not name.startswith("_")}
     if hasattr(module, "__getattr__"):  # a module that forwards names lazily (kgraph.ops.numpy)
         names |= {name for name in keras_names_of(path) if hasattr(module, name)}
