@@ -9,6 +9,7 @@ from kgraph.compiler.passes.cancel_transposes import CancelTransposesPass
 from kgraph.compiler.passes.deduplicate_transposes import DeduplicateTransposesPass
 from kgraph.compiler.passes.fold_constant_transposes import FoldConstantTransposesPass
 from kgraph.compiler.passes.fold_constants import FoldConstantsPass
+from kgraph.compiler.passes.fold_conv_affine import FoldConvAffinePass
 from kgraph.compiler.passes.fold_flatten_transpose import FoldFlattenTransposePass
 from kgraph.compiler.passes.fuse_conv_bias import FuseConvBiasPass
 from kgraph.compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
@@ -48,6 +49,7 @@ def inference_passes() -> ir.passes.PassManager:
             FoldConstantTransposesPass(),
             *layout_passes(),
             FoldConstantsPass(),
+            FoldConvAffinePass(),
             FuseConvBiasPass(),
             common.RemoveUnusedNodesPass(),
             common.TopologicalSortPass(),
@@ -60,6 +62,7 @@ __all__ = [
     "DeduplicateTransposesPass",
     "FoldConstantTransposesPass",
     "FoldConstantsPass",
+    "FoldConvAffinePass",
     "FoldFlattenTransposePass",
     "FuseConvBiasInputPass",
     "FuseConvBiasPass",
