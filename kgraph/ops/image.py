@@ -137,6 +137,29 @@ def _fmt(layout) -> str:
     return "channels_first" if layout[1] else "channels_last"
 
 
+def _check_resize(size, interpolation, crop, pad, fill_mode) -> None:
+    """Keras' argument checks of ``resize``, each a one-line error quoting the value."""
+    if interpolation not in RESIZE_INTERPOLATIONS:
+        raise ValueError(
+            f"Invalid value for argument `interpolation`. Expected of one {RESIZE_INTERPOLATIONS} "
+            f"(ONNX has no area filter). Received: interpolation={interpolation}"
+        )
+    if fill_mode != "constant":
+        raise ValueError(
+            "Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
+            f"Received: fill_mode={fill_mode}"
+        )
+    if crop and pad:
+        raise ValueError(
+            "Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`."
+        )
+    if len(tuple(size)) != 2:
+        raise ValueError(
+            "Argument `size` must be a tuple of two elements (height, width). "
+            f"Received: size={size}"
+        )
+
+
 def resize(
     images,
     size,
@@ -155,25 +178,7 @@ def resize(
     centred box of the target's aspect ratio; ``pad_to_aspect_ratio`` pads with ``fill_value``
     instead. Integer images come back as float32.
     """
-    if interpolation not in RESIZE_INTERPOLATIONS:
-        raise ValueError(
-            f"Invalid value for argument `interpolation`. Expected of one {RESIZE_INTERPOLATIONS} "
-            f"(ONNX Resize has no lanczos or area filter). Received: interpolation={interpolation}"
-        )
-    if fill_mode != "constant":
-        raise ValueError(
-            "Invalid value for argument `fill_mode`. Only `'constant'` is supported. "
-            f"Received: fill_mode={fill_mode}"
-        )
-    if crop_to_aspect_ratio and pad_to_aspect_ratio:
-        raise ValueError(
-            "Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`."
-        )
-    if len(tuple(size)) != 2:
-        raise ValueError(
-            "Argument `size` must be a tuple of two elements (height, width). "
-            f"Received: size={size}"
-        )
+    _check_resize(size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_mode)
     size = tuple(int(s) for s in size)
     spec = _spec_of(images)
     first, h, w, _ = _layout(spec, data_format)

@@ -222,3 +222,33 @@ def test_perspective_transform_and_layer(interpolation):
     }
     expected = theirs.transform_images(x, transformation, training=True)
     np.testing.assert_allclose(got, np.asarray(expected), atol=1e-5)
+
+
+def test_keras_files_cross_both_ways(tmp_path):
+    """A Keras model with preprocessing layers (an adapted Normalization among them) loads in
+    kgraph and predicts alike; kgraph's save loads back in Keras."""
+    norm = keras.layers.Normalization()
+    norm.adapt(RNG.random((20, 8, 8, 3)).astype(np.float32))
+    theirs = keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.RandomFlip(),
+            keras.layers.RandomRotation(0.1, fill_mode="constant"),
+            keras.layers.Resizing(6, 6),
+            norm,
+            keras.layers.RandomContrast(0.2, value_range=(0, 1)),
+            keras.layers.CenterCrop(4, 4),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    theirs.save(tmp_path / "keras.keras")
+    ours = kgraph.models.load_model(tmp_path / "keras.keras")
+    x = RNG.random((2, 8, 8, 3)).astype(np.float32) * 255
+    expected = np.asarray(theirs.predict(x, verbose=0))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    ours.save(tmp_path / "kgraph.keras")
+    back = keras.models.load_model(tmp_path / "kgraph.keras")
+    np.testing.assert_allclose(np.asarray(back.predict(x, verbose=0)), expected, atol=1e-5)
