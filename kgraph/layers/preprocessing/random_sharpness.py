@@ -33,10 +33,11 @@ class RandomSharpness(BaseColorLayer):
     def transform_images(self, images, transformation, training=True):
         if not training or transformation is None:
             return images
-        channels = images.shape[self.channel_axis(len(images.shape))]
+        first = self.data_format == "channels_first"
+        x = ops.transpose(images, (0, 2, 3, 1)) if first else images
         kernel = np.full((3, 3, 1, 1), _A, np.float32)
         kernel[1, 1] = _B
-        kernel = np.tile(kernel, (1, 1, channels, 1))
-        smooth = ops.depthwise_conv(images, kernel, padding="same", data_format=self.data_format)
+        smooth = ops.depthwise_conv(x, np.tile(kernel, (1, 1, x.shape[-1], 1)), padding="same")
+        smooth = ops.transpose(smooth, (0, 3, 1, 2)) if first else smooth
         out = images + (1.0 - 2.0 * transformation["factor"]) * (smooth - images)
         return ops.clip(out, self.value_range[0], self.value_range[1])

@@ -256,3 +256,32 @@ def test_perspective_rate_and_corners():
     limit = 0.2 * np.array([7.0, 5.0])
     assert np.all(np.abs(moves) <= limit.max() + 1e-4)
     assert np.all(np.asarray(t["end_points"])[:, 0] == 0)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda f: layers.RandomFlip(seed=5, data_format=f),
+        lambda f: layers.RandomRotation(0.2, seed=5, data_format=f),
+        lambda f: layers.RandomZoom(0.2, 0.1, seed=5, data_format=f),
+        lambda f: layers.RandomTranslation(0.2, 0.1, seed=5, data_format=f),
+        lambda f: layers.RandomShear(0.2, 0.1, seed=5, data_format=f),
+        lambda f: layers.RandomCrop(4, 5, seed=5, data_format=f),
+        lambda f: layers.RandomContrast(0.3, seed=5, data_format=f),
+        lambda f: layers.RandomPerspective(seed=5, data_format=f),
+        lambda f: layers.RandomGrayscale(seed=5, data_format=f),
+        lambda f: layers.RandomHue(0.3, seed=5, data_format=f),
+        lambda f: layers.RandomSaturation(0.6, seed=5, data_format=f),
+        lambda f: layers.RandomSharpness(0.6, seed=5, data_format=f),
+        lambda f: layers.RandomGaussianBlur(seed=5, data_format=f),
+        lambda f: layers.RandomErasing(fill_value=9.0, seed=5, data_format=f),
+        lambda f: layers.CutMix(seed=5, data_format=f),
+    ],
+    ids=lambda make: type(make(None)).__name__,
+)
+def test_channels_first_matches_channels_last(make):
+    x = np.random.default_rng(6).uniform(0, 255, (8, 6, 8, 3)).astype(np.float32)
+    last = np.asarray(make("channels_last")(x, training=True))
+    first = np.asarray(make("channels_first")(x.transpose(0, 3, 1, 2), training=True))
+    np.testing.assert_allclose(first.transpose(0, 2, 3, 1), last, rtol=1e-4, atol=1e-3)
+    assert not np.array_equal(last, x)  # the same random draws did change something
