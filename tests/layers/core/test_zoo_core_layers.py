@@ -146,3 +146,16 @@ def test_masking():
     run_layer_test(
         layers.Masking, dict(mask_value=0.0), (2, 4, 3), (2, 4, 3), reference, input_data=x
     )
+
+
+def test_lambda_model_saves_and_loads_only_outside_safe_mode(tmp_path):
+    inputs = kgraph.Input((3,))
+    outputs = layers.Lambda(lambda x: ops.multiply(x, 3.0))(layers.Dense(2)(inputs))
+    model = kgraph.Model(inputs, outputs)
+    path = tmp_path / "lambda.keras"
+    model.save(path)
+    with pytest.raises(Exception, match="Lambda"):
+        kgraph.saving.load_model(path)
+    loaded = kgraph.saving.load_model(path, safe_mode=False)
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
