@@ -16,7 +16,7 @@ import numpy as np
 from kgraph import dtypes
 from kgraph.ops import shapes
 from kgraph.ops.core import Op, Spec, _promote, _spec_of, apply
-from kgraph.ops.math_ops import const, dtype_of, safe
+from kgraph.ops.math_ops import const, dtype_of, float_dtype, safe, to_float
 from kgraph.ops.numpy import cast
 
 
@@ -270,9 +270,10 @@ _nan_to_num = Op("nan_to_num", lambda x, **_: x, _nan_to_num_lower, promote=Fals
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """NaN → ``nan``, +inf → ``posinf`` and -inf → ``neginf`` (the dtype's extremes by default)."""
-    dtype = _spec_of(x).dtype
-    if not dtype.startswith("float"):
+    dtype = float_dtype(x)
+    if dtype is None:
         return x
+    x = to_float(x)
     info = np.finfo(dtype)
     posinf = float(info.max) if posinf is None else float(posinf)
     neginf = float(info.min) if neginf is None else float(neginf)

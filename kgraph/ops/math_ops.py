@@ -43,6 +43,14 @@ def bool_like(x, value: bool):
     return full_like(x, bool(value), "bool")
 
 
+def float_dtype(x) -> str | None:
+    """The float dtype ``x`` has (floatx for a Python float), None for ints and bools."""
+    dtype = _spec_of(x).dtype
+    if dtype == "weak":
+        return dtypes.FLOATX if isinstance(x, float) else None
+    return dtype if dtype.startswith("float") else None
+
+
 def to_float(x):
     """``x`` cast to floatx unless it is already a float tensor."""
     if not _spec_of(x).dtype.startswith("float"):
@@ -222,9 +230,9 @@ _trunc = Op("trunc", lambda x: x, _trunc_lower, promote=False)
 
 def trunc(x):
     """Rounds toward zero; integer tensors are returned unchanged (as in Keras)."""
-    if not _spec_of(x).dtype.startswith("float"):
+    if float_dtype(x) is None:
         return x
-    return apply(_trunc, [x])
+    return apply(_trunc, [to_float(x)])
 
 
 def _round_lower(b, x, *, decimals):
@@ -243,7 +251,8 @@ _round = Op("round", lambda x, *, decimals: x, _round_lower, promote=False)
 
 def round(x, decimals=0):  # noqa: A001
     """Rounds half to even to ``decimals`` places (ONNX ``Round``); keeps the dtype."""
-    spec = _spec_of(x)
-    if not spec.dtype.startswith("float") and int(decimals) >= 0:
+    if float_dtype(x) is None and int(decimals) >= 0:
         return x
+    if float_dtype(x) is not None:
+        x = to_float(x)
     return apply(_round, [x], decimals=int(decimals))

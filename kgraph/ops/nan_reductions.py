@@ -12,7 +12,7 @@ import numpy as np
 from kgraph.ops import numpy as knp
 from kgraph.ops import reductions
 from kgraph.ops.core import _spec_of
-from kgraph.ops.math_ops import to_float
+from kgraph.ops.math_ops import float_dtype, to_float
 from kgraph.ops.numpy import cast, divide, multiply, prod, sqrt, subtract, where
 from kgraph.ops.predicates import isnan
 from kgraph.ops.reductions import nan_filled
@@ -49,7 +49,7 @@ def nanmean(x, axis=None, keepdims=False):
 
 def _nan_extremum(reducer, fill):
     def fn(x, axis=None, keepdims=False):
-        if not _spec_of(x).dtype.startswith("float"):
+        if float_dtype(x) is None:
             return reducer(x, axis=axis, keepdims=keepdims)
         out = reducer(nan_filled(x, fill), axis=axis, keepdims=keepdims)
         return where(reductions.all(isnan(x), axis=axis, keepdims=keepdims), np.nan, out)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from kgraph.ops.core import Op, Spec, _spec_of, apply
-from kgraph.ops.math_ops import bool_like, const, float_unary, node
+from kgraph.ops.core import Op, Spec, apply
+from kgraph.ops.math_ops import bool_like, const, float_dtype, float_unary, node, to_float
 
 # -- predicates -------------------------------------------------------------------------------
 
@@ -19,9 +19,9 @@ def _predicate(name: str, lower, doc: str):
     op = Op(name, lambda x: Spec(x.shape, "bool"), lower, promote=False)
 
     def fn(x):
-        if not _spec_of(x).dtype.startswith("float"):
+        if float_dtype(x) is None:
             return bool_like(x, name == "isfinite")  # integers are never NaN or inf
-        return apply(op, [x])
+        return apply(op, [to_float(x)])
 
     fn.__name__ = name
     fn.__doc__ = doc
@@ -56,8 +56,8 @@ _signbit = Op("signbit", lambda x: Spec(x.shape, "bool"), _signbit_lower, promot
 
 def signbit(x):
     """True where the sign bit of ``x`` is set (negative numbers and -0.0)."""
-    if _spec_of(x).dtype.startswith("float"):
-        return apply(_signbit, [x])
+    if float_dtype(x) is not None:
+        return apply(_signbit, [to_float(x)])
     from kgraph.ops.numpy import less
 
     return less(x, 0)

@@ -18,7 +18,7 @@ from kgraph.ops import shapes
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import cast as cast_node
 from kgraph.ops.lowering import reduce, scalar
-from kgraph.ops.math_ops import const, dtype_of, to_float
+from kgraph.ops.math_ops import const, dtype_of, float_dtype, to_float
 from kgraph.ops.numpy import (
     cast,
     divide,
@@ -107,7 +107,7 @@ def argmin(x, axis=None, keepdims=False):
 
 def nan_filled(x, value):
     """``x`` with NaNs replaced by ``value`` (unchanged when not a float tensor)."""
-    if not _spec_of(x).dtype.startswith("float"):
+    if float_dtype(x) is None:
         return x
     return where(isnan(x), value, x)
 

@@ -437,3 +437,12 @@ def test_numpy_namespace_has_the_numpy_style_ops():
     np.testing.assert_array_equal(knp.array([1.5, 2.0], "float16"), np.float16([1.5, 2.0]))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         knp.nope  # noqa: B018
+
+
+def test_python_floats_are_floats():
+    """A Python float is a (weak) float: rounding, predicates and NaN handling apply to it."""
+    assert float(ops.trunc(-1.5)) == -1.0
+    assert float(ops.round(2.5)) == 2.0
+    assert bool(ops.isnan(float("nan"))) and bool(ops.signbit(-0.0))
+    assert float(ops.nan_to_num(float("inf"))) == np.finfo(np.float32).max
+    assert ops.round(7) == 7 and ops.trunc(3) == 3
