@@ -41,6 +41,8 @@ class ReLU(Layer):
         slope, threshold, cap = float(self.negative_slope), float(self.threshold), self.max_value
         if slope and cap is None and not threshold:
             return ops.leaky_relu(inputs, slope)
+        if cap is not None and not slope and not threshold:
+            return ops.clip(inputs, 0.0, float(cap))  # one Clip node (ReLU(6.0) in MobileNets)
         if threshold:
             y = ops.where(ops.greater(inputs, threshold), inputs, 0.0)
         else:
