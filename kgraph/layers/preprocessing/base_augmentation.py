@@ -78,10 +78,7 @@ class BaseImagePreprocessingLayer(Layer):
 
     # -- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        eager = trace.current() is None and not any(isinstance(a, KerasTensor) for a in args)
-        if eager and kwargs.get("training") is None:
-            kwargs["training"] = True  # Keras' default for a direct call
-        return super().__call__(*args, **kwargs)
+        return super().__call__(*args, **direct_call_trains(args, kwargs))
 
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):  # {"images": ..., "labels": ...}, as Keras' layers take
@@ -148,6 +145,16 @@ class BaseImagePreprocessingLayer(Layer):
         if self._USE_BASE_FACTOR:
             config["factor"] = self.factor
         return config
+
+
+def direct_call_trains(args, kwargs) -> dict:
+    """``kwargs`` with ``training=True`` for a direct eager call that does not say (Keras'
+    default for preprocessing layers: ``layer(images)`` augments); inside a model the model's
+    training flag decides."""
+    eager = trace.current() is None and not any(isinstance(a, KerasTensor) for a in args)
+    if eager and kwargs.get("training") is None:
+        return {**kwargs, "training": True}
+    return kwargs
 
 
 def check_value_range(value_range, error: str):

@@ -285,3 +285,24 @@ def test_channels_first_matches_channels_last(make):
     first = np.asarray(make("channels_first")(x.transpose(0, 3, 1, 2), training=True))
     np.testing.assert_allclose(first.transpose(0, 2, 3, 1), last, rtol=1e-4, atol=1e-3)
     assert not np.array_equal(last, x)  # the same random draws did change something
+
+
+def test_pipeline_layer():
+    pipeline = layers.Pipeline(
+        [layers.Rescaling(1 / 255), layers.RandomFlip(seed=1), layers.RandomRotation(0.1)]
+    )
+    x = np.random.default_rng(7).uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(pipeline(x, training=False), x / 255, rtol=1e-6)
+    assert not np.allclose(pipeline(x), x / 255)  # a direct call augments, as in Keras
+    clone = layers.Pipeline.from_config(pipeline.get_config())
+    assert [type(layer).__name__ for layer in clone.layers] == [
+        "Rescaling",
+        "RandomFlip",
+        "RandomRotation",
+    ]
+    inputs = kgraph.Input((8, 8, 3))
+    model = kgraph.Model(inputs, layers.Conv2D(2, 3)(pipeline(inputs)))
+    graph = onnx.load_from_string(model.to_onnx_bytes()).graph
+    assert not {n.op_type for n in graph.node} & RANDOM_OPS
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.zeros((4, 6, 6, 2), np.float32), verbose=0)
