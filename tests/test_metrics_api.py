@@ -297,3 +297,13 @@ def test_compiled_string_metrics_match_numpy():
     auc = metrics.AUC()
     auc.update_state(y, p)
     assert logs["auc"] == pytest.approx(float(auc.result()), 1e-5)
+
+
+def test_scores_need_2d_inputs():
+    with pytest.raises(ValueError, match="FBetaScore expects 2D inputs"):
+        metrics.F1Score().update_state(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match="R2Score expects 2D inputs"):
+        metrics.R2Score().update_state(np.zeros(3), np.zeros(3))
+    r2 = metrics.R2Score()
+    r2.update_state(np.array([1.0, 4.0, 3.0]), np.array([[2.0], [4.0], [4.0]]))
+    assert float(r2.result()) == pytest.approx(1 - 2 / (26 - 64 / 3), 1e-6)  # Keras' example

@@ -226,7 +226,20 @@ def _r2_result(b, cfg, s):
     return shaped(b.op("Where", [usable, adjusted, score]), dims(score))
 
 
+def _check_2d(kind: str, y_true, y_pred) -> None:
+    if len(dims(y_pred)) != 2 or len(dims(y_true)) != 2:
+        label = "FBetaScore" if kind == "fbeta_score" else "R2Score"
+        raise ValueError(
+            f"{label} expects 2D inputs with shape (batch_size, output_dim). Received input "
+            f"shapes: y_pred.shape={tuple(dims(y_pred))} and y_true.shape={tuple(dims(y_true))}."
+        )
+
+
 def score_update(b, kind, cfg, y_true, y_pred, sample_weight, state):
+    if kind == "r2_score":  # Keras aligns the ranks first: (batch,) targets of (batch, 1)
+        y_true, y_pred = squeeze_or_expand(b, to_float(b, y_true), to_float(b, y_pred))
+    if kind in SHAPED_BY_OUTPUT:
+        _check_2d(kind, y_true, y_pred)
     if kind == "fbeta_score":
         return _fbeta_update(b, cfg, y_true, y_pred, sample_weight, state)
     if kind == "r2_score":
