@@ -14,6 +14,7 @@ import builtins
 import numpy as np
 
 from kgraph.ops import numpy as knp
+from kgraph.ops import shapes
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.creation import full_like
 from kgraph.ops.math_ops import dtype_of, to_float
@@ -103,23 +104,29 @@ def histogram(x, bins=10, range=None):  # noqa: A002  (Keras' argument name)
 # -- data-dependent lengths ----------------------------------------------------------------------
 
 
-def _unique_infer(x, *, size, fill_value):
+def _unique_infer(x, *, size, fill_value, axis):
     n = (size,) if size is not None else (None,)
-    return Spec(n, x.dtype), Spec(n, "int32"), Spec(x.shape, "int32"), Spec(n, "int32")
+    if axis is None:
+        return Spec(n, x.dtype), Spec(n, "int32"), Spec(x.shape, "int32"), Spec(n, "int32")
+    values = tuple(None if i == axis else d for i, d in enumerate(x.shape))
+    inverse = Spec((x.shape[axis],), "int32")
+    return Spec(values, x.dtype), Spec(n, "int32"), inverse, Spec(n, "int32")
 
 
 _UNIQUE_NATIVE = ("float32", "int64", "int8")  # onnxruntime's Unique kernels
 
 
-def _unique_lower(b, x, *, size, fill_value):
-    flat = b.op("Reshape", [x, b.constant(np.asarray([-1], np.int64))])
+def _unique_lower(b, x, *, size, fill_value, axis):
+    flat = x if axis is not None else b.op("Reshape", [x, b.constant(np.asarray([-1], np.int64))])
     dtype = dtype_of(x)
     if dtype not in _UNIQUE_NATIVE:
         flat = b.op("Cast", [flat], {"to": 1 if dtype.startswith("float") else 7})
-    values, first, inverse, counts = b.op("Unique", [flat], {"sorted": 1}, num_outputs=4)
+    attrs = {"sorted": 1, "axis": axis}
+    values, first, inverse, counts = b.op("Unique", [flat], attrs, num_outputs=4)
     if dtype not in _UNIQUE_NATIVE:
         values = b.op("Cast", [values], {"to": x.dtype})
-    inverse = b.op("Reshape", [inverse, b.op("Shape", [x])])
+    if axis is None:
+        inverse = b.op("Reshape", [inverse, b.op("Shape", [x])])
     outs = [values, first, inverse, counts]
     if size is not None:
         fills = [fill_value, 0, None, 0]
@@ -152,17 +159,18 @@ def unique(
     size=None,
     fill_value=None,
 ):
-    """The sorted unique values of the flattened ``x`` (ONNX ``Unique``), with the optional
-    first indices, inverse indices (shaped like ``x``) and counts.
+    """The sorted unique values of the flattened ``x`` (or its unique slices along ``axis``;
+    ONNX ``Unique``), with the optional first indices, inverse indices (shaped like ``x``, or
+    along ``axis``) and counts. The values are sorted also with ``sorted=False``.
 
     Without ``size`` the length depends on the values, so it runs eagerly only. With ``size``
-    the values are padded with ``fill_value`` (the smallest value when None) or cut to ``size``,
-    which works inside a model too. ``axis`` is not supported (only the flattened form).
+    (flattened form only) the values are padded with ``fill_value`` (the smallest value when
+    None) or cut to ``size``, which works inside a model too.
     """
     if axis is not None:
-        raise ValueError(f"unique supports axis=None only. Received: axis={axis}")
-    if not sorted:
-        raise ValueError("unique returns sorted values only here. Received: sorted=False")
+        axis = shapes.normalize_axis(axis, _spec_of(x).ndim)
+        if size is not None:
+            raise ValueError(f"unique takes size with axis=None only. Received: axis={axis}")
     if size is None:
         _eager_only("unique without size", x, hint=" Pass size (and fill_value).")
     if size is not None and fill_value is None:
@@ -171,7 +179,7 @@ def unique(
             raise ValueError("unique(size=...) inside a model needs an explicit fill_value.")
     fill = None if fill_value is None else np.asarray(fill_value).item()
     values, first, inverse, counts = apply(
-        _unique, [x], size=None if size is None else int(size), fill_value=fill
+        _unique, [x], size=None if size is None else int(size), fill_value=fill, axis=axis
     )
     flags = ((first, return_index), (inverse, return_inverse), (counts, return_counts))
     extras = [v for v, keep in flags if keep]

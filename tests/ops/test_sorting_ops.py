@@ -434,7 +434,27 @@ def _segments(x, ids, n, combine, init):
     return out
 
 
+def _unique_rows(x):
+    return np.unique(x, axis=0)
+
+
 EAGER_CASES = [
+    c(
+        "unique",
+        lambda x: ops.unique(x, axis=0),
+        _unique_rows,
+        np.array([[1, 2], [0, 5], [1, 2]], np.int32),
+        dtype="int32",
+        label="axis0",
+    ),
+    c(
+        "unique",
+        lambda x: ops.unique(x, axis=1, return_counts=True)[1],
+        lambda x: np.unique(x, axis=1, return_counts=True)[1].astype(np.int32),
+        np.array([[1, 1, 0], [2, 2, 5]], np.float32),
+        dtype="int32",
+        label="axis1_counts",
+    ),
     c(
         "nonzero",
         lambda x: np.stack(ops.nonzero(x)),
