@@ -1,6 +1,7 @@
-"""Folds per-channel constant ``Mul``/``Add``/``Sub`` after a ``Conv`` into its weights and
-bias: an inference BatchNormalization (``(y - mean) * scale + beta``) disappears into the
-convolution before it, as the exported graphs of conv nets expect."""
+"""Folds per-channel constant ``Mul``/``Add``/``Sub`` after a ``Conv`` (or an ungrouped
+``ConvTranspose``) into its weights and bias: an inference BatchNormalization
+(``(y - mean) * scale + beta``) and a layer's bias Add disappear into the convolution before
+them, as the exported graphs of conv nets expect."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def _per_channel(array: np.ndarray, channels: int, rank: int) -> np.ndarray | No
     if array.shape in ((channels, *ones), (1, channels, *ones)):
         return array.reshape(channels)
     return None
+
+
+def _attr(node: ir.Node, name: str):
+    attribute = node.attributes.get(name)
+    return None if attribute is None else attribute.value
 
 
 def _initializer(graph: ir.Graph, base: str, array: np.ndarray) -> ir.Value:
@@ -51,13 +57,16 @@ def _fold_next(graph: ir.Graph, conv: ir.Node) -> bool:
     bias = _constant(bias_value) if bias_value is not None else None
     if weight is None or other is None or (bias_value is not None and bias is None):
         return False
-    channels = weight.shape[0]
+    axis = 1 if conv.op_type == "ConvTranspose" else 0  # W: (in, out, k…) vs (out, in, k…)
+    channels = weight.shape[axis]
     factor = _per_channel(other, channels, weight.ndim)
     if factor is None or factor.dtype != weight.dtype:
         return False
     bias = np.zeros(channels, weight.dtype) if bias is None else bias
     if step.op_type == "Mul":
-        weight = weight * factor.reshape(-1, *([1] * (weight.ndim - 1)))
+        shape = [1] * weight.ndim
+        shape[axis] = channels
+        weight = weight * factor.reshape(shape)
         conv.replace_input_with(1, _initializer(graph, f"{conv.name}/W", weight))
         bias = bias * factor
     else:
@@ -74,14 +83,17 @@ def _fold_next(graph: ir.Graph, conv: ir.Node) -> bool:
 
 class FoldConvAffinePass(ir.passes.InPlacePass):
     """``Conv → Sub/Mul/Add`` by per-channel constants → one ``Conv`` with new ``W`` and ``B``
+    (ConvTranspose alike)
     (new initializers: a weight shared by another node is left as it is)."""
 
     def call(self, model: ir.Model) -> ir.passes.PassResult:
         graph = model.graph
         modified = False
         for conv in list(graph):
-            if conv.op_type != "Conv" or conv.graph is None:
+            if conv.op_type not in ("Conv", "ConvTranspose") or conv.graph is None:
                 continue
+            if conv.op_type == "ConvTranspose" and _attr(conv, "group") not in (None, 1):
+                continue  # its weight's output axis holds one group's channels only
             while _fold_next(graph, conv):
                 modified = True
         return ir.passes.PassResult(model, modified)

@@ -97,3 +97,17 @@ def test_a_shared_weight_is_copied_not_changed(check_pass):
     x = RNG.standard_normal((1, 3, 5, 5)).astype(np.float32)
     _, after, modified = check_pass(build, FoldConvAffinePass(), {"x": x})
     assert modified and dict(after) == {"Conv": 2}
+
+
+def test_conv_transpose_bias_and_scale_fold(check_pass):
+    w = RNG.standard_normal((3, 4, 3, 3)).astype(np.float32)  # (in, out, k, k)
+    scale, shift = (RNG.standard_normal((1, 4, 1, 1)).astype(np.float32) for _ in range(2))
+
+    def build(b):
+        x = b.input("x", (2, 3, 4, 4), "float32")
+        y = b.op("ConvTranspose", [x, b.constant(w)], {"kernel_shape": [3, 3], "strides": [2, 2]})
+        b.output(b.op("Add", [b.op("Mul", [y, b.constant(scale)]), b.constant(shift)]), "out")
+
+    x = RNG.standard_normal((2, 3, 4, 4)).astype(np.float32)
+    _, after, modified = check_pass(build, FoldConvAffinePass(), {"x": x})
+    assert modified and dict(after) == {"ConvTranspose": 1}
