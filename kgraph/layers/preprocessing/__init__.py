@@ -16,6 +16,7 @@ from kgraph.layers.preprocessing.random_color_degeneration import RandomColorDeg
 from kgraph.layers.preprocessing.random_color_jitter import RandomColorJitter
 from kgraph.layers.preprocessing.random_contrast import RandomContrast
 from kgraph.layers.preprocessing.random_crop import RandomCrop
+from kgraph.layers.preprocessing.random_elastic_transform import RandomElasticTransform
 from kgraph.layers.preprocessing.random_erasing import RandomErasing
 from kgraph.layers.preprocessing.random_flip import RandomFlip
 from kgraph.layers.preprocessing.random_gaussian_blur import RandomGaussianBlur
@@ -51,6 +52,7 @@ __all__ = [
     "RandomColorJitter",
     "RandomContrast",
     "RandomCrop",
+    "RandomElasticTransform",
     "RandomErasing",
     "RandomFlip",
     "RandomGaussianBlur",

@@ -306,3 +306,24 @@ def test_pipeline_layer():
     assert not {n.op_type for n in graph.node} & RANDOM_OPS
     model.compile(optimizer="sgd", loss="mse")
     model.fit(x, np.zeros((4, 6, 6, 2), np.float32), verbose=0)
+
+
+def test_elastic_transform_fields_and_identity():
+    x = np.random.default_rng(8).uniform(0, 255, (16, 32, 32, 3)).astype(np.float32)
+    layer = layers.RandomElasticTransform(scale=(0.5, 0.5), seed=2)
+    t = layer.get_random_transformation(x)
+    grid_y = np.arange(32, dtype=np.float32).reshape(1, -1, 1)
+    shift = np.asarray(t["ys"]) - grid_y
+    assert 0 < shift.std() < 3 and np.abs(shift).max() < 16
+    assert np.abs(np.diff(shift, axis=1)).mean() < np.abs(shift).mean()  # smooth fields
+    still = {
+        "ys": np.broadcast_to(grid_y, (16, 32, 32)).copy(),
+        "xs": np.broadcast_to(np.arange(32, dtype=np.float32).reshape(1, 1, -1), (16, 32, 32)),
+        "apply_transform": np.ones((16, 1, 1, 1), bool),
+    }
+    np.testing.assert_allclose(layer.transform_images(x, still), x)
+    inputs = kgraph.Input((32, 32, 3))
+    model = kgraph.Model(inputs, layer(inputs))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+    session, _ = _training_session(model)
+    assert not np.allclose(_run(session, x), x)
