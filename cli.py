@@ -10,7 +10,6 @@ partial file and never touches an existing one.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 
@@ -30,7 +29,7 @@ def _one_line(text: object, limit: int = 400) -> str:
 @contextlib.contextmanager
 def _loading():
     """Turns the loaders' one-line errors into user errors (exit code 2)."""
-    from kgraph.cli_loading import LoadError
+    from kgraph.cli_files import LoadError
 
     try:
         yield
@@ -199,7 +198,7 @@ def _compile_work(model_file, target, symbol, opset, batch_size, training):
 @click.argument("onnx_file", metavar="MODEL.onnx")
 def inspect_command(onnx_file: str) -> None:
     """Describe an ONNX file: I/O, opset, op histogram, parameters, metadata."""
-    from kgraph.cli_loading import load_onnx
+    from kgraph.cli_files import load_onnx
     from kgraph.compiler.describe import describe
 
     with _loading():
@@ -209,18 +208,6 @@ def inspect_command(onnx_file: str) -> None:
 
 
 # -- predict -------------------------------------------------------------------------------------
-def _resolve_device(device: str) -> tuple[str, str]:
-    """``auto`` falls back to the CPU quietly (stderr stays one line); the reason goes to stdout."""
-    import onnxruntime as ort
-
-    from kgraph.runtime.providers import CUDA, cuda_unavailable_reason
-
-    if device != "auto" or CUDA not in ort.get_available_providers():
-        return device, ""
-    reason = cuda_unavailable_reason()
-    return ("cpu", f"; CUDA not available: {reason}") if reason else ("auto", "")
-
-
 @main.command("predict")
 @click.argument("onnx_file", metavar="MODEL.onnx")
 @click.argument("input_file", metavar="INPUT.npy")
@@ -240,50 +227,6 @@ def predict_command(
     onnx_file: str, input_file: str, output: str, device: str, batch_size: int
 ) -> None:
     """Run MODEL.onnx on the samples in INPUT.npy (or .npz: one array per input)."""
-    import numpy as np
+    from kgraph.cli_predict import predict
 
-    from kgraph.cli_loading import check_file, load_arrays
-    from kgraph.runtime import Predictor, RunError
-    from kgraph.runtime.providers import num_threads
-
-    with _loading():
-        check_file(onnx_file, "an ONNX file")
-        check_file(input_file, "a .npy file")
-    check_output(output, onnx_file, input_file)
-    try:
-        num_threads()
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    device, note = _resolve_device(device)
-    try:
-        predictor = Predictor(onnx_file, device=device)
-    except ValueError as exc:
-        raise UserError(
-            f"{onnx_file}: not a loadable ONNX model: {_one_line(exc).split(': ', 1)[-1]}"
-        ) from None
-    except RuntimeError as exc:
-        raise UserError(_one_line(exc)) from None
-    names = predictor.session.output_names
-    as_npz = output.endswith(".npz")
-    if len(names) > 1 and not as_npz:
-        raise UserError(
-            f"the model has {len(names)} outputs ({', '.join(names)}); write them "
-            f"to an .npz file (-o {os.path.splitext(output)[0]}.npz)"
-        )
-    with _loading():
-        inputs = load_arrays(input_file, predictor.session.input_names)
-    try:
-        result = predictor.predict(inputs, batch_size=batch_size)
-    except (ValueError, TypeError, RunError) as exc:
-        raise UserError(f"{input_file}: {_one_line(exc)}") from None
-    results = result if isinstance(result, list) else [result]
-    # string outputs come back as Python objects: .npy holds them as unicode, without pickle
-    results = [np.asarray(r.tolist(), dtype=str) if r.dtype == object else r for r in results]
-    buffer = io.BytesIO()
-    if as_npz:
-        np.savez(buffer, **dict(zip(names, results, strict=True)))
-    else:
-        np.save(buffer, results[0], allow_pickle=False)
-    write(buffer.getvalue(), output)
-    shapes = ", ".join(f"{n} {r.dtype} {tuple(r.shape)}" for n, r in zip(names, results))
-    click.echo(f"Wrote {output}: {shapes} (device {predictor.session.device}{note})")
+    click.echo(predict(onnx_file, input_file, output, device, batch_size))

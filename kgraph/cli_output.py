@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 
 import click
 
@@ -75,3 +76,57 @@ def write(data: bytes, path: str) -> None:
     if mode is not None:
         with contextlib.suppress(OSError):
             os.chmod(path, mode)
+
+
+TEMP_PREFIX = ".kgraph-"  # as compiler/serde.py names them: ``.kgraph-<pid>-<random>.tmp``
+
+
+def new_temporary(path: str) -> str:
+    """Creates an empty temporary file in ``path``'s folder, named as kgraph names them (so a
+    killed run's leftovers are removed by the next write), and returns its name.
+
+    Stale temporaries are removed first; ``compiler.serde`` (which imports onnx) is only
+    imported when there are some, so that ``kgraph predict`` stays light.
+    """
+    folder = os.path.dirname(os.path.realpath(path))
+    with contextlib.suppress(OSError):
+        own = f"{TEMP_PREFIX}{os.getpid()}-"
+        names = os.listdir(folder)
+        if any(n.startswith(TEMP_PREFIX) and not n.startswith(own) for n in names):
+            from kgraph.compiler.serde import remove_stale_temporaries
+
+            remove_stale_temporaries(folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    os.close(fd)
+    return tmp
+
+
+@contextlib.contextmanager
+def temporary_beside(path: str):
+    """Yields a :func:`new_temporary` that is removed if the block fails."""
+    tmp = new_temporary(path)
+    try:
+        yield tmp
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def replace_with(tmp: str, path: str) -> None:
+    """Renames the finished temporary ``tmp`` over ``path`` with the mode a plain ``open``
+    would have given it (an existing file keeps its mode)."""
+    if os.path.exists(path):
+        mode = os.stat(path).st_mode & 0o7777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        os.chmod(tmp, mode)
+        os.replace(tmp, os.path.realpath(path))
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None

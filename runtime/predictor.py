@@ -142,6 +142,12 @@ class Predictor:
         named = {name: self._cast(name, value) for name, value in self._named(inputs).items()}
         return self._session.check_feeds(named, any_batch=True)
 
+    def _probe(self, name: str, array: np.ndarray) -> np.ndarray:
+        """A view with ``array``'s shape and the dtype the cast would give, holding no data
+        (so that checks and their messages see the real shape without a copy)."""
+        dtype = self._cast(name, np.zeros(0, array.dtype)).dtype
+        return np.broadcast_to(np.zeros((), dtype), array.shape)
+
     def predict(self, inputs: Inputs, batch_size: int | None = 32) -> np.ndarray | list[np.ndarray]:
         """Runs the model over all samples, in batches along axis 0.
 
@@ -214,9 +220,7 @@ class Predictor:
         }
         split = [name for name, shape, _ in self._session.inputs if shape and name in raw]
         whole = {name: self._cast(name, a) for name, a in raw.items() if name not in split}
-        probe = {
-            name: self._cast(name, raw[name][:0] if raw[name].ndim else raw[name]) for name in split
-        }
+        probe = {name: self._probe(name, raw[name]) for name in split}
         self._session.check_feeds({**probe, **whole}, any_batch=True)
         if not split:
             yield 0, self._session.run(whole)
