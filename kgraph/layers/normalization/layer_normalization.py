@@ -16,8 +16,8 @@ class LayerNormalization(GammaBetaMixin, Layer):
     """``gamma * (x - mean) / sqrt(var + epsilon) + beta`` with the mean and (biased)
     variance of each sample over ``axis``; ``gamma``/``beta`` have the shape of those axes.
 
-    Composed from elementwise ops and reductions (no fused ONNX ``LayerNormalization`` node),
-    so it trains through the existing gradient rules.
+    Composed from elementwise ops and reductions, so it trains through the existing gradient
+    rules; onnxruntime fuses the chain into one LayerNormalization kernel at inference.
 
     Args:
         axis: An int or a list of ints.
@@ -65,7 +65,9 @@ class LayerNormalization(GammaBetaMixin, Layer):
         x = inputs if str(inputs.dtype).startswith("float") else ops.cast(inputs, "float32")
         mean = ops.mean(x, axis=axes, keepdims=True)
         centered = ops.subtract(x, mean)
-        variance = ops.mean(ops.square(centered), axis=axes, keepdims=True)
+        # Pow(·, 2) rather than Mul: onnxruntime fuses this exact chain into its
+        # LayerNormalization kernel when the axes are the last ones (inference graphs)
+        variance = ops.mean(ops.power(centered, 2.0), axis=axes, keepdims=True)
         y = ops.divide(centered, ops.sqrt(ops.add(variance, self.epsilon)))
         if self.gamma is not None:
             y = ops.multiply(y, broadcastable(self.gamma, axes, rank))

@@ -106,3 +106,19 @@ def test_unit_normalization(kwargs, shape, axes):
 def test_axis_out_of_range():
     with pytest.raises(ValueError, match="out of bounds"):
         run_layer_test(layers.LayerNormalization, dict(axis=3), (2, 3), (2, 3))
+
+
+def test_onnxruntime_fuses_layer_normalization(tmp_path):
+    """The exported chain is the one onnxruntime fuses into its LayerNormalization kernel."""
+    import onnx
+    import onnxruntime as ort
+
+    import kgraph
+
+    inputs = kgraph.Input((10, 16))
+    model = kgraph.Model(inputs, layers.LayerNormalization()(layers.Dense(16)(inputs)))
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(model.to_onnx_bytes(), options, providers=["CPUExecutionProvider"])
+    kinds = {n.op_type for n in onnx.load(options.optimized_model_filepath).graph.node}
+    assert "LayerNormalization" in kinds and "ReduceMean" not in kinds
