@@ -11,6 +11,7 @@ from kgraph.layers.preprocessing.integer_lookup import IntegerLookup
 from kgraph.layers.preprocessing.mix_up import MixUp
 from kgraph.layers.preprocessing.normalization import Normalization
 from kgraph.layers.preprocessing.pipeline import Pipeline
+from kgraph.layers.preprocessing.rand_augment import RandAugment
 from kgraph.layers.preprocessing.random_brightness import RandomBrightness
 from kgraph.layers.preprocessing.random_color_degeneration import RandomColorDegeneration
 from kgraph.layers.preprocessing.random_color_jitter import RandomColorJitter
@@ -47,6 +48,7 @@ __all__ = [
     "MixUp",
     "Normalization",
     "Pipeline",
+    "RandAugment",
     "RandomBrightness",
     "RandomColorDegeneration",
     "RandomColorJitter",

@@ -327,3 +327,18 @@ def test_elastic_transform_fields_and_identity():
     np.testing.assert_array_equal(model.predict(x, verbose=0), x)
     session, _ = _training_session(model)
     assert not np.allclose(_run(session, x), x)
+
+
+def test_rand_augment_picks_per_image():
+    x = np.random.default_rng(9).uniform(0, 255, (8, 12, 12, 3)).astype(np.float32)
+    layer = layers.RandAugment(num_ops=1, seed=3)
+    picks = np.asarray(layer.get_random_transformation(np.zeros((3000, 1)))["layer_idxes"][0])
+    counts = np.bincount(picks.astype(int).ravel(), minlength=11)
+    assert counts.size == 11 and np.all(np.abs(counts - 3000 / 11) < 60)
+    forced = {"layer_idxes": [np.full((8, 1, 1, 1), 9.0, np.float32)]}  # 9: auto-contrast
+    np.testing.assert_allclose(layer.transform_images(x, forced), layers.AutoContrast()(x))
+    inputs = kgraph.Input((12, 12, 3))
+    model = kgraph.Model(inputs, layers.RandAugment(seed=1)(inputs))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+    session, op_types = _training_session(model)
+    assert "RandomUniformLike" in op_types and not np.allclose(_run(session, x), x)
