@@ -1,4 +1,4 @@
-"""kgraph's command line: ``compile`` a MODEL.py to ONNX, ``inspect`` an ONNX file, ``predict``.
+"""kgraph's command line: ``compile`` a MODEL.py to ONNX, ``inspect``, ``predict``, ``serve``.
 
 Exit codes: 0 success; 2 a problem with what the user gave (arguments, files, the model, the
 input data), reported as ONE line ``kgraph: error: ...`` on stderr; 1 an unexpected internal
@@ -230,3 +230,37 @@ def predict_command(
     from kgraph.cli_predict import predict
 
     click.echo(predict(onnx_file, input_file, output, device, batch_size))
+
+
+# -- serve ---------------------------------------------------------------------------------------
+@main.command("serve")
+@click.argument("onnx_file", metavar="MODEL.onnx")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True)
+@click.option(
+    "--max-batch",
+    type=click.IntRange(1, 65536),
+    default=32,
+    show_default=True,
+    help="Most samples joined into one run (1: no micro-batching).",
+)
+@click.option(
+    "--max-wait-ms",
+    type=click.FloatRange(0, 60_000),
+    default=2.0,
+    show_default=True,
+    help="How long a request waits for others to join its batch.",
+)
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True)
+def serve_command(onnx_file, host, port, device, max_batch, max_wait_ms, workers) -> None:
+    """Serve MODEL.onnx over HTTP: POST /v1/predict, GET /v1/metadata, /healthz, /metrics."""
+    from kgraph.cli_files import check_file
+    from kgraph.serving.server import ServeError, serve
+
+    with _loading():
+        check_file(onnx_file, "an ONNX file")
+    try:
+        serve(onnx_file, host, port, device, max_batch, max_wait_ms, workers)
+    except ServeError as exc:
+        raise UserError(_one_line(exc)) from None

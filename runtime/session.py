@@ -118,6 +118,11 @@ class Session:
         self._output_set = frozenset(spec[0] for spec in self._outputs)
 
     @property
+    def label(self) -> str:
+        """The model's path, or ``<N bytes>`` for a model given as bytes."""
+        return self._label
+
+    @property
     def ort_session(self) -> ort.InferenceSession:
         """The wrapped ``onnxruntime.InferenceSession`` (for IOBinding and other raw access)."""
         return self._session

@@ -45,7 +45,8 @@ def trace_model(
 
 
 def metadata(model) -> dict[str, str]:
-    """Model metadata stored in the ONNX file: producer and the Keras-style config."""
+    """Model metadata stored in the ONNX file: producer, the Keras-style config, the input
+    contract and, when the model has a ``class_names`` attribute, the class names."""
     try:
         config = json.dumps(
             {"class_name": type(model).__name__, "config": model.get_config()}, default=str
@@ -53,6 +54,9 @@ def metadata(model) -> dict[str, str]:
     except (TypeError, ValueError, NotImplementedError):
         config = "{}"
     meta = {"producer": "kgraph", "kgraph_version": __version__, "keras_config": config}
+    class_names = getattr(model, "class_names", None)  # e.g. set from a dataset's class_names
+    if class_names is not None:
+        meta["class_names"] = json.dumps([str(name) for name in class_names])
     contract = input_contract(getattr(model, "layers", []), model._trace_inputs())
     if contract is not None:  # a model that starts with preprocessing: what raw inputs it takes
         meta["input_contract"] = json.dumps(contract)
