@@ -2,8 +2,11 @@
 published weight files (``weights="imagenet"``, from the Keras cache) load unchanged."""
 
 from kgraph.applications import (
+    convnext,
+    densenet,
     efficientnet,
     imagenet_utils,
+    inception_v3,
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
@@ -11,7 +14,16 @@ from kgraph.applications import (
     resnet_v2,
     vgg16,
     vgg19,
+    xception,
 )
+from kgraph.applications.convnext import (
+    ConvNeXtBase,
+    ConvNeXtLarge,
+    ConvNeXtSmall,
+    ConvNeXtTiny,
+    ConvNeXtXLarge,
+)
+from kgraph.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from kgraph.applications.efficientnet import (
     EfficientNetB0,
     EfficientNetB1,
@@ -22,6 +34,7 @@ from kgraph.applications.efficientnet import (
     EfficientNetB6,
     EfficientNetB7,
 )
+from kgraph.applications.inception_v3 import InceptionV3
 from kgraph.applications.mobilenet import MobileNet
 from kgraph.applications.mobilenet_v2 import MobileNetV2
 from kgraph.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
@@ -29,12 +42,21 @@ from kgraph.applications.resnet import ResNet50, ResNet101, ResNet152
 from kgraph.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from kgraph.applications.vgg16 import VGG16
 from kgraph.applications.vgg19 import VGG19
+from kgraph.applications.xception import Xception
 
 resnet50 = resnet  # Keras' keras.applications.resnet50 module
 
 __all__ = [
     "VGG16",
     "VGG19",
+    "ConvNeXtBase",
+    "ConvNeXtLarge",
+    "ConvNeXtSmall",
+    "ConvNeXtTiny",
+    "ConvNeXtXLarge",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
     "EfficientNetB0",
     "EfficientNetB1",
     "EfficientNetB2",
@@ -43,6 +65,7 @@ __all__ = [
     "EfficientNetB5",
     "EfficientNetB6",
     "EfficientNetB7",
+    "InceptionV3",
     "MobileNet",
     "MobileNetV2",
     "MobileNetV3Large",
@@ -53,8 +76,12 @@ __all__ = [
     "ResNet101V2",
     "ResNet152",
     "ResNet152V2",
+    "Xception",
+    "convnext",
+    "densenet",
     "efficientnet",
     "imagenet_utils",
+    "inception_v3",
     "mobilenet",
     "mobilenet_v2",
     "mobilenet_v3",
@@ -63,4 +90,5 @@ __all__ = [
     "resnet_v2",
     "vgg16",
     "vgg19",
+    "xception",
 ]

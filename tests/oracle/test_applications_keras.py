@@ -82,6 +82,13 @@ FAST = [
 ]
 
 SLOW = [
+    ("ConvNeXtTiny", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("ConvNeXtSmall", dict(input_shape=(32, 32, 3), classes=10), (32, 32, 3)),
+    ("DenseNet121", dict(input_shape=(32, 32, 3), include_top=False, pooling="avg"), (32, 32, 3)),
+    ("DenseNet169", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("DenseNet201", dict(input_shape=(32, 32, 3), classes=10), (32, 32, 3)),
+    ("Xception", dict(input_shape=(71, 71, 3), include_top=False), (71, 71, 3)),
+    ("InceptionV3", dict(input_shape=(75, 75, 3), include_top=False, pooling="max"), (75, 75, 3)),
     ("VGG16", dict(input_shape=(32, 32, 3), include_top=False, pooling="avg"), (32, 32, 3)),
     ("VGG19", dict(input_shape=(48, 48, 3), include_top=False), (48, 48, 3)),
     ("EfficientNetB0", dict(), (224, 224, 3)),
