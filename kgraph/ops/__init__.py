@@ -51,6 +51,7 @@ from kgraph.ops.binary_ops import (
     nan_to_num,
     not_equal,
 )
+from kgraph.ops.bitcast import view
 from kgraph.ops.bitwise_ops import (
     bitwise_and,
     bitwise_invert,
@@ -598,6 +599,7 @@ __all__ = [
     "var",
     "vdot",
     "vectorize",
+    "view",
     "vsplit",
     "vstack",
     "where",

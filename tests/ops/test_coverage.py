@@ -6,6 +6,7 @@ from kgraph import ops
 from tests.ops import (
     test_activation_ops,
     test_array_ops,
+    test_bitcast_ops,
     test_conv_ops,
     test_creation_ops,
     test_einsum_ops,
@@ -43,6 +44,7 @@ def _tables():
         + test_space_ops.CASES
         + test_fft_ops.CASES
         + test_mapping_ops.CASES
+        + test_bitcast_ops.CASES
     )
 
 

@@ -315,3 +315,11 @@ def test_vectorize_matches_keras():
 
     want = np.asarray(keras.ops.vectorize(step(keras))(F, V[:4]))
     np.testing.assert_allclose(kops.vectorize(step(Lib))(F, V[:4]), want, rtol=1e-6)
+
+
+def test_view_matches_keras():
+    for x, dtype in ((F, "int32"), (I, "float32"), (F.astype(np.float16), "uint16")):
+        want = np.asarray(keras.ops.view(x, dtype))
+        got = np.asarray(kops.view(x, dtype))
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
