@@ -1,6 +1,7 @@
 """Preprocessing layers: deterministic ones compiled into every graph, augmentation layers
 compiled into the training graph only."""
 
+from kgraph.layers.preprocessing.aug_mix import AugMix
 from kgraph.layers.preprocessing.auto_contrast import AutoContrast
 from kgraph.layers.preprocessing.category_encoding import CategoryEncoding
 from kgraph.layers.preprocessing.center_crop import CenterCrop
@@ -38,6 +39,7 @@ from kgraph.layers.preprocessing.solarization import Solarization
 from kgraph.layers.preprocessing.string_lookup import StringLookup
 
 __all__ = [
+    "AugMix",
     "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",

@@ -18,11 +18,12 @@ from kgraph import ops
 TRIES = 32
 
 
-def beta(layer, images, alpha):
-    """(batch,) draws from Beta(alpha, alpha); ``alpha`` a float or a (batch, 1) tensor."""
+def beta(layer, images, alpha, beta_=None):
+    """(batch,) draws from Beta(alpha, beta_) (``beta_`` defaults to ``alpha``); each a float
+    or a (batch, 1) tensor."""
     log_u = ops.log(ops.maximum(layer.uniform(images, (TRIES,)), 1e-30))
     log_v = ops.log(ops.maximum(layer.uniform(images, (TRIES,)), 1e-30))
-    log_x, log_y = log_u / alpha, log_v / alpha
+    log_x, log_y = log_u / alpha, log_v / (alpha if beta_ is None else beta_)
     top = ops.maximum(log_x, log_y)
     log_sum = top + ops.log(ops.exp(log_x - top) + ops.exp(log_y - top))
     accepted = ops.less_equal(log_sum, 0.0)
@@ -64,3 +65,15 @@ def crop_bounds(layer, images, length, ratio):
     span = ratio * float(length)
     start = ops.reshape(layer.uniform(images, (1,)), (-1,)) * (float(length) - span)
     return start, start + span
+
+
+def dirichlet(layer, images, count: int, alpha: float):
+    """(batch, count) draws from a symmetric Dirichlet(alpha) by stick breaking: share ``k``
+    takes a Beta(alpha, (count - 1 - k) * alpha) part of what is left."""
+    left, shares = 1.0, []
+    for k in range(count - 1):
+        part = beta(layer, images, alpha, (count - 1 - k) * alpha) * left
+        shares.append(ops.reshape(part, (-1, 1)))
+        left = left - part
+    shares.append(ops.reshape(left + ops.zeros_like(part), (-1, 1)))
+    return ops.concatenate(shares, axis=1)

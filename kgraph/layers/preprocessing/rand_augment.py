@@ -58,7 +58,7 @@ class RandAugment(BaseColorLayer):
         def color(cls, *args):
             return cls(*args, value_range=vr, seed=self.next_seed(), **fmt)
 
-        self._candidates = [
+        self.augmentations = [
             geo(RandomShear, f, f),
             geo(RandomTranslation, f, f),
             geo(RandomRotation, f),
@@ -73,7 +73,7 @@ class RandAugment(BaseColorLayer):
         ]
 
     def get_random_transformation(self, data, training=True, seed=None):
-        count = len(self._candidates)
+        count = len(self.augmentations)
         picks = [
             ops.floor(self.uniform(data, (1, 1, 1), 0.0, count - 1e-4)) for _ in range(self.num_ops)
         ]
@@ -84,7 +84,7 @@ class RandAugment(BaseColorLayer):
             return images
         for pick in transformation["layer_idxes"]:
             out = images
-            for i, layer in enumerate(self._candidates):
+            for i, layer in enumerate(self.augmentations):
                 if isinstance(layer, AutoContrast):
                     changed = layer.call(images)
                 else:

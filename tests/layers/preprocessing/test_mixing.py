@@ -89,3 +89,34 @@ def test_mixing_layers_in_models():
         assert trained.shape == x.shape and not np.array_equal(trained, x)
         config = layer.get_config()
         assert type(layer).from_config(config).get_config() == config
+
+
+def test_dirichlet_moments():
+    for alpha in (1.0, 0.5):
+        draws = np.asarray(
+            base_mixing.dirichlet(layers.AugMix(seed=4), np.zeros((20000, 1)), 3, alpha)
+        )
+        np.testing.assert_allclose(draws.sum(axis=1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(draws.mean(axis=0), 1 / 3, atol=0.01)
+        expected_var = (alpha * 2 * alpha) / ((3 * alpha) ** 2 * (3 * alpha + 1))
+        np.testing.assert_allclose(draws.var(axis=0), expected_var, rtol=0.06)
+
+
+def test_augmix_blends_chains():
+    x = RNG.uniform(0, 255, (4, 6, 7, 3)).astype(np.float32)
+    layer = layers.AugMix(seed=2)
+    t = layer.get_random_transformation(x)
+    auto = layer.augmentations.index(
+        next(c for c in layer.augmentations if type(c).__name__ == "AutoContrast")
+    )
+    chains = {**t, "chains": [[auto]] * layer.num_chains, "weight_sample": np.zeros(4, np.float32)}
+    np.testing.assert_allclose(
+        layer.transform_images(x, chains), layers.AutoContrast()(x), atol=1e-3
+    )
+    skip = {**t, "chains": [[len(layer.augmentations)]] * layer.num_chains}
+    np.testing.assert_allclose(layer.transform_images(x, skip), x, atol=1e-3)
+    inputs = kgraph.Input((6, 7, 3))
+    model = kgraph.Model(inputs, layer(inputs))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+    (trained,) = training_graph_outputs(model, [x])
+    assert trained.shape == x.shape
