@@ -342,3 +342,16 @@ def test_rand_augment_picks_per_image():
     np.testing.assert_array_equal(model.predict(x, verbose=0), x)
     session, op_types = _training_session(model)
     assert "RandomUniformLike" in op_types and not np.allclose(_run(session, x), x)
+
+
+def test_set_random_seed_repeats_training_graph_draws():
+    x = _ramp(64)
+    outputs = []
+    for _ in range(2):
+        kgraph.utils.set_random_seed(42)
+        model = _model(layers.RandomRotation(0.3), (6, 8, 1))
+        session, _ = _training_session(model)
+        outputs.append([_run(session, x), _run(session, x)])
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])  # same seed, same stream
+    np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+    assert not np.array_equal(outputs[0][0], outputs[0][1])  # fresh values every run
