@@ -39,7 +39,8 @@ def serialize_layer(layer) -> dict:
         "config": layer_config(layer),
         "registered_name": registered,
     }
-    build = build_config(layer)
+    own = getattr(layer, "get_build_config", None)  # a layer may define Keras' hook itself
+    build = own() if own is not None else build_config(layer)
     if build is not None:
         item["build_config"] = build
     if isinstance(layer, Model):
@@ -185,9 +186,12 @@ def layer_from_config(cls, config: dict, custom_objects=None):
 
     inner = decode_values(config.get("config") or {})
     layer = cls.from_config(inner)
-    shape = (config.get("build_config") or {}).get("input_shape")
-    if shape is not None and not layer.built:
-        layer.build(_as_shape(shape))
+    build = config.get("build_config") or {}
+    if build and not layer.built and hasattr(layer, "build_from_config"):
+        layer.build_from_config(build)  # a layer's own Keras hook
+        layer.built = True
+    elif build.get("input_shape") is not None and not layer.built:
+        layer.build(_as_shape(build["input_shape"]))
         layer.built = True
     compiled = config.get("compile_config")
     if compiled and hasattr(layer, "compile"):

@@ -152,3 +152,37 @@ def test_registered_custom_initializer_inside_a_layer_config():
     layer = deserialize_keras_object(config)
     layer.build((None, 3))
     np.testing.assert_array_equal(layer.get_weights()[0], np.full((3, 2), 0.5, np.float32))
+
+
+@register_keras_serializable("reg_tests")
+class TableLayer(layers.Layer):
+    """Builds from its own build config (Keras' get_build_config / build_from_config hooks)."""
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+
+    def build(self, input_shape):
+        self.table = self.add_weight(shape=(self.size,), initializer="zeros", name="table")
+
+    def get_build_config(self):
+        return {"table_size": self.size}
+
+    def build_from_config(self, config):
+        assert config == {"table_size": self.size}
+        self.build(None)
+
+    def call(self, x):
+        return x + self.table
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+def test_layer_build_config_hooks():
+    layer = TableLayer(3, name="t")
+    layer.build(None)
+    config = serialize_keras_object(layer)
+    assert config["build_config"] == {"table_size": 3}
+    rebuilt = deserialize_keras_object(config)
+    assert rebuilt.built and [w.shape for w in rebuilt.weights] == [(3,)]
