@@ -136,6 +136,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         if weights is not None:
             with h5py_module().File(io.BytesIO(weights), "r") as h5:
                 read_weights(h5, model)
+        elif model.weights:  # never a model with made-up weights
+            raise KerasFileError(f"it has no {WEIGHTS_FILENAME} (kgraph reads HDF5 weights only)")
     except KerasFileError as exc:
         if str(exc).startswith("Cannot load"):
             raise

@@ -81,6 +81,7 @@ def test_damaged_members(saved, tmp_path):
         "weights not hdf5": {"model__weights__h5": b"\x89HDF\r\n garbage" * 10},
         "no class": {"config__json": b"{}"},
         "weights truncated": {"model__weights__h5": _weights(saved)[:300]},
+        "no weights": {"model__weights__h5": None},
     }
     for label, members in cases.items():
         bad = _rewrite(saved, tmp_path / f"{label.replace(' ', '_')}.keras", **members)
