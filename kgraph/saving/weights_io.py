@@ -164,5 +164,5 @@ def load_optimizer_state(model, arrays: list[np.ndarray]) -> None:
         return
     try:
         load(arrays)
-    except ValueError as exc:
+    except (ValueError, TypeError, IndexError) as exc:
         warnings.warn(f"Skipping variable loading for the optimizer: {exc}", stacklevel=3)
