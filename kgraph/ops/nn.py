@@ -242,3 +242,14 @@ def _check_format(data_format) -> None:
         raise ValueError(
             f"kgraph supports data_format='channels_last' only. Received: data_format={data_format}"
         )
+
+
+def __getattr__(name: str):
+    """``kgraph.ops.nn.<name>`` for the nn ops defined in sibling modules (activations,
+    convolutions), as ``keras.ops.nn`` offers them; looked up lazily since those modules import
+    this one."""
+    import kgraph.ops
+
+    if name in kgraph.ops.__all__:
+        return getattr(kgraph.ops, name)
+    raise AttributeError(f"module 'kgraph.ops.nn' has no attribute '{name}'")

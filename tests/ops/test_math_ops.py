@@ -446,3 +446,11 @@ def test_python_floats_are_floats():
     assert bool(ops.isnan(float("nan"))) and bool(ops.signbit(-0.0))
     assert float(ops.nan_to_num(float("inf"))) == np.finfo(np.float32).max
     assert ops.round(7) == 7 and ops.trunc(3) == 3
+
+
+def test_nn_namespace_has_the_nn_ops():
+    from kgraph.ops import nn
+
+    assert nn.celu is ops.celu and nn.relu is ops.relu
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        nn.nope  # noqa: B018
