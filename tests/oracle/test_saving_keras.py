@@ -190,3 +190,33 @@ def test_keras_legacy_h5_model_loads(tmp_path):
     x = sample(theirs)
     _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
     assert ours.compiled and float(ours.optimizer.learning_rate) == pytest.approx(0.003)
+
+
+def _two_in_two_out(lib):
+    """Dict inputs and outputs, a layer shared at two depths, and a merge."""
+    layers = lib.layers
+    a, b = lib.Input((4,), name="a"), lib.Input((3,), name="b")
+    shared = layers.Dense(4, name="shared")
+    h = layers.Concatenate(name="cat")([shared(a), layers.Dense(4, name="pb")(b)])
+    h2 = shared(layers.Dense(4, name="back")(h))
+    outputs = {"o1": layers.Dense(2, name="o1")(h), "o2": layers.Dense(1, name="o2")(h2)}
+    return lib.Model({"a": a, "b": b}, outputs)
+
+
+def test_multi_io_shared_layer_model_crosses_both_ways(tmp_path):
+    theirs = _two_in_two_out(keras)
+    set_distinct_weights(theirs)
+    theirs.compile(optimizer="adam", loss={"o1": "mse", "o2": "mae"})
+    theirs.save(tmp_path / "k.keras")
+    ours = kgraph.models.load_model(tmp_path / "k.keras")
+    assert ours.compiled
+    rng = np.random.default_rng(0)
+    x = {"a": rng.normal(size=(3, 4)).astype(np.float32), "b": rng.normal(size=(3, 3))}
+    x["b"] = x["b"].astype(np.float32)
+    want, got = theirs.predict(x, verbose=0), ours.predict(x, verbose=0)
+    for name in ("o1", "o2"):
+        _close(got[name], want[name])
+    ours.save(tmp_path / "g.keras")
+    back = keras.models.load_model(tmp_path / "g.keras").predict(x, verbose=0)
+    for name in ("o1", "o2"):
+        _close(back[name], want[name])
