@@ -56,6 +56,19 @@ class BaseAffineLayer(BaseImagePreprocessingLayer):
             data_format=self.data_format,
         )
 
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        """Masks move with their images, resampled with nearest-neighbour interpolation."""
+        if not training or transformation is None:
+            return masks
+        return image_ops.affine_transform(
+            masks,
+            transformation["matrix"],
+            interpolation="nearest",
+            fill_mode=self.fill_mode,
+            fill_value=self.fill_value,
+            data_format=self.data_format,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -37,7 +37,11 @@ class BaseImagePreprocessingLayer(Layer):
     _FACTOR_BOUNDS = (-1, 1)
 
     def __init__(self, factor=None, seed=None, data_format=None, **kwargs):
-        kwargs.pop("bounding_box_format", None)
+        if kwargs.pop("bounding_box_format", None) is not None:
+            raise ValueError(
+                f"{type(self).__name__} in kgraph does not transform bounding boxes; leave "
+                "`bounding_box_format` unset."
+            )
         super().__init__(**kwargs)
         self.seed = seed
         self.data_format = standardize_data_format(data_format)
@@ -102,7 +106,19 @@ class BaseImagePreprocessingLayer(Layer):
         out["images"] = self.transform_images(images, transformation, training=True)
         if "labels" in data:
             out["labels"] = self.transform_labels(data["labels"], transformation, training=True)
+        if "segmentation_masks" in data:
+            masks = self._to_float(data["segmentation_masks"])
+            out["segmentation_masks"] = self.transform_segmentation_masks(masks, transformation)
+        if "bounding_boxes" in data:
+            raise ValueError(
+                f"{type(self).__name__} in kgraph does not transform bounding boxes. Received "
+                "data with a 'bounding_boxes' key."
+            )
         return out
+
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        """Masks after the transformation: unchanged, unless the layer moves pixels."""
+        return masks
 
     def transform_labels(self, labels, transformation, training=True):
         """Labels after the transformation: unchanged, unless the layer mixes samples."""

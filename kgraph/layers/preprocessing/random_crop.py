@@ -28,7 +28,7 @@ class RandomCrop(BaseImagePreprocessingLayer):
         self.width = int(width)
 
     def call(self, inputs, training=True):
-        images = self._to_float(inputs)
+        images = inputs["images"] if isinstance(inputs, dict) else inputs
         in_h, in_w = self.image_size(images)
         if in_h is None or in_w is None:
             raise ValueError(
@@ -36,10 +36,21 @@ class RandomCrop(BaseImagePreprocessingLayer):
                 f"Received: images.shape={images.shape}"
             )
         if training and in_h > self.height and in_w > self.width:
-            return super().call(images, training=True)
+            return super().call(inputs, training=True)
+        if not isinstance(inputs, dict):
+            return self._centre(self._to_float(inputs), "bilinear")
+        out = dict(inputs, images=self._centre(self._to_float(images), "bilinear"))
+        if "segmentation_masks" in inputs:
+            masks = self._to_float(inputs["segmentation_masks"])
+            out["segmentation_masks"] = self._centre(masks, "nearest")
+        return out
+
+    def _centre(self, images, interpolation):
+        """The largest centred window of the target's aspect ratio, resized to the target."""
         return image_ops.resize(
             images,
             (self.height, self.width),
+            interpolation=interpolation,
             crop_to_aspect_ratio=True,
             data_format=self.data_format,
         )
@@ -60,6 +71,9 @@ class RandomCrop(BaseImagePreprocessingLayer):
             data_format=self.data_format,
             output_size=(self.height, self.width),
         )
+
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        return self.transform_images(masks, transformation, training)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)

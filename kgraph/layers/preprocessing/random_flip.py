@@ -47,6 +47,9 @@ class RandomFlip(BaseImagePreprocessingLayer):
             out = ops.where(flips, _reverse(out, h), out)
         return out
 
+    def transform_segmentation_masks(self, masks, transformation, training=True):
+        return self.transform_images(masks, transformation, training)
+
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
 

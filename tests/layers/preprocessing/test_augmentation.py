@@ -355,3 +355,36 @@ def test_set_random_seed_repeats_training_graph_draws():
     np.testing.assert_array_equal(outputs[0][0], outputs[1][0])  # same seed, same stream
     np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
     assert not np.array_equal(outputs[0][0], outputs[0][1])  # fresh values every run
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.RandomFlip(seed=1),
+        layers.RandomRotation(0.3, fill_mode="constant", seed=1),
+        layers.RandomZoom(0.3, seed=1),
+        layers.RandomCrop(4, 5, seed=1),
+        layers.RandomBrightness(0.3, seed=1),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_segmentation_masks_follow_their_images(layer):
+    """Masks that equal the images' first channel (integer classes) stay aligned with them."""
+    classes = np.random.default_rng(10).integers(0, 4, (6, 8, 10)).astype(np.float32)
+    images = np.repeat(classes[..., None], 3, axis=-1)
+    out = layer({"images": images, "segmentation_masks": classes[..., None]}, training=True)
+    masks = np.asarray(out["segmentation_masks"])
+    if isinstance(layer, layers.RandomBrightness):
+        np.testing.assert_array_equal(masks, classes[..., None])  # colour: masks untouched
+        return
+    assert masks.shape == (*np.asarray(out["images"]).shape[:3], 1)
+    assert set(np.unique(masks)) <= {0.0, 1.0, 2.0, 3.0}  # nearest: no blended classes
+    if isinstance(layer, (layers.RandomFlip, layers.RandomCrop)):
+        np.testing.assert_array_equal(masks[..., 0], np.asarray(out["images"])[..., 0])
+
+
+def test_bounding_boxes_are_refused():
+    with pytest.raises(ValueError, match="bounding boxes"):
+        layers.RandomFlip(bounding_box_format="xyxy")
+    with pytest.raises(ValueError, match="bounding boxes"):
+        layers.RandomFlip()({"images": _ramp(2), "bounding_boxes": {}}, training=True)
