@@ -66,6 +66,7 @@ class GraphBuilder:
         self.parameters: dict[str, ir.Value] = {}
         self.trainable: dict[str, bool] = {}
         self._scopes: list[str] = []
+        self._classes: list[str | None] = []  # the layer class of each scope, when one
         self._used: Counter[str] = Counter()
         self._constants: dict[tuple, ir.Value] = {}
 
@@ -89,13 +90,27 @@ class GraphBuilder:
 
     # -- naming -------------------------------------------------------------------------
     @contextlib.contextmanager
-    def scope(self, name: str) -> Iterator[None]:
-        """Prefixes the names of nodes emitted inside the block with ``name/``."""
+    def scope(self, name: str, layer_class: str | None = None) -> Iterator[None]:
+        """Prefixes the names of nodes emitted inside the block with ``name/``; a layer's scope
+        also names its class, recorded in each node's metadata (viewers show who emitted it)."""
         self._scopes.append(name)
+        self._classes.append(layer_class)
         try:
             yield
         finally:
             self._scopes.pop()
+            self._classes.pop()
+
+    def _layer_metadata(self) -> dict[str, str]:
+        """``layer``, ``layer_class`` and ``layer_path`` of the innermost layer scope."""
+        for depth in range(len(self._scopes) - 1, -1, -1):
+            if self._classes[depth] is not None:
+                return {
+                    "layer": self._scopes[depth],
+                    "layer_class": self._classes[depth],
+                    "layer_path": "/".join(self._scopes[: depth + 1]),
+                }
+        return {}
 
     def unique_name(self, base: str) -> str:
         """Returns ``scope/base``, suffixed ``_1``, ``_2`` … when already taken."""
@@ -186,6 +201,7 @@ class GraphBuilder:
             ir.convenience.convert_attributes(attrs),
             outputs=outputs,
             name=node_name,
+            metadata_props=self._layer_metadata() or None,
         )
         self.graph.append(node)
         if dtype is not None:

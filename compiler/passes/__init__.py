@@ -11,8 +11,10 @@ from kgraph.compiler.passes.fold_constant_transposes import FoldConstantTranspos
 from kgraph.compiler.passes.fold_constants import FoldConstantsPass
 from kgraph.compiler.passes.fold_conv_affine import FoldConvAffinePass
 from kgraph.compiler.passes.fold_flatten_transpose import FoldFlattenTransposePass
+from kgraph.compiler.passes.fold_matmul_affine import FoldMatMulAffinePass
 from kgraph.compiler.passes.fuse_conv_bias import FuseConvBiasPass
 from kgraph.compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
+from kgraph.compiler.passes.readable_ops import ReadableOpsPass
 from kgraph.compiler.passes.sink_transposes import SinkTransposesPass
 
 
@@ -51,6 +53,8 @@ def inference_passes() -> ir.passes.PassManager:
             FoldConstantsPass(),
             FoldConvAffinePass(),
             FuseConvBiasPass(),
+            FoldMatMulAffinePass(),
+            ReadableOpsPass(),
             common.RemoveUnusedNodesPass(),
             common.TopologicalSortPass(),
         ]
@@ -64,8 +68,10 @@ __all__ = [
     "FoldConstantsPass",
     "FoldConvAffinePass",
     "FoldFlattenTransposePass",
+    "FoldMatMulAffinePass",
     "FuseConvBiasInputPass",
     "FuseConvBiasPass",
+    "ReadableOpsPass",
     "SinkTransposesPass",
     "forward_layout_passes",
     "inference_passes",

@@ -231,7 +231,7 @@ class Layer:
                 self._record(args, kwargs, outputs)
             return outputs
         if active is not None and symbolic:
-            with active.builder.scope(self.name), trace.layer_call():
+            with active.builder.scope(self.name, type(self).__name__), trace.layer_call():
                 outputs = self.call(*args, **call_kwargs)
                 regularizers.record_activity(self, outputs, active)
             return outputs

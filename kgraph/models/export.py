@@ -57,14 +57,52 @@ def metadata(model) -> dict[str, str]:
     class_names = getattr(model, "class_names", None)  # e.g. set from a dataset's class_names
     if class_names is not None:
         meta["class_names"] = json.dumps([str(name) for name in class_names])
-    contract = input_contract(getattr(model, "layers", []), model._trace_inputs())
-    if contract is not None:  # a model that starts with preprocessing: what raw inputs it takes
-        meta["input_contract"] = json.dumps(contract)
+    specs = model._trace_inputs()
+    contract = input_contract(getattr(model, "layers", []), specs)
+    if contract is None:  # no preprocessing: the inputs' dtypes and shapes are the contract
+        contract = {
+            "inputs": [
+                {
+                    "name": name,
+                    "dtype": spec.dtype,
+                    "shape": [d if isinstance(d, int) else None for d in spec.shape],
+                }
+                for name, spec in zip(model.input_names, specs)
+            ],
+            "preprocessing": [],
+            "value_range": None,
+        }
+    meta["input_contract"] = json.dumps(contract)
     return meta
+
+
+def doc_string(model, meta: dict[str, str]) -> str:
+    """A few readable lines for viewers (Netron shows the model's doc_string first)."""
+    layers = [
+        layer for layer in getattr(model, "layers", []) if type(layer).__name__ != "InputLayer"
+    ]
+    lines = [
+        f"{type(model).__name__} model '{model.name}' ({len(layers)} layers), "
+        f"exported by kgraph {__version__}.",
+    ]
+    contract = json.loads(meta.get("input_contract", "{}"))
+    for entry in contract.get("inputs", []):
+        shape = ", ".join("batch" if d is None else str(d) for d in entry.get("shape", []))
+        layout = f" {entry['layout']}" if entry.get("layout") else ""
+        lines.append(f"Input '{entry.get('name')}': {entry.get('dtype')} [{shape}]{layout}.")
+    if contract.get("preprocessing"):
+        lines.append(f"Preprocessing in the graph: {', '.join(contract['preprocessing'])}.")
+    if contract.get("value_range") is not None:
+        lines.append(f"Raw value range: {contract['value_range']}.")
+    if "class_names" in meta:
+        lines.append(f"Classes: {', '.join(json.loads(meta['class_names']))}.")
+    return "\n".join(lines)
 
 
 def inference_bytes(model, batch_size=None, opset=None) -> bytes:
     """Serialized inference graph of ``model``."""
     builder, _, _ = trace_model(model, batch_size=batch_size, opset=opset, training=False)
-    ir_model = compile_inference(builder.graph, metadata(model), producer_version=__version__)
+    meta = metadata(model)
+    ir_model = compile_inference(builder.graph, meta, producer_version=__version__)
+    ir_model.doc_string = doc_string(model, meta)
     return serde.to_bytes(ir_model)

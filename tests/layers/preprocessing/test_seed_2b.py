@@ -75,5 +75,10 @@ def test_metadata_states_the_input_contract():
     (got,) = session.run(None, {session.get_inputs()[0].name: raw})  # uint8 pixels in
     np.testing.assert_allclose(got, model.predict(raw, verbose=0), rtol=1e-5, atol=1e-6)
     plain = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
-    meta = {p.key for p in onnx.load_from_string(plain.to_onnx_bytes()).metadata_props}
-    assert "input_contract" not in meta
+    meta = {p.key: p.value for p in onnx.load_from_string(plain.to_onnx_bytes()).metadata_props}
+    plain_contract = json.loads(meta["input_contract"])  # no preprocessing: dtype and shape only
+    assert plain_contract["preprocessing"] == [] and plain_contract["value_range"] is None
+    assert (
+        plain_contract["inputs"][0]["shape"] == [None, 3]
+        and "layout" not in plain_contract["inputs"][0]
+    )
