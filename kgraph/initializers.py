@@ -193,7 +193,12 @@ class LecunUniform(_Preset):
     PRESET = (1.0, "fan_in", "uniform")
 
 
+from kgraph.initializers_matrix import STFT, Identity, Orthogonal  # noqa: E402
+
 _BY_NAME = {
+    "identity": Identity,
+    "orthogonal": Orthogonal,
+    "stft": STFT,
     "zeros": Zeros,
     "ones": Ones,
     "constant": Constant,
@@ -227,8 +232,26 @@ def get(identifier) -> Initializer:
     return cls()
 
 
+def deserialize(config, custom_objects=None) -> Initializer:
+    """The initializer a ``serialize`` config describes (``custom_objects`` maps extra class
+    names)."""
+    if isinstance(config, dict) and custom_objects and config.get("class_name") in custom_objects:
+        return custom_objects[config["class_name"]].from_config(config.get("config", {}))
+    return get(config)
+
+
 def serialize(initializer) -> dict | None:
     """A JSON-able config of ``initializer``."""
     if initializer is None:
         return None
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+
+
+# Keras' aliases: lowercase names of every class, and the *Initializer spellings.
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+identity, orthogonal, stft = Identity, Orthogonal, STFT
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_normal, glorot_uniform = GlorotNormal, GlorotUniform
+he_normal, he_uniform, lecun_normal, lecun_uniform = HeNormal, HeUniform, LecunNormal, LecunUniform
