@@ -121,10 +121,34 @@ def where(condition, x1, x2):
         condition = cast(condition, "bool")
     # Only the two branches are promoted to a common dtype; the condition stays bool.
     dtype = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
-    x1, x2 = (
-        np.asarray(v, dtype) if _spec_of(v).dtype == "weak" else cast(v, dtype) for v in (x1, x2)
-    )
+    weak = [_spec_of(v).dtype == "weak" for v in (x1, x2)]
+    if weak[0] != weak[1]:
+        # The Python scalar becomes a constant of the tensor's dtype inside the lowering: as a
+        # numpy array it would pass as float32 (eager numpy float64 means floatx) and break a
+        # float64 graph.
+        tensor, value = (x2, x1) if weak[0] else (x1, x2)
+        return apply(
+            _where_scalar,
+            [condition, cast(tensor, dtype)],
+            value=value,
+            dtype=dtype,
+            scalar_first=weak[0],
+        )
+    x1, x2 = (np.asarray(v, dtype) if w else cast(v, dtype) for v, w in zip((x1, x2), weak))
     return apply(_where, [condition, x1, x2])
+
+
+def _where_scalar_lower(b, c, x, *, value, dtype, scalar_first):
+    s = scalar(b, value, dtype)
+    return b.op("Where", [c, s, x] if scalar_first else [c, x, s])
+
+
+_where_scalar = Op(
+    "where_scalar",
+    lambda c, x, **_: Spec(shapes.broadcast(c.shape, x.shape), x.dtype),
+    _where_scalar_lower,
+    promote=False,
+)
 
 
 def _clip_lower(b, x, *, x_min, x_max, dtype):
