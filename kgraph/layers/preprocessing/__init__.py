@@ -5,6 +5,7 @@ from kgraph.layers.preprocessing.aug_mix import AugMix
 from kgraph.layers.preprocessing.auto_contrast import AutoContrast
 from kgraph.layers.preprocessing.category_encoding import CategoryEncoding
 from kgraph.layers.preprocessing.center_crop import CenterCrop
+from kgraph.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEqualization
 from kgraph.layers.preprocessing.cut_mix import CutMix
 from kgraph.layers.preprocessing.discretization import Discretization
 from kgraph.layers.preprocessing.equalization import Equalization
@@ -43,6 +44,7 @@ __all__ = [
     "AutoContrast",
     "CategoryEncoding",
     "CenterCrop",
+    "ContrastLimitedAdaptiveHistogramEqualization",
     "CutMix",
     "Discretization",
     "Equalization",

@@ -91,3 +91,23 @@ def test_equalization(value_range, data_format):
     kwargs = dict(value_range=value_range, data_format=data_format)
     got = kgraph.layers.Equalization(**kwargs)(x)
     np.testing.assert_allclose(got, np.asarray(keras.layers.Equalization(**kwargs)(x)), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((2, 16, 16, 3), {}),
+        ((2, 19, 13, 3), dict(tile_grid_size=(4, 3), clip_limit=2.0)),
+        pytest.param(
+            (1, 10, 12, 1), dict(clip_limit=0.0, tile_grid_size=(2, 2)), marks=pytest.mark.slow
+        ),
+    ],
+    ids=["default", "padded_tiles", "no_clip"],
+)
+def test_clahe(shape, kwargs):
+    x = RNG.uniform(30, 200, shape).astype(np.float32)
+    name = "ContrastLimitedAdaptiveHistogramEqualization"
+    inputs = kgraph.Input(shape[1:])
+    model = kgraph.Model(inputs, getattr(kgraph.layers, name)(**kwargs)(inputs))
+    expected = np.asarray(getattr(keras.layers, name)(**kwargs)(x))
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-3)
