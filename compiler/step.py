@@ -150,7 +150,7 @@ class StepGraph:
             finish_model(b, metadata, producer_version),
             [*self.input_names, *self.losses.labels, "sample_weight"],
             state,
-            ["lr", "step"],
+            ["lr", "step", *(v.name for v in b.graph.inputs if v.name.startswith("lr:"))],
             self.initial_state,
             self.losses.metric_outputs,
             self.losses.output_losses,

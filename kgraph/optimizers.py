@@ -302,6 +302,10 @@ class Optimizer:
         lambda self: self.params.get("gradient_accumulation_steps")
     )
 
+    def extra_learning_rates(self) -> dict:
+        """Rates of further ``lr:<i>`` step-graph inputs (a MultiOptimizer's sub-optimizers)."""
+        return {}
+
     def ema_variables(self, var_list) -> list:
         """The EMA slot (``use_ema``) of each weight of ``var_list``, or None where there is
         none (yet: the slots exist once training has been set up)."""
@@ -428,6 +432,7 @@ from kgraph.optimizers_more import (  # noqa: E402  (they subclass Optimizer abo
     Lion,
     Nadam,
 )
+from kgraph.optimizers_multi import MultiOptimizer, OptimizerMap  # noqa: E402, F401
 from kgraph.optimizers_special import (  # noqa: E402
     LossScaleOptimizer,
     Muon,
@@ -439,7 +444,7 @@ from kgraph.optimizers_special import (  # noqa: E402
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
 _BY_NAME.update({c.optimizer_name: c for c in (Adamax, Nadam, Lion, Adadelta, Ftrl, Adafactor)})
 _BY_NAME.update({"muon": Muon, "lamb": Lamb, "schedulefreeadamw": ScheduleFreeAdamW})
-_BY_CLASS = {cls.__name__: cls for cls in [*_BY_NAME.values(), LossScaleOptimizer]}
+_BY_CLASS = {cls.__name__: cls for cls in [*_BY_NAME.values(), LossScaleOptimizer, MultiOptimizer]}
 
 
 def get(identifier) -> Optimizer:

@@ -11,7 +11,8 @@ clipped, ``weight_decay`` (any optimizer; AdamW defaults it to 0.004) shrinks ea
 ``param * weight_decay * lr``, then the optimizer's own rule runs; gradient accumulation and EMA
 wrap that. Optimizer state ("slots") is named ``<param>/<slot>``, e.g. ``dense/kernel/adam_m``.
 ``{"name": "loss_scale_optimizer", "inner_optimizer": {...}}`` wraps another spec
-(:mod:`compiler.optim.loss_scale`).
+(:mod:`compiler.optim.loss_scale`); ``{"name": "multi_optimizer", ...}`` routes weights to
+several (:mod:`compiler.optim.multi`).
 
 An optimizer module has ``DEFAULTS``, ``validate(config)``, ``slots(config)`` (slot -> initial
 value, each shaped like its parameter) and ``update(b, config, param, grad, slots, lr, step)``;
@@ -38,6 +39,7 @@ from kgraph.compiler.optim import (
     lamb,
     lion,
     loss_scale,
+    multi,
     muon,
     nadam,
     rmsprop,
@@ -118,6 +120,11 @@ def resolve_config(spec: dict[str, Any]) -> tuple[ModuleType, dict[str, Any]]:
     if key == loss_scale.NAME:
         inner, _ = loss_scale.resolve(spec)
         return resolve_config(inner)
+    if key == multi.NAME:
+        subs = multi.check(spec)
+        for sub in subs[1:]:
+            resolve_config(sub)
+        return resolve_config(subs[0])
     if key not in OPTIMIZERS:
         raise ValueError(
             f"Unsupported optimizer. Expected one of {sorted([*OPTIMIZERS, loss_scale.NAME])}. "
@@ -142,6 +149,12 @@ def slot_specs(
     if str(spec["name"]).lower() == loss_scale.NAME:
         inner, config = loss_scale.resolve(spec)
         return {**slot_specs(inner, param_shapes), **loss_scale.state_specs(config)}
+    if str(spec["name"]).lower() == multi.NAME:
+        subs = multi.check(spec)
+        found = {}
+        for index, names in multi.split(spec, param_shapes).items():
+            found.update(slot_specs(subs[index], {n: param_shapes[n] for n in names}))
+        return found
     module, config = resolve_config(spec)
     return {
         f"{param}/{slot}": (tuple(slot_shape), "float32", float(init))
@@ -176,9 +189,18 @@ def build_updates(
     """
     grads = {name: g for name, g in grads.items() if g is not None}
     with b.scope("optimizer"):
-        if str(spec["name"]).lower() == loss_scale.NAME:
+        key = str(spec["name"]).lower()
+        if key == loss_scale.NAME:
             return loss_scale.build(b, spec, params, grads, slots, lr, _plain)
+        if key == multi.NAME:
+            return multi.build(b, spec, params, grads, slots, lr, step, _plain)
         return _plain(b, spec, params, grads, slots, lr, step)
+
+
+def scalar_inputs(spec: dict[str, Any]) -> list[str]:
+    """Float32 scalar graph inputs the update reads besides ``lr`` and ``step`` (a
+    MultiOptimizer's ``lr:1``, ``lr:2``...); :func:`build_updates` creates them."""
+    return multi.scalar_inputs(spec) if str(spec["name"]).lower() == multi.NAME else []
 
 
 def _plain(b, spec, params, grads, slots, lr, step):
@@ -186,4 +208,11 @@ def _plain(b, spec, params, grads, slots, lr, step):
     return apply_updates(b, module, config, params, grads, slots, lr, step)
 
 
-__all__ = ["BASE_DEFAULTS", "OPTIMIZERS", "build_updates", "resolve_config", "slot_specs"]
+__all__ = [
+    "BASE_DEFAULTS",
+    "OPTIMIZERS",
+    "build_updates",
+    "resolve_config",
+    "scalar_inputs",
+    "slot_specs",
+]

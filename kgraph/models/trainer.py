@@ -205,9 +205,10 @@ class Trainer:
         programs = self.programs()
         optimizer = self.optimizer
         lr = optimizer.current_learning_rate()
+        scalars = {"lr": lr, **optimizer.extra_learning_rates()}  # lr:<i>: MultiOptimizer
         optimizer.iterations += 1
         out = self.engine.run_step(
-            self.feed(batch, programs.step), {"lr": lr, "step": float(optimizer.iterations)}
+            self.feed(batch, programs.step), {**scalars, "step": float(optimizer.iterations)}
         )
         self._ahead = True
         return out
