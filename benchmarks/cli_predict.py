@@ -5,7 +5,7 @@
 1. Wall time of ``kgraph predict`` on 5 samples and of ``kgraph inspect`` on the seed CNN
    (examples/mnist_cnn.py), median of ``--repeats`` fresh processes: almost all of it is
    imports, so it shows what each command loads.
-2. Peak RSS (``ru_maxrss`` of the child) of ``kgraph predict`` on ``--samples`` samples
+2. Peak RSS (the child's ``VmHWM``) of ``kgraph predict`` on ``--samples`` samples
    (200,000 x 28x28x1 float32 = 627 MB of input, memory-mapped), next to the same prediction
    done the way kgraph did before streaming (whole result gathered, then serialized to bytes
    and written), in a child process of its own.
@@ -36,16 +36,32 @@ open(sys.argv[3], "wb").write(buffer.getvalue())
 """
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Runs ``command``; returns (seconds, peak RSS in MiB) of that child alone."""
+# The child's own high-water mark, written at exit. (ru_maxrss of a child is no use here: Linux
+# carries the parent's RSS at fork into it, so every child would report this script's size.)
+HWM = """
+import atexit, os
+def _report():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                with open(os.environ["KGRAPH_BENCH_HWM"], "w") as out:
+                    out.write(line.split()[1])
+atexit.register(_report)
+"""
+CLI = HWM + "import sys\nfrom kgraph.cli import main\nsys.argv[0] = 'kgraph'\nmain()\n"
+
+
+def run(command: list[str], folder: str) -> tuple[float, float]:
+    """Runs ``command``; returns (seconds, peak RSS in MiB of that process)."""
+    report = os.path.join(folder, "hwm.txt")
+    env = dict(os.environ, KGRAPH_BENCH_HWM=report)
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run(command, capture_output=True, env=env, check=False)
     seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{command[:4]} failed: {proc.stderr.read().decode()}")
-    proc.stderr.close()
-    return seconds, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:4]} failed: {done.stderr.decode()}")
+    with open(report) as file:
+        return seconds, int(file.read()) / 1024
 
 
 def main() -> None:
@@ -60,7 +76,7 @@ def main() -> None:
 
     from kgraph.cli_loading import load_model
 
-    kgraph = [sys.executable, "-m", "kgraph"]
+    kgraph = [sys.executable, "-c", CLI]
     with tempfile.TemporaryDirectory() as folder:
         model_path = os.path.join(folder, "mnist_cnn.onnx")
         model, _ = load_model(os.path.join(ROOT, "examples", "mnist_cnn.py"))
@@ -75,7 +91,7 @@ def main() -> None:
             ("kgraph predict (5 samples)", [*kgraph, "predict", model_path, small, "-o", out]),
             ("kgraph inspect", [*kgraph, "inspect", model_path]),
         ):
-            times = [run(command)[0] for _ in range(args.repeats)]
+            times = [run(command, folder)[0] for _ in range(args.repeats)]
             print(f"{label}: median {statistics.median(times):.2f} s, min {min(times):.2f} s")
         data = np.lib.format.open_memmap(big, "w+", np.float32, (args.samples, 28, 28, 1))
         for start in range(0, args.samples, 10_000):
@@ -85,8 +101,12 @@ def main() -> None:
         del data
         size = os.path.getsize(big) / 2**20
         batch = str(args.batch_size)
-        streamed = run([*kgraph, "predict", model_path, big, "-o", out, "--batch-size", batch])
-        gathered = run([sys.executable, "-c", GATHERED, model_path, big, out + "2.npy", batch])
+        streamed = run(
+            [*kgraph, "predict", model_path, big, "-o", out, "--batch-size", batch], folder
+        )
+        gathered = run(
+            [sys.executable, "-c", HWM + GATHERED, model_path, big, out + "2.npy", batch], folder
+        )
         out_mib = os.path.getsize(out) / 2**20
         print(f"{args.samples} samples: input {size:.0f} MiB, output {out_mib:.1f} MiB")
         print(f"streamed (kgraph predict): {streamed[0]:.1f} s, peak RSS {streamed[1]:.0f} MiB")
