@@ -84,6 +84,12 @@ def test_ema_slots_and_finalize():
     model.fit(X, Y, epochs=1, batch_size=8, verbose=0)
     averages = optimizer.ema_variables(model.trainable_weights)
     assert all(a is not None for a in averages)
+    for weight, average in zip(model.trainable_weights, averages):  # fit ends on the averages
+        np.testing.assert_array_equal(weight.numpy(), average.numpy())
+    model.train_on_batch(X[:8], Y[:8])
+    assert any(
+        np.abs(w.numpy() - a.numpy()).max() > 0 for w, a in zip(model.trainable_weights, averages)
+    )
     optimizer.finalize_variable_values(model.trainable_weights)
     for weight, average in zip(model.trainable_weights, averages):
         np.testing.assert_array_equal(weight.numpy(), average.numpy())
@@ -94,6 +100,7 @@ def test_swap_ema_weights_evaluates_with_the_averages():
     optimizer = optimizers.SGD(0.05, use_ema=True, ema_momentum=0.9)
     model.compile(optimizer, "mse")
     model.fit(X, Y, epochs=2, batch_size=8, verbose=0)
+    model.train_on_batch(X[:8], Y[:8])  # fit ended on the averages: move the weights off them
     weights = [w.numpy() for w in model.trainable_weights]
     averages = [a.numpy() for a in optimizer.ema_variables(model.trainable_weights)]
     plain = model.evaluate(X, Y, verbose=0)

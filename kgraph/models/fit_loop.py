@@ -133,6 +133,8 @@ class FitLoop:
                     break
         finally:
             trainer.pull()
+            if self.epochs > 0:  # as Keras: with use_ema, the weights take their averages
+                model.optimizer.finalize_variable_values(model.trainable_weights)
         cbs.on_train_end(epoch_logs)
         return self.history
 
