@@ -15,6 +15,7 @@ import sys
 
 import click
 
+from kgraph.cli_compile_options import compile_options
 from kgraph.cli_output import Stopped, UserError, check_output, human_size, terminate, write
 
 MIN_OPSET, MAX_OPSET = 17, 23
@@ -130,17 +131,18 @@ def main(ctx: click.Context, debug: bool) -> None:
     help="Fix the batch dimension (default: dynamic).",
 )
 @click.option("--training", is_flag=True, help="Write training artifacts into the -o folder.")
-def compile_command(
-    model_file: str,
-    output: str,
-    symbol: str | None,
-    opset: int | None,
-    batch_size: int | None,
-    training: bool,
-) -> None:
+@compile_options
+def compile_command(model_file, output, symbol, opset, batch_size, training, **extras) -> None:
     """Compile the model that MODEL.py defines into an ONNX file (or training artifacts)."""
     from kgraph.cli_child import ChildError, run_in_child
+    from kgraph.cli_compile_options import CompileOptions, compile_work
     from kgraph.cli_loading import check_file
+
+    options = CompileOptions(**extras)
+    if training and (options.functions or options.optimize or options.verify):
+        raise UserError(
+            "--functions, --optimize and --verify apply to the ONNX file, not --training"
+        )
 
     with _loading():
         check_file(model_file, "a Python file")
@@ -150,7 +152,7 @@ def compile_command(
     target = os.path.abspath(output)  # a MODEL.py that changes directory cannot move it
 
     def work():
-        return _compile_work(model_file, target, symbol, opset, batch_size, training)
+        return compile_work(model_file, target, symbol, opset, batch_size, training, options)
 
     try:
         result = run_in_child(work, model_file, (click.ClickException,))
@@ -175,22 +177,6 @@ def compile_command(
 def _debug() -> bool:
     ctx = click.get_current_context(silent=True)
     return bool(ctx and ctx.find_root().params.get("debug"))
-
-
-def _compile_work(model_file, target, symbol, opset, batch_size, training):
-    """Runs MODEL.py and compiles its model: the ONNX bytes, or the lines that report the
-    training artifacts written. Prints the summary once the model compiled."""
-    from kgraph.cli_loading import load_model, to_onnx
-
-    with _loading():
-        model, _ = load_model(model_file, symbol)
-        if training:
-            from kgraph.models.artifacts import export_for_cli
-
-            return export_for_cli(model, model_file, target, opset, batch_size)
-        data = to_onnx(model, model_file, opset, batch_size)
-    model.summary()  # only once the model compiled: a failure prints its one line alone
-    return data
 
 
 # -- inspect -------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class GraphBuilder:
         self.trainable: dict[str, bool] = {}
         self._scopes: list[str] = []
         self._classes: list[str | None] = []  # the layer class of each scope, when one
+        self._calls: list[str] = []  # ``name:n`` for the n-th call of a layer at this path
         self._used: Counter[str] = Counter()
         self._constants: dict[tuple, ir.Value] = {}
 
@@ -95,20 +96,27 @@ class GraphBuilder:
         also names its class, recorded in each node's metadata (viewers show who emitted it)."""
         self._scopes.append(name)
         self._classes.append(layer_class)
+        path = "/".join(self._scopes)
+        self._calls.append(f"{name}:{self._used[path + '/#call']}")
+        self._used[path + "/#call"] += 1
         try:
             yield
         finally:
             self._scopes.pop()
             self._classes.pop()
+            self._calls.pop()
 
     def _layer_metadata(self) -> dict[str, str]:
-        """``layer``, ``layer_class`` and ``layer_path`` of the innermost layer scope."""
+        """``layer``, ``layer_class`` and ``layer_path`` of the innermost layer scope, and
+        ``layer_call`` (the path with each layer's call number: shared layers' calls differ)."""
         for depth in range(len(self._scopes) - 1, -1, -1):
             if self._classes[depth] is not None:
                 return {
                     "layer": self._scopes[depth],
                     "layer_class": self._classes[depth],
                     "layer_path": "/".join(self._scopes[: depth + 1]),
+                    "layer_call": "/".join(self._calls[: depth + 1]),
+                    "layer_classes": "/".join(c or "" for c in self._classes[: depth + 1]),
                 }
         return {}
 
