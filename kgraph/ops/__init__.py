@@ -177,6 +177,27 @@ from kgraph.ops.nn import (
     softsign,
     swish,
 )
+from kgraph.ops.nn_norms import (
+    batch_normalization,
+    binary_crossentropy,
+    categorical_crossentropy,
+    layer_normalization,
+    moments,
+    multi_hot,
+    normalize,
+    psnr,
+    rms_normalization,
+    sparse_categorical_crossentropy,
+)
+from kgraph.ops.nn_spatial import (
+    adaptive_average_pool,
+    adaptive_max_pool,
+    depth_to_space,
+    dot_product_attention,
+    fold,
+    space_to_depth,
+    unfold,
+)
 from kgraph.ops.numpy import (
     abs,
     add,
@@ -605,4 +626,24 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+]
+
+__all__ += [  # keras.ops.nn statistics, normalizations, attention, adaptive pools, shuffles
+    "adaptive_average_pool",
+    "adaptive_max_pool",
+    "batch_normalization",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "depth_to_space",
+    "dot_product_attention",
+    "fold",
+    "layer_normalization",
+    "moments",
+    "multi_hot",
+    "normalize",
+    "psnr",
+    "rms_normalization",
+    "space_to_depth",
+    "sparse_categorical_crossentropy",
+    "unfold",
 ]

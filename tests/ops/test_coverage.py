@@ -16,6 +16,7 @@ from tests.ops import (
     test_layout_ops,
     test_mapping_ops,
     test_math_ops,
+    test_nn_more_ops,
     test_nn_ops,
     test_numpy_ops,
     test_reduction_ops,
@@ -29,6 +30,7 @@ def _tables():
     return (
         test_numpy_ops.CASES
         + test_nn_ops.CASES
+        + test_nn_more_ops.CASES
         + test_array_ops.CASES
         + test_getitem.CASES
         + test_creation_ops.CASES

@@ -157,6 +157,23 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "lcm": lambda x: ops.lcm(_ints(x), 4),
     "nanquantile": lambda x: ops.nanquantile(x, [0.3, 0.6], axis=-1),
     "nanpercentile": lambda x: ops.nanpercentile(x, 50, axis=(1, 2)),
+    # keras.ops.nn compositions (kgraph/ops/nn_norms.py, nn_spatial.py)
+    "moments": lambda x: list(ops.moments(x, [1, 2])),
+    "batch_normalization": lambda x: ops.batch_normalization(
+        x, np.zeros(3, np.float32), np.ones(3, np.float32), -1
+    ),
+    "psnr": lambda x: ops.psnr(x, x * 0.5, 1.0),
+    "multi_hot": lambda x: ops.multi_hot(_ints(x[:, 0, 0]), 3),
+    "sparse_categorical_crossentropy": lambda x: ops.sparse_categorical_crossentropy(
+        np.zeros((4, 4), np.int32), x[0]
+    ),
+    "adaptive_average_pool": lambda x: ops.adaptive_average_pool(x, (3, 2)),
+    "adaptive_max_pool": lambda x: ops.adaptive_max_pool(x, (3, 2)),
+    "depth_to_space": lambda x: ops.depth_to_space(ops.concatenate([x, x, x, x], -1), 2),
+    "space_to_depth": lambda x: ops.space_to_depth(x, 2),
+    "dot_product_attention": lambda x: ops.dot_product_attention(x, x, x, is_causal=True),
+    "unfold": lambda x: ops.unfold(x, 2, padding=1),
+    "fold": lambda x: ops.fold(ops.reshape(x, (-1, 4, 12)), (4, 5), 2),
     **{
         name: (lambda f: lambda x: [f(x), f(x, axis=1), f(x, axis=(1, 2), keepdims=True)])(
             getattr(ops, name)
