@@ -97,7 +97,9 @@ def test_equalization(value_range, data_format):
     "shape, kwargs",
     [
         ((2, 16, 16, 3), {}),
-        ((2, 19, 13, 3), dict(tile_grid_size=(4, 3), clip_limit=2.0)),
+        pytest.param(
+            (2, 19, 13, 3), dict(tile_grid_size=(4, 3), clip_limit=2.0), marks=pytest.mark.slow
+        ),
         pytest.param(
             (1, 10, 12, 1), dict(clip_limit=0.0, tile_grid_size=(2, 2)), marks=pytest.mark.slow
         ),
