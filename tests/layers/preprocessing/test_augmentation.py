@@ -388,3 +388,26 @@ def test_bounding_boxes_are_refused():
         layers.RandomFlip(bounding_box_format="xyxy")
     with pytest.raises(ValueError, match="bounding boxes"):
         layers.RandomFlip()({"images": _ramp(2), "bounding_boxes": {}}, training=True)
+
+
+def test_augmentation_after_trainable_layers_passes_gradients():
+    """Geometric and colour augmentation between trainable layers: the step graph
+    differentiates through the sampling (Gather/Mod rules) and resizing (Resize rule)."""
+    kgraph.utils.set_random_seed(1)
+    model = kgraph.Sequential(
+        [
+            kgraph.Input((8, 8, 3)),
+            layers.Conv2D(4, 3, padding="same"),
+            layers.RandomRotation(0.1, fill_mode="wrap"),
+            layers.RandomZoom(0.1, fill_mode="constant"),
+            layers.Resizing(6, 6),
+            layers.RandomContrast(0.1, value_range=(-10, 10)),
+            layers.Flatten(),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(11).random((16, 8, 8, 3)).astype(np.float32)
+    kernel = model.layers[0].get_weights()[0].copy()
+    model.fit(x, np.ones((16, 1), np.float32), epochs=1, batch_size=8, verbose=0)
+    assert not np.allclose(model.layers[0].get_weights()[0], kernel)  # the conv learned

@@ -252,3 +252,21 @@ def test_keras_files_cross_both_ways(tmp_path):
     ours.save(tmp_path / "kgraph.keras")
     back = keras.models.load_model(tmp_path / "kgraph.keras")
     np.testing.assert_allclose(np.asarray(back.predict(x, verbose=0)), expected, atol=1e-5)
+
+
+def test_pipeline_crosses_to_keras(tmp_path):
+    inputs = kgraph.Input((8, 8, 3))
+    pipeline = kgraph.layers.Pipeline(
+        [
+            kgraph.layers.Rescaling(1 / 255),
+            kgraph.layers.RandomFlip(),
+            kgraph.layers.CenterCrop(6, 6),
+        ]
+    )
+    ours = kgraph.Model(inputs, kgraph.layers.Conv2D(2, 3)(pipeline(inputs)))
+    ours.save(tmp_path / "pipeline.keras")
+    theirs = keras.models.load_model(tmp_path / "pipeline.keras")
+    x = RNG.random((2, 8, 8, 3)).astype(np.float32) * 255
+    np.testing.assert_allclose(
+        np.asarray(theirs.predict(x, verbose=0)), ours.predict(x, verbose=0), atol=1e-5
+    )
