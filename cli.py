@@ -182,15 +182,25 @@ def _debug() -> bool:
 # -- inspect -------------------------------------------------------------------------------------
 @main.command("inspect")
 @click.argument("onnx_file", metavar="MODEL.onnx")
-def inspect_command(onnx_file: str) -> None:
-    """Describe an ONNX file: I/O, opset, op histogram, parameters, metadata."""
-    from kgraph.cli_files import load_onnx
-    from kgraph.compiler.describe import describe
+@click.option("--format", "fmt", type=click.Choice(("table", "json", "markdown")), default="table")
+def inspect_command(onnx_file: str, fmt: str) -> None:
+    """Describe an ONNX file: I/O, opset, op histogram, parameters (per layer), metadata."""
+    from kgraph.cli_inspect import inspect_text
 
-    with _loading():
-        model = load_onnx(onnx_file)
-    title = f"{onnx_file} ({human_size(os.path.getsize(onnx_file))})"
-    click.echo("\n".join(describe(model, title)))
+    click.echo(inspect_text(onnx_file, fmt))
+
+
+@main.command("view")
+@click.argument("onnx_file", metavar="MODEL.onnx")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--no-browser", is_flag=True, help="Only serve; do not open a browser.")
+def view_command(onnx_file: str, host: str, port: int, no_browser: bool) -> None:
+    """Open MODEL.onnx in Netron (the extra 'view': pip install 'kgraph[view]')."""
+    from kgraph import cli_inspect
+
+    click.echo(cli_inspect.view(onnx_file, host, port, not no_browser))
+    cli_inspect.wait()
 
 
 # -- predict -------------------------------------------------------------------------------------
