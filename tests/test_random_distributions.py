@@ -201,3 +201,37 @@ def test_a_model_with_random_ops_trains():
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
     first, second = np.asarray(model(x, training=True)), np.asarray(model(x, training=True))
     assert not np.allclose(first, second)  # fresh noise and order at every training call
+
+
+class _Sampling(keras.layers.Layer):
+    """Keras' VAE sampling layer, verbatim: the batch size comes from ``ops.shape``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = random.SeedGenerator(1337)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        batch = keras.ops.shape(z_mean)[0]
+        dim = keras.ops.shape(z_mean)[1]
+        epsilon = random.normal(shape=(batch, dim), seed=self.seed_generator)
+        extra = random.gamma((batch, dim), 2.0, seed=self.seed_generator)
+        count = random.binomial((batch, dim), 3, 0.5, seed=self.seed_generator)
+        return z_mean + keras.ops.exp(0.5 * z_log_var) * epsilon + 0 * (extra + count)
+
+
+def test_batch_sized_draws_in_a_model_follow_the_run_time_batch():
+    inputs = keras.Input((3,))
+    z = _Sampling()([keras.layers.Dense(2)(inputs), keras.layers.Dense(2)(inputs)])
+    assert z.shape == (None, 2)
+    model = keras.Model(inputs, z)
+    for n in (1, 5):
+        out = model.predict(np.zeros((n, 3), np.float32), verbose=0)
+        assert out.shape == (n, 2) and len({tuple(row) for row in out}) == n  # one draw per row
+    out = model.predict(np.zeros((20_000, 3), np.float32), batch_size=20_000, verbose=0)
+    assert abs(out.std() - 1.0) < 0.03  # zero means and log-variances: standard normal noise
+    model.compile("sgd", "mse")
+    loss = model.fit(np.ones((8, 3), np.float32), np.zeros((8, 2), np.float32), verbose=0)
+    assert np.isfinite(loss.history["loss"][0])
+    with pytest.raises(ValueError, match="batch"):
+        random.normal((None, 3))

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgraph import trace
 from kgraph.ops.core import Op, Spec, apply
 from kgraph.random.distributions import (
     CANDIDATES,
+    draw,
     first_accepted,
     float_dtype,
     random_normal,
@@ -100,9 +102,7 @@ def gamma(shape, alpha, dtype=None, seed=None):
     """
     dtype = float_dtype(dtype, "gamma")
     alpha = _positive("alpha", alpha)
-    return apply(
-        _gamma, [], shape=shape_tuple(shape), alpha=alpha, seed=draw_seed(seed), dtype=dtype
-    )
+    return draw(_gamma, shape_tuple(shape), dtype, alpha=alpha, seed=draw_seed(seed))
 
 
 def _beta_lower(b, *, shape, alpha, beta, seed, dtype):
@@ -125,15 +125,10 @@ def beta(shape, alpha, beta, dtype=None, seed=None):
         seed: An int, a ``SeedGenerator`` or None.
     """
     dtype = float_dtype(dtype, "beta")
-    return apply(
-        _beta,
-        [],
-        shape=shape_tuple(shape),
-        alpha=_positive("alpha", alpha),
-        beta=_positive("beta", beta),
-        seed=draw_seed(seed),
-        dtype=dtype,
-    )
+    return draw(
+        _beta, shape_tuple(shape), dtype, alpha=_positive("alpha", alpha),
+        beta=_positive("beta", beta), seed=draw_seed(seed),
+    )  # fmt: skip
 
 
 def _binomial_lower(b, counts, probabilities, *, shape, trials, seed, dtype):
@@ -176,11 +171,13 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     trials = int(np.ceil(counts.max())) if counts.size else 0
     if counts.size and counts.min() < 0:
         raise ValueError(f"`counts` must be non-negative. Received: counts={counts}")
-    if max(trials, 1) * int(np.prod(shape)) > MAX_BINOMIAL_DRAWS:
+    if max(trials, 1) * int(np.prod([d or 1 for d in shape])) > MAX_BINOMIAL_DRAWS:
         raise ValueError(
             f"binomial composes max(counts) uniform draws per element; {trials} x {shape} is "
             f"more than {MAX_BINOMIAL_DRAWS}. Received: counts max={trials}"
         )
+    if shape and shape[0] is None and trace.current() is None:  # see distributions.draw
+        return draw(None, shape, dtype)
     return apply(
         _binomial,
         [counts, probabilities],

@@ -9,23 +9,49 @@ so all 8 miss with probability 2e-11, and such an element is clipped to the boun
 from __future__ import annotations
 
 import numpy as np
+import onnx_ir as ir
 
-from kgraph import dtypes
+from kgraph import dtypes, trace
 from kgraph.compiler.builder import ir_dtype
 from kgraph.ops.core import Op, Spec, apply
 from kgraph.random.seed_generator import draw_seed
+from kgraph.tensor import KerasTensor
 
 CANDIDATES = 8
 
 
 def shape_tuple(shape) -> tuple:
-    """``shape`` as a tuple of non-negative ints (an int is a 1-D shape)."""
+    """``shape`` as a tuple of non-negative ints (an int is a 1-D shape); a leading None is the
+    batch size (``ops.shape(x)[0]`` inside a model), resolved in the graph (:func:`batch_dims`)."""
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
-    shape = tuple(int(d) for d in shape)
-    if any(d < 0 for d in shape):
+    shape = tuple(None if d is None and i == 0 else int(d) for i, d in enumerate(shape))
+    if any(d is not None and d < 0 for d in shape):
         raise ValueError(f"shape must not have negative dims. Received: shape={shape}")
     return shape
+
+
+def draw(op, shape: tuple, dtype: str, **attrs):
+    """Applies the zero-input random ``op``; with a batch (None) dim, only inside a model: a
+    symbolic result while a functional model is defined, graph nodes while it is traced."""
+    if shape and shape[0] is None and trace.current() is None:
+        if not trace.in_layer_call():
+            raise ValueError(
+                "A None (batch) dim in a random op's shape only has a size inside a model's "
+                f"layers. Received: shape={shape}"
+            )
+        return KerasTensor(shape, dtype)
+    return apply(op, [], shape=shape, dtype=dtype, **attrs)
+
+
+def batch_dims(b, shape):
+    """An int64 tensor of ``shape`` with None read as the batch size: the leading dim of the
+    graph's first input (a traced model's first input)."""
+    if not len(b.graph.inputs):
+        raise ValueError(f"A None (batch) dim needs a model input. Received: shape={shape}")
+    batch = b.op("Shape", [b.graph.inputs[0]], {"start": 0, "end": 1})
+    parts = [batch if d is None else b.constant(np.asarray([d], np.int64)) for d in shape]
+    return b.op("Concat", parts, {"axis": 0})
 
 
 def float_dtype(dtype, fn: str) -> str:
@@ -43,8 +69,16 @@ _NATIVE = ("float32", "float64")  # onnxruntime's CPU random kernels; others are
 
 def _random(b, op_type, shape, seed, dtype, attrs):
     native = dtype if dtype in _NATIVE else "float32"
-    attrs = {**attrs, "shape": list(shape), "seed": float(seed), "dtype": ir_dtype(native)}
-    out = b.op(op_type, [], attrs)
+    attrs = {**attrs, "seed": float(seed), "dtype": ir_dtype(native)}
+    if None in shape:  # the *Like form on zeros of the run-time shape
+        zeros = b.op(
+            "ConstantOfShape",
+            [batch_dims(b, shape)],
+            {"value": ir.tensor(np.zeros((1,), np.float32))},
+        )
+        out = b.op(f"{op_type}Like", [zeros], attrs)
+    else:
+        out = b.op(op_type, [], {**attrs, "shape": list(shape)})
     return out if native == dtype else b.op("Cast", [out], {"to": ir_dtype(dtype)})
 
 
@@ -79,15 +113,10 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         seed: An int (same values every call), a ``SeedGenerator`` or None.
     """
     dtype = float_dtype(dtype, "normal")
-    return apply(
-        _normal,
-        [],
-        shape=shape_tuple(shape),
-        mean=float(mean),
-        stddev=float(stddev),
+    return draw(
+        _normal, shape_tuple(shape), dtype, mean=float(mean), stddev=float(stddev),
         seed=draw_seed(seed),
-        dtype=dtype,
-    )
+    )  # fmt: skip
 
 
 def _uniform_lower(b, *, shape, minval, maxval, seed, dtype):
@@ -110,15 +139,10 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
         seed: An int, a ``SeedGenerator`` or None.
     """
     dtype = float_dtype(dtype, "uniform")
-    return apply(
-        _uniform,
-        [],
-        shape=shape_tuple(shape),
-        minval=float(minval),
-        maxval=float(maxval),
+    return draw(
+        _uniform, shape_tuple(shape), dtype, minval=float(minval), maxval=float(maxval),
         seed=draw_seed(seed),
-        dtype=dtype,
-    )
+    )  # fmt: skip
 
 
 def _randint_lower(b, *, shape, minval, maxval, seed, dtype):
@@ -153,15 +177,10 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
         raise ValueError(
             f"`maxval` must be greater than `minval`. Received: minval={minval}, maxval={maxval}"
         )
-    return apply(
-        _randint,
-        [],
-        shape=shape_tuple(shape),
-        minval=int(minval),
-        maxval=int(maxval),
+    return draw(
+        _randint, shape_tuple(shape), dtype, minval=int(minval), maxval=int(maxval),
         seed=draw_seed(seed),
-        dtype=dtype,
-    )
+    )  # fmt: skip
 
 
 def first_accepted(b, candidates, accepted):
@@ -203,12 +222,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         seed: An int, a ``SeedGenerator`` or None.
     """
     dtype = float_dtype(dtype, "truncated_normal")
-    return apply(
-        _truncated,
-        [],
-        shape=shape_tuple(shape),
-        mean=float(mean),
-        stddev=float(stddev),
+    return draw(
+        _truncated, shape_tuple(shape), dtype, mean=float(mean), stddev=float(stddev),
         seed=draw_seed(seed),
-        dtype=dtype,
-    )
+    )  # fmt: skip
