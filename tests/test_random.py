@@ -41,3 +41,12 @@ def test_validation(kwargs, match):
 def test_integer_input_rejected():
     with pytest.raises(ValueError, match="floating"):
         random.dropout(np.ones((2, 2), np.int32), 0.5)
+
+
+def test_seed_generator_and_integer_seeds():
+    x = np.ones((8, 8), np.float32)
+    generator = random.SeedGenerator(1)
+    assert not np.array_equal(
+        random.dropout(x, 0.5, seed=generator), random.dropout(x, 0.5, seed=generator)
+    )
+    np.testing.assert_array_equal(random.dropout(x, 0.5, seed=3), random.dropout(x, 0.5, seed=3))

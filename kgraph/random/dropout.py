@@ -14,7 +14,7 @@ import onnx_ir as ir
 from kgraph.compiler.builder import ir_dtype
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import scalar
-from kgraph.utils import seeds
+from kgraph.random.seed_generator import draw_seed
 
 
 def _dropout_infer(x: Spec, *, rate, noise_shape, seed, dtype) -> Spec:
@@ -56,8 +56,9 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         rate: Drop probability, ``0 <= rate < 1``.
         noise_shape: Shape of the random mask, broadcast over ``inputs``; ``None`` entries take
             the input's size (``(None, 1, None)`` drops whole timesteps' features alike).
-        seed: Integer seed of the node. Without one, a seed is drawn from kgraph's generator
-            (so ``kgraph.utils.set_random_seed`` makes graphs and eager calls reproducible).
+        seed: An int (the node's seed), a ``SeedGenerator``, or None: a seed drawn from
+            kgraph's generator (so ``kgraph.utils.set_random_seed`` makes graphs and eager
+            calls reproducible).
 
     Returns:
         A tensor of the shape and dtype of ``inputs``.
@@ -81,14 +82,13 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
                 f"noise_shape {noise_shape} does not broadcast to the input shape "
                 f"{spec.shape}: each entry must be None, 1 or the input's size."
             )
-    if seed is None:  # drawn eagerly too, so set_random_seed makes eager masks repeat
-        seed = seeds.make_seed()
+    seed = draw_seed(seed)  # None: drawn eagerly too, so set_random_seed makes masks repeat
     return apply(
         _dropout,
         [inputs],
         rate=rate,
         noise_shape=noise_shape,
-        seed=None if seed is None else int(seed),
+        seed=seed,
         dtype=spec.dtype,
     )
 
@@ -133,15 +133,14 @@ def batch_uniform(x, shape=(), minval=0.0, maxval=1.0, dtype="float32", seed=Non
     """
     if not str(dtype).startswith("float"):
         raise ValueError(f"batch_uniform draws floats. Received: dtype={dtype}")
-    if seed is None:
-        seed = seeds.make_seed()
+    seed = draw_seed(seed)
     return apply(
         _batch_uniform,
         [x],
         shape=tuple(int(d) for d in shape),
         minval=float(minval),
         maxval=float(maxval),
-        seed=int(seed),
+        seed=seed,
         dtype=str(dtype),
     )
 
