@@ -119,7 +119,7 @@ class EpochIterator:
     a dataset of known length restarts once all its batches were used.
 
     Args:
-        make_iterator: Returns a fresh iterator over the batches.
+        make_iterator: ``make_iterator(epoch)`` returns a fresh iterator over the batches.
         steps_per_epoch: Batches per epoch, or None for one full pass.
         num_batches: Batches in one pass, when known.
     """
@@ -128,10 +128,10 @@ class EpochIterator:
         self._make, self._steps, self._num = make_iterator, steps_per_epoch, num_batches
         self._iterator, self._seen = None, 0
 
-    def epoch(self):
-        """Yields the batches of the next epoch."""
+    def epoch(self, index: int = 0):
+        """Yields the batches of the next epoch (``index``: its number, for its shuffle)."""
         if self._iterator is None or self._steps is None:
-            self._iterator, self._seen = self._make(), 0
+            self._iterator, self._seen = self._make(index), 0
         for _ in range(self._steps) if self._steps else itertools.count():
             if self._num and self._seen >= self._num:
                 break

@@ -122,7 +122,7 @@ class FitLoop:
             for epoch in range(initial_epoch, self.epochs):
                 trainer.reset_metrics()
                 cbs.on_epoch_begin(epoch, {})
-                epoch_logs, ran = self.train_epoch(batches.epoch(), epoch)
+                epoch_logs, ran = self.train_epoch(batches.epoch(epoch), epoch)
                 trainer.pull()
                 if not ran:
                     _out_of_data(epoch == initial_epoch)

@@ -88,15 +88,28 @@ class Trainer:
         return Batches(xs, ys, sample_weight)
 
     def batch_source(self, data, batch_size, shuffle):
-        """A function that starts a new pass over ``data``: an iterator of (x, y, sw) batches."""
+        """A function ``start(epoch)`` that starts a pass over ``data``: an iterator of
+        ``(x, y, sample_weight)`` batches.
+
+        Each epoch of numpy data is shuffled by its own generator, seeded with one draw of
+        kgraph's generator (made here) and the epoch number: a run resumed at epoch k
+        (``BackupAndRestore``, ``initial_epoch``) from the same script and seed shuffles epoch
+        k as the uninterrupted run did.
+        """
         if isinstance(data, Batches):
-            return lambda: data(batch_size, shuffle=shuffle, rng=seeds.rng())
+            base = seeds.make_seed() if shuffle else 0
+
+            def start(epoch=0):
+                rng = np.random.default_rng([base, epoch])
+                return data(batch_size, shuffle=shuffle, rng=rng)
+
+            return start
 
         def prepared(item):
             batch = self.prepare(*unpack_batch(item))
             return batch.x, batch.y, batch.sample_weight
 
-        return lambda: map(prepared, iter(data))
+        return lambda epoch=0: map(prepared, iter(data))
 
     def iterate(self, data, batch_size, shuffle, steps=None):
         return itertools.islice(self.batch_source(data, batch_size, shuffle)(), steps)

@@ -187,3 +187,20 @@ def test_keras_older_batch_hook_names_are_called_and_see_live_weights():
     assert [s[0] for s in seen] == [0, 1]
     np.testing.assert_array_equal(seen[-1][2], model.layers[1].bias.numpy())
     assert not np.array_equal(seen[0][2], seen[1][2])
+
+
+def test_a_run_resumed_at_an_epoch_shuffles_that_epoch_as_the_whole_run_did():
+    def run(epochs, initial_epoch=0, state=None):
+        model = regressor(keras.optimizers.Adam(0.01), seed=5)
+        if state is not None:
+            model.set_weights(state[0])
+            model.optimizer.load_variables(state[1])
+        model.fit(X, Y, batch_size=4, epochs=epochs, initial_epoch=initial_epoch, verbose=0)
+        return model
+
+    whole = run(3)
+    first = run(1)
+    state = (first.get_weights(), [v.numpy() for v in first.optimizer.variables])
+    resumed = run(3, initial_epoch=1, state=state)
+    for got, want in zip(resumed.get_weights(), whole.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
