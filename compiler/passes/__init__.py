@@ -14,6 +14,7 @@ from kgraph.compiler.passes.fold_flatten_transpose import FoldFlattenTransposePa
 from kgraph.compiler.passes.fold_matmul_affine import FoldMatMulAffinePass
 from kgraph.compiler.passes.fuse_conv_bias import FuseConvBiasPass
 from kgraph.compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
+from kgraph.compiler.passes.inherit_layer_metadata import InheritLayerMetadataPass
 from kgraph.compiler.passes.readable_ops import ReadableOpsPass
 from kgraph.compiler.passes.sink_transposes import SinkTransposesPass
 
@@ -56,6 +57,7 @@ def inference_passes() -> ir.passes.PassManager:
             FoldMatMulAffinePass(),
             ReadableOpsPass(),
             common.RemoveUnusedNodesPass(),
+            InheritLayerMetadataPass(),
             common.TopologicalSortPass(),
         ]
     )
@@ -71,6 +73,7 @@ __all__ = [
     "FoldMatMulAffinePass",
     "FuseConvBiasInputPass",
     "FuseConvBiasPass",
+    "InheritLayerMetadataPass",
     "ReadableOpsPass",
     "SinkTransposesPass",
     "forward_layout_passes",

@@ -4,9 +4,10 @@ that follow no linear layer as one ``BatchNormalization`` node.
 A Dense layer is ``MatMul(x, W)`` then ``Add(b)``; an inference BatchNormalization on its last
 axis is ``Sub(mean)``, ``Mul(scale)``, ``Add(beta)`` by constant vectors. The whole chain is one
 per-column affine map ``y = (x @ W) * s + t``, which becomes ``MatMul(x, W * s)`` + ``Add(t)``.
-A ``Sub``/``Mul``(/``Add``) chain that is left (after an activation, say) on a rank-2 tensor
-becomes ``BatchNormalization(x, scale, beta, mean, 1)`` with ``epsilon = 0``: Netron then shows
-one node where there were three. Results equal the unfolded chain to float rounding.
+A ``Sub``/``Mul``(/``Add``) chain that is left (after an activation, say) on the channels of
+an ``(N, C)`` or ``(N, C, …)`` tensor becomes ``BatchNormalization(x, scale, beta, mean, 1)``
+with ``epsilon = 0``: Netron then shows one node where there were three. Results equal the
+unfolded chain to float rounding.
 """
 
 from __future__ import annotations
@@ -18,19 +19,23 @@ from kgraph.compiler.passes._transpose_utils import sole_consumer
 from kgraph.compiler.passes.readable_ops import new_initializer, replace_chain
 
 
-def _vector(value: ir.Value | None, columns: int | None) -> np.ndarray | None:
-    """The constant ``value`` as a ``(columns,)`` vector when it broadcasts along the last axis."""
+def _vector(value: ir.Value | None, columns: int | None, rank: int = 2) -> np.ndarray | None:
+    """The constant ``value`` as a ``(columns,)`` vector when it broadcasts along the channel
+    axis of a rank-``rank`` tensor: the last one for rank 2, axis 1 (NC…) above."""
     if value is None or value.const_value is None or not isinstance(columns, int):
         return None
     array = value.const_value.numpy()
     if array.size == 1:
         return np.full(columns, array.reshape(()), array.dtype)
-    if array.shape[-1:] == (columns,) and array.size == columns:
+    if rank == 2 and array.shape[-1:] == (columns,) and array.size == columns:
+        return array.reshape(columns)
+    trailing = (1,) * (rank - 2)
+    if rank > 2 and array.shape in ((columns, *trailing), (1, columns, *trailing)):
         return array.reshape(columns)
     return None
 
 
-def _steps(start: ir.Value, columns: int | None, limit: int = 4):
+def _steps(start: ir.Value, columns: int | None, limit: int = 4, rank: int = 2):
     """The per-column constant ``Add``/``Sub``/``Mul`` nodes after ``start``, in order, with the
     affine map ``(scale, shift)`` they compose to."""
     steps, value = [], start
@@ -40,7 +45,7 @@ def _steps(start: ir.Value, columns: int | None, limit: int = 4):
         if node is None or node.op_type not in ("Add", "Sub", "Mul") or len(node.inputs) != 2:
             break
         first = node.inputs[0] is value
-        vector = _vector(node.inputs[1] if first else node.inputs[0], columns)
+        vector = _vector(node.inputs[1] if first else node.inputs[0], columns, rank)
         if vector is None or (node.op_type == "Sub" and not first):
             break
         if node.op_type == "Mul":
@@ -71,12 +76,13 @@ def _fold_into_matmul(graph: ir.Graph, matmul: ir.Node) -> bool:
 
 def _batch_norm(graph: ir.Graph, sub: ir.Node) -> bool:
     x = sub.inputs[0]
-    if x is None or x.shape is None or len(x.shape) != 2 or x.dtype is None:
+    if x is None or x.shape is None or len(x.shape) < 2 or x.dtype is None:
         return False
-    steps, scale, shift = _steps(x, x.shape[1], limit=3)
+    rank = len(x.shape)
+    steps, scale, shift = _steps(x, x.shape[1], limit=3, rank=rank)
     if [s.op_type for s in steps][:2] != ["Sub", "Mul"] or steps[0] is not sub:
         return False
-    mean = _vector(sub.inputs[1], x.shape[1])
+    mean = _vector(sub.inputs[1], x.shape[1], rank)
     dtype = x.dtype.numpy()
     factor = scale  # (x - mean) * factor + beta
     beta = shift + mean * factor
@@ -91,7 +97,7 @@ def _batch_norm(graph: ir.Graph, sub: ir.Node) -> bool:
 
 class FoldMatMulAffinePass(ir.passes.InPlacePass):
     """``MatMul(x, W) → Add/Sub/Mul`` by per-column constants → ``MatMul(x, W') → Add(b')``;
-    a remaining rank-2 ``Sub → Mul (→ Add)`` chain → one ``BatchNormalization``."""
+    a remaining per-channel ``Sub → Mul (→ Add)`` chain → one ``BatchNormalization``."""
 
     def call(self, model: ir.Model) -> ir.passes.PassResult:
         graph = model.graph

@@ -102,3 +102,24 @@ def test_batch_norm_after_an_activation_is_one_node():
     want = (h - mean) / np.sqrt(var + 0.01) * gamma + beta
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(got, plain, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_norm_after_a_conv_activation_is_one_node():
+    inp = kgraph.Input((5, 5, 2), name="x")
+    y = layers.Conv2D(3, 3, activation="relu")(inp)
+    model = kgraph.Model(inp, layers.BatchNormalization(epsilon=0.01)(y))
+    for w in model.weights:
+        w.assign(RNG.uniform(0.5, 1.5, w.shape).astype(np.float32))
+    x = RNG.standard_normal((2, 5, 5, 2)).astype(np.float32)
+    data = model.to_onnx_bytes()
+    ops = collections.Counter(n.op_type for n in onnx.load_from_string(data).graph.node)
+    assert ops["BatchNormalization"] == 1 and "Sub" not in ops and "Mul" not in ops, ops
+    got = ort.InferenceSession(data, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    kernel, bias = (w.numpy() for w in model.layers[1].weights)
+    gamma, beta, mean, var = (w.numpy() for w in model.layers[2].weights)
+    patches = np.stack(
+        [x[:, i : i + 3, j : j + 3, :] for i in range(3) for j in range(3)], axis=1
+    ).reshape(2, 3, 3, -1)
+    h = np.maximum(patches @ kernel.reshape(-1, 3) + bias, 0)
+    want = (h - mean) / np.sqrt(var + 0.01) * gamma + beta
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
