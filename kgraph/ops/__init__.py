@@ -1,6 +1,9 @@
 """``kgraph.ops``: numpy-like ops that run eagerly and trace into ONNX graphs alike."""
 
-from kgraph.ops import image  # noqa: F401  (kgraph.ops.image, not in __all__: a module)
+from kgraph.ops import (
+    image,  # noqa: F401  (kgraph.ops.image, not in __all__: a module)
+    linalg,  # noqa: F401  (kgraph.ops.linalg, a module like keras.ops.linalg)
+)
 from kgraph.ops.activation_ops import (
     celu,
     glu,
@@ -102,6 +105,25 @@ from kgraph.ops.integer_ops import (
     lcm,
 )
 from kgraph.ops.layout_ops import broadcast_to, pad, repeat, take
+from kgraph.ops.linalg import (
+    cholesky,
+    cholesky_inverse,
+    det,
+    eig,
+    eigh,
+    inv,
+    logdet,
+    lstsq,
+    lu_factor,
+    matrix_rank,
+    norm,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    solve_triangular,
+    svd,
+)
 from kgraph.ops.mapping import vectorize
 from kgraph.ops.math_ops import (
     absolute,
@@ -646,4 +668,23 @@ __all__ += [  # keras.ops.nn statistics, normalizations, attention, adaptive poo
     "space_to_depth",
     "sparse_categorical_crossentropy",
     "unfold",
+]
+__all__ += [  # keras.ops.linalg, also reachable as keras.ops.<name>
+    "cholesky",
+    "cholesky_inverse",
+    "det",
+    "eig",
+    "eigh",
+    "inv",
+    "logdet",
+    "lstsq",
+    "lu_factor",
+    "matrix_rank",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
 ]

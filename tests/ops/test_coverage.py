@@ -14,6 +14,7 @@ from tests.ops import (
     test_getitem,
     test_gradient_ops,
     test_layout_ops,
+    test_linalg_ops,
     test_mapping_ops,
     test_math_ops,
     test_nn_more_ops,
@@ -31,6 +32,7 @@ def _tables():
         test_numpy_ops.CASES
         + test_nn_ops.CASES
         + test_nn_more_ops.CASES
+        + test_linalg_ops.CASES
         + test_array_ops.CASES
         + test_getitem.CASES
         + test_creation_ops.CASES

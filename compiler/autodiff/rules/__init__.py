@@ -2,11 +2,13 @@
 
 from kgraph.compiler.autodiff.rules import (
     activation,
+    activation_single,
     arrays,
     conv,
     conv_transpose,
     einsum,
     elementwise,
+    linalg,
     matmul,
     nn,
     pool,
@@ -20,11 +22,13 @@ from kgraph.compiler.autodiff.rules import (
 
 __all__ = [
     "activation",
+    "activation_single",
     "arrays",
     "conv",
     "conv_transpose",
     "einsum",
     "elementwise",
+    "linalg",
     "matmul",
     "nn",
     "pool",

@@ -157,6 +157,19 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "lcm": lambda x: ops.lcm(_ints(x), 4),
     "nanquantile": lambda x: ops.nanquantile(x, [0.3, 0.6], axis=-1),
     "nanpercentile": lambda x: ops.nanpercentile(x, 50, axis=(1, 2)),
+    # kgraph.ops.linalg: square (batch, 4, 3, 3) slices; the decompositions are eager-only
+    **{
+        name: (lambda f: lambda x: f(x[:, :, :3, :] + ops.eye(3) * 3.0))(getattr(ops, name))
+        for name in ("det", "inv", "logdet", "cholesky", "cholesky_inverse")
+    },
+    "slogdet": lambda x: ops.slogdet(x[:, :, :3, :]),
+    "solve": lambda x: ops.solve(x[:, :, :3, :] + ops.eye(3) * 3.0, x[:, :, :3, :2]),
+    "solve_triangular": lambda x: ops.solve_triangular(x[:, :, :3, :] + 3.0, x[:, :, 0], True),
+    "norm": lambda x: [ops.norm(x), ops.norm(x, 1, axis=(1, 2)), ops.norm(x, 3, axis=-1)],
+    **{
+        name: lambda x: x
+        for name in ("eig", "eigh", "lstsq", "lu_factor", "matrix_rank", "pinv", "qr", "svd")
+    },
     # keras.ops.nn compositions (kgraph/ops/nn_norms.py, nn_spatial.py)
     "moments": lambda x: list(ops.moments(x, [1, 2])),
     "batch_normalization": lambda x: ops.batch_normalization(
