@@ -55,9 +55,25 @@ def mish(x):
     return multiply(x, tanh(softplus(x)))
 
 
+_celu = Op("celu", lambda x, **_: x, lambda b, x, *, alpha: b.op("Celu", [x], {"alpha": alpha}))
+_shrink = Op(
+    "shrink",
+    lambda x, **_: x,
+    lambda b, x, *, lambd, bias: b.op("Shrink", [x], {"lambd": lambd, "bias": bias}),
+)
+_thresholded_relu = Op(
+    "thresholded_relu",
+    lambda x, **_: x,
+    lambda b, x, *, alpha: b.op("ThresholdedRelu", [x], {"alpha": alpha}),
+)
+
+
 def celu(x, alpha=1.0):
-    """``max(0, x) + alpha * min(0, exp(x / alpha) - 1)``."""
+    """``max(0, x) + alpha * min(0, exp(x / alpha) - 1)`` (one ONNX ``Celu`` node for float32,
+    the only type ONNX's Celu takes; composed for the others)."""
     x = _to_float(x)
+    if _spec_of(x).dtype == "float32":
+        return apply(_celu, [x], alpha=float(alpha))
     negative_part = minimum(subtract(exp(divide(x, float(alpha))), 1.0), 0.0)
     return add(relu(x), multiply(negative_part, float(alpha)))
 
@@ -115,18 +131,25 @@ def hard_tanh(x):
 def soft_shrink(x, threshold=0.5):
     """Shrinks ``x`` towards 0 by ``threshold``; 0 inside ``[-threshold, threshold]``."""
     x, t = _to_float(x), float(threshold)
+    if t >= 0:  # one ONNX Shrink node
+        return apply(_shrink, [x], lambd=t, bias=t)
     return where(greater(x, t), subtract(x, t), where(less(x, -t), add(x, t), 0.0))
 
 
 def hard_shrink(x, threshold=0.5):
-    """``x`` where ``|x| > threshold``, else 0."""
+    """``x`` where ``|x| > threshold``, else 0 (one ONNX ``Shrink`` node)."""
     x = _to_float(x)
+    if float(threshold) >= 0:
+        return apply(_shrink, [x], lambd=float(threshold), bias=0.0)
     return where(greater(knp.abs(x), float(threshold)), x, 0.0)
 
 
 def threshold(x, threshold, default_value):
-    """``x`` where ``x > threshold``, else ``default_value``."""
+    """``x`` where ``x > threshold``, else ``default_value`` (one ONNX ``ThresholdedRelu`` node
+    when ``default_value`` is 0)."""
     x = _to_float(x)
+    if float(default_value) == 0.0:
+        return apply(_thresholded_relu, [x], alpha=float(threshold))
     return where(greater(x, float(threshold)), x, float(default_value))
 
 

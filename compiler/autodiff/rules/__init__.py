@@ -3,6 +3,7 @@
 from kgraph.compiler.autodiff.rules import (
     activation,
     activation_single,
+    activation_single,
     arrays,
     conv,
     conv_transpose,
@@ -22,6 +23,7 @@ from kgraph.compiler.autodiff.rules import (
 
 __all__ = [
     "activation",
+    "activation_single",
     "activation_single",
     "arrays",
     "conv",
