@@ -3,7 +3,6 @@
 from kgraph.compiler.autodiff.rules import (
     activation,
     activation_single,
-    activation_single,
     arrays,
     conv,
     conv_transpose,
@@ -23,7 +22,6 @@ from kgraph.compiler.autodiff.rules import (
 
 __all__ = [
     "activation",
-    "activation_single",
     "activation_single",
     "arrays",
     "conv",
