@@ -22,8 +22,11 @@ from kgraph.compiler.autodiff.rules.window import Window, window
 #: second Conv2D(64, 3x3) ~1.85x faster. Its cost is memory: the patches are K times the input.
 WEIGHT_GRAD_RECIPE = "auto"
 #: The per-sample size of the im2col patches above which ``"auto"`` picks ``"conv"``
-#: (1 MiB: 128 MiB of patches at batch 128).
-IM2COL_MAX_BYTES_PER_SAMPLE = 1 << 20
+#: (2 MiB: up to 256 MiB of transient patches at batch 128). 2 MiB takes in 3x3 convs of 32
+#: channels on 32x32 maps (1.125 MiB), whose conv-recipe kernel gradient cost ~2.5x their
+#: forward Conv against ~1x plus a small MatMul for im2col (ResNet-style CIFAR model, batch 64,
+#: onnxruntime 1.32 CPU profile; benchmarks/RESULTS.md).
+IM2COL_MAX_BYTES_PER_SAMPLE = 2 << 20
 
 
 @rule("Conv")
