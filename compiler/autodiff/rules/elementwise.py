@@ -60,6 +60,9 @@ def _sub(b, node, grads):
 def _mul(b, node, grads):
     x, z = node.inputs
     g = grads[0]
+    if x is z:  # a square (BatchNormalization's variance): 2·g·x in two passes, not Mul, Mul, Sum
+        product = b.op("Mul", [g, x])
+        return [_unb(b, b.op("Add", [product, product]), x, node), None]
     return [_unb(b, b.op("Mul", [g, z]), x, node), _unb(b, b.op("Mul", [g, x]), z, node)]
 
 

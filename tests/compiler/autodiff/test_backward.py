@@ -24,11 +24,11 @@ def _scalar_loss(b, value):
 def test_fan_out_is_accumulated_with_one_sum():
     def build(b, values):
         (x,) = values
-        return [b.op("Add", [b.op("Mul", [x, x]), b.op("Sin", [x])])]
+        return [b.op("Add", [b.op("Mul", [x, b.op("Neg", [x])]), b.op("Sin", [x])])]
 
     result = check_graph_vjp(build, [RNG.standard_normal((3, 4))], wrt=[0])
     sums = [n for n in result.graph if n.op_type == "Sum" and n.name.startswith("grad/")]
-    assert len(sums) == 1 and len(sums[0].inputs) == 3  # x*x gives two, sin(x) one
+    assert len(sums) == 1 and len(sums[0].inputs) == 3  # x*(-x) gives two, sin(x) one
 
 
 def test_value_used_by_two_layers_of_a_branchy_graph():

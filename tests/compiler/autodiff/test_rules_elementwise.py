@@ -139,3 +139,13 @@ def test_cast_between_float_types():
 
 def test_pow_with_integer_exponent_constant():
     check_vjp("Pow", [normal(2, 3), np.array(3, dtype=np.int64)], {}, wrt=[0])
+
+
+def test_square_mul_of_one_value():
+    """Mul(x, x) (BatchNormalization's variance) gets 2·g·x without a Sum of two products."""
+    from harness_vjp import check_graph_vjp
+
+    x = np.random.default_rng(3).standard_normal((2, 3, 4))
+    result = check_graph_vjp(lambda b, v: [b.op("Mul", [v[0], v[0]])], [x], wrt=[0])
+    grads = [n.op_type for n in result.graph if n.name.startswith("grad/")]
+    assert "Sum" not in grads and grads.count("Add") == 1
