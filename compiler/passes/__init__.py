@@ -7,6 +7,7 @@ import onnx_ir.passes.common as common
 
 from kgraph.compiler.passes.cancel_transposes import CancelTransposesPass
 from kgraph.compiler.passes.deduplicate_transposes import DeduplicateTransposesPass
+from kgraph.compiler.passes.elide_expand import ElideExpandPass
 from kgraph.compiler.passes.fold_constant_transposes import FoldConstantTransposesPass
 from kgraph.compiler.passes.fold_constants import FoldConstantsPass
 from kgraph.compiler.passes.fold_conv_affine import FoldConvAffinePass
@@ -21,7 +22,7 @@ from kgraph.compiler.passes.sink_transposes import SinkTransposesPass
 
 def layout_passes() -> list[ir.passes.PassBase]:
     """Passes that remove layout Transposes between channels-first ops (training and inference)."""
-    return [*forward_layout_passes(), common.RemoveUnusedNodesPass()]
+    return [*forward_layout_passes(), ElideExpandPass(), common.RemoveUnusedNodesPass()]
 
 
 def forward_layout_passes() -> list[ir.passes.PassBase]:
@@ -66,6 +67,7 @@ def inference_passes() -> ir.passes.PassManager:
 __all__ = [
     "CancelTransposesPass",
     "DeduplicateTransposesPass",
+    "ElideExpandPass",
     "FoldConstantTransposesPass",
     "FoldConstantsPass",
     "FoldConvAffinePass",
