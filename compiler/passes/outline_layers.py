@@ -40,7 +40,9 @@ def _function_name(calls: list[str], taken: set[str]) -> str:
     return name
 
 
-def _outline(model: ir.Model, nodes: list[ir.Node], calls: list[str], taken: set[str]) -> None:
+def _outline(model: ir.Model, nodes: list[ir.Node], calls: list[str], taken, nodes_taken) -> None:
+    """Moves ``nodes`` (one layer call) into a new function; one call node replaces them.
+    ``taken`` and ``nodes_taken`` are the function and node names already used."""
     graph, members = model.graph, set(nodes)
     inputs: dict[ir.Value, ir.Value] = {}  # outside value -> the function's input
     for node in nodes:
@@ -63,12 +65,17 @@ def _outline(model: ir.Model, nodes: list[ir.Node], calls: list[str], taken: set
     classes = first.metadata_props.get("layer_classes", "").split("/")
     layer_class = classes[len(calls) - 1] if len(classes) >= len(calls) else ""
     name = _function_name(calls, taken)
+    node_name, n = path, 1
+    while node_name in nodes_taken:  # a shared layer's second call: ``shared_2``
+        n += 1
+        node_name = f"{path}_{n}"
+    nodes_taken.add(node_name)
     call = ir.Node(
         DOMAIN,
         name,
         list(inputs),
         num_outputs=len(outputs),
-        name=path,
+        name=node_name,
         metadata_props={
             "layer": path.split("/")[-1],
             "layer_class": layer_class,
@@ -104,6 +111,7 @@ class OutlineLayersPass(ir.passes.InPlacePass):
         if depth == 0:
             return ir.passes.PassResult(model, False)
         taken: set[str] = set()
+        nodes_taken = {node.name for node in graph if node.name}
         for level in range(depth, 0, -1):  # deepest first: inner calls become nodes of outer
             groups: dict[tuple[str, ...], list[ir.Node]] = defaultdict(list)
             for node in graph:
@@ -111,7 +119,7 @@ class OutlineLayersPass(ir.passes.InPlacePass):
                 if len(calls) >= level:
                     groups[tuple(calls[:level])].append(node)
             for calls, nodes in groups.items():
-                _outline(model, nodes, list(calls), taken)
+                _outline(model, nodes, list(calls), taken, nodes_taken)
         graph.opset_imports[DOMAIN] = 1
         common.TopologicalSortPass()(model)
         return ir.passes.PassResult(model, True)
