@@ -66,7 +66,24 @@ from kgraph.ops.bitwise_ops import (
     left_shift,
     right_shift,
 )
+from kgraph.ops.control_flow import (
+    associative_scan,
+    cond,
+    fori_loop,
+    map,
+    scan,
+    switch,
+    vectorized_map,
+    while_loop,
+)
 from kgraph.ops.conv_ops import conv_transpose, depthwise_conv, separable_conv
+from kgraph.ops.core_api import (
+    convert_to_numpy,
+    custom_gradient,
+    dtype,
+    is_tensor,
+    saturate_cast,
+)
 from kgraph.ops.counting import (
     bincount,
     histogram,
@@ -687,4 +704,19 @@ __all__ += [  # keras.ops.linalg, also reachable as keras.ops.<name>
     "solve",
     "solve_triangular",
     "svd",
+]
+__all__ += [  # keras.ops core: control flow and tensor utilities
+    "associative_scan",
+    "cond",
+    "convert_to_numpy",
+    "custom_gradient",
+    "dtype",
+    "fori_loop",
+    "is_tensor",
+    "map",
+    "saturate_cast",
+    "scan",
+    "switch",
+    "vectorized_map",
+    "while_loop",
 ]

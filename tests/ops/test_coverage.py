@@ -7,6 +7,7 @@ from tests.ops import (
     test_activation_ops,
     test_array_ops,
     test_bitcast_ops,
+    test_control_flow_ops,
     test_conv_ops,
     test_creation_ops,
     test_einsum_ops,
@@ -33,6 +34,7 @@ def _tables():
         + test_nn_ops.CASES
         + test_nn_more_ops.CASES
         + test_linalg_ops.CASES
+        + test_control_flow_ops.ALL_CASES
         + test_array_ops.CASES
         + test_getitem.CASES
         + test_creation_ops.CASES

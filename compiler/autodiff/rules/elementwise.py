@@ -131,7 +131,13 @@ def _clip(b, node, grads):
 
 @rule("Identity")
 def _identity(b, node, grads):
-    """The gradient passes, unless the node is a ``stop_gradient`` (marked in its metadata)."""
+    """The gradient passes, unless the node is a ``stop_gradient`` (marked in its metadata);
+    a ``custom_gradient`` output (marked too) cannot be differentiated in-graph."""
+    if node.meta.get("custom_gradient"):
+        raise ValueError(
+            "kgraph cannot differentiate through ops.custom_gradient: its grad_fn is not "
+            "part of the graph. Wrap the call in ops.stop_gradient or drop the decorator."
+        )
     return [None if node.meta.get("stop_gradient") else grads[0]]
 
 

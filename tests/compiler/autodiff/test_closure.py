@@ -157,6 +157,20 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "lcm": lambda x: ops.lcm(_ints(x), 4),
     "nanquantile": lambda x: ops.nanquantile(x, [0.3, 0.6], axis=-1),
     "nanpercentile": lambda x: ops.nanpercentile(x, 50, axis=(1, 2)),
+    # control flow: traced predicates select, static trip counts unroll
+    "cond": lambda x: ops.cond(ops.sum(x) > 0, lambda: x * 2.0, lambda: -x),
+    "switch": lambda x: ops.switch(
+        ops.cast(ops.sum(x) > 0, "int32"), [lambda a: a, lambda a: -a], x
+    ),
+    "while_loop": lambda x: ops.while_loop(lambda v: ops.max(v) > 0.5, lambda v: v * 0.5, x, 3),
+    "fori_loop": lambda x: ops.fori_loop(0, 2, lambda i, v: v * x, x),
+    "scan": lambda x: list(ops.scan(lambda c, r: (c + r, c * r), x[0, 0], x[0])),
+    "map": lambda x: ops.map(lambda r: r * 2.0, x[0]),
+    "vectorized_map": lambda x: ops.vectorized_map(lambda r: ops.sum(r), x[0]),
+    "associative_scan": lambda x: ops.associative_scan(ops.add, x, axis=1),
+    "saturate_cast": lambda x: ops.saturate_cast(x * 300.0, "uint8"),
+    # custom_gradient refuses differentiation by design; the rest are eager utilities
+    **{name: lambda x: x for name in ("custom_gradient", "is_tensor", "dtype", "convert_to_numpy")},
     # kgraph.ops.linalg: square (batch, 4, 3, 3) slices; the decompositions are eager-only
     **{
         name: (lambda f: lambda x: f(x[:, :, :3, :] + ops.eye(3) * 3.0))(getattr(ops, name))

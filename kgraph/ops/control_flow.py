@@ -1,0 +1,209 @@
+"""``keras.ops`` control flow: cond, switch, while_loop, fori_loop, scan, map, vectorized_map,
+associative_scan.
+
+Eagerly (and whenever the predicate, index or trip count is a Python or numpy value, also while
+tracing) they run Python control flow, so a static predicate folds and a static loop unrolls
+into the graph. With a traced predicate or index, ``cond`` and ``switch`` evaluate every branch
+and select the results with ``where`` (so both branches must be safe to run and give the same
+structure and shapes); a traced ``while_loop`` condition needs ``maximum_iterations`` and
+unrolls that many masked steps. Loops over sequences (scan, map, vectorized_map,
+associative_scan) unroll over the static length. kgraph emits no ONNX If / Loop / Scan: the
+unrolled and selected forms differentiate through the existing gradient rules, which ONNX's
+subgraph operators would not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kgraph import ops as _ops
+from kgraph.tensor import KerasTensor
+
+
+def _traced(x) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+def _map_tree(fn, *trees):
+    first = trees[0]
+    if isinstance(first, (list, tuple)):
+        out = [_map_tree(fn, *parts) for parts in zip(*trees, strict=True)]
+        return type(first)(out) if isinstance(first, tuple) else out
+    if isinstance(first, dict):
+        return {k: _map_tree(fn, *(t[k] for t in trees)) for k in first}
+    if first is None:
+        return None
+    return fn(*trees)
+
+
+def _leaves(tree) -> list:
+    out = []
+    _map_tree(lambda x: out.append(x), tree)
+    return out
+
+
+def _select(pred, on_true, on_false):
+    return _map_tree(lambda t, f: _ops.where(pred, t, f), on_true, on_false)
+
+
+def cond(pred, true_fn, false_fn):
+    """``true_fn()`` if ``pred`` else ``false_fn()``; a traced ``pred`` runs both branches and
+    selects their results elementwise."""
+    if not _traced(pred):
+        return true_fn() if bool(np.asarray(pred)) else false_fn()
+    on_true, on_false = true_fn(), false_fn()
+    if _structure(on_true) != _structure(on_false):
+        raise ValueError(
+            "cond with a traced predicate needs both branches to return the same structure. "
+            f"Received: true_fn() -> {on_true}, false_fn() -> {on_false}"
+        )
+    return _select(_ops.cast(pred, "bool"), on_true, on_false)
+
+
+def _structure(tree):
+    if isinstance(tree, (list, tuple)):
+        return (type(tree).__name__, tuple(_structure(t) for t in tree))
+    if isinstance(tree, dict):
+        return tuple(sorted((k, _structure(v)) for k, v in tree.items()))
+    return None if tree is None else "leaf"
+
+
+def switch(index, branches, *operands):
+    """``branches[index](*operands)``, ``index`` clamped to the valid range (as in Keras); a
+    traced index runs every branch and selects."""
+    if not branches:
+        raise ValueError("switch needs at least one branch. Received: branches=[]")
+    if not _traced(index):
+        i = int(np.clip(int(np.asarray(index)), 0, len(branches) - 1))
+        return branches[i](*operands)
+    index = _ops.clip(_ops.cast(index, "int32"), 0, len(branches) - 1)
+    result = branches[-1](*operands)
+    for i in range(len(branches) - 2, -1, -1):
+        result = _select(_ops.equal(index, i), branches[i](*operands), result)
+    return result
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Applies ``body`` while ``cond`` holds. A traced condition unrolls ``maximum_iterations``
+    steps whose updates are masked once the condition has failed."""
+    is_tuple = isinstance(loop_vars, (list, tuple))
+    state = tuple(loop_vars) if is_tuple else (loop_vars,)
+
+    def step(values):
+        out = body(*values)
+        return tuple(out) if is_tuple else (out,)
+
+    running = None
+    i = 0
+    while maximum_iterations is None or i < maximum_iterations:
+        c = cond(*state)
+        if running is None and not _traced(c):
+            if not bool(np.asarray(c)):
+                break
+            state, i = step(state), i + 1
+            continue
+        if maximum_iterations is None:
+            raise ValueError(
+                "while_loop with a condition that depends on traced tensors needs "
+                "`maximum_iterations` (ONNX graphs are unrolled to that many steps)."
+            )
+        c = _ops.cast(c, "bool")
+        running = c if running is None else _ops.logical_and(running, c)
+        state = _select(running, step(state), state)
+        i += 1
+    return state if is_tuple else state[0]
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """``init_val`` through ``body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; the
+    bounds must be Python or numpy integers (the loop unrolls)."""
+    if _traced(lower) or _traced(upper):
+        raise ValueError(
+            "kgraph's fori_loop needs static bounds (it unrolls). Received traced "
+            f"lower={lower} or upper={upper}; use while_loop with maximum_iterations."
+        )
+    val = init_val
+    for i in range(int(lower), int(upper)):
+        val = body_fun(i, val)
+    return val
+
+
+def _length(xs, length):
+    lens = {int(x.shape[0]) for x in _leaves(xs) if x.shape[0] is not None}
+    if length is not None:
+        lens.add(int(length))
+    if len(lens) != 1:
+        raise ValueError(
+            "scan needs one static leading length for all `xs` (or `length`). "
+            f"Received lengths {sorted(lens) or 'unknown'}."
+        )
+    return lens.pop()
+
+
+def _stack(items):
+    if not items:
+        return None
+    return _map_tree(lambda *xs: _ops.stack(list(xs), axis=0), *items)
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns the last carry and
+    the stacked ``y`` (unrolled over the static length; ``unroll`` is moot)."""
+    del unroll
+    xs_arr = None if xs is None else _map_tree(_as_array, xs)
+    n = _length(xs_arr, length) if xs_arr is not None else int(length)
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    carry, ys = init, []
+    for i in order:
+        x = None if xs_arr is None else _map_tree(lambda a, i=i: a[i], xs_arr)
+        carry, y = f(carry, x)
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    return carry, _stack(ys) if ys and ys[0] is not None else None
+
+
+def _as_array(x):
+    return x if _traced(x) else np.asarray(x)
+
+
+def map(f, xs):  # noqa: A001  (Keras' name)
+    """``f`` applied to each slice along the leading axis of ``xs``, the results stacked."""
+    xs = _map_tree(_as_array, xs)
+    n = _length(xs, None)
+    return _stack([f(_map_tree(lambda a, i=i: a[i], xs)) for i in range(n)])
+
+
+def vectorized_map(function, elements):
+    """``map`` by another name: kgraph unrolls over the leading axis (no vmap transform)."""
+    return map(function, elements)
+
+
+def associative_scan(f, elems, reverse=False, axis=0):
+    """Inclusive prefix combination with the associative ``f`` along ``axis`` (sequential,
+    unrolled: ``f`` sees slices that keep the axis, so a vectorized ``f`` works as in Keras)."""
+    elems = _map_tree(_as_array, elems)
+    leaves = _leaves(elems)
+    n = int(leaves[0].shape[axis])
+    if any(int(e.shape[axis]) != n for e in leaves):
+        raise ValueError(
+            "Array inputs to associative_scan must have the same first dimension. "
+            f"Received shapes {[tuple(e.shape) for e in leaves]}."
+        )
+
+    def piece(i):
+        def take(a):
+            index = [slice(None)] * len(a.shape)
+            index[axis] = slice(i, i + 1)
+            return a[tuple(index)]
+
+        return _map_tree(take, elems)
+
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    acc, parts = None, []
+    for i in order:
+        acc = piece(i) if acc is None else (f(piece(i), acc) if reverse else f(acc, piece(i)))
+        parts.append(acc)
+    if reverse:
+        parts.reverse()
+    return _map_tree(lambda *xs: _ops.concatenate(list(xs), axis=axis), *parts)
