@@ -104,6 +104,8 @@ from kgraph.ops.creation import (
     zeros,
     zeros_like,
 )
+from kgraph.ops.ctc_ops import ctc_decode, ctc_loss
+from kgraph.ops.einops_ops import rearrange
 from kgraph.ops.einsum_ops import einsum
 from kgraph.ops.fft import (
     fft,
@@ -720,3 +722,4 @@ __all__ += [  # keras.ops core: control flow and tensor utilities
     "vectorized_map",
     "while_loop",
 ]
+__all__ += ["ctc_decode", "ctc_loss", "rearrange"]

@@ -10,6 +10,7 @@ from tests.ops import (
     test_control_flow_ops,
     test_conv_ops,
     test_creation_ops,
+    test_ctc_einops_ops,
     test_einsum_ops,
     test_fft_ops,
     test_getitem,
@@ -35,6 +36,7 @@ def _tables():
         + test_nn_more_ops.CASES
         + test_linalg_ops.CASES
         + test_control_flow_ops.ALL_CASES
+        + test_ctc_einops_ops.CASES
         + test_array_ops.CASES
         + test_getitem.CASES
         + test_creation_ops.CASES

@@ -58,6 +58,17 @@ CALLS = {
     "fold": lambda o: o.fold(
         RNG_FOLD, output_size=(6, 5), kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(1, 2)
     ),
+    "ctc_loss": lambda o: o.ctc_loss(
+        np.array([[1, 2, 2], [3, 0, 0]]), IMG[:, :, 0], np.array([3, 1]), np.array([6, 4])
+    ),
+    "ctc_loss-mask3": lambda o: o.ctc_loss(
+        np.array([[1, 2], [0, 0]]), IMG[:, :, 1], np.array([2, 2]), np.array([5, 6]), 3
+    ),
+    "ctc_decode": lambda o: o.ctc_decode(IMG[:, :, 0], np.array([6, 4])),
+    "ctc_decode-unmerged": lambda o: o.ctc_decode(
+        IMG[:, :, 2], np.array([5, 6]), merge_repeated=False
+    ),
+    "rearrange": lambda o: o.rearrange(IMG, "b (h2 h) w c -> (b h2) (w c) h", h2=2),
 }
 RNG_FOLD = np.random.default_rng(3).standard_normal((2, 18, 18)).astype(np.float32)
 

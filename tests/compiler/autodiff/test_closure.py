@@ -157,6 +157,11 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "lcm": lambda x: ops.lcm(_ints(x), 4),
     "nanquantile": lambda x: ops.nanquantile(x, [0.3, 0.6], axis=-1),
     "nanpercentile": lambda x: ops.nanpercentile(x, 50, axis=(1, 2)),
+    "ctc_loss": lambda x: ops.ctc_loss(
+        np.array([[1, 2]] * 4, np.int32), x[0], np.array([2, 1, 2, 0]), np.array([4, 4, 3, 2])
+    ),
+    "ctc_decode": lambda x: list(ops.ctc_decode(x[0], np.array([4, 3, 2, 4]))),
+    "rearrange": lambda x: ops.rearrange(x, "b h w c -> b (w c) h"),
     # control flow: traced predicates select, static trip counts unroll
     "cond": lambda x: ops.cond(ops.sum(x) > 0, lambda: x * 2.0, lambda: -x),
     "switch": lambda x: ops.switch(

@@ -1,0 +1,160 @@
+"""``ctc_loss`` against brute force over every alignment, greedy ``ctc_decode`` and
+``rearrange`` against numpy (eagerly, in a model, in plain onnxruntime), with a gradient check
+of the unrolled CTC recursion."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgraph import ops, trace
+from kgraph.tensor import KerasTensor
+from tests.ops import opcheck as ref
+from tests.ops.opcheck import case, check_eager, check_model, check_onnx, f32, params
+
+if "harness_vjp" not in sys.modules:  # the autodiff tests' harness, loaded by path
+    _spec = importlib.util.spec_from_file_location(
+        "harness_vjp", Path(__file__).resolve().parents[1] / "harness_vjp.py"
+    )
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules["harness_vjp"] = _module
+    _spec.loader.exec_module(_module)
+from harness_vjp import check_graph_vjp
+
+TARGET = np.array([[1, 2], [2, 2], [1, 0]], np.int32)
+TARGET_LEN = np.array([2, 2, 1])
+OUT_LEN = np.array([4, 4, 3])
+
+
+def _collapse(path, blank):
+    out = [k for k, _ in itertools.groupby(path)]
+    return [k for k in out if k != blank]
+
+
+def _ctc_brute(logits, target, tlen, olen, blank=0):
+    """-log of the summed probability of every path that collapses to the target."""
+    logp = np.log(ref.softmax(logits))
+    losses = []
+    for b in range(len(logits)):
+        want = list(target[b, : tlen[b]])
+        total = 0.0
+        for path in itertools.product(range(logits.shape[2]), repeat=int(olen[b])):
+            if _collapse(path, blank) == want:
+                total += np.exp(sum(logp[b, t, k] for t, k in enumerate(path)))
+        losses.append(-np.log(total))
+    return np.array(losses)
+
+
+def _greedy(x, lengths, blank=0):
+    decoded = -np.ones((1, *x.shape[:2]), np.int64)
+    for b in range(len(x)):
+        best = list(np.argmax(x[b, : lengths[b]], -1))
+        labels = _collapse(best, blank)
+        decoded[0, b, : len(labels)] = labels
+    return decoded
+
+
+def _rearrange_split(x):
+    b, h, w, c = x.shape
+    y = x.reshape(b, 2, h // 2, 2, w // 2, c).transpose(0, 1, 3, 2, 4, 5)
+    return y.reshape(b * 4, h // 2, w // 2, c)
+
+
+CASES = [
+    case(
+        "ctc_loss",
+        lambda z: ops.ctc_loss(TARGET, z, TARGET_LEN, OUT_LEN),
+        lambda z: _ctc_brute(z, TARGET, TARGET_LEN, OUT_LEN),
+        f32(3, 4, 3),
+        label="blank0",
+        rtol=1e-4,
+    ),
+    case(
+        "ctc_loss",
+        lambda z: ops.ctc_loss(TARGET - 0, z, TARGET_LEN, OUT_LEN, mask_index=3),
+        lambda z: _ctc_brute(z, TARGET, TARGET_LEN, OUT_LEN, blank=3),
+        f32(3, 4, 4),
+        label="blank3",
+        rtol=1e-4,
+    ),
+    case(
+        "ctc_decode",
+        lambda z: ops.ctc_decode(z, np.array([5, 3, 4]))[0],
+        lambda z: _greedy(z, [5, 3, 4]),
+        f32(3, 5, 4),
+        dtype="int32",
+        label="labels",
+    ),
+    case(
+        "ctc_decode",
+        lambda z: ops.ctc_decode(z, np.array([5, 2, 4]))[1],
+        lambda z: (
+            -np.stack([z[0].max(-1).sum(), z[1, :2].max(-1).sum(), z[2, :4].max(-1).sum()])[:, None]
+        ),
+        f32(3, 5, 4),
+        label="scores",
+    ),
+    case(
+        "rearrange",
+        lambda x: ops.rearrange(x, "b h w c -> b c h w"),
+        lambda x: x.transpose(0, 3, 1, 2),
+        f32(2, 4, 6, 3),
+        label="permute",
+    ),
+    case(
+        "rearrange",
+        lambda x: ops.rearrange(x, "b (h1 h) (w1 w) c -> (b h1 w1) h w c", h1=2, w1=2),
+        _rearrange_split,
+        f32(2, 4, 6, 3),
+        label="split",
+    ),
+    case(
+        "rearrange",
+        lambda x: ops.rearrange(x, "b h w c -> b (c h w)"),
+        lambda x: x.transpose(0, 3, 1, 2).reshape(len(x), -1),
+        f32(3, 4, 6, 3),
+        label="flatten",
+        dynamic=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("c", params(CASES))
+def test_eager(c):
+    check_eager(c)
+
+
+@pytest.mark.parametrize("c", params(CASES))
+def test_model(c):
+    check_model(c)
+
+
+@pytest.mark.parametrize("c", params(CASES))
+def test_onnx(c):
+    check_onnx(c)
+
+
+def test_ctc_loss_gradient_matches_finite_differences():
+    def build(b, values):
+        with trace.tracing(trace.Trace(b)):
+            z = KerasTensor(values[0].shape, "float64", value=values[0])
+            out = ops.ctc_loss(TARGET, z, TARGET_LEN, OUT_LEN)
+        return [out._value]
+
+    check_graph_vjp(
+        build, [np.random.default_rng(2).standard_normal((3, 4, 3))], wrt=(0,), check=False
+    )
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="greedy"):
+        ops.ctc_decode(f32(2, 3, 4), np.array([3, 3]), strategy="beam_search")
+    with pytest.raises(ValueError, match="same axes"):
+        ops.rearrange(f32(2, 3), "a b -> a c")
+    with pytest.raises(ValueError, match="has 3 axes"):
+        ops.rearrange(f32(2, 3), "a b c -> a b c")
