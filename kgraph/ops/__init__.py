@@ -66,6 +66,7 @@ from kgraph.ops.bitwise_ops import (
     left_shift,
     right_shift,
 )
+from kgraph.ops.complex_ops import polar, view_as_complex, view_as_real
 from kgraph.ops.control_flow import (
     associative_scan,
     cond,
@@ -143,6 +144,7 @@ from kgraph.ops.linalg import (
     solve_triangular,
     svd,
 )
+from kgraph.ops.linalg_jvp import jvp
 from kgraph.ops.mapping import vectorize
 from kgraph.ops.math_ops import (
     absolute,
@@ -723,3 +725,4 @@ __all__ += [  # keras.ops core: control flow and tensor utilities
     "while_loop",
 ]
 __all__ += ["ctc_decode", "ctc_loss", "rearrange"]
+__all__ += ["jvp", "polar", "view_as_complex", "view_as_real"]

@@ -9,7 +9,8 @@ static matrix size), ``cholesky`` and ``cholesky_inverse`` (unrolled Cholesky-Ba
 
 Eager-only (numpy on concrete values; a traced tensor raises one clear error because ONNX has
 no decomposition ops): ``qr``, ``svd``, ``eig``, ``eigh``, ``lu_factor``, ``lstsq``, ``pinv``,
-``matrix_rank`` and the 2 / -2 / 'nuc' matrix norms (in ``kgraph.ops.linalg_eager``).
+``matrix_rank`` and the 2 / -2 / 'nuc' matrix norms (in ``kgraph.ops.linalg_eager``), and
+``jvp`` (``kgraph.ops.linalg_jvp``, from reverse-mode passes).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from kgraph.ops.linalg_eager import (
     spectral_norm,
     svd,
 )
+from kgraph.ops.linalg_jvp import jvp
 
 __all__ = [
     "cholesky",
@@ -38,6 +40,7 @@ __all__ = [
     "eig",
     "eigh",
     "inv",
+    "jvp",
     "logdet",
     "lstsq",
     "lu_factor",
@@ -91,6 +94,8 @@ def _gauss_jordan(a, rhs):
     """Reduces ``[a | rhs]`` to ``[I | a^-1 rhs]``: at column ``k`` the row with the largest
     magnitude at or below ``k`` is swapped in (a reflection ``I - d d^T`` with ``d = e_p - e_k``),
     scaled to a unit pivot and subtracted from the other rows."""
+    if _spec_of(a).ndim == 2:  # ONNX OneHot needs indices of rank >= 1: add a batch axis
+        return _gauss_jordan(_ops.expand_dims(a, 0), _ops.expand_dims(rhs, 0))[0]
     n = _spec_of(a).shape[-1]
     dtype = _spec_of(a).dtype
     aug = _ops.concatenate([a, rhs], axis=-1)

@@ -7,6 +7,7 @@ from tests.ops import (
     test_activation_ops,
     test_array_ops,
     test_bitcast_ops,
+    test_complex_jvp_ops,
     test_control_flow_ops,
     test_conv_ops,
     test_creation_ops,
@@ -37,6 +38,7 @@ def _tables():
         + test_linalg_ops.CASES
         + test_control_flow_ops.ALL_CASES
         + test_ctc_einops_ops.CASES
+        + test_complex_jvp_ops.CASES
         + test_array_ops.CASES
         + test_getitem.CASES
         + test_creation_ops.CASES

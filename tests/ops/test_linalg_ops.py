@@ -61,6 +61,15 @@ MODEL_CASES = [
         rtol=1e-4,
     ),
     case("inv", ops.inv, np.linalg.inv, A, label="batch", rtol=1e-4, atol=1e-4),
+    case(
+        "inv",
+        lambda x: ops.inv(x[0]),
+        lambda x: np.linalg.inv(x[0]),
+        A,
+        label="2d",
+        rtol=1e-4,
+        atol=1e-4,
+    ),
     case("inv", ops.inv, np.linalg.inv, ZERO_PIVOT, label="zero-pivot", rtol=1e-4, atol=1e-5),
     case("solve", ops.solve, np.linalg.solve, A, B, label="matrix", rtol=1e-4, atol=1e-4),
     case(

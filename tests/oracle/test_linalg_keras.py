@@ -25,7 +25,7 @@ CALLS = {
     "solve_triangular-upper": lambda o: o.linalg.solve_triangular(A, B),
     "cholesky": lambda o: o.linalg.cholesky(SPD),
     "cholesky-upper": lambda o: o.linalg.cholesky(SPD, upper=True),
-    "cholesky_inverse": lambda o: o.linalg.cholesky_inverse(L[0])  # Keras batches it wrongly,
+    "cholesky_inverse": lambda o: o.linalg.cholesky_inverse(L[0]),  # Keras batches it wrongly
     "slogdet": lambda o: o.slogdet(A),
     "logdet": lambda o: o.logdet(SPD),
     "norm": lambda o: o.linalg.norm(M),
@@ -40,6 +40,8 @@ CALLS = {
     "lstsq": lambda o: o.linalg.lstsq(M[0], M[1][:, :2]),
     "pinv": lambda o: o.linalg.pinv(M),
     "matrix_rank": lambda o: o.linalg.matrix_rank(M),
+    "jvp": lambda o: o.linalg.jvp(lambda a: o.sin(a) * o.sum(a), (M[0],), (M[1],)),
+    "jvp-aux": lambda o: o.linalg.jvp(lambda a: (o.exp(a), a * 2.0), (B[0],), (B[1],), True),
     "qr-r-abs": lambda o: o.abs(o.linalg.qr(M)[1]),
 }
 

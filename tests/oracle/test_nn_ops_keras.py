@@ -68,6 +68,9 @@ CALLS = {
     "ctc_decode-unmerged": lambda o: o.ctc_decode(
         IMG[:, :, 2], np.array([5, 6]), merge_repeated=False
     ),
+    "polar": lambda o: o.polar(P, P * 3.0),
+    "view_as_real": lambda o: o.view_as_real(o.polar(P, P * 3.0)),
+    "view_as_complex": lambda o: o.view_as_complex(IMG[..., :2]),
     "rearrange": lambda o: o.rearrange(IMG, "b (h2 h) w c -> (b h2) (w c) h", h2=2),
 }
 RNG_FOLD = np.random.default_rng(3).standard_normal((2, 18, 18)).astype(np.float32)

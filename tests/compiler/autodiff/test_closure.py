@@ -175,7 +175,11 @@ OP_CALLS = {  # op name -> calls on a (batch, 4, 4, 3) float32 tensor; default: 
     "associative_scan": lambda x: ops.associative_scan(ops.add, x, axis=1),
     "saturate_cast": lambda x: ops.saturate_cast(x * 300.0, "uint8"),
     # custom_gradient refuses differentiation by design; the rest are eager utilities
-    **{name: lambda x: x for name in ("custom_gradient", "is_tensor", "dtype", "convert_to_numpy")},
+    **{
+        name: lambda x: x
+        for name in ("custom_gradient", "is_tensor", "dtype", "convert_to_numpy", "jvp")
+        + ("polar", "view_as_complex", "view_as_real")
+    },
     # kgraph.ops.linalg: square (batch, 4, 3, 3) slices; the decompositions are eager-only
     **{
         name: (lambda f: lambda x: f(x[:, :, :3, :] + ops.eye(3) * 3.0))(getattr(ops, name))
