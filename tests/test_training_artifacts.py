@@ -19,6 +19,7 @@ from click.testing import CliRunner
 import kgraph as keras
 from kgraph import cli, layers
 from kgraph.models import artifacts
+from kgraph.models.file_set import write_file_set
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -200,12 +201,12 @@ def test_failed_write_leaves_no_partial_files(tmp_path):
     (existing / "step.onnx").write_bytes(b"old")
     payloads = {"step.onnx": b"new", "eval.onnx": None}  # the second write fails
     with pytest.raises(TypeError):
-        artifacts._write_all(str(existing), payloads)
+        write_file_set(str(existing), payloads)
     assert os.listdir(existing) == ["step.onnx"]
     assert (existing / "step.onnx").read_bytes() == b"old"
     with pytest.raises(TypeError):
-        artifacts._write_all(str(tmp_path / "fresh"), payloads)
-    assert not (tmp_path / "fresh").exists()
+        write_file_set(str(tmp_path / "fresh"), payloads)
+    assert sorted(os.listdir(tmp_path)) == ["existing"]  # no new folder, no staging left
 
 
 def test_export_after_fit_carries_the_trained_state(tmp_path):

@@ -24,6 +24,8 @@ _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 
 def write_file_set(outdir: str, payloads: dict[str, bytes]) -> None:
     """Writes ``{file name: bytes}`` into ``outdir`` (created if missing) as one change."""
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", outdir)
     parent = os.path.dirname(os.path.abspath(outdir))
     remove_stale_temporaries(parent)
     if os.path.isdir(outdir) and any(e.is_dir() for e in os.scandir(outdir)):

@@ -51,6 +51,8 @@ class Trainer:
         self._ahead = False  # the engine holds newer values than the variables
         if model.built:
             self._specs = self._resolve_specs()  # unknown names fail at compile, as in Keras
+            if not optimizer.slot_variables:
+                self._initial_slots()
 
     # -- compile specs -------------------------------------------------------------------------
     @property
@@ -147,6 +149,19 @@ class Trainer:
             self._programs, self._synced, self._ahead = programs, generation(), False
         self.push()
         return self._programs
+
+    def _initial_slots(self) -> None:
+        """Zero slots for the trainable weights, named as the step graph names them, so that a
+        compiled model lists (and saves) its whole optimizer state before it trains."""
+        from kgraph.compiler.optim import slot_specs
+
+        shapes = {w.path: tuple(w.shape) for w in self.model.trainable_weights}
+        self.optimizer.slot_variables = [
+            Variable(
+                np.full(shape, init, dtype), trainable=False, name=n.rsplit("/", 1)[-1], path=n
+            )
+            for n, (shape, dtype, init) in slot_specs(self.optimizer.spec(), shapes).items()
+        ]
 
     def _track_slots(self, programs: TrainingPrograms) -> None:
         """Gives the optimizer one Variable per slot, in Keras' order (by trainable weight,

@@ -69,3 +69,11 @@ def test_a_killed_writers_staging_folder_is_removed_on_the_next_write(tmp_path):
     live.write_bytes(b"in use")
     write_file_set(str(tmp_path / "out"), NEW)
     assert sorted(os.listdir(tmp_path)) == [live.name, "out"]
+
+
+def test_an_existing_file_in_place_of_the_folder_is_left_alone(tmp_path):
+    target = tmp_path / "file"
+    target.write_bytes(b"keep")
+    with pytest.raises(NotADirectoryError):
+        write_file_set(str(target), NEW)
+    assert target.read_bytes() == b"keep" and sorted(os.listdir(tmp_path)) == ["file"]
