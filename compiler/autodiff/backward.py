@@ -68,7 +68,7 @@ def gradients(
             )
         with _grad_scope(b, node.name or node.op_type):
             in_grads = fn(b, node, out_grads)
-        for value, grad in zip(node.inputs, in_grads):
+        for value, grad in zip(_grad_inputs(node), in_grads):
             if grad is not None and value is not None and value in path:
                 _annotate(grad, value)
                 parts.setdefault(value, []).append(grad)
@@ -103,19 +103,26 @@ def _on_path(forward: list[ir.Node], loss: ir.Value, wrt: Sequence[ir.Value]) ->
     """Values and nodes that depend on some ``wrt`` (differentiably) and that the loss uses."""
     reached = {v for v in wrt if is_float(v)}
     for node in forward:
-        if node.op_type not in NON_DIFFERENTIABLE and any(v in reached for v in node.inputs):
+        if node.op_type not in NON_DIFFERENTIABLE and any(v in reached for v in _grad_inputs(node)):
             reached.update(v for v in node.outputs if is_float(v))
     used = {loss}
     for node in reversed(forward):
         if any(v in used for v in node.outputs):
-            used.update(v for v in node.inputs if v is not None)
+            used.update(v for v in _grad_inputs(node) if v is not None)
     values = reached & used
     nodes = {
         n
         for n in forward
-        if any(v in values for v in n.outputs) and any(v in values for v in n.inputs)
+        if any(v in values for v in n.outputs) and any(v in values for v in _grad_inputs(n))
     }
     return values | nodes
+
+
+def _grad_inputs(node: ir.Node) -> list:
+    """The values a node passes gradients to: its inputs, plus the arguments of a
+    ``custom_gradient`` op recorded in its metadata (``rules.custom``)."""
+    extra = node.meta.get("gradient_inputs")
+    return [*node.inputs, *extra] if extra else list(node.inputs)
 
 
 def _total(b: GraphBuilder, value: ir.Value, parts: dict) -> ir.Value | None:

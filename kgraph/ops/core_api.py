@@ -7,12 +7,14 @@ import functools
 
 import numpy as np
 
-from kgraph import dtypes
+from kgraph import dtypes, trace
 from kgraph import ops as _ops
-from kgraph.ops.core import Op, _spec_of, apply
+from kgraph.compiler.autodiff.rules.custom import CUSTOM_VJP, GRADIENT_INPUTS
+from kgraph.ops.core import Op, Spec, _annotate, _spec_of, apply
 from kgraph.tensor import KerasTensor, Variable
 
-#: The node metadata key the Identity gradient rule refuses to differentiate through.
+#: The node metadata key of a custom_gradient output whose VJP could not be traced (several
+#: outputs): the Identity gradient rule refuses to differentiate through it.
 CUSTOM_GRADIENT = "custom_gradient"
 
 
@@ -91,21 +93,52 @@ def _mark_lower(b, x):
 _custom_marker = Op("custom_gradient", lambda x: x, _mark_lower, promote=False)
 
 
-def custom_gradient(f):
-    """Keras' decorator: ``f(*args)`` returns ``(output, grad_fn)``.
+def _identity(b, t: KerasTensor):
+    value = b.op("Identity", [t._value])
+    _annotate(value, Spec(tuple(t.shape), t.dtype))
+    return value
 
-    Eagerly the decorated function returns ``output``. Traced, the forward runs as written and
-    its outputs pass through a marked Identity; differentiating through that node raises one
-    clear error, since kgraph's graph autodiff cannot call back into ``grad_fn`` (kgraph has no
-    eager autodiff, so ``grad_fn`` is never called). Wrap such parts in ``stop_gradient``, or
-    write the op so that its natural gradient is the wanted one.
+
+def _with_vjp(args, output, grad_fn):
+    """``output`` through an Identity carrying the traced VJP (see ``rules.custom``)."""
+    b = trace.current().builder
+    placeholder = KerasTensor(output.shape, output.dtype, value=_identity(b, output))
+    grads = grad_fn(placeholder)
+    grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
+    if len(grads) != len(args):
+        raise ValueError(
+            f"custom_gradient: grad_fn returned {len(grads)} gradients for {len(args)} inputs."
+        )
+    pairs = [(a, g) for a, g in zip(args, grads) if isinstance(a, KerasTensor)]
+    y = _identity(b, output)
+    node = y.producer()
+    node.meta[CUSTOM_VJP] = (
+        placeholder._value,
+        [g._value if isinstance(g, KerasTensor) else None for _, g in pairs],
+    )
+    node.meta[GRADIENT_INPUTS] = [a._value for a, _ in pairs]
+    return KerasTensor(output.shape, output.dtype, value=y)
+
+
+def custom_gradient(f):
+    """Keras' decorator: ``f(*args)`` returns ``(output, grad_fn)``, ``grad_fn(upstream)`` the
+    gradients of the arguments.
+
+    Eagerly the decorated function returns ``output`` (kgraph has no eager autodiff). Traced,
+    ``grad_fn`` is traced too, on a placeholder upstream gradient, and the graph autodiff
+    replays it with the real upstream gradient (``compiler.autodiff.rules.custom``); gradients
+    go to the tensor arguments only (not to weights used inside ``f``), as with JAX. A
+    function with several outputs runs, but differentiating through it raises one clear error.
     """
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        output, _grad_fn = f(*args, **kwargs)
-        if not any(isinstance(a, KerasTensor) for a in args):
+        output, grad_fn = f(*args, **kwargs)
+        traced = [a for a in args if isinstance(a, KerasTensor)]
+        if not traced or any(a._value is None for a in traced) or trace.current() is None:
             return output
+        if isinstance(output, KerasTensor):
+            return _with_vjp(args, output, grad_fn)
 
         def mark(t):
             return apply(_custom_marker, [t]) if isinstance(t, KerasTensor) else t

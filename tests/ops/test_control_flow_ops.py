@@ -280,9 +280,82 @@ def test_gradients_match_finite_differences(fn, x):
     _check_grad(fn, x)
 
 
-def test_custom_gradient_refuses_to_be_differentiated():
+def _gradient(fn, x, upstream):
+    """d <fn(x), upstream> / dx through the graph autodiff (no finite differences: a custom
+    gradient need not be the true one)."""
+    from kgraph.compiler import serde
+    from kgraph.compiler.autodiff import ensure_shapes, gradients
+    from kgraph.compiler.builder import GraphBuilder
+
+    b = GraphBuilder(name="g")
+    xv = b.input("x", x.shape, x.dtype)
+    uv = b.input("u", upstream.shape, upstream.dtype)
+    with trace.tracing(trace.Trace(b)):
+        out = fn(KerasTensor(x.shape, x.dtype.name, value=xv))
+    loss = b.op("ReduceSum", [b.op("Mul", [out._value, uv])], {"keepdims": 0})
+    ensure_shapes(b.graph)
+    (grad,) = gradients(b, loss, [xv])
+    b.output(grad, "grad")
+    from harness_vjp import session
+
+    sess = session(serde.to_bytes(serde.to_model(b.graph), check=False))
+    return sess.run(None, {"x": x, "u": upstream})[0]
+
+
+@ops.custom_gradient
+def _straight_through(x):
+    """Rounds forward; passes the upstream gradient unchanged (the STE)."""
+    return ops.round(x), lambda g: g
+
+
+@ops.custom_gradient
+def _scaled_by_input(x):
+    """Forward ``x ** 2``; a deliberately different VJP ``g * exp(x)`` that closes over ``x``."""
+    e = ops.exp(x)
+    return ops.square(x), lambda g: ops.multiply(g, e)
+
+
+@ops.custom_gradient
+def _two_args(x, y):
+    return x * y, lambda g: (g * 10.0, g * 100.0)
+
+
+U = np.random.default_rng(9).standard_normal((4, 3)).astype(np.float32)
+
+
+def test_custom_gradient_uses_grad_fn():
+    np.testing.assert_allclose(_gradient(_clip_grad, X, U * 5), np.clip(U * 5, -1, 1), rtol=1e-6)
+    np.testing.assert_allclose(_gradient(_straight_through, X, U), U, rtol=1e-6)
+    got = _gradient(lambda x: _scaled_by_input(x * 2.0), X, U)
+    np.testing.assert_allclose(got, U * np.exp(2 * X) * 2.0, rtol=1e-5)
+    got = _gradient(lambda x: _two_args(x, ops.sin(x)), X, U)
+    np.testing.assert_allclose(got, U * 10.0 + U * 100.0 * np.cos(X), rtol=1e-5)
+
+
+def test_custom_gradient_trains_a_model():
+    """A Dense layer in front of a straight-through rounding trains (round's own gradient is 0)."""
+    inp = kgraph.Input((3,))
+    dense = kgraph.layers.Dense(1, kernel_initializer="ones", use_bias=False)
+    model = kgraph.Model(inp, _STE()(dense(inp)))
+    model.compile(optimizer=kgraph.optimizers.SGD(0.1), loss="mse")
+    x = np.array([[0.4, 1.6, -0.7]], np.float32)
+    model.fit(x, np.array([[0.0]], np.float32), epochs=1, verbose=0)
+    # z = x.w = 1.3 rounds to 1; loss 1^2; the STE passes dL/dz = 2, so dL/dw = 2 x
+    np.testing.assert_allclose(dense.get_weights()[0][:, 0], 1.0 - 0.1 * 2 * x[0], rtol=1e-6)
+
+
+class _STE(kgraph.layers.Layer):
+    def call(self, x):
+        return _straight_through(x)
+
+
+def test_custom_gradient_with_several_outputs_refuses_differentiation():
+    @ops.custom_gradient
+    def pair(x):
+        return (x * 2.0, x * 3.0), lambda g1, g2: g1 + g2
+
     with pytest.raises(ValueError, match="custom_gradient"):
-        _check_grad(_clip_grad, X.astype(np.float64))
+        _check_grad(lambda x: pair(x)[0], X.astype(np.float64))
 
 
 def test_errors_name_the_culprit():

@@ -6,6 +6,7 @@ import math
 
 from kgraph.compiler.autodiff.emit import attr, const, input_at, is_float, mask_as
 from kgraph.compiler.autodiff.registry import rule
+from kgraph.compiler.autodiff.rules import custom
 from kgraph.compiler.autodiff.unbroadcast import unbroadcast
 
 
@@ -131,8 +132,11 @@ def _clip(b, node, grads):
 
 @rule("Identity")
 def _identity(b, node, grads):
-    """The gradient passes, unless the node is a ``stop_gradient`` (marked in its metadata);
-    a ``custom_gradient`` output (marked too) cannot be differentiated in-graph."""
+    """The gradient passes, unless the node is a ``stop_gradient`` (marked in its metadata).
+    A ``custom_gradient`` output replays its traced VJP onto its arguments (``rules.custom``),
+    or, when it could not be traced (several outputs), refuses differentiation."""
+    if node.meta.get(custom.CUSTOM_VJP) is not None:
+        return [None, *custom.replay(b, node, grads[0])]
     if node.meta.get("custom_gradient"):
         raise ValueError(
             "kgraph cannot differentiate through ops.custom_gradient: its grad_fn is not "
