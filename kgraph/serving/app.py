@@ -194,16 +194,23 @@ class _Measured:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        status = [500]
+        status, counted = [500], [False]
         start = time.perf_counter()
+
+        def count() -> None:
+            if not counted[0]:
+                counted[0] = True
+                self.metrics.end(scope["path"], status[0], time.perf_counter() - start)
 
         async def sending(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                count()  # before the last byte leaves: a client's next scrape sees this request
             await send(message)
 
         self.metrics.begin()
         try:
             await self.app(scope, receive, sending)
         finally:
-            self.metrics.end(scope["path"], status[0], time.perf_counter() - start)
+            count()
