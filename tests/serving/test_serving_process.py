@@ -123,3 +123,26 @@ def test_failures_before_the_port_opens_are_one_line(model_file: Path, tmp_path:
             assert err.count("\n") == 1 and message in err, err
     finally:
         taken.close()
+
+
+def test_several_worker_processes_serve_the_same_model(model_file: Path):
+    proc = kgraph("serve", model_file, "--port", "0", "--device", "cpu", "--workers", "2")
+    try:
+        line = first_line(proc)
+        assert line.startswith("kgraph: serving "), (line, proc.poll())
+        port = int(line.rsplit(":", 1)[1])
+        x = np.eye(4, dtype=np.float32)
+        status, body = None, None
+        for _ in range(200):  # the workers start after the parent printed the address
+            try:
+                payload = json.dumps({"inputs": x.tolist()}).encode()
+                status, body = call(port, "POST", "/v1/predict", payload)
+                break
+            except (ConnectionError, http.client.HTTPException):
+                threading.Event().wait(0.1)
+        assert status == 200, body
+        np.testing.assert_allclose(body["predictions"], x @ W + B, rtol=1e-6)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, 143) and "Traceback" not in err, err
