@@ -204,3 +204,20 @@ def test_json_output_is_strict_json(image_model):
         data = png(2, 2)
         images = client.post("/v1/predict", content=data, headers={"content-type": "image/png"})
         assert images.status_code == 415 and "not an image" in images.json()["error"]["message"]
+
+
+def test_a_run_that_onnxruntime_rejects_is_a_422_and_others_still_run():
+    model = keras.Sequential(
+        [keras.Input(shape=(None, None, 3)), layers.Conv2D(2, 3), layers.GlobalAveragePooling2D()]
+    )
+    predictor = Predictor(model.to_onnx_bytes(), device="cpu")
+    for max_batch in (1, 8):
+        with TestClient(create_app(predictor, max_batch=max_batch)) as client:
+            tiny = client.post("/v1/predict", json={"inputs": np.ones((1, 1, 1, 3)).tolist()})
+            assert tiny.status_code == 422, tiny.text
+            error = tiny.json()["error"]
+            assert error["type"] == "run_error" and "float32[1, 1, 1, 3]" in error["message"]
+            good = client.post("/v1/predict", json={"inputs": np.ones((2, 5, 5, 3)).tolist()})
+            assert good.status_code == 200, good.text
+            expected = predictor.predict(np.ones((2, 5, 5, 3), np.float32))
+            np.testing.assert_allclose(good.json()["predictions"], expected, rtol=1e-6)
