@@ -128,14 +128,15 @@ def fori_loop(lower, upper, body_fun, init_val):
     return val
 
 
-def _length(xs, length):
+def _length(xs, length, name: str = "scan"):
     lens = {int(x.shape[0]) for x in _leaves(xs) if x.shape[0] is not None}
     if length is not None:
         lens.add(int(length))
     if len(lens) != 1:
         raise ValueError(
-            "scan needs one static leading length for all `xs` (or `length`). "
-            f"Received lengths {sorted(lens) or 'unknown'}."
+            f"{name} needs one static leading length for all its inputs (kgraph unrolls it; "
+            f"a dynamic batch axis cannot be mapped over). Received lengths "
+            f"{sorted(lens) or 'unknown'}."
         )
     return lens.pop()
 
@@ -170,7 +171,7 @@ def _as_array(x):
 def map(f, xs):  # noqa: A001  (Keras' name)
     """``f`` applied to each slice along the leading axis of ``xs``, the results stacked."""
     xs = _map_tree(_as_array, xs)
-    n = _length(xs, None)
+    n = _length(xs, None, "map / vectorized_map")
     return _stack([f(_map_tree(lambda a, i=i: a[i], xs)) for i in range(n)])
 
 
