@@ -5,11 +5,11 @@ Eagerly (and whenever the predicate, index or trip count is a Python or numpy va
 tracing) they run Python control flow, so a static predicate folds and a static loop unrolls
 into the graph. With a traced predicate or index, ``cond`` and ``switch`` evaluate every branch
 and select the results with ``where`` (so both branches must be safe to run and give the same
-structure and shapes); a traced ``while_loop`` condition needs ``maximum_iterations`` and
-unrolls that many masked steps. Loops over sequences (scan, map, vectorized_map,
-associative_scan) unroll over the static length. kgraph emits no ONNX If / Loop / Scan: the
-unrolled and selected forms differentiate through the existing gradient rules, which ONNX's
-subgraph operators would not.
+structure and shapes). A traced ``while_loop`` condition unrolls ``maximum_iterations`` masked
+steps when given (differentiable), and becomes one ONNX ``Loop`` otherwise (inference only:
+``kgraph.ops.control_loop``). Loops over sequences (scan, map, vectorized_map,
+associative_scan) unroll over the static length. The selected and unrolled forms
+differentiate through the existing gradient rules, which ONNX If / Loop / Scan would not.
 """
 
 from __future__ import annotations
@@ -102,16 +102,20 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
                 break
             state, i = step(state), i + 1
             continue
-        if maximum_iterations is None:
-            raise ValueError(
-                "while_loop with a condition that depends on traced tensors needs "
-                "`maximum_iterations` (ONNX graphs are unrolled to that many steps)."
-            )
+        if maximum_iterations is None and running is None:
+            from kgraph.ops.control_loop import onnx_loop
+
+            state = onnx_loop(cond, body if is_tuple else _single(body), state, c)
+            break
         c = _ops.cast(c, "bool")
         running = c if running is None else _ops.logical_and(running, c)
         state = _select(running, step(state), state)
         i += 1
     return state if is_tuple else state[0]
+
+
+def _single(body):
+    return lambda *values: (body(*values),)
 
 
 def fori_loop(lower, upper, body_fun, init_val):

@@ -46,6 +46,28 @@ def _halve_ref(x):
     return x
 
 
+def _halve_ref_unbounded(x):
+    while np.abs(x).max() > 0.5:
+        x = x * 0.5
+    return x
+
+
+def _count_and_scale(x):
+    """An int counter and a tensor that reads the enclosing graph's ``x`` (outer scope)."""
+    return ops.while_loop(
+        lambda i, v: ops.sum(v) < 100.0,
+        lambda i, v: (i + 1, v + x * ops.cast(i, "float32")),
+        (0, x),
+    )
+
+
+def _count_ref(x):
+    i, v = 0, x
+    while v.sum() < 100.0:
+        v, i = v + x * i, i + 1
+    return v
+
+
 def _cumsum_scan(x):
     return ops.scan(lambda c, row: (c + row, c * row), ops.zeros_like(x[0]), x)
 
@@ -84,6 +106,21 @@ CASES = [
         label="static-clamped",
     ),
     case("while_loop", _halve_until_small, _halve_ref, X * 4, label="traced"),
+    case(
+        "while_loop",
+        lambda x: ops.while_loop(lambda v: ops.max(ops.abs(v)) > 0.5, lambda v: v * 0.5, x),
+        _halve_ref_unbounded,
+        X * 40,
+        label="onnx-loop",
+    ),
+    case(
+        "while_loop",
+        lambda x: _count_and_scale(x)[1],
+        _count_ref,
+        np.abs(X) + 0.1,
+        label="onnx-loop-two-vars",
+        rtol=1e-5,
+    ),
     case(
         "while_loop",
         lambda x: ops.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * v), (0, x))[1],
@@ -323,6 +360,30 @@ def _two_args(x, y):
 U = np.random.default_rng(9).standard_normal((4, 3)).astype(np.float32)
 
 
+def test_onnx_loop_refuses_differentiation_by_naming_loop():
+    def loop(x):
+        return ops.while_loop(lambda v: ops.sum(v) < 50.0, lambda v: v * 2.0, x)
+
+    with pytest.raises(NotImplementedError, match="'Loop'"):
+        _check_grad(loop, np.abs(X).astype(np.float64) + 0.1)
+    np.testing.assert_allclose(  # with maximum_iterations it unrolls and differentiates
+        _gradient(
+            lambda x: ops.while_loop(lambda v: ops.sum(v) < 50.0, lambda v: v * 2.0, x, 8),
+            np.abs(X) + 0.1,
+            U,
+        ),
+        U * 2.0 ** _doublings(np.abs(X) + 0.1),
+        rtol=1e-6,
+    )
+
+
+def _doublings(x):
+    n = 0
+    while x.sum() * 2**n < 50.0:
+        n += 1
+    return n
+
+
 def test_custom_gradient_uses_grad_fn():
     np.testing.assert_allclose(_gradient(_clip_grad, X, U * 5), np.clip(U * 5, -1, 1), rtol=1e-6)
     np.testing.assert_allclose(_gradient(_straight_through, X, U), U, rtol=1e-6)
@@ -360,8 +421,6 @@ def test_custom_gradient_with_several_outputs_refuses_differentiation():
 
 def test_errors_name_the_culprit():
     t = KerasTensor((3,), "float32")
-    with pytest.raises(ValueError, match="maximum_iterations"):
-        ops.while_loop(lambda v: ops.sum(v) > 0, lambda v: v, t)
     with pytest.raises(ValueError, match="static bounds"):
         ops.fori_loop(0, ops.cast(ops.sum(t), "int32"), lambda i, v: v, t)
     with pytest.raises(ValueError, match="concrete"):
