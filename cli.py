@@ -199,7 +199,7 @@ def view_command(onnx_file: str, host: str, port: int, no_browser: bool) -> None
     """Open MODEL.onnx in Netron (the extra 'view': pip install 'kgraph[view]')."""
     from kgraph import cli_inspect
 
-    click.echo(cli_inspect.view(onnx_file, host, port, not no_browser))
+    cli_inspect.view(onnx_file, host, port, not no_browser)
     cli_inspect.wait()
 
 

@@ -33,9 +33,9 @@ def inspect_text(onnx_file: str, fmt: str = "table") -> str:
     return report.markdown(info, title).rstrip("\n")
 
 
-def view(onnx_file: str, host: str, port: int, browse: bool) -> str:
-    """Serves ``onnx_file`` with Netron until interrupted; returns the address line printed
-    first. Without the ``netron`` package: a user error that says how to get it."""
+def view(onnx_file: str, host: str, port: int, browse: bool) -> None:
+    """Starts serving ``onnx_file`` with Netron (which prints ``Serving 'FILE' at URL``).
+    Without the ``netron`` package: a user error that says how to get it."""
     try:
         load_onnx(onnx_file)  # a file Netron could not open fails here, in one line
     except LoadError as exc:
@@ -48,11 +48,10 @@ def view(onnx_file: str, host: str, port: int, browse: bool) -> str:
         netron.start(onnx_file, (host, port), browse=browse)
     except OSError as exc:
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
-    return f"Netron serves {onnx_file} at http://{host}:{port} (Ctrl-C to stop)"
 
 
 def wait() -> None:
-    """Blocks until Netron's server stops (Ctrl-C)."""
+    """Blocks until Netron's server stops (Ctrl-C; Netron prints ``Stopping URL``)."""
     import netron
 
     netron.wait()
