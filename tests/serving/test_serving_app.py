@@ -31,10 +31,10 @@ def image_model():
     """Rescaling(1/255) + Dense softmax on 4x4 RGB pictures, with class names recorded."""
     model = keras.Sequential(
         [
-            keras.Input((4, 4, 3)),
+            keras.Input((4, 4, 3), name="image"),
             layers.Rescaling(1 / 255),
             layers.Flatten(),
-            layers.Dense(3, activation="softmax"),
+            layers.Dense(3, activation="softmax", name="probs"),
         ]
     )
     model.class_names = ["cat", "dog", "eel"]
@@ -72,11 +72,11 @@ def test_json_batches_and_single_examples(client, image_model):
     body = answer.json()
     expected = reference(x, kernel, bias)
     np.testing.assert_allclose(body["predictions"], expected, rtol=1e-5, atol=1e-6)
-    assert body["outputs"].keys() == {"dense"}
+    assert body["outputs"].keys() == {"probs"}
     assert body["classes"] == [["cat", "dog", "eel"][i] for i in expected.argmax(-1)]
     one = client.post("/v1/predict", json={"instance": x[0].tolist()}).json()
     np.testing.assert_allclose(one["predictions"], expected[0], rtol=1e-5, atol=1e-6)
-    named = client.post("/v1/predict", json={"inputs": {"input_layer": x[:2].tolist()}})
+    named = client.post("/v1/predict", json={"inputs": {"image": x[:2].tolist()}})
     np.testing.assert_allclose(named.json()["predictions"], expected[:2], rtol=1e-5, atol=1e-6)
 
 
@@ -157,9 +157,7 @@ def test_metadata_health_and_metrics(client):
     assert client.get("/healthz").json()["status"] == "ok"
     meta = client.get("/v1/metadata").json()
     assert meta["class_names"] == ["cat", "dog", "eel"]
-    assert meta["inputs"] == [
-        {"name": "input_layer", "shape": ["batch", 4, 4, 3], "dtype": "float32"}
-    ]
+    assert meta["inputs"] == [{"name": "image", "shape": ["batch", 4, 4, 3], "dtype": "float32"}]
     assert meta["input_contract"]["inputs"][0]["layout"] == "NHWC"
     assert meta["config"]["class_name"] == "Sequential"
     client.post("/v1/predict", json={"inputs": [[1]]})
