@@ -89,7 +89,7 @@ def verify(model, data: bytes, tolerance: float, batch_size: int | None = None) 
     contract = json.loads(metadata(model).get("input_contract", "{}"))
     inputs = random_inputs(model, contract, batch_size or SAMPLES)
     session = Session(data, device="cpu")
-    got = session.run(dict(zip(session.input_names, inputs)))
+    got = session.run(dict(zip(model.input_names, inputs)))
     eager_in = inputs[0] if len(inputs) == 1 else inputs
     expected = [np.asarray(t) for t in tree.flatten(eager(model, eager_in))]
     lines, failed = [], []

@@ -110,6 +110,23 @@ def test_verify_errors_are_computed_against_the_reference():
     assert not cli_verify.within([1.0], [np.nan], 1.0)
 
 
+def test_verify_reports_every_output_of_a_two_input_model(tmp_path):
+    path = tmp_path / "two.py"
+    path.write_text(
+        "import kgraph as keras\n"
+        "from kgraph import layers\n"
+        "a, b = keras.Input((3,), name='a'), keras.Input((2,), name='b', dtype='int32')\n"
+        "e = layers.Flatten()(layers.Embedding(4, 2)(b))\n"
+        "s = layers.Concatenate()([layers.Dense(2, activation='mish')(a), e])\n"
+        "p, q = layers.Dense(1, name='p')(s), layers.Dense(2, name='q')(s)\n"
+        "model = keras.Model([a, b], [p, q])\n"
+    )
+    output = _compile(path, tmp_path / "two.onnx", "--verify")
+    lines = [line for line in output.splitlines() if line.startswith("verify ")]
+    assert [line.split(":")[0] for line in lines] == ["verify p", "verify q"], output
+    assert all("(ok," in line for line in lines)
+
+
 def test_training_export_refuses_the_inference_only_flags(model_file, tmp_path):
     output = _compile(model_file, tmp_path / "art", "--training", "--functions", code=2)
     assert "apply to the ONNX file" in output
