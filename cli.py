@@ -98,7 +98,8 @@ def main(ctx: click.Context, debug: bool) -> None:
         ctx.exit(0)
     import signal
 
-    signal.signal(signal.SIGTERM, terminate)
+    previous = signal.signal(signal.SIGTERM, terminate)  # only while the command runs
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 # -- compile -------------------------------------------------------------------------------------
