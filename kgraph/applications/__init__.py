@@ -6,6 +6,7 @@ from kgraph.applications import (
     densenet,
     efficientnet,
     imagenet_utils,
+    inception_resnet_v2,
     inception_v3,
     mobilenet,
     mobilenet_v2,
@@ -34,6 +35,7 @@ from kgraph.applications.efficientnet import (
     EfficientNetB6,
     EfficientNetB7,
 )
+from kgraph.applications.inception_resnet_v2 import InceptionResNetV2
 from kgraph.applications.inception_v3 import InceptionV3
 from kgraph.applications.mobilenet import MobileNet
 from kgraph.applications.mobilenet_v2 import MobileNetV2
@@ -65,6 +67,7 @@ __all__ = [
     "EfficientNetB5",
     "EfficientNetB6",
     "EfficientNetB7",
+    "InceptionResNetV2",
     "InceptionV3",
     "MobileNet",
     "MobileNetV2",
@@ -81,6 +84,7 @@ __all__ = [
     "densenet",
     "efficientnet",
     "imagenet_utils",
+    "inception_resnet_v2",
     "inception_v3",
     "mobilenet",
     "mobilenet_v2",

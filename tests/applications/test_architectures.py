@@ -16,6 +16,9 @@ COUNTS = [
     ("MobileNet", dict(), 4_253_864),
     ("ResNet50", dict(), 25_636_712),
     ("VGG16", dict(include_top=False), 14_714_688),
+    ("DenseNet121", dict(), 8_062_504),
+    ("InceptionV3", dict(), 23_851_784),
+    ("InceptionResNetV2", dict(include_top=False), 54_336_736),
 ]
 
 

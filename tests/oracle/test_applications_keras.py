@@ -82,6 +82,7 @@ FAST = [
 ]
 
 SLOW = [
+    ("InceptionResNetV2", dict(input_shape=(75, 75, 3), include_top=False), (75, 75, 3)),
     ("DenseNet121", dict(input_shape=(32, 32, 3), include_top=False, pooling="avg"), (32, 32, 3)),
     ("DenseNet169", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
     ("DenseNet201", dict(input_shape=(32, 32, 3), classes=10), (32, 32, 3)),
