@@ -81,14 +81,17 @@ def ctc_decode(
     merge_repeated=True,
     mask_index=0,
 ):
-    """Greedy CTC decoding of ``(B, T, C)`` scores: ``(decoded, scores)`` with ``decoded``
-    ``(1, B, T)`` int32 labels moved to the front and padded with -1, and ``scores`` ``(B, 1)``
-    the negative sum of the best scores. ``strategy='beam_search'`` is not available (its
-    beam bookkeeping has no fixed-shape ONNX form)."""
-    del beam_width, top_paths
+    """CTC decoding of ``(B, T, C)`` scores. Greedy (in graphs too): ``decoded`` ``(1, B, T)``
+    int32 labels moved to the front and padded with -1, and ``scores`` ``(B, 1)`` the negative
+    sum of the best scores. ``strategy='beam_search'`` runs eagerly only
+    (``kgraph.ops.ctc_beam``): ``top_paths`` sequences and their log probabilities."""
+    if strategy == "beam_search":
+        from kgraph.ops.ctc_beam import beam_search
+
+        return beam_search(inputs, sequence_lengths, beam_width, top_paths, mask_index)
     if strategy != "greedy":
         raise ValueError(
-            f"kgraph's ctc_decode supports strategy='greedy' only. Received: strategy={strategy!r}"
+            f"Invalid strategy. Expected 'greedy' or 'beam_search'. Received: strategy={strategy!r}"
         )
     spec = _spec_of(inputs)
     steps = spec.shape[1]

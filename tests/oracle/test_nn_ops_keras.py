@@ -71,6 +71,10 @@ CALLS = {
     "polar": lambda o: o.polar(P, P * 3.0),
     "view_as_real": lambda o: o.view_as_real(o.polar(P, P * 3.0)),
     "view_as_complex": lambda o: o.view_as_complex(IMG[..., :2]),
+    "ctc_decode-beam": lambda o: o.ctc_decode(IMG[:, :, 0], np.array([6, 4]), "beam_search", 5, 3),
+    "ctc_decode-beam-mask2": lambda o: o.ctc_decode(
+        IMG[:, :, 1], np.array([5, 6]), "beam_search", 100, 2, mask_index=2
+    ),
     "rearrange": lambda o: o.rearrange(IMG, "b (h2 h) w c -> (b h2) (w c) h", h2=2),
 }
 RNG_FOLD = np.random.default_rng(3).standard_normal((2, 18, 18)).astype(np.float32)
