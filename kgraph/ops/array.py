@@ -166,9 +166,13 @@ def _one_hot_lower(b, x, *, num_classes, axis, dtype):
 _one_hot = Op("one_hot", _one_hot_infer, _one_hot_lower, promote=False)
 
 
-def one_hot(x, num_classes, axis=-1, dtype="float32"):
-    """One-hot encodes integer ``x`` into ``num_classes`` along a new ``axis``."""
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """One-hot encodes integer ``x`` into ``num_classes`` along a new ``axis`` (floatx by
+    default; kgraph has no sparse tensors)."""
     from kgraph import dtypes
+
+    if sparse:
+        raise ValueError("kgraph has no sparse tensors. Received: sparse=True")
 
     rank = _spec_of(x).ndim
     axis = shapes.normalize_axis(axis, rank + 1)

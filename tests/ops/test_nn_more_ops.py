@@ -389,5 +389,8 @@ def test_errors_name_the_culprit():
         ops.binary_crossentropy(T01, P[:2])
     with pytest.raises(ValueError, match="num_classes"):
         ops.multi_hot(LABELS)
+    with pytest.raises(ValueError, match="sparse"):
+        ops.one_hot(LABELS, 5, sparse=True)
+    np.testing.assert_array_equal(ops.one_hot(LABELS[0], 3, sparse=False), np.eye(3)[LABELS[0]])
     with pytest.raises(ValueError, match="flash_attention"):
         ops.dot_product_attention(Q, K, V, flash_attention=True)
