@@ -136,7 +136,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def compile_command(model_file, output, symbol, opset, batch_size, training, **extras) -> None:
     """Compile the model that MODEL.py defines into an ONNX file (or training artifacts)."""
     from kgraph.cli_child import ChildError, run_in_child
-    from kgraph.cli_compile_options import CompileOptions, compile_work
+    from kgraph.cli_compile_options import CompileOptions
     from kgraph.cli_loading import check_file
 
     options = CompileOptions(**extras)
@@ -152,11 +152,9 @@ def compile_command(model_file, output, symbol, opset, batch_size, training, **e
     )
     target = os.path.abspath(output)  # a MODEL.py that changes directory cannot move it
 
-    def work():
-        return compile_work(model_file, target, symbol, opset, batch_size, training, options)
-
+    args = (model_file, target, symbol, opset, batch_size, training, options)
     try:
-        result = run_in_child(work, model_file, (click.ClickException,))
+        result = run_in_child("kgraph.cli_compile_options:compile_work", args, model_file)
     except ChildError as failure:
         if failure.exit_code != 1:
             raise Stopped(str(failure), failure.exit_code) from None
