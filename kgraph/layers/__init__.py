@@ -4,6 +4,7 @@ from kgraph.layers.activations.elu import ELU
 from kgraph.layers.activations.leaky_relu import LeakyReLU
 from kgraph.layers.activations.relu import ReLU
 from kgraph.layers.activations.softmax import Softmax
+from kgraph.layers.attention.multi_head_attention import MultiHeadAttention
 from kgraph.layers.convolutional.base_conv import BaseConv
 from kgraph.layers.convolutional.conv1d import Conv1D, Convolution1D
 from kgraph.layers.convolutional.conv2d import Conv2D, Convolution2D
@@ -40,10 +41,15 @@ from kgraph.layers.regularization.dropout import Dropout
 from kgraph.layers.reshaping.flatten import Flatten
 from kgraph.layers.reshaping.permute import Permute
 from kgraph.layers.reshaping.reshape import Reshape
+from kgraph.layers.rnn.gru import GRU
+from kgraph.layers.rnn.lstm import LSTM
+from kgraph.layers.rnn.simple_rnn import SimpleRNN
 
 __all__ = ["Dense", "Input", "InputLayer", "InputSpec", "Layer"]
 __all__ += [
     "ELU",
+    "GRU",
+    "LSTM",
     "Activation",
     "Add",
     "Average",
@@ -85,11 +91,13 @@ __all__ += [
     "MaxPooling2D",
     "MaxPooling3D",
     "Maximum",
+    "MultiHeadAttention",
     "Minimum",
     "Multiply",
     "Permute",
     "ReLU",
     "Reshape",
+    "SimpleRNN",
     "Softmax",
     "Subtract",
     "add",

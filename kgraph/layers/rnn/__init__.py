@@ -1,0 +1,1 @@
+"""Recurrent layers, lowered by unrolling a static number of time steps into ``kgraph.ops``."""
