@@ -299,13 +299,22 @@ from kgraph.ops.image_color import (  # noqa: E402  (re-exported: one public mod
     rgb_to_grayscale,
     rgb_to_hsv,
 )
+from kgraph.ops.image_more import (  # noqa: E402
+    elastic_transform,
+    extract_patches_3d,
+    sobel_edges,
+    ssim,
+)
 from kgraph.ops.image_patches import extract_patches, map_coordinates  # noqa: E402
 from kgraph.ops.image_perspective import perspective_transform  # noqa: E402
+from kgraph.ops.image_scale import scale_and_translate  # noqa: E402
 
 __all__ = [
     "affine_transform",
     "crop_images",
+    "elastic_transform",
     "extract_patches",
+    "extract_patches_3d",
     "gaussian_blur",
     "hsv_to_rgb",
     "map_coordinates",
@@ -314,4 +323,7 @@ __all__ = [
     "resize",
     "rgb_to_grayscale",
     "rgb_to_hsv",
+    "scale_and_translate",
+    "sobel_edges",
+    "ssim",
 ]
