@@ -351,6 +351,7 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "SpectralNormalization": {"layer": layers.Dense(2)},
 }
 INPUT_SHAPES = {"RepeatVector": (3,)}  # class name -> input shape without the batch
+INPUT_SHAPES.update({name: (4, 3) for name in ("SimpleRNN", "LSTM", "GRU")})  # (time, features)
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]
 
 
