@@ -1,0 +1,61 @@
+"""Oracle: MultiHeadAttention against real Keras (jax backend) with shared weights: equal
+weight names, shapes and order, equal outputs and attention scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from tests.oracle.keras_oracle import MARKS, keras
+
+pytestmark = MARKS
+
+CASES = [
+    (dict(num_heads=2, key_dim=3), (2, 4, 5), (2, 6, 7), None, {}),
+    (
+        dict(num_heads=2, key_dim=2, value_dim=3, output_shape=(2, 3)),
+        (2, 4, 5),
+        (2, 4, 5),
+        None,
+        {},
+    ),
+    (dict(num_heads=1, key_dim=4, use_bias=False), (2, 4, 5), (2, 4, 5), (2, 4, 3), {}),
+    (dict(num_heads=2, key_dim=3, use_gate=True), (2, 4, 5), (2, 6, 7), None, {}),
+    (dict(num_heads=2, key_dim=3), (2, 5, 4), (2, 5, 4), None, dict(use_causal_mask=True)),
+    (dict(num_heads=2, key_dim=3), (2, 4, 5), (2, 6, 5), None, dict(attention_mask=True)),
+    (dict(num_heads=2, key_dim=2, attention_axes=2), (2, 3, 4, 5), (2, 3, 6, 5), None, {}),
+]
+
+
+@pytest.mark.parametrize("kwargs,q_shape,v_shape,k_shape,call", CASES)
+def test_multi_head_attention_matches_keras(kwargs, q_shape, v_shape, k_shape, call):
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal(q_shape).astype(np.float32)
+    v = rng.standard_normal(v_shape).astype(np.float32)
+    k = None if k_shape is None else rng.standard_normal(k_shape).astype(np.float32)
+    call = dict(call)
+    if call.get("attention_mask"):
+        mask = rng.random((q_shape[0], q_shape[1], v_shape[1])) > 0.4
+        mask[..., 0] = True
+        call["attention_mask"] = mask
+    ours = kgraph.layers.MultiHeadAttention(**kwargs)
+    got = ours(q, v, k, return_attention_scores=True, **call)
+    weights = [rng.uniform(-1.0, 1.0, w.shape).astype(np.float32) for w in ours.weights]
+    ours.set_weights(weights)
+    got = ours(q, v, k, return_attention_scores=True, **call)
+    theirs = keras.layers.MultiHeadAttention(**kwargs)
+    theirs(q, v, k, return_attention_scores=True)  # its fused path fails for value_dim != key_dim
+    assert [tuple(w.shape) for w in theirs.weights] == [w.shape for w in weights]
+    assert ["/".join(w.path.split("/")[-2:]) for w in theirs.weights] == [
+        "/".join(w.path.split("/")[-2:]) for w in ours.weights
+    ]
+    theirs.set_weights(weights)
+    want = theirs(q, v, k, return_attention_scores=True, **call)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+    keys = ("num_heads", "key_dim", "value_dim", "dropout", "use_bias", "use_gate")
+    keys += ("output_shape", "sliding_window", "seed")
+    config, expected = ours.get_config(), theirs.get_config()
+    assert set(expected) <= set(config)
+    assert {key: config[key] for key in keys} == {key: expected[key] for key in keys}
