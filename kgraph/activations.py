@@ -186,3 +186,16 @@ def get(identifier):
 def serialize(activation) -> str:
     """The Keras name of ``activation`` (its ``__name__`` for custom callables)."""
     return getattr(activation, "__name__", str(activation))
+
+
+def deserialize(config, custom_objects=None):
+    """The activation ``config`` names: a name (``serialize``'s output for built-ins) or a
+    Keras function/object config dict; ``custom_objects`` first. Like Keras, a name that
+    matches nothing comes back unchanged (``get`` then rejects it)."""
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        return _ALL.get(config, config)
+    from kgraph.saving.serialization_lib import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects=custom_objects)

@@ -4,6 +4,8 @@ from kgraph.layers.activations.elu import ELU
 from kgraph.layers.activations.leaky_relu import LeakyReLU
 from kgraph.layers.activations.relu import ReLU
 from kgraph.layers.activations.softmax import Softmax
+from kgraph.layers.attention.additive_attention import AdditiveAttention
+from kgraph.layers.attention.attention import Attention
 from kgraph.layers.attention.multi_head_attention import MultiHeadAttention
 from kgraph.layers.convolutional.base_conv import BaseConv
 from kgraph.layers.convolutional.conv1d import Conv1D, Convolution1D
@@ -44,6 +46,7 @@ from kgraph.layers.reshaping.reshape import Reshape
 from kgraph.layers.rnn.gru import GRU
 from kgraph.layers.rnn.lstm import LSTM
 from kgraph.layers.rnn.simple_rnn import SimpleRNN
+from kgraph.layers.serialization import deserialize, serialize
 
 __all__ = ["Dense", "Input", "InputLayer", "InputSpec", "Layer"]
 __all__ += [
@@ -52,6 +55,8 @@ __all__ += [
     "LSTM",
     "Activation",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "AveragePooling2D",
@@ -91,8 +96,8 @@ __all__ += [
     "MaxPooling2D",
     "MaxPooling3D",
     "Maximum",
-    "MultiHeadAttention",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "Permute",
     "ReLU",
@@ -230,3 +235,4 @@ __all__ += [
     "dot",
 ]
 __all__ += _preprocessing_names
+__all__ += ["deserialize", "serialize"]
