@@ -62,6 +62,7 @@ class BaseRNN(Layer):
         go_backwards=False,
         stateful=False,
         unroll=False,
+        zero_output_for_mask=False,
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -96,6 +97,7 @@ class BaseRNN(Layer):
         self.go_backwards = bool(go_backwards)
         self.stateful = False
         self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)  # kept for configs; no masks
         self.input_spec = InputSpec(ndim=3)
 
     # -- weights -------------------------------------------------------------------------------
@@ -210,4 +212,5 @@ class BaseRNN(Layer):
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
             "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }
