@@ -59,3 +59,36 @@ def test_multi_head_attention_matches_keras(kwargs, q_shape, v_shape, k_shape, c
     config, expected = ours.get_config(), theirs.get_config()
     assert set(expected) <= set(config)
     assert {key: config[key] for key in keys} == {key: expected[key] for key in keys}
+
+
+ATTENTION_CASES = [
+    ("Attention", {}, {}),
+    ("Attention", dict(use_scale=True, score_mode="concat"), {}),
+    ("Attention", dict(use_scale=True), dict(use_causal_mask=True, mask=True)),
+    ("AdditiveAttention", {}, dict(mask=True)),
+    ("AdditiveAttention", dict(use_scale=False), dict(use_causal_mask=True)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,call", ATTENTION_CASES)
+def test_attention_matches_keras(name, kwargs, call):
+    rng = np.random.default_rng(1)
+    q, v, k = (rng.standard_normal((2, 4, 3)).astype(np.float32) for _ in range(3))
+    call = dict(call)
+    if call.pop("mask", False):
+        call["mask"] = [rng.random((2, 4)) > 0.3, np.array([[1, 0, 1, 1], [1, 1, 0, 1]], bool)]
+    ours = getattr(kgraph.layers, name)(**kwargs)
+    ours.build([q.shape, v.shape, k.shape])
+    weights = [rng.uniform(0.5, 1.5, w.shape).astype(np.float32) for w in ours.weights]
+    ours.set_weights(weights)
+    theirs = getattr(keras.layers, name)(**kwargs)
+    theirs.build([q.shape, v.shape, k.shape])
+    assert [w.path.split("/")[-1] for w in theirs.weights] == [
+        w.path.split("/")[-1] for w in ours.weights
+    ]
+    theirs.set_weights(weights)
+    got = ours([q, v, k], return_attention_scores=True, **call)
+    want = theirs([q, v, k], return_attention_scores=True, **call)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    assert ours.get_config() == {**theirs.get_config(), "name": ours.name, "dtype": "float32"}
