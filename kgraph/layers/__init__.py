@@ -6,6 +6,10 @@ from kgraph.layers.activations.relu import ReLU
 from kgraph.layers.activations.softmax import Softmax
 from kgraph.layers.attention.additive_attention import AdditiveAttention
 from kgraph.layers.attention.attention import Attention
+from kgraph.layers.attention.grouped_query_attention import (
+    GroupedQueryAttention,
+    GroupQueryAttention,
+)
 from kgraph.layers.attention.multi_head_attention import MultiHeadAttention
 from kgraph.layers.convolutional.base_conv import BaseConv
 from kgraph.layers.convolutional.conv1d import Conv1D, Convolution1D
@@ -43,6 +47,7 @@ from kgraph.layers.regularization.dropout import Dropout
 from kgraph.layers.reshaping.flatten import Flatten
 from kgraph.layers.reshaping.permute import Permute
 from kgraph.layers.reshaping.reshape import Reshape
+from kgraph.layers.rnn.bidirectional import Bidirectional
 from kgraph.layers.rnn.gru import GRU
 from kgraph.layers.rnn.lstm import LSTM
 from kgraph.layers.rnn.simple_rnn import SimpleRNN
@@ -66,6 +71,7 @@ __all__ += [
     "AvgPool3D",
     "BaseConv",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Conv1D",
     "Conv2D",
@@ -87,6 +93,8 @@ __all__ += [
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
     "GlobalMaxPooling3D",
+    "GroupQueryAttention",
+    "GroupedQueryAttention",
     "Identity",
     "LeakyReLU",
     "MaxPool1D",

@@ -349,9 +349,11 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "RepeatVector": {"n": 2},
     "TimeDistributed": {"layer": layers.Dense(2)},
     "SpectralNormalization": {"layer": layers.Dense(2)},
+    "Bidirectional": {"layer": layers.LSTM(2)},
 }
 INPUT_SHAPES = {"RepeatVector": (3,)}  # class name -> input shape without the batch
-INPUT_SHAPES.update({name: (4, 3) for name in ("SimpleRNN", "LSTM", "GRU")})  # (time, features)
+RNN_LAYERS = ("SimpleRNN", "LSTM", "GRU", "Bidirectional")
+INPUT_SHAPES.update({name: (4, 3) for name in RNN_LAYERS})  # (time, features)
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]
 
 

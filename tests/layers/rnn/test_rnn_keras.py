@@ -57,3 +57,27 @@ def test_initial_bias_and_config_match_keras(name):
     assert missing <= {"activity_regularizer"}, missing  # kgraph lists it only when set
     clone = getattr(kgraph.layers, name).from_config(theirs.get_config())
     assert clone.get_config()["units"] == 3
+
+
+@pytest.mark.parametrize(
+    "inner, merge_mode",
+    [("LSTM", "concat"), ("GRU", "ave"), ("SimpleRNN", None)],
+)
+def test_bidirectional_matches_keras(inner, merge_mode):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    kwargs = dict(units=2, return_sequences=True, return_state=True)
+    ours = kgraph.layers.Bidirectional(getattr(kgraph.layers, inner)(**kwargs), merge_mode)
+    theirs = keras.layers.Bidirectional(getattr(keras.layers, inner)(**kwargs), merge_mode)
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    weights = [rng.uniform(-1, 1, w.shape).astype(np.float32) for w in ours.weights]
+    assert [tuple(v.shape) for v in theirs.weights] == [w.shape for w in weights]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    got, expected = ours(x), theirs(x, training=False)
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+    clone = kgraph.layers.Bidirectional.from_config(theirs.get_config())
+    assert clone.backward_layer.go_backwards and clone.merge_mode == merge_mode
