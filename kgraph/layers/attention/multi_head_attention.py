@@ -43,6 +43,33 @@ def attention_equations(rank: int, axis: int):
     return f"{source},{target}->{scores}", f"{scores},{source}->{target}"
 
 
+def merged_mask(query, value, query_mask, value_mask, key_mask, mask, causal, window=None):
+    """Keras' merged boolean ``(B, T, S)`` mask: query ``[B, T, 1]``, value and key
+    ``[B, 1, S]``, causal ``[1, T, S]`` and ``attention_mask``, combined with AND
+    (and a ``|t - s| < window`` band for a sliding window)."""
+    parts = []
+    if query_mask is not None:
+        parts.append(ops.expand_dims(ops.cast(query_mask, "bool"), -1))
+    for m in (value_mask, key_mask):
+        if m is not None:
+            parts.append(ops.expand_dims(ops.cast(m, "bool"), -2))
+    if causal:
+        t, s = query.shape[1], value.shape[1]
+        parts.append(ops.expand_dims(ops.tril(ops.ones((t, s), "bool")), 0))
+    if window is not None:
+        t, s = query.shape[1], value.shape[1]
+        distance = ops.abs(ops.subtract(ops.arange(t)[:, None], ops.arange(s)[None, :]))
+        parts.append(ops.expand_dims(ops.less(distance, window), 0))
+    if mask is not None:
+        parts.insert(0, ops.cast(mask, "bool"))
+    if not parts:
+        return None
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = ops.logical_and(merged, part)
+    return merged
+
+
 class MultiHeadAttention(Layer):
     """Multi-head attention as Keras': query/key/value projections to ``(num_heads, dim)``,
     scaled dot-product attention over axis 1, and an ``attention_output`` projection back to
@@ -191,7 +218,7 @@ class MultiHeadAttention(Layer):
         key = value if key is None else key
         if self.query_dense is None:
             self.build(tuple(query.shape), tuple(value.shape), tuple(key.shape))
-        mask = self._attention_mask(
+        mask = merged_mask(
             query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
         )
         gate = self.gate_dense(query) if self.use_gate else None
@@ -216,27 +243,6 @@ class MultiHeadAttention(Layer):
             out = ops.multiply(out, gate)
         out = self.output_dense(out)
         return (out, scores) if return_attention_scores else out
-
-    def _attention_mask(self, query, value, query_mask, value_mask, key_mask, mask, causal):
-        """Keras' merged boolean ``(B, T, S)`` mask: query ``[B, T, 1]``, value and key
-        ``[B, 1, S]``, causal ``[1, T, S]`` and ``attention_mask``, combined with AND."""
-        parts = []
-        if query_mask is not None:
-            parts.append(ops.expand_dims(ops.cast(query_mask, "bool"), -1))
-        for m in (value_mask, key_mask):
-            if m is not None:
-                parts.append(ops.expand_dims(ops.cast(m, "bool"), -2))
-        if causal:
-            t, s = query.shape[1], value.shape[1]
-            parts.append(ops.expand_dims(ops.tril(ops.ones((t, s), "bool")), 0))
-        if mask is not None:
-            parts.insert(0, ops.cast(mask, "bool"))
-        if not parts:
-            return None
-        merged = parts[0]
-        for part in parts[1:]:
-            merged = ops.logical_and(merged, part)
-        return merged
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         if value_shape is not None:
