@@ -47,6 +47,7 @@ from kgraph.layers.regularization.dropout import Dropout
 from kgraph.layers.reshaping.flatten import Flatten
 from kgraph.layers.reshaping.permute import Permute
 from kgraph.layers.reshaping.reshape import Reshape
+from kgraph.layers.rnn.bidirectional import Bidirectional
 from kgraph.layers.rnn.gru import GRU
 from kgraph.layers.rnn.lstm import LSTM
 from kgraph.layers.rnn.simple_rnn import SimpleRNN
@@ -70,6 +71,7 @@ __all__ += [
     "AvgPool3D",
     "BaseConv",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Conv1D",
     "Conv2D",
