@@ -25,6 +25,7 @@ CASES = [
     (dict(num_heads=2, key_dim=3), (2, 5, 4), (2, 5, 4), None, dict(use_causal_mask=True)),
     (dict(num_heads=2, key_dim=3), (2, 4, 5), (2, 6, 5), None, dict(attention_mask=True)),
     (dict(num_heads=2, key_dim=2, attention_axes=2), (2, 3, 4, 5), (2, 3, 6, 5), None, {}),
+    (dict(num_heads=2, key_dim=3, sliding_window=2), (2, 5, 4), (2, 5, 4), None, {}),
 ]
 
 
@@ -92,3 +93,53 @@ def test_attention_matches_keras(name, kwargs, call):
     for a, b in zip(got, want):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
     assert ours.get_config() == {**theirs.get_config(), "name": ours.name, "dtype": "float32"}
+
+
+GQA_CASES = [
+    (dict(head_dim=2, num_query_heads=4, num_key_value_heads=2), (2, 4, 5), (2, 6, 5), {}),
+    (
+        dict(head_dim=3, num_query_heads=2, num_key_value_heads=1, use_gate=True),
+        (2, 4, 5),
+        (2, 4, 5),
+        {},
+    ),
+    (
+        dict(head_dim=2, num_query_heads=2, num_key_value_heads=2, use_bias=False),
+        (2, 5, 3),
+        (2, 5, 3),
+        dict(use_causal_mask=True),
+    ),
+    (
+        dict(head_dim=2, num_query_heads=4, num_key_value_heads=1, sliding_window=2),
+        (2, 5, 3),
+        (2, 5, 3),
+        dict(use_causal_mask=True),
+    ),
+]
+
+
+@pytest.mark.parametrize("kwargs,q_shape,v_shape,call", GQA_CASES)
+def test_group_query_attention_matches_keras(kwargs, q_shape, v_shape, call):
+    rng = np.random.default_rng(2)
+    q = rng.standard_normal(q_shape).astype(np.float32)
+    v = rng.standard_normal(v_shape).astype(np.float32)
+    ours = kgraph.layers.GroupQueryAttention(**kwargs)
+    ours(q, v)
+    weights = [rng.uniform(-1.0, 1.0, w.shape).astype(np.float32) for w in ours.weights]
+    ours.set_weights(weights)
+    theirs = keras.layers.GroupQueryAttention(**kwargs)
+    theirs(q, v)
+    assert ["/".join(w.path.split("/")[-2:]) for w in theirs.weights] == [
+        "/".join(w.path.split("/")[-2:]) for w in ours.weights
+    ]
+    assert [tuple(w.shape) for w in theirs.weights] == [w.shape for w in weights]
+    theirs.set_weights(weights)
+    got = ours(q, v, return_attention_scores=True, **call)
+    want = theirs(q, v, return_attention_scores=True, **call)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+    config, expected = ours.get_config(), theirs.get_config()
+    keys = ("head_dim", "num_query_heads", "num_key_value_heads", "use_bias", "use_gate")
+    keys += ("sliding_window", "dropout", "seed")
+    assert set(expected) <= set(config)
+    assert {key: config[key] for key in keys} == {key: expected[key] for key in keys}

@@ -78,7 +78,7 @@ class MultiHeadAttention(Layer):
     interchange with Keras.
 
     kgraph attends over one axis only: ``attention_axes`` must be None (for rank-3 inputs) or
-    a single axis; ``sliding_window`` and ``flash_attention=True`` are not supported, and the
+    a single axis; ``flash_attention=True`` is not supported, and the
     Keras masks of the inputs are not propagated (pass ``query_mask``/``value_mask``/
     ``key_mask`` or ``attention_mask`` explicitly).
     """
@@ -135,10 +135,16 @@ class MultiHeadAttention(Layer):
                 f"Received: attention_axes={attention_axes}"
             )
         self.attention_axes = None if attention_axes is None else tuple(attention_axes)
-        if sliding_window is not None:
+        if sliding_window is not None and (
+            not isinstance(sliding_window, int)
+            or isinstance(sliding_window, bool)
+            or sliding_window <= 0
+        ):
             raise ValueError(
-                f"kgraph has no sliding-window attention. Received: sliding_window={sliding_window}"
+                "`sliding_window` must be `None` or a positive integer. "
+                f"Received: sliding_window={sliding_window}"
             )
+        self.sliding_window = sliding_window
         if flash_attention:
             raise ValueError("kgraph has no flash attention kernel. Received: flash_attention=True")
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -219,7 +225,14 @@ class MultiHeadAttention(Layer):
         if self.query_dense is None:
             self.build(tuple(query.shape), tuple(value.shape), tuple(key.shape))
         mask = merged_mask(
-            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+            query,
+            value,
+            query_mask,
+            value_mask,
+            key_mask,
+            attention_mask,
+            use_causal_mask,
+            self.sliding_window,
         )
         gate = self.gate_dense(query) if self.use_gate else None
         q, k, v = self.query_dense(query), self.key_dense(key), self.value_dense(value)
@@ -263,7 +276,7 @@ class MultiHeadAttention(Layer):
             "use_gate": self.use_gate,
             "output_shape": self.partial_output_shape,
             "attention_axes": self.attention_axes,
-            "sliding_window": None,
+            "sliding_window": self.sliding_window,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),

@@ -128,7 +128,7 @@ def test_dropout_only_in_training_and_training_step():
         (dict(num_heads=2, key_dim=-1), "key_dim=-1"),
         (dict(num_heads=2, key_dim=2, value_dim="a"), "value_dim=a"),
         (dict(num_heads=2, key_dim=2, attention_axes=(1, 2)), "attention_axes"),
-        (dict(num_heads=2, key_dim=2, sliding_window=3), "sliding_window=3"),
+        (dict(num_heads=2, key_dim=2, sliding_window=0), "sliding_window=0"),
     ],
 )
 def test_invalid_arguments(kwargs, match):
