@@ -49,8 +49,13 @@ from kgraph.layers.reshaping.permute import Permute
 from kgraph.layers.reshaping.reshape import Reshape
 from kgraph.layers.rnn.bidirectional import Bidirectional
 from kgraph.layers.rnn.gru import GRU
+from kgraph.layers.rnn.gru_cell import GRUCell
 from kgraph.layers.rnn.lstm import LSTM
+from kgraph.layers.rnn.lstm_cell import LSTMCell
+from kgraph.layers.rnn.rnn import RNN
 from kgraph.layers.rnn.simple_rnn import SimpleRNN
+from kgraph.layers.rnn.simple_rnn_cell import SimpleRNNCell
+from kgraph.layers.rnn.stacked_rnn_cells import StackedRNNCells
 from kgraph.layers.serialization import deserialize, serialize
 
 __all__ = ["Dense", "Input", "InputLayer", "InputSpec", "Layer"]
@@ -58,6 +63,7 @@ __all__ += [
     "ELU",
     "GRU",
     "LSTM",
+    "RNN",
     "Activation",
     "Add",
     "AdditiveAttention",
@@ -81,6 +87,7 @@ __all__ += [
     "Convolution3D",
     "Dropout",
     "Flatten",
+    "GRUCell",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAveragePooling3D",
@@ -96,6 +103,7 @@ __all__ += [
     "GroupQueryAttention",
     "GroupedQueryAttention",
     "Identity",
+    "LSTMCell",
     "LeakyReLU",
     "MaxPool1D",
     "MaxPool2D",
@@ -111,7 +119,9 @@ __all__ += [
     "ReLU",
     "Reshape",
     "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
+    "StackedRNNCells",
     "Subtract",
     "add",
     "average",

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from kgraph import activations, initializers
 from kgraph.layers.rnn.base_rnn import BaseRNN
+from kgraph.layers.rnn.lstm_cell import LSTMStep
 
 
-class _UnitForgetBias(initializers.Initializer):
-    """The bias initializer on the i and c, o blocks and ones on the forget block, so the cell
-    starts by remembering (Keras' ``unit_forget_bias``)."""
-
-    def __init__(self, inner, units):
-        self.inner, self.units = inner, units
-
-    def __call__(self, shape, dtype="float32"):
-        u = self.units
-        parts = [self.inner((u,), dtype), np.ones((u,), dtype), self.inner((2 * u,), dtype)]
-        return np.concatenate([np.asarray(p) for p in parts]).astype(dtype)
-
-
-class LSTM(BaseRNN):
+class LSTM(LSTMStep, BaseRNN):
     """Long short-term memory layer.
 
     Weights as Keras: ``kernel`` ``(features, 4 * units)``, ``recurrent_kernel``
@@ -30,8 +15,6 @@ class LSTM(BaseRNN):
     propagated and ``stateful`` is unsupported (see ``BaseRNN``); ``use_cudnn`` is accepted
     and ignored.
     """
-
-    gates = 4
 
     def __init__(
         self,
@@ -44,36 +27,8 @@ class LSTM(BaseRNN):
         **kwargs,
     ):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self._set_lstm_options(recurrent_activation, unit_forget_bias)
         self.use_cudnn = use_cudnn
 
-    def bias_initial(self):
-        if self.unit_forget_bias:
-            return _UnitForgetBias(self.bias_initializer, self.units)
-        return self.bias_initializer
-
-    def initial_states(self, zeros):
-        return [zeros, zeros]
-
-    def step(self, x_t, states, rec_mask):
-        h_prev, c_prev = states
-        x, h = self.inner(x_t, h_prev, rec_mask)
-        z = x + h
-        if self.bias is not None:
-            z = z + self.bias
-        u = self.units
-        i = self.recurrent_activation(z[:, :u])
-        f = self.recurrent_activation(z[:, u : 2 * u])
-        c = f * c_prev + i * self.activation(z[:, 2 * u : 3 * u])
-        o = self.recurrent_activation(z[:, 3 * u :])
-        out = o * self.activation(c)
-        return out, [out, c]
-
     def get_config(self):
-        return {
-            **super().get_config(),
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "unit_forget_bias": self.unit_forget_bias,
-            "use_cudnn": self.use_cudnn,
-        }
+        return {**super().get_config(), **self._lstm_config(), "use_cudnn": self.use_cudnn}

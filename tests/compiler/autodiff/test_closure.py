@@ -350,9 +350,10 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "TimeDistributed": {"layer": layers.Dense(2)},
     "SpectralNormalization": {"layer": layers.Dense(2)},
     "Bidirectional": {"layer": layers.LSTM(2)},
+    "RNN": {"cell": [layers.LSTMCell(2), layers.GRUCell(2, reset_after=False)]},
 }
 INPUT_SHAPES = {"RepeatVector": (3,)}  # class name -> input shape without the batch
-RNN_LAYERS = ("SimpleRNN", "LSTM", "GRU", "Bidirectional")
+RNN_LAYERS = ("SimpleRNN", "LSTM", "GRU", "Bidirectional", "RNN")
 INPUT_SHAPES.update({name: (4, 3) for name in RNN_LAYERS})  # (time, features)
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]
 

@@ -81,3 +81,23 @@ def test_bidirectional_matches_keras(inner, merge_mode):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
     clone = kgraph.layers.Bidirectional.from_config(theirs.get_config())
     assert clone.backward_layer.go_backwards and clone.merge_mode == merge_mode
+
+
+def test_rnn_of_stacked_cells_matches_keras():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+
+    def cells(lib):
+        return [lib.layers.LSTMCell(3), lib.layers.GRUCell(2), lib.layers.SimpleRNNCell(2)]
+
+    ours = kgraph.layers.RNN(cells(kgraph), return_sequences=True)
+    theirs = keras.layers.RNN(cells(keras), return_sequences=True)
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    weights = [rng.uniform(-1, 1, w.shape).astype(np.float32) for w in ours.weights]
+    assert [tuple(v.shape) for v in theirs.weights] == [w.shape for w in weights]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-5, atol=1e-5)
+    clone = kgraph.layers.RNN.from_config(theirs.get_config())
+    assert [type(c).__name__ for c in clone.cell.cells] == ["LSTMCell", "GRUCell", "SimpleRNNCell"]

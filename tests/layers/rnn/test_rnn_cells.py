@@ -1,0 +1,102 @@
+"""The cells, RNN and StackedRNNCells against the numpy loops of the layer tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from kgraph import layers
+from tests.harness import run_layer_test
+from tests.layers.rnn.test_gru import numpy_gru
+from tests.layers.rnn.test_lstm import numpy_lstm
+from tests.layers.rnn.test_simple_rnn import numpy_simple_rnn
+
+
+@pytest.mark.parametrize(
+    "make_cell, reference",
+    [
+        (lambda: layers.SimpleRNNCell(3), lambda x, w: numpy_simple_rnn(x, w, True)),
+        (lambda: layers.LSTMCell(3), lambda x, w: numpy_lstm(x, w, True)),
+        (lambda: layers.GRUCell(3), lambda x, w: numpy_gru(x, w, True, True)),
+        (
+            lambda: layers.GRUCell(3, reset_after=False),
+            lambda x, w: numpy_gru(x, w, False, True),
+        ),
+    ],
+)
+def test_rnn_of_a_cell_matches_numpy(make_cell, reference):
+    run_layer_test(
+        layers.RNN,
+        dict(cell=make_cell(), return_sequences=True),
+        input_shape=(2, 4, 2),
+        expected_output_shape=(2, 4, 3),
+        reference=reference,
+        expected_num_trainable_weights=3,
+    )
+
+
+def test_stacked_cells_feed_each_other():
+    def reference(x, w):
+        hidden = numpy_lstm(x, w[:3], return_sequences=True)
+        return numpy_simple_rnn(hidden, w[3:])
+
+    run_layer_test(
+        layers.RNN,
+        dict(cell=[layers.LSTMCell(3), layers.SimpleRNNCell(2)]),
+        input_shape=(2, 4, 2),
+        expected_output_shape=(2, 2),
+        reference=reference,
+        expected_num_trainable_weights=6,
+    )
+
+
+def test_cell_call_is_one_step():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    h, c = (rng.standard_normal((2, 4)).astype(np.float32) for _ in range(2))
+    cell = layers.LSTMCell(4)
+    output, (h1, c1) = cell(x, [h, c])
+    k, r, b = cell.get_weights()
+    z = x @ k + h @ r + b
+    i, f, g, o = np.split(z, 4, axis=-1)
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    want_c = sig(f) * c + sig(i) * np.tanh(g)
+    np.testing.assert_allclose(np.asarray(c1), want_c, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(h1), sig(o) * np.tanh(want_c), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(output), np.asarray(h1))
+    assert cell.state_size == [4, 4] and layers.GRUCell(2).state_size == 2
+
+
+def test_rnn_states_and_initial_state_match_the_layer():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    wrapped = layers.RNN(layers.LSTMCell(2), return_state=True, go_backwards=True)
+    layer = layers.LSTM(2, return_state=True, go_backwards=True)
+    wrapped.build(x.shape)
+    layer.build(x.shape)
+    wrapped.set_weights(layer.get_weights())
+    init = [rng.standard_normal((2, 2)).astype(np.float32) for _ in range(2)]
+    for a, b in zip(wrapped(x, initial_state=init), layer(x, initial_state=init)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
+
+
+def test_rnn_rejects_what_it_cannot_run():
+    with pytest.raises(ValueError, match="cell"):
+        layers.RNN(layers.Dense(2))
+    with pytest.raises(ValueError, match="stateful"):
+        layers.RNN(layers.GRUCell(2), stateful=True)
+    with pytest.raises(ValueError, match="time length must be static"):
+        layers.RNN(layers.GRUCell(2))(kgraph.Input((None, 3)))
+
+
+def test_fit_reduces_loss_with_dropout():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 4, 2)).astype(np.float32)
+    y = x.sum(axis=(1, 2))[:, None] * 0.3
+    inputs = kgraph.Input((4, 2))
+    cells = [layers.GRUCell(4, dropout=0.1), layers.SimpleRNNCell(4, recurrent_dropout=0.1)]
+    model = kgraph.Model(inputs, layers.Dense(1)(layers.RNN(cells)(inputs)))
+    model.compile(optimizer=kgraph.optimizers.Adam(0.05), loss="mse")
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
