@@ -11,7 +11,7 @@ from __future__ import annotations
 from kgraph import ops
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
-from kgraph.layers.rnn.cell_base import CellWeights
+from kgraph.layers.rnn.cell_base import CellWeights, zeros_state
 
 
 def static_steps(sequences):
@@ -28,11 +28,6 @@ def static_steps(sequences):
 def check_no_mask(mask):
     if mask is not None:
         raise ValueError(f"masks are not propagated in kgraph. Received: mask={mask!r}")
-
-
-def zeros_state(sequences, units):
-    """A ``(batch, units)`` zero tensor for a dynamic batch, without shape ops."""
-    return ops.zeros_like(sequences[:, 0, :1]) + ops.zeros((units,), sequences.dtype)
 
 
 def unroll(step, sequences, states, go_backwards, return_sequences):

@@ -20,6 +20,11 @@ def _check_rate(name, value):
     return float(value)
 
 
+def zeros_state(sequences, units):
+    """A ``(batch, units)`` zero tensor for a dynamic batch, without shape ops."""
+    return ops.zeros_like(sequences[:, 0, :1]) + ops.zeros((units,), sequences.dtype)
+
+
 class CellWeights:
     """Mixin: ``units`` wide gates (``gates`` of them), their weights and dropout masks.
 
@@ -133,8 +138,6 @@ class CellWeights:
 
     def zero_states(self, sequences):
         """The initial states for ``(batch, time, features)`` inputs."""
-        from kgraph.layers.rnn.base_rnn import zeros_state
-
         return self.initial_states(zeros_state(sequences, self.units))
 
     def sequence_masks(self, x_like, states, training):
