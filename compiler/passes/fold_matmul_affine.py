@@ -70,7 +70,8 @@ def _fold_into_matmul(graph: ir.Graph, matmul: ir.Node) -> bool:
     matmul.replace_input_with(1, folded)
     bias = new_initializer(graph, f"{matmul.name}/B", shift.astype(dtype))
     last = steps[-1]
-    replace_chain(graph, last, "Add", [matmul.outputs[0], bias], {}, steps[:-1])
+    # the Dense layer's own bias Add now: a folded BatchNormalization leaves no node
+    replace_chain(graph, last, "Add", [matmul.outputs[0], bias], {}, steps[:-1], owner=matmul)
     return True
 
 

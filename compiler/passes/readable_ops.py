@@ -161,17 +161,23 @@ def new_initializer(graph: ir.Graph, base: str, array: np.ndarray) -> ir.Value:
     return value
 
 
-def replace_chain(graph: ir.Graph, last: ir.Node, op_type: str, inputs, attributes, nodes) -> None:
-    """Puts one ``op_type`` node in place of ``last`` and the ``nodes`` feeding it."""
-    layer = last.metadata_props.get("layer_path", "")
+def replace_chain(
+    graph: ir.Graph, last: ir.Node, op_type: str, inputs, attributes, nodes, owner=None
+) -> None:
+    """Puts one ``op_type`` node in place of ``last`` and the ``nodes`` feeding it; the new
+    node belongs to the layer of ``owner`` (default: ``last``)."""
+    owner = owner or last
+    layer = owner.metadata_props.get("layer_path", "")
     name = f"{layer}/{op_type}" if layer else f"{last.name}/{op_type}"
+    leaving = {id(n) for n in (last, *nodes)}  # their names are free again
+    taken = {n.name for n in graph if id(n) not in leaving}
     fused = ir.Node(
         "",
         op_type,
         inputs,
         ir.convenience.convert_attributes(attributes),
-        name=name if not any(n.name == name for n in graph) else f"{last.name}/{op_type}",
-        metadata_props=dict(last.metadata_props),
+        name=name if name not in taken else f"{last.name}/{op_type}",
+        metadata_props=dict(owner.metadata_props),
     )
     graph.insert_before(last, fused)
     out, new = last.outputs[0], fused.outputs[0]
