@@ -13,12 +13,12 @@ from kgraph.layers.regularization.dropout import Dropout
 
 
 class GroupedQueryAttention(Layer):
-    """Keras' ``GroupedQueryAttention``: ``num_query_heads`` query heads of ``head_dim``,
-    ``num_key_value_heads`` key/value heads, each repeated for its group of query heads.
-    Weights in Keras' order and shapes (query, key, [gate,] value, attention_output), so
-    ``get_weights``/``set_weights`` interchange with Keras. Inputs are ``(batch, seq, dim)``;
-    masks as ``MultiHeadAttention`` (explicit, Keras masks are not read);
-    ``flash_attention=True`` is one clear error.
+    """Keras' ``GroupQueryAttention`` (class ``GroupedQueryAttention``, as in Keras' source):
+    ``num_query_heads`` query heads of ``head_dim``, ``num_key_value_heads`` key/value heads,
+    each repeated for its group of query heads. Weights in Keras' order and shapes (query, key,
+    [gate,] value, attention_output), so ``get_weights``/``set_weights`` interchange with
+    Keras. Inputs are ``(batch, seq, dim)``; masks as ``MultiHeadAttention`` (explicit, Keras
+    masks are not read); ``flash_attention=True`` is one clear error.
     """
 
     def __init__(
@@ -67,7 +67,8 @@ class GroupedQueryAttention(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.query_dense = None
+        self._query_dense = None
+        self.build_shapes = None
         self.dropout_layer = Dropout(rate=dropout, seed=seed) if dropout > 0 else None
 
     def _dense(self, name, equation, output_shape, bias_axes, activation=None):
@@ -92,28 +93,40 @@ class GroupedQueryAttention(Layer):
         query's) they are made on the first call."""
         if value_shape is None:
             return
+        self.build_shapes = {"query_shape": list(query_shape), "value_shape": list(value_shape)}
+        if key_shape is not None:
+            self.build_shapes["key_shape"] = list(key_shape)
         key_shape = value_shape if key_shape is None else key_shape
         check_shapes(query_shape, value_shape, key_shape)
         q_heads, kv_heads, dim = self.num_query_heads, self.num_key_value_heads, self.head_dim
-        self.query_dense = self._dense("query", "bqm,muh->bquh", (None, q_heads, dim), "uh")
-        self.key_dense = self._dense("key", "bkm,mvh->bkvh", (None, kv_heads, dim), "vh")
-        subs = [(self.query_dense, query_shape), (self.key_dense, key_shape)]
+        self._query_dense = self._dense("query", "bqm,muh->bquh", (None, q_heads, dim), "uh")
+        self._key_dense = self._dense("key", "bkm,mvh->bkvh", (None, kv_heads, dim), "vh")
+        subs = [(self._query_dense, query_shape), (self._key_dense, key_shape)]
         if self.use_gate:
-            self.gate_dense = self._dense(
+            self._gate_dense = self._dense(
                 "gate", "bqm,muh->bquh", (None, q_heads, dim), "uh", "sigmoid"
             )
-            subs.append((self.gate_dense, query_shape))
-        self.value_dense = self._dense("value", "bkm,mvh->bkvh", (None, kv_heads, dim), "vh")
+            subs.append((self._gate_dense, query_shape))
+        self._value_dense = self._dense("value", "bkm,mvh->bkvh", (None, kv_heads, dim), "vh")
         feature = query_shape[-1]
-        self.output_dense = self._dense("attention_output", "bquh,uhm->bqm", (None, feature), "m")
-        subs += [(self.value_dense, value_shape)]
-        subs += [(self.output_dense, (*query_shape[:-1], q_heads, dim))]
+        self._output_dense = self._dense("attention_output", "bquh,uhm->bqm", (None, feature), "m")
+        subs += [(self._value_dense, value_shape)]
+        subs += [(self._output_dense, (*query_shape[:-1], q_heads, dim))]
         for layer, shape in subs:
             layer.build(shape)
             layer.built = True
             for w in layer.weights:  # unique paths, as Keras' nested ones
                 w.path = f"{self.name}/{layer.name}/{w.name}"
         self.built = True
+
+    def get_build_config(self):
+        """Keras' ``shapes_dict`` build config (the build takes the query, value and key
+        shapes), so that either library rebuilds the layer from a saved file."""
+        return {"shapes_dict": self.build_shapes} if self.build_shapes else None
+
+    def build_from_config(self, config):
+        shapes = config.get("shapes_dict") or {}
+        self.build(**{k: tuple(v) for k, v in shapes.items()})
 
     def call(
         self,
@@ -128,9 +141,10 @@ class GroupedQueryAttention(Layer):
         training=None,
         use_causal_mask=False,
     ):
+        if self._query_dense is None:
+            key_shape = None if key is None else tuple(key.shape)
+            self.build(tuple(query.shape), tuple(value.shape), key_shape)
         key = value if key is None else key
-        if self.query_dense is None:
-            self.build(tuple(query.shape), tuple(value.shape), tuple(key.shape))
         mask = merged_mask(
             query,
             value,
@@ -141,10 +155,10 @@ class GroupedQueryAttention(Layer):
             use_causal_mask,
             self.sliding_window,
         )
-        gate = self.gate_dense(query) if self.use_gate else None
-        q = self.query_dense(query)
-        k = ops.repeat(self.key_dense(key), self.num_repeats, axis=2)
-        v = ops.repeat(self.value_dense(value), self.num_repeats, axis=2)
+        gate = self._gate_dense(query) if self.use_gate else None
+        q = self._query_dense(query)
+        k = ops.repeat(self._key_dense(key), self.num_repeats, axis=2)
+        v = ops.repeat(self._value_dense(value), self.num_repeats, axis=2)
         q = ops.multiply(q, ops.cast(1.0 / math.sqrt(float(self.head_dim)), q.dtype))
         scores = ops.einsum("bquh,bkuh->buqk", q, k)
         if mask is not None:
@@ -158,7 +172,7 @@ class GroupedQueryAttention(Layer):
         out = ops.einsum("buqk,bkuh->bquh", used, v)
         if gate is not None:
             out = ops.multiply(out, gate)
-        out = self.output_dense(out)
+        out = self._output_dense(out)
         return (out, scores) if return_attention_scores else out
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):

@@ -155,6 +155,7 @@ class MultiHeadAttention(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.query_dense = None
+        self.build_shapes = None
         self.dropout_layer = Dropout(rate=dropout, seed=seed) if dropout > 0 else None
 
     def _dense(self, name, rank, bound, out_dims, activation=None):
@@ -180,6 +181,9 @@ class MultiHeadAttention(Layer):
         the query's) they are made on the first call, when every input shape is known."""
         if value_shape is None:
             return
+        self.build_shapes = {"query_shape": list(query_shape), "value_shape": list(value_shape)}
+        if key_shape is not None:
+            self.build_shapes["key_shape"] = list(key_shape)
         key_shape = value_shape if key_shape is None else key_shape
         self._check_key_value(value_shape, key_shape)
         if len(query_shape) - 2 != 1 and self.attention_axes is None:
@@ -192,12 +196,12 @@ class MultiHeadAttention(Layer):
         self.key_dense = self._dense("key", len(key_shape), 1, (heads, self.key_dim))
         if self.use_gate:
             dims = (heads, self.value_dim)
-            self.gate_dense = self._dense("gate", len(query_shape), 1, dims, "sigmoid")
+            self._gate_dense = self._dense("gate", len(query_shape), 1, dims, "sigmoid")
         self.value_dense = self._dense("value", len(value_shape), 1, (heads, self.value_dim))
         out = self.partial_output_shape or (query_shape[-1],)
         self.output_dense = self._dense("attention_output", len(query_shape) + 1, 2, out)
         subs = [self.query_dense, self.key_dense, self.value_dense, self.output_dense]
-        subs += [self.gate_dense] if self.use_gate else []
+        subs += [self._gate_dense] if self.use_gate else []
         projected = (*query_shape[:-1], heads, self.value_dim)
         for layer, shape in zip(
             subs, (query_shape, key_shape, value_shape, projected, query_shape)
@@ -207,6 +211,15 @@ class MultiHeadAttention(Layer):
             for w in layer.weights:  # unique paths, as Keras' nested ones
                 w.path = f"{self.name}/{layer.name}/{w.name}"
         self.built = True
+
+    def get_build_config(self):
+        """Keras' ``shapes_dict`` build config (the build takes the query, value and key
+        shapes), so that either library rebuilds the layer from a saved file."""
+        return {"shapes_dict": self.build_shapes} if self.build_shapes else None
+
+    def build_from_config(self, config):
+        shapes = config.get("shapes_dict") or {}
+        self.build(**{k: tuple(v) for k, v in shapes.items()})
 
     def call(
         self,
@@ -221,9 +234,10 @@ class MultiHeadAttention(Layer):
         training=None,
         use_causal_mask=False,
     ):
-        key = value if key is None else key
         if self.query_dense is None:
-            self.build(tuple(query.shape), tuple(value.shape), tuple(key.shape))
+            key_shape = None if key is None else tuple(key.shape)
+            self.build(tuple(query.shape), tuple(value.shape), key_shape)
+        key = value if key is None else key
         mask = merged_mask(
             query,
             value,
@@ -234,7 +248,7 @@ class MultiHeadAttention(Layer):
             use_causal_mask,
             self.sliding_window,
         )
-        gate = self.gate_dense(query) if self.use_gate else None
+        gate = self._gate_dense(query) if self.use_gate else None
         q, k, v = self.query_dense(query), self.key_dense(key), self.value_dense(value)
         rank = len(q.shape)
         axis = 1 if self.attention_axes is None else self.attention_axes[0]
