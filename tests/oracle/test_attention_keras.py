@@ -143,3 +143,29 @@ def test_group_query_attention_matches_keras(kwargs, q_shape, v_shape, call):
     keys += ("sliding_window", "dropout", "seed")
     assert set(expected) <= set(config)
     assert {key: config[key] for key in keys} == {key: expected[key] for key in keys}
+
+
+def _attention_model(lib, with_gqa):
+    q, k = lib.Input((4, 6)), lib.Input((4, 3))
+    h = lib.layers.MultiHeadAttention(2, 3, use_gate=True, dropout=0.1)(q, q)
+    if with_gqa:
+        h = lib.layers.GroupQueryAttention(2, 2, 1, use_gate=True)(h, h)
+    h2 = lib.layers.MultiHeadAttention(2, 3)(h, h, k)
+    h = lib.layers.AdditiveAttention()([h, h2])
+    h = lib.layers.Attention(use_scale=True, score_mode="concat")([h, h])
+    return lib.Model([q, k], h)
+
+
+def test_keras_files_cross_both_ways(tmp_path):
+    rng = np.random.default_rng(3)
+    x = [rng.random((2, 4, 6), np.float32), rng.random((2, 4, 3), np.float32)]
+    theirs = _attention_model(keras, with_gqa=True)
+    theirs.save(tmp_path / "keras.keras")
+    loaded = kgraph.saving.load_model(tmp_path / "keras.keras")
+    want = np.asarray(theirs(x))
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    ours = _attention_model(kgraph, with_gqa=False)
+    ours.save(tmp_path / "kgraph.keras")
+    back = keras.saving.load_model(tmp_path / "kgraph.keras")
+    want = ours.predict(x, verbose=0)
+    np.testing.assert_allclose(np.asarray(back(x)), want, rtol=1e-5, atol=1e-6)
