@@ -35,7 +35,7 @@ def serialize_layer(layer) -> dict:
     module, registered = keras_location(type(layer))
     item = {
         "module": module,
-        "class_name": type(layer).__name__,
+        "class_name": getattr(type(layer), "keras_class_name", type(layer).__name__),
         "config": layer_config(layer),
         "registered_name": registered,
     }

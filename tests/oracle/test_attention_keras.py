@@ -164,7 +164,7 @@ def test_keras_files_cross_both_ways(tmp_path):
     loaded = kgraph.saving.load_model(tmp_path / "keras.keras")
     want = np.asarray(theirs(x))
     np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
-    ours = _attention_model(kgraph, with_gqa=False)
+    ours = _attention_model(kgraph, with_gqa=True)
     ours.save(tmp_path / "kgraph.keras")
     back = keras.saving.load_model(tmp_path / "kgraph.keras")
     want = ours.predict(x, verbose=0)

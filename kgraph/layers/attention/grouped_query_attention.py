@@ -21,6 +21,8 @@ class GroupedQueryAttention(Layer):
     masks are not read); ``flash_attention=True`` is one clear error.
     """
 
+    keras_class_name = "GroupQueryAttention"  # the name Keras exports and writes in its files
+
     def __init__(
         self,
         head_dim,
