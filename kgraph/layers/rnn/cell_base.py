@@ -1,6 +1,7 @@
-"""What a recurrent layer and its cell share: the cell arguments, the ``kernel`` /
-``recurrent_kernel`` / ``bias`` weights, dropout masks and the config entries. ``SimpleRNN``
-and ``SimpleRNNCell`` (and the LSTM and GRU pairs) run the same ``step`` on these."""
+"""What every kgraph cell has: the cell arguments, the ``kernel`` / ``recurrent_kernel`` /
+``bias`` weights, dropout masks drawn once per sequence, the config entries, and the protocol
+``RNN`` drives (``zero_states``, ``sequence_masks``, ``masked_step``). SimpleRNN, LSTM and GRU
+are ``RNN``s around these cells, so their weights live in ``layer.cell`` as in Keras."""
 
 from __future__ import annotations
 

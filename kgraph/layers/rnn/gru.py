@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from kgraph.layers.rnn.base_rnn import BaseRNN
-from kgraph.layers.rnn.gru_cell import GRUStep
+from kgraph.layers.rnn.gru_cell import GRUCell
+from kgraph.layers.rnn.rnn import BaseRNN
 
 
-class GRU(GRUStep, BaseRNN):
-    """Gated recurrent unit layer.
+class GRU(BaseRNN):
+    """Gated recurrent unit layer: ``RNN`` of a ``GRUCell`` taking the cell's arguments
+    (``activation="tanh"``, ``recurrent_activation="sigmoid"``, ``reset_after=True``...).
 
     Weights as Keras: ``kernel`` ``(features, 3 * units)``, ``recurrent_kernel``
     ``(units, 3 * units)``, blocks z, r, h. With ``reset_after=True`` (the default, cuDNN's
@@ -18,19 +19,11 @@ class GRU(GRUStep, BaseRNN):
     ``use_cudnn`` is accepted and ignored.
     """
 
-    def __init__(
-        self,
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        reset_after=True,
-        use_cudnn="auto",
-        **kwargs,
-    ):
-        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
-        self._set_gru_options(recurrent_activation, reset_after)
+    cell_class = GRUCell
+
+    def __init__(self, units, use_cudnn="auto", **kwargs):
+        super().__init__(units, **kwargs)
         self.use_cudnn = use_cudnn
 
     def get_config(self):
-        return {**super().get_config(), **self._gru_config(), "use_cudnn": self.use_cudnn}
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}

@@ -1,5 +1,5 @@
 """``GRUCell``: one gated-recurrent-unit step, Keras' gate order z (update), r (reset),
-h (candidate); ``GRU`` runs the same step over a sequence."""
+h (candidate); ``GRU`` is an ``RNN`` of it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from kgraph.layers.rnn.cell_base import BaseCell
 
 
 class GRUStep:
-    """The GRU step and its two extra options, shared by the cell and the layer."""
+    """The GRU gates and their two extra options, apart from the cell plumbing."""
 
     gates = 3
     state_count = 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from kgraph.layers.rnn.base_rnn import BaseRNN
-from kgraph.layers.rnn.lstm_cell import LSTMStep
+from kgraph.layers.rnn.lstm_cell import LSTMCell
+from kgraph.layers.rnn.rnn import BaseRNN
 
 
-class LSTM(LSTMStep, BaseRNN):
-    """Long short-term memory layer.
+class LSTM(BaseRNN):
+    """Long short-term memory layer: ``RNN`` of an ``LSTMCell`` taking the cell's arguments
+    (``activation="tanh"``, ``recurrent_activation="sigmoid"``, ``unit_forget_bias=True``...).
 
     Weights as Keras: ``kernel`` ``(features, 4 * units)``, ``recurrent_kernel``
     ``(units, 4 * units)``, ``bias`` ``(4 * units,)``, blocks in the order input, forget, cell,
@@ -16,19 +17,11 @@ class LSTM(LSTMStep, BaseRNN):
     and ignored.
     """
 
-    def __init__(
-        self,
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        unit_forget_bias=True,
-        use_cudnn="auto",
-        **kwargs,
-    ):
-        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
-        self._set_lstm_options(recurrent_activation, unit_forget_bias)
+    cell_class = LSTMCell
+
+    def __init__(self, units, use_cudnn="auto", **kwargs):
+        super().__init__(units, **kwargs)
         self.use_cudnn = use_cudnn
 
     def get_config(self):
-        return {**super().get_config(), **self._lstm_config(), "use_cudnn": self.use_cudnn}
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}

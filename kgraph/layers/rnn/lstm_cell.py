@@ -1,5 +1,5 @@
 """``LSTMCell``: one long short-term memory step, Keras' gate order i, f, c, o; ``LSTM`` runs
-the same step over a sequence."""
+it over a sequence."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class _UnitForgetBias(initializers.Initializer):
 
 
 class LSTMStep:
-    """The LSTM step and its two extra options, shared by the cell and the layer."""
+    """The LSTM gates and their two extra options, apart from the cell plumbing."""
 
     gates = 4
     state_count = 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
-from kgraph.layers.rnn.base_rnn import check_no_mask, static_steps, unroll
+from kgraph.layers.rnn.base_rnn import check_no_mask, make_base_rnn, static_steps, unroll
 from kgraph.layers.rnn.stacked_rnn_cells import StackedRNNCells, serialize_layer
 from kgraph.utils import tree
 
@@ -97,3 +97,6 @@ class RNN(Layer):
         if isinstance(config["cell"], dict):
             config["cell"] = deserialize_layer(config["cell"], custom_objects)
         return cls(**config)
+
+
+BaseRNN = make_base_rnn(RNN)

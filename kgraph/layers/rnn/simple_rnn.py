@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from kgraph.layers.rnn.base_rnn import BaseRNN
-from kgraph.layers.rnn.simple_rnn_cell import SimpleRNNStep
+from kgraph.layers.rnn.rnn import BaseRNN
+from kgraph.layers.rnn.simple_rnn_cell import SimpleRNNCell
 
 
-class SimpleRNN(SimpleRNNStep, BaseRNN):
-    """Fully-connected RNN whose output is fed back as the next step's state.
+class SimpleRNN(BaseRNN):
+    """Fully-connected RNN whose output is fed back as the next step's state: ``RNN`` of a
+    ``SimpleRNNCell`` taking the cell's arguments (``activation="tanh"``, ``use_bias``, the
+    initializers/regularizers/constraints, ``dropout``, ``recurrent_dropout``, ``seed``).
 
     Weights as Keras: ``kernel`` ``(features, units)``, ``recurrent_kernel`` ``(units, units)``,
     ``bias`` ``(units,)``. ``return_state`` adds the last state. The time length must be
     static, masks are not propagated and ``stateful`` is unsupported (see ``BaseRNN``).
     """
+
+    cell_class = SimpleRNNCell

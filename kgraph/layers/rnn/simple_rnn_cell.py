@@ -1,5 +1,5 @@
 """``SimpleRNNCell``: one step ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel
-+ bias)``; ``SimpleRNN`` runs the same step over a sequence."""
++ bias)``; ``SimpleRNN`` runs it over a sequence."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from kgraph.layers.rnn.cell_base import BaseCell
 
 
 class SimpleRNNStep:
-    """The SimpleRNN step, shared by the cell and the layer."""
+    """The SimpleRNN step (a mixin, so the gates read apart from the cell plumbing)."""
 
     gates = 1
     state_count = 1

@@ -48,7 +48,8 @@ def test_weights_states_and_merge_none():
     x = rng.standard_normal((2, 4, 2)).astype(np.float32)
     layer = layers.Bidirectional(layers.SimpleRNN(3, return_state=True, name="r"), merge_mode=None)
     out_f, out_b, h_f, h_b = (np.asarray(v) for v in layer(x))
-    assert [w.path for w in layer.weights][::3] == ["forward_r/kernel", "backward_r/kernel"]
+    assert (layer.forward_layer.name, layer.backward_layer.name) == ("forward_r", "backward_r")
+    assert [w.name for w in layer.weights][::3] == ["kernel", "kernel"]
     w = layer.get_weights()
     np.testing.assert_allclose(out_f, numpy_simple_rnn(x, w[:3]), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(

@@ -63,10 +63,10 @@ def test_gru_without_bias():
 def test_weight_shapes(reset_after, bias_shape):
     layer = layers.GRU(4, reset_after=reset_after, name="g")
     layer.build((None, 6, 3))
-    assert [(w.path, w.shape) for w in layer.weights] == [
-        ("g/kernel", (3, 12)),
-        ("g/recurrent_kernel", (4, 12)),
-        ("g/bias", bias_shape),
+    assert [(w.name, w.shape) for w in layer.weights] == [
+        ("kernel", (3, 12)),
+        ("recurrent_kernel", (4, 12)),
+        ("bias", bias_shape),
     ]
 
 

@@ -49,10 +49,10 @@ def test_lstm_matches_numpy(return_sequences, use_bias):
 def test_weights_and_unit_forget_bias():
     layer = layers.LSTM(2, name="l")
     layer.build((None, 4, 3))
-    assert [(w.path, w.shape) for w in layer.weights] == [
-        ("l/kernel", (3, 8)),
-        ("l/recurrent_kernel", (2, 8)),
-        ("l/bias", (8,)),
+    assert [(w.name, w.shape) for w in layer.weights] == [
+        ("kernel", (3, 8)),
+        ("recurrent_kernel", (2, 8)),
+        ("bias", (8,)),
     ]
     np.testing.assert_array_equal(layer.get_weights()[2], [0, 0, 1, 1, 0, 0, 0, 0])
     plain = layers.LSTM(2, unit_forget_bias=False)

@@ -50,10 +50,10 @@ def test_simple_rnn_without_bias():
 def test_weight_names_and_shapes():
     layer = layers.SimpleRNN(4, name="r")
     layer.build((None, 6, 3))
-    assert [(w.path, w.shape) for w in layer.weights] == [
-        ("r/kernel", (3, 4)),
-        ("r/recurrent_kernel", (4, 4)),
-        ("r/bias", (4,)),
+    assert [(w.name, w.shape) for w in layer.weights] == [
+        ("kernel", (3, 4)),
+        ("recurrent_kernel", (4, 4)),
+        ("bias", (4,)),
     ]
 
 
