@@ -101,3 +101,20 @@ def test_rnn_of_stacked_cells_matches_keras():
     np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-5, atol=1e-5)
     clone = kgraph.layers.RNN.from_config(theirs.get_config())
     assert [type(c).__name__ for c in clone.cell.cells] == ["LSTMCell", "GRUCell", "SimpleRNNCell"]
+
+
+def test_keras_files_interchange(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 2)).astype(np.float32)
+    inputs = kgraph.Input((4, 2))
+    hidden = kgraph.layers.GRU(3, return_sequences=True)(inputs)
+    hidden = kgraph.layers.Bidirectional(kgraph.layers.LSTM(2))(hidden)
+    model = kgraph.Model(inputs, kgraph.layers.Dense(1)(hidden))
+    model.set_weights([rng.uniform(-1, 1, w.shape).astype(np.float32) for w in model.weights])
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "ours.keras")
+    theirs = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(np.asarray(theirs(x)), expected, rtol=1e-5, atol=1e-5)
+    theirs.save(tmp_path / "theirs.keras")
+    back = kgraph.models.load_model(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(back.predict(x, verbose=0), expected, rtol=1e-6, atol=1e-6)
