@@ -82,3 +82,22 @@ def test_fit_reduces_loss():
     model.compile(optimizer=kgraph.optimizers.Adam(0.05), loss="mse")
     history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+
+
+def test_encoder_states_initialise_a_decoder_in_a_functional_model():
+    rng = np.random.default_rng(0)
+    x1 = rng.standard_normal((2, 4, 2)).astype(np.float32)
+    x2 = rng.standard_normal((2, 3, 2)).astype(np.float32)
+    encoder, decoder = layers.LSTM(3, return_state=True), layers.LSTM(3)
+    enc_in, dec_in = kgraph.Input((4, 2)), kgraph.Input((3, 2))
+    _, h, c = encoder(enc_in)
+    model = kgraph.Model([enc_in, dec_in], decoder(dec_in, initial_state=[h, c]))
+    _, h, c = (np.asarray(v, np.float64) for v in encoder(x1))
+    w = decoder.get_weights()
+    u = 3
+    for t in range(3):  # the decoder's loop in numpy, from the encoder's final states
+        z = x2[:, t] @ w[0] + h @ w[1] + w[2]
+        i, f, _, o = (1 / (1 + np.exp(-z[:, k * u : (k + 1) * u])) for k in range(4))
+        c = f * c + i * np.tanh(z[:, 2 * u : 3 * u])
+        h = o * np.tanh(c)
+    np.testing.assert_allclose(model.predict([x1, x2], verbose=0), h, rtol=1e-5, atol=1e-5)
