@@ -43,9 +43,16 @@ def attention_equations(rank: int, axis: int):
     return f"{source},{target}->{scores}", f"{scores},{source}->{target}"
 
 
+def positions(x):
+    """``(B, T)`` positions 1..T along axis 1 of ``x``, computed from the tensor so that a
+    ``None`` sequence length works (ONNX builds them at run time)."""
+    ones = ops.add(ops.sum(ops.zeros_like(x), axis=tuple(range(2, len(x.shape)))), 1.0)
+    return ops.cumsum(ones, axis=1)
+
+
 def merged_mask(query, value, query_mask, value_mask, key_mask, mask, causal, window=None):
     """Keras' merged boolean ``(B, T, S)`` mask: query ``[B, T, 1]``, value and key
-    ``[B, 1, S]``, causal ``[1, T, S]`` and ``attention_mask``, combined with AND
+    ``[B, 1, S]``, causal ``[B, T, S]`` and ``attention_mask``, combined with AND
     (and a ``|t - s| < window`` band for a sliding window)."""
     parts = []
     if query_mask is not None:
@@ -53,13 +60,12 @@ def merged_mask(query, value, query_mask, value_mask, key_mask, mask, causal, wi
     for m in (value_mask, key_mask):
         if m is not None:
             parts.append(ops.expand_dims(ops.cast(m, "bool"), -2))
-    if causal:
-        t, s = query.shape[1], value.shape[1]
-        parts.append(ops.expand_dims(ops.tril(ops.ones((t, s), "bool")), 0))
-    if window is not None:
-        t, s = query.shape[1], value.shape[1]
-        distance = ops.abs(ops.subtract(ops.arange(t)[:, None], ops.arange(s)[None, :]))
-        parts.append(ops.expand_dims(ops.less(distance, window), 0))
+    if causal or window is not None:
+        rows, cols = ops.expand_dims(positions(query), 2), ops.expand_dims(positions(value), 1)
+        if causal:
+            parts.append(ops.greater_equal(rows, cols))
+        if window is not None:
+            parts.append(ops.less(ops.abs(ops.subtract(rows, cols)), float(window)))
     if mask is not None:
         parts.insert(0, ops.cast(mask, "bool"))
     if not parts:

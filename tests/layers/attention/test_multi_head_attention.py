@@ -140,3 +140,13 @@ def test_key_value_shape_mismatch():
     layer = MultiHeadAttention(num_heads=2, key_dim=2)
     with pytest.raises(ValueError, match="value_shape"):
         layer(kgraph.Input((4, 3)), kgraph.Input((5, 3)), kgraph.Input((6, 3)))
+
+
+def test_causal_mask_with_unknown_sequence_length():
+    inputs = kgraph.Input((None, 3))
+    layer = MultiHeadAttention(num_heads=2, key_dim=2)
+    model = kgraph.Model(inputs, layer(inputs, inputs, use_causal_mask=True))
+    x = np.random.default_rng(7).standard_normal((2, 5, 3)).astype(np.float32)
+    keep = np.broadcast_to(np.tril(np.ones((5, 5), bool)), (2, 5, 5))
+    want = reference(x, x, x, layer.get_weights(), 2, mask=keep)[0]
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-4, atol=1e-5)
