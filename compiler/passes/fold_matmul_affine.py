@@ -79,6 +79,8 @@ def _batch_norm(graph: ir.Graph, sub: ir.Node) -> bool:
     x = sub.inputs[0]
     if x is None or x.shape is None or len(x.shape) < 2 or x.dtype is None:
         return False
+    if not isinstance(x.shape[1], int):  # a None channel count: no per-channel vector
+        return False
     rank = len(x.shape)
     steps, scale, shift = _steps(x, x.shape[1], limit=3, rank=rank)
     if [s.op_type for s in steps][:2] != ["Sub", "Mul"] or steps[0] is not sub:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kgraph import ops
+from kgraph.layers.attention.multi_head_attention import positions
 from kgraph.layers.layer import Layer
 from kgraph.layers.regularization.dropout import Dropout
 
@@ -13,7 +14,7 @@ class Attention(Layer):
     ``score_mode="dot"`` scores ``query @ key^T`` (times a trainable scalar ``scale`` with
     ``use_scale``); ``"concat"`` scores ``concat_score_weight * sum(tanh(scale * (q + k)))``.
     ``mask=[query_mask, value_mask]`` hides value steps and zeroes masked query steps;
-    ``use_causal_mask`` hides later value steps (static lengths); dropout acts on the
+    ``use_causal_mask`` hides later value steps; dropout acts on the
     attention distribution in training only. Subclasses change ``scores``.
     """
 
@@ -68,7 +69,8 @@ class Attention(Layer):
         scores = self.scores(query, key)
         keep = None if v_mask is None else ops.expand_dims(ops.cast(v_mask, "bool"), -2)
         if use_causal_mask:
-            causal = ops.expand_dims(ops.tril(ops.ones(scores.shape[-2:], "bool")), 0)
+            rows, cols = positions(query), positions(key)
+            causal = ops.greater_equal(ops.expand_dims(rows, 2), ops.expand_dims(cols, 1))
             keep = causal if keep is None else ops.logical_and(keep, causal)
         if keep is not None:
             big = 65504.0 if scores.dtype == "float16" else 1.0e9

@@ -99,3 +99,12 @@ def test_invalid_arguments():
         Attention()(kgraph.Input((3, 4)))
     with pytest.raises(ValueError, match="Received length: 1"):
         AdditiveAttention()([kgraph.Input((3, 4))])
+
+
+def test_causal_mask_with_unknown_sequence_length():
+    inputs = kgraph.Input((None, 3))
+    model = kgraph.Model(inputs, Attention()([inputs, inputs], use_causal_mask=True))
+    x = np.random.default_rng(8).standard_normal((2, 5, 3)).astype(np.float32)
+    keep = np.tril(np.ones((5, 5), bool))[None]
+    want = reference("dot", [x, x], [], False, keep=keep)[0]
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)

@@ -99,3 +99,14 @@ def test_invalid_arguments():
         GroupQueryAttention(2, 2, 1, sliding_window=0)
     with pytest.raises(ValueError, match="last dimension"):
         GroupQueryAttention(2, 2, 1)(kgraph.Input((3, 4)), kgraph.Input((3, 5)))
+
+
+def test_sliding_window_with_unknown_sequence_length():
+    inputs = kgraph.Input((None, 3))
+    layer = GroupQueryAttention(2, 2, 1, sliding_window=2)
+    model = kgraph.Model(inputs, layer(inputs, inputs, use_causal_mask=True))
+    x = np.random.default_rng(9).standard_normal((2, 5, 3)).astype(np.float32)
+    i, j = np.arange(5)[:, None], np.arange(5)[None]
+    keep = np.broadcast_to((j <= i) & (np.abs(i - j) < 2), (2, 5, 5))
+    want = reference(x, x, x, layer.get_weights(), 2, 2, keep)[0]
+    np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-4, atol=1e-5)
