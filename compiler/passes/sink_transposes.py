@@ -28,6 +28,7 @@ class SinkTransposesPass(ir.passes.InPlacePass):
         graph = model.graph
         opset = graph.opset_imports.get("", 1)
         budget = 4 * len(graph) + 16  # every move goes downstream; the bound is a safety net
+        start = _count_transposes(graph)
         modified, changed = False, True
         while changed and budget > 0:
             changed = False
@@ -38,7 +39,16 @@ class SinkTransposesPass(ir.passes.InPlacePass):
                         _move(graph, region)
                         changed = modified = True
                         budget -= 1
+            if _count_transposes(graph) > start:
+                # Moves are meant to remove Transposes. More after a sweep means regions keep
+                # trading a Transpose back and forth (seen in ConvNeXt's LayerNorm + Dense
+                # blocks): stop, rather than spend the budget growing the graph.
+                break
         return ir.passes.PassResult(model, modified)
+
+
+def _count_transposes(graph: ir.Graph) -> int:
+    return sum(node.op_type == "Transpose" for node in graph)
 
 
 def _move(graph: ir.Graph, region: Region) -> None:

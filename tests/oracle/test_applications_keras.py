@@ -142,17 +142,9 @@ def test_application_matches_keras(name, kwargs, image_shape, tmp_path):
     check_application(name, kwargs, image_shape, tmp_path)
 
 
-HANGS = pytest.mark.skip(
-    reason="compiling ConvNeXt does not finish: the compiler's sink_transposes pass "
-    "(compiler/passes/_layout_region.py find_region/_grow) loops on it"
-)
 SLOW += [
-    pytest.param(
-        "ConvNeXtTiny", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3), marks=HANGS
-    ),
-    pytest.param(
-        "ConvNeXtSmall", dict(input_shape=(32, 32, 3), classes=10), (32, 32, 3), marks=HANGS
-    ),
+    ("ConvNeXtTiny", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("ConvNeXtSmall", dict(input_shape=(32, 32, 3), classes=10), (32, 32, 3)),
 ]
 
 
