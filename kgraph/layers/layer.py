@@ -241,6 +241,16 @@ class Layer:
         regularizers.record_activity(self, outputs, None)
         return outputs
 
+    def add_metric(self, *args, **kwargs):
+        """Removed in Keras 3, which raises as here: add the metric in ``compile(metrics=...)``,
+        or keep a metric object and call its ``update_state``."""
+        raise NotImplementedError(
+            "Layer `add_metric()` method is deprecated. Add your metric in "
+            "`Model.compile(metrics=[...])`, or create metric trackers in init() or build() "
+            "when subclassing the layer or model, then call `metric.update_state()` whenever "
+            "necessary."
+        )
+
     def add_loss(self, loss) -> None:
         """Adds a loss term computed in ``call`` with ``kgraph.ops`` (a scalar; a tensor is
         summed). In a traced training or evaluation graph it is added to the loss, as Keras

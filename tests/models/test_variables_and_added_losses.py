@@ -121,3 +121,8 @@ def test_add_loss_on_an_eager_call_is_listed_until_the_next_call():
     np.testing.assert_allclose(
         float(layer.losses[0]), 0.5 * (np.asarray(layer(X[:1])) ** 2).sum(), rtol=1e-5
     )
+
+
+def test_add_metric_is_gone_as_in_keras_3():
+    with pytest.raises(NotImplementedError, match=r"add_metric\(\)` method is deprecated"):
+        layers.Dense(2).add_metric(1.0)
