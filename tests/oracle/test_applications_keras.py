@@ -54,6 +54,12 @@ def _randomize(theirs, seed=0) -> None:
 
 
 def check_application(name, kwargs, image_shape, folder, legacy=True, batch=2, rtol=1e-4):
+    # Both libraries start their automatic names afresh (an unnamed layer such as
+    # EfficientNet's Normalization is "normalization" in each, whatever tests ran before) and
+    # Keras draws the same kernels every run.
+    keras.backend.clear_session()
+    kgraph.utils.clear_session()
+    keras.utils.set_random_seed(0)
     theirs = getattr(keras.applications, name)(weights=None, **kwargs)
     _randomize(theirs)
     path = _keras_weights(theirs, folder, legacy)
