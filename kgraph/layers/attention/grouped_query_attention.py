@@ -7,12 +7,12 @@ import math
 
 from kgraph import constraints, initializers, ops, regularizers
 from kgraph.layers.attention.multi_head_attention import merged_mask
+from kgraph.layers.attention.projected import ProjectedAttention
 from kgraph.layers.core.einsum_dense import EinsumDense
-from kgraph.layers.layer import Layer
 from kgraph.layers.regularization.dropout import Dropout
 
 
-class GroupedQueryAttention(Layer):
+class GroupedQueryAttention(ProjectedAttention):
     """Keras' ``GroupQueryAttention`` (class ``GroupedQueryAttention``, as in Keras' source):
     ``num_query_heads`` query heads of ``head_dim``, ``num_key_value_heads`` key/value heads,
     each repeated for its group of query heads. Weights in Keras' order and shapes (query, key,
@@ -70,7 +70,6 @@ class GroupedQueryAttention(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self._query_dense = None
-        self.build_shapes = None
         self.dropout_layer = Dropout(rate=dropout, seed=seed) if dropout > 0 else None
 
     def _dense(self, name, equation, output_shape, bias_axes, activation=None):
@@ -95,10 +94,7 @@ class GroupedQueryAttention(Layer):
         query's) they are made on the first call."""
         if value_shape is None:
             return
-        self.build_shapes = {"query_shape": list(query_shape), "value_shape": list(value_shape)}
-        if key_shape is not None:
-            self.build_shapes["key_shape"] = list(key_shape)
-        key_shape = value_shape if key_shape is None else key_shape
+        key_shape = self._record_shapes(query_shape, value_shape, key_shape)
         check_shapes(query_shape, value_shape, key_shape)
         q_heads, kv_heads, dim = self.num_query_heads, self.num_key_value_heads, self.head_dim
         self._query_dense = self._dense("query", "bqm,muh->bquh", (None, q_heads, dim), "uh")
@@ -114,21 +110,7 @@ class GroupedQueryAttention(Layer):
         self._output_dense = self._dense("attention_output", "bquh,uhm->bqm", (None, feature), "m")
         subs += [(self._value_dense, value_shape)]
         subs += [(self._output_dense, (*query_shape[:-1], q_heads, dim))]
-        for layer, shape in subs:
-            layer.build(shape)
-            layer.built = True
-            for w in layer.weights:  # unique paths, as Keras' nested ones
-                w.path = f"{self.name}/{layer.name}/{w.name}"
-        self.built = True
-
-    def get_build_config(self):
-        """Keras' ``shapes_dict`` build config (the build takes the query, value and key
-        shapes), so that either library rebuilds the layer from a saved file."""
-        return {"shapes_dict": self.build_shapes} if self.build_shapes else None
-
-    def build_from_config(self, config):
-        shapes = config.get("shapes_dict") or {}
-        self.build(**{k: tuple(v) for k, v in shapes.items()})
+        self._build_sublayers(subs)
 
     def call(
         self,

@@ -6,8 +6,8 @@ import math
 import string
 
 from kgraph import constraints, initializers, ops, regularizers
+from kgraph.layers.attention.projected import ProjectedAttention
 from kgraph.layers.core.einsum_dense import EinsumDense
-from kgraph.layers.layer import Layer
 from kgraph.layers.regularization.dropout import Dropout
 
 
@@ -76,7 +76,7 @@ def merged_mask(query, value, query_mask, value_mask, key_mask, mask, causal, wi
     return merged
 
 
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(ProjectedAttention):
     """Multi-head attention as Keras': query/key/value projections to ``(num_heads, dim)``,
     scaled dot-product attention over axis 1, and an ``attention_output`` projection back to
     the query's last dim (or ``output_shape``). Weights and their order are Keras' (query,
@@ -161,7 +161,6 @@ class MultiHeadAttention(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.query_dense = None
-        self.build_shapes = None
         self.dropout_layer = Dropout(rate=dropout, seed=seed) if dropout > 0 else None
 
     def _dense(self, name, rank, bound, out_dims, activation=None):
@@ -187,10 +186,7 @@ class MultiHeadAttention(Layer):
         the query's) they are made on the first call, when every input shape is known."""
         if value_shape is None:
             return
-        self.build_shapes = {"query_shape": list(query_shape), "value_shape": list(value_shape)}
-        if key_shape is not None:
-            self.build_shapes["key_shape"] = list(key_shape)
-        key_shape = value_shape if key_shape is None else key_shape
+        key_shape = self._record_shapes(query_shape, value_shape, key_shape)
         self._check_key_value(value_shape, key_shape)
         if len(query_shape) - 2 != 1 and self.attention_axes is None:
             raise ValueError(
@@ -209,23 +205,8 @@ class MultiHeadAttention(Layer):
         subs = [self.query_dense, self.key_dense, self.value_dense, self.output_dense]
         subs += [self._gate_dense] if self.use_gate else []
         projected = (*query_shape[:-1], heads, self.value_dim)
-        for layer, shape in zip(
-            subs, (query_shape, key_shape, value_shape, projected, query_shape)
-        ):
-            layer.build(shape)
-            layer.built = True
-            for w in layer.weights:  # unique paths, as Keras' nested ones
-                w.path = f"{self.name}/{layer.name}/{w.name}"
-        self.built = True
-
-    def get_build_config(self):
-        """Keras' ``shapes_dict`` build config (the build takes the query, value and key
-        shapes), so that either library rebuilds the layer from a saved file."""
-        return {"shapes_dict": self.build_shapes} if self.build_shapes else None
-
-    def build_from_config(self, config):
-        shapes = config.get("shapes_dict") or {}
-        self.build(**{k: tuple(v) for k, v in shapes.items()})
+        shapes = (query_shape, key_shape, value_shape, projected, query_shape)
+        self._build_sublayers(zip(subs, shapes))
 
     def call(
         self,
