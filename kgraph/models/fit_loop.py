@@ -146,7 +146,7 @@ class FitLoop:
             ran += 1
             cbs.on_train_batch_begin(index, {})
             out = trainer.train_step(batch)
-            program = trainer.programs().step
+            program = trainer.built_programs().step
             losses = logs.losses(program, out)
             if not math.isfinite(losses["loss"]):
                 self.non_finite(index, epoch, out, losses["loss"])
@@ -161,7 +161,7 @@ class FitLoop:
     def non_finite(self, index, epoch, out, loss) -> None:
         """Drops the step, lets callbacks see its logs, and raises unless one stopped training."""
         self.trainer.undo_step()
-        step_logs = {"loss": loss, **logs.metric_logs(self.trainer.programs().step, out)}
+        step_logs = {"loss": loss, **logs.metric_logs(self.trainer.built_programs().step, out)}
         self.callbacks.on_train_batch_end(index, step_logs)
         if not self.model.stop_training:
             raise FloatingPointError(

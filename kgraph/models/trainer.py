@@ -224,13 +224,20 @@ class Trainer:
             self.engine.set_state(initial)
 
     # -- steps -----------------------------------------------------------------------------------
+    def built_programs(self) -> TrainingPrograms:
+        """The programs as last built, without the rebuild check of :meth:`programs` (which
+        walks every trainable weight): what a step uses. ``fit`` checks the trainable set at
+        its start and at each epoch start, ``train_on_batch`` and ``evaluate`` at theirs."""
+        return self._programs if self._programs is not None else self.programs()
+
     def train_step(self, batch) -> dict:
         """One optimizer step on ``(x, y, sample_weight)``; returns the fetched outputs by name.
 
         The learning rate is read at ``iterations`` (0-based, as in Keras); the graph gets the
         1-based step count used for bias corrections.
         """
-        programs = self.programs()
+        programs = self.built_programs()
+        self.push()  # variables a callback wrote since the last step
         optimizer = self.optimizer
         lr = optimizer.current_learning_rate()
         scalars = {"lr": lr, **optimizer.extra_learning_rates()}  # lr:<i>: MultiOptimizer
@@ -251,7 +258,7 @@ class Trainer:
         accumulators and is updated in place. Returns the fetched outputs by name."""
         from kgraph.compiler.training import NEW
 
-        programs = self.programs()
+        programs = self.built_programs()
         feed = self.feed(batch, programs.eval)
         out = self.engine.run_eval(programs.eval_bytes, feed, scalars=state)
         for name in state:

@@ -143,7 +143,7 @@ class TrainingMethods:
         trainer.reset_metrics()
         out = trainer.train_step(next(data(data.size)))
         trainer.pull()
-        program = trainer.programs().step
+        program = trainer.built_programs().step
         means = logs.LossMeans()
         means.update(logs.losses(program, out), 1)
         return evaluation.returned(trainer, means.logs(program, out), return_dict)
