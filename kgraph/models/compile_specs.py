@@ -63,7 +63,14 @@ def _per_output_metrics(value, names, what):
 
 
 def output_train_specs(
-    names, shapes, loss, loss_weights, metrics, weighted_metrics, user_metrics=None
+    names,
+    shapes,
+    loss,
+    loss_weights,
+    metrics,
+    weighted_metrics,
+    user_metrics=None,
+    user_losses=None,
 ):
     """Builds the compiler's per-output training specs from ``compile()``'s arguments.
 
@@ -74,6 +81,8 @@ def output_train_specs(
         user_metrics: A dict filled with ``{display name: (output name, function or metric,
             weighted)}`` for the metrics that are the user's own code (traced by the front
             end).
+        user_losses: A dict filled with ``{output name: TracedLoss}`` for the outputs whose
+            loss is the user's own code.
 
     Returns:
         A list of ``compiler.training.OutputSpec``.
@@ -95,6 +104,8 @@ def output_train_specs(
     for i, (name, lo, w) in enumerate(zip(names, loss_list, weights)):
         prefix = f"{name}_" if len(names) > 1 else ""
         loss_name = lo.loss_name if lo else None
+        if isinstance(lo, custom_objectives.TracedLoss) and user_losses is not None:
+            user_losses[name] = lo
         plain, functions = custom_objectives.wrap_metrics(metric_lists[i])
         weighted, more = custom_objectives.wrap_metrics(weighted_lists[i], len(functions))
         functions.update(more)
@@ -111,9 +122,3 @@ def output_train_specs(
             "compile() needs a loss: pass loss='...' (e.g. 'sparse_categorical_crossentropy')."
         )
     return specs
-
-
-def user_losses(names, loss) -> dict:
-    """Output name -> ``TracedLoss`` for the outputs whose loss is the user's own code."""
-    resolved = [custom_objectives.resolve(x) for x in _per_output(loss, names, "loss")]
-    return {n: r for n, r in zip(names, resolved) if isinstance(r, custom_objectives.TracedLoss)}

@@ -21,7 +21,7 @@ import itertools
 
 import numpy as np
 
-from kgraph.models.compile_specs import output_train_specs, user_losses
+from kgraph.models.compile_specs import output_train_specs
 from kgraph.models.data import Batches, as_input_arrays, unpack_batch
 from kgraph.models.labels import prepare_targets
 from kgraph.models.programs import TrainingPrograms, step_spec
@@ -45,6 +45,7 @@ class Trainer:
         self.compile_args = compile_args
         self._specs = None
         self.user_metrics: dict = {}  # display name -> (output name, the user's function)
+        self.user_losses: dict = {}  # output name -> TracedLoss (the user's loss code)
         self._programs: TrainingPrograms | None = None
         self.engine = None
         self._synced = -1  # generation() at the last sync
@@ -66,9 +67,16 @@ class Trainer:
         loss, loss_weights, metrics, weighted_metrics = self.compile_args
         shapes = [t.shape for t in self.output_specs()]
         names = self.model.output_names
-        self.user_metrics = {}
+        self.user_metrics, self.user_losses = {}, {}
         return output_train_specs(
-            names, shapes, loss, loss_weights, metrics, weighted_metrics, self.user_metrics
+            names,
+            shapes,
+            loss,
+            loss_weights,
+            metrics,
+            weighted_metrics,
+            self.user_metrics,
+            self.user_losses,
         )
 
     def output_specs(self):
@@ -135,9 +143,8 @@ class Trainer:
             from kgraph.runtime import TrainingEngine
 
             self.pull()
-            losses = user_losses(self.model.output_names, self.compile_args[0])
             programs = TrainingPrograms(
-                self.model, self.specs, self.optimizer.spec(), losses, self.user_metrics
+                self.model, self.specs, self.optimizer.spec(), self.user_losses, self.user_metrics
             )
             step = programs.step
             self._track_slots(programs)
