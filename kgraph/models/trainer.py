@@ -266,6 +266,7 @@ class Trainer:
         from kgraph.compiler.training import NEW
 
         programs = self.built_programs()
+        self.push()  # variables a callback wrote since the last batch (SwapEMAWeights)
         feed = self.feed(batch, programs.eval)
         out = self.engine.run_eval(programs.eval_bytes, feed, scalars=state)
         for name in state:
