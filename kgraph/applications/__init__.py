@@ -5,6 +5,7 @@ from kgraph.applications import (
     convnext,
     densenet,
     efficientnet,
+    efficientnet_v2,
     imagenet_utils,
     inception_resnet_v2,
     inception_v3,
@@ -34,6 +35,15 @@ from kgraph.applications.efficientnet import (
     EfficientNetB5,
     EfficientNetB6,
     EfficientNetB7,
+)
+from kgraph.applications.efficientnet_v2 import (
+    EfficientNetV2B0,
+    EfficientNetV2B1,
+    EfficientNetV2B2,
+    EfficientNetV2B3,
+    EfficientNetV2L,
+    EfficientNetV2M,
+    EfficientNetV2S,
 )
 from kgraph.applications.inception_resnet_v2 import InceptionResNetV2
 from kgraph.applications.inception_v3 import InceptionV3
@@ -67,6 +77,13 @@ __all__ = [
     "EfficientNetB5",
     "EfficientNetB6",
     "EfficientNetB7",
+    "EfficientNetV2B0",
+    "EfficientNetV2B1",
+    "EfficientNetV2B2",
+    "EfficientNetV2B3",
+    "EfficientNetV2L",
+    "EfficientNetV2M",
+    "EfficientNetV2S",
     "InceptionResNetV2",
     "InceptionV3",
     "MobileNet",
@@ -83,6 +100,7 @@ __all__ = [
     "convnext",
     "densenet",
     "efficientnet",
+    "efficientnet_v2",
     "imagenet_utils",
     "inception_resnet_v2",
     "inception_v3",
