@@ -12,6 +12,7 @@ from kgraph.applications import (
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
+    nasnet,
     resnet,
     resnet_v2,
     vgg16,
@@ -50,6 +51,7 @@ from kgraph.applications.inception_v3 import InceptionV3
 from kgraph.applications.mobilenet import MobileNet
 from kgraph.applications.mobilenet_v2 import MobileNetV2
 from kgraph.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from kgraph.applications.nasnet import NASNetLarge, NASNetMobile
 from kgraph.applications.resnet import ResNet50, ResNet101, ResNet152
 from kgraph.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from kgraph.applications.vgg16 import VGG16
@@ -90,6 +92,8 @@ __all__ = [
     "MobileNetV2",
     "MobileNetV3Large",
     "MobileNetV3Small",
+    "NASNetLarge",
+    "NASNetMobile",
     "ResNet50",
     "ResNet50V2",
     "ResNet101",
@@ -107,6 +111,7 @@ __all__ = [
     "mobilenet",
     "mobilenet_v2",
     "mobilenet_v3",
+    "nasnet",
     "resnet",
     "resnet50",
     "resnet_v2",
