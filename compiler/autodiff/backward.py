@@ -15,6 +15,7 @@ import numpy as np
 import onnx_ir as ir
 
 from kgraph.compiler.autodiff.emit import is_float, np_dtype, shape_of, static_shape
+from kgraph.compiler.autodiff.outer import outer_values
 from kgraph.compiler.autodiff.registry import NON_DIFFERENTIABLE, RULES, differentiable_op_types
 from kgraph.compiler.builder import GraphBuilder
 
@@ -22,16 +23,20 @@ MIN_OPSET = 13  # axes of Reduce*/Squeeze/Unsqueeze and Split sizes as inputs
 
 
 def gradients(
-    b: GraphBuilder, loss: ir.Value, wrt: Sequence[ir.Value], seed: ir.Value | None = None
+    b: GraphBuilder,
+    loss: ir.Value | Sequence[ir.Value],
+    wrt: Sequence[ir.Value],
+    seed: ir.Value | Sequence[ir.Value] | None = None,
 ) -> list[ir.Value | None]:
     """Appends the backward pass of ``loss`` to ``b.graph``; returns d loss / d ``wrt``.
 
     Args:
         b: Builder wrapping the graph that holds the forward nodes (``GraphBuilder.wrap``).
             Values need dtypes and shapes: run ``compiler.autodiff.shapes.ensure_shapes`` first.
-        loss: The value to differentiate (a scalar, or seeded by ``seed``).
+        loss: The value to differentiate (a scalar, or seeded by ``seed``); a sequence of
+            values sums their seeded contributions (a control-flow branch's outputs).
         wrt: Graph inputs, initializers or intermediate values.
-        seed: Gradient of ``loss``; defaults to ones shaped like ``loss``.
+        seed: Gradient of ``loss`` (one per loss value); defaults to ones shaped like it.
 
     Returns:
         One gradient per ``wrt`` value, shaped like it; ``None`` where the loss does not depend
@@ -51,8 +56,12 @@ def gradients(
     forward = _topological(b.graph)
     before = set(forward)
     initializers = set(b.graph.initializers)
-    path = _on_path(forward, loss, wrt)
-    parts: dict[ir.Value, list[ir.Value]] = {loss: [seed if seed is not None else _ones(b, loss)]}
+    losses = [loss] if isinstance(loss, ir.Value) else list(loss)
+    seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(losses)
+    path = _on_path(forward, losses, wrt)
+    parts: dict[ir.Value, list[ir.Value]] = {}
+    for value, given in zip(losses, seeds, strict=True):
+        parts.setdefault(value, []).append(given if given is not None else _ones(b, value))
     for node in reversed(forward):
         if node not in path:
             continue
@@ -92,20 +101,20 @@ def _topological(graph: ir.Graph) -> list[ir.Node]:
                 order.append(node)
                 continue
             stack.append((node, True))
-            for value in node.inputs:
+            for value in _grad_inputs(node):
                 producer = None if value is None else value.producer()
                 if producer in members and producer not in done:
                     stack.append((producer, False))
     return order
 
 
-def _on_path(forward: list[ir.Node], loss: ir.Value, wrt: Sequence[ir.Value]) -> set:
+def _on_path(forward: list[ir.Node], losses: list[ir.Value], wrt: Sequence[ir.Value]) -> set:
     """Values and nodes that depend on some ``wrt`` (differentiably) and that the loss uses."""
     reached = {v for v in wrt if is_float(v)}
     for node in forward:
         if node.op_type not in NON_DIFFERENTIABLE and any(v in reached for v in _grad_inputs(node)):
             reached.update(v for v in node.outputs if is_float(v))
-    used = {loss}
+    used = set(losses)
     for node in reversed(forward):
         if any(v in used for v in node.outputs):
             used.update(v for v in _grad_inputs(node) if v is not None)
@@ -120,8 +129,9 @@ def _on_path(forward: list[ir.Node], loss: ir.Value, wrt: Sequence[ir.Value]) ->
 
 def _grad_inputs(node: ir.Node) -> list:
     """The values a node passes gradients to: its inputs, plus the arguments of a
-    ``custom_gradient`` op recorded in its metadata (``rules.custom``)."""
-    extra = node.meta.get("gradient_inputs")
+    ``custom_gradient`` op recorded in its metadata (``rules.custom``), or the outer-scope
+    values the subgraphs of a control-flow node read (``rules.control_flow``)."""
+    extra = node.meta.get("gradient_inputs") or outer_values(node)
     return [*node.inputs, *extra] if extra else list(node.inputs)
 
 
@@ -175,7 +185,7 @@ def _remove_dead(b: GraphBuilder, before: set, initializers: set, results: list)
         if node in before:
             continue
         if any(v in live for v in node.outputs):
-            live.update(v for v in node.inputs if v is not None)
+            live.update(v for v in [*node.inputs, *outer_values(node)] if v is not None)
         else:
             dead.append(node)
     b.graph.remove(dead, safe=True)

@@ -17,6 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from kgraph import ops as _ops
+from kgraph import trace
+from kgraph.ops.control_loop import leaves as _leaves
+from kgraph.ops.control_loop import map_tree as _map_tree
+from kgraph.ops.control_loop import onnx_if, onnx_loop, structure
 from kgraph.tensor import KerasTensor
 
 
@@ -24,22 +28,9 @@ def _traced(x) -> bool:
     return isinstance(x, KerasTensor)
 
 
-def _map_tree(fn, *trees):
-    first = trees[0]
-    if isinstance(first, (list, tuple)):
-        out = [_map_tree(fn, *parts) for parts in zip(*trees, strict=True)]
-        return type(first)(out) if isinstance(first, tuple) else out
-    if isinstance(first, dict):
-        return {k: _map_tree(fn, *(t[k] for t in trees)) for k in first}
-    if first is None:
-        return None
-    return fn(*trees)
-
-
-def _leaves(tree) -> list:
-    out = []
-    _map_tree(lambda x: out.append(x), tree)
-    return out
+def _in_graph(x) -> bool:
+    """Whether ``x`` is a tensor of the graph being traced (not a definition-time symbol)."""
+    return _traced(x) and x._value is not None and trace.current() is not None
 
 
 def _select(pred, on_true, on_false):
@@ -47,12 +38,14 @@ def _select(pred, on_true, on_false):
 
 
 def cond(pred, true_fn, false_fn):
-    """``true_fn()`` if ``pred`` else ``false_fn()``; a traced ``pred`` runs both branches and
-    selects their results elementwise."""
+    """``true_fn()`` if ``pred`` else ``false_fn()``; a traced ``pred`` becomes one ONNX If
+    whose branches are the traced functions."""
     if not _traced(pred):
         return true_fn() if bool(np.asarray(pred)) else false_fn()
-    on_true, on_false = true_fn(), false_fn()
-    if _structure(on_true) != _structure(on_false):
+    if _in_graph(pred):
+        return onnx_if(pred, true_fn, false_fn)
+    on_true, on_false = true_fn(), false_fn()  # definition time: shapes only
+    if structure(on_true) != structure(on_false):
         raise ValueError(
             "cond with a traced predicate needs both branches to return the same structure. "
             f"Received: true_fn() -> {on_true}, false_fn() -> {on_false}"
@@ -60,27 +53,22 @@ def cond(pred, true_fn, false_fn):
     return _select(_ops.cast(pred, "bool"), on_true, on_false)
 
 
-def _structure(tree):
-    if isinstance(tree, (list, tuple)):
-        return (type(tree).__name__, tuple(_structure(t) for t in tree))
-    if isinstance(tree, dict):
-        return tuple(sorted((k, _structure(v)) for k, v in tree.items()))
-    return None if tree is None else "leaf"
-
-
 def switch(index, branches, *operands):
     """``branches[index](*operands)``, ``index`` clamped to the valid range (as in Keras); a
-    traced index runs every branch and selects."""
+    traced index becomes a chain of nested ONNX Ifs (``index <= 0``, ``index <= 1``, ...)."""
     if not branches:
         raise ValueError("switch needs at least one branch. Received: branches=[]")
     if not _traced(index):
         i = int(np.clip(int(np.asarray(index)), 0, len(branches) - 1))
         return branches[i](*operands)
-    index = _ops.clip(_ops.cast(index, "int32"), 0, len(branches) - 1)
-    result = branches[-1](*operands)
-    for i in range(len(branches) - 2, -1, -1):
-        result = _select(_ops.equal(index, i), branches[i](*operands), result)
-    return result
+    index = _ops.cast(index, "int32")
+
+    def chain(k):
+        if k == len(branches) - 1:
+            return branches[k](*operands)
+        return cond(_ops.less_equal(index, k), lambda: branches[k](*operands), lambda: chain(k + 1))
+
+    return chain(0)
 
 
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
@@ -103,8 +91,6 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
             state, i = step(state), i + 1
             continue
         if maximum_iterations is None and running is None:
-            from kgraph.ops.control_loop import onnx_loop
-
             state = onnx_loop(cond, body if is_tuple else _single(body), state, c)
             break
         c = _ops.cast(c, "bool")

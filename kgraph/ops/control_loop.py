@@ -1,10 +1,13 @@
-"""``while_loop`` with a traced condition and no ``maximum_iterations``: an ONNX ``Loop``.
+"""Traced control flow as ONNX subgraph ops: ``cond`` / ``switch`` as ``If``, a ``while_loop``
+with a data-dependent trip count as ``Loop``.
 
-The body graph is traced into a sub-builder (naming shared with the outer graph, so names stay
-unique across scopes); weights the body reads are the outer graph's parameters, referenced from
-the subgraph as outer-scope values. ONNX ``Loop`` has no gradient rule in kgraph, so such a loop
-runs in inference graphs; differentiating through it stops with the autodiff's error naming
-``Loop`` (give ``maximum_iterations`` for the unrolled, differentiable form).
+A branch or loop body is traced into a sub-builder (naming shared with the outer graph, so names
+stay unique across scopes). Weights it reads are the outer graph's parameters, and tensors of the
+enclosing trace it closes over are referenced from the subgraph as outer-scope values. The
+autodiff differentiates ``If`` (``compiler.autodiff.rules.control_flow``: an ``If`` over the
+branches' VJPs); it refuses ``Loop``, as JAX refuses reverse mode through ``lax.while_loop``.
+Branches and bodies cannot assign variables (a layer updating its state, a seed generator
+advancing), and activity losses added inside them are not collected.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from kgraph.tensor import KerasTensor
 
 
 class _BodyTrace(trace.Trace):
-    """The loop body's trace: weights resolve in the enclosing trace; no assignments."""
+    """A subgraph's trace: weights resolve in the enclosing trace; no assignments."""
 
     def __init__(self, builder: GraphBuilder, outer: trace.Trace):
         super().__init__(builder, outer.training)
@@ -28,7 +31,39 @@ class _BodyTrace(trace.Trace):
         return self.outer.parameter(variable)
 
     def record_update(self, variable, value) -> None:
-        raise ValueError("A while_loop body cannot assign variables inside a traced ONNX Loop.")
+        raise ValueError(
+            "A traced cond / switch branch or while_loop body (an ONNX If or Loop subgraph) "
+            f"cannot assign variables. Received an assignment to '{variable.path}'."
+        )
+
+
+def map_tree(fn, *trees):
+    """``fn`` applied to the leaves of equally structured nested lists / tuples / dicts."""
+    first = trees[0]
+    if isinstance(first, (list, tuple)):
+        out = [map_tree(fn, *parts) for parts in zip(*trees, strict=True)]
+        return type(first)(out) if isinstance(first, tuple) else out
+    if isinstance(first, dict):
+        return {k: map_tree(fn, *(t[k] for t in trees)) for k in first}
+    if first is None:
+        return None
+    return fn(*trees)
+
+
+def leaves(tree) -> list:
+    """The leaves of ``tree`` in ``map_tree`` order (``None`` entries are no leaves)."""
+    out = []
+    map_tree(lambda x: out.append(x), tree)
+    return out
+
+
+def structure(tree):
+    """A comparable description of ``tree``'s nesting (leaves are ``"leaf"``)."""
+    if isinstance(tree, (list, tuple)):
+        return (type(tree).__name__, tuple(structure(t) for t in tree))
+    if isinstance(tree, dict):
+        return tuple(sorted((k, structure(v)) for k, v in tree.items()))
+    return None if tree is None else "leaf"
 
 
 def _spec(x) -> Spec:
@@ -45,9 +80,83 @@ def _value(b: GraphBuilder, x, spec: Spec):
     return b.constant(np.asarray(x, dtype=dtypes.to_numpy(spec.dtype)))
 
 
-def _trace_body(outer: trace.Trace, cond, body, specs):
-    sub = GraphBuilder(name=outer.builder.unique_name("while_body"), opset=outer.builder.opset)
+def _condition(b: GraphBuilder, flag):
+    """``flag`` as a scalar bool value."""
+    value = _value(b, flag, Spec((), "bool"))
+    if not isinstance(flag, KerasTensor) or flag.dtype != "bool":
+        value = b.op("Cast", [value], {"to": ir_dtype("bool")})
+    if isinstance(flag, KerasTensor) and len(flag.shape) != 0:
+        value = b.op("Reshape", [value, b.constant(np.zeros(0, np.int64))])
+    return value
+
+
+def _sub_builder(outer: trace.Trace, name: str) -> GraphBuilder:
+    sub = GraphBuilder(name=outer.builder.unique_name(name), opset=outer.builder.opset)
     sub._used = outer.builder._used  # one namespace for the graph and its subgraphs
+    return sub
+
+
+def _finish(sub: GraphBuilder, values, specs, name: str):
+    """Marks ``values`` (cast to ``specs``) as the subgraph's outputs; returns its graph."""
+    for x, s in zip(values, specs):
+        sub.output(sub.op("Identity", [_value(sub, x, s)]), sub.unique_name(name))
+    return sub.graph
+
+
+def _merged(a, b) -> Spec:
+    """The spec an If output has when its branches give ``a`` and ``b``."""
+    sa, sb = _spec_of(a), _spec_of(b)
+    if len(sa.shape) != len(sb.shape):
+        raise ValueError(
+            "cond with a traced predicate needs both branches to return tensors of the same "
+            f"rank. Received shapes {sa.shape} and {sb.shape}."
+        )
+    shape = tuple(x if x == y else None for x, y in zip(sa.shape, sb.shape))
+    if sa.dtype == "weak" or sb.dtype == "weak":
+        dtype = sb.dtype if sa.dtype == "weak" else sa.dtype
+        dtype = dtypes.of_python(a if sa.dtype == "weak" else b) if dtype == "weak" else dtype
+    else:
+        dtype = sa.dtype if sa.dtype == sb.dtype else dtypes.result_type(sa.dtype, sb.dtype)
+    return Spec(shape, dtype)
+
+
+def onnx_if(pred, true_fn, false_fn):
+    """``true_fn()`` or ``false_fn()`` as one ONNX If on the traced scalar ``pred``; both
+    branches must return the same structure of tensors of equal rank."""
+    active = trace.current()
+    branches = []
+    for fn, name in ((true_fn, "then_branch"), (false_fn, "else_branch")):
+        sub = _sub_builder(active, name)
+        with trace.tracing(_BodyTrace(sub, active)):
+            branches.append((sub, fn()))
+    (sub_t, tree_t), (sub_f, tree_f) = branches
+    if structure(tree_t) != structure(tree_f):
+        raise ValueError(
+            "cond with a traced predicate needs both branches to return the same structure. "
+            f"Received: true_fn() -> {tree_t}, false_fn() -> {tree_f}"
+        )
+    on_true, on_false = leaves(tree_t), leaves(tree_f)
+    specs = [_merged(t, f) for t, f in zip(on_true, on_false)]
+    if not specs:  # nothing to select
+        return tree_t
+    graphs = {
+        "then_branch": _finish(sub_t, on_true, specs, "then_out"),
+        "else_branch": _finish(sub_f, on_false, specs, "else_out"),
+    }
+    b = active.builder
+    outs = b.op("If", [_condition(b, pred)], graphs, num_outputs=len(specs))
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    results = iter(_wrap(v, s) for v, s in zip(outs, specs))
+    return map_tree(lambda _: next(results), tree_t)
+
+
+def _wrap(value, spec: Spec) -> KerasTensor:
+    _annotate(value, spec)
+    return KerasTensor(spec.shape, spec.dtype, value=value)
+
+
+def _trace_body(outer: trace.Trace, cond, body, specs):
+    sub = _sub_builder(outer, "while_body")
     sub.input(sub.unique_name("iteration"), (), "int64")
     sub.input(sub.unique_name("condition"), (), "bool")
     inputs = [sub.input(sub.unique_name("loop_var"), s.shape, s.dtype) for s in specs]
@@ -57,14 +166,10 @@ def _trace_body(outer: trace.Trace, cond, body, specs):
         new = list(new) if isinstance(new, (list, tuple)) else [new]
         if len(new) != len(specs):
             raise ValueError(f"while_loop: body returned {len(new)} values for {len(specs)}.")
-        flag = cond(*new)
-        flag_value = _value(sub, flag, Spec((), "bool"))
-        if not isinstance(flag, KerasTensor) or flag.dtype != "bool":
-            flag_value = sub.op("Cast", [flag_value], {"to": ir_dtype("bool")})
-        outs = [flag_value, *(_value(sub, x, s) for x, s in zip(new, specs))]
-    for v in outs:
-        sub.output(sub.op("Identity", [v]), sub.unique_name("loop_out"))
-    return sub.graph
+        flag = _condition(sub, cond(*new))
+    return _finish(
+        sub, [KerasTensor((), "bool", value=flag), *new], [Spec((), "bool"), *specs], "loop_out"
+    )
 
 
 def onnx_loop(cond, body, state, first):
@@ -75,14 +180,9 @@ def onnx_loop(cond, body, state, first):
         return tuple(KerasTensor(s.shape, s.dtype) for s in specs)
     b = active.builder
     graph = _trace_body(active, cond, body, specs)
-    start = _value(b, first, Spec((), "bool"))
-    if first.dtype != "bool":
-        start = b.op("Cast", [start], {"to": ir_dtype("bool")})
     values = [_value(b, x, s) for x, s in zip(state, specs)]
-    outs = b.op("Loop", [None, start, *values], {"body": graph}, num_outputs=len(values))
+    outs = b.op(
+        "Loop", [None, _condition(b, first), *values], {"body": graph}, num_outputs=len(values)
+    )
     outs = outs if isinstance(outs, tuple) else (outs,)
-    result = []
-    for v, s in zip(outs, specs):
-        _annotate(v, s)
-        result.append(KerasTensor(s.shape, s.dtype, value=v))
-    return tuple(result)
+    return tuple(_wrap(v, s) for v, s in zip(outs, specs))
