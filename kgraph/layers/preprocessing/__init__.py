@@ -9,6 +9,7 @@ from kgraph.layers.preprocessing.clahe import ContrastLimitedAdaptiveHistogramEq
 from kgraph.layers.preprocessing.cut_mix import CutMix
 from kgraph.layers.preprocessing.discretization import Discretization
 from kgraph.layers.preprocessing.equalization import Equalization
+from kgraph.layers.preprocessing.hashing import Hashing
 from kgraph.layers.preprocessing.integer_lookup import IntegerLookup
 from kgraph.layers.preprocessing.mix_up import MixUp
 from kgraph.layers.preprocessing.normalization import Normalization
@@ -48,6 +49,7 @@ __all__ = [
     "CutMix",
     "Discretization",
     "Equalization",
+    "Hashing",
     "IntegerLookup",
     "MixUp",
     "Normalization",
