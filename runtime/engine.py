@@ -209,6 +209,8 @@ class TrainingEngine:
             )
         for name, value in scalars.items():
             self._scalars[name][...] = value
+        if any(array.dtype.kind in "OSU" for array in arrays.values()):
+            return self._run_step_on_host(arrays)
         parity = self._current
         binding = self._binding_for_step()
         for name, array in arrays.items():
@@ -234,6 +236,20 @@ class TrainingEngine:
             self._ort.run_with_iobinding(binding)
         self._current = 1 - parity
         return self._read_fetches(binding)
+
+    def _run_step_on_host(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """A step whose batch holds strings (IOBinding binds no string tensor): a plain Run
+        that reads the live state from host copies and writes the new state into the other
+        buffer, so the state stays double-buffered (and is left as it was on a failure)."""
+        parity = self._current
+        feed = {**arrays, **self._scalars}
+        feed.update({name: value.numpy() for name, value in self._buffers[parity].items()})
+        names = list(dict.fromkeys([*self._spec.fetch, *self._spec.state.values()]))
+        values = dict(zip(names, self._ort.run(names, feed), strict=True))
+        for name, out in self._spec.state.items():
+            self._buffers[1 - parity][name].update_inplace(np.ascontiguousarray(values[out]))
+        self._current = 1 - parity
+        return {name: np.array(values[name]) for name in self._spec.fetch}
 
     def undo_step(self) -> None:
         """Makes the state from before the last :meth:`run_step` live again.
@@ -304,9 +320,24 @@ class TrainingEngine:
             ``{output name: host array}``.
         """
         if isinstance(model, Session):
-            return Evaluator(self, model).run(batch, scalars, fetch)
-        key = os.fspath(model) if isinstance(model, (str, os.PathLike)) else model
-        evaluator = self._evaluators.get(key)
-        if evaluator is None:
-            evaluator = self._evaluators[key] = Evaluator(self, model)
+            evaluator = Evaluator(self, model)
+        else:
+            key = os.fspath(model) if isinstance(model, (str, os.PathLike)) else model
+            evaluator = self._evaluators.get(key)
+            if evaluator is None:
+                evaluator = self._evaluators[key] = Evaluator(self, model)
+        if any(np.asarray(value).dtype.kind in "OSU" for value in batch.values()):
+            return self._run_eval_on_host(evaluator.session, batch, scalars or {}, fetch)
         return evaluator.run(batch, scalars, fetch)
+
+    def _run_eval_on_host(self, session, batch, scalars, fetch) -> dict[str, np.ndarray]:
+        """An eval batch with strings (IOBinding binds none): a plain Run on host copies of
+        the live state the eval model reads."""
+        live = self._buffers[self._current]
+        feed = {}
+        for name, _, dtype in session.inputs:
+            value = batch.get(name, scalars.get(name))
+            feed[name] = live[name].numpy() if name in live else cast_same_kind(value, dtype)
+        names = session.output_names if fetch is None else list(fetch)
+        values = session.ort_session.run(names, feed)
+        return {name: np.array(value) for name, value in zip(names, values, strict=True)}
