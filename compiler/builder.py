@@ -91,13 +91,20 @@ class GraphBuilder:
 
     # -- naming -------------------------------------------------------------------------
     @contextlib.contextmanager
-    def scope(self, name: str, layer_class: str | None = None) -> Iterator[None]:
+    def scope(
+        self, name: str, layer_class: str | None = None, *, root: bool = False
+    ) -> Iterator[None]:
         """Prefixes the names of nodes emitted inside the block with ``name/``; a layer's scope
-        also names its class, recorded in each node's metadata (viewers show who emitted it)."""
+        also names its class, recorded in each node's metadata (viewers show who emitted it).
+
+        ``root`` marks the traced model's own scope: its name leads every node name and
+        ``layer_path`` (``model/block_1/conv2d/Conv``), but the model is the graph itself, not a
+        layer call in it, so ``layer_call`` and ``layer_classes`` list only the layers inside
+        (``kgraph compile --functions`` outlines those, not the whole model)."""
         self._scopes.append(name)
         self._classes.append(layer_class)
         path = "/".join(self._scopes)
-        self._calls.append(f"{name}:{self._used[path + '/#call']}")
+        self._calls.append("" if root else f"{name}:{self._used[path + '/#call']}")
         self._used[path + "/#call"] += 1
         try:
             yield
@@ -111,13 +118,17 @@ class GraphBuilder:
         ``layer_call`` (the path with each layer's call number: shared layers' calls differ)."""
         for depth in range(len(self._scopes) - 1, -1, -1):
             if self._classes[depth] is not None:
-                return {
+                scopes = zip(self._calls[: depth + 1], self._classes[: depth + 1])
+                calls = [(call, c or "") for call, c in scopes if call]  # the root is no call
+                found = {
                     "layer": self._scopes[depth],
                     "layer_class": self._classes[depth],
                     "layer_path": "/".join(self._scopes[: depth + 1]),
-                    "layer_call": "/".join(self._calls[: depth + 1]),
-                    "layer_classes": "/".join(c or "" for c in self._classes[: depth + 1]),
                 }
+                if calls:
+                    found["layer_call"] = "/".join(call for call, _ in calls)
+                    found["layer_classes"] = "/".join(c for _, c in calls)
+                return found
         return {}
 
     def unique_name(self, base: str) -> str:

@@ -59,7 +59,11 @@ def test_inspect_json_lists_io_ops_parameters_and_metadata(exported):
     assert info["opsets"] == {"ai.onnx": 21}
     assert info["ops"]["Gelu"] == 1 and info["ops"]["MatMul"] == 2
     # conv 3*3*3*4 + 4, dense 144*8 + 8, probs 8*3 + 3
-    assert info["parameters_per_layer"] == {"block_1/conv2d": 112, "dense": 1160, "probs": 27}
+    assert info["parameters_per_layer"] == {
+        "model/block_1/conv2d": 112,
+        "model/dense": 1160,
+        "model/probs": 27,
+    }
     assert info["parameters"] == 112 + 1160 + 27
     assert info["metadata"]["keras_config"]["config"]["name"] == "model"
     assert info["metadata"]["input_contract"]["inputs"][0]["shape"] == [None, 6, 6, 3]
@@ -73,7 +77,7 @@ def test_inspect_markdown_is_a_report(exported):
     for heading in ("## Inputs", "## Outputs", "## Ops", "## Parameters per layer", "## Metadata"):
         assert heading in text
     assert "| `image` | float32 | [batch, 6, 6, 3] |" in text
-    assert "| `dense` | 1,160 |" in text and "- opset: ai.onnx 21" in text
+    assert "| `model/dense` | 1,160 |" in text and "- opset: ai.onnx 21" in text
 
 
 def test_inspect_table_stays_the_default(exported):

@@ -1,7 +1,8 @@
 """Outlines each layer call into an ONNX model-local function (``kgraph compile --functions``).
 
 The builder records on every node the layer call that emitted it (``layer_call``: the path
-with call numbers, ``block_1:0/conv2d:0``; ``layer_classes``: the classes along it). This pass
+with call numbers below the model, ``block_1:0/conv2d:0``; ``layer_classes``: the classes along
+it). Call nodes are named by the layer's full path (``model/block_1``). This pass
 turns the nodes of each call into one function, deepest calls first, so a nested model becomes
 a function whose body calls its layers' functions. Viewers such as Netron then show the Keras
 structure as nodes that open. A function's inputs are the values its nodes read from outside
@@ -23,6 +24,17 @@ DOMAIN = "kgraph.layers"
 def _calls(node: ir.Node) -> list[str]:
     text = node.metadata_props.get("layer_call", "")
     return text.split("/") if text else []
+
+
+def _layer_path(node: ir.Node, calls: list[str]) -> str:
+    """The path of the layer made by ``calls``, led by the model's name as ``node``'s
+    ``layer_path`` is (``model/block_1`` for the call ``block_1:0``)."""
+    full = node.metadata_props.get("layer_path", "").split("/")
+    root = max(len(full) - len(_calls(node)), 0)  # the model's own scope, not a call
+    names = [c.split(":")[0] for c in calls]
+    if full[root : root + len(names)] != names:  # metadata from elsewhere: the calls alone
+        root = 0
+    return "/".join([*full[:root], *names])
 
 
 def _typed_copy(value: ir.Value) -> ir.Value:
@@ -61,7 +73,7 @@ def _outline(model: ir.Model, nodes: list[ir.Node], calls: list[str], taken, nod
     if not outputs:
         return
     first = nodes[0]
-    path = "/".join(c.split(":")[0] for c in calls)
+    path = _layer_path(first, calls)
     classes = first.metadata_props.get("layer_classes", "").split("/")
     layer_class = classes[len(calls) - 1] if len(classes) >= len(calls) else ""
     name = _function_name(calls, taken)

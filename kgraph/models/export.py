@@ -19,7 +19,8 @@ def trace_model(
     """Replays ``model`` with IR-backed tensors; returns the builder, the trace and the outputs.
 
     Graph inputs are named after the model's ``Input``s and outputs after its output layers
-    (marked as graph outputs unless ``mark_outputs`` is False). The batch axis stays dynamic
+    (marked as graph outputs unless ``mark_outputs`` is False); node names start with the
+    model's name (``model/block_1/conv2d/Conv``). The batch axis stays dynamic
     (``batch``) unless ``batch_size`` is given. With ``collect_losses`` the trace gathers the
     layers' activity penalties (``trace.losses``).
     """
@@ -38,7 +39,8 @@ def trace_model(
             if structure is not None
             else (feeds[0] if len(feeds) == 1 else feeds)
         )
-        outputs = [out._value for out in tree.flatten(model.call(inputs))]
+        with builder.scope(model.name, type(model).__name__, root=True):
+            outputs = [out._value for out in tree.flatten(model.call(inputs))]
     if mark_outputs:
         outputs = [builder.output(out, name) for name, out in zip(model.output_names, outputs)]
     return builder, trace, outputs

@@ -34,7 +34,7 @@ def run(tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("tb")
     model = keras.Sequential([keras.Input(shape=(3,), name="features"),
                               layers.Dense(4, activation="relu", name="hidden"),
-                              layers.Dense(1, name="out")])  # fmt: skip
+                              layers.Dense(1, name="out")], name="net")  # fmt: skip
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", metrics=["mae"])
     callback = keras.callbacks.TensorBoard(
         log_dir=log_dir, histogram_freq=1, write_images=True, update_freq=2
@@ -96,9 +96,9 @@ def test_graph_and_model_config(run):
     nodes = {node.name: node for node in train.Graph().node}
     assert nodes["features"].op == "Placeholder"
     assert nodes["hidden/kernel"].op == "Const"
-    assert nodes["hidden/MatMul"].op == "MatMul"
-    assert list(nodes["hidden/MatMul"].input) == ["features", "hidden/kernel"]
-    assert list(nodes["out/MatMul"].input) == ["hidden/Relu", "out/kernel"]
+    assert nodes["net/hidden/MatMul"].op == "MatMul"  # node names lead with the model's name
+    assert list(nodes["net/hidden/MatMul"].input) == ["features", "hidden/kernel"]
+    assert list(nodes["net/out/MatMul"].input) == ["net/hidden/Relu", "out/kernel"]
     (config,) = train.Tensors("keras")
     text = tensor_util.make_ndarray(config.tensor_proto).item()
     assert json.loads(text)["class_name"] == "Sequential"

@@ -135,7 +135,9 @@ def test_nested_models_are_layers():
         inner.predict(X, verbose=0), _relu(X @ w1 + b1), rtol=1e-5, atol=1e-5
     )
     names = [n.name for n in onnx.load_from_string(model.to_onnx_bytes()).graph.node]
-    assert "inner/inner_dense/MatMul" in names and "block/block_dense/MatMul" in names, names
+    top = model.name
+    assert f"{top}/inner/inner_dense/MatMul" in names, names
+    assert f"{top}/block/block_dense/MatMul" in names, names
 
 
 # -- calling and predicting -----------------------------------------------------------------------
@@ -380,10 +382,10 @@ def test_node_names_value_info_and_metadata():
     model = _cnn(name="digits")
     proto = onnx.load_from_string(model.to_onnx_bytes())
     nodes = {n.name: n for n in proto.graph.node}
-    assert "conv2d/Conv" in nodes and nodes["conv2d/Conv"].op_type == "Conv"
-    assert "pool/MaxPool" in nodes
+    assert "digits/conv2d/Conv" in nodes and nodes["digits/conv2d/Conv"].op_type == "Conv"
+    assert "digits/pool/MaxPool" in nodes
     scopes = {"conv2d", "pool", "flatten", "probs"}
-    assert all(name.split("/")[0] in scopes for name in nodes), sorted(nodes)
+    assert all(name.split("/")[:2] in (["digits", s] for s in scopes) for name in nodes), nodes
     typed = {v.name: v for v in proto.graph.value_info}
     graph_outputs = {o.name for o in proto.graph.output}
     for node in proto.graph.node:
