@@ -17,19 +17,21 @@ from kgraph.tensor import KerasTensor
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 
 
-def _string_bins_lower(b, x, *, layer):
+def _host_only_lower(b, x, *, layer, reason):
     raise ValueError(
-        f"Layer '{layer}' (Hashing) cannot be compiled into the model's ONNX graph: it hashes "
-        "strings, and no ONNX operator reads a string's bytes. Apply it in the data pipeline "
-        f"instead (`ds.map(lambda x, y: ({layer}(x), y))`, or call it on numpy arrays) and "
-        "start the model at its integer output."
+        f"Layer '{layer}' (Hashing) cannot be compiled into the model's ONNX graph: {reason}. "
+        f"Apply it in the data pipeline instead (`ds.map(lambda x, y: ({layer}(x), y))`, or "
+        "call it on numpy arrays) and start the model at its integer output."
     )
 
 
-# Strings in a graph: the spec is known (int64 bins) so Functional models can be defined, but
-# compiling one raises.
-_STRING_BINS = Op(
-    "hashing_string_bins", lambda x, *, layer: Spec(x.shape, "int64"), _string_bins_lower
+# Hashing that only numpy computes: the spec is known (int64 bins), so a Functional model can
+# be defined, but compiling it raises.
+_HOST_ONLY_BINS = Op(
+    "hashing_host_only_bins",
+    lambda x, *, layer, reason: Spec(x.shape, "int64"),
+    _host_only_lower,
+    promote=False,
 )
 
 
@@ -142,16 +144,16 @@ class Hashing(Layer):
 
     def _graph_bins(self, inputs):
         hash_bins, masked = self._masked()
+        reason = None
         if inputs.dtype == "string":
-            return apply(_STRING_BINS, [inputs], layer=self.name)
-        if self.strong_hash:
-            raise ValueError(
-                f"Layer '{self.name}' (Hashing) with a `salt` cannot be compiled into the "
-                "model's ONNX graph (kgraph writes only the unsalted FarmHash of integers with "
-                "ONNX ops). Apply it in the data pipeline instead (`ds.map`) and start the model "
-                "at its integer output."
-            )
-        bins = integer_bins(inputs, hash_bins, self.name)
+            reason = "it hashes strings, and no ONNX operator reads a string's bytes"
+        elif self.strong_hash:
+            reason = "kgraph writes only the unsalted FarmHash of integers with ONNX ops"
+        elif hash_bins > 2**31:
+            reason = f"kgraph's integer hashing graph takes num_bins <= 2**31 ({hash_bins})"
+        if reason is not None:
+            return apply(_HOST_ONLY_BINS, [inputs], layer=self.name, reason=reason)
+        bins = integer_bins(inputs, hash_bins)
         if not masked:
             return bins
         return ops.where(ops.equal(inputs, self.mask_value), np.int64(0), bins + 1)

@@ -145,13 +145,9 @@ def _constant_bin(text: bytes, n: int) -> np.int64:
     return np.int64(int(hash64([text])[0]) % n)
 
 
-def integer_bins(x, num_bins: int, layer: str):
-    """``Fingerprint64(str(x)) % num_bins`` for integer, float (truncated) or bool ``x``."""
-    if num_bins > 2**31:
-        raise ValueError(
-            f"Layer '{layer}' (Hashing) compiles integer hashing for num_bins <= 2**31 only. "
-            f"Received: num_bins={num_bins}. Apply it in the data pipeline (`ds.map`) instead."
-        )
+def integer_bins(x, num_bins: int):
+    """``Fingerprint64(str(x)) % num_bins`` for integer, float (truncated) or bool ``x``
+    (``num_bins <= 2**31``)."""
     if x.dtype == "bool":
         true, false = _constant_bin(b"true", num_bins), _constant_bin(b"false", num_bins)
         return ops.where(x, true, false)
