@@ -21,6 +21,7 @@ from kgraph import trace
 from kgraph.ops.control_loop import leaves as _leaves
 from kgraph.ops.control_loop import map_tree as _map_tree
 from kgraph.ops.control_loop import onnx_if, onnx_loop, structure
+from kgraph.ops.control_scan import onnx_scan, symbolic_scan
 from kgraph.tensor import KerasTensor
 
 
@@ -105,13 +106,19 @@ def _single(body):
 
 
 def fori_loop(lower, upper, body_fun, init_val):
-    """``init_val`` through ``body_fun(i, val)`` for ``i`` in ``range(lower, upper)``; the
-    bounds must be Python or numpy integers (the loop unrolls)."""
+    """``init_val`` through ``body_fun(i, val)`` for ``i`` in ``range(lower, upper)``. While
+    tracing, static bounds make one ONNX Scan over the int32 indices (``i`` is a traced scalar,
+    as in JAX); traced bounds make a ``while_loop`` (an ONNX Loop: no gradient, as in JAX)."""
     if _traced(lower) or _traced(upper):
-        raise ValueError(
-            "kgraph's fori_loop needs static bounds (it unrolls). Received traced "
-            f"lower={lower} or upper={upper}; use while_loop with maximum_iterations."
-        )
+        state = (_ops.cast(lower, "int32"), init_val)
+        return while_loop(
+            lambda i, _: _ops.less(i, upper),
+            lambda i, val: (i + 1, body_fun(i, val)),
+            state,
+        )[1]
+    if trace.current() is not None and int(upper) > int(lower):
+        indices = np.arange(int(lower), int(upper), dtype=np.int32)
+        return scan(lambda val, i: (body_fun(i, val), None), init_val, indices)[0]
     val = init_val
     for i in range(int(lower), int(upper)):
         val = body_fun(i, val)
@@ -124,9 +131,8 @@ def _length(xs, length, name: str = "scan"):
         lens.add(int(length))
     if len(lens) != 1:
         raise ValueError(
-            f"{name} needs one static leading length for all its inputs (kgraph unrolls it; "
-            f"a dynamic batch axis cannot be mapped over). Received lengths "
-            f"{sorted(lens) or 'unknown'}."
+            f"{name} needs one static leading length for all its inputs (kgraph unrolls it "
+            f"eagerly). Received lengths {sorted(lens) or 'unknown'}."
         )
     return lens.pop()
 
@@ -137,11 +143,26 @@ def _stack(items):
     return _map_tree(lambda *xs: _ops.stack(list(xs), axis=0), *items)
 
 
+def _graph_scan(xs, length) -> bool:
+    """Whether ``scan`` becomes one ONNX Scan: while tracing, over a non-empty length."""
+    if trace.current() is None:
+        return False
+    lengths = [x.shape[0] for x in _leaves(xs)] if xs is not None else [length]
+    return all(n is None or int(n) > 0 for n in lengths)
+
+
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns the last carry and
-    the stacked ``y`` (unrolled over the static length; ``unroll`` is moot)."""
+    the stacked ``y``. While tracing it is one ONNX Scan (``unroll`` is moot); eagerly a Python
+    loop."""
     del unroll
     xs_arr = None if xs is None else _map_tree(_as_array, xs)
+    if xs_arr is None and length is None:
+        raise ValueError("scan needs `xs` or `length`. Received xs=None and length=None.")
+    if _graph_scan(xs_arr, length):
+        return onnx_scan(f, init, xs_arr, length, reverse)
+    if any(_traced(x) for x in [*_leaves(xs_arr), *_leaves(init)]):  # definition time
+        return symbolic_scan(f, init, xs_arr, length)
     n = _length(xs_arr, length) if xs_arr is not None else int(length)
     order = range(n - 1, -1, -1) if reverse else range(n)
     carry, ys = init, []
@@ -159,14 +180,14 @@ def _as_array(x):
 
 
 def map(f, xs):  # noqa: A001  (Keras' name)
-    """``f`` applied to each slice along the leading axis of ``xs``, the results stacked."""
-    xs = _map_tree(_as_array, xs)
-    n = _length(xs, None, "map / vectorized_map")
-    return _stack([f(_map_tree(lambda a, i=i: a[i], xs)) for i in range(n)])
+    """``f`` applied to each slice along the leading axis of ``xs``, the results stacked (one
+    ONNX Scan while tracing, which may run over a dynamic batch axis)."""
+    return scan(lambda _, x: (None, f(x)), None, xs)[1]
 
 
 def vectorized_map(function, elements):
-    """``map`` by another name: kgraph unrolls over the leading axis (no vmap transform)."""
+    """``map`` by another name: kgraph has no vmap transform, so the function runs once per
+    slice (one ONNX Scan while tracing)."""
     return map(function, elements)
 
 

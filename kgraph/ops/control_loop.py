@@ -20,7 +20,7 @@ from kgraph.ops.core import Spec, _annotate, _spec_of
 from kgraph.tensor import KerasTensor
 
 
-class _BodyTrace(trace.Trace):
+class BodyTrace(trace.Trace):
     """A subgraph's trace: weights resolve in the enclosing trace; no assignments."""
 
     def __init__(self, builder: GraphBuilder, outer: trace.Trace):
@@ -66,12 +66,13 @@ def structure(tree):
     return None if tree is None else "leaf"
 
 
-def _spec(x) -> Spec:
-    spec = _spec_of(x)
-    return Spec(spec.shape, dtypes.of_python(x) if spec.dtype == "weak" else spec.dtype)
+def spec(x) -> Spec:
+    """Shape and dtype of ``x``; a weak Python scalar takes Keras' default dtype."""
+    found = _spec_of(x)
+    return Spec(found.shape, dtypes.of_python(x) if found.dtype == "weak" else found.dtype)
 
 
-def _value(b: GraphBuilder, x, spec: Spec):
+def value_of(b: GraphBuilder, x, spec: Spec):
     if isinstance(x, KerasTensor):
         v = x._value
         if x.dtype != spec.dtype:
@@ -82,7 +83,7 @@ def _value(b: GraphBuilder, x, spec: Spec):
 
 def _condition(b: GraphBuilder, flag):
     """``flag`` as a scalar bool value."""
-    value = _value(b, flag, Spec((), "bool"))
+    value = value_of(b, flag, Spec((), "bool"))
     if not isinstance(flag, KerasTensor) or flag.dtype != "bool":
         value = b.op("Cast", [value], {"to": ir_dtype("bool")})
     if isinstance(flag, KerasTensor) and len(flag.shape) != 0:
@@ -90,16 +91,16 @@ def _condition(b: GraphBuilder, flag):
     return value
 
 
-def _sub_builder(outer: trace.Trace, name: str) -> GraphBuilder:
+def sub_builder(outer: trace.Trace, name: str) -> GraphBuilder:
     sub = GraphBuilder(name=outer.builder.unique_name(name), opset=outer.builder.opset)
     sub._used = outer.builder._used  # one namespace for the graph and its subgraphs
     return sub
 
 
-def _finish(sub: GraphBuilder, values, specs, name: str):
+def subgraph_outputs(sub: GraphBuilder, values, specs, name: str):
     """Marks ``values`` (cast to ``specs``) as the subgraph's outputs; returns its graph."""
     for x, s in zip(values, specs):
-        sub.output(sub.op("Identity", [_value(sub, x, s)]), sub.unique_name(name))
+        sub.output(sub.op("Identity", [value_of(sub, x, s)]), sub.unique_name(name))
     return sub.graph
 
 
@@ -126,8 +127,8 @@ def onnx_if(pred, true_fn, false_fn):
     active = trace.current()
     branches = []
     for fn, name in ((true_fn, "then_branch"), (false_fn, "else_branch")):
-        sub = _sub_builder(active, name)
-        with trace.tracing(_BodyTrace(sub, active)):
+        sub = sub_builder(active, name)
+        with trace.tracing(BodyTrace(sub, active)):
             branches.append((sub, fn()))
     (sub_t, tree_t), (sub_f, tree_f) = branches
     if structure(tree_t) != structure(tree_f):
@@ -140,34 +141,34 @@ def onnx_if(pred, true_fn, false_fn):
     if not specs:  # nothing to select
         return tree_t
     graphs = {
-        "then_branch": _finish(sub_t, on_true, specs, "then_out"),
-        "else_branch": _finish(sub_f, on_false, specs, "else_out"),
+        "then_branch": subgraph_outputs(sub_t, on_true, specs, "then_out"),
+        "else_branch": subgraph_outputs(sub_f, on_false, specs, "else_out"),
     }
     b = active.builder
     outs = b.op("If", [_condition(b, pred)], graphs, num_outputs=len(specs))
     outs = outs if isinstance(outs, tuple) else (outs,)
-    results = iter(_wrap(v, s) for v, s in zip(outs, specs))
+    results = iter(wrap(v, s) for v, s in zip(outs, specs))
     return map_tree(lambda _: next(results), tree_t)
 
 
-def _wrap(value, spec: Spec) -> KerasTensor:
+def wrap(value, spec: Spec) -> KerasTensor:
     _annotate(value, spec)
     return KerasTensor(spec.shape, spec.dtype, value=value)
 
 
 def _trace_body(outer: trace.Trace, cond, body, specs):
-    sub = _sub_builder(outer, "while_body")
+    sub = sub_builder(outer, "while_body")
     sub.input(sub.unique_name("iteration"), (), "int64")
     sub.input(sub.unique_name("condition"), (), "bool")
     inputs = [sub.input(sub.unique_name("loop_var"), s.shape, s.dtype) for s in specs]
-    with trace.tracing(_BodyTrace(sub, outer)):
+    with trace.tracing(BodyTrace(sub, outer)):
         state = [KerasTensor(s.shape, s.dtype, value=v) for s, v in zip(specs, inputs)]
         new = body(*state)
         new = list(new) if isinstance(new, (list, tuple)) else [new]
         if len(new) != len(specs):
             raise ValueError(f"while_loop: body returned {len(new)} values for {len(specs)}.")
         flag = _condition(sub, cond(*new))
-    return _finish(
+    return subgraph_outputs(
         sub, [KerasTensor((), "bool", value=flag), *new], [Spec((), "bool"), *specs], "loop_out"
     )
 
@@ -175,14 +176,14 @@ def _trace_body(outer: trace.Trace, cond, body, specs):
 def onnx_loop(cond, body, state, first):
     """Runs ``body`` while ``cond`` holds as one ONNX Loop; ``first`` is ``cond(*state)``."""
     active = trace.current()
-    specs = [_spec(x) for x in state]
+    specs = [spec(x) for x in state]
     if active is None:  # symbolic (definition time): shapes only, as the loop keeps them
         return tuple(KerasTensor(s.shape, s.dtype) for s in specs)
     b = active.builder
     graph = _trace_body(active, cond, body, specs)
-    values = [_value(b, x, s) for x, s in zip(state, specs)]
+    values = [value_of(b, x, s) for x, s in zip(state, specs)]
     outs = b.op(
         "Loop", [None, _condition(b, first), *values], {"body": graph}, num_outputs=len(values)
     )
     outs = outs if isinstance(outs, tuple) else (outs,)
-    return tuple(_wrap(v, s) for v, s in zip(outs, specs))
+    return tuple(wrap(v, s) for v, s in zip(outs, specs))

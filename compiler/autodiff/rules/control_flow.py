@@ -57,12 +57,7 @@ def _loop(b, node, grads):
 def _branch_vjp(b: GraphBuilder, branch: ir.Graph, grads, wanted, name: str) -> ir.Graph:
     """The backward graph of ``branch``: the gradients of ``wanted`` for the upstream ``grads``
     of the branch outputs."""
-    copy = branch.clone(allow_outer_scope_values=True)
-    sub = GraphBuilder.wrap(copy, b.opset)
-    sub._used = b._used  # one namespace for the graph and all its subgraphs
-    prefix = b.unique_name(name)
-    copy.name = prefix
-    _rename(sub, copy, prefix)
+    copy, sub, prefix = copy_subgraph(b, branch, name)
     seeded = [(o, g) for o, g in zip(copy.outputs, grads) if g is not None and is_float(o)]
     with sub.scope(prefix):
         found = gradients(sub, [o for o, _ in seeded], wanted, [g for _, g in seeded])
@@ -74,11 +69,23 @@ def _branch_vjp(b: GraphBuilder, branch: ir.Graph, grads, wanted, name: str) -> 
         result.type, result.shape = value.type, value.shape
     copy.outputs.clear()
     copy.outputs.extend(results)
-    _prune(copy)
+    prune(copy)
     return copy
 
 
-def _rename(sub: GraphBuilder, graph: ir.Graph, prefix: str) -> None:
+def copy_subgraph(b: GraphBuilder, graph: ir.Graph, name: str):
+    """A renamed copy of ``graph`` that still reads the same outer-scope values, a builder
+    that appends to it (sharing ``b``'s names) and the copy's name prefix."""
+    copy = graph.clone(allow_outer_scope_values=True)
+    sub = GraphBuilder.wrap(copy, b.opset)
+    sub._used = b._used  # one namespace for the graph and all its subgraphs
+    prefix = b.unique_name(name)
+    copy.name = prefix
+    rename_copy(sub, copy, prefix)
+    return copy, sub, prefix
+
+
+def rename_copy(sub: GraphBuilder, graph: ir.Graph, prefix: str) -> None:
     """Gives the copied nodes and values (nested subgraphs included) fresh names under
     ``prefix``: the copy must not reuse the names of the forward branch."""
     for node in ir.traversal.RecursiveGraphIterator(graph):
@@ -100,7 +107,7 @@ def _rename_value(sub: GraphBuilder, graph: ir.Graph, value: ir.Value, prefix: s
         value.name = new
 
 
-def _prune(graph: ir.Graph) -> None:
+def prune(graph: ir.Graph) -> None:
     """Removes the copied forward nodes and constants the gradients do not use."""
     for node in reversed(list(graph)):
         if not any(v.uses() or v.is_graph_output() for v in node.outputs):
