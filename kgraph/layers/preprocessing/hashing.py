@@ -56,8 +56,8 @@ class Hashing(Layer):
     layer on arrays, eagerly or inside ``Dataset.map``, gives Keras' bins. Difference from
     Keras: no ONNX operator reads a string's bytes, so a model whose graph hashes *strings*
     cannot be compiled (it raises, naming the layer): hash strings in the data pipeline and
-    feed the bins to the model. Integer inputs compile: their decimal digits and FarmHash's
-    short-string paths are written with integer ONNX ops (unsalted, ``num_bins <= 2**31``).
+    feed the bins to the model. Integer inputs compile: their decimal digits, FarmHash's
+    short-string paths and SipHash are written with integer ONNX ops (``num_bins <= 2**31``).
 
     Args:
         num_bins: Number of bins, the mask bin included (values hash into ``num_bins - 1``
@@ -147,13 +147,11 @@ class Hashing(Layer):
         reason = None
         if inputs.dtype == "string":
             reason = "it hashes strings, and no ONNX operator reads a string's bytes"
-        elif self.strong_hash:
-            reason = "kgraph writes only the unsalted FarmHash of integers with ONNX ops"
         elif hash_bins > 2**31:
             reason = f"kgraph's integer hashing graph takes num_bins <= 2**31 ({hash_bins})"
         if reason is not None:
             return apply(_HOST_ONLY_BINS, [inputs], layer=self.name, reason=reason)
-        bins = integer_bins(inputs, hash_bins)
+        bins = integer_bins(inputs, hash_bins, self.salt)
         if not masked:
             return bins
         return ops.where(ops.equal(inputs, self.mask_value), np.int64(0), bins + 1)

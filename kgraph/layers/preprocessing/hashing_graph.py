@@ -1,5 +1,5 @@
-"""Keras' ``Hashing`` of integers inside a graph: FarmHash Fingerprint64 of each integer's
-decimal string, written with integer ONNX ops.
+"""Keras' ``Hashing`` of integers inside a graph: FarmHash Fingerprint64 (or, salted,
+SipHash-2-4) of each integer's decimal string, written with integer ONNX ops.
 
 ONNX cannot read a string's bytes, but an integer's decimal string can be built from the
 integer: its digits by ``Div``/``Mod``, its bytes as int64 codes in a ``(..., 24)`` tensor.
@@ -132,6 +132,55 @@ def fingerprint_of_decimal(x):
     return ops.where(ops.less_equal(length, np.int64(3)), tiny, hashed)
 
 
+_SIP_INIT = (0x736F6D6570736575, 0x646F72616E646F6D, 0x6C7967656E657261, 0x7465646279746573)
+
+
+def _sip_round(v0, v1, v2, v3):
+    v0 = ops.add(v0, v1)
+    v1 = ops.bitwise_xor(_rot(v1, 64 - 13), v0)  # _rot rotates right: 64 - b rotates left
+    v0 = _rot(v0, 32)
+    v2 = ops.add(v2, v3)
+    v3 = ops.bitwise_xor(_rot(v3, 64 - 16), v2)
+    v0 = ops.add(v0, v3)
+    v3 = ops.bitwise_xor(_rot(v3, 64 - 21), v0)
+    v2 = ops.add(v2, v1)
+    v1 = ops.bitwise_xor(_rot(v1, 64 - 17), v2)
+    return v0, v1, _rot(v2, 32), v3
+
+
+def siphash_of_decimal(x, key):
+    """SipHash-2-4 of ``str(x)`` keyed by ``key`` for an int64 tensor ``x``, as int64 bits.
+
+    A decimal string has 1 to 20 bytes: one, two or three 8-byte blocks, the last one holding
+    the tail and the length in its top byte. Every element compresses three blocks and keeps
+    the state of the blocks its length has. The codes are zero past the string's end, so a
+    tail block is the word at its offset with the length OR-ed in."""
+    codes, length = _decimal_bytes(x)
+    last = ops.right_shift(length, np.int64(3))  # index of the tail block
+    zero = ops.multiply(_u(length), np.uint64(0))
+    k0, k1 = (np.uint64(int(k) & 0xFFFFFFFFFFFFFFFF) for k in key)
+    init = (_SIP_INIT[0] ^ k0, _SIP_INIT[1] ^ k1, _SIP_INIT[2] ^ k0, _SIP_INIT[3] ^ k1)
+    state = [ops.add(zero, np.uint64(v)) for v in init]
+    size = ops.left_shift(_u(length), np.uint64(56))
+    for block in range(3):
+        is_tail = ops.equal(last, np.int64(block))
+        word = ops.bitwise_or(_fetch(codes, 8 * block, 8), _u(ops.where(is_tail, _i(size), 0)))
+        v0, v1, v2, v3 = state
+        v3 = ops.bitwise_xor(v3, word)
+        for _ in range(2):
+            v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+        v0 = ops.bitwise_xor(v0, word)
+        taken = ops.less_equal(np.int64(block), last)
+        state = [
+            _u(ops.where(taken, _i(new), _i(old))) for new, old in zip((v0, v1, v2, v3), state)
+        ]
+    v0, v1, v2, v3 = state
+    v2 = ops.bitwise_xor(v2, np.uint64(0xFF))
+    for _ in range(4):
+        v0, v1, v2, v3 = _sip_round(v0, v1, v2, v3)
+    return _i(ops.bitwise_xor(ops.bitwise_xor(v0, v1), ops.bitwise_xor(v2, v3)))
+
+
 def _unsigned_mod(bits, n: int):
     """``uint64(bits) % n`` in int64 arithmetic (``n <= 2**31`` keeps it exact)."""
     unsigned = _u(bits)
@@ -141,17 +190,17 @@ def _unsigned_mod(bits, n: int):
     return ops.mod(folded, np.int64(n))
 
 
-def _constant_bin(text: bytes, n: int) -> np.int64:
-    return np.int64(int(hash64([text])[0]) % n)
+def integer_bins(x, num_bins: int, key=None):
+    """``hash(str(x)) % num_bins`` for integer, float (truncated) or bool ``x``
+    (``num_bins <= 2**31``): FarmHash Fingerprint64, or SipHash-2-4 with the pair ``key``."""
 
+    def constant_bin(text: bytes) -> np.int64:
+        return np.int64(int(hash64([text], key)[0]) % num_bins)
 
-def integer_bins(x, num_bins: int):
-    """``Fingerprint64(str(x)) % num_bins`` for integer, float (truncated) or bool ``x``
-    (``num_bins <= 2**31``)."""
     if x.dtype == "bool":
-        true, false = _constant_bin(b"true", num_bins), _constant_bin(b"false", num_bins)
-        return ops.where(x, true, false)
+        return ops.where(x, constant_bin(b"true"), constant_bin(b"false"))
     x = _i(x)
-    bins = _unsigned_mod(fingerprint_of_decimal(x), num_bins)
-    lowest = _constant_bin(str(_INT64_MIN).encode(), num_bins)
+    hashed = fingerprint_of_decimal(x) if key is None else siphash_of_decimal(x, key)
+    bins = _unsigned_mod(hashed, num_bins)
+    lowest = constant_bin(str(_INT64_MIN).encode())
     return ops.where(ops.equal(x, _INT64_MIN), lowest, bins)
