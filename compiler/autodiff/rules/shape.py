@@ -84,8 +84,9 @@ def _gather(b, node, grads):
     idx = indices if indices.dtype == int64 else b.op("Cast", [indices], {"to": int64})
     known = constant_value(indices)
     if known is None or (known < 0).any():
-        size = b.op("Gather", [b.op("Shape", [data]), ints(b, [axis])])
-        idx = b.op("Where", [b.op("Less", [idx, ints(b, [0])]), b.op("Add", [idx, size]), idx])
+        size = b.op("Gather", [b.op("Shape", [data]), b.constant(np.int64(axis))])  # scalars:
+        zero = b.constant(np.int64(0))  # a scalar index must stay rank 0
+        idx = b.op("Where", [b.op("Less", [idx, zero]), b.op("Add", [idx, size]), idx])
     idx = b.op("Unsqueeze", [idx, ints(b, [-1])])
     g = grads[0]
     if axis == 0:
