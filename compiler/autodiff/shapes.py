@@ -29,10 +29,12 @@ def ensure_shapes(model: ir.Model | ir.Graph) -> None:
 
 
 def _values(graph: ir.Graph):
-    yield from graph.inputs
-    yield from graph.initializers.values()
-    for node in graph:
-        yield from node.outputs
+    """The graph's values, those of its subgraphs (If branches, loop bodies) included."""
+    for inner in [graph, *graph.subgraphs()]:
+        yield from inner.inputs
+        yield from inner.initializers.values()
+        for node in inner:
+            yield from node.outputs
 
 
 def _more_static(new: ir.Shape, old: ir.Shape | None) -> bool:
