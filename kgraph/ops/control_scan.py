@@ -111,5 +111,6 @@ def symbolic_scan(f, init, xs, length):
     n = scan_length(x_leaves, length) if x_leaves or length is not None else None
     x = None if xs is None else map_tree(lambda a: KerasTensor(a.shape[1:], spec(a).dtype), xs)
     carry, y = f(init, x)
+    _check_carry([spec(a) for a in leaves(init)], leaves(carry))
     carry = map_tree(lambda a, _: KerasTensor(spec(a).shape, spec(a).dtype), init, carry)
     return carry, map_tree(lambda v: KerasTensor((n, *spec(v).shape), spec(v).dtype), y)

@@ -55,11 +55,14 @@ def _scan(b, node, grads):
     count = len(diff_carry) + len(wanted) + len(diff_x)
     outs = b.op("Scan", [*init, *scanned], attrs, num_outputs=count)
     outs = [outs] if count == 1 else list(outs)
-    likes = [*(carries[i] for i in diff_carry), *wanted, *(xs[j] for j in diff_x)]
-    for out, like in zip(outs, likes):
-        out.type, out.shape = like.type, like.shape
-    found = dict(zip(likes, outs))
-    return [found.get(v) for v in [*carries, *xs, *captured]]
+    it = iter(outs)  # positional: one value can be a carry, a scan input and read by the body
+    g_carry = [next(it) if i in diff_carry else None for i in range(n)]
+    found = {v: next(it) for v in wanted}
+    g_x = [next(it) if j in diff_x else None for j in range(m)]
+    for out, like in zip([*g_carry, *found.values(), *g_x], [*carries, *wanted, *xs]):
+        if out is not None:
+            out.type, out.shape = like.type, like.shape
+    return [*g_carry, *g_x, *(found.get(v) for v in captured)]
 
 
 def _backward_body(b: GraphBuilder, node: ir.Node, which, n: int, k: int) -> ir.Graph:
