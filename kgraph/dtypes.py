@@ -15,7 +15,7 @@ def standardize(dtype) -> str:
         return FLOATX
     if isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicy":
         dtype = dtype.get("config", {}).get("name")  # a Keras 3 config's dtype policy
-        if dtype not in ("float16", "bfloat16", "float32", "float64"):
+        if dtype not in ("float16", "bfloat16", "float32", "float64", *_INTS, "bool"):
             raise ValueError(f"kgraph supports plain dtype policies only. Received: {dtype!r}")
     if (isinstance(dtype, str) and dtype in ("string", "str")) or dtype is str:
         return "string"  # Keras' name for string tensors (ONNX STRING, numpy object arrays)
