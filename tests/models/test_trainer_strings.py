@@ -90,3 +90,26 @@ def test_string_datasets_and_single_batches():
         reference.test_on_batch(_ids(x[8:16]), y[8:16]),
         rtol=1e-5,
     )
+
+
+def test_text_dataset_from_directory_trains(tmp_path):
+    keras.utils.clear_session()
+    for label, words in (("neg", "bad awful"), ("pos", "good great")):
+        (tmp_path / label).mkdir()
+        for i in range(6):
+            (tmp_path / label / f"{i}.txt").write_text(f"{words.split()[i % 2]}")
+    ds = keras.utils.text_dataset_from_directory(tmp_path, batch_size=4, shuffle=False)
+    text = keras.Input((), dtype="string")
+    ids = keras.layers.StringLookup(vocabulary=["good", "great", "bad", "awful"])(text)
+    hidden = keras.layers.Flatten()(keras.layers.Embedding(5, 2)(ids))
+    model = keras.Model(text, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    model.compile(keras.optimizers.SGD(1.0), "binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(ds, epochs=8, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    loss, accuracy = model.evaluate(ds, verbose=0)
+    labels = np.concatenate([y for _, y in ds]).astype(np.float64)
+    predicted = model.predict(ds, verbose=0).ravel().astype(np.float64)
+    p = np.clip(predicted, 1e-7, 1 - 1e-7)
+    bce = -np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p))
+    np.testing.assert_allclose(loss, bce, rtol=1e-4)
+    assert accuracy == np.mean((predicted > 0.5) == (labels == 1)) == 1.0

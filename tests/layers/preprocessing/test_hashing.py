@@ -155,3 +155,13 @@ def test_string_hashing_in_a_compiled_model_raises_naming_the_layer():
     np.testing.assert_array_equal(wide(INTS), _farm_bins(INTS, 2**40))  # eager: any num_bins
     with pytest.raises(ValueError, match=r"'wide' \(Hashing\).*2\*\*31"):
         _model(wide, "int64").predict(INTS[:2].reshape(-1, 1), verbose=0)
+
+
+def test_saved_model_reloads_with_the_same_bins(tmp_path):
+    keras.utils.clear_session()
+    model = _model(keras.layers.Hashing(10, mask_value=0, salt=3), "int64", (2,))
+    model.save(tmp_path / "hashing.keras")
+    loaded = keras.models.load_model(tmp_path / "hashing.keras")
+    x = np.array([[0, 5], [17, -3]])
+    want = np.where(x == 0, 0, [[siphash24(str(v), (3, 3)) % 9 + 1 for v in row] for row in x])
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), want)
