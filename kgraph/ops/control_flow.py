@@ -1,15 +1,19 @@
 """``keras.ops`` control flow: cond, switch, while_loop, fori_loop, scan, map, vectorized_map,
 associative_scan.
 
-Eagerly (and whenever the predicate, index or trip count is a Python or numpy value, also while
-tracing) they run Python control flow, so a static predicate folds and a static loop unrolls
-into the graph. With a traced predicate or index, ``cond`` and ``switch`` evaluate every branch
-and select the results with ``where`` (so both branches must be safe to run and give the same
-structure and shapes). A traced ``while_loop`` condition unrolls ``maximum_iterations`` masked
-steps when given (differentiable), and becomes one ONNX ``Loop`` otherwise (inference only:
-``kgraph.ops.control_loop``). Loops over sequences (scan, map, vectorized_map,
-associative_scan) unroll over the static length. The selected and unrolled forms
-differentiate through the existing gradient rules, which ONNX If / Loop / Scan would not.
+Eagerly, and whenever the predicate or index is a Python or numpy value while tracing, they run
+Python control flow (a static predicate folds). While tracing, with tensors:
+
+- ``cond``: one ONNX ``If`` whose branches are the traced functions (``control_loop``);
+  ``switch``: a chain of nested Ifs. Differentiable (an If over the branches' VJPs).
+- ``scan``, ``map``, ``vectorized_map``, ``fori_loop`` with static bounds: one ONNX ``Scan``
+  (``control_scan``); the length may be dynamic. Differentiable (a reverse Scan).
+- ``while_loop`` with a traced condition: ``maximum_iterations`` masked steps, unrolled
+  (differentiable); without it one ONNX ``Loop``, as is ``fori_loop`` with traced bounds,
+  which like JAX's ``while_loop`` refuses reverse-mode differentiation.
+- ``associative_scan``: unrolled over the static length.
+
+At definition time (symbolic tensors, no graph) they compute output shapes only.
 """
 
 from __future__ import annotations
