@@ -8,7 +8,7 @@ Python control flow (a static predicate folds). While tracing, with tensors:
   ``switch``: a chain of nested Ifs. Differentiable (an If over the branches' VJPs).
 - ``scan``, ``map``, ``vectorized_map``, ``fori_loop`` with static bounds: one ONNX ``Scan``
   (``control_scan``); the length may be dynamic. Differentiable (a reverse Scan).
-- ``while_loop`` with a traced condition: ``maximum_iterations`` masked steps, unrolled
+- ``while_loop`` with a traced condition: ``maximum_iterations`` masked steps as one Scan
   (differentiable); without it one ONNX ``Loop``, as is ``fori_loop`` with traced bounds,
   which like JAX's ``while_loop`` refuses reverse-mode differentiation.
 - ``associative_scan``: unrolled over the static length.
@@ -77,8 +77,9 @@ def switch(index, branches, *operands):
 
 
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    """Applies ``body`` while ``cond`` holds. A traced condition unrolls ``maximum_iterations``
-    steps whose updates are masked once the condition has failed."""
+    """Applies ``body`` while ``cond`` holds. A traced condition with ``maximum_iterations``
+    runs that many steps whose updates are masked once the condition has failed (one ONNX
+    Scan while tracing: differentiable); without it, one ONNX Loop."""
     is_tuple = isinstance(loop_vars, (list, tuple))
     state = tuple(loop_vars) if is_tuple else (loop_vars,)
 
@@ -98,11 +99,25 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
         if maximum_iterations is None and running is None:
             state = onnx_loop(cond, body if is_tuple else _single(body), state, c)
             break
+        if running is None and _in_graph(c):  # the masked steps as one Scan
+            state = _masked_scan(cond, step, state, c, int(maximum_iterations) - i)
+            break
         c = _ops.cast(c, "bool")
         running = c if running is None else _ops.logical_and(running, c)
         state = _select(running, step(state), state)
         i += 1
     return state if is_tuple else state[0]
+
+
+def _masked_scan(cond, step, state, first, steps: int):
+    """``steps`` masked steps as one Scan: the carry is (still running, loop variables)."""
+
+    def masked(carry, _):
+        running, values = carry
+        running = _ops.logical_and(running, _ops.cast(cond(*values), "bool"))
+        return (running, tuple(_select(running, step(values), values))), None
+
+    return scan(masked, (_ops.cast(first, "bool"), tuple(state)), length=steps)[0][1]
 
 
 def _single(body):

@@ -64,8 +64,9 @@ def _top_ops(fn, shape):
         lambda x: ops.fori_loop(0, 20, lambda i, v: v * 0.5 + ops.cast(i, "float32"), x),
         lambda x: ops.map(lambda r: ops.sum(r * r), x),
         lambda x: ops.vectorized_map(lambda r: ops.outer(r, r), x),
+        lambda x: ops.while_loop(lambda v: ops.max(ops.abs(v)) > 0.5, lambda v: v * 0.5, x, 100),
     ],
-    ids=["scan", "fori_loop", "map", "vectorized_map"],
+    ids=["scan", "fori_loop", "map", "vectorized_map", "while_loop-maximum_iterations"],
 )
 def test_one_scan_node_no_unrolling(fn):
     found = _top_ops(fn, (3,))
@@ -121,6 +122,13 @@ GRADIENT_CASES = {
         lambda x, w: ops.fori_loop(1, 4, lambda i, v: v * w + ops.take(x, i, axis=0), x[0]),
         X,
         W,
+    ),
+    "while_loop-maximum_iterations": (
+        lambda x, w: ops.while_loop(
+            lambda i, v: ops.sum(v) < 40.0, lambda i, v: (i + 1, v * w + 1.0), (0, x), 50
+        )[1],
+        np.abs(X) + 1.0,
+        np.abs(W) + 1.0,
     ),
     "map-outer-weight": (lambda x, w: ops.map(lambda r: ops.exp(r * w), x), X, W),
     "cond-in-scan": (
