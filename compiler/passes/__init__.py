@@ -15,14 +15,22 @@ from kgraph.compiler.passes.fold_flatten_transpose import FoldFlattenTransposePa
 from kgraph.compiler.passes.fold_matmul_affine import FoldMatMulAffinePass
 from kgraph.compiler.passes.fuse_conv_bias import FuseConvBiasPass
 from kgraph.compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
+from kgraph.compiler.passes.guard_zero_pad_max_pool import GuardZeroPadMaxPoolPass
 from kgraph.compiler.passes.inherit_layer_metadata import InheritLayerMetadataPass
 from kgraph.compiler.passes.readable_ops import ReadableOpsPass
 from kgraph.compiler.passes.sink_transposes import SinkTransposesPass
 
 
 def layout_passes() -> list[ir.passes.PassBase]:
-    """Passes that remove layout Transposes between channels-first ops (training and inference)."""
-    return [*forward_layout_passes(), ElideExpandPass(), common.RemoveUnusedNodesPass()]
+    """Passes that remove layout Transposes between channels-first ops (training and inference),
+    then keep onnxruntime from folding a zero Pad into a MaxPool (a wrong result, see
+    :class:`GuardZeroPadMaxPoolPass`)."""
+    return [
+        *forward_layout_passes(),
+        ElideExpandPass(),
+        GuardZeroPadMaxPoolPass(),
+        common.RemoveUnusedNodesPass(),
+    ]
 
 
 def forward_layout_passes() -> list[ir.passes.PassBase]:
@@ -75,6 +83,7 @@ __all__ = [
     "FoldMatMulAffinePass",
     "FuseConvBiasInputPass",
     "FuseConvBiasPass",
+    "GuardZeroPadMaxPoolPass",
     "InheritLayerMetadataPass",
     "ReadableOpsPass",
     "SinkTransposesPass",

@@ -87,11 +87,6 @@ FAST = [
     ("EfficientNetB0", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
 ]
 
-V2_DIFFERS = pytest.mark.xfail(
-    reason="ResNetV2 outputs differ from Keras' by ~1e-3 relative (up to 1e-2 on small "
-    "values) although layer order, names and shapes match; cause not found yet",
-    strict=False,
-)
 SLOW = [
     ("InceptionResNetV2", dict(input_shape=(75, 75, 3), include_top=False), (75, 75, 3)),
     ("DenseNet121", dict(input_shape=(32, 32, 3), include_top=False, pooling="avg"), (32, 32, 3)),
@@ -112,24 +107,9 @@ SLOW = [
     ("ResNet50", dict(), (224, 224, 3)),
     ("ResNet101", dict(input_shape=(64, 64, 3), include_top=False), (64, 64, 3)),
     ("ResNet152", dict(input_shape=(32, 32, 3), include_top=False, pooling="max"), (32, 32, 3)),
-    pytest.param(
-        "ResNet50V2",
-        dict(input_shape=(64, 64, 3), include_top=False, pooling="avg"),
-        (64, 64, 3),
-        marks=V2_DIFFERS,
-    ),
-    pytest.param(
-        "ResNet101V2",
-        dict(input_shape=(32, 32, 3), include_top=False),
-        (32, 32, 3),
-        marks=V2_DIFFERS,
-    ),
-    pytest.param(
-        "ResNet152V2",
-        dict(input_shape=(32, 32, 3), include_top=False),
-        (32, 32, 3),
-        marks=V2_DIFFERS,
-    ),
+    ("ResNet50V2", dict(input_shape=(64, 64, 3), include_top=False, pooling="avg"), (64, 64, 3)),
+    ("ResNet101V2", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
+    ("ResNet152V2", dict(input_shape=(32, 32, 3), include_top=False), (32, 32, 3)),
     ("MobileNet", dict(input_shape=(128, 128, 3)), (128, 128, 3)),
     ("MobileNet", dict(input_shape=(64, 48, 3), include_top=False, alpha=0.5), (64, 48, 3)),
     ("MobileNetV2", dict(input_shape=(64, 80, 3), include_top=False, alpha=1.3), (64, 80, 3)),
