@@ -3,7 +3,9 @@ it, so that viewers such as Netron show one ``Gelu`` instead of five loose nodes
 
 * ``x * 0.5 * (1 + erf(x / √2))`` (and the tanh approximation) → ``Gelu`` (opset 20+);
 * ``x * tanh(softplus(x))`` → ``Mish`` (opset 18+);
-* LayerNormalization's mean / variance chain over trailing axes → ``LayerNormalization`` (17+).
+* LayerNormalization's mean / variance chain → ``LayerNormalization`` (17+); normalized axes
+  that are not trailing (a channel norm in a conv stack made NCHW) are moved last around it
+  (see :mod:`readable_layer_norm`).
 
 Only inference graphs run it: training graphs keep the compositions, whose gradient rules
 exist. Each replacement computes the same function (onnxruntime agrees to float rounding); the
@@ -16,6 +18,8 @@ import math
 
 import numpy as np
 import onnx_ir as ir
+
+from kgraph.compiler.passes.readable_layer_norm import layer_norm_moved
 
 
 def _scalar(value: ir.Value | None) -> float | None:
@@ -99,7 +103,8 @@ def _axes(node: ir.Node, rank: int) -> list[int] | None:
 
 
 def _layer_norm(last: ir.Node, graph: ir.Graph):
-    """LayerNormalization's chain ending at ``last``: ``(inputs, axis, epsilon, nodes)``."""
+    """LayerNormalization's chain ending at ``last``: ``(inputs, axes, epsilon, nodes)``, the
+    scale and shift in ``inputs`` laid out over the normalized axes in order."""
     beta = gamma = None
     node, nodes = last, []
     if node.op_type == "Add" and _made_by(node.inputs[0], "Mul") is not None:
@@ -122,30 +127,44 @@ def _layer_norm(last: ir.Node, graph: ir.Graph):
         return None
     mean = _made_by(sub.inputs[1], "ReduceMean")
     x = sub.inputs[0]
+    if x.shape is None and sub.outputs[0].shape is not None:  # a pass's new node (layout)
+        x.shape, x.type = ir.Shape(list(sub.outputs[0].shape)), sub.outputs[0].type  # x - mean
     if mean is None or mean.inputs[0] is not x or x.shape is None:
         return None
     rank = len(x.shape)
     axes = _axes(mean, rank)
-    if axes is None or axes != _axes(var, rank) or axes != list(range(axes[0], rank)):
+    if axes is None or axes != _axes(var, rank) or len(set(axes)) != len(axes):
         return None
-    normalized = list(x.shape)[axes[0] :]
-    if not all(isinstance(d, int) for d in normalized):
+    dims = [x.shape[a] for a in axes]
+    if not all(isinstance(d, int) for d in dims):
         return None
     params = []
     for value, fill in ((gamma, 1.0), (beta, 0.0)):
-        array = np.full(normalized, fill, np.float32) if value is None else None
-        if value is not None:
-            if value.const_value is None:
-                return None
-            array = value.const_value.numpy()
-            if array.size != math.prod(normalized):
-                return None
-        params.append(np.ascontiguousarray(array.reshape(normalized)))
+        array = np.full(dims, fill, np.float32) if value is None else _over(value, rank, axes, dims)
+        if array is None:
+            return None
+        params.append(array)
     nodes += [node, add, _made_by(node.inputs[1], "Sqrt"), var, square, sub, mean]
     dtype = x.dtype.numpy() if x.dtype is not None else np.float32
     inputs = [x] + [new_initializer(graph, f"{last.name}/{n}", p.astype(dtype)) for n, p in
                     zip(("scale", "bias"), params)]  # fmt: skip
-    return inputs, axes[0], eps, nodes
+    return inputs, axes, eps, nodes
+
+
+def _over(value: ir.Value, rank: int, axes: list[int], dims: list[int]) -> np.ndarray | None:
+    """A constant scale or shift that varies along the normalized ``axes`` only, as an array of
+    shape ``dims`` (those axes in order), else None."""
+    if value.const_value is None or len(value.const_value.shape) > rank:
+        return None
+    array = value.const_value.numpy()
+    array = array.reshape((1,) * (rank - array.ndim) + array.shape)
+    if any(array.shape[i] != 1 for i in range(rank) if i not in axes):
+        return None
+    try:
+        shaped = np.broadcast_to(array.reshape([array.shape[a] for a in axes]), dims)
+    except ValueError:
+        return None
+    return np.ascontiguousarray(shaped)
 
 
 def new_initializer(graph: ir.Graph, base: str, array: np.ndarray) -> ir.Value:
@@ -206,9 +225,12 @@ class ReadableOpsPass(ir.passes.InPlacePass):
                 found = _layer_norm(node, graph)
                 if found is None:
                     continue
-                inputs, axis, eps, nodes = found
-                attributes = {"axis": axis, "epsilon": eps}
-                replace_chain(graph, node, "LayerNormalization", inputs, attributes, nodes)
+                inputs, axes, eps, nodes = found
+                if axes == list(range(axes[0], len(inputs[0].shape))):
+                    attributes = {"axis": axes[0], "epsilon": eps}
+                    replace_chain(graph, node, "LayerNormalization", inputs, attributes, nodes)
+                else:  # e.g. the channels of a conv stack that the layout passes made NCHW
+                    layer_norm_moved(graph, node, inputs, axes, eps, nodes)
             else:
                 continue
             modified = True
