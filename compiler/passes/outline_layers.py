@@ -17,6 +17,9 @@ from collections import defaultdict
 
 import onnx_ir as ir
 import onnx_ir.passes.common as common
+from onnx_ir.traversal import RecursiveGraphIterator
+
+from kgraph.compiler.autodiff.outer import outer_values, subgraphs
 
 DOMAIN = "kgraph.layers"
 
@@ -56,19 +59,25 @@ def _outline(model: ir.Model, nodes: list[ir.Node], calls: list[str], taken, nod
     """Moves ``nodes`` (one layer call) into a new function; one call node replaces them.
     ``taken`` and ``nodes_taken`` are the function and node names already used."""
     graph, members = model.graph, set(nodes)
+    nested = {n for node in nodes for g in subgraphs(node) for n in RecursiveGraphIterator(g)}
+    inside = members | nested  # If / Scan / Loop bodies move into the function with their node
     inputs: dict[ir.Value, ir.Value] = {}  # outside value -> the function's input
     for node in nodes:
-        for index, value in enumerate(node.inputs):
-            if value is None or (value.producer() in members):
-                continue
-            if value not in inputs:
+        for value in [*node.inputs, *outer_values(node)]:
+            if value is not None and value.producer() not in members and value not in inputs:
                 inputs[value] = _typed_copy(value)
-            node.replace_input_with(index, inputs[value])
+        for index, value in enumerate(node.inputs):
+            if value in inputs:
+                node.replace_input_with(index, inputs[value])
+    for value, copy in inputs.items():  # bodies read outside values through the inputs too
+        for user, index in list(value.uses()):
+            if user in nested:
+                user.replace_input_with(index, copy)
     outputs = [
         out
         for node in nodes
         for out in node.outputs
-        if out.is_graph_output() or any(user not in members for user, _ in out.uses())
+        if out.is_graph_output() or any(user not in inside for user, _ in out.uses())
     ]
     if not outputs:
         return
@@ -101,7 +110,7 @@ def _outline(model: ir.Model, nodes: list[ir.Node], calls: list[str], taken, nod
     for inner, outer in zip(outputs, call.outputs):
         outer.name, outer.type, outer.shape = inner.name, inner.type, inner.shape
         for user, index in list(inner.uses()):
-            if user not in members:
+            if user not in inside:
                 user.replace_input_with(index, outer)
         for index, value in enumerate(graph.outputs):
             if value is inner:

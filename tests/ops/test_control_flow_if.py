@@ -221,3 +221,35 @@ def test_cond_with_a_constant_branch_has_zero_gradient_there():
     _check_grad(fn, np.abs(X.astype(np.float64)))
     result = _check_grad(fn, -np.abs(X.astype(np.float64)))
     np.testing.assert_array_equal(result.analytic[0], np.zeros_like(X))
+
+
+class _CondScan(kgraph.layers.Layer):
+    """A cond and a scan whose bodies read the layer's weight and the layer's input."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+    def call(self, x):
+        y = ops.cond(ops.sum(x) > 0, lambda: x * self.w, lambda: x - self.w)
+        return ops.scan(lambda c, r: (c + r * self.w + x[0], c), ops.zeros_like(x[0]), y)[1]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@pytest.mark.parametrize(
+    "options",
+    [CompileOptions(functions=True), CompileOptions(optimize=True, functions=True)],
+    ids=["functions", "optimize-functions"],
+)
+def test_layers_with_subgraphs_outline_into_functions(options):
+    kgraph.utils.clear_session()
+    inp = kgraph.Input((3,))
+    layer = _CondScan()
+    model = kgraph.Model(inp, layer(kgraph.layers.Dense(3)(inp)))
+    layer.set_weights([np.array([0.5, -1.0, 2.0], np.float32)])
+    data = transform(model.to_onnx_bytes(), options)
+    proto = onnx.load_from_string(data)
+    assert {f.name for f in proto.functions} >= {"dense", layer.name}
+    for x in (np.abs(X), -np.abs(X)):
+        np.testing.assert_allclose(_run(data, x), model.predict(x, verbose=0), rtol=1e-6)
