@@ -20,11 +20,14 @@ from kgraph.compiler.autodiff.registry import rule
 from kgraph.compiler.autodiff.rules.control_flow import copy_subgraph, prune
 from kgraph.compiler.builder import GraphBuilder
 
+SAVED = "scan_saved_carries"  # node metadata: the forward outputs _save_carries added
+
 
 @rule("Scan")
 def _scan(b, node, grads):
     m = attr(node, "num_scan_inputs")
-    n, k = len(node.inputs) - m, len(node.outputs) - (len(node.inputs) - m)
+    n = len(node.inputs) - m
+    k = len(node.outputs) - n - len(node.meta.get(SAVED, ()))
     for name in ("scan_input_axes", "scan_output_axes"):
         if any(attr(node, name, [])):
             raise NotImplementedError(f"Scan gradient: only axis 0 is supported ({name}).")
@@ -109,7 +112,9 @@ def _or_zeros(sub: GraphBuilder, grad, like: ir.Value) -> ir.Value:
 
 def _save_carries(b: GraphBuilder, node: ir.Node, n: int) -> list[ir.Value]:
     """Extends the forward Scan to emit the carries each iteration starts from (appended in
-    iteration order); returns those stacked values."""
+    iteration order); returns those stacked values. A second differentiation reuses them."""
+    if SAVED in node.meta:
+        return node.meta[SAVED]
     body = node.attributes["body"].value
     steps = node.inputs[n].shape[0] if node.inputs[n].shape is not None else None
     old = len(node.outputs)
@@ -129,4 +134,5 @@ def _save_carries(b: GraphBuilder, node: ir.Node, n: int) -> list[ir.Value]:
         out.type = value.type
         if value.shape is not None and steps is not None:
             out.shape = ir.Shape([steps, *value.shape])
+    node.meta[SAVED] = saved
     return saved

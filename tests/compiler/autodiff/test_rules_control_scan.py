@@ -55,3 +55,33 @@ def test_scan_symbolic_length():
     check_graph_vjp(
         lambda b, v: _scan(b, v, (1, 0), (0, 1)), [XS, ZS, H0, W], wrt=(0, 1), batch=True
     )
+
+
+def test_second_differentiation_reuses_the_saved_carries():
+    """Two backward passes over one forward Scan (the second seeded differently) agree with
+    the first pass scaled, and the forward Scan gains its saved carries once."""
+    from harness_vjp import session
+
+    from kgraph.compiler import serde
+    from kgraph.compiler.autodiff import ensure_shapes, gradients
+
+    b = GraphBuilder(name="twice")
+    values = [b.input(f"x{i}", a.shape, "float64") for i, a in enumerate([XS, ZS, H0, W])]
+    h_last, ys1, ys2 = _scan(b, values, (0, 1), (1, 0))
+    loss = b.op(
+        "Add",
+        [b.op("ReduceSum", [o], {"keepdims": 0}) for o in (h_last, ys1)][:1]
+        + [b.op("ReduceSum", [ys2], {"keepdims": 0})],
+    )
+    ensure_shapes(b.graph)
+    (first,) = gradients(b, loss, [values[3]])
+    scan = next(n for n in b.graph if n.op_type == "Scan")
+    count = len(scan.outputs)
+    (second,) = gradients(b, loss, [values[3]], b.constant(np.float64(3.0)))
+    assert len(scan.outputs) == count
+    b.output(first, "g1")
+    b.output(second, "g2")
+    feeds = {f"x{i}": a for i, a in enumerate([XS, ZS, H0, W])}
+    g1, g2 = session(serde.to_bytes(serde.to_model(b.graph), check=False)).run(None, feeds)
+    np.testing.assert_allclose(g2, 3.0 * g1, rtol=1e-12)
+    assert np.abs(g1).max() > 0
