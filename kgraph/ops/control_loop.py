@@ -97,10 +97,17 @@ def sub_builder(outer: trace.Trace, name: str) -> GraphBuilder:
     return sub
 
 
+def scoped(sub: GraphBuilder):
+    """Names what is emitted into ``sub`` under the subgraph's own unique name (``layer/
+    then_branch/Mul``), apart from the outer graph's names."""
+    return sub.scope(sub.graph.name)
+
+
 def subgraph_outputs(sub: GraphBuilder, values, specs, name: str):
     """Marks ``values`` (cast to ``specs``) as the subgraph's outputs; returns its graph."""
-    for x, s in zip(values, specs):
-        sub.output(sub.op("Identity", [value_of(sub, x, s)]), sub.unique_name(name))
+    with scoped(sub):
+        for x, s in zip(values, specs):
+            sub.output(sub.op("Identity", [value_of(sub, x, s)]), sub.unique_name(name))
     return sub.graph
 
 
@@ -128,7 +135,7 @@ def onnx_if(pred, true_fn, false_fn):
     branches = []
     for fn, name in ((true_fn, "then_branch"), (false_fn, "else_branch")):
         sub = sub_builder(active, name)
-        with trace.tracing(BodyTrace(sub, active)):
+        with scoped(sub), trace.tracing(BodyTrace(sub, active)):
             branches.append((sub, fn()))
     (sub_t, tree_t), (sub_f, tree_f) = branches
     if structure(tree_t) != structure(tree_f):
@@ -158,10 +165,10 @@ def wrap(value, spec: Spec) -> KerasTensor:
 
 def _trace_body(outer: trace.Trace, cond, body, specs):
     sub = sub_builder(outer, "while_body")
-    sub.input(sub.unique_name("iteration"), (), "int64")
-    sub.input(sub.unique_name("condition"), (), "bool")
-    inputs = [sub.input(sub.unique_name("loop_var"), s.shape, s.dtype) for s in specs]
-    with trace.tracing(BodyTrace(sub, outer)):
+    with scoped(sub), trace.tracing(BodyTrace(sub, outer)):
+        sub.input(sub.unique_name("iteration"), (), "int64")
+        sub.input(sub.unique_name("condition"), (), "bool")
+        inputs = [sub.input(sub.unique_name("loop_var"), s.shape, s.dtype) for s in specs]
         state = [KerasTensor(s.shape, s.dtype, value=v) for s, v in zip(specs, inputs)]
         new = body(*state)
         new = list(new) if isinstance(new, (list, tuple)) else [new]

@@ -16,6 +16,7 @@ from kgraph.ops.control_loop import (
     BodyTrace,
     leaves,
     map_tree,
+    scoped,
     spec,
     structure,
     sub_builder,
@@ -63,9 +64,9 @@ def onnx_scan(f, init, xs, length, reverse):
     x_specs = [spec(x) for x in x_leaves]
     n = scan_length(x_leaves, length)
     sub = sub_builder(active, "scan_body")
-    carry_in = [sub.input(sub.unique_name("carry"), s.shape, s.dtype) for s in init_specs]
-    slice_in = [sub.input(sub.unique_name("slice"), s.shape[1:], s.dtype) for s in x_specs]
-    with trace.tracing(BodyTrace(sub, active)):
+    with scoped(sub), trace.tracing(BodyTrace(sub, active)):
+        carry_in = [sub.input(sub.unique_name("carry"), s.shape, s.dtype) for s in init_specs]
+        slice_in = [sub.input(sub.unique_name("slice"), s.shape[1:], s.dtype) for s in x_specs]
         carry = _rebuild(
             init, [KerasTensor(s.shape, s.dtype, value=v) for s, v in zip(init_specs, carry_in)]
         )
