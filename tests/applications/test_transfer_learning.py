@@ -35,9 +35,11 @@ def _model():
 
 
 def _gradient_scopes(model, folder) -> set[str]:
-    """The layer scopes of the step graph's gradient nodes (``grad/<scope>/...``)."""
+    """The layer scopes of the step graph's gradient nodes (``grad/<model>/<scope>/...``, or
+    ``grad/loss/...`` for the loss, which is outside the model)."""
     graph = onnx.load(export_training_artifacts(model, folder)["step.onnx"]).graph
-    return {n.name.split("/")[1] for n in graph.node if n.name.startswith("grad/")}
+    paths = [n.name.split("/")[1:] for n in graph.node if n.name.startswith("grad/")]
+    return {path[1] if path[0] == model.name else path[0] for path in paths}
 
 
 def test_frozen_base_then_fine_tuning(tmp_path):
