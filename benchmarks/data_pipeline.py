@@ -1,29 +1,46 @@
-"""Data pipeline benchmark: images/s from a folder of JPEGs, and whether loading slows training.
+"""Data pipeline benchmark: images/s from a folder of JPEGs, kgraph against Keras + TensorFlow,
+and whether loading slows the seed CNN's training.
 
-1. Decode + resize + batch throughput of ``kgraph.utils.image_dataset_from_directory`` over a
-   folder of ``--images`` JPEGs of ``--size``x``--size`` pixels (written once into ``--dir``),
-   three ways: serial (one thread, no prefetch), threaded decoding without prefetch, and the
-   dataset as returned (threaded decoding + prefetch).
+1. Decode + resize + batch throughput of ``image_dataset_from_directory`` over ``--images``
+   JPEGs of ``--source-size`` pixels (written once into ``--dir``) resized to ``--size``:
+   kgraph's and Keras' own (on TensorFlow), each as returned (parallel decoding + prefetch)
+   and without the final prefetch, plus kgraph decoding on one thread as the per-image cost.
+   Every measurement runs in a fresh process, the variants alternating, ``--repeats`` rounds;
+   the best round counts. A process times one pass after a warm-up pass.
 2. Step time of the seed CNN (Input(28, 28, 1) → Conv2D(32, 3x3) → Flatten → Dense(10)) fitted
-   for one epoch on the same folder loaded at 28x28 grayscale: from numpy arrays in memory (pure
-   step time), from the serial pipeline (loading not overlapped) and from the returned dataset
-   (loading overlapped with the steps).
-3. Keras' own ``image_dataset_from_directory`` needs TensorFlow; it is timed only when
-   ``import tensorflow`` works.
+   for one epoch on the same folder at 28x28 grayscale: from numpy arrays in memory (pure step
+   time), from one-thread loading (not overlapped) and from kgraph's dataset without and with
+   prefetch (loading overlapped with the steps).
 
-``python benchmarks/data_pipeline.py`` (defaults: 2,000 images at 224x224, batches of 32).
+TensorFlow is not a kgraph dependency: its side runs under ``--tf-python`` (default
+``$KGRAPH_TF_PYTHON``, else this interpreter when it imports TensorFlow), e.g. a separate venv
+with ``pip install tensorflow-cpu keras pillow numpy``; without one its rows are skipped.
+
+``python benchmarks/data_pipeline.py [--tf-python /work/tfbench/.venv/bin/python]``
+(defaults: 2,000 images at 224x224, batches of 32).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
 import numpy as np
 from machine import cpu_name
+
+# name -> (framework, prefetch); "kgraph serial" is one thread, no prefetch.
+VARIANTS = {
+    "kgraph": ("kgraph", True),
+    "Keras+TF": ("keras", True),
+    "kgraph no prefetch": ("kgraph", False),
+    "Keras+TF no prefetch": ("keras", False),
+    "kgraph serial": ("serial", False),
+}
 
 
 def write_jpegs(folder: str, count: int, size: int, classes: int = 2) -> None:
@@ -52,54 +69,101 @@ def _epoch(dataset) -> tuple[float, int]:
     return time.perf_counter() - start, seen
 
 
-def _variants(folder: str, size: int, batch: int, **kwargs) -> dict:
-    """The same files through the serial, threaded and threaded+prefetch pipelines."""
+def kgraph_dataset(folder, size, batch, prefetch=True, threads=True, **kwargs):
+    """kgraph's dataset as returned, or the same pipeline (shuffled files, one worker task per
+    batch) without the final prefetch, or on one thread."""
     from kgraph.utils import AUTOTUNE, Dataset, image_dataset_from_directory
     from kgraph.utils.image_utils import load_resized
 
     returned = image_dataset_from_directory(
         folder, image_size=(size, size), batch_size=batch, seed=0, verbose=False, **kwargs
     )
+    if prefetch:
+        return returned
+    paths = returned.file_paths
+    labels = np.array([int(os.path.basename(os.path.dirname(p))[-1]) for p in paths], "int32")
     channels = 1 if kwargs.get("color_mode") == "grayscale" else 3
-    load = functools.partial(load_resized, image_size=(size, size), num_channels=channels)
-    labels = np.array([int(os.path.basename(os.path.dirname(p))[-1]) for p in returned.file_paths])
-    files = Dataset.from_tensor_slices((np.array(returned.file_paths), labels))
 
-    def pipeline(parallel):
-        mapped = files.map(lambda p, y: (load(str(p)), y), num_parallel_calls=parallel)
-        return mapped.batch(batch)
+    def decode(index):
+        images = [load_resized(paths[i], (size, size), channels) for i in index]
+        return np.stack(images), labels[index]
 
-    return {"serial": pipeline(None), "threads": pipeline(AUTOTUNE), "threads+prefetch": returned}
+    indices = Dataset.range(len(paths)).shuffle(len(paths), seed=0).batch(batch)
+    return indices.map(decode, num_parallel_calls=AUTOTUNE if threads else None)
 
 
-def throughput(folder: str, size: int, batch: int, repeats: int) -> None:
-    """Best of ``repeats`` passes per variant, the variants interleaved so that a change in
-    the shared machine's load hits them alike."""
-    variants = _variants(folder, size, batch)
-    best = {name: (float("inf"), 0) for name in variants}
-    for _ in range(repeats):
-        for name, dataset in variants.items():
-            best[name] = min(best[name], _epoch(dataset))
-    for name, (seconds, seen) in best.items():
-        print(
-            f"  kgraph {name:17s} {seen / seconds:8.0f} images/s ({seconds:.2f} s, {seen} images)"
-        )
-
-
-def keras_throughput(folder: str, size: int, batch: int) -> None:
-    try:
-        import tensorflow as tf  # noqa: F401
-    except ImportError:
-        print("  Keras + TensorFlow: not timed (TensorFlow is not installed here)")
-        return
+def keras_dataset(folder, size, batch, prefetch=True):
+    """Keras' dataset on TensorFlow as returned, or less its final ``prefetch`` (tf.data keeps
+    each transformation's input as ``_input_dataset``)."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
 
-    ds = keras.utils.image_dataset_from_directory(
+    returned = keras.utils.image_dataset_from_directory(
         folder, image_size=(size, size), batch_size=batch, seed=0, verbose=False
     )
-    seconds, seen = _epoch(ds)
-    print(f"  Keras+TF (prefetch)      {seen / seconds:8.0f} images/s ({seconds:.2f} s)")
+    if prefetch:
+        return returned
+    inner = returned._input_dataset
+    assert "Batch" in type(inner).__name__, type(inner)
+    return inner
+
+
+def worker(kind: str, prefetch: bool, folder: str, size: int, batch: int) -> None:
+    """One measurement in this process: a warm-up pass (TensorFlow traces its functions,
+    the files enter the page cache), then one timed pass; prints a JSON line."""
+    if kind == "keras":
+        dataset = keras_dataset(folder, size, batch, prefetch)
+    else:
+        dataset = kgraph_dataset(folder, size, batch, prefetch, threads=kind == "kgraph")
+    _epoch(dataset)
+    seconds, seen = _epoch(dataset)
+    print("RESULT " + json.dumps({"seconds": seconds, "images": seen}), flush=True)
+
+
+def _tf_python(given: str | None) -> str | None:
+    if given:
+        return given if os.path.exists(given) else None
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return None
+    return sys.executable
+
+
+def _run_worker(python, kind, prefetch, folder, args) -> float | None:
+    command = [python, os.path.abspath(__file__), "--worker", kind, "--folder", folder]
+    command += ["--size", str(args.size), "--batch", str(args.batch)]
+    command += [] if prefetch else ["--no-prefetch"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
+    if kind != "keras":
+        env.pop("KERAS_BACKEND")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+            return result["images"] / result["seconds"]
+    print(f"  {kind} worker failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+    return None
+
+
+def throughput(folder: str, args) -> None:
+    """Best of ``--repeats`` rounds of fresh processes, the variants alternating in each round
+    so that a change in the shared machine's load hits them alike."""
+    tf_python = _tf_python(args.tf_python)
+    if tf_python is None:
+        print("  Keras + TensorFlow: skipped (no --tf-python / $KGRAPH_TF_PYTHON interpreter)")
+    best = {}
+    for _ in range(args.repeats):
+        for name, (kind, prefetch) in VARIANTS.items():
+            python = tf_python if kind == "keras" else sys.executable
+            if python is None:
+                continue
+            rate = _run_worker(python, kind, prefetch, folder, args)
+            if rate is not None:
+                best.setdefault(name, []).append(rate)
+    for name, rates in best.items():
+        spread = ", ".join(f"{r:.0f}" for r in rates)
+        print(f"  {name:21s} {max(rates):6.0f} images/s (rounds: {spread})")
 
 
 def _seed_cnn():
@@ -121,11 +185,18 @@ def _seed_cnn():
 
 def step_times(folder: str, batch: int, repeats: int) -> None:
     """Best of ``repeats`` one-epoch fits per data source, interleaved."""
-    variants = _variants(folder, 28, batch, color_mode="grayscale")
-    arrays = [np.concatenate(parts) for parts in zip(*variants["serial"])]
+    gray = {"color_mode": "grayscale"}
+    runs = {
+        "one thread": kgraph_dataset(folder, 28, batch, False, threads=False, **gray),
+        "no prefetch": kgraph_dataset(folder, 28, batch, False, **gray),
+        "prefetch": kgraph_dataset(folder, 28, batch, True, **gray),
+    }
+    start = time.perf_counter()
+    arrays = [np.concatenate(parts) for parts in zip(*runs["one thread"])]
+    per_batch = (time.perf_counter() - start) / -(-len(arrays[0]) // batch)
     model = _seed_cnn()
     model.fit(arrays[0][: batch * 4], arrays[1][: batch * 4], batch_size=batch, verbose=0)
-    runs = {"numpy in memory": None, **variants}
+    runs = {"numpy in memory": None, **runs}
     steps = -(-len(arrays[0]) // batch)
     best = dict.fromkeys(runs, float("inf"))
     for _ in range(repeats):
@@ -136,29 +207,41 @@ def step_times(folder: str, batch: int, repeats: int) -> None:
             else:
                 model.fit(dataset, epochs=1, verbose=0)
             best[name] = min(best[name], time.perf_counter() - start)
+    print(f"  loading one batch on one thread (no model): {per_batch * 1e3:.1f} ms")
     for name, seconds in best.items():
-        print(f"  seed CNN fit from {name:17s} {seconds / steps * 1e3:6.1f} ms/step")
+        print(f"  seed CNN fit from {name:15s} {seconds / steps * 1e3:6.1f} ms/step")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=2000)
-    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--size", type=int, default=224, help="size the images are resized to")
+    parser.add_argument("--source-size", type=int, help="size of the JPEGs (default: --size)")
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=2, help="passes per variant; best counts")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; best counts")
     parser.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "kgraph_jpegs"))
+    parser.add_argument("--tf-python", default=os.environ.get("KGRAPH_TF_PYTHON"))
+    parser.add_argument("--skip-steps", action="store_true", help="throughput only")
+    parser.add_argument("--worker", choices=["kgraph", "keras", "serial"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--no-prefetch", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    folder = f"{args.dir}_{args.images}_{args.size}"
+    if args.worker:
+        worker(args.worker, not args.no_prefetch, args.folder, args.size, args.batch)
+        return
+    source = args.source_size or args.size
+    folder = f"{args.dir}_{args.images}_{source}"
     start = time.perf_counter()
-    write_jpegs(folder, args.images, args.size)
-    print(f"{args.images} JPEGs of {args.size}x{args.size} in {folder} "
+    write_jpegs(folder, args.images, source)
+    print(f"{args.images} JPEGs of {source}x{source} in {folder} "
           f"({time.perf_counter() - start:.1f} s to write or check)")  # fmt: skip
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; batch size {args.batch}")
-    print(f"decode + resize to {args.size}x{args.size} + batch:")
-    throughput(folder, args.size, args.batch, args.repeats)
-    keras_throughput(folder, args.size, args.batch)
-    print("step time, same files at 28x28 grayscale:")
-    step_times(folder, args.batch, args.repeats)
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    print(f"decode + resize to {args.size}x{args.size} + batch {args.batch}, images/s:")
+    throughput(folder, args)
+    if not args.skip_steps:
+        print("step time, same files at 28x28 grayscale:")
+        step_times(folder, args.batch, args.repeats)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
