@@ -1,6 +1,7 @@
 """``kgraph.ops`` control flow and core utilities against numpy references: static predicates
-and trip counts fold / unroll, traced ones select or run masked steps; checked eagerly, in a
-model and in plain onnxruntime, with gradients through the traced forms."""
+fold, traced control flow becomes ONNX If / Scan / Loop (test_control_flow_if / _scan check the
+graphs); checked eagerly, in a model and in plain onnxruntime, with gradients through the
+differentiable forms and the Loop's refusal."""
 
 from __future__ import annotations
 
