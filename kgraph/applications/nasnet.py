@@ -156,7 +156,9 @@ def NASNetLarge(
     name="nasnet_large",
 ):
     """NASNet-A 6 @ 4032 for 331x331 images; other sizes of at least 32x32 only without the
-    ImageNet top."""
+    ImageNet top. Without the top, give an ``input_shape``: as in Keras, a model of unknown
+    size builds, but its cells compare static widths, miss the stem's reduction and fail at
+    run time."""
     return NASNet(
         input_shape,
         penultimate_filters=4032,
