@@ -75,8 +75,10 @@ def _keras_style(lib, name: str, steps: int, repeats: int) -> tuple[dict, object
 def kernel_profile(model, name: str, steps: int) -> dict:
     """Median kernel ms/step by node type of the model's training step (onnxruntime profiler),
     run through a profiling copy of the fit loop's engine on one fixed batch."""
+    from kgraph.compiler.engine_graph import engine_bytes
     from kgraph.models.programs import step_spec
     from kgraph.runtime import TrainingEngine
+    from kgraph.runtime.nchwc import nchwc_block_for
     from kgraph.runtime.providers import default_session_options
 
     trainer = model._trainer  # benchmark-only: the compiled step of the model's last fit
@@ -86,7 +88,8 @@ def kernel_profile(model, name: str, steps: int) -> dict:
     options.profile_file_prefix = f"/tmp/kgraph-convnet-{os.getpid()}"
     state = dict(step.initial_state)
     state.update({v.path: v.numpy() for v in trainer.optimizer.slot_variables})
-    engine = TrainingEngine(step.to_bytes(), step_spec(step), state, "cpu", options=options)
+    data = engine_bytes(step, nchwc_block_for("cpu"))  # the graph the fit loop's engine runs
+    engine = TrainingEngine(data, step_spec(step), state, "cpu", options=options)
     x, y = _data(name, 1)
     feed = trainer.feed(
         next(iter(trainer.iterate(trainer.prepare(x, y, None), len(x), False))), step

@@ -140,7 +140,9 @@ class Trainer:
         example after ``layer.trainable = False``); pending variable writes are pushed."""
         ids = tuple(id(w) for w in self.model.trainable_weights)
         if self._programs is None or self._programs.trainable_ids != ids:
+            from kgraph.compiler.engine_graph import engine_bytes
             from kgraph.runtime import TrainingEngine
+            from kgraph.runtime.nchwc import nchwc_block_for
 
             self.pull()
             programs = TrainingPrograms(
@@ -151,7 +153,10 @@ class Trainer:
             state = dict(step.initial_state)
             state.update({v.path: v.numpy() for v in self.optimizer.slot_variables})
             self.engine = TrainingEngine(
-                step.to_bytes(), step_spec(step), state, self.model._device
+                engine_bytes(step, nchwc_block_for(self.model._device)),
+                step_spec(step),
+                state,
+                self.model._device,
             )
             self._programs, self._synced, self._ahead = programs, generation(), False
         self.push()

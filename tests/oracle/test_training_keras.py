@@ -39,7 +39,18 @@ def _skip_cnn(lib):
     return lib.Model(inputs, lib.layers.Dense(10, activation="softmax", name="dense")(x))
 
 
-MODELS = {"seed": _seed_cnn, "skip": _skip_cnn}
+def _bn_block(lib):
+    """16-channel convs: on x86 kgraph's engine runs them as onnxruntime's NCHWc Conv."""
+    inputs = lib.Input((8, 8, 16))
+    x = lib.layers.Conv2D(16, 3, padding="same", use_bias=False, name="conv_a")(inputs)
+    x = lib.layers.ReLU(name="relu_a")(lib.layers.BatchNormalization(name="bn")(x))
+    x = lib.layers.Conv2D(16, 3, padding="same", name="conv_b")(x)
+    x = lib.layers.ReLU(name="relu")(lib.layers.Add(name="add")([inputs, x]))
+    x = lib.layers.GlobalAveragePooling2D(name="gap")(lib.layers.MaxPooling2D(name="pool")(x))
+    return lib.Model(inputs, lib.layers.Dense(10, activation="softmax", name="dense")(x))
+
+
+MODELS = {"seed": _seed_cnn, "skip": _skip_cnn, "bn_block": _bn_block}
 OPTIMIZERS = {
     "adam": lambda lib: lib.optimizers.Adam(1e-3),
     "sgd_momentum": lambda lib: lib.optimizers.SGD(0.01, momentum=0.9),
