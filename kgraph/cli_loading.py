@@ -254,7 +254,8 @@ def to_onnx(
         text = str(exc)
         node = re.search(r"Name: (\S+)", text)
         op = re.search(r"No Op registered for (\S+) with domain_version of (\d+)", text)
-        layer = f"layer '{node.group(1).split('/')[0]}'" if node else f"model '{model.name}'"
+        inside = node.group(1).removeprefix(f"{model.name}/") if node else ""  # model/layer/op
+        layer = f"layer '{inside.split('/')[0]}'" if node else f"model '{model.name}'"
         if op:
             raise LoadError(
                 f"{path}: {layer} lowers to ONNX op '{op.group(1)}', which opset "
