@@ -47,6 +47,28 @@ def typed_like(value: ir.Value, reference: ir.Value) -> ir.Value:
     return value
 
 
+def attributes_of(attrs: Mapping[str, Any]) -> list[ir.Attr]:
+    """``ir.convenience.convert_attributes`` with a fast path for non-empty lists of ints,
+    floats or strings: onnx_ir first tests a list against its Graph and Tensor protocols, and
+    ``isinstance`` against a Protocol costs about 0.3 ms on Python 3.11 (a tenth of tracing a
+    ResNet50). The ``Attr`` built is the one onnx_ir would build. (``ir.Tensor`` rather than
+    ``ir.tensor`` for numpy arrays below saves the same protocol tests.)"""
+    result = []
+    for name, value in attrs.items():
+        if isinstance(value, (list, tuple)) and value:
+            if all(isinstance(v, int) for v in value):
+                result.append(ir.AttrInt64s(name, value))
+                continue
+            if all(isinstance(v, float) for v in value):
+                result.append(ir.AttrFloat32s(name, value))
+                continue
+            if all(isinstance(v, str) for v in value):
+                result.append(ir.AttrStrings(name, value))
+                continue
+        result.append(ir.convenience.convert_attribute(name, value))
+    return result
+
+
 def _contiguous(array: np.ndarray) -> np.ndarray:
     """``array`` made C-contiguous, keeping 0-d shapes (``ascontiguousarray`` returns 1-d)."""
     return np.ascontiguousarray(array).reshape(array.shape)
@@ -160,7 +182,7 @@ class GraphBuilder:
                 name=path,
                 type=ir.TensorType(ir_dtype(array.dtype)),
                 shape=ir.Shape(array.shape),
-                const_value=ir.tensor(_contiguous(array), name=path),
+                const_value=ir.Tensor(_contiguous(array), name=path),
             )
             self.graph.register_initializer(value)
             self.parameters[path] = value
@@ -178,7 +200,7 @@ class GraphBuilder:
             name=name,
             type=ir.TensorType(ir_dtype(array.dtype)),
             shape=ir.Shape(array.shape),
-            const_value=ir.tensor(_contiguous(array), name=name),
+            const_value=ir.Tensor(_contiguous(array), name=name),
         )
         self.graph.register_initializer(value)
         if key is not None:
@@ -217,7 +239,7 @@ class GraphBuilder:
             "",
             op_type,
             inputs,
-            ir.convenience.convert_attributes(attrs),
+            attributes_of(attrs),
             outputs=outputs,
             name=node_name,
             metadata_props=self._layer_metadata() or None,

@@ -53,7 +53,7 @@ class FoldConstantTransposesPass(ir.passes.InPlacePass):
             name=name,
             type=source.type,
             shape=ir.Shape(array.shape),
-            const_value=ir.tensor(array, name=name),
+            const_value=ir.Tensor(array, name=name),
         )
         graph.register_initializer(folded)
         return folded

@@ -37,7 +37,7 @@ def _initializer(graph: ir.Graph, base: str, array: np.ndarray) -> ir.Value:
     while name in graph.initializers:
         n += 1
         name = f"{base}_{n}"
-    value = ir.Value(name=name, shape=ir.Shape(array.shape), const_value=ir.tensor(array))
+    value = ir.Value(name=name, shape=ir.Shape(array.shape), const_value=ir.Tensor(array))
     value.type = ir.TensorType(value.const_value.dtype)
     graph.register_initializer(value)
     return value
