@@ -9,6 +9,8 @@ read through a Transpose by the inverse permutation, the one already reading it 
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import onnx_ir as ir
 
@@ -16,24 +18,38 @@ from kgraph.compiler.passes._layout_region import static_dims
 from kgraph.compiler.passes._transpose_utils import invert, perm_of
 
 
+def graph_names(graph: ir.Graph) -> Counter:
+    """How often each name is used in ``graph`` (node outputs, inputs, initializers and node
+    names): a pass that moves many regions keeps one count up to date (:meth:`OperandMover.fresh`
+    and :meth:`OperandMover.release`) rather than rescanning the graph for every region."""
+    names = Counter(v.name for node in graph for v in node.outputs)
+    names.update(v.name for v in graph.inputs)
+    names.update(graph.initializers.keys())
+    names.update(node.name for node in graph)
+    return names
+
+
 class OperandMover:
     """Operands of the nodes of one region, in the source layout; inserted nodes are shared."""
 
-    def __init__(self, graph: ir.Graph, perm: list[int]) -> None:
+    def __init__(self, graph: ir.Graph, perm: list[int], names: Counter | None = None) -> None:
         self.graph, self.perm, self.inverse = graph, perm, invert(perm)
-        self.names = {v.name for node in graph for v in node.outputs}
-        self.names |= {v.name for v in graph.inputs} | set(graph.initializers)
-        self.names |= {node.name for node in graph}
+        self.names = graph_names(graph) if names is None else names
         self.moved: dict[ir.Value, ir.Value] = {}
 
     def fresh(self, name: str) -> str:
         """``name``, or ``name_1``, ``name_2``… when it is taken."""
         candidate, count = name, 0
-        while candidate in self.names:
+        while self.names[candidate] > 0:
             count += 1
             candidate = f"{name}_{count}"
-        self.names.add(candidate)
+        self.names[candidate] += 1
         return candidate
+
+    def release(self, node: ir.Node) -> None:
+        """Forgets the names of ``node``, which the caller removed from the graph."""
+        for name in (node.name, *(v.name for v in node.outputs)):
+            self.names[name] -= 1
 
     def move(self, consumer: ir.Node, value: ir.Value, kind: str) -> ir.Value:
         """``value`` in the source layout; new nodes go before ``consumer`` (its first reader)."""
@@ -55,7 +71,8 @@ class OperandMover:
         if existing is not None and existing.shape == ir.Shape(array.shape):
             return existing
         name = name if existing is None else self.fresh(name)
-        tensor = ir.tensor(array, name=name)
+        self.names[name] += existing is None
+        tensor = ir.Tensor(array, name=name)
         new = ir.Value(name=name, type=value.type, shape=ir.Shape(array.shape), const_value=tensor)
         self.graph.register_initializer(new)
         return new
@@ -114,11 +131,12 @@ class OperandMover:
             return existing
         array = np.asarray(values, np.int64)
         name = name if existing is None else self.fresh(name)
+        self.names[name] += existing is None
         new = ir.Value(
             name=name,
             type=ir.TensorType(ir.DataType.INT64),
             shape=ir.Shape(array.shape),
-            const_value=ir.tensor(array, name=name),
+            const_value=ir.Tensor(array, name=name),
         )
         self.graph.register_initializer(new)
         return new

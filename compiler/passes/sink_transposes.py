@@ -13,10 +13,12 @@ it removes, so a Transpose that some reader needs as it is stays where it is.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import onnx_ir as ir
 
 from kgraph.compiler.passes._layout_axes import keeps_dims, renumber
-from kgraph.compiler.passes._layout_operands import OperandMover
+from kgraph.compiler.passes._layout_operands import OperandMover, graph_names
 from kgraph.compiler.passes._layout_region import Region, find_region
 from kgraph.compiler.passes._transpose_utils import invert
 
@@ -29,6 +31,7 @@ class SinkTransposesPass(ir.passes.InPlacePass):
         opset = graph.opset_imports.get("", 1)
         budget = 4 * len(graph) + 16  # every move goes downstream; the bound is a safety net
         start = _count_transposes(graph)
+        names = graph_names(graph)
         modified, changed = False, True
         while changed and budget > 0:
             changed = False
@@ -36,7 +39,7 @@ class SinkTransposesPass(ir.passes.InPlacePass):
                 if budget > 0 and node.graph is graph and node.op_type == "Transpose":
                     region = find_region(graph, node, opset)
                     if region is not None:
-                        _move(graph, region)
+                        _move(graph, region, names)
                         changed = modified = True
                         budget -= 1
             if _count_transposes(graph) > start:
@@ -51,11 +54,11 @@ def _count_transposes(graph: ir.Graph) -> int:
     return sum(node.op_type == "Transpose" for node in graph)
 
 
-def _move(graph: ir.Graph, region: Region) -> None:
+def _move(graph: ir.Graph, region: Region, names: Counter) -> None:
     perm, transpose = region.perm, region.transpose
     source, moved = transpose.inputs[0], transpose.outputs[0]
     members = set(region.nodes)
-    mover = OperandMover(graph, perm)
+    mover = OperandMover(graph, perm, names)
     absorbed = []
     for node in region.nodes:
         for index, value in enumerate(node.inputs):
@@ -76,6 +79,7 @@ def _move(graph: ir.Graph, region: Region) -> None:
         out = old.outputs[0]
         if old.graph is not None and not out.uses() and not out.is_graph_output():
             graph.remove(old, safe=True)
+            mover.release(old)
 
 
 def _transpose_back(graph, node: ir.Node, members, perm: list[int], mover: OperandMover) -> None:
@@ -102,5 +106,6 @@ def _transpose_back(graph, node: ir.Node, members, perm: list[int], mover: Opera
         position = list(outputs).index(out)
         name = out.name
         out.name = mover.fresh(f"{name}/{'x'.join(map(str, invert(perm)))}")
+        mover.names[result.name] -= 1  # given up for the output's name
         result.name = name
         outputs[position] = result
