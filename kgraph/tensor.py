@@ -107,6 +107,62 @@ class KerasTensor:
     def __le__(self, o):
         return _ops().less_equal(self, o)
 
+    def _computed(self) -> bool:
+        """True where this tensor stands for computed numbers (traced, or inside a layer's
+        call), as a backend tensor does in Keras there; between layers it is a graph node."""
+        from kgraph import trace
+
+        return self._value is not None or trace.in_layer_call()
+
+    def __eq__(self, o):
+        """Element-wise (``ops.equal``) where computed, as in a Keras metric's update_state;
+        identity between layers, as Keras' KerasTensor (which defines no ``==``)."""
+        return _ops().equal(self, o) if self._computed() else self is o
+
+    def __ne__(self, o):
+        return _ops().not_equal(self, o)
+
+    def __round__(self, ndigits=None):
+        return _ops().round(self, ndigits or 0)
+
+    __hash__ = object.__hash__  # identity, so tensors stay usable as dict keys and set items
+
+    def __rpow__(self, o):
+        return _ops().power(o, self)
+
+    def __floordiv__(self, o):
+        return _ops().floor_divide(self, o)
+
+    def __rfloordiv__(self, o):
+        return _ops().floor_divide(o, self)
+
+    def __mod__(self, o):
+        return _ops().mod(self, o)
+
+    def __rmod__(self, o):
+        return _ops().mod(o, self)
+
+    def __and__(self, o):
+        return _ops().logical_and(self, o)
+
+    def __rand__(self, o):
+        return _ops().logical_and(o, self)
+
+    def __or__(self, o):
+        return _ops().logical_or(self, o)
+
+    def __ror__(self, o):
+        return _ops().logical_or(o, self)
+
+    def __xor__(self, o):
+        return _ops().logical_xor(self, o)
+
+    def __rxor__(self, o):
+        return _ops().logical_xor(o, self)
+
+    def __invert__(self):
+        return _ops().logical_not(self)
+
 
 class Variable:
     """A named, mutable weight with Keras 3's constructor. ``path`` (``layer/name``) is its

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgraph import dtypes
+from kgraph import dtypes, trace
 from kgraph.ops import shapes
 from kgraph.ops.core import Op, Spec, _promote, _spec_of, apply
 from kgraph.ops.lowering import cast as _cast_node
@@ -195,6 +195,10 @@ def convert_to_tensor(x, dtype=None):
     if isinstance(x, KerasTensor):
         return x if dtype is None else cast(x, dtype)
     if isinstance(x, Variable):
+        active = trace.current()
+        if active is not None:  # traced, a Variable reads as its graph value, not its numbers
+            value = KerasTensor(tuple(x.shape), x.dtype, value=active.parameter(x))
+            return value if dtype is None else cast(value, dtype)
         x = x.value
     target = dtypes.standardize(dtype) if dtype is not None else _spec_of(x).dtype
     if target == "weak":
