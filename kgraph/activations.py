@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 from kgraph import ops
 
 
@@ -172,20 +174,38 @@ _ALL["hard_swish"] = hard_silu
 
 
 def get(identifier):
-    """The activation function for a name, ``None`` (linear) or a callable."""
+    """The activation function for a name, a config, ``None`` (linear) or a callable."""
     if identifier is None:
         return linear
     if callable(identifier):
         return identifier
+    if isinstance(identifier, dict):  # a Keras config (a custom function or layer)
+        return deserialize(identifier)
     fn = _ALL.get(str(identifier))
     if fn is None:
         raise ValueError(f"Unknown activation: '{identifier}'. Known: {', '.join(sorted(_ALL))}")
     return fn
 
 
-def serialize(activation) -> str:
-    """The Keras name of ``activation`` (its ``__name__`` for custom callables)."""
-    return getattr(activation, "__name__", str(activation))
+def serialize(activation):
+    """The Keras name of a built-in. A custom named function is written as Keras writes it, a
+    ``function`` config under its registered name (``package>name``), so that a function
+    registered with ``register_keras_serializable`` loads without ``custom_objects``."""
+    name = getattr(activation, "__name__", str(activation))
+    if _ALL.get(name) is activation or name == "<lambda>" or not callable(activation):
+        return name
+    from kgraph.saving.object_registration import get_registered_name
+    from kgraph.saving.serialization_lib import serialize_keras_object
+
+    if not isinstance(activation, types.FunctionType):  # a callable object (a layer)
+        return serialize_keras_object(activation)
+    config = get_registered_name(activation)
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": config,
+        "registered_name": "function",
+    }
 
 
 def deserialize(config, custom_objects=None):
