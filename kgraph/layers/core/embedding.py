@@ -25,7 +25,7 @@ class Embedding(Layer):
         output_dim: Size of each embedding vector.
         embeddings_initializer, embeddings_regularizer, embeddings_constraint: Options of
             the ``embeddings`` weight.
-        mask_zero: Kept in the config for Keras compatibility: kgraph does not propagate the
+        mask_zero: ``compute_mask`` gives ``inputs != 0``, but kgraph does not propagate the
             mask (index 0 is looked up like any other; see README's differences from Keras).
         weights: Optional initial ``[embeddings]``.
     """
@@ -76,6 +76,13 @@ class Embedding(Layer):
         if not str(inputs.dtype).startswith(("int", "uint")):
             inputs = ops.cast(inputs, "int32")
         return ops.take(self.embeddings, inputs, axis=0)
+
+    def compute_mask(self, inputs, mask=None):
+        """``inputs != 0`` with ``mask_zero``, else None; callers pass it on by hand (kgraph
+        does not propagate masks between layers)."""
+        if not self.mask_zero:
+            return None
+        return ops.not_equal(inputs, 0)
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape), self.output_dim)
