@@ -10,6 +10,7 @@ import warnings
 
 from kgraph.layers.core.input_layer import InputLayer
 from kgraph.models.model import Model
+from kgraph.saving.object_registration import get_registered_name
 from kgraph.tensor import KerasTensor
 from kgraph.utils import tree
 
@@ -221,9 +222,11 @@ class Functional(Model):
             nodes = [
                 n for n in self._nodes if n.layer is layer and not isinstance(layer, InputLayer)
             ]
+            registered = get_registered_name(type(layer))  # "package>Name" finds custom ones
             layers.append(
                 {
                     "class_name": type(layer).__name__,
+                    **({"registered_name": registered} if ">" in (registered or "") else {}),
                     "name": layer.name,
                     "config": layer.get_config(),
                     "inbound_nodes": [
