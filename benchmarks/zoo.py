@@ -6,7 +6,8 @@ BatchNormalization kept in inference mode as Keras' ``base(x, training=False)`` 
 three.
 
 Each framework runs in its own process (their thread pools would otherwise compete), with the
-same thread count (``--threads``, default: all CPUs). Weights are random (``weights=None``):
+same thread count (``--threads``, default: all CPUs; JAX either uses all CPUs or, with
+``--threads 1``, one). Weights are random (``weights=None``):
 speed does not depend on their values. torchvision is not a kgraph dependency: its side runs
 under ``--torch-python`` (default ``$KGRAPH_TORCH_PYTHON``, else this interpreter when it
 imports torchvision); without one, or for a model torchvision lacks, its column says "-".
@@ -195,7 +196,9 @@ def run_worker(python: str, framework: str, name: str, args) -> dict | None:
     command = [python, os.path.abspath(__file__), name, "--worker", framework]
     for option in ("repeats", "threads", "train_size", "train_steps"):
         command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
-    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, KERAS_BACKEND="jax", KGRAPH_NUM_THREADS=str(args.threads))
+    if args.threads == 1:  # XLA's CPU client has no thread count, only this single-thread mode
+        env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
