@@ -3,38 +3,42 @@ legacy ``.h5`` layout (as Keras' published ImageNet files are) or as a Keras 3
 ``.weights.h5``, loaded into kgraph's architecture: same layer names and weight shapes, and the
 same predictions (1e-4 relative) through ``predict`` and the exported ONNX file.
 
+The random weights are chosen so that the comparison can fail: batch normalization statistics
+are those of the test images (as in a trained network, every activation is of order one), so
+the predictions depend on the image through every block. With uncalibrated statistics the
+signal either vanished (outputs a function of the biases only, and a missing activation went
+unnoticed) or grew to 1e5 in the deep S, M and L, where float32 rounding alone then doubled
+block after block.
+
 The default run covers EfficientNetV2B0 at 64x64; the larger variants are ``slow``.
 """
 
 from __future__ import annotations
 
+import h5py
+import jax
 import numpy as np
+import onnxruntime as ort
 import pytest
 
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
-from tests.oracle.test_applications_keras import check_application
 
 pytestmark = MARKS
 
 
 class _NumpyKernels(keras.initializers.Initializer):
-    """Normal kernels with variance ``1 / fan_in`` drawn by numpy, for Keras' models here.
-
+    """He-normal kernels (variance ``2 / fan_in``) drawn by numpy, for Keras' models here:
     Keras on JAX compiles a random program per weight shape when it initializes a model, which
-    made building EfficientNetV2B0 take over a minute. The kernels are copied into kgraph
-    anyway, so only their scale matters: Keras' own He-on-fan-out kernels amplify each 1x1
-    projection several times, and in the deep S, M and L the activations grow to 1e5 and the
-    network turns chaotic (float32 rounding doubles block after block), so both libraries'
-    rounding alone made outputs differ; fan-in scaling keeps the signal of order one and the
-    comparison meaningful. The architecture stays Keras' own."""
+    made building EfficientNetV2B0 take over a minute. The architecture stays Keras' own."""
 
     def __init__(self, seed=0):
         self.rng = np.random.default_rng(seed)
 
     def __call__(self, shape, dtype=None):
-        fan_in = int(np.prod(shape[:-1]))
-        return self.rng.normal(0.0, np.sqrt(1.0 / fan_in), shape).astype("float32")
+        # a depthwise kernel (kh, kw, channels, 1) sums over its window only
+        fan_in = int(np.prod(shape[:-2] if len(shape) == 4 and shape[-1] == 1 else shape[:-1]))
+        return self.rng.normal(0.0, np.sqrt(2.0 / fan_in), shape).astype("float32")
 
 
 @pytest.fixture(autouse=True)
@@ -45,11 +49,96 @@ def numpy_kernels(monkeypatch):
     monkeypatch.setattr(efficientnet_v2, "DENSE_KERNEL_INITIALIZER", _NumpyKernels(1))
 
 
+def _batch_norm_inputs(theirs, x):
+    """What each BatchNormalization layer receives when every one normalizes by the batch's
+    statistics (Keras' training mode, drop connect off), computed in one compiled call."""
+    for layer in theirs.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0  # only training reads it; the model is not trained here
+    bns = [layer for layer in theirs.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    probe = keras.Model(theirs.inputs, [layer.input for layer in bns])
+
+    def run(trainable, non_trainable, images):
+        return probe.stateless_call(trainable, non_trainable, images, training=True)[0]
+
+    values = [[v.value for v in probe.trainable_variables]]
+    values.append([v.value for v in probe.non_trainable_variables])
+    return bns, jax.jit(run)(*values, x)
+
+
+def _set_weights(theirs, x, seed=0):
+    """Random biases and batch-norm scales and shifts, then moving statistics of the images
+    ``x`` (about what training mode sees), so every activation is of order one."""
+    rng = np.random.default_rng(seed)
+    for layer in theirs.layers:
+        values = layer.get_weights()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            values[:2] = [
+                rng.uniform(0.8, 1.2, values[0].shape),
+                rng.uniform(-0.2, 0.2, values[1].shape),
+            ]
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and layer.use_bias:
+            values[1] = rng.uniform(-0.2, 0.2, values[1].shape)
+        layer.set_weights([np.asarray(v, "float32") for v in values])
+    bns, inputs = _batch_norm_inputs(theirs, x)
+    for layer, value in zip(bns, inputs):
+        value = np.asarray(value, "float64")
+        gamma, beta, _, _ = layer.get_weights()
+        mean, var = value.mean(axis=(0, 1, 2)), value.var(axis=(0, 1, 2))
+        # a channel almost constant over these few samples (a dead swish) would amplify
+        # rounding noise: floor its variance at a tenth of the layer's average
+        var = var + 0.1 * var.mean()
+        layer.set_weights([gamma, beta, mean.astype("float32"), var.astype("float32")])
+
+
+def _keras_weights(theirs, folder, legacy):
+    """Keras writes the weights: legacy files with Keras' own HDF5 writer, by layer name."""
+    if legacy:
+        from keras.src.legacy.saving import legacy_h5_format
+
+        path = str(folder / "theirs.h5")
+        with h5py.File(path, "w") as f:
+            legacy_h5_format.save_weights_to_hdf5_group(f, theirs)
+        return path
+    path = str(folder / "theirs.weights.h5")
+    theirs.save_weights(path)
+    return path
+
+
+def check_application(name, kwargs, image_shape, folder, legacy=True, rtol=1e-4):
+    """Keras' model and kgraph's, with Keras' weights, predict the same on random images."""
+    keras.backend.clear_session()
+    kgraph.utils.clear_session()
+    x = np.random.default_rng(1).uniform(0, 255, (2, *image_shape)).astype("float32")
+    theirs = getattr(keras.applications, name)(weights=None, **kwargs)
+    _set_weights(theirs, x)
+    path = _keras_weights(theirs, folder, legacy)
+    ours = getattr(kgraph.applications, name)(weights=path, **kwargs)
+    assert [layer.name for layer in ours.layers if layer.weights] == [
+        layer.name for layer in theirs.layers if layer.weights
+    ]
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    expected = np.asarray(theirs.predict(x, verbose=0))
+    scale = np.abs(expected).max()
+    # the two images' outputs differ: the prediction depends on the input, not the biases only
+    assert np.abs(expected[0] - expected[1]).max() > 0.05 * scale
+    got = ours.predict(x, verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * scale)
+    onnx_path = str(folder / "ours.onnx")
+    ours.export(onnx_path, verbose=False)
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(onnx_out, expected, rtol=rtol, atol=rtol * scale)
+
+
 def test_efficientnet_v2_b0_matches_keras(tmp_path):
     """Fused and plain MBConv blocks, stride-2 'same' padding, the fixed-constant
     Normalization and the classifier head, at a small input."""
     check_application(
-        "EfficientNetV2B0", dict(input_shape=(64, 64, 3), classes=10), (64, 64, 3), tmp_path
+        "EfficientNetV2B0",
+        dict(input_shape=(64, 64, 3), classes=10, classifier_activation=None),
+        (64, 64, 3),
+        tmp_path,
     )
 
 
