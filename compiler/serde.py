@@ -54,17 +54,20 @@ def to_bytes(model: ir.Model, infer_shapes: bool = True, check: bool = True) -> 
     The weights make up nearly all of a model's bytes but matter to neither shape inference
     nor the checker's graph checks, and protobuf copies them at each step (upb also takes
     seconds to serialize one 100 MB message, against milliseconds for its pieces). So shape
-    inference runs on the model without the large initializers' data, the bytes are written
-    piecewise, and the checker reads those bytes once.
+    inference (strict, with type checks: the checker's ``full_check``) runs on the model without
+    the large initializers' data, the bytes are written piecewise, and the checker reads those
+    bytes once.
     """
     proto = ir.serde.serialize_model(model)
     raw_data = _take_raw_data(proto)
     try:
-        if infer_shapes:
-            proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True, data_prop=True)
+        if infer_shapes:  # what the checker's full_check adds, on the light model
+            proto = onnx.shape_inference.infer_shapes(
+                proto, check_type=True, strict_mode=True, data_prop=True
+            )
         data = _serialize_with_raw_data(proto, raw_data)
         if check:
-            onnx.checker.check_model(data, full_check=True)
+            onnx.checker.check_model(data, full_check=not infer_shapes)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
         raise InvalidModelError(str(exc)) from exc
     return data
