@@ -597,3 +597,47 @@ def test_clone_model_new_weights_shared_layers_and_clone_function():
     assert on_new_input.predict(x, verbose=0).shape == (5, 1)
     with pytest.raises(ValueError, match="only supported for Sequential or Functional"):
         keras.models.clone_model(MyModel(), clone_function=renamed)
+
+
+class MinimalRNNCell(layers.Layer):
+    """The RNN guide's custom cell (Keras' cell contract: state_size, call(inputs, states))."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="uniform", name="kernel"
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), initializer="uniform", name="recurrent_kernel"
+        )
+
+    def call(self, inputs, states):
+        prev_output = states[0]
+        output = ops.matmul(inputs, self.kernel) + ops.matmul(prev_output, self.recurrent_kernel)
+        return output, [output]
+
+
+def test_rnn_guide_custom_cell_unrolls_and_trains():
+    """keras.layers.RNN around a user's cell (static time length: kgraph unrolls the steps)."""
+    cell = MinimalRNNCell(4)
+    inputs = keras.Input((3, 5))
+    sequences, state = layers.RNN(cell, return_sequences=True, return_state=True)(inputs)
+    model = keras.Model(inputs, [sequences, state])
+    data = RNG.normal(size=(2, 3, 5)).astype("float32")
+    kernel, recurrent = cell.get_weights()
+    h, steps = np.zeros((2, 4)), []
+    for t in range(3):
+        h = data[:, t] @ kernel + h @ recurrent
+        steps.append(h)
+    got_sequences, got_state = model.predict(data, verbose=0)
+    np.testing.assert_allclose(got_sequences, np.stack(steps, 1), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_state, h, rtol=1e-5, atol=1e-6)
+    head = keras.Sequential([keras.Input((3, 5)), layers.RNN(MinimalRNNCell(4)), layers.Dense(1)])
+    head.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    target = data.sum((1, 2))[:, None]
+    history = head.fit(data, target, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
 from kgraph.layers.rnn.base_rnn import check_no_mask, make_base_rnn, static_steps, unroll
+from kgraph.layers.rnn.keras_cell import is_keras_cell, run_keras_cell
 from kgraph.layers.rnn.stacked_rnn_cells import StackedRNNCells, serialize_layer
 from kgraph.utils import tree
 
@@ -14,8 +15,9 @@ class RNN(Layer):
     over a static number of steps (see ``BaseRNN``).
 
     Args:
-        cell: A kgraph cell (``SimpleRNNCell``, ``LSTMCell``, ``GRUCell``, ``StackedRNNCells``)
-            or a list of cells (stacked).
+        cell: A kgraph cell (``SimpleRNNCell``, ``LSTMCell``, ``GRUCell``, ``StackedRNNCells``),
+            a layer written to Keras' cell contract (``state_size``, ``call(inputs, states)``;
+            see ``keras_cell``), or a list of cells (stacked).
         return_sequences, return_state, go_backwards: As Keras; ``return_state`` appends the
             final states, flattened in cell order.
         stateful: Not supported (``True`` raises). unroll, zero_output_for_mask: Accepted
@@ -35,10 +37,11 @@ class RNN(Layer):
     ):
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
-        if not all(hasattr(cell, a) for a in ("zero_states", "sequence_masks", "masked_step")):
+        kgraph_cell = ("zero_states", "sequence_masks", "masked_step")
+        if not all(hasattr(cell, a) for a in kgraph_cell) and not is_keras_cell(cell):
             raise ValueError(
-                "RNN in kgraph takes SimpleRNNCell, LSTMCell, GRUCell or StackedRNNCells "
-                f"(or a list of cells). Received: cell={cell}"
+                "RNN takes a cell: a layer with a `state_size` attribute and a "
+                f"call(inputs, states) method (or a list of cells). Received: cell={cell}"
             )
         if stateful:
             raise ValueError(
@@ -63,6 +66,11 @@ class RNN(Layer):
     def call(self, sequences, initial_state=None, mask=None, training=False):
         check_no_mask(mask)
         static_steps(sequences)
+        if not hasattr(self.cell, "masked_step"):  # a cell written to Keras' contract
+            result, states = run_keras_cell(
+                self.cell, sequences, initial_state, training, *self._loop_flags()
+            )
+            return [result, *states] if self.return_state else result
         states = self.cell.zero_states(sequences)
         if initial_state is not None:
             flat = tree.flatten(initial_state)
@@ -76,6 +84,9 @@ class RNN(Layer):
             self.return_sequences,
         )
         return [result, *tree.flatten(states)] if self.return_state else result
+
+    def _loop_flags(self):
+        return self.go_backwards, self.return_sequences
 
     def get_config(self):
         return {
