@@ -152,8 +152,21 @@ def _grow(graph: ir.Graph, transpose: ir.Node, found: set[ir.Node], allow: int) 
             if "inside" in own and None not in own:
                 kept.add(node)
         if kept == found:
-            return Region(transpose, perm, [node for node in graph if node in found], kinds)
+            return Region(transpose, perm, _in_graph_order(graph, found), kinds)
         found = kept
+
+
+def _in_graph_order(graph: ir.Graph, nodes: set[ir.Node]) -> list[ir.Node]:
+    """``nodes`` in graph order; the scan stops at the last of them (a region is local, and
+    scanning the rest of the graph for each of a model's regions made this pass quadratic)."""
+    ordered: list[ir.Node] = []
+    if nodes:
+        for node in graph:
+            if node in nodes:
+                ordered.append(node)
+                if len(ordered) == len(nodes):
+                    break
+    return ordered
 
 
 def _outside_users(value: ir.Value, members: set[ir.Node]) -> list[ir.Node]:
