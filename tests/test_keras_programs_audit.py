@@ -641,3 +641,24 @@ def test_rnn_guide_custom_cell_unrolls_and_trains():
     target = data.sum((1, 2))[:, None]
     history = head.fit(data, target, epochs=5, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_summary_show_trainable_and_aligned_borders():
+    """summary(show_trainable=True) adds Keras' Trainable column (Y / N / - without weights),
+    and long references in "Connected to" keep every table line the same width."""
+    inputs = keras.Input((3,), name="a_rather_long_input_name")
+    left = layers.Dense(2, name="frozen")(inputs)
+    right = layers.Dense(2, name="live")(inputs)
+    model = keras.Model(inputs, layers.add([left, right], name="sum"))
+    model.get_layer("frozen").trainable = False
+    lines = []
+    model.summary(show_trainable=True, print_fn=lines.append)
+    table = [line for line in lines if line[:1] in "┏┃┡│├└"]
+    assert len({len(line) for line in table}) == 1
+    assert table[1].split("┃")[-2].strip() == "Trainable"
+    marks = {
+        line.split("│")[1].split()[0]: line.split("│")[-2].strip()
+        for line in table
+        if line.startswith("│") and line.split("│")[1].strip()
+    }
+    assert marks == {"a_rather_long_input_name": "-", "frozen": "N", "live": "Y", "sum": "-"}

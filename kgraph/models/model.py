@@ -232,7 +232,9 @@ class Model(SavingMixin, TrainingMethods, Layer):
         """Prints the Keras-style table: layer (type), output shape, params, totals."""
         from kgraph.models.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn)
+        print_summary(
+            self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable
+        )
 
     # -- config --------------------------------------------------------------------------------
     def get_config(self):

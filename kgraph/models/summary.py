@@ -81,12 +81,21 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, current]
 
 
-def print_summary(model, line_length=None, print_fn=None) -> None:
+def _trainable_mark(layer) -> str:
+    """Keras' "Trainable" cell: Y or N for a layer with weights, "-" without."""
+    if not layer.weights:
+        return "-"
+    return "Y" if layer.trainable else "N"
+
+
+def print_summary(model, line_length=None, print_fn=None, show_trainable=False) -> None:
     """Prints (or passes to ``print_fn`` line by line) the summary table of ``model``: Keras'
-    columns, plus "Connected to" when the model is not a simple chain."""
+    columns, plus "Connected to" when the model is not a simple chain and "Trainable" with
+    ``show_trainable``."""
     print_fn = print_fn or print
     chain = _sequential_like(model)
     headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
+    headers += ["Trainable"] if show_trainable else []
     in_model = set() if chain else {id(node) for node in model._nodes}
     rows = [
         [
@@ -95,6 +104,7 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
             f"{layer.count_params():,}",
         ]
         + ([] if chain else [_connections(layer, in_model)])
+        + ([_trainable_mark(layer)] if show_trainable else [])
         for layer in _summary_layers(model)
     ]
     if chain:
@@ -105,9 +115,12 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
         total = line_length or min(108, shutil.get_terminal_size().columns - 4)
         edges = [int(p * total) for p in (0.3, 0.56, 0.74, 1.0)]
         widths = [b - a for a, b in zip([0, *edges], edges)]
+    widths += [11] if show_trainable else []  # Keras gives it a tenth of its wider line
     for cells in rows:
         widths[0] = max(widths[0], len(cells[0]) + 2)
         widths[1] = max(widths[1], len(cells[1]) + 2)
+        if not chain:  # room for the longest reference and its comma, so borders line up
+            widths[3] = max(widths[3], max(len(p) for p in cells[3].split(", ")) + 3)
     right = {2}  # the parameter counts
 
     def line(left, mid, end, fill):
@@ -118,6 +131,8 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
             f"{cell:>{w - 2}}" if i in right else f"{cell:<{w - 2}}"
             for i, (cell, w) in enumerate(zip(cells, widths))
         ]
+        if show_trainable:  # centred
+            texts[-1] = f"{cells[-1]:^{widths[-1] - 2}}"
         return f"{sep} " + f" {sep} ".join(texts) + f" {sep}"
 
     lines = [
@@ -130,7 +145,8 @@ def print_summary(model, line_length=None, print_fn=None) -> None:
         wrapped = _wrap(cells[3], widths[3] - 2) if not chain else [None]
         for j, extra in enumerate(wrapped):
             first = cells[:3] if j == 0 else ["", "", ""]
-            lines.append(row(first + ([] if chain else [extra])))
+            mark = [cells[-1] if j == 0 else ""] if show_trainable else []
+            lines.append(row(first + ([] if chain else [extra]) + mark))
         if i < len(rows) - 1:
             lines.append(line("├", "┼", "┤", "─"))
     lines.append(line("└", "┴", "┘", "─"))
