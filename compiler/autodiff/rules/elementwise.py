@@ -61,9 +61,11 @@ def _sub(b, node, grads):
 def _mul(b, node, grads):
     x, z = node.inputs
     g = grads[0]
-    if x is z:  # a square (BatchNormalization's variance): 2·g·x in two passes, not Mul, Mul, Sum
-        product = b.op("Mul", [g, x])
-        return [_unb(b, b.op("Add", [product, product]), x, node), None]
+    if x is z:  # a square (BatchNormalization's variance): (g + g)·x, two passes, not three
+        spread = g.producer()
+        if spread is not None and spread.op_type == "Expand":  # a ReduceMean's cotangent: the
+            g = spread.inputs[0]  # Mul broadcasts it to g's shape (x's), so only it is full-sized
+        return [_unb(b, b.op("Mul", [b.op("Add", [g, g]), x]), x, node), None]
     return [_unb(b, b.op("Mul", [g, z]), x, node), _unb(b, b.op("Mul", [g, x]), z, node)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from harness_vjp import check_vjp
+from harness_vjp import check_graph_vjp, check_vjp
 
 RNG = np.random.default_rng(0)
 
@@ -149,3 +149,18 @@ def test_square_mul_of_one_value():
     result = check_graph_vjp(lambda b, v: [b.op("Mul", [v[0], v[0]])], [x], wrt=[0])
     grads = [n.op_type for n in result.graph if n.name.startswith("grad/")]
     assert "Sum" not in grads and grads.count("Add") == 1
+
+
+@pytest.mark.parametrize("reduce", [False, True])
+def test_square_of_a_centred_tensor(reduce):
+    """BatchNormalization's variance: ``mean((x - mean(x))**2)`` over N, H, W, where the
+    square's cotangent is a ReduceMean's per-channel one (doubled before it is spread)."""
+
+    def build(b, values):
+        axes = b.constant(np.array([0, 2, 3], dtype=np.int64))
+        x = values[0]
+        d = b.op("Sub", [x, b.op("ReduceMean", [x, axes])])
+        square = b.op("Mul", [d, d])
+        return [b.op("ReduceMean", [square, axes]) if reduce else square]
+
+    check_graph_vjp(build, [normal(2, 3, 4, 5)], wrt=[0])
