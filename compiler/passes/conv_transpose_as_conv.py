@@ -70,6 +70,8 @@ class ConvTransposeAsConvPass(ir.passes.InPlacePass):
         w = node.inputs[1]
         if w.shape is None or not all(isinstance(d, int) for d in w.shape):
             return False
+        if w.dtype != ir.DataType.FLOAT:  # the float32 Conv it is meant for (see the docstring)
+            return False
         dims = list(w.shape)
         kernel = dims[2:]
         pads = _conv_pads(node, kernel)

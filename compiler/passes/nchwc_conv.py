@@ -12,8 +12,8 @@ output back to NCHW by ``ReorderOutput``.
 the onnxruntime build and CPU running the graph (``kgraph.runtime.nchwc_block_size()``): a
 graph rewritten by this pass runs only in that process's onnxruntime, never as a portable
 ONNX file. Only 4-D convolutions with one group, static channel counts that are multiples of
-``B`` and a kernel that is not a constant are rewritten (onnxruntime handles constant kernels
-itself).
+``B``, float32 tensors and a kernel that is not a constant are rewritten (onnxruntime handles
+constant kernels itself).
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class NchwcConvPass(ir.passes.InPlacePass):
         if (group is not None and group.as_int() != 1) or w.const_value is not None:
             return None
         if w.is_initializer() or w.shape is None or x.shape is None or len(w.shape) != 4:
+            return None
+        if w.dtype != ir.DataType.FLOAT or x.dtype != ir.DataType.FLOAT:  # kernels are float32
             return None
         dims = list(w.shape)
         if not all(isinstance(d, int) for d in dims) or len(x.shape) != 4:

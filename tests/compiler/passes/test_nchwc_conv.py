@@ -71,3 +71,11 @@ def test_convs_it_cannot_block_are_kept():
 def test_block_size_is_validated():
     with pytest.raises(ValueError, match="Received: block_size=1"):
         NchwcConvPass(1)
+
+
+def test_float16_convs_are_kept():
+    b = GraphBuilder()
+    x = b.input("x", (1, 16, 4, 4), "float16")
+    w = b.input("w", (16, 16, 3, 3), "float16")
+    b.output(b.op("Conv", [x, w], {"kernel_shape": [3, 3]}), "y")
+    assert not NchwcConvPass(16)(serde.to_model(b.graph)).modified
