@@ -40,7 +40,9 @@ def _skip_cnn(lib):
 
 
 def _bn_block(lib):
-    """16-channel convs: on x86 kgraph's engine runs them as onnxruntime's NCHWc Conv."""
+    """16-channel convs: on x86 kgraph's engine runs them as onnxruntime's NCHWc Conv. Its
+    weights get ``ATOL`` (1% of one Adam step): an element whose gradient is near zero moves
+    by ~lr·sign(g) under Adam, so float32 sums in another order can move it by ~2e-6."""
     inputs = lib.Input((8, 8, 16))
     x = lib.layers.Conv2D(16, 3, padding="same", use_bias=False, name="conv_a")(inputs)
     x = lib.layers.ReLU(name="relu_a")(lib.layers.BatchNormalization(name="bn")(x))
@@ -51,6 +53,7 @@ def _bn_block(lib):
 
 
 MODELS = {"seed": _seed_cnn, "skip": _skip_cnn, "bn_block": _bn_block}
+ATOL = {"bn_block": 1e-5}
 OPTIMIZERS = {
     "adam": lambda lib: lib.optimizers.Adam(1e-3),
     "sgd_momentum": lambda lib: lib.optimizers.SGD(0.01, momentum=0.9),
@@ -102,7 +105,8 @@ def test_fit_matches_keras(name, optimizer):
     for layer_name, values in expected.items():
         for old, want, have in zip(before[layer_name], values, got[layer_name]):
             assert np.abs(want - old).max() > 1e-4, f"{layer_name} did not train"
-            np.testing.assert_allclose(have, want, rtol=1e-4, atol=1e-6, err_msg=layer_name)
+            atol = ATOL.get(name, 1e-6)
+            np.testing.assert_allclose(have, want, rtol=1e-4, atol=atol, err_msg=layer_name)
 
 
 def test_trained_weights_load_into_keras_and_predict_the_same():
