@@ -18,7 +18,9 @@ from kgraph.version import __version__ as __version__
 SUBMODULES = (
     "activations",
     "applications",
+    "backend",
     "callbacks",
+    "config",
     "constraints",
     "datasets",
     "initializers",
@@ -37,11 +39,16 @@ SUBMODULES = (
 # public name -> the module that defines it
 NAMES = {
     "Functional": "kgraph.models.functional",
+    "Initializer": "kgraph.initializers",
     "Input": "kgraph.layers",
     "InputSpec": "kgraph.layers",
     "KerasTensor": "kgraph.tensor",
     "Layer": "kgraph.layers",
+    "Loss": "kgraph.losses",
+    "Metric": "kgraph.metrics",
     "Model": "kgraph.models.model",
+    "Optimizer": "kgraph.optimizers",
+    "Regularizer": "kgraph.regularizers",
     "Sequential": "kgraph.models.sequential",
     "Variable": "kgraph.tensor",
 }
@@ -68,7 +75,9 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kgraph import (  # noqa: F401
         activations,
         applications,
+        backend,
         callbacks,
+        config,
         constraints,
         datasets,
         initializers,

@@ -662,3 +662,31 @@ def test_summary_show_trainable_and_aligned_borders():
         if line.startswith("│") and line.split("│")[1].strip()
     }
     assert marks == {"a_rather_long_input_name": "-", "frozen": "N", "live": "Y", "sum": "-"}
+
+
+def test_config_backend_and_unsafe_deserialization(tmp_path, monkeypatch):
+    """keras.config / keras.backend as Keras programs use them, and the serialization guide's
+    enable_unsafe_deserialization() letting a Lambda model load (safe mode refuses it)."""
+    from kgraph.saving import serialization_lib
+
+    assert keras.config.floatx() == keras.backend.floatx() == "float32"
+    assert keras.backend.epsilon() == 1e-7 and keras.config.image_data_format() == "channels_last"
+    assert keras.backend.result_type("int32", "float32") == "float32"
+    assert keras.backend.is_keras_tensor(keras.Input((2,)))
+    assert keras.Loss is keras.losses.Loss and keras.Metric is keras.metrics.Metric
+    with pytest.raises(ValueError, match="float32"):
+        keras.config.set_floatx("float16")
+    with pytest.raises(ValueError, match="channels_last"):
+        keras.config.set_image_data_format("channels_first")
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2), layers.Lambda(lambda t: t * 3)])
+    data = RNG.normal(size=(4, 3)).astype("float32")
+    model.save(tmp_path / "lambda.keras")
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras.models.load_model(tmp_path / "lambda.keras")
+    monkeypatch.setattr(serialization_lib, "_UNSAFE_EVERYWHERE", [False])  # undone afterwards
+    keras.config.enable_unsafe_deserialization()
+    loaded = keras.models.load_model(tmp_path / "lambda.keras")
+    kernel, bias = model.get_weights()
+    np.testing.assert_allclose(
+        loaded.predict(data, verbose=0), (data @ kernel + bias) * 3, rtol=1e-5, atol=1e-6
+    )

@@ -10,7 +10,7 @@ a model whose optimizer or loss kgraph lacks still loads, uncompiled.
 from __future__ import annotations
 
 from kgraph.saving.resolution import resolve_class, resolve_function
-from kgraph.saving.serialization_lib import LAMBDA_REFUSED
+from kgraph.saving.serialization_lib import LAMBDA_REFUSED, in_safe_mode
 
 _SPECIAL = {"__keras_tensor__", "__numpy__", "__tensor__", "__bytes__", "__slice__", "__ellipsis__"}
 
@@ -45,7 +45,7 @@ def check_model_config(config: dict, custom_objects=None, safe_mode: bool = True
     for item in _objects(config, []):
         name = item["class_name"]
         if name == "__lambda__" or (name == "Lambda" and _holds_code(item)):
-            if safe_mode:
+            if safe_mode and in_safe_mode() is not False:
                 raise ValueError(LAMBDA_REFUSED if name == "__lambda__" else LAMBDA_LAYER_REFUSED)
             if name == "__lambda__":
                 continue

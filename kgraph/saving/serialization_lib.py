@@ -26,9 +26,19 @@ PLAIN_TYPES = (str, int, float, bool)
 _SPECIAL = ("__numpy__", "__tensor__", "__bytes__", "__slice__", "__ellipsis__", "__lambda__")
 
 
+_UNSAFE_EVERYWHERE = [False]  # keras.config.enable_unsafe_deserialization()
+
+
+def enable_unsafe_deserialization() -> None:
+    """Turns safe mode off for every later load, ``safe_mode=True`` arguments included, as
+    Keras' ``keras.config.enable_unsafe_deserialization`` does (lambdas load)."""
+    _UNSAFE_EVERYWHERE[0] = True
+
+
 def in_safe_mode() -> bool | None:
-    """The ``safe_mode`` of the load in progress (None outside one)."""
-    return getattr(_STATE, "safe_mode", None)
+    """The ``safe_mode`` of the load in progress (None outside one; False everywhere after
+    ``enable_unsafe_deserialization``)."""
+    return False if _UNSAFE_EVERYWHERE[0] else getattr(_STATE, "safe_mode", None)
 
 
 @contextlib.contextmanager
