@@ -690,3 +690,73 @@ def test_config_backend_and_unsafe_deserialization(tmp_path, monkeypatch):
     np.testing.assert_allclose(
         loaded.predict(data, verbose=0), (data @ kernel + bias) * 3, rtol=1e-5, atol=1e-6
     )
+
+
+class HookRecorder(keras.callbacks.Callback):
+    """The "writing your own callbacks" guide's logger: which hooks run, with which log keys."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.calls.append(("train_batch", batch, sorted(logs)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.calls.append(("epoch", epoch, sorted(logs)))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.calls.append(("test_batch", batch, sorted(logs)))
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.calls.append(("predict_batch", batch, logs["outputs"]))
+
+
+def test_callbacks_guide_hooks_and_model_input_output():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["mean_absolute_error"])
+    x = RNG.random((20, 4)).astype("float32")
+    y = RNG.random((20, 1)).astype("float32")
+    recorder = HookRecorder()
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0, callbacks=[recorder])
+    model.evaluate(x, y, batch_size=10, verbose=0, callbacks=[recorder])
+    predicted = model.predict(x, batch_size=8, verbose=0, callbacks=[recorder])
+    keys = ["loss", "mean_absolute_error"]
+    assert recorder.calls[:3] == [
+        ("train_batch", 0, keys),
+        ("train_batch", 1, keys),
+        ("epoch", 0, keys),
+    ]
+    assert recorder.calls[3:5] == [("test_batch", 0, keys), ("test_batch", 1, keys)]
+    batches = recorder.calls[5:]
+    assert [(c[0], c[1], len(c[2])) for c in batches] == [
+        ("predict_batch", 0, 8),
+        ("predict_batch", 1, 8),
+        ("predict_batch", 2, 4),
+    ]
+    kernel, bias = model.get_weights()
+    np.testing.assert_allclose(predicted, x @ kernel + bias, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([c[2] for c in batches]), predicted)
+
+    # model.input / model.output as the functional guide uses them
+    assert model.input is model.inputs[0] and model.output is model.outputs[0]
+    a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+    two = keras.Model([a, b], [layers.Dense(1)(a), layers.Dense(1)(b)])
+    assert two.input == [a, b] and len(two.output) == 2
+    reuse = keras.Model(two.input, layers.add(two.output))
+    assert reuse.predict([x[:, :3], x[:, :2]], verbose=0).shape == (20, 1)
+
+
+def test_sequential_config_with_registered_layer_round_trips():
+    model = keras.Sequential([keras.Input((3,)), Linear(2), layers.Activation(custom_fn)])
+    data = RNG.normal(size=(4, 3)).astype("float32")
+    for rebuilt in (
+        keras.Sequential.from_config(model.get_config()),
+        keras.models.model_from_json(model.to_json()),
+    ):
+        rebuilt.set_weights(model.get_weights())
+        np.testing.assert_allclose(rebuilt.predict(data, verbose=0), model.predict(data, verbose=0))
+    w, b = model.get_weights()
+    np.testing.assert_allclose(
+        model.predict(data, verbose=0), (data @ w + b) ** 2, rtol=1e-5, atol=1e-6
+    )

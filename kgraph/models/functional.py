@@ -154,6 +154,17 @@ class Functional(Model):
         return [layer for layer in self._functional_layers if not isinstance(layer, OpLayer)]
 
     @property
+    def input(self):
+        """The model's Input tensor(s), structured as the model was built (one tensor, a list
+        or a dict), as Keras' ``model.input``."""
+        return getattr(self, "_inputs_struct", None)
+
+    @property
+    def output(self):
+        """The model's output tensor(s), structured as the model was built."""
+        return getattr(self, "_outputs_struct", None)
+
+    @property
     def input_names(self) -> list[str]:
         return [t._history[0].name for t in self.inputs]
 

@@ -151,7 +151,8 @@ class Model(SavingMixin, TrainingMethods, Layer):
             batch_size: Samples per run (32 by default; None runs all at once).
             verbose: 0 = silent, 1 or "auto" = progress bar (as Keras), 2 = one line.
             steps: Predict only the first ``steps`` batches.
-            callbacks: Callbacks whose ``on_predict_begin`` / ``on_predict_end`` run.
+            callbacks: Callbacks whose ``on_predict_*`` hooks run (the batch hooks get
+                ``{"outputs": ...}``, as in Keras).
 
         Returns:
             Numpy results in the structure of the model's outputs (an array, a list, or a dict
@@ -159,6 +160,7 @@ class Model(SavingMixin, TrainingMethods, Layer):
         """
         from kgraph.callbacks import CallbackList
         from kgraph.models.data import as_input_arrays
+        from kgraph.models.predict_batches import predict_with_batch_hooks
         from kgraph.utils.dataset import dataset_inputs
         from kgraph.utils.progbar import Progbar
 
@@ -174,7 +176,11 @@ class Model(SavingMixin, TrainingMethods, Layer):
         bar = Progbar(count, verbose=verbose)
         cbs.on_predict_begin({})
         predictor = self._predictor()
-        result = predictor.predict(arrays if len(arrays) > 1 else arrays[0], batch_size=batch_size)
+        if callbacks:
+            result = predict_with_batch_hooks(predictor, arrays, size, count, cbs)
+        else:
+            data = arrays if len(arrays) > 1 else arrays[0]
+            result = predictor.predict(data, batch_size=batch_size)
         bar.seen = count
         bar.finish()
         cbs.on_predict_end({})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kgraph.layers.core.input_layer import Input, InputLayer
 from kgraph.layers.layer import Layer
 from kgraph.models.functional import Functional
+from kgraph.saving.object_registration import get_registered_name
 from kgraph.tensor import KerasTensor
 
 
@@ -103,7 +104,11 @@ class Sequential(Functional):
         if self._input_layer is not None:
             layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
         layers += [
-            {"class_name": type(layer).__name__, "config": layer.get_config()}
+            {
+                "class_name": type(layer).__name__,
+                **_registered(layer),
+                "config": layer.get_config(),
+            }
             for layer in self._stack
         ]
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
@@ -119,3 +124,10 @@ class Sequential(Functional):
             else:
                 model.add(deserialize_layer(item, custom_objects))
         return model
+
+
+def _registered(layer) -> dict:
+    """``registered_name`` (``package>Name``) for a registered custom layer, as Keras writes it,
+    so ``from_config`` finds the class without ``custom_objects``."""
+    registered = get_registered_name(type(layer))
+    return {"registered_name": registered} if ">" in (registered or "") else {}
