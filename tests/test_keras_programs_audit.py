@@ -760,3 +760,23 @@ def test_sequential_config_with_registered_layer_round_trips():
     np.testing.assert_allclose(
         model.predict(data, verbose=0), (data @ w + b) ** 2, rtol=1e-5, atol=1e-6
     )
+
+
+def test_lambda_callback_reads_live_weights_under_a_piecewise_schedule():
+    """A LambdaCallback's batch hook sees each step's weights (it saw the initial ones), and
+    PiecewiseConstantDecay switches the rate after its boundary step, as in Keras."""
+    model = keras.Sequential(
+        [keras.Input((1,)), layers.Dense(1, use_bias=False, kernel_initializer="ones")]
+    )
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([2], [0.1, 0.01])
+    model.compile(keras.optimizers.SGD(schedule), "mse")
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(model.get_weights()[0][0, 0])
+    )
+    model.fit(np.ones((4, 1)), np.zeros((4, 1)), batch_size=1, verbose=0, callbacks=[record])
+    w, want = 1.0, []
+    for step in range(4):  # mse of w * 1 against 0: gradient 2w
+        w -= (0.1 if step <= 2 else 0.01) * 2 * w
+        want.append(w)
+    np.testing.assert_allclose(seen, want, rtol=1e-6)

@@ -102,7 +102,9 @@ _ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_
 
 
 def overrides(callback: Callback, hook: str) -> bool:
-    """Whether ``callback`` has its own ``hook`` (or the older name the hook calls), not only
-    the base class' no-op."""
+    """Whether ``callback`` has its own ``hook`` (or the older name the hook calls), in its
+    class or as an instance attribute, not only the base class' no-op."""
     names = [hook, *([_ALIASES[hook]] if hook in _ALIASES else [])]
+    if any(n in vars(callback) for n in names):  # set on the instance, as LambdaCallback does
+        return True
     return any(getattr(type(callback), n, None) is not getattr(Callback, n) for n in names)
