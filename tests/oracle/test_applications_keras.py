@@ -15,7 +15,7 @@ import onnxruntime as ort
 import pytest
 
 import kgraph
-from tests.oracle.keras_oracle import MARKS, keras
+from tests.oracle.keras_oracle import MARKS, draw_keras_initial_weights_with_numpy, keras
 
 pytestmark = MARKS
 
@@ -56,11 +56,13 @@ def _randomize(theirs, seed=0) -> None:
 def check_application(name, kwargs, image_shape, folder, legacy=True, batch=2, rtol=1e-4):
     # Both libraries start their automatic names afresh (an unnamed layer such as
     # EfficientNet's Normalization is "normalization" in each, whatever tests ran before) and
-    # Keras draws the same kernels every run.
+    # numpy draws Keras' initial kernels (the same every run, and without jax compiling one
+    # random kernel per weight shape, most of a build's time).
     keras.backend.clear_session()
     kgraph.utils.clear_session()
-    keras.utils.set_random_seed(0)
-    theirs = getattr(keras.applications, name)(weights=None, **kwargs)
+    with pytest.MonkeyPatch.context() as patch:
+        draw_keras_initial_weights_with_numpy(patch)
+        theirs = getattr(keras.applications, name)(weights=None, **kwargs)
     _randomize(theirs)
     path = _keras_weights(theirs, folder, legacy)
     ours = getattr(kgraph.applications, name)(weights=path, **kwargs)

@@ -9,7 +9,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 CASES = [
     (dict(num_heads=2, key_dim=3), (2, 4, 5), (2, 6, 7), None, {}),

@@ -12,7 +12,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 RNG = np.random.default_rng(41)
 

@@ -9,7 +9,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 
 def _compare(name, kwargs, input_shape, rtol=1e-5, atol=1e-5, seed=0):

@@ -10,7 +10,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 TOL = {"rtol": 2e-5, "atol": 2e-6}
 RNG = np.random.default_rng(7)

@@ -10,7 +10,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 TOL = {"rtol": 1e-4, "atol": 1e-5}
 RNG = np.random.default_rng(11)

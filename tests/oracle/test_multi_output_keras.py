@@ -15,7 +15,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 RTOL, ATOL = 2e-5, 1e-6
 

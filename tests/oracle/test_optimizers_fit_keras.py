@@ -12,7 +12,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 CASES = {
     "adamax": lambda lib: lib.optimizers.Adamax(0.01),

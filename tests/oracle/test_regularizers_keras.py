@@ -16,7 +16,7 @@ import pytest
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 BATCH = 8
 

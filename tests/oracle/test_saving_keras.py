@@ -16,7 +16,7 @@ from tests.saving.models import (
     set_distinct_weights,
 )
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 BUILDERS = [seed_sequential, seed_functional, functional_bn]
 
 

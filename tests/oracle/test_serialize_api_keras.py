@@ -8,7 +8,7 @@ import pytest
 from kgraph import activations, layers
 from tests.oracle.keras_oracle import MARKS, keras
 
-pytestmark = MARKS
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
 
 
 CASES = [
