@@ -88,9 +88,9 @@ def _take_raw_data(proto: onnx.ModelProto) -> list[bytes | None]:
 
 
 def _serialize_with_raw_data(proto: onnx.ModelProto, raw_data: list[bytes | None]) -> bytes:
-    """``proto`` serialized with its main graph's initializers (raw data put back) written
-    after it as a second ``graph`` field: protobuf parsers merge repeated occurrences of a
-    message field, appending to its repeated fields, so the initializers keep their order."""
+    """``proto`` serialized with its main graph's initializers (raw data put back) appended to
+    the graph's own bytes, in one ``graph`` field: a message's fields may come in any order,
+    and readers that keep only the last occurrence of a field (Netron) see the whole graph."""
     initializers = proto.graph.initializer
     if len(initializers) != len(raw_data):
         raise InvalidModelError("Shape inference changed the initializers.")
@@ -101,8 +101,11 @@ def _serialize_with_raw_data(proto: onnx.ModelProto, raw_data: list[bytes | None
         size = len(head) + sum(len(p) for p in tail)
         pieces += [_key(_INITIALIZER, 2), _varint(size), head, *tail]
     del initializers[:]
-    graph_size = sum(len(p) for p in pieces)
-    return b"".join([proto.SerializeToString(), _key(_GRAPH, 2), _varint(graph_size), *pieces])
+    graph = proto.graph.SerializeToString()
+    proto.ClearField("graph")
+    graph_size = len(graph) + sum(len(p) for p in pieces)
+    head = [proto.SerializeToString(), _key(_GRAPH, 2), _varint(graph_size), graph]
+    return b"".join([*head, *pieces])
 
 
 _GRAPH = onnx.ModelProto.DESCRIPTOR.fields_by_name["graph"].number

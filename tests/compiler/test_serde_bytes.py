@@ -74,3 +74,33 @@ def test_invalid_graph_raises():
     node.replace_input_with(1, model.graph.initializers["dense/kernel"])  # float shape
     with pytest.raises(serde.InvalidModelError):
         serde.to_bytes(model)
+
+
+def _top_level_fields(data: bytes) -> list[int]:
+    """The field numbers of a serialized message's top level, in order (wire types 0 and 2)."""
+    fields, at = [], 0
+
+    def varint():
+        nonlocal at
+        value, shift = 0, 0
+        while True:
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    while at < len(data):
+        key = varint()
+        fields.append(key >> 3)
+        length = varint() if key & 7 == 2 else (varint(), 0)[1]
+        at += length
+    return fields
+
+
+def test_the_graph_is_one_field():
+    """Readers that keep the last occurrence of a message field (Netron) see the whole graph."""
+    model, _ = _model()
+    graph_field = onnx.ModelProto.DESCRIPTOR.fields_by_name["graph"].number
+    assert _top_level_fields(serde.to_bytes(model)).count(graph_field) == 1
