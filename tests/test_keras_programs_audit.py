@@ -780,3 +780,43 @@ def test_lambda_callback_reads_live_weights_under_a_piecewise_schedule():
         w -= (0.1 if step <= 2 else 0.01) * 2 * w
         want.append(w)
     np.testing.assert_allclose(seen, want, rtol=1e-6)
+
+
+def test_text_classification_with_text_vectorization_in_the_pipeline():
+    """keras.io's text classification from scratch: TextVectorization adapted on the texts,
+    applied in Dataset.map, an Embedding model trained on the integer sequences."""
+    texts = np.array(
+        ["A great, GREAT movie!", "Awful plot.", "great acting", "awful, awful film"] * 8
+    )
+    labels = np.array([1, 0, 1, 0] * 8)
+    vectorize_layer = layers.TextVectorization(
+        max_tokens=8, output_mode="int", output_sequence_length=4
+    )
+    vectorize_layer.adapt(keras.utils.Dataset.from_tensor_slices(texts).batch(5))
+    # counts: great, awful 16; a, movie, plot, acting, film 8 (ties: larger first; "a" is cut)
+    assert vectorize_layer.get_vocabulary() == [
+        "", "[UNK]", "great", "awful", "plot", "movie", "film", "acting",
+    ]  # fmt: skip
+    np.testing.assert_array_equal(
+        vectorize_layer(texts[:4]), [[1, 2, 2, 5], [3, 4, 0, 0], [2, 7, 0, 0], [3, 3, 6, 0]]
+    )
+    ds = keras.utils.Dataset.from_tensor_slices((texts, labels)).batch(8)
+    ds = ds.map(lambda x, y: (vectorize_layer(x), y))
+    model = keras.Sequential(
+        [
+            keras.Input((4,), dtype="int64"),
+            layers.Embedding(8, 4),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy")
+    history = model.fit(ds, epochs=4, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    counts = layers.TextVectorization(output_mode="count", ngrams=2, standardize="lower")
+    counts.adapt(["b a b"])
+    assert counts.get_vocabulary() == ["[UNK]", "b", "b a", "a b", "a"]  # ties: larger first
+    # a b b x: x, "b b" and "b x" are out of the vocabulary
+    np.testing.assert_array_equal(counts(["a b b x"]), [[3, 2, 0, 1, 1]])
+    with pytest.raises(ValueError, match="numpy only"):
+        vectorize_layer(keras.Input((1,), dtype="string"))

@@ -39,6 +39,7 @@ from kgraph.layers.preprocessing.rescaling import Rescaling
 from kgraph.layers.preprocessing.resizing import Resizing
 from kgraph.layers.preprocessing.solarization import Solarization
 from kgraph.layers.preprocessing.string_lookup import StringLookup
+from kgraph.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = [
     "AugMix",
@@ -79,4 +80,5 @@ __all__ = [
     "Resizing",
     "Solarization",
     "StringLookup",
+    "TextVectorization",
 ]

@@ -1,0 +1,230 @@
+"""``TextVectorization``: strings to token indices or token counts, as Keras' layer: standardize
+(lowercase, strip punctuation), split (whitespace or characters), optional ngrams, then a
+``StringLookup`` vocabulary learnt by ``adapt()`` (by frequency, as Keras orders it).
+
+Difference from Keras: the layer runs on numpy only (eagerly, or in ``Dataset.map``): standard
+ONNX has no regex replacement for the punctuation strip, so it cannot be part of a compiled
+model. Vectorize the text in the data pipeline and start the model at the integer output,
+which is how Keras' text examples train anyway.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from kgraph.layers.layer import Layer
+from kgraph.layers.preprocessing.adapt_data import batches
+from kgraph.layers.preprocessing.string_lookup import StringLookup
+from kgraph.tensor import KerasTensor
+
+# Keras' punctuation class (tf.strings.regex_replace in Keras)
+STRIP_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
+SPLIT = (None, "whitespace", "character")
+OUTPUT_MODES = ("int", "multi_hot", "count")
+
+
+def _check(name, value, allowed):
+    if not (value in allowed or callable(value)):
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected one of {allowed} or a callable. "
+            f"Received: {name}={value!r}"
+        )
+
+
+class TextVectorization(Layer):
+    """Turns strings into index sequences (``output_mode="int"``: 0 pads, 1 is OOV) or
+    multi-hot / count vectors over the vocabulary.
+
+    Args:
+        max_tokens: Largest vocabulary size, the pad and OOV tokens included.
+        standardize: ``"lower_and_strip_punctuation"``, ``"lower"``, ``"strip_punctuation"``,
+            None, or a callable on a numpy array of ``str``.
+        split: ``"whitespace"``, ``"character"``, None, or a callable ``str -> list[str]``.
+        ngrams: None, ``n`` (1- to n-grams) or a tuple of widths, joined by spaces.
+        output_mode: ``"int"``, ``"multi_hot"`` or ``"count"`` (no ``"tf_idf"``).
+        output_sequence_length: ``"int"`` outputs are padded or cut to it (else to the
+            longest row of the batch).
+        pad_to_max_tokens: Encoded outputs get ``max_tokens`` slots.
+        vocabulary: A list of tokens or a file, or None to ``adapt()``.
+        encoding: Text encoding of ``bytes`` inputs.
+    """
+
+    def __init__(
+        self,
+        max_tokens=None,
+        standardize="lower_and_strip_punctuation",
+        split="whitespace",
+        ngrams=None,
+        output_mode="int",
+        output_sequence_length=None,
+        pad_to_max_tokens=False,
+        vocabulary=None,
+        idf_weights=None,
+        sparse=False,
+        ragged=False,
+        encoding="utf-8",
+        name=None,
+        **kwargs,
+    ):
+        kwargs.pop("vocabulary_size", None)
+        kwargs.pop("has_input_vocabulary", None)
+        super().__init__(name=name, **kwargs)
+        _check("standardize", standardize, STANDARDIZE)
+        _check("split", split, SPLIT)
+        if output_mode not in OUTPUT_MODES:
+            raise ValueError(
+                f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES} "
+                f"('tf_idf' is not supported by kgraph). Received: output_mode={output_mode}"
+            )
+        if not (ngrams is None or isinstance(ngrams, int) or _int_tuple(ngrams)):
+            raise ValueError(
+                f"`ngrams` must be None, an integer, or a tuple of integers. Received: "
+                f"ngrams={ngrams}"
+            )
+        if output_sequence_length is not None and (
+            output_mode != "int" or not isinstance(output_sequence_length, int)
+        ):
+            raise ValueError(
+                "`output_sequence_length` must be None or an integer, and only with "
+                f"output_mode='int'. Received: output_sequence_length={output_sequence_length}"
+            )
+        if sparse or ragged or idf_weights is not None:
+            raise ValueError("kgraph's TextVectorization supports no sparse or ragged outputs.")
+        self.standardize, self.split, self.ngrams = standardize, split, ngrams
+        self.output_mode, self.output_sequence_length = output_mode, output_sequence_length
+        self.encoding = encoding
+        self.lookup = StringLookup(
+            max_tokens=max_tokens,
+            mask_token="" if output_mode == "int" else None,
+            vocabulary=vocabulary,
+            output_mode="int",
+            pad_to_max_tokens=pad_to_max_tokens,
+            encoding=encoding,
+        )
+
+    # -- text to tokens ----------------------------------------------------------------------
+    def _texts(self, inputs) -> np.ndarray:
+        if isinstance(inputs, KerasTensor):
+            raise ValueError(
+                f"Layer '{self.name}' (TextVectorization) runs on numpy only: standard ONNX "
+                "cannot strip punctuation, so it cannot be part of a compiled model. Apply it "
+                f"in the data pipeline (`ds.map(lambda x, y: ({self.name}(x), y))`) and start "
+                "the model at its integer output."
+            )
+        texts = np.asarray(inputs, dtype=object)
+        if texts.ndim == 2 and texts.shape[-1] == 1 and self.split is not None:
+            texts = texts[:, 0]
+        if texts.ndim != 1:
+            raise ValueError(
+                "TextVectorization takes a batch of strings: rank 1, or rank 2 with a last "
+                f"dimension of 1. Received: inputs.shape={texts.shape}"
+            )
+        return np.array(
+            [t.decode(self.encoding) if isinstance(t, bytes) else str(t) for t in texts],
+            dtype=object,
+        )
+
+    def _tokens(self, inputs) -> list[list[str]]:
+        """Each text's tokens after standardizing, splitting and ngrams."""
+        texts = self._texts(inputs)
+        if callable(self.standardize):
+            texts = np.asarray(self.standardize(texts.astype(str)), dtype=object)
+        if self.standardize in ("lower", "lower_and_strip_punctuation"):
+            texts = [t.lower() for t in texts]
+        if self.standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
+            texts = [STRIP_PUNCTUATION.sub("", t) for t in texts]
+        if self.split is None:
+            rows = [[t] for t in texts]
+        elif self.split == "whitespace":
+            rows = [t.split() for t in texts]
+        elif self.split == "character":
+            rows = [list(t) for t in texts]
+        else:
+            rows = [list(self.split(t)) for t in texts]
+        if self.ngrams is None:
+            return rows
+        widths = range(1, self.ngrams + 1) if isinstance(self.ngrams, int) else self.ngrams
+        return [
+            [" ".join(row[i : i + n]) for n in widths for i in range(len(row) - n + 1)]
+            for row in rows
+        ]
+
+    # -- vocabulary --------------------------------------------------------------------------
+    def adapt(self, data, batch_size=None, steps=None):
+        """Learns the vocabulary from the tokens of ``data`` (an array of strings, a dataset
+        or an iterable of batches)."""
+        del batch_size
+        if isinstance(data, (list, tuple)) and data and isinstance(data[0], (str, bytes)):
+            data = np.asarray(data, dtype=object)  # one batch of texts
+        token_batches = (
+            np.array([t for row in self._tokens(b) for t in row], dtype=object)
+            for b in batches(data, steps)
+        )
+        self.lookup.adapt(token_batches)
+
+    def set_vocabulary(self, vocabulary, idf_weights=None):
+        self.lookup.set_vocabulary(vocabulary, idf_weights)
+
+    def get_vocabulary(self, include_special_tokens=True):
+        return self.lookup.get_vocabulary(include_special_tokens)
+
+    def vocabulary_size(self) -> int:
+        return self.lookup.vocabulary_size()
+
+    # -- calling -----------------------------------------------------------------------------
+    def call(self, inputs):
+        if self.lookup.vocabulary is None:
+            raise ValueError("TextVectorization needs a vocabulary or a call to adapt().")
+        index = {t: i for i, t in enumerate(self.get_vocabulary())}
+        oov = 1 if self.output_mode == "int" else 0
+        rows = [[index.get(t, oov) for t in row] for row in self._tokens(inputs)]
+        if self.output_mode == "int":
+            width = self.output_sequence_length
+            width = max(map(len, rows), default=0) if width is None else width
+            out = np.zeros((len(rows), width), dtype=np.int64)
+            for i, row in enumerate(rows):
+                out[i, : min(width, len(row))] = row[:width]
+            return out
+        depth = self.lookup.max_tokens if self.lookup.pad_to_max_tokens else len(index)
+        out = np.zeros((len(rows), depth), dtype=np.float32)
+        for i, row in enumerate(rows):
+            np.add.at(out[i], row, 1.0)
+        return np.minimum(out, 1.0) if self.output_mode == "multi_hot" else out
+
+    def compute_output_shape(self, input_shape):
+        if self.output_mode == "int":
+            return (input_shape[0], self.output_sequence_length)
+        depth = self.lookup.max_tokens if self.lookup.pad_to_max_tokens else None
+        return (input_shape[0], depth or self.vocabulary_size())
+
+    def get_config(self):
+        vocabulary = self.lookup.vocabulary
+        return {
+            **super().get_config(),
+            "max_tokens": self.lookup.max_tokens,
+            "standardize": self.standardize,
+            "split": self.split,
+            "ngrams": self.ngrams,
+            "output_mode": self.output_mode,
+            "output_sequence_length": self.output_sequence_length,
+            "pad_to_max_tokens": self.lookup.pad_to_max_tokens,
+            "sparse": False,
+            "ragged": False,
+            "vocabulary": list(vocabulary) if vocabulary is not None else None,
+            "idf_weights": None,
+            "encoding": self.encoding,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("ngrams"), list):
+            config["ngrams"] = tuple(config["ngrams"])
+        return cls(**config)
+
+
+def _int_tuple(value) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, int) for v in value)
