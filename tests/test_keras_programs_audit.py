@@ -820,3 +820,20 @@ def test_text_classification_with_text_vectorization_in_the_pipeline():
     np.testing.assert_array_equal(counts(["a b b x"]), [[3, 2, 0, 1, 1]])
     with pytest.raises(ValueError, match="numpy only"):
         vectorize_layer(keras.Input((1,), dtype="string"))
+
+
+def test_on_batch_calls_and_reset_metrics():
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    model.reset_metrics()  # before anything ran: nothing to reset
+    x = np.array([[1.0, 2.0], [3.0, -1.0]], "float32")
+    y = np.array([[1.0], [0.0]], "float32")
+    kernel, bias = model.get_weights()
+    error = x @ kernel + bias - y
+    result = model.test_on_batch(x, y, return_dict=True)
+    assert result["loss"] == pytest.approx(np.mean(error**2), rel=1e-5)
+    assert result["mae"] == pytest.approx(np.mean(np.abs(error)), rel=1e-5)
+    model.train_on_batch(x, y, reset_metrics=True)
+    model.reset_metrics()
+    with pytest.raises(ValueError, match="reset_metrics=False"):
+        model.train_on_batch(x, y, reset_metrics=False)

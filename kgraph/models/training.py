@@ -136,8 +136,25 @@ class TrainingMethods:
         results = evaluation.evaluate_data(trainer, data, batch_size, steps, cbs)
         return evaluation.returned(trainer, results, return_dict)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
+    def reset_metrics(self) -> None:
+        """Resets the compiled metrics' state (``fit``, ``evaluate`` and the ``*_on_batch``
+        calls start from a reset state anyway)."""
+        trainer = self._trainer
+        if trainer is not None and trainer._programs is not None:  # nothing ran: nothing to reset
+            trainer.reset_metrics()
+
+    def train_on_batch(
+        self,
+        x,
+        y=None,
+        sample_weight=None,
+        class_weight=None,
+        return_dict=False,
+        reset_metrics=True,
+    ):
+        """One optimizer step on one batch; returns the loss (and metrics) of that batch.
+        ``reset_metrics=False`` (Keras' running results over calls) is not supported."""
+        _check_reset(reset_metrics)
         trainer = self._compiled_trainer("train_on_batch")
         data = trainer.prepare(x, y, sample_weight, class_weight)
         trainer.reset_metrics()
@@ -148,9 +165,18 @@ class TrainingMethods:
         means.update(logs.losses(program, out), 1)
         return evaluation.returned(trainer, means.logs(program, out), return_dict)
 
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False, reset_metrics=True):
         """Loss (and metrics) on one batch, without updating weights."""
+        _check_reset(reset_metrics)
         trainer = self._compiled_trainer("test_on_batch")
         data = trainer.prepare(x, y, sample_weight)
         results = evaluation.evaluate_data(trainer, data, data.size)
         return evaluation.returned(trainer, results, return_dict)
+
+
+def _check_reset(reset_metrics) -> None:
+    if not reset_metrics:
+        raise ValueError(
+            "kgraph reports each *_on_batch call on its own batch: reset_metrics=False "
+            "(results accumulated over calls) is not supported. Received: reset_metrics=False"
+        )
