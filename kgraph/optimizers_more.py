@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgraph.optimizers import Optimizer
+from kgraph.optimizer_base import Optimizer
 
 
 class Adamax(Optimizer):

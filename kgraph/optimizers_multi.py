@@ -10,7 +10,7 @@ from collections.abc import MutableMapping
 
 import numpy as np
 
-from kgraph.optimizers import Optimizer
+from kgraph.optimizer_base import Optimizer
 
 
 class OptimizerMap(MutableMapping):

@@ -4,7 +4,7 @@ Keras' ``serialize`` / ``deserialize``. Update rules: ``kgraph.compiler.optim``.
 
 from __future__ import annotations
 
-from kgraph.optimizers import Optimizer
+from kgraph.optimizer_base import Optimizer
 
 
 class Muon(Optimizer):
