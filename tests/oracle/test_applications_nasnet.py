@@ -25,32 +25,6 @@ from tests.oracle.test_applications_keras import _keras_weights, _randomize, che
 pytestmark = MARKS
 
 
-@pytest.fixture
-def numpy_initializers(monkeypatch):
-    """Keras' jax backend compiles a random kernel per weight shape (most of the ~30 s CPU a
-    NASNetMobile build takes); numpy draws them here, as the weights only need to be random."""
-    from keras.src.backend import random
-
-    rng = np.random.default_rng(0)
-
-    def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-        return rng.uniform(minval, maxval, shape).astype(dtype or "float32")
-
-    def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        return rng.normal(mean, stddev, shape).astype(dtype or "float32")
-
-    def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-        x = np.clip(rng.normal(0.0, 1.0, shape), -2.0, 2.0)
-        return (mean + stddev * x).astype(dtype or "float32")
-
-    for name, function in [
-        ("uniform", uniform),
-        ("normal", normal),
-        ("truncated_normal", truncated_normal),
-    ]:
-        monkeypatch.setattr(random, name, function)
-
-
 def _compare(theirs, ours, image_shape, folder, rtol=1e-4):
     assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
     assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
@@ -66,7 +40,7 @@ def _compare(theirs, ours, image_shape, folder, rtol=1e-4):
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * scale)
 
 
-def test_mobile_loads_keras_file_from_keras_home(tmp_path, monkeypatch, numpy_initializers):
+def test_mobile_loads_keras_file_from_keras_home(tmp_path, monkeypatch, numpy_initial_weights):
     """Keras' no-top file, under Keras' cache name in ``$KERAS_HOME/models``, is what
     ``weights="imagenet"`` loads (its hash checked against the table, patched here)."""
     keras.backend.clear_session()
@@ -101,12 +75,12 @@ SLOW = [
 @pytest.mark.parametrize(
     "name, kwargs, image_shape", SLOW, ids=[f"{c[0]}-{'x'.join(map(str, c[2]))}" for c in SLOW]
 )
-def test_nasnet_matches_keras_slow(name, kwargs, image_shape, tmp_path, numpy_initializers):
+def test_nasnet_matches_keras_slow(name, kwargs, image_shape, tmp_path, numpy_initial_weights):
     check_application(name, kwargs, image_shape, tmp_path)
 
 
 @pytest.mark.slow
-def test_keras3_weights_file_loads(tmp_path, numpy_initializers):
+def test_keras3_weights_file_loads(tmp_path, numpy_initial_weights):
     """A Keras 3 ``.weights.h5`` (class-name paths, not layer names) loads too."""
     check_application(
         "NASNetMobile",
