@@ -17,6 +17,7 @@ from kgraph.compiler.passes.fuse_conv_bias import FuseConvBiasPass
 from kgraph.compiler.passes.fuse_conv_bias_input import FuseConvBiasInputPass
 from kgraph.compiler.passes.guard_zero_pad_max_pool import GuardZeroPadMaxPoolPass
 from kgraph.compiler.passes.inherit_layer_metadata import InheritLayerMetadataPass
+from kgraph.compiler.passes.merge_vector_operands import MergeVectorOperandsPass
 from kgraph.compiler.passes.readable_ops import ReadableOpsPass
 from kgraph.compiler.passes.sink_transposes import SinkTransposesPass
 
@@ -50,7 +51,8 @@ def forward_layout_passes() -> list[ir.passes.PassBase]:
             ],
             steps=6,
             early_stop=True,
-        )
+        ),
+        MergeVectorOperandsPass(),  # BatchNormalization centres once (after the chains settle)
     ]
 
 
@@ -85,6 +87,7 @@ __all__ = [
     "FuseConvBiasPass",
     "GuardZeroPadMaxPoolPass",
     "InheritLayerMetadataPass",
+    "MergeVectorOperandsPass",
     "ReadableOpsPass",
     "SinkTransposesPass",
     "forward_layout_passes",
