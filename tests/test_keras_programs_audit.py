@@ -837,3 +837,40 @@ def test_on_batch_calls_and_reset_metrics():
     model.reset_metrics()
     with pytest.raises(ValueError, match="reset_metrics=False"):
         model.train_on_batch(x, y, reset_metrics=False)
+
+
+class ScaledProjection(layers.Layer):
+    """A user layer with constructor arguments and no get_config (Keras configs it itself)."""
+
+    def __init__(self, units=3, scale=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.scale = units, scale
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="ones")
+
+    def call(self, x):
+        return ops.matmul(x, self.w) * self.scale
+
+
+def test_layer_without_get_config_saves_its_constructor_arguments(tmp_path):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, ScaledProjection(4, scale=3.0, name="proj")(inputs))
+    assert model.get_layer("proj").get_config() == {
+        "units": 4, "scale": 3.0, "name": "proj", "trainable": True, "dtype": "float32",
+    }  # fmt: skip
+    model.save(tmp_path / "auto.keras")
+    loaded = keras.models.load_model(
+        tmp_path / "auto.keras", custom_objects={"ScaledProjection": ScaledProjection}
+    )
+    layer = loaded.get_layer("proj")
+    assert (layer.units, layer.scale) == (4, 3.0)
+    np.testing.assert_allclose(loaded.predict(np.ones((1, 2)), verbose=0), [[6.0] * 4])
+    # a non-plain argument (a layer) turns the automatic config off, as in Keras
+    assert "inner" not in CustomRNNLike(layers.Dense(1)).get_config()
+
+
+class CustomRNNLike(layers.Layer):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner

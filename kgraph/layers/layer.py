@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 
 from kgraph import constraints, dtypes, initializers, regularizers, trace
+from kgraph.layers.auto_config import constructor_arguments, with_arguments
 from kgraph.layers.input_spec import InputSpec, check_input_spec
 from kgraph.tensor import KerasTensor, Variable
 from kgraph.utils import naming, tree
@@ -40,6 +41,15 @@ class Layer:
         activity_regularizer: Regularizer of the layer's outputs: training adds
             ``regularizer(output) / batch_size`` to the loss.
     """
+
+    _auto_config = None  # plain constructor arguments of a layer without its own get_config
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
+            # a user constructor without get_config: Keras' automatic config (auto_config.py)
+            object.__setattr__(instance, "_auto_config", constructor_arguments(cls, args, kwargs))
+        return instance
 
     def __init__(
         self, *, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs
@@ -306,6 +316,8 @@ class Layer:
             config["input_shape"] = self._input_shape_arg
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if self._auto_config is not None and type(self).get_config is Layer.get_config:
+            return with_arguments(self, config, self._auto_config)
         return config
 
     @classmethod

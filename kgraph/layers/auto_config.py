@@ -1,0 +1,51 @@
+"""Keras 3's automatic config: a user layer that does not write ``get_config`` is still
+saved with its constructor arguments when they are plain values (strings, numbers, bools,
+None, and lists/tuples/dicts of them), so ``from_config`` rebuilds it as constructed. Any
+other argument (a layer, an array) disables it, as in Keras."""
+
+from __future__ import annotations
+
+import inspect
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def constructor_arguments(cls, args: tuple, kwargs: dict) -> dict | None:
+    """The arguments ``cls(*args, **kwargs)`` gets, by name with defaults filled in (``name``
+    left out), or None when they cannot be replayed as ``cls(**config)``."""
+    try:
+        signature = inspect.signature(cls.__init__)
+        bound = signature.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    params = list(signature.parameters.values())[1:]
+    if any(p.kind is inspect.Parameter.POSITIONAL_ONLY for p in params):
+        return None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    arguments.pop(next(iter(signature.parameters)))  # self
+    for p in params:
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(arguments.pop(p.name, {}))
+        elif p.kind is inspect.Parameter.VAR_POSITIONAL and arguments.pop(p.name, ()):
+            return None
+    arguments.pop("name", None)
+    return arguments if all(_plain(v) for v in arguments.values()) else None
+
+
+def _plain(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return isinstance(value, _PLAIN)
+
+
+def with_arguments(layer, config: dict, arguments: dict) -> dict:
+    """``config`` (the base keys win) plus the captured ``arguments``; without ``**kwargs``
+    in the layer's ``__init__``, only the keys it takes, so ``cls(**config)`` works."""
+    merged = {**arguments, **config}
+    params = inspect.signature(type(layer).__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return merged
+    return {k: v for k, v in merged.items() if k in params}
