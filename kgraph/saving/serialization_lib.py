@@ -43,7 +43,7 @@ def in_safe_mode() -> bool | None:
 
 @contextlib.contextmanager
 def safe_mode_scope(safe_mode: bool):
-    previous = in_safe_mode()
+    previous = getattr(_STATE, "safe_mode", None)  # the scope's own value, not the global one
     _STATE.safe_mode = safe_mode
     try:
         yield
