@@ -874,3 +874,31 @@ class CustomRNNLike(layers.Layer):
     def __init__(self, inner):
         super().__init__()
         self.inner = inner
+
+
+class Regressor(keras.Model):
+    """A subclassed model with a plain constructor argument and no get_config."""
+
+    def __init__(self, hidden=4, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = hidden
+        self.d1 = layers.Dense(hidden, activation="relu")
+        self.d2 = layers.Dense(1)
+
+    def call(self, x):
+        return self.d2(self.d1(x))
+
+
+def test_subclassed_model_without_get_config_round_trips(tmp_path):
+    model = Regressor(hidden=7)
+    x = RNG.normal(size=(3, 2)).astype("float32")
+    want = model.predict(x, verbose=0)
+    assert model.get_config() == {"hidden": 7, "name": model.name, "trainable": True}
+    model.save(tmp_path / "regressor.keras")
+    loaded = keras.models.load_model(
+        tmp_path / "regressor.keras", custom_objects={"Regressor": Regressor}
+    )
+    assert loaded.hidden == 7
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-6)
+    k1, b1, k2, b2 = model.get_weights()
+    np.testing.assert_allclose(want, np.maximum(x @ k1 + b1, 0) @ k2 + b2, rtol=1e-5, atol=1e-6)

@@ -10,6 +10,19 @@ import inspect
 _PLAIN = (str, int, float, bool, type(None))
 
 
+def default(fn):
+    """Marks a base class' ``__init__`` / ``get_config``: a subclass that keeps the base
+    ``get_config`` but has its own ``__init__`` gets the automatic config."""
+    fn.kgraph_default = True
+    return fn
+
+
+def wants_auto_config(cls) -> bool:
+    return getattr(cls.get_config, "kgraph_default", False) and not getattr(
+        cls.__init__, "kgraph_default", False
+    )
+
+
 def constructor_arguments(cls, args: tuple, kwargs: dict) -> dict | None:
     """The arguments ``cls(*args, **kwargs)`` gets, by name with defaults filled in (``name``
     left out), or None when they cannot be replayed as ``cls(**config)``."""

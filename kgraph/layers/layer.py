@@ -13,7 +13,12 @@ import inspect
 import numpy as np
 
 from kgraph import constraints, dtypes, initializers, regularizers, trace
-from kgraph.layers.auto_config import constructor_arguments, with_arguments
+from kgraph.layers.auto_config import (
+    constructor_arguments,
+    default,
+    wants_auto_config,
+    with_arguments,
+)
 from kgraph.layers.input_spec import InputSpec, check_input_spec
 from kgraph.tensor import KerasTensor, Variable
 from kgraph.utils import naming, tree
@@ -46,11 +51,11 @@ class Layer:
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
-        if cls.get_config is Layer.get_config and cls.__init__ is not Layer.__init__:
-            # a user constructor without get_config: Keras' automatic config (auto_config.py)
+        if wants_auto_config(cls):  # Keras' automatic config (auto_config.py)
             object.__setattr__(instance, "_auto_config", constructor_arguments(cls, args, kwargs))
         return instance
 
+    @default
     def __init__(
         self, *, trainable=True, name=None, dtype=None, activity_regularizer=None, **kwargs
     ):
@@ -309,6 +314,7 @@ class Layer:
     def output(self):
         return self._inbound_nodes[0].outputs if self._inbound_nodes else None
 
+    @default
     def get_config(self) -> dict:
         """Constructor arguments that recreate this layer (without weights)."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
@@ -316,7 +322,7 @@ class Layer:
             config["input_shape"] = self._input_shape_arg
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        if self._auto_config is not None and type(self).get_config is Layer.get_config:
+        if self._auto_config is not None:
             return with_arguments(self, config, self._auto_config)
         return config
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgraph.layers.auto_config import default, with_arguments
 from kgraph.layers.layer import Layer
 from kgraph.models.saving_api import SavingMixin
 from kgraph.models.training import TrainingMethods
@@ -23,8 +24,9 @@ class Model(SavingMixin, TrainingMethods, Layer):
             from kgraph.models.functional import Functional
 
             return super().__new__(Functional)
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)  # the arguments: automatic config
 
+    @default
     def __init__(self, *args, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._compiled_cache: dict = {}
@@ -243,8 +245,12 @@ class Model(SavingMixin, TrainingMethods, Layer):
         )
 
     # -- config --------------------------------------------------------------------------------
+    @default
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._auto_config is not None:  # a subclass' plain constructor arguments
+            return with_arguments(self, config, self._auto_config)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
