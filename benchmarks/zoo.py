@@ -12,7 +12,8 @@ speed does not depend on their values. torchvision is not a kgraph dependency: i
 under ``--torch-python`` (default ``$KGRAPH_TORCH_PYTHON``, else this interpreter when it
 imports torchvision); without one, or for a model torchvision lacks, its column says "-".
 
-Run: ``python benchmarks/zoo.py MobileNetV3Small ResNet50 [--repeats 10] [--train-size 128]``
+Run: ``python benchmarks/zoo.py MobileNetV3Small ResNet50 [--repeats 10] [--train-size 128]
+[--threads 1] [--torch-python /path/to/venv/bin/python]``
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ TORCHVISION = {"MobileNetV3Small": "mobilenet_v3_small", "MobileNetV3Large": "mo
 TORCHVISION |= {"ResNet50": "resnet50", "ResNet101": "resnet101", "ResNet152": "resnet152"}
 TORCHVISION |= {"MobileNetV2": "mobilenet_v2", "VGG16": "vgg16", "VGG19": "vgg19"}
 TORCHVISION |= {"EfficientNetB0": "efficientnet_b0", "DenseNet121": "densenet121"}
-TORCHVISION |= {"ConvNeXtTiny": "convnext_tiny", "EfficientNetV2S": "efficientnet_v2_s"}
+TORCHVISION |= {"EfficientNetV2S": "efficientnet_v2_s"}
 
 
 def timed(fn, repeats: int) -> float:
