@@ -20,7 +20,7 @@ import numpy as np
 from kgraph.utils import dataset_utils
 from kgraph.utils.dataset import AUTOTUNE, Dataset
 from kgraph.utils.image_resize import INTERPOLATIONS
-from kgraph.utils.image_utils import load_resized
+from kgraph.utils.image_utils import load_resized, load_resized_batch
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
@@ -83,17 +83,20 @@ def _check_layout(format, crop_to_aspect_ratio, pad_to_aspect_ratio, data_format
 
 
 def paths_and_labels_to_dataset(
-    paths, labels, label_mode, num_classes, load, shuffle, seed, batch_size=None
+    paths, labels, label_mode, num_classes, load, shuffle, seed, batch_size=None, load_batch=None
 ):
     """Batches (or, with ``batch_size=None``, elements) ``(images, labels)`` or ``images``
     decoded by ``load(path)`` in worker threads, in a seeded order that is reshuffled every
-    pass when ``shuffle``, prefetched ahead of the consumer. Each thread decodes and stacks a
-    whole batch: one hand-over per batch instead of one per image."""
+    pass when ``shuffle``, prefetched ahead of the consumer. Each thread decodes a whole batch:
+    one hand-over per batch instead of one per image; ``load_batch(paths)``, when given, builds
+    it in one preallocated array (else the elements are stacked)."""
     encoded = dataset_utils.encode_labels(labels, label_mode, num_classes) if label_mode else None
 
     def decode(index):
         if batch_size is None:
             image = load(paths[int(index)])
+        elif load_batch is not None:
+            image = load_batch([paths[i] for i in index])
         else:
             image = np.stack([load(paths[i]) for i in index])
         return image if encoded is None else (image, encoded[index])
@@ -160,15 +163,16 @@ def image_dataset_from_directory(
             'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
             f"Received: class_names={class_names}"
         )
-    load = functools.partial(
-        load_resized,
-        image_size=image_size,
-        num_channels=_CHANNELS[color_mode],
-        interpolation=str(interpolation).lower(),
-        data_format=data_format,
-        crop_to_aspect_ratio=crop_to_aspect_ratio,
-        pad_to_aspect_ratio=pad_to_aspect_ratio,
-    )
+    options = {
+        "image_size": image_size,
+        "num_channels": _CHANNELS[color_mode],
+        "interpolation": str(interpolation).lower(),
+        "data_format": data_format,
+        "crop_to_aspect_ratio": crop_to_aspect_ratio,
+        "pad_to_aspect_ratio": pad_to_aspect_ratio,
+    }
+    load = functools.partial(load_resized, **options)
+    load_batch = functools.partial(load_resized_batch, **options)
     num_classes = len(class_names) if class_names else 0
     datasets = []
     for part in ("training", "validation") if subset == "both" else (subset,):
@@ -183,7 +187,15 @@ def image_dataset_from_directory(
             )
         shuffled = shuffle and part != "validation" if subset == "both" else shuffle
         dataset = paths_and_labels_to_dataset(
-            part_paths, part_labels, label_mode, num_classes, load, shuffled, seed, batch_size
+            part_paths,
+            part_labels,
+            label_mode,
+            num_classes,
+            load,
+            shuffled,
+            seed,
+            batch_size,
+            load_batch,
         )
         datasets.append(_named(dataset, class_names, part_paths))
     return datasets if subset == "both" else datasets[0]

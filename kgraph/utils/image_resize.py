@@ -136,31 +136,45 @@ def _taps(in_size: int, out_size: int, method: str, antialias: bool):
     return indices, weights
 
 
-def _resize_axis(image, axis: int, out_size: int, method: str, antialias: bool):
+def _resize_axis(image, axis: int, out_size: int, method: str, antialias: bool, out=None):
+    """One axis through its taps, summed in tap order (the same float32 sums for any input
+    dtype: a uint8 tap times a float32 weight is exact before the sum). ``out`` (float32, the
+    result's shape, any strides) receives the result without a temporary."""
     indices, weights = _taps(image.shape[axis], out_size, method, antialias)
     shape = [1] * image.ndim
     shape[axis] = out_size
-    out = np.take(image, indices[:, 0], axis=axis) * weights[:, 0].reshape(shape)
+    first = np.take(image, indices[:, 0], axis=axis)
+    out = np.multiply(first, weights[:, 0].reshape(shape), out=out, dtype=np.float32)
     for k in range(1, indices.shape[1]):
         out += np.take(image, indices[:, k], axis=axis) * weights[:, k].reshape(shape)
     return out
 
 
-def resize(image, size, interpolation="bilinear", antialias=False) -> np.ndarray:
-    """Resizes an ``(height, width, channels)`` image to ``size`` = (height, width), float32."""
-    image = np.asarray(image, dtype=np.float32)
+def resize(image, size, interpolation="bilinear", antialias=False, out=None) -> np.ndarray:
+    """Resizes an ``(height, width, channels)`` image to ``size`` = (height, width), float32.
+
+    ``image`` may be uint8 (as decoded): the first pass reads it directly, so the full-size
+    image is never converted to float32. ``out``, a float32 ``(*size, channels)`` array or view
+    (a slot of a preallocated batch), receives the result, which is also returned.
+    """
+    image = np.asarray(image)
+    if image.dtype not in (np.uint8, np.float32):
+        image = image.astype(np.float32)
     height, width = image.shape[:2]
     out_h, out_w = int(size[0]), int(size[1])
     if (height, width) == (out_h, out_w) and interpolation in _IDENTITY_AT_SAME_SIZE:
-        return image
+        if out is None:
+            return image.astype(np.float32, copy=False)
+        out[...] = image
+        return out
     if interpolation not in INTERPOLATIONS:
         resize_weights(height, out_h, interpolation)  # raises the error naming the method
     antialias = bool(antialias)
     if out_h * width <= height * out_w:  # shrink the axis that removes more pixels first
         image = _resize_axis(image, 0, out_h, interpolation, antialias)
-        return _resize_axis(image, 1, out_w, interpolation, antialias)
+        return _resize_axis(image, 1, out_w, interpolation, antialias, out)
     image = _resize_axis(image, 1, out_w, interpolation, antialias)
-    return _resize_axis(image, 0, out_h, interpolation, antialias)
+    return _resize_axis(image, 0, out_h, interpolation, antialias, out)
 
 
 def crop_to_aspect_ratio(image, size) -> np.ndarray:
@@ -175,16 +189,18 @@ def crop_to_aspect_ratio(image, size) -> np.ndarray:
     return image[top : top + crop_h, left : left + crop_w]
 
 
-def resize_with_pad(image, size, interpolation="bilinear") -> np.ndarray:
+def resize_with_pad(image, size, interpolation="bilinear", out=None) -> np.ndarray:
     """Resizes keeping the aspect ratio, then pads with zeros to ``size`` (centred), as
-    ``tf.image.resize_with_pad`` does."""
+    ``tf.image.resize_with_pad`` does; ``out`` as in ``resize``."""
     height, width = image.shape[:2]
     target_h, target_w = int(size[0]), int(size[1])
     ratio = max(width / target_w, height / target_h)
     new_h, new_w = math.floor(height / ratio), math.floor(width / ratio)
-    inner = resize(image, (new_h, new_w), interpolation)
+    if out is None:
+        out = np.zeros((target_h, target_w, image.shape[2]), np.float32)
+    else:
+        out[...] = 0
     top = max(0, math.floor((target_h - new_h) / 2))
     left = max(0, math.floor((target_w - new_w) / 2))
-    out = np.zeros((target_h, target_w, image.shape[2]), np.float32)
-    out[top : top + new_h, left : left + new_w] = inner
+    resize(image, (new_h, new_w), interpolation, out=out[top : top + new_h, left : left + new_w])
     return out

@@ -164,17 +164,42 @@ def load_resized(
     data_format="channels_last",
     crop_to_aspect_ratio=False,
     pad_to_aspect_ratio=False,
+    out=None,
 ) -> np.ndarray:
     """Decodes and resizes one image exactly as ``image_dataset_from_directory`` does: float32,
-    ``tf.image.resize`` arithmetic, optional centre crop or zero padding to the aspect ratio."""
+    ``tf.image.resize`` arithmetic, optional centre crop or zero padding to the aspect ratio.
+
+    ``out`` (float32, the image's final shape, e.g. one slot of a batch) receives the pixels:
+    the decoded uint8 image goes straight into it through the resize, with no float32 copy of
+    the full-size image and no per-image result to stack afterwards.
+    """
     image = decode_image(path, num_channels)
+    if out is None:
+        height, width = int(image_size[0]), int(image_size[1])
+        first = data_format == "channels_first"
+        shape = (num_channels, height, width) if first else (height, width, num_channels)
+        out = np.empty(shape, np.float32)
+    target = out.transpose(1, 2, 0) if data_format == "channels_first" else out
     if crop_to_aspect_ratio:
         image = image_resize.crop_to_aspect_ratio(image, image_size)
-        image = image_resize.resize(image, image_size, interpolation)
+        image_resize.resize(image, image_size, interpolation, out=target)
     elif pad_to_aspect_ratio:
-        image = image_resize.resize_with_pad(image, image_size, interpolation)
+        image_resize.resize_with_pad(image, image_size, interpolation, out=target)
     else:
-        image = image_resize.resize(image, image_size, interpolation)
+        image_resize.resize(image, image_size, interpolation, out=target)
+    return out
+
+
+def load_resized_batch(paths, image_size, num_channels, data_format="channels_last", **options):
+    """``load_resized`` for several files into one preallocated float32 batch array (what one
+    worker task of ``image_dataset_from_directory`` builds): no per-image arrays, no stack.
+    ``options`` are ``load_resized``'s ``interpolation`` and crop/pad flags."""
+    height, width = int(image_size[0]), int(image_size[1])
     if data_format == "channels_first":
-        image = np.ascontiguousarray(image.transpose(2, 0, 1))
-    return image
+        shape = (len(paths), num_channels, height, width)
+    else:
+        shape = (len(paths), height, width, num_channels)
+    batch = np.empty(shape, np.float32)
+    for slot, path in zip(batch, paths):
+        load_resized(path, image_size, num_channels, data_format=data_format, out=slot, **options)
+    return batch
