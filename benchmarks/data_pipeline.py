@@ -73,7 +73,7 @@ def kgraph_dataset(folder, size, batch, prefetch=True, threads=True, **kwargs):
     """kgraph's dataset as returned, or the same pipeline (shuffled files, one worker task per
     batch) without the final prefetch, or on one thread."""
     from kgraph.utils import AUTOTUNE, Dataset, image_dataset_from_directory
-    from kgraph.utils.image_utils import load_resized
+    from kgraph.utils.image_utils import load_resized_batch
 
     returned = image_dataset_from_directory(
         folder, image_size=(size, size), batch_size=batch, seed=0, verbose=False, **kwargs
@@ -84,9 +84,8 @@ def kgraph_dataset(folder, size, batch, prefetch=True, threads=True, **kwargs):
     labels = np.array([int(os.path.basename(os.path.dirname(p))[-1]) for p in paths], "int32")
     channels = 1 if kwargs.get("color_mode") == "grayscale" else 3
 
-    def decode(index):
-        images = [load_resized(paths[i], (size, size), channels) for i in index]
-        return np.stack(images), labels[index]
+    def decode(index):  # as the library's worker task: one preallocated batch
+        return load_resized_batch([paths[i] for i in index], (size, size), channels), labels[index]
 
     indices = Dataset.range(len(paths)).shuffle(len(paths), seed=0).batch(batch)
     return indices.map(decode, num_parallel_calls=AUTOTUNE if threads else None)
