@@ -902,3 +902,29 @@ def test_subclassed_model_without_get_config_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-6)
     k1, b1, k2, b2 = model.get_weights()
     np.testing.assert_allclose(want, np.maximum(x @ k1 + b1, 0) @ k2 + b2, rtol=1e-5, atol=1e-6)
+
+
+class LearnedScale(layers.Layer):
+    """A keras.Variable assigned as an attribute is one of the layer's weights, as in Keras."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = keras.Variable(np.array(2.0, "float32"), name="scale")
+
+    def call(self, x):
+        return x * self.scale
+
+
+def test_variable_attribute_is_tracked_trained_and_saved(tmp_path):
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, LearnedScale(name="ls")(inputs))
+    assert [w.path for w in model.weights] == ["ls/scale"]
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    model.fit(np.ones((4, 2)), np.zeros((4, 2)), batch_size=4, verbose=0)
+    # mse of s against 0 with x = 1: gradient 2s, one step from 2.0
+    np.testing.assert_allclose(model.get_weights()[0], 2.0 - 0.1 * 4.0, rtol=1e-6)
+    model.save(tmp_path / "scale.keras")
+    loaded = keras.models.load_model(
+        tmp_path / "scale.keras", custom_objects={"LearnedScale": LearnedScale}
+    )
+    np.testing.assert_allclose(loaded.predict(np.ones((1, 2)), verbose=0), [[1.6, 1.6]])

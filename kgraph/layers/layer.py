@@ -93,6 +93,10 @@ class Layer:
             isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value)
         ):
             self._layers.extend(v for v in value if v not in self._layers)
+        elif isinstance(value, Variable) and _untracked(self, value):  # a keras.Variable
+            if value.path == value.name:  # unscoped: named under the layer, as add_weight
+                value.path = f"{self.name}/{value.name}"
+            self._own_weights.append(value)
         object.__setattr__(self, name, value)
 
     # -- weights ----------------------------------------------------------------------------
@@ -333,6 +337,11 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _untracked(layer, variable) -> bool:
+    own = vars(layer).get("_own_weights")
+    return own is not None and all(variable is not w for w in own)
 
 
 def _is_shape(value) -> bool:
