@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kgraph.utils import image_resize
+from kgraph.utils import image_dataset, image_dataset_from_directory, image_resize, image_utils
 from kgraph.utils.image_utils import load_resized, load_resized_batch
 from tests.utils.conftest import write_images
 from tests.utils.test_image_resize import _bilinear_reference
@@ -74,3 +74,57 @@ def test_padding_overwrites_a_reused_slot(files):
     slot = np.full((4, 8, 3), 7.0, np.float32)
     load_resized(files[0], (4, 8), 3, pad_to_aspect_ratio=True, out=slot)
     np.testing.assert_array_equal(slot, load_resized(files[0], (4, 8), 3, pad_to_aspect_ratio=True))
+
+
+def _counting_decoder(monkeypatch):
+    calls = []
+    original = image_utils.decode_image
+
+    def decode(path, num_channels):
+        calls.append(path)
+        return original(path, num_channels)
+
+    monkeypatch.setattr(image_utils, "decode_image", decode)
+    return calls
+
+
+def _epoch(ds):
+    xs, ys = zip(*ds)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def test_small_datasets_decode_each_file_once_and_see_rewrites(image_dir, monkeypatch):
+    calls = _counting_decoder(monkeypatch)
+    ds = image_dataset_from_directory(image_dir, image_size=(7, 5), batch_size=5, seed=2)
+    first, _ = _epoch(ds)
+    assert len(calls) == 12
+    again, _ = _epoch(ds)  # reshuffled: the same images in another order, none decoded
+    assert len(calls) == 12
+    assert sorted(first.sum(axis=(1, 2, 3)).tolist()) == sorted(again.sum(axis=(1, 2, 3)).tolist())
+    # A rewritten file (new modification time) is decoded again, with its new pixels.
+    path = ds.file_paths[0]
+    Image.fromarray(np.full((12, 10, 3), 9, np.uint8)).save(path)
+    os.utime(path, ns=(1, 1))
+    unshuffled = image_dataset_from_directory(image_dir, image_size=(7, 5), shuffle=False)
+    images, _ = _epoch(unshuffled)
+    calls.clear()
+    images, _ = _epoch(unshuffled)
+    assert calls == []
+    for path_i, image in zip(unshuffled.file_paths, images):  # copies hold the decoded values
+        np.testing.assert_array_equal(image, load_resized(path_i, (7, 5), 3))
+    row = unshuffled.file_paths.index(path)
+    np.testing.assert_array_equal(images[row], 9.0)
+    calls.clear()
+    Image.fromarray(np.full((12, 10, 3), 200, np.uint8)).save(path)
+    images, _ = _epoch(unshuffled)
+    assert calls == [path]
+    np.testing.assert_array_equal(images[row], 200.0)
+
+
+def test_over_the_budget_every_epoch_decodes(image_dir, monkeypatch):
+    monkeypatch.setattr(image_dataset, "DECODED_CACHE_BYTES", 0)
+    calls = _counting_decoder(monkeypatch)
+    ds = image_dataset_from_directory(image_dir, image_size=(7, 5), batch_size=None, seed=0)
+    assert [x.shape for x, _ in ds] == [(7, 5, 3)] * 12
+    assert [x.shape for x, _ in ds] == [(7, 5, 3)] * 12
+    assert len(calls) == 24
