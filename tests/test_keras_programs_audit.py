@@ -928,3 +928,15 @@ def test_variable_attribute_is_tracked_trained_and_saved(tmp_path):
         tmp_path / "scale.keras", custom_objects={"LearnedScale": LearnedScale}
     )
     np.testing.assert_allclose(loaded.predict(np.ones((1, 2)), verbose=0), [[1.6, 1.6]])
+
+
+def test_direct_build_call_marks_the_layer_built():
+    """layer.build(shape) called by the user marks the layer built (Keras' build wrapper), so
+    its first call does not build it again with a second set of weights."""
+    layer = Linear(2)
+    layer.build((None, 3))
+    assert layer.built and len(layer.weights) == 2
+    w, b = layer.get_weights()
+    x = RNG.normal(size=(4, 3)).astype("float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(layer(x)), x @ w + b, rtol=1e-5, atol=1e-6)
+    assert len(layer.weights) == 2

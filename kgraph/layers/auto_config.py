@@ -5,6 +5,7 @@ other argument (a layer, an array) disables it, as in Keras."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -62,3 +63,20 @@ def with_arguments(layer, config: dict, arguments: dict) -> dict:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return merged
     return {k: v for k, v in merged.items() if k in params}
+
+
+def marking_built(build):
+    """``build`` that marks the layer built when it returns, as Keras' build wrapper does, so
+    a layer built by a direct ``layer.build(shape)`` call is not built again (twice the
+    weights) at its first call."""
+    if getattr(build, "marks_built", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        self.built = True
+        return result
+
+    wrapper.marks_built = True
+    return wrapper

@@ -16,6 +16,7 @@ from kgraph import constraints, dtypes, initializers, regularizers, trace
 from kgraph.layers.auto_config import (
     constructor_arguments,
     default,
+    marking_built,
     wants_auto_config,
     with_arguments,
 )
@@ -48,6 +49,11 @@ class Layer:
     """
 
     _auto_config = None  # plain constructor arguments of a layer without its own get_config
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in vars(cls):
+            cls.build = marking_built(vars(cls)["build"])
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
