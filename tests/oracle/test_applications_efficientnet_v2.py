@@ -15,7 +15,6 @@ The default run covers EfficientNetV2B0 at 64x64; the larger variants are ``slow
 
 from __future__ import annotations
 
-import h5py
 import jax
 import numpy as np
 import onnxruntime as ort
@@ -23,6 +22,7 @@ import pytest
 
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
+from tests.oracle.test_applications_keras import keras_weights_file
 
 pytestmark = MARKS
 
@@ -96,20 +96,6 @@ def _set_weights(theirs, x, seed=0, floor=1.0):
         layer.epsilon = epsilon
 
 
-def _keras_weights(theirs, folder, legacy):
-    """Keras writes the weights: legacy files with Keras' own HDF5 writer, by layer name."""
-    if legacy:
-        from keras.src.legacy.saving import legacy_h5_format
-
-        path = str(folder / "theirs.h5")
-        with h5py.File(path, "w") as f:
-            legacy_h5_format.save_weights_to_hdf5_group(f, theirs)
-        return path
-    path = str(folder / "theirs.weights.h5")
-    theirs.save_weights(path)
-    return path
-
-
 def check_application(name, kwargs, image_shape, folder, legacy=True, rtol=1e-4):
     """Keras' model and kgraph's, with Keras' weights, predict the same on random images."""
     keras.backend.clear_session()
@@ -120,7 +106,7 @@ def check_application(name, kwargs, image_shape, folder, legacy=True, rtol=1e-4)
     layout = [(layer.name, type(layer).__name__) for layer in theirs.layers]
     rates = [layer.rate for layer in theirs.layers if isinstance(layer, keras.layers.Dropout)]
     _set_weights(theirs, x)
-    path = _keras_weights(theirs, folder, legacy)
+    path = keras_weights_file(theirs, folder, legacy)
     ours = getattr(kgraph.applications, name)(weights=path, **kwargs)
     assert [(layer.name, type(layer).__name__) for layer in ours.layers] == layout
     assert [layer.rate for layer in ours.layers if isinstance(layer, kgraph.layers.Dropout)] == (

@@ -20,7 +20,11 @@ import pytest
 import kgraph
 from kgraph.applications import nasnet
 from tests.oracle.keras_oracle import MARKS, keras
-from tests.oracle.test_applications_keras import _keras_weights, _randomize, check_application
+from tests.oracle.test_applications_keras import (
+    check_application,
+    keras_weights_file,
+    randomize_weights,
+)
 
 pytestmark = MARKS
 
@@ -48,10 +52,10 @@ def test_mobile_loads_keras_file_from_keras_home(tmp_path, monkeypatch, numpy_in
     keras.utils.set_random_seed(0)
     kwargs = dict(input_shape=(32, 32, 3), include_top=False)
     theirs = keras.applications.NASNetMobile(weights=None, **kwargs)
-    _randomize(theirs)
+    randomize_weights(theirs)
     models = tmp_path / "keras_home" / "models"
     models.mkdir(parents=True)
-    path = _keras_weights(theirs, tmp_path, legacy=True)
+    path = keras_weights_file(theirs, tmp_path, legacy=True)
     cached = models / "nasnet_mobile_no_top.h5"
     shutil.copy(path, cached)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
@@ -76,7 +80,7 @@ SLOW = [
     "name, kwargs, image_shape", SLOW, ids=[f"{c[0]}-{'x'.join(map(str, c[2]))}" for c in SLOW]
 )
 def test_nasnet_matches_keras_slow(name, kwargs, image_shape, tmp_path, numpy_initial_weights):
-    check_application(name, kwargs, image_shape, tmp_path)
+    check_application(name, kwargs, image_shape, tmp_path, calibrated=False)
 
 
 @pytest.mark.slow
@@ -88,6 +92,7 @@ def test_keras3_weights_file_loads(tmp_path, numpy_initial_weights):
         (32, 32, 3),
         tmp_path,
         legacy=False,
+        calibrated=False,
     )
 
 
