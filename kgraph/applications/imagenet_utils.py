@@ -206,21 +206,32 @@ def model_inputs(input_tensor, img_input):
     return img_input if input_tensor is None else source_inputs(input_tensor)
 
 
-def top_or_pooling(x, include_top, pooling, classes, classifier_activation, weights):
-    """Keras' usual ending: ``avg_pool`` + the ``predictions`` Dense with the top, else the
-    optional ``avg_pool``/``max_pool`` global pooling."""
+def top_or_pooling(
+    x,
+    include_top,
+    pooling,
+    classes,
+    classifier_activation,
+    weights,
+    top_pool_name="avg_pool",
+    named_pooling=True,
+):
+    """Keras' usual ending: global average pooling (``top_pool_name``) + the ``predictions``
+    Dense with the top, else the optional global pooling, named ``avg_pool``/``max_pool``
+    where Keras names it (``named_pooling``; the Inception family, Xception, NASNet and
+    MobileNetV2 leave it unnamed)."""
     if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.GlobalAveragePooling2D(name=top_pool_name)(x)
         validate_activation(classifier_activation, weights)
         return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    return pool(x, pooling)
+    return pool(x, pooling, named_pooling)
 
 
-def pool(x, pooling):
+def pool(x, pooling, named=True):
     if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        return layers.GlobalAveragePooling2D(name="avg_pool" if named else None)(x)
     if pooling == "max":
-        return layers.GlobalMaxPooling2D(name="max_pool")(x)
+        return layers.GlobalMaxPooling2D(name="max_pool" if named else None)(x)
     return x
 
 

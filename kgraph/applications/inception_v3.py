@@ -126,14 +126,9 @@ def InceptionV3(
     )
     img_input = imagenet_utils.image_input(input_tensor, input_shape)
     x = _body(img_input)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = imagenet_utils.top_or_pooling(
+        x, include_top, pooling, classes, classifier_activation, weights, named_pooling=False
+    )
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
     file_name, file_hash = WEIGHTS[0 if include_top else 1]
     weights_lib.load(model, weights, file_name, file_hash, BASE + file_name)

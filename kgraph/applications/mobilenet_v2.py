@@ -112,14 +112,16 @@ def MobileNetV2(
     last_block_filters = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
     x = layers.Conv2D(last_block_filters, 1, use_bias=False, name="Conv_1")(x)
     x = layers.ReLU(6.0, name="out_relu")(_bn(x, "Conv_1_bn"))
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = imagenet_utils.top_or_pooling(
+        x,
+        include_top,
+        pooling,
+        classes,
+        classifier_activation,
+        weights,
+        top_pool_name=None,
+        named_pooling=False,
+    )
     name = f"mobilenetv2_{alpha:0.2f}_{rows}" if name is None else name
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
     file_name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_"

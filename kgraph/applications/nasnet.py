@@ -94,15 +94,16 @@ def NASNet(
     x = layers.BatchNormalization(axis=-1, momentum=0.9997, epsilon=1e-3, name="stem_bn1")(x)
     x = _cells(x, penultimate_filters // 24, num_blocks, skip_reduction, filter_multiplier)
     x = layers.Activation("relu")(x)
-    if include_top:
-        # Keras leaves this pooling unnamed in NASNet (no "avg_pool").
-        x = layers.GlobalAveragePooling2D()(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    x = imagenet_utils.top_or_pooling(
+        x,
+        include_top,
+        pooling,
+        classes,
+        classifier_activation,
+        weights,
+        top_pool_name=None,
+        named_pooling=False,
+    )
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
     if weights == "imagenet":
         file_name, origin, file_hash = WEIGHTS[default_size][0 if include_top else 1]
