@@ -3,6 +3,10 @@ with the same results as the same batches given as numpy arrays."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -68,10 +72,14 @@ def test_endless_dataset_with_steps_per_epoch():
     assert model.predict(ds, steps=2, verbose=0).shape == (16, 2)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{}, {"workers": 3}, {"workers": 2, "use_multiprocessing": True}]
-)
+@pytest.mark.parametrize("kwargs", [{}, {"workers": 3}])
 def test_py_dataset_trains_like_numpy_and_calls_epoch_hooks(kwargs):
+    check_py_dataset(kwargs)
+
+
+def check_py_dataset(kwargs):
+    """A PyDataset built with ``kwargs`` trains, calls its epoch hooks and predicts like the
+    same batches as numpy arrays."""
     reference = _model()
     reference.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     model = _model()
@@ -81,6 +89,23 @@ def test_py_dataset_trains_like_numpy_and_calls_epoch_hooks(kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert (data.begins, data.ends) == (2, 2)
     np.testing.assert_allclose(model.predict(data, verbose=0), reference.predict(X, verbose=0))
+
+
+def test_py_dataset_with_worker_processes_trains_like_numpy():
+    """``use_multiprocessing=True`` forks workers. Run in a fresh interpreter, as a user's
+    script would be: in this test process JAX (from the oracle tests) runs threads, and a
+    child forked from a process with JAX's threads can deadlock (JAX warns about it)."""
+    script = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parents[2])!r})
+from tests.utils.test_fit_with_datasets import check_py_dataset
+check_py_dataset({{"workers": 2, "use_multiprocessing": True}})
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr
 
 
 def test_py_dataset_properties_and_missing_super_init():
