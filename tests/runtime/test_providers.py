@@ -89,6 +89,7 @@ def test_default_session_options(monkeypatch):
     assert 1 <= options.intra_op_num_threads <= (__import__("os").cpu_count() or 1)
     assert options.log_severity_level == 4  # a failed run raises RunError; no log lines
     assert options.enable_cpu_mem_arena and not options.enable_mem_pattern  # peak RSS
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     monkeypatch.setenv("KGRAPH_NUM_THREADS", "3")
     assert default_session_options().intra_op_num_threads == 3
     for bad in ("many", "0", "100000", "-2"):
