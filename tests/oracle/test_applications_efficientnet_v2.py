@@ -15,14 +15,13 @@ The default run covers EfficientNetV2B0 at 64x64; the larger variants are ``slow
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 import onnxruntime as ort
 import pytest
 
 import kgraph
 from tests.oracle.keras_oracle import MARKS, keras
-from tests.oracle.test_applications_keras import keras_weights_file
+from tests.oracle.test_applications_keras import calibrate_batch_norms, keras_weights_file
 
 pytestmark = MARKS
 
@@ -62,38 +61,10 @@ def _randomize(theirs, rng):
 
 
 def _set_weights(theirs, x, seed=0, floor=1.0):
-    """Random weights whose batch-norm moving statistics are those of the layers' inputs on
-    the images ``x``, so every activation is of order one, as in a trained network.
-
-    One compiled pass in training mode (every layer normalized by the batch, drop connect off)
-    gives the statistics. Its epsilon is raised to ``floor`` and the moving variance stored
-    with it, so inference computes exactly what that pass did while a channel almost constant
-    over these few samples is damped instead of amplifying rounding noise. Measured on
-    EfficientNetV2L at 64x64: floor 0.3 leaves the random network chaotic (float32 rounding
-    alone makes the libraries differ by 1e-3), 1.0 gives 2e-6 with outputs that still depend
-    on the image (the two images differ by half the output scale), 3.0 loses the image.
-    """
+    """Random biases and batch-norm scales and shifts, and batch-norm moving statistics
+    calibrated on the images ``x`` (see ``calibrate_batch_norms``)."""
     _randomize(theirs, np.random.default_rng(seed))
-    bns = [layer for layer in theirs.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    for layer in theirs.layers:
-        if isinstance(layer, keras.layers.Dropout):
-            layer.rate = 0.0  # only training reads it; the model is not trained here
-    epsilons = [layer.epsilon for layer in bns]
-    for layer in bns:
-        layer.epsilon = floor
-    probe = keras.Model(theirs.inputs, [layer.input for layer in bns])
-
-    def run(trainable, non_trainable, images):
-        return probe.stateless_call(trainable, non_trainable, images, training=True)[0]
-
-    values = [[v.value for v in probe.trainable_variables]]
-    values.append([v.value for v in probe.non_trainable_variables])
-    for layer, epsilon, value in zip(bns, epsilons, jax.jit(run)(*values, x)):
-        value = np.asarray(value, "float64")
-        mean, var = value.mean(axis=(0, 1, 2)), value.var(axis=(0, 1, 2)) + floor - epsilon
-        gamma, beta, _, _ = layer.get_weights()
-        layer.set_weights([gamma, beta, mean.astype("float32"), var.astype("float32")])
-        layer.epsilon = epsilon
+    calibrate_batch_norms(theirs, x, floor)
 
 
 def check_application(name, kwargs, image_shape, folder, legacy=True, rtol=1e-4):
