@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kgraph import ops
-from kgraph.layers.attention.multi_head_attention import positions
+from kgraph.layers.attention.projected import positions
 from kgraph.layers.layer import Layer
 from kgraph.layers.regularization.dropout import Dropout
 

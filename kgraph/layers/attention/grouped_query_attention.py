@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 from kgraph import constraints, initializers, ops, regularizers
-from kgraph.layers.attention.multi_head_attention import merged_mask
 from kgraph.layers.attention.projected import ProjectedAttention
 from kgraph.layers.core.einsum_dense import EinsumDense
 from kgraph.layers.regularization.dropout import Dropout
@@ -125,21 +124,10 @@ class GroupedQueryAttention(ProjectedAttention):
         training=None,
         use_causal_mask=False,
     ):
-        if self._query_dense is None:
-            key_shape = None if key is None else tuple(key.shape)
-            self.build(tuple(query.shape), tuple(value.shape), key_shape)
-        key = value if key is None else key
-        mask = merged_mask(
-            query,
-            value,
-            query_mask,
-            value_mask,
-            key_mask,
-            attention_mask,
-            use_causal_mask,
-            self.sliding_window,
+        masks = (query_mask, value_mask, key_mask, attention_mask)
+        key, mask, gate = self._begin_call(
+            query, value, key, self._query_dense is not None, masks, use_causal_mask
         )
-        gate = self._gate_dense(query) if self.use_gate else None
         q = self._query_dense(query)
         k = ops.repeat(self._key_dense(key), self.num_repeats, axis=2)
         v = ops.repeat(self._value_dense(value), self.num_repeats, axis=2)

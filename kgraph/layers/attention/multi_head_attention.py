@@ -43,39 +43,6 @@ def attention_equations(rank: int, axis: int):
     return f"{source},{target}->{scores}", f"{scores},{source}->{target}"
 
 
-def positions(x):
-    """``(B, T)`` positions 1..T along axis 1 of ``x``, computed from the tensor so that a
-    ``None`` sequence length works (ONNX builds them at run time)."""
-    ones = ops.add(ops.sum(ops.zeros_like(x), axis=tuple(range(2, len(x.shape)))), 1.0)
-    return ops.cumsum(ones, axis=1)
-
-
-def merged_mask(query, value, query_mask, value_mask, key_mask, mask, causal, window=None):
-    """Keras' merged boolean ``(B, T, S)`` mask: query ``[B, T, 1]``, value and key
-    ``[B, 1, S]``, causal ``[B, T, S]`` and ``attention_mask``, combined with AND
-    (and a ``|t - s| < window`` band for a sliding window)."""
-    parts = []
-    if query_mask is not None:
-        parts.append(ops.expand_dims(ops.cast(query_mask, "bool"), -1))
-    for m in (value_mask, key_mask):
-        if m is not None:
-            parts.append(ops.expand_dims(ops.cast(m, "bool"), -2))
-    if causal or window is not None:
-        rows, cols = ops.expand_dims(positions(query), 2), ops.expand_dims(positions(value), 1)
-        if causal:
-            parts.append(ops.greater_equal(rows, cols))
-        if window is not None:
-            parts.append(ops.less(ops.abs(ops.subtract(rows, cols)), float(window)))
-    if mask is not None:
-        parts.insert(0, ops.cast(mask, "bool"))
-    if not parts:
-        return None
-    merged = parts[0]
-    for part in parts[1:]:
-        merged = ops.logical_and(merged, part)
-    return merged
-
-
 class MultiHeadAttention(ProjectedAttention):
     """Multi-head attention as Keras': query/key/value projections to ``(num_heads, dim)``,
     scaled dot-product attention over axis 1, and an ``attention_output`` projection back to
@@ -221,21 +188,10 @@ class MultiHeadAttention(ProjectedAttention):
         training=None,
         use_causal_mask=False,
     ):
-        if self.query_dense is None:
-            key_shape = None if key is None else tuple(key.shape)
-            self.build(tuple(query.shape), tuple(value.shape), key_shape)
-        key = value if key is None else key
-        mask = merged_mask(
-            query,
-            value,
-            query_mask,
-            value_mask,
-            key_mask,
-            attention_mask,
-            use_causal_mask,
-            self.sliding_window,
+        masks = (query_mask, value_mask, key_mask, attention_mask)
+        key, mask, gate = self._begin_call(
+            query, value, key, self.query_dense is not None, masks, use_causal_mask
         )
-        gate = self._gate_dense(query) if self.use_gate else None
         q, k, v = self.query_dense(query), self.key_dense(key), self.value_dense(value)
         rank = len(q.shape)
         axis = 1 if self.attention_axes is None else self.attention_axes[0]
