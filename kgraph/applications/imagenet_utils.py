@@ -15,6 +15,7 @@ import numpy as np
 
 from kgraph import activations, layers, ops
 from kgraph.applications import weights as weights_lib
+from kgraph.models.functional import Functional
 from kgraph.tensor import KerasTensor
 
 CLASS_INDEX = None
@@ -225,6 +226,32 @@ def top_or_pooling(
         validate_activation(classifier_activation, weights)
         return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     return pool(x, pooling, named_pooling)
+
+
+def inception_family_model(body, min_size, weight_files, base_url, **args):
+    """What InceptionV3, InceptionResNetV2 and Xception share around their ``body``: 299x299
+    inputs by default (at least ``min_size``), Keras' unnamed optional pooling, and their
+    ``(top, no top)`` ``weight_files`` of ``(file name, hash)`` under ``base_url``. ``args``
+    are the application's Keras arguments."""
+    include_top, weights = args["include_top"], args["weights"]
+    weights_lib.check_weights_argument(weights, include_top, args["classes"])
+    input_shape = obtain_input_shape(
+        args["input_shape"], 299, min_size, require_flatten=include_top, weights=weights
+    )
+    img_input = image_input(args["input_tensor"], input_shape)
+    x = top_or_pooling(
+        body(img_input),
+        include_top,
+        args["pooling"],
+        args["classes"],
+        args["classifier_activation"],
+        weights,
+        named_pooling=False,
+    )
+    model = Functional(model_inputs(args["input_tensor"], img_input), x, name=args["name"])
+    file_name, file_hash = weight_files[0 if include_top else 1]
+    weights_lib.load(model, weights, file_name, file_hash, base_url + file_name)
+    return model
 
 
 def pool(x, pooling, named=True):

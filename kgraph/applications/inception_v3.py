@@ -7,7 +7,6 @@ from __future__ import annotations
 from kgraph import layers
 from kgraph.applications import imagenet_utils
 from kgraph.applications import weights as weights_lib
-from kgraph.models.functional import Functional
 
 BASE = weights_lib.BASE + "inception_v3/"
 WEIGHTS = (
@@ -120,19 +119,20 @@ def InceptionV3(
     name="inception_v3",
 ):
     """InceptionV3; 299x299 inputs by default, at least 75x75."""
-    weights_lib.check_weights_argument(weights, include_top, classes)
-    input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, 299, 75, require_flatten=include_top, weights=weights
+    return imagenet_utils.inception_family_model(
+        _body,
+        75,
+        WEIGHTS,
+        BASE,
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        name=name,
     )
-    img_input = imagenet_utils.image_input(input_tensor, input_shape)
-    x = _body(img_input)
-    x = imagenet_utils.top_or_pooling(
-        x, include_top, pooling, classes, classifier_activation, weights, named_pooling=False
-    )
-    model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
-    file_name, file_hash = WEIGHTS[0 if include_top else 1]
-    weights_lib.load(model, weights, file_name, file_hash, BASE + file_name)
-    return model
 
 
 def preprocess_input(x, data_format=None):
