@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from kgraph.utils import image_resize
+from kgraph.utils import image_resize, jpeg_decode
 
 _MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
 
@@ -142,7 +142,12 @@ def decode_image(path: str, num_channels: int) -> np.ndarray:
     """
     mode = {1: "L", 3: "RGB", 4: "RGBA"}[num_channels]
     try:
-        with _pil().open(path) as img:
+        with open(path, "rb") as file:
+            data = file.read()
+        array = jpeg_decode.decode_jpeg(data, mode)
+        if array is not None:
+            return array[..., None] if array.ndim == 2 else array
+        with _pil().open(io.BytesIO(data)) as img:
             if mode == "L" and img.format == "JPEG":
                 # libjpeg hands out its luma plane directly, as TensorFlow's grayscale JPEG
                 # decoding does, instead of decoding colour and converting it back (faster).
