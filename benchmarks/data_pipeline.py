@@ -11,7 +11,10 @@ and whether loading slows the seed CNN's training.
    for one epoch on the same folder at 28x28 grayscale: from numpy arrays in memory (pure step
    time), from one-thread loading (not overlapped) and from kgraph's dataset without and with
    prefetch (loading overlapped with the steps; the returned dataset in a later epoch, when
-   it copies the images it kept, and in a first epoch, decoding every file).
+   it copies the images it kept, and in a first epoch, decoding every file); every fit
+   starts from the same weights. The same again on 28x28 JPEGs (the seed CNN's own size, as
+   MNIST's files), and with ``--tf-python`` Keras+TF's seed CNN from numpy and from its own
+   dataset, which decodes every file in every epoch.
 
 TensorFlow is not a kgraph dependency: its side runs under ``--tf-python`` (default
 ``$KGRAPH_TF_PYTHON``, else this interpreter when it imports TensorFlow), e.g. a separate venv
@@ -120,6 +123,33 @@ def worker(kind: str, prefetch: bool, folder: str, size: int, batch: int) -> Non
     print("RESULT " + json.dumps({"seconds": seconds, "images": seen}), flush=True)
 
 
+def keras_step_times(folder: str, batch: int, repeats: int) -> None:
+    """Keras' own comparison on TensorFlow: the same seed CNN fitted for one epoch from numpy
+    arrays and from its ``image_dataset_from_directory`` (which decodes every file in every
+    epoch); prints the best ms/step of each as a JSON line."""
+    import keras
+
+    dataset = keras.utils.image_dataset_from_directory(
+        folder, image_size=(28, 28), batch_size=batch, seed=0, verbose=False,
+        color_mode="grayscale",
+    )  # fmt: skip
+    x, y = (np.concatenate(part) for part in zip(*dataset.as_numpy_iterator()))
+    model = _seed_cnn(keras)
+    model.fit(x[: batch * 4], y[: batch * 4], batch_size=batch, verbose=0)
+    initial, steps = model.get_weights(), -(-len(x) // batch)
+    best = {"numpy in memory": float("inf"), "dataset": float("inf")}
+    for _ in range(repeats):
+        for name in best:
+            model.set_weights(initial)
+            start = time.perf_counter()
+            if name == "dataset":
+                model.fit(dataset, epochs=1, verbose=0)
+            else:
+                model.fit(x, y, batch_size=batch, epochs=1, shuffle=True, verbose=0)
+            best[name] = min(best[name], (time.perf_counter() - start) / steps * 1e3)
+    print("RESULT " + json.dumps(best), flush=True)
+
+
 def _tf_python(given: str | None) -> str | None:
     if given:
         return given if os.path.exists(given) else None
@@ -166,14 +196,14 @@ def throughput(folder: str, args) -> None:
         print(f"  {name:21s} {max(rates):6.0f} images/s (rounds: {spread})")
 
 
-def _seed_cnn():
-    import kgraph
-    from kgraph import layers
-
-    kgraph.utils.set_random_seed(0)
-    model = kgraph.Sequential(
+def _seed_cnn(lib=None):
+    if lib is None:
+        import kgraph as lib
+    layers = lib.layers
+    lib.utils.set_random_seed(0)
+    model = lib.Sequential(
         [
-            kgraph.Input((28, 28, 1)),
+            lib.Input((28, 28, 1)),
             layers.Conv2D(32, (3, 3), activation="relu"),
             layers.Flatten(),
             layers.Dense(10, activation="softmax"),
@@ -183,8 +213,9 @@ def _seed_cnn():
     return model
 
 
-def step_times(folder: str, batch: int, repeats: int) -> None:
-    """Best of ``repeats`` one-epoch fits per data source, interleaved."""
+def step_times(folder: str, batch: int, repeats: int, tf_python: str | None) -> None:
+    """Best of ``repeats`` one-epoch fits per data source, interleaved, each from the same
+    weights; then Keras+TF's own two rows when ``tf_python`` is given."""
     gray = {"color_mode": "grayscale"}
     runs = {
         "one thread": kgraph_dataset(folder, 28, batch, False, threads=False, **gray),
@@ -196,6 +227,7 @@ def step_times(folder: str, batch: int, repeats: int) -> None:
     per_batch = (time.perf_counter() - start) / -(-len(arrays[0]) // batch)
     model = _seed_cnn()
     model.fit(arrays[0][: batch * 4], arrays[1][: batch * 4], batch_size=batch, verbose=0)
+    initial = model.get_weights()  # every fit starts here: drifting weights change step times
     # The returned dataset keeps small decoded images: "prefetch" times later epochs (after
     # one untimed epoch), "first epoch" a fresh dataset per fit that decodes every file.
     _epoch(runs["prefetch"])
@@ -204,6 +236,7 @@ def step_times(folder: str, batch: int, repeats: int) -> None:
     best = dict.fromkeys(runs, float("inf"))
     for _ in range(repeats):
         for name, dataset in runs.items():
+            model.set_weights(initial)
             start = time.perf_counter()
             if name == "first epoch":
                 model.fit(kgraph_dataset(folder, 28, batch, True, **gray), epochs=1, verbose=0)
@@ -215,6 +248,18 @@ def step_times(folder: str, batch: int, repeats: int) -> None:
     print(f"  loading one batch on one thread (no model): {per_batch * 1e3:.1f} ms")
     for name, seconds in best.items():
         print(f"  seed CNN fit from {name:15s} {seconds / steps * 1e3:6.1f} ms/step")
+    if tf_python is None:
+        return
+    command = [tf_python, os.path.abspath(__file__), "--worker", "keras-steps"]
+    command += ["--folder", folder, "--batch", str(batch), "--repeats", str(repeats)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        print(f"  Keras+TF step worker failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return
+    for name, ms in json.loads(lines[0][len("RESULT ") :]).items():
+        print(f"  Keras+TF seed CNN fit from {name:15s} {ms:6.1f} ms/step")
 
 
 def main() -> None:
@@ -227,10 +272,15 @@ def main() -> None:
     parser.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "kgraph_jpegs"))
     parser.add_argument("--tf-python", default=os.environ.get("KGRAPH_TF_PYTHON"))
     parser.add_argument("--skip-steps", action="store_true", help="throughput only")
-    parser.add_argument("--worker", choices=["kgraph", "keras", "serial"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=["kgraph", "keras", "serial", "keras-steps"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--no-prefetch", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker == "keras-steps":
+        keras_step_times(args.folder, args.batch, args.repeats)
+        return
     if args.worker:
         worker(args.worker, not args.no_prefetch, args.folder, args.size, args.batch)
         return
@@ -244,8 +294,13 @@ def main() -> None:
     print(f"decode + resize to {args.size}x{args.size} + batch {args.batch}, images/s:")
     throughput(folder, args)
     if not args.skip_steps:
+        tf_python = _tf_python(args.tf_python)
         print("step time, same files at 28x28 grayscale:")
-        step_times(folder, args.batch, args.repeats)
+        step_times(folder, args.batch, args.repeats, tf_python)
+        small = f"{args.dir}_{args.images}_28"  # the seed CNN's own size, as MNIST's files
+        write_jpegs(small, args.images, 28)
+        print("step time, 28x28 JPEGs (no resizing):")
+        step_times(small, args.batch, args.repeats, tf_python)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
