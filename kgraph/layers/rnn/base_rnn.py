@@ -1,45 +1,9 @@
-"""The shared part of SimpleRNN, LSTM and GRU: an ``RNN`` around the matching cell, and the
-unrolled time loop.
-
-ONNX has Loop/Scan, but kgraph's autodiff differentiates plain ops only, so the loop is unrolled
-over a static number of time steps: each step slices ``inputs[:, t, :]`` and applies the cell's
-``step`` (matmuls and activations), and the existing gradient rules differentiate the unrolled
-graph. The time axis must therefore be known when the layer is called.
-"""
+"""The shared part of SimpleRNN, LSTM and GRU: an ``RNN`` around the matching cell, built from
+the cell's arguments (the time loop itself is ``time_loop``)."""
 
 from __future__ import annotations
 
-from kgraph import ops
-
 LAYER_KEYS = ("trainable", "name", "dtype", "activity_regularizer", "input_shape")
-
-
-def static_steps(sequences):
-    """The time length of ``(batch, time, features)`` inputs; one clear error when unknown."""
-    steps = sequences.shape[1]
-    if steps is None:
-        raise ValueError(
-            "the time length must be static: kgraph unrolls recurrent layers over a known "
-            f"number of time steps. Received: input shape {tuple(sequences.shape)}"
-        )
-    return steps
-
-
-def check_no_mask(mask):
-    if mask is not None:
-        raise ValueError(f"masks are not propagated in kgraph. Received: mask={mask!r}")
-
-
-def unroll(step, sequences, states, go_backwards, return_sequences):
-    """Runs ``step(x_t, states) -> (output, states)`` over the static time axis."""
-    steps = static_steps(sequences)
-    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
-    outputs = []
-    for t in order:
-        output, states = step(sequences[:, t, :], states)
-        outputs.append(output)
-    result = ops.stack(outputs, axis=1) if return_sequences else outputs[-1]
-    return result, states
 
 
 def make_base_rnn(rnn_class):
@@ -51,9 +15,9 @@ def make_base_rnn(rnn_class):
         in Keras (``.keras`` files then lay them out as Keras does); the cell's attributes
         (``units``, ``kernel``...) read through the layer. The config is flat, as Keras'.
 
-        Differences from Keras: the time length must be static (the loop is unrolled); masks
-        are not propagated in kgraph (passing ``mask`` raises); ``stateful=True`` is not
-        supported; ``unroll`` is accepted and has no effect (the loop is always unrolled).
+        The time length may be ``None`` and ``call`` takes a Keras mask (see ``RNN`` and
+        ``time_loop``). Differences from Keras: ``stateful=True`` is not supported; ``unroll``
+        is accepted and has no effect (``time_loop`` picks unrolled or Scan by length).
         """
 
         cell_class = None

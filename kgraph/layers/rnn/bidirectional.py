@@ -25,7 +25,9 @@ class Bidirectional(Layer):
     With ``return_state`` the forward states then the backward states follow the output.
 
     Weights: the forward layer's, then the backward layer's (as Keras), both freshly
-    initialised. The time length must be static and masks are not propagated (see ``BaseRNN``).
+    initialised. The time length may be ``None``; a ``mask`` goes to both directions, and, as
+    Keras, both layers output zeros at masked steps when they return sequences
+    (``zero_output_for_mask`` is set to ``return_sequences``).
     """
 
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
@@ -56,10 +58,14 @@ class Bidirectional(Layer):
             backward_layer = _clone(layer, backward_name, go_backwards=True)
         self.backward_layer = backward_layer
         self._verify()
+        for direction in (self.forward_layer, self.backward_layer):
+            if getattr(direction, "zero_output_for_mask", None) is not None:
+                direction.zero_output_for_mask = direction.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = self.forward_layer.return_sequences
         self.return_state = self.forward_layer.return_state
         self.input_spec = self.forward_layer.input_spec
+        self.supports_masking = True
 
     def _verify(self):
         fwd, bwd = self.forward_layer, self.backward_layer
@@ -84,14 +90,13 @@ class Bidirectional(Layer):
         self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if mask is not None:
-            raise ValueError(f"masks are not propagated in kgraph. Received: mask={mask!r}")
         fwd_state = bwd_state = None
         if initial_state is not None:
             half = len(initial_state) // 2
             fwd_state, bwd_state = list(initial_state[:half]), list(initial_state[half:])
-        y = self.forward_layer(sequences, initial_state=fwd_state, training=training)
-        y_rev = self.backward_layer(sequences, initial_state=bwd_state, training=training)
+        kwargs = {"training": training} if mask is None else {"training": training, "mask": mask}
+        y = self.forward_layer(sequences, initial_state=fwd_state, **kwargs)
+        y_rev = self.backward_layer(sequences, initial_state=bwd_state, **kwargs)
         states = []
         if self.return_state:
             states = [*y[1:], *y_rev[1:]]
@@ -102,6 +107,19 @@ class Bidirectional(Layer):
         if self.return_state:
             return [*merged, *states] if self.merge_mode is None else [merged, *states]
         return merged
+
+    def compute_mask(self, inputs, mask=None):
+        """As Keras: the input mask on a merged sequence output (one per output with
+        ``merge_mode=None``), None on last-step outputs and on states."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        keep = mask if self.return_sequences else None
+        output_mask = [keep, keep] if self.merge_mode is None else keep
+        if not self.return_state:
+            return output_mask
+        heads = output_mask if self.merge_mode is None else [output_mask]
+        states = 2 * len(self.forward_layer.compute_mask(inputs, mask)[1:])
+        return [*heads, *[None] * states]
 
     def _merge(self, y, y_rev):
         if self.merge_mode == "concat":

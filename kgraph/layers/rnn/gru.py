@@ -15,7 +15,7 @@ class GRU(BaseRNN):
     convention) the reset gate multiplies ``h @ recurrent_kernel`` and ``bias`` is
     ``(2, 3 * units)`` (input bias, recurrent bias); with ``reset_after=False`` it multiplies
     ``h`` first and ``bias`` is ``(3 * units,)``. ``return_state`` adds ``h``. The time length
-    must be static, masks are not propagated and ``stateful`` is unsupported (see ``BaseRNN``);
+    may be ``None``, ``mask`` is Keras' and ``stateful`` is unsupported (see ``BaseRNN``);
     ``use_cudnn`` is accepted and ignored.
     """
 

@@ -1,13 +1,14 @@
 """``RNN`` around a user's cell written to Keras' cell contract (the RNN guide's
 ``MinimalRNNCell``): a layer with a ``state_size`` (an int or a list of ints) whose
 ``call(inputs, states)`` returns ``(output, new_states)``, optionally ``get_initial_state``
-and ``output_size``. The steps are unrolled like kgraph's own cells (static time length)."""
+and ``output_size``. It runs through the same time loop as kgraph's own cells (``time_loop``:
+unrolled or one Scan, with Keras' mask rules)."""
 
 from __future__ import annotations
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
-from kgraph.layers.rnn.base_rnn import unroll
+from kgraph.layers.rnn import time_loop
 from kgraph.layers.rnn.cell_base import zeros_state
 
 
@@ -31,8 +32,9 @@ def initial_states(cell, sequences) -> list:
     return [zeros_state(sequences, size) for size in state_sizes(cell)]
 
 
-def run_keras_cell(cell, sequences, initial_state, training, go_backwards, return_sequences):
-    """Unrolls ``cell`` over ``sequences``: ``(result, final states)``."""
+def run_keras_cell(cell, sequences, initial_state, training, flags):
+    """``cell`` over ``sequences``: ``(result, final states)``; ``flags`` are ``time_loop.run``'s
+    ``go_backwards, return_sequences, mask, zero_output_for_mask``."""
     if initial_state is None:
         states = initial_states(cell, sequences)
     else:
@@ -43,7 +45,7 @@ def run_keras_cell(cell, sequences, initial_state, training, go_backwards, retur
         output, new_states = cell(x_t, states, **kwargs)
         return output, _as_list(new_states)
 
-    return unroll(step, sequences, states, go_backwards, return_sequences)
+    return time_loop.run(step, sequences, states, *flags)
 
 
 def _as_list(states) -> list:

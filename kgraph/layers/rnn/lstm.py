@@ -12,8 +12,8 @@ class LSTM(BaseRNN):
 
     Weights as Keras: ``kernel`` ``(features, 4 * units)``, ``recurrent_kernel``
     ``(units, 4 * units)``, ``bias`` ``(4 * units,)``, blocks in the order input, forget, cell,
-    output. ``return_state`` adds ``[h, c]``. The time length must be static, masks are not
-    propagated and ``stateful`` is unsupported (see ``BaseRNN``); ``use_cudnn`` is accepted
+    output. ``return_state`` adds ``[h, c]``. The time length may be ``None``, ``mask`` is
+    Keras' and ``stateful`` is unsupported (see ``BaseRNN``); ``use_cudnn`` is accepted
     and ignored.
     """
 

@@ -1,18 +1,22 @@
-"""``RNN``: runs a cell (or a list of cells) over the time axis, unrolled."""
+"""``RNN``: runs a cell (or a list of cells) over the time axis (unrolled, or one Scan)."""
 
 from __future__ import annotations
 
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
-from kgraph.layers.rnn.base_rnn import check_no_mask, make_base_rnn, static_steps, unroll
+from kgraph.layers.rnn import time_loop
+from kgraph.layers.rnn.base_rnn import make_base_rnn
 from kgraph.layers.rnn.keras_cell import is_keras_cell, run_keras_cell
 from kgraph.layers.rnn.stacked_rnn_cells import StackedRNNCells, serialize_layer
 from kgraph.utils import tree
 
 
 class RNN(Layer):
-    """Base class for recurrent layers: ``cell`` computes one time step, ``RNN`` unrolls it
-    over a static number of steps (see ``BaseRNN``).
+    """Base class for recurrent layers: ``cell`` computes one time step, ``RNN`` runs it over
+    the time axis, which may be ``None`` (``time_loop``: unrolled for short static lengths, one
+    ONNX Scan otherwise). ``call(sequences, initial_state=None, mask=None)`` takes a Keras
+    ``(batch, time)`` mask: masked steps keep the states and repeat the previous output (zeros
+    with ``zero_output_for_mask``); ``compute_mask`` passes it on with ``return_sequences``.
 
     Args:
         cell: A kgraph cell (``SimpleRNNCell``, ``LSTMCell``, ``GRUCell``, ``StackedRNNCells``),
@@ -20,8 +24,10 @@ class RNN(Layer):
             see ``keras_cell``), or a list of cells (stacked).
         return_sequences, return_state, go_backwards: As Keras; ``return_state`` appends the
             final states, flattened in cell order.
-        stateful: Not supported (``True`` raises). unroll, zero_output_for_mask: Accepted
-            and kept in the config (the loop is always unrolled; masks are not propagated).
+        zero_output_for_mask: As Keras (zeros instead of the previous output at masked
+            steps; ``Bidirectional`` sets it to ``return_sequences``).
+        stateful: Not supported (``True`` raises). unroll: Accepted and kept in the config
+            without effect (``time_loop`` picks the loop; masks follow Keras' scan path).
     """
 
     def __init__(
@@ -57,6 +63,7 @@ class RNN(Layer):
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.input_spec = InputSpec(ndim=3)
+        self.supports_masking = True
 
     def build(self, input_shape):
         if not self.cell.built:
@@ -64,29 +71,35 @@ class RNN(Layer):
         self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        check_no_mask(mask)
-        static_steps(sequences)
+        """The cell over the time axis (``time_loop.run``: unrolled or one Scan); ``mask``
+        ``(batch, time)`` skips steps as Keras does (see ``time_loop``)."""
+        flags = (self.go_backwards, self.return_sequences, mask, self.zero_output_for_mask)
         if not hasattr(self.cell, "masked_step"):  # a cell written to Keras' contract
-            result, states = run_keras_cell(
-                self.cell, sequences, initial_state, training, *self._loop_flags()
-            )
+            result, states = run_keras_cell(self.cell, sequences, initial_state, training, flags)
             return [result, *states] if self.return_state else result
         states = self.cell.zero_states(sequences)
         if initial_state is not None:
             flat = tree.flatten(initial_state)
             states = tree.pack_like(states, flat)
         masks = self.cell.sequence_masks(sequences[:, 0, :], states, training)
-        result, states = unroll(
-            lambda x_t, s: self.cell.masked_step(x_t, s, masks),
-            sequences,
-            states,
-            self.go_backwards,
-            self.return_sequences,
+        result, states = time_loop.run(
+            lambda x_t, s: self.cell.masked_step(x_t, s, masks), sequences, states, *flags
         )
         return [result, *tree.flatten(states)] if self.return_state else result
 
-    def _loop_flags(self):
-        return self.go_backwards, self.return_sequences
+    def compute_mask(self, inputs, mask=None):
+        """The input mask on the sequence output (None on a last-step output and on states),
+        as Keras."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(tree.flatten(self._state_sizes()))
+        return output_mask
+
+    def _state_sizes(self):
+        sizes = self.cell.state_size
+        return [sizes] if isinstance(sizes, int) else list(sizes)
 
     def get_config(self):
         return {

@@ -12,8 +12,8 @@ class SimpleRNN(BaseRNN):
     initializers/regularizers/constraints, ``dropout``, ``recurrent_dropout``, ``seed``).
 
     Weights as Keras: ``kernel`` ``(features, units)``, ``recurrent_kernel`` ``(units, units)``,
-    ``bias`` ``(units,)``. ``return_state`` adds the last state. The time length must be
-    static, masks are not propagated and ``stateful`` is unsupported (see ``BaseRNN``).
+    ``bias`` ``(units,)``. ``return_state`` adds the last state. The time length may be
+    ``None``, ``mask`` is Keras' and ``stateful`` is unsupported (see ``BaseRNN``).
     """
 
     cell_class = SimpleRNNCell

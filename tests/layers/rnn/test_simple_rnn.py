@@ -72,9 +72,16 @@ def test_return_state_and_initial_state():
     np.testing.assert_allclose(got, h, rtol=1e-5, atol=1e-5)
 
 
-def test_dynamic_time_length_is_one_clear_error():
-    with pytest.raises(ValueError, match="time length must be static"):
-        layers.SimpleRNN(2)(kgraph.Input((None, 3)))
+def test_dynamic_time_length_runs_any_length():
+    inputs = kgraph.Input((None, 3))
+    layer = layers.SimpleRNN(2, return_sequences=True)
+    model = kgraph.Model(inputs, layer(inputs))
+    assert tuple(model.outputs[0].shape) == (None, None, 2)
+    rng = np.random.default_rng(3)
+    for steps in (2, 6):
+        x = rng.standard_normal((3, steps, 3)).astype(np.float32)
+        expected = numpy_simple_rnn(x, layer.get_weights(), return_sequences=True)
+        np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
 
 
 def test_dropout_only_in_training():
