@@ -57,6 +57,8 @@ class StepGraph:
             (a user's loss function), for outputs whose loss spec is ``{"name": "traced"}``.
         traced_metrics: Metric display name -> per-sample values of a user metric function,
             for metric specs marked ``traced``.
+        output_masks: Output name -> the bool Keras mask the front end traced for it (from
+            the inputs): masked entries weigh 0 in the loss and the mean metrics, as in Keras.
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class StepGraph:
         extra_loss: ir.Value | None = None,
         traced_losses: Mapping[str, ir.Value] | None = None,
         traced_metrics: Mapping[str, ir.Value] | None = None,
+        output_masks: Mapping[str, ir.Value] | None = None,
     ):
         self.builder = b
         self.trainable = list(trainable)
@@ -81,7 +84,15 @@ class StepGraph:
         self.lr = b.input("lr", (), "float32")
         self.step = b.input("step", (), "float32")
         self.losses = LossGraph(
-            b, outputs, specs, sample_weight, "metrics/", extra_loss, traced_losses, traced_metrics
+            b,
+            outputs,
+            specs,
+            sample_weight,
+            "metrics/",
+            extra_loss,
+            traced_losses,
+            traced_metrics,
+            output_masks,
         )
         self.input_names = list(input_names)
         ir.passes.PassManager(forward_layout_passes())(serde.to_model(b.graph))

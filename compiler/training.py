@@ -22,9 +22,12 @@ import onnx_ir.passes.common as common
 
 from kgraph.compiler import losses, metrics, serde
 from kgraph.compiler.builder import GraphBuilder, typed_like
+from kgraph.compiler.metrics import mean as mean_metrics
 from kgraph.compiler.passes import layout_passes
 
 NEW = ":new"  # suffix of the output that carries a state tensor's next value
+# The metrics Keras computes with ``MeanMetricWrapper``, which weights by the output's mask.
+MEAN_KINDS = frozenset(mean_metrics.VALUE_DEFAULTS) - {"root_mean_squared_error", "mean", "sum"}
 
 
 @dataclasses.dataclass
@@ -158,8 +161,10 @@ class LossGraph:
         extra_loss=None,
         traced_losses=None,
         traced_metrics=None,
+        output_masks=None,
     ):
         self.builder, self.prefix, self.sample_weight = b, prefix, sample_weight
+        self.masks = dict(output_masks or {})
         self.traced = dict(traced_losses or {})
         self.traced_metrics = dict(traced_metrics or {})
         self.labels, self.metric_outputs, self.metric_state = [], {}, {}
@@ -174,7 +179,7 @@ class LossGraph:
                 value = self._output_loss(spec, y_true, y_pred, per_output if several else None)
                 total = value if total is None else _scalar_like(b, "Add", [total, value])
             for metric in spec.metrics:
-                self._add_metric(dict(metric), y_true, y_pred)
+                self._add_metric(dict(metric), y_true, y_pred, self.masks.get(spec.name))
         if extra_loss is not None:
             total = extra_loss if total is None else _scalar_like(b, "Add", [total, extra_loss])
         if total is None:
@@ -186,11 +191,18 @@ class LossGraph:
 
     def _output_loss(self, spec, y_true, y_pred, per_output) -> ir.Value:
         b = self.builder
+        mask = self.masks.get(spec.name)
         with b.scope(f"loss/{spec.name}"):
             if spec.loss["name"] == "traced":
                 reduction = spec.loss.get("reduction", "sum_over_batch_size")
                 values = self.traced[spec.name]
-                value = losses.reduce_weighted(b, values, self.sample_weight, reduction)
+                value = losses.reduce_weighted(b, values, self.sample_weight, reduction, mask)
+            elif mask is not None:  # Keras: the output's mask AND the loss's own mask
+                _, _, reduction = losses.loss_config(spec.loss)
+                with b.scope("loss"):
+                    values, own = losses.per_sample_loss(b, spec.loss, y_true, y_pred)
+                    mask = mask if own is None else typed_like(b.op("And", [mask, own]), own)
+                    value = losses.reduce_weighted(b, values, self.sample_weight, reduction, mask)
             else:
                 value = losses.build_loss(b, spec.loss, y_true, y_pred, self.sample_weight)
             if per_output is not None:
@@ -207,9 +219,10 @@ class LossGraph:
             b.output(typed_like(b.op("Identity", [value]), traced.inputs[name]), name + NEW)
         self.metric_outputs[display] = b.output(traced.result, f"{self.prefix}{display}").name
 
-    def _add_metric(self, metric: dict, y_true, y_pred) -> None:
+    def _add_metric(self, metric: dict, y_true, y_pred, mask=None) -> None:
         """One metric's accumulators (state in, ``:new`` out) and result output. Only weighted
-        metrics see the sample weights, as in Keras."""
+        metrics see the sample weights, as in Keras; mean metrics also weight by the output's
+        Keras ``mask`` (0 where masked), as Keras' ``MeanMetricWrapper`` does."""
         b, prefix = self.builder, self.prefix
         weight = self.sample_weight if metric.pop("weighted", False) else None
         display = metric["display_name"]
@@ -218,6 +231,8 @@ class LossGraph:
             if isinstance(traced, TracedMetricState):
                 return self._add_traced_state(display, traced)
             y_pred = traced  # a function's per-sample values: their mean
+        elif mask is not None and metrics.metric_config(metric, y_true, y_pred)[0] in MEAN_KINDS:
+            weight = mask_weight(b, weight, mask)  # Keras' MeanMetricWrapper: mask as weight
         state = {}
         for short, (shape, dtype) in metrics.metric_state_specs(metric).items():
             state[short] = b.input(f"{prefix}{short}", shape, dtype)
@@ -227,6 +242,23 @@ class LossGraph:
         for short, value in new_state.items():
             b.output(value, f"{prefix}{short}{NEW}")
         self.metric_outputs[display] = b.output(result, f"{prefix}{display}").name
+
+
+def mask_weight(b: GraphBuilder, weight, mask) -> ir.Value:
+    """The float mask, times per-sample ``weight`` (given a trailing axis per extra mask axis)
+    when there is one."""
+    keep = b.op("Cast", [mask], {"to": ir.DataType.FLOAT})
+    keep.type, keep.shape = ir.TensorType(ir.DataType.FLOAT), mask.shape
+    if weight is None:
+        return keep
+    extra = len(mask.shape) - len(weight.shape)
+    if extra > 0:
+        axes = np.arange(len(weight.shape), len(mask.shape), dtype=np.int64)
+        weight = b.op("Unsqueeze", [weight, b.constant(axes)])
+        weight.type, weight.shape = ir.TensorType(ir.DataType.FLOAT), None
+    out = b.op("Mul", [weight, keep])
+    out.type, out.shape = ir.TensorType(ir.DataType.FLOAT), mask.shape
+    return out
 
 
 def build_eval(
@@ -240,15 +272,24 @@ def build_eval(
     extra_loss: ir.Value | None = None,
     traced_losses: Mapping[str, ir.Value] | None = None,
     traced_metrics: Mapping[str, ir.Value] | None = None,
+    output_masks: Mapping[str, ir.Value] | None = None,
 ) -> Program:
     """The evaluation program: loss and metric accumulators; ``state_names`` (the parameters
     that training changes) are read as inputs, so it sees the engine's live state.
-    ``extra_loss``, ``traced_losses`` and ``traced_metrics`` are used as in the step graph
-    (``compiler.step``)."""
+    ``extra_loss``, ``traced_losses``, ``traced_metrics`` and ``output_masks`` are used as in
+    the step graph (``compiler.step``)."""
     initial = lift_parameters(b, state_names)
     sample_weight = sample_weight_input(b)
     graph = LossGraph(
-        b, outputs, specs, sample_weight, "eval/", extra_loss, traced_losses, traced_metrics
+        b,
+        outputs,
+        specs,
+        sample_weight,
+        "eval/",
+        extra_loss,
+        traced_losses,
+        traced_metrics,
+        output_masks,
     )
     model = finish_model(b, metadata, producer_version)
     initial.update(graph.metric_state)

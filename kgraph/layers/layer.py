@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 
 from kgraph import constraints, dtypes, initializers, regularizers, trace
+from kgraph.layers import masking_support
 from kgraph.layers.auto_config import (
     constructor_arguments,
     default,
@@ -242,16 +243,18 @@ class Layer:
         call_kwargs = dict(kwargs)
         if self._call_has_training and call_kwargs.get("training") is None:
             call_kwargs["training"] = bool(active.training) if active is not None else False
+        call_kwargs, first_arg, mask = masking_support.call_masks(self, args, call_kwargs)
         if symbolic and all(t._value is None for t in symbolic):
             try:
                 with trace.layer_call():
                     outputs = self.call(*args, **call_kwargs)
+                    outputs = tree.map_structure(masking_support.symbolic_like, outputs)
+                    masking_support.attach_output_masks(self, first_arg, outputs, mask)
             except (ValueError, TypeError) as e:
                 raise ValueError(
                     f"Layer '{self.name}' ({type(self).__name__}) cannot be called "
                     f"on input of shape {_shape_str(first_shapes)}: {e}"
                 ) from None
-            outputs = tree.map_structure(lambda t: KerasTensor(t.shape, t.dtype), outputs)
             if record:
                 self._record(args, kwargs, outputs)
             return outputs
@@ -259,12 +262,29 @@ class Layer:
             with active.builder.scope(self.name, type(self).__name__), trace.layer_call():
                 outputs = self.call(*args, **call_kwargs)
                 regularizers.record_activity(self, outputs, active)
+                masking_support.attach_output_masks(self, first_arg, outputs, mask)
             return outputs
         self._added_losses = []
         with trace.layer_call():
             outputs = self.call(*args, **call_kwargs)
+            masking_support.attach_output_masks(self, first_arg, outputs, mask)
         regularizers.record_activity(self, outputs, None)
         return outputs
+
+    @property
+    def supports_masking(self) -> bool:
+        """Whether ``compute_mask`` gives the outputs' masks; as in Keras, True by default
+        only for a layer that overrides ``compute_mask`` (see ``masking_support``)."""
+        found = vars(self).get("_supports_masking")
+        return found if found is not None else type(self).compute_mask is not Layer.compute_mask
+
+    @supports_masking.setter
+    def supports_masking(self, value) -> None:
+        object.__setattr__(self, "_supports_masking", bool(value))
+
+    def compute_mask(self, inputs, previous_mask):
+        """The outputs' mask: the previous mask, passed on (for a layer that supports it)."""
+        return previous_mask
 
     def add_metric(self, *args, **kwargs):
         """Removed in Keras 3, which raises as here: add the metric in ``compile(metrics=...)``,

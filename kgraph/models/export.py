@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import onnx_ir as ir
+
 from kgraph import trace as tracing_
 from kgraph.compiler import compile_inference, serde
 from kgraph.compiler.builder import DEFAULT_OPSET, GraphBuilder
+from kgraph.layers import masking_support
 from kgraph.layers.preprocessing.contract import input_contract
 from kgraph.tensor import KerasTensor
 from kgraph.utils import tree
@@ -22,7 +25,8 @@ def trace_model(
     (marked as graph outputs unless ``mark_outputs`` is False); node names start with the
     model's name (``model/block_1/conv2d/Conv``). The batch axis stays dynamic
     (``batch``) unless ``batch_size`` is given. With ``collect_losses`` the trace gathers the
-    layers' activity penalties (``trace.losses``).
+    layers' activity penalties (``trace.losses``). ``trace.output_masks`` holds each
+    output's Keras mask value (or None).
     """
     builder = GraphBuilder(name=model.name, opset=opset or DEFAULT_OPSET)
     trace = tracing_.Trace(builder, training=training, collect_losses=collect_losses)
@@ -40,10 +44,22 @@ def trace_model(
             else (feeds[0] if len(feeds) == 1 else feeds)
         )
         with builder.scope(model.name, type(model).__name__, root=True):
-            outputs = [out._value for out in tree.flatten(model.call(inputs))]
+            results = tree.flatten(model.call(inputs))
+            outputs = [out._value for out in results]
+    trace.output_masks = [output_mask(out) for out in results]
     if mark_outputs:
         outputs = [builder.output(out, name) for name, out in zip(model.output_names, outputs)]
     return builder, trace, outputs
+
+
+def output_mask(output):
+    """The IR value of an output's Keras mask (a bool tensor computed from the inputs), or
+    None: the training step weights the masked entries 0 (see ``masking_support``)."""
+    mask = masking_support.get_mask(output)
+    value = getattr(mask, "_value", None)
+    if value is not None and value.shape is None:
+        value.shape = ir.Shape(list(mask.shape))
+    return value
 
 
 def metadata(model) -> dict[str, str]:

@@ -60,7 +60,16 @@ class TrainingPrograms:
         self.changing = paths + [p for p in trace.updates if p not in paths]
         names, meta = model.input_names, metadata(model)
         graph = StepGraph(
-            b, outputs, output_specs, paths, names, trace.updates, penalty, traced, metric_values
+            b,
+            outputs,
+            output_specs,
+            paths,
+            names,
+            trace.updates,
+            penalty,
+            traced,
+            metric_values,
+            _masks(model, trace),
         )
         updates = graph.optimizer_updates(optimizer_spec)
         with tracing.tracing(trace), b.scope("constraint"):
@@ -91,6 +100,7 @@ class TrainingPrograms:
             eval_penalty,
             traced,
             metric_values,
+            _masks(model, eval_trace),
         )
         self.eval_bytes = self.eval.to_bytes()
 
@@ -98,3 +108,10 @@ class TrainingPrograms:
         """The initial (zero) metric accumulators of ``program``."""
         prefix = "metrics/" if program is self.step else "eval/"
         return {n: v for n, v in program.initial_state.items() if n.startswith(prefix)}
+
+
+def _masks(model, trace) -> dict:
+    """Output name -> the traced Keras mask of that output (Keras weights the loss and the
+    mean metrics by it); outputs without a mask are left out."""
+    found = zip(model.output_names, getattr(trace, "output_masks", []))
+    return {name: mask for name, mask in found if mask is not None}

@@ -23,6 +23,7 @@ class LeakyReLU(Layer):
                 "Argument `alpha` is deprecated. Use `negative_slope` instead.", stacklevel=2
             )
         super().__init__(**kwargs)
+        self.supports_masking = True
         if negative_slope is None or negative_slope < 0:
             raise ValueError(
                 "The negative_slope value of a Leaky ReLU layer cannot be None or "

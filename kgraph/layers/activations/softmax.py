@@ -15,6 +15,7 @@ class Softmax(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis = tuple(int(a) for a in axis) if isinstance(axis, (list, tuple)) else int(axis)
 
     def call(self, inputs):

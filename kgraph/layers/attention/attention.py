@@ -13,7 +13,8 @@ class Attention(Layer):
 
     ``score_mode="dot"`` scores ``query @ key^T`` (times a trainable scalar ``scale`` with
     ``use_scale``); ``"concat"`` scores ``concat_score_weight * sum(tanh(scale * (q + k)))``.
-    ``mask=[query_mask, value_mask]`` hides value steps and zeroes masked query steps;
+    ``mask=[query_mask, value_mask]`` (by default the inputs' Keras masks) hides value steps
+    and zeroes masked query steps; the output carries the query's mask;
     ``use_causal_mask`` hides later value steps; dropout acts on the
     attention distribution in training only. Subclasses change ``scores``.
     """
@@ -83,6 +84,10 @@ class Attention(Layer):
         if q_mask is not None:
             out = ops.where(ops.expand_dims(ops.cast(q_mask, "bool"), -1), out, 0.0)
         return (out, weights) if return_attention_scores else out
+
+    def compute_mask(self, inputs, mask=None):
+        """The query's mask, as in Keras."""
+        return None if mask is None or mask[0] is None else mask[0]
 
     def compute_output_shape(self, input_shape):
         validate_inputs(type(self).__name__, input_shape)

@@ -16,8 +16,8 @@ class GroupedQueryAttention(ProjectedAttention):
     ``num_query_heads`` query heads of ``head_dim``, ``num_key_value_heads`` key/value heads,
     each repeated for its group of query heads. Weights in Keras' order and shapes (query, key,
     [gate,] value, attention_output), so ``get_weights``/``set_weights`` interchange with
-    Keras. Inputs are ``(batch, seq, dim)``; masks as ``MultiHeadAttention`` (explicit, Keras
-    masks are not read); ``flash_attention=True`` is one clear error.
+    Keras. Inputs are ``(batch, seq, dim)``; masks as ``MultiHeadAttention`` (explicit,
+    or read from the inputs' Keras masks); ``flash_attention=True`` is one clear error.
     """
 
     keras_class_name = "GroupQueryAttention"  # the name Keras exports and writes in its files

@@ -51,9 +51,9 @@ class MultiHeadAttention(ProjectedAttention):
     interchange with Keras.
 
     kgraph attends over one axis only: ``attention_axes`` must be None (for rank-3 inputs) or
-    a single axis; ``flash_attention=True`` is not supported, and the
-    Keras masks of the inputs are not propagated (pass ``query_mask``/``value_mask``/
-    ``key_mask`` or ``attention_mask`` explicitly).
+    a single axis; ``flash_attention=True`` is not supported. As in Keras, the inputs' Keras
+    masks (``Embedding(mask_zero=True)``) fill ``query_mask``/``value_mask``/``key_mask``
+    and the output carries the query's mask.
     """
 
     def __init__(

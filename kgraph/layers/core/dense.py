@@ -41,6 +41,7 @@ class Dense(KernelBiasMixin, Layer):
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.supports_masking = True
         av.reject_unsupported(type(self).__name__, lora_rank=lora_rank)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(

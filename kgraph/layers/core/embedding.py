@@ -25,8 +25,8 @@ class Embedding(Layer):
         output_dim: Size of each embedding vector.
         embeddings_initializer, embeddings_regularizer, embeddings_constraint: Options of
             the ``embeddings`` weight.
-        mask_zero: ``compute_mask`` gives ``inputs != 0``, but kgraph does not propagate the
-            mask (index 0 is looked up like any other; see README's differences from Keras).
+        mask_zero: The outputs carry the Keras mask ``inputs != 0`` for later layers (index
+            0 is still looked up like any other, as in Keras).
         weights: Optional initial ``[embeddings]``.
     """
 
@@ -55,6 +55,7 @@ class Embedding(Layer):
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
         self._initial_weights = weights
         if weights is not None:
             self.build(None)
@@ -78,8 +79,7 @@ class Embedding(Layer):
         return ops.take(self.embeddings, inputs, axis=0)
 
     def compute_mask(self, inputs, mask=None):
-        """``inputs != 0`` with ``mask_zero``, else None; callers pass it on by hand (kgraph
-        does not propagate masks between layers)."""
+        """``inputs != 0`` with ``mask_zero``, else None."""
         if not self.mask_zero:
             return None
         return ops.not_equal(inputs, 0)

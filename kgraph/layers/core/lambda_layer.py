@@ -84,7 +84,8 @@ class Lambda(Layer):
         output_shape: Optional output shape without the batch axis (a tuple), or a callable
             mapping the input shape to the output shape; by default it is inferred by a
             symbolic call.
-        mask: Accepted for Keras compatibility; kgraph does not propagate masks.
+        mask: The outputs' Keras mask: a function ``mask(inputs, previous_mask)`` or a fixed
+            mask; without it the layer does not support masking (an input mask is dropped).
         arguments: Extra keyword arguments of ``function``.
     """
 
@@ -95,10 +96,14 @@ class Lambda(Layer):
         self.function = function
         self._output_shape = output_shape
         self.mask = mask
+        self.supports_masking = mask is not None
         self.arguments = dict(arguments or {})
 
     def call(self, inputs):
         return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:

@@ -10,8 +10,9 @@ class Masking(Layer):
     """Outputs ``inputs`` with every timestep (position along the axes before the last)
     whose features all equal ``mask_value`` set to zero, as Keras' Masking computes.
 
-    kgraph does not propagate Keras masks: downstream layers see the zeroed steps rather than
-    skipping them (see README's differences from Keras).
+    Its outputs carry the Keras mask (``any(inputs != mask_value, axis=-1)``), which later
+    layers read as in Keras (``GlobalAveragePooling1D`` skips the masked steps, the training
+    loss weights them 0).
 
     Args:
         mask_value: The padding value to mask.
@@ -20,6 +21,10 @@ class Masking(Layer):
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
         self.mask_value = mask_value
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)
 
     def call(self, inputs):
         same = ops.cast(ops.equal(inputs, self.mask_value), inputs.dtype)

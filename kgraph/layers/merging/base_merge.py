@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kgraph import ops
+from kgraph.layers import masking_support
 from kgraph.layers.layer import Layer
 
 
@@ -53,6 +54,19 @@ class Merge(Layer):
 
     min_inputs = 1
     max_inputs = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras' merged mask: the OR of the inputs' masks, or None unless all have one."""
+        if mask is None:
+            return None
+        _check_masks(inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        return reduce_pairwise(ops.logical_or, list(mask))
 
     def _merge_function(self, inputs):
         raise NotImplementedError
@@ -113,3 +127,37 @@ def reduce_pairwise(fn, inputs):
     for x in inputs[1:]:
         out = fn(out, x)
     return out
+
+
+def _check_masks(inputs, mask) -> None:
+    if not isinstance(mask, (tuple, list)):
+        raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (tuple, list)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(
+            "The lists `inputs` and `mask` should have the same length. "
+            f"Received: inputs={inputs} of length {len(inputs)}, and "
+            f"mask={mask} of length {len(mask)}"
+        )
+
+
+def masked_pairwise(fn, inputs):
+    """``fn`` over ``inputs`` as Keras' Maximum and Minimum apply it to masked inputs: a
+    masked step of one input takes the other's value, so only unmasked steps compete."""
+    output = output_mask = None
+    for x in inputs:
+        mask = masking_support.get_mask(x)
+        if mask is not None:  # (batch, steps, 1): broadcast over the features by Where
+            mask = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        if output is None:
+            output, output_mask = x, mask
+            continue
+        if mask is not None:
+            x = ops.where(mask, x, output)
+        if output_mask is not None:
+            output = ops.where(output_mask, output, x)
+        both = mask is not None and output_mask is not None
+        output_mask = ops.logical_or(output_mask, mask) if both else None
+        output = fn(output, x)
+    return output

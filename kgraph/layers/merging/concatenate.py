@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
-from kgraph.layers.merging.base_merge import _as_shapes
+from kgraph.layers.merging.base_merge import _as_shapes, _check_masks
 
 
 class Concatenate(Layer):
@@ -16,6 +16,7 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis = int(axis)
 
     def _output_shape(self, input_shape) -> tuple:
@@ -56,6 +57,25 @@ class Concatenate(Layer):
             )
         self._output_shape([ops.shape(x) for x in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras' mask of a concatenation: each input's mask spread over its features (all
+        True for an unmasked input), concatenated along ``axis``, then any over the last
+        axis; None when no input has a mask."""
+        if mask is None:
+            return None
+        _check_masks(inputs, mask)
+        if all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                full.append(ops.ones_like(x, dtype="bool"))
+            elif len(m.shape) < len(x.shape):
+                full.append(ops.logical_or(ops.expand_dims(m, -1), ops.zeros_like(x, "bool")))
+            else:
+                full.append(m)
+        return ops.any(ops.concatenate(full, axis=self.axis), axis=-1)
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(input_shape)

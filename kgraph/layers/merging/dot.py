@@ -21,6 +21,7 @@ class Dot(Layer):
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if isinstance(axes, int):
             axes = (axes, axes)
         if (
@@ -66,6 +67,10 @@ class Dot(Layer):
         y = ops.reshape(y, (-1, size, math.prod(rest_y)))
         out = ops.matmul(x, y)
         return ops.reshape(out, (-1, *rest_x, *rest_y) if rest_x or rest_y else (-1, 1))
+
+    def compute_mask(self, inputs, mask=None):
+        """None: a dot product has no time axis left to mask, as in Keras."""
+        return None
 
     def compute_output_shape(self, input_shape):
         s1, s2 = (tuple(s) for s in input_shape)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kgraph import ops
-from kgraph.layers.merging.base_merge import Merge, reduce_pairwise
+from kgraph.layers.merging.base_merge import Merge, masked_pairwise
 
 
 class Maximum(Merge):
@@ -13,7 +13,7 @@ class Maximum(Merge):
     """
 
     def _merge_function(self, inputs):
-        return reduce_pairwise(ops.maximum, inputs)
+        return masked_pairwise(ops.maximum, inputs)
 
 
 def maximum(inputs, **kwargs):

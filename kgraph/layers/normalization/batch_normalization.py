@@ -57,6 +57,7 @@ class BatchNormalization(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         av.reject_unsupported(
             "BatchNormalization",
             renorm=renorm or None,

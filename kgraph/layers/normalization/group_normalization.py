@@ -35,6 +35,7 @@ class GroupNormalization(GammaBetaMixin, Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         if not isinstance(groups, int) or (groups <= 0 and groups != -1):
             raise ValueError(
                 f"Argument `groups` must be a positive integer or -1. Received: groups={groups}"

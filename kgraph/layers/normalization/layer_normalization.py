@@ -45,6 +45,7 @@ class LayerNormalization(GammaBetaMixin, Layer):
                 "`rms_scaling=True` is deprecated in Keras; use `RMSNormalization` instead."
             )
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis = standardize_axis(axis)
         self.epsilon = float(epsilon)
         self._set_gamma_beta_options(center, scale, beta_initializer, gamma_initializer,

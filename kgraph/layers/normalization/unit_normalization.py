@@ -23,6 +23,7 @@ class UnitNormalization(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis = standardize_axis(axis)
 
     def call(self, inputs):

@@ -18,6 +18,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.scale = scale
         self.offset = offset
 

@@ -19,6 +19,7 @@ class _SeededLayer(Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.seed = seed
         self._generator = np.random.default_rng(seed if seed is not None else seeds.make_seed())
 
