@@ -39,6 +39,8 @@ class TrainingPrograms:
         changing: Paths of the variables the step changes: trainable weights, then the
             variables the forward pass assigns (BatchNormalization's moving statistics).
         trainable_ids: ``id`` of each trainable weight at build time (a change means rebuild).
+        constants: Path -> (Variable, value array at build time) of the weights the programs
+            hold as constant initializers (frozen layers'): assigning one means rebuild.
     """
 
     def __init__(
@@ -103,6 +105,14 @@ class TrainingPrograms:
             _masks(model, eval_trace),
         )
         self.eval_bytes = self.eval.to_bytes()
+        held = {*self.changing, *eval_state}
+        every = {**trace.variables, **eval_trace.variables}
+        self.constants = {p: (v, v.value) for p, v in every.items() if p not in held}
+
+    def constants_changed(self) -> bool:
+        """Whether a weight baked into the programs was assigned since they were built
+        (``assign`` replaces a Variable's array, so identity tells)."""
+        return any(v.value is not value for v, value in self.constants.values())
 
     def metric_state(self, program: ctraining.Program) -> dict:
         """The initial (zero) metric accumulators of ``program``."""

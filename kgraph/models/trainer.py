@@ -137,9 +137,13 @@ class Trainer:
     # -- programs and state ----------------------------------------------------------------------
     def programs(self) -> TrainingPrograms:
         """The compiled programs, (re)built when the set of trainable weights changed (for
-        example after ``layer.trainable = False``); pending variable writes are pushed."""
+        example after ``layer.trainable = False``) or a frozen weight they hold as a constant
+        was assigned (``load_weights`` into a frozen base); pending writes are pushed."""
         ids = tuple(id(w) for w in self.model.trainable_weights)
-        if self._programs is None or self._programs.trainable_ids != ids:
+        stale = self._programs is None or self._programs.trainable_ids != ids
+        if not stale and generation() != self._synced:
+            stale = self._programs.constants_changed()
+        if stale:
             from kgraph.compiler.engine_graph import engine_bytes
             from kgraph.runtime import TrainingEngine
             from kgraph.runtime.nchwc import nchwc_block_for

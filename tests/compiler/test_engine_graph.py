@@ -82,3 +82,22 @@ def test_frozen_base_folds_and_trains_alike(nchwc):
     assert reference_losses[0] != reference_losses[-1]  # the head trains
     for path, value in reference_state.items():
         np.testing.assert_allclose(new_state[path], value, rtol=1e-4, atol=1e-6, err_msg=path)
+
+
+def test_assigning_a_frozen_weight_reaches_the_next_fit():
+    """Frozen weights are constants of the step and eval graphs (and folded into their convs);
+    assigning one after a fit (``load_weights`` into a frozen base) rebuilds the programs."""
+    model = transfer_model()
+    model.optimizer.learning_rate.assign(0.0)  # the loss then only depends on the weights
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, (8, 12, 12, 3)).astype("float32")
+    y = rng.integers(0, 4, 8)
+    before = model.fit(x, y, batch_size=8, verbose=0).history["loss"][0]
+    bn = model.layers[1].layers[1]
+    bn.moving_mean.assign(bn.moving_mean.numpy() + 5.0)
+    probabilities = model.predict(x, verbose=0)
+    expected = -np.mean(np.log(probabilities[np.arange(8), y]))  # numpy cross-entropy
+    after = model.fit(x, y, batch_size=8, verbose=0).history["loss"][0]
+    assert abs(after - before) > 1e-3
+    np.testing.assert_allclose(after, expected, rtol=1e-5)
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), expected, rtol=1e-5)
