@@ -92,11 +92,10 @@ def _matched(case):
 def test_none_time_length_matches_keras_eagerly_and_in_predict(case):
     ours, theirs = _matched(case)
     assert ours.inputs[0].shape[1] is None
-    for steps in (4, 7):
-        x = RNG.standard_normal((3, steps, 3)).astype(np.float32)
-        expected = theirs(x)
-        _close(ours(x), expected)
-        _close(ours.predict(x, verbose=0), expected)
+    x = RNG.standard_normal((3, 5, 3)).astype(np.float32)  # other lengths: the ONNX test
+    expected = theirs(x)
+    _close(ours(x), expected)
+    _close(ours.predict(x, verbose=0), expected)
 
 
 def test_initial_states_over_a_none_time_length_match_keras():
@@ -134,6 +133,7 @@ def _masked_regressor(framework):
     return model
 
 
+@pytest.mark.slow  # Keras' fit compiles for seconds; the Embedding mask test trains by default
 def test_sgd_steps_with_a_mask_lose_what_keras_loses():
     ours, theirs = _masked_regressor(kgraph), _masked_regressor(keras)
     weights = [RNG.uniform(-0.5, 0.5, tuple(v.shape)).astype(np.float32) for v in theirs.weights]

@@ -53,8 +53,6 @@ def _close(got, expected):
 
 
 CASES = {
-    "lstm-sequences": lambda L: L.LSTM(3, return_sequences=True),
-    "lstm-backwards-state": lambda L: L.LSTM(3, go_backwards=True, return_state=True),
     "lstm-backwards-sequences-state": lambda L: L.LSTM(
         2, go_backwards=True, return_sequences=True, return_state=True
     ),
