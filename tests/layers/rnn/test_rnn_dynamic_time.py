@@ -112,10 +112,24 @@ def test_initial_states_over_a_none_time_length_match_keras():
     _close(ours.predict(data, verbose=0), theirs(data))
 
 
+def _branches(framework):
+    """Several recurrent layers side by side on one ``None``-length input."""
+    L, inputs = framework.layers, framework.Input((None, 3))
+    outputs = [
+        *L.RNN([L.GRUCell(3), L.LSTMCell(2)], return_state=True)(inputs),
+        L.Bidirectional(L.GRU(2, reset_after=False, return_sequences=True))(inputs),
+        L.RNN(minimal_cell(L, framework.ops)(2), go_backwards=True)(inputs),
+    ]
+    return framework.Model(inputs, outputs)
+
+
 def test_exported_onnx_runs_other_lengths_as_keras():
-    ours, theirs = _matched("stacked")
+    ours, theirs = _branches(kgraph), _branches(keras)
+    weights = [RNG.uniform(-0.8, 0.8, tuple(v.shape)).astype(np.float32) for v in theirs.weights]
+    theirs.set_weights(weights)
+    ours.set_weights(weights)
     data = ours.to_onnx_bytes()
-    assert [n.op_type for n in onnx.load_from_string(data).graph.node].count("Scan") == 1
+    assert [n.op_type for n in onnx.load_from_string(data).graph.node].count("Scan") == 4
     session = ort.InferenceSession(data)
     name = session.get_inputs()[0].name
     for steps in (5, 17):
@@ -151,24 +165,38 @@ def test_sgd_steps_with_a_mask_lose_what_keras_loses():
     _close(ours.get_weights(), theirs.get_weights())
 
 
-def _one_sgd_step(steps, x, y, weights):
+GRADIENT_CASES = {
+    "stacked-backwards": lambda L: L.RNN(
+        [L.LSTMCell(3), L.GRUCell(2, reset_after=False)], go_backwards=True
+    ),
+    "bidirectional-gru": lambda L: L.Bidirectional(L.GRU(2), merge_mode="mul"),
+    "user-cell-sequences": lambda L: (
+        lambda t: L.GlobalAveragePooling1D()(
+            L.RNN(minimal_cell(L, kgraph.ops)(3), return_sequences=True)(t)
+        )
+    ),
+}
+
+
+def _gradients(case, steps, x, y, seed):
+    """One SGD step of learning rate 1 from weights drawn with ``seed``: the gradients."""
     inputs = kgraph.Input((steps, 3))
-    cells = [kgraph.layers.LSTMCell(3), kgraph.layers.GRUCell(2, reset_after=False)]
-    outputs = kgraph.layers.RNN(cells, go_backwards=True)(inputs)
-    model = kgraph.Model(inputs, kgraph.layers.Dense(1)(outputs))
+    outputs = kgraph.layers.Dense(1)(GRADIENT_CASES[case](kgraph.layers)(inputs))
+    model = kgraph.Model(inputs, outputs)
     model.compile(optimizer=kgraph.optimizers.SGD(1.0), loss="mse")
+    rng = np.random.default_rng(seed)
+    weights = [rng.uniform(-0.7, 0.7, w.shape).astype(np.float32) for w in model.get_weights()]
     model.set_weights(weights)
     model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
-    return [w0 - w for w0, w in zip(weights, model.get_weights())]  # the gradients
+    return [w0 - w for w0, w in zip(weights, model.get_weights())]
 
 
-def test_scan_gradients_equal_the_unrolled_loops(monkeypatch):
+@pytest.mark.parametrize("case", sorted(GRADIENT_CASES))
+def test_scan_gradients_equal_the_unrolled_loops(case, monkeypatch):
     x = RNG.standard_normal((4, 6, 3)).astype(np.float32)
     y = RNG.standard_normal((4, 1)).astype(np.float32)
-    shapes = [(3, 12), (3, 12), (12,), (3, 6), (2, 6), (6,), (2, 1), (1,)]
-    weights = [RNG.uniform(-0.7, 0.7, s).astype(np.float32) for s in shapes]
-    scanned = _one_sgd_step(None, x, y, weights)
+    scanned = _gradients(case, None, x, y, seed=1)
     monkeypatch.setattr(time_loop, "UNROLL_MAX_STEPS", 100)
-    unrolled = _one_sgd_step(6, x, y, weights)
+    unrolled = _gradients(case, 6, x, y, seed=1)
     assert all(np.abs(g).max() > 1e-4 for g in scanned)  # every weight, in the body too
     _close(scanned, unrolled, tol=2e-5)
