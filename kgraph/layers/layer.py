@@ -248,15 +248,15 @@ class Layer:
             try:
                 with trace.layer_call():
                     outputs = self.call(*args, **call_kwargs)
-                    outputs = tree.map_structure(masking_support.symbolic_like, outputs)
-                    masking_support.attach_output_masks(self, first_arg, outputs, mask)
+                outputs = tree.map_structure(masking_support.symbolic_like, outputs)
+                masking_support.attach_output_masks(self, first_arg, outputs, mask)  # op nodes
             except (ValueError, TypeError) as e:
                 raise ValueError(
                     f"Layer '{self.name}' ({type(self).__name__}) cannot be called "
                     f"on input of shape {_shape_str(first_shapes)}: {e}"
                 ) from None
             if record:
-                self._record(args, kwargs, outputs)
+                self._record(args, masking_support.recorded(kwargs, call_kwargs), outputs)
             return outputs
         if active is not None and symbolic:
             with active.builder.scope(self.name, type(self).__name__), trace.layer_call():

@@ -112,13 +112,12 @@ def call_masks(layer, args: tuple, kwargs: dict) -> tuple[dict, object, object]:
     first = next(iter(arguments.values()), args[0] if args else None)
     tensors = {name: value for name, value in arguments.items() if _tensor_argument(value)}
     kwargs = dict(kwargs)
-    if len(tensors) == 1:
-        if "mask" in fixed and arguments.get("mask") is None:
-            kwargs["mask"] = _masks_of(next(iter(tensors.values())))
-    else:
-        for name, value in tensors.items():
-            if f"{name}_mask" in fixed and arguments.get(f"{name}_mask") is None:
-                kwargs[f"{name}_mask"] = _masks_of(value)
+    wanted = {"mask": next(iter(tensors.values()))} if len(tensors) == 1 else {}
+    if len(tensors) > 1:
+        wanted = {f"{name}_mask": value for name, value in tensors.items()}
+    for name, value in wanted.items():  # only missing masks that exist (Keras passes None)
+        if name in fixed and arguments.get(name) is None and _masks_of(value) is not None:
+            kwargs[name] = _masks_of(value)
     if kwargs.get("mask") is not None:
         previous = kwargs["mask"]
     else:
@@ -126,6 +125,22 @@ def call_masks(layer, args: tuple, kwargs: dict) -> tuple[dict, object, object]:
     if not layer.supports_masking and trace.in_layer_call():
         previous = None  # a sublayer (MultiHeadAttention's projections): no warning, as Keras
     return kwargs, first, previous
+
+
+def recorded(kwargs: dict, call_kwargs: dict) -> dict:
+    """The keyword arguments a functional node records: the caller's, plus the masks filled
+    from the inputs, as Keras records them (the mask's ops are nodes of the model then, which
+    Keras counts when it orders the layers). Masks of tensors made outside the model's graph
+    (inside a nested model's call) are left out: the replay fills them again."""
+    filled = {
+        name: value
+        for name, value in call_kwargs.items()
+        if name not in kwargs and (name == "mask" or name.endswith("_mask"))
+    }
+    leaves = [t for t in tree.flatten(list(filled.values())) if isinstance(t, KerasTensor)]
+    if any(t._history is None for t in leaves):
+        return dict(kwargs)
+    return {**kwargs, **filled}
 
 
 def _masks_of(value):
@@ -147,10 +162,17 @@ def attach_output_masks(layer, first, outputs, previous) -> None:
         for tensor, mask in zip(tree.flatten(outputs), tree.flatten(masks)):
             if mask is not None and _is_tensor(tensor) and get_mask(tensor) is None:
                 set_mask(tensor, mask)
-    elif any(m is not None for m in tree.flatten(previous)):
+    elif any(m is not None for m in tree.flatten(previous)) and not _is_op_node(layer):
         warnings.warn(
             f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with a "
             "mask attached to it. However, this layer does not support masking and will "
             "therefore destroy the mask information. Downstream layers will not see the mask.",
             stacklevel=4,
         )
+
+
+def _is_op_node(layer) -> bool:
+    """An op applied between layers: like Keras' operations, it neither passes nor warns."""
+    from kgraph.layers.core.op_layer import OpLayer
+
+    return isinstance(layer, OpLayer)
