@@ -136,11 +136,31 @@ def _masked_regressor(lib):
     return model
 
 
-@pytest.mark.parametrize("build", [_tagger, _masked_regressor], ids=["tagger", "masking-lstm"])
+def _user_loss_regressor(lib):
+    """A user's loss function on a masked per-timestep output: Keras' wrapper weights its
+    per-step values by the mask, as a built-in loss."""
+    L = lib.layers
+    ids = lib.Input((STEPS,), dtype="int32")
+    model = lib.Model(ids, L.Dense(2)(L.Embedding(12, 4, mask_zero=True)(ids)))
+
+    def squared(y_true, y_pred):
+        return lib.ops.mean(lib.ops.square(y_pred - y_true), axis=-1)
+
+    model.compile(optimizer=lib.optimizers.SGD(0.1), loss=squared)
+    return model
+
+
+@pytest.mark.parametrize(
+    "build",
+    [_tagger, _masked_regressor, _user_loss_regressor],
+    ids=["tagger", "masking-lstm", "user-loss"],
+)
 def test_fit_on_masked_outputs_loses_what_keras_loses(build):
     ours, theirs = _matched(build)
     if build is _tagger:
         x, y = _ids(8), RNG.integers(0, 3, (8, STEPS)).astype(np.int32)
+    elif build is _user_loss_regressor:
+        x, y = _ids(8), RNG.standard_normal((8, STEPS, 2)).astype(np.float32)
     else:
         x = np.concatenate([_features(), _features()])
         y = RNG.standard_normal((8, STEPS, 2)).astype(np.float32)
