@@ -621,8 +621,8 @@ class MinimalRNNCell(layers.Layer):
         return output, [output]
 
 
-def test_rnn_guide_custom_cell_unrolls_and_trains():
-    """keras.layers.RNN around a user's cell (static time length: kgraph unrolls the steps)."""
+def test_rnn_guide_custom_cell_runs_and_trains():
+    """keras.layers.RNN around a user's cell (its steps run as one ONNX Scan)."""
     cell = MinimalRNNCell(4)
     inputs = keras.Input((3, 5))
     sequences, state = layers.RNN(cell, return_sequences=True, return_state=True)(inputs)

@@ -44,7 +44,10 @@ def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: s
     expected = output_shape[1:]
     if y.ndim == 1 and expected == (1,):
         y = y[:, None]
-    if y.shape[1:] != tuple(expected):
+    matches = len(y.shape) == len(expected) + 1 and all(
+        want is None or got == want for got, want in zip(y.shape[1:], expected)
+    )  # a None dimension (e.g. an RNN's unknown time length) takes any size
+    if not matches:
         raise ValueError(
             f"Targets for output '{output_name}' must have shape "
             f"{(None, *expected)}; received {y.shape}."

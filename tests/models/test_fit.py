@@ -351,3 +351,21 @@ def test_progress_output(verbose, capsys):
         assert " - loss: " in line and " - mae: " in line and " - val_loss: " in line
         assert line.startswith("2/2") and ("━" in line) == (verbose == 1)
     assert len([line for line in out.splitlines() if "loss:" in line]) == 2
+
+
+def test_fit_on_outputs_with_an_unknown_time_length():
+    """Sequence tagging over a None time length: targets of any length fit (Keras accepts
+    them), the reported loss is the numpy MSE of the predictions, a wrong feature size fails."""
+    inputs = keras.Input((None, 4))
+    outputs = layers.Dense(1)(layers.LSTM(8, return_sequences=True)(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    rng = np.random.default_rng(0)
+    for steps in (6, 3):
+        x = rng.normal(size=(8, steps, 4)).astype("float32")
+        y = x.sum(-1, keepdims=True)
+        expected = np.mean((model.predict(x, verbose=0) - y) ** 2)
+        loss = model.fit(x, y, batch_size=8, verbose=0).history["loss"][0]
+        np.testing.assert_allclose(loss, expected, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"must have shape \(None, None, 1\)"):
+        model.fit(x, np.repeat(y, 2, axis=-1), verbose=0)
