@@ -7,7 +7,7 @@
   Dense), batch 128.
 * ``mobilenet_frozen`` / ``mobilenet_finetune``: ``applications.MobileNetV3Small``
   (``weights=None``, 96x96x3, no top) with a new Dense head, base frozen or trained, batch 32.
-  Keras-style frameworks only: PyTorch's equivalent needs torchvision, which is not installed.
+  PyTorch's is ``torch_mobilenet.py`` (torchvision's wheel needs CUDA torch).
 
 kgraph and Keras share one builder (the same API); PyTorch gets modules in NCHW with
 ``BatchNorm2d(momentum=0.01, eps=1e-3)`` (Keras' defaults) and flattens in NHWC order as Keras.
@@ -80,6 +80,10 @@ def torch_model(name: str):
                 return self.dense(torch.relu(self.conv(x)).permute(0, 2, 3, 1).flatten(1))
 
         return Seed()
+    if name.startswith("mobilenet"):
+        from torch_mobilenet import TransferModel
+
+        return TransferModel(frozen=name == "mobilenet_frozen")
     if name != "resnet":
         return None
 

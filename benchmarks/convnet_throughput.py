@@ -127,7 +127,8 @@ def run_torch(name: str, steps: int, repeats: int, threads: int, channels_last: 
         return {}
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    params = [p for p in model.parameters() if p.requires_grad]  # a frozen base has none
+    optimizer = torch.optim.Adam(params, lr=1e-3, eps=1e-7)
     batch = SHAPES[name][1]
     x, y = _data(name, steps)
     xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).to(memory_format=fmt)
