@@ -256,7 +256,8 @@ class Layer:
                     f"on input of shape {_shape_str(first_shapes)}: {e}"
                 ) from None
             if record:
-                self._record(args, masking_support.recorded(kwargs, call_kwargs), outputs)
+                self._record(args, kwargs, outputs)
+                masking_support.add_mask_edges(self._inbound_nodes[-1], kwargs, call_kwargs)
             return outputs
         if active is not None and symbolic:
             with active.builder.scope(self.name, type(self).__name__), trace.layer_call():

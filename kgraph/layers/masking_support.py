@@ -127,20 +127,22 @@ def call_masks(layer, args: tuple, kwargs: dict) -> tuple[dict, object, object]:
     return kwargs, first, previous
 
 
-def recorded(kwargs: dict, call_kwargs: dict) -> dict:
-    """The keyword arguments a functional node records: the caller's, plus the masks filled
-    from the inputs, as Keras records them (the mask's ops are nodes of the model then, which
-    Keras counts when it orders the layers). Masks of tensors made outside the model's graph
-    (inside a nested model's call) are left out: the replay fills them again."""
-    filled = {
-        name: value
+def add_mask_edges(node, kwargs: dict, call_kwargs: dict) -> None:
+    """Makes the masks a symbolic call filled (``mask=``, ``query_mask=``) inputs of its
+    functional node, as Keras records them: the mask's ops (``NotEqual`` of an embedding's
+    ids) become nodes of the model, which Keras counts when it orders the layers and weights.
+    They stay out of the node's arguments: a replay fills them again, and the saved config
+    leaves them out (see ``Functional.get_config``), so Keras can load it. Masks of tensors
+    made inside another layer's call (a nested model's) have no node and are left out."""
+    filled = [
+        value
         for name, value in call_kwargs.items()
         if name not in kwargs and (name == "mask" or name.endswith("_mask"))
-    }
-    leaves = [t for t in tree.flatten(list(filled.values())) if isinstance(t, KerasTensor)]
-    if any(t._history is None for t in leaves):
-        return dict(kwargs)
-    return {**kwargs, **filled}
+    ]
+    leaves = [t for t in tree.flatten(filled) if isinstance(t, KerasTensor)]
+    if leaves and all(t._history is not None for t in leaves):
+        node.input_tensors = node.input_tensors + leaves
+        node.mask_tensors = leaves
 
 
 def _masks_of(value):

@@ -97,6 +97,20 @@ def _refs_of(structure, ref):
     return [ref(t) for t in tree.flatten(structure)]
 
 
+def _saved_nodes(nodes, outputs) -> list:
+    """The nodes a config lists: those the outputs reach through call arguments, leaving out
+    the ops that only compute a Keras mask (see ``masking_support.add_mask_edges``)."""
+    kept = {id(_producer(t)) for t in outputs}
+    for node in reversed(nodes):  # consumers before producers
+        if id(node) in kept:
+            kept.update(id(_producer(t)) for t in _argument_tensors(node))
+    return [n for n in nodes if id(n) in kept or isinstance(n.layer, InputLayer)]
+
+
+def _argument_tensors(node) -> list:
+    return [t for t in tree.flatten((node.args, node.kwargs)) if isinstance(t, KerasTensor)]
+
+
 def _warn_on_renamed_inputs(inputs: dict) -> None:
     """Keras' warning when a dict key differs from its Input's name (data is still read by key)."""
     for key, tensor in inputs.items():
@@ -212,7 +226,8 @@ class Functional(Model):
         """Keras-style config: layers with their inbound nodes, input and output references."""
         local: dict[int, tuple[str, int]] = {}  # node id -> (layer name, index among its calls)
         counts: dict[int, int] = {}
-        for node in self._nodes:
+        saved = _saved_nodes(self._nodes, self.outputs)
+        for node in saved:
             local[id(node)] = (node.layer.name, counts.get(id(node.layer), 0))
             counts[id(node.layer)] = counts.get(id(node.layer), 0) + 1
 
@@ -230,9 +245,9 @@ class Functional(Model):
 
         layers = []
         for layer in self._functional_layers:
-            nodes = [
-                n for n in self._nodes if n.layer is layer and not isinstance(layer, InputLayer)
-            ]
+            nodes = [n for n in saved if n.layer is layer and not isinstance(layer, InputLayer)]
+            if not nodes and not isinstance(layer, InputLayer):
+                continue  # ops that only compute masks: a loaded model records them again
             registered = get_registered_name(type(layer))  # "package>Name" finds custom ones
             layers.append(
                 {

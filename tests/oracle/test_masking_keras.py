@@ -174,3 +174,17 @@ def test_fit_on_masked_outputs_loses_what_keras_loses(build):
     np.testing.assert_allclose(
         ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5, atol=1e-6
     )
+
+
+def test_a_saved_masked_model_loads_in_keras(tmp_path):
+    """The mask's ops stay out of the saved config (both libraries compute masks again when
+    they load it), so Keras loads kgraph's file and predicts the same."""
+    ours, _ = _matched(_concatenate(1))
+    path = str(tmp_path / "masked.keras")
+    ours.save(path)
+    loaded = keras.saving.load_model(path)
+    x = _ids()
+    np.testing.assert_allclose(
+        np.asarray(loaded(x)), ours.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in ours.layers]

@@ -198,3 +198,28 @@ def test_loss_and_mean_metrics_skip_the_masked_steps():
     grad_rows = np.abs(model.get_weights()[0] - before[0]).sum(1)
     assert grad_rows[0] == 0.0  # the padding id's embedding row gets no gradient
     assert (grad_rows[np.unique(ids[ids != 0])] > 0).all()
+
+
+def test_mask_ops_order_the_layers_but_stay_out_of_the_config():
+    """The embedding mask's NotEqual is a node of the model (summary, layer order, as Keras),
+    not a layer of its config: a loaded model computes the mask again."""
+    ids = _ids()
+    inputs = kgraph.Input((5,), dtype="int32")
+    masked = layers.Embedding(9, 4, mask_zero=True)(inputs)
+    plain = layers.Dense(4)(layers.Embedding(9, 4)(inputs))
+    pooled = layers.GlobalAveragePooling1D()(layers.Concatenate(axis=1)([masked, plain]))
+    model = kgraph.Model(inputs, pooled)
+    config = model.get_config()
+    assert [item["class_name"] for item in config["layers"]] == [
+        "InputLayer", "Embedding", "Embedding", "Dense", "Concatenate", "GlobalAveragePooling1D"
+    ]  # fmt: skip
+    assert all(not node["kwargs"] for item in config["layers"] for node in item["inbound_nodes"])
+    loaded = kgraph.Model.from_config(config)
+    loaded.set_weights(model.get_weights())
+    got, want = loaded.predict(ids, verbose=0), model.predict(ids, verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    masked_table, plain_table, kernel, bias = model.get_weights()  # Keras' order
+    steps = np.concatenate([masked_table[ids], plain_table[ids] @ kernel + bias], 1)
+    keep = np.concatenate([ids != 0, np.ones_like(ids, bool)], 1)
+    reference = np.stack([steps[i][keep[i]].mean(0) for i in range(len(ids))])
+    np.testing.assert_allclose(want, reference, rtol=1e-5, atol=1e-6)
