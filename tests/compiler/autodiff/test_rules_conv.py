@@ -29,6 +29,7 @@ SPECS = {  # id: (x shape, w shape, attrs)
     ),
     "groups2": ((2, 4, 5, 5), (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
     "depthwise_stride2": ((1, 3, 6, 6), (3, 1, 3, 3), {"group": 3, "strides": [2, 2]}),
+    "depthwise_multiplier2": ((2, 3, 6, 6), (6, 1, 5, 5), {"group": 3, "pads": [2, 2, 2, 2]}),
     "pointwise_stride2": ((2, 3, 5, 5), (4, 3, 1, 1), {"strides": [2, 2]}),
     "conv1d": ((2, 3, 9), (4, 3, 3), {"strides": [2], "pads": [1, 2]}),
     "conv1d_groups_dilation": ((1, 4, 10), (2, 2, 3), {"group": 2, "dilations": [3]}),
@@ -56,3 +57,10 @@ def test_conv_kernel_only():
     inputs = [RNG.standard_normal((2, 3, 5, 5)), RNG.standard_normal((2, 3, 3, 3))]
     result = check_vjp("Conv", inputs, {}, wrt=[1], eps=1e-2)
     assert not any(node.op_type == "ConvTranspose" for node in result.graph)
+
+
+def test_depthwise_kernel_gradient_is_one_grouped_conv():
+    """``auto`` takes the conv recipe for depthwise layers: no im2col MatMul in the graph."""
+    inputs = [RNG.standard_normal((2, 4, 6, 6)), RNG.standard_normal((4, 1, 3, 3))]
+    result = check_vjp("Conv", inputs, {"group": 4, "pads": [1, 1, 1, 1]}, wrt=[0, 1], eps=1e-2)
+    assert not any(node.op_type == "MatMul" for node in result.graph)
