@@ -8,7 +8,12 @@ side. onnxruntime runs both through its generic im2col path, where neither is fa
 (:class:`~kgraph.compiler.passes.nchwc_conv.NchwcConvPass`), ~1.3x faster than ConvTranspose
 on the 3x3 layers of a small ResNet (32-128 channels, batch 64, one thread).
 
-Kept as it is: strides, dilations or groups other than 1, ``output_padding``,
+Grouped ConvTransposes with one output channel per group (the input gradients of depthwise
+convolutions, any depth multiplier) become grouped Convs the same way: the kernel
+``(G·m, 1, k…)`` regrouped as ``(G, m, k…)`` and flipped, which NCHWc runs as its depthwise
+kernel when ``m = 1`` (MobileNetV3Small's 5x5 layers: 4-8x faster than ConvTranspose).
+
+Kept as it is: strides or dilations other than 1, other groupings, ``output_padding``,
 ``output_shape``, an ``auto_pad`` other than NOTSET, a kernel whose shape is not static, and
 pads wider than ``k - 1`` (they crop more than the kernel's reach).
 """
@@ -32,11 +37,8 @@ def _conv_pads(node: ir.Node, kernel: list[int]) -> list[int] | None:
         return None
     if any(_ints(node, "output_padding", [0] * n)) or "output_shape" in node.attributes:
         return None
-    group = node.attributes.get("group")
     auto_pad = node.attributes.get("auto_pad")
-    if (group is not None and group.as_int() != 1) or (
-        auto_pad is not None and auto_pad.as_string() != "NOTSET"
-    ):
+    if auto_pad is not None and auto_pad.as_string() != "NOTSET":
         return None
     pads = _ints(node, "pads", [0] * 2 * n)
     new = [k - 1 - p for k, p in zip(kernel * 2, pads)]
@@ -55,8 +57,8 @@ def _const(graph: ir.Graph, name: str, values: list[int]) -> ir.Value:
 
 
 class ConvTransposeAsConvPass(ir.passes.InPlacePass):
-    """``ConvTranspose(dy, W, b)`` with unit strides/dilations, one group →
-    ``Conv(dy, flip(swap(W)), b)`` with pads ``k - 1 - p``."""
+    """``ConvTranspose(dy, W, b)`` with unit strides/dilations, one group (or one output
+    channel per group) → ``Conv(dy, flip(swap(W)), b)`` with pads ``k - 1 - p``."""
 
     def call(self, model: ir.Model) -> ir.passes.PassResult:
         graph = model.graph
@@ -77,10 +79,20 @@ class ConvTransposeAsConvPass(ir.passes.InPlacePass):
         pads = _conv_pads(node, kernel)
         if pads is None:
             return False
+        group_attr = node.attributes.get("group")
+        group = 1 if group_attr is None else group_attr.as_int()
+        if group != 1 and dims[1] != 1:  # only one output channel per group is regrouped
+            return False
         n = len(kernel)
         name = node.name or w.name
         axes = list(range(2, 2 + n))
-        swapped = ir.node("Transpose", [w], {"perm": [1, 0, *axes]}, name=f"{name}/swap")
+        if group == 1:
+            swapped = ir.node("Transpose", [w], {"perm": [1, 0, *axes]}, name=f"{name}/swap")
+            swapped_dims = [dims[1], dims[0], *kernel]
+        else:  # (G·m, 1, k…) is already (G, m, k…) in memory
+            swapped_dims = [group, dims[0] // group, *kernel]
+            shape = _const(graph, f"{name}/regroup_shape", swapped_dims)
+            swapped = ir.node("Reshape", [w, shape], name=f"{name}/regroup")
         flip = ir.node(
             "Slice",
             [
@@ -93,13 +105,13 @@ class ConvTransposeAsConvPass(ir.passes.InPlacePass):
             name=f"{name}/flip",
         )
         flipped = flip.outputs[0]
-        flipped.type, flipped.shape = w.type, ir.Shape([dims[1], dims[0], *kernel])
+        flipped.type, flipped.shape = w.type, ir.Shape(swapped_dims)
         swapped.outputs[0].type = w.type
-        swapped.outputs[0].shape = ir.Shape([dims[1], dims[0], *kernel])
+        swapped.outputs[0].shape = ir.Shape(swapped_dims)
         conv = ir.node(
             "Conv",
             [node.inputs[0], flipped, *node.inputs[2:]],
-            {"kernel_shape": kernel, "pads": pads},
+            {"kernel_shape": kernel, "pads": pads, "group": group},
             name=f"{name}/as_conv",
         )
         out, new = node.outputs[0], conv.outputs[0]

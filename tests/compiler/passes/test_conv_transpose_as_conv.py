@@ -58,3 +58,24 @@ def test_other_conv_transposes_are_kept(check_pass, attrs):
         build, ConvTransposeAsConvPass(), _feeds((1, 4, 8, 8), (4, 2, 3, 3))
     )
     assert not modified and after["ConvTranspose"] == 1
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "group"),
+    [
+        ((2, 6, 5, 5), (6, 1, 3, 3), 6),  # a depthwise conv's dx
+        ((2, 6, 5, 5), (6, 1, 5, 5), 3),  # depth multiplier 2: two dy channels per group
+        ((2, 4, 7), (4, 1, 3), 4),  # 1-D depthwise
+    ],
+)
+def test_depthwise_conv_transpose_becomes_a_grouped_conv(check_pass, x_shape, w_shape, group):
+    pads = {"pads": [w_shape[-1] // 2] * 2 * (len(x_shape) - 2)}
+
+    def build(b):
+        x = b.input("x", x_shape, "float32")
+        w = b.input("w", w_shape, "float32")
+        b.output(b.op("ConvTranspose", [x, w], {"group": group, **pads}), "y")
+
+    before, after, modified = check_pass(build, ConvTransposeAsConvPass(), _feeds(x_shape, w_shape))
+    assert modified and before["ConvTranspose"] == 1
+    assert after["ConvTranspose"] == 0 and after["Conv"] == 1

@@ -79,3 +79,29 @@ def test_float16_convs_are_kept():
     w = b.input("w", (16, 16, 3, 3), "float16")
     b.output(b.op("Conv", [x, w], {"kernel_shape": [3, 3]}), "y")
     assert not NchwcConvPass(16)(serde.to_model(b.graph)).modified
+
+
+@needs_nchwc
+@pytest.mark.parametrize(("stride", "kernel"), [(1, 3), (2, 5)])
+def test_depthwise_conv_runs_blocked(stride, kernel):
+    channels = 2 * BLOCK
+    pads = [kernel // 2] * 4
+    b = GraphBuilder()
+    x = b.input("x", ("batch", channels, 9, 8), "float32")
+    w = b.input("w", (channels, 1, kernel, kernel), "float32")
+    bias = b.input("b", (channels,), "float32")
+    attrs = {"kernel_shape": [kernel] * 2, "strides": [stride] * 2, "pads": pads}
+    b.output(b.op("Conv", [x, w, bias], {**attrs, "group": channels}), "y")
+    model = serde.to_model(b.graph)
+    feeds = {
+        "x": RNG.standard_normal((3, channels, 9, 8)).astype(np.float32),
+        "w": RNG.standard_normal((channels, 1, kernel, kernel)).astype(np.float32),
+        "b": RNG.standard_normal(channels).astype(np.float32),
+    }
+    dense = np.zeros((channels, channels, kernel, kernel), np.float32)  # block-diagonal
+    dense[np.arange(channels), np.arange(channels)] = feeds["w"][:, 0]
+    expected = _conv_nchw(feeds["x"], dense, feeds["b"], stride, pads)
+    assert NchwcConvPass(BLOCK)(model).modified
+    assert ("com.microsoft.nchwc", "Conv") in [(n.domain, n.op_type) for n in model.graph]
+    (got,) = _run(model, feeds)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
