@@ -150,10 +150,21 @@ def _user_loss_regressor(lib):
     return model
 
 
+def _batch_norm_classifier(lib):
+    """BatchNormalization reads the embedding's mask: its training moments (and so its moving
+    statistics) skip the padding."""
+    L = lib.layers
+    ids = lib.Input((STEPS,), dtype="int32")
+    h = L.BatchNormalization()(L.Dense(4)(L.Embedding(12, 4, mask_zero=True)(ids)))
+    model = lib.Model(ids, L.Dense(2)(L.GlobalAveragePooling1D()(h)))
+    model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
 @pytest.mark.parametrize(
     "build",
-    [_tagger, _masked_regressor, _user_loss_regressor],
-    ids=["tagger", "masking-lstm", "user-loss"],
+    [_tagger, _masked_regressor, _user_loss_regressor, _batch_norm_classifier],
+    ids=["tagger", "masking-lstm", "user-loss", "batch-norm"],
 )
 def test_fit_on_masked_outputs_loses_what_keras_loses(build):
     ours, theirs = _matched(build)
@@ -161,6 +172,8 @@ def test_fit_on_masked_outputs_loses_what_keras_loses(build):
         x, y = _ids(8), RNG.integers(0, 3, (8, STEPS)).astype(np.int32)
     elif build is _user_loss_regressor:
         x, y = _ids(8), RNG.standard_normal((8, STEPS, 2)).astype(np.float32)
+    elif build is _batch_norm_classifier:
+        x, y = _ids(8), RNG.standard_normal((8, 2)).astype(np.float32)
     else:
         x = np.concatenate([_features(), _features()])
         y = RNG.standard_normal((8, STEPS, 2)).astype(np.float32)
@@ -168,6 +181,8 @@ def test_fit_on_masked_outputs_loses_what_keras_loses(build):
     got = ours.fit(x, y, **kwargs).history["loss"]
     want = theirs.fit(x, y, **kwargs).history["loss"]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):  # moving statistics too
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     # Keras' JAX train step loses the mask of the metrics' predictions (the mask of a traced
     # array does not survive jax.value_and_grad), so fit's metrics are compared by evaluate,
     # where Keras weights them by the mask.

@@ -125,13 +125,23 @@ class BatchNormalization(Layer):
             return vector
         return ops.reshape(vector, tuple(-1 if i == axis else 1 for i in range(rank)))
 
-    def batch_moments(self, inputs):
-        """Mean and biased variance of ``inputs`` over every axis but ``axis``; shapes (C,)."""
+    def batch_moments(self, inputs, mask=None):
+        """Mean and biased variance of ``inputs`` over every axis but ``axis``; shapes (C,).
+        With a Keras ``mask`` (one axis less than the inputs), only the unmasked entries
+        count, as Keras computes masked moments (sums over ``count + 1e-7``)."""
         rank = len(ops.shape(inputs))
         axes = tuple(i for i in range(rank) if i != self.axis % rank)
-        mean = ops.mean(inputs, axis=axes, keepdims=True)
-        variance = ops.mean(ops.square(ops.subtract(inputs, mean)), axis=axes)
-        return ops.reshape(mean, (-1,)), variance
+        if mask is None:
+            mean = ops.mean(inputs, axis=axes, keepdims=True)
+            variance = ops.mean(ops.square(ops.subtract(inputs, mean)), axis=axes)
+            return ops.reshape(mean, (-1,)), variance
+        keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
+        count = ops.add(ops.sum(ops.cast(keep, inputs.dtype), axis=axes, keepdims=True), 1e-7)
+        total = ops.sum(ops.where(keep, inputs, 0.0), axis=axes, keepdims=True)
+        mean = ops.divide(total, count)
+        spread = ops.square(ops.where(keep, ops.subtract(inputs, mean), 0.0))
+        variance = ops.divide(ops.sum(spread, axis=axes, keepdims=True), count)
+        return ops.reshape(mean, (-1,)), ops.reshape(variance, (-1,))
 
     def moving_stat_updates(self, mean, variance):
         """``[(moving_mean, new value), (moving_variance, new value)]`` for batch statistics."""
@@ -147,9 +157,14 @@ class BatchNormalization(Layer):
             ),
         ]
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
+        if mask is not None and len(ops.shape(mask)) != len(ops.shape(inputs)) - 1:
+            raise ValueError(
+                "The mask provided should be one dimension less than the inputs. Received: "
+                f"mask.shape={ops.shape(mask)}, inputs.shape={ops.shape(inputs)}"
+            )
         if training and self.trainable:
-            mean, variance = self.batch_moments(inputs)
+            mean, variance = self.batch_moments(inputs, mask)
             for variable, value in self.moving_stat_updates(mean, variance):
                 variable.assign(value)
         else:
