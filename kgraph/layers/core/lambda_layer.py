@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import base64
 import importlib
+import inspect
 import marshal
 import types
 
 from kgraph.layers.layer import Layer
+
+
+def _parameters(fn) -> set:
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):  # a builtin without a signature
+        return set()
 
 
 def function_config(fn) -> dict:
@@ -99,8 +107,16 @@ class Lambda(Layer):
         self.supports_masking = mask is not None
         self.arguments = dict(arguments or {})
 
-    def call(self, inputs):
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs, mask=None, training=None):
+        """``function(inputs, **arguments)``, plus ``mask=`` / ``training=`` when the function
+        declares them (as Keras' Lambda passes them)."""
+        kwargs = dict(self.arguments)
+        accepted = _parameters(self.function)
+        if "mask" in accepted:
+            kwargs["mask"] = mask
+        if "training" in accepted:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
 
     def compute_mask(self, inputs, mask=None):
         return self.mask(inputs, mask) if callable(self.mask) else self.mask

@@ -223,3 +223,22 @@ def test_mask_ops_order_the_layers_but_stay_out_of_the_config():
     keep = np.concatenate([ids != 0, np.ones_like(ids, bool)], 1)
     reference = np.stack([steps[i][keep[i]].mean(0) for i in range(len(ids))])
     np.testing.assert_allclose(want, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_and_lambda_take_the_mask_as_keras():
+    scores = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+    keep = RNG.random((2, 3, 4)) > 0.3
+    keep[0, 0] = False  # a fully masked row is all zeros, not uniform
+    got = np.asarray(layers.Softmax()(scores, mask=keep))
+    e = np.exp(np.where(keep, scores, -1e9) - np.where(keep, scores, -1e9).max(-1, keepdims=True))
+    want = np.where(keep, e / e.sum(-1, keepdims=True), 0.0)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    embedded = layers.Embedding(9, 3, mask_zero=True)(kgraph.Input((5,), dtype="int32"))
+    with pytest.raises(ValueError, match="broadcastable"):  # Keras' error: (B, 5) vs (B, 5, 3)
+        layers.Softmax()(embedded)
+    seen = []
+    doubled = layers.Lambda(lambda x, mask=None: seen.append(mask) or x * 2.0, mask=lambda i, m: m)
+    ids = _ids()
+    out = doubled(layers.Embedding(9, 3, mask_zero=True)(ids))
+    np.testing.assert_array_equal(np.asarray(seen[-1]), ids != 0)
+    np.testing.assert_array_equal(np.asarray(get_mask(out)), ids != 0)
