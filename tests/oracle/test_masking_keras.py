@@ -17,6 +17,7 @@ pytestmark = [
     *MARKS,
     pytest.mark.usefixtures("numpy_initial_weights"),
     pytest.mark.filterwarnings("ignore:Layer 'global_max_pooling1d':UserWarning"),
+    pytest.mark.filterwarnings("ignore:Layer 'flatten':UserWarning"),
 ]
 
 RNG = np.random.default_rng(11)
@@ -79,6 +80,23 @@ def _lstm(lib):
     return lib.Model(ids, L.Dense(2)(L.LSTM(3)(L.Embedding(12, 4, mask_zero=True)(ids))))
 
 
+def _time_distributed(lib):
+    """TimeDistributed gives its inner layer the folded mask: each sentence of a document is
+    averaged over its own unpadded words."""
+    L = lib.layers
+    ids = lib.Input((3, STEPS), dtype="int32")
+    sentences = L.TimeDistributed(L.GlobalAveragePooling1D())(
+        L.Embedding(12, 4, mask_zero=True)(ids)
+    )
+    return lib.Model(ids, L.Dense(2)(L.Flatten()(sentences)))
+
+
+def _documents():
+    ids = np.stack([_ids(3) for _ in range(4)])
+    ids[0, 1, 1:] = 0
+    return ids
+
+
 CASES = {
     "embedding-average": (_embedding_average, _ids),
     "masking-max": (_masking_max, _features),
@@ -86,12 +104,13 @@ CASES = {
     "concatenate-steps": (_concatenate(1), _ids),
     "multi-head-attention": (_attention, _ids),
     "embedding-lstm": (_lstm, _ids),
+    "time-distributed": (_time_distributed, _documents),
 }
 
 
 def _matched(build):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # GlobalMaxPooling1D's lost-mask warning
+        warnings.simplefilter("ignore")  # GlobalMaxPooling1D's and Flatten's lost-mask warning
         ours, theirs = build(kgraph), build(keras)
     weights = [RNG.uniform(-0.6, 0.6, tuple(w.shape)).astype(np.float32) for w in theirs.weights]
     ours.set_weights(weights)

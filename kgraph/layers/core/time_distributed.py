@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from kgraph import ops
 from kgraph.layers.layer import Layer
 
@@ -13,7 +15,8 @@ class TimeDistributed(Layer):
     Args:
         layer: A ``kgraph.layers.Layer`` taking ``(batch, ...)`` inputs.
 
-    The time axis must be static; masks are not propagated.
+    The time axis must be static. A Keras mask of the inputs (``(batch, time, ...)``) is
+    passed on, and folded the same way for an inner layer whose ``call`` takes ``mask``.
     """
 
     def __init__(self, layer, **kwargs):
@@ -37,15 +40,20 @@ class TimeDistributed(Layer):
             self.layer._build_for((None, *input_shape[2:]))
         self.built = True
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
         steps = inputs.shape[1]
         if steps is None:
             raise ValueError("TimeDistributed needs a static time axis.")
         folded = ops.reshape(inputs, (-1, *inputs.shape[2:]))
-        if self.layer._call_has_training:
-            out = self.layer(folded, training=training)
-        else:
-            out = self.layer(folded)
+        kwargs = {"training": training} if self.layer._call_has_training else {}
+        if mask is not None and "mask" in inspect.signature(self.layer.call).parameters:
+            if len(ops.shape(mask)) < 2:
+                raise ValueError(
+                    "The `mask` passed to the `TimeDistributed` layer must be at least 2D "
+                    f"(e.g., `(batch_size, timesteps)`), but it has shape {ops.shape(mask)}."
+                )
+            kwargs["mask"] = ops.reshape(mask, (-1, *ops.shape(mask)[2:]))
+        out = self.layer(folded, **kwargs)
         return ops.reshape(out, (-1, steps, *out.shape[1:]))
 
     def compute_output_shape(self, input_shape):
