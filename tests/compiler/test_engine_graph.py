@@ -101,3 +101,18 @@ def test_assigning_a_frozen_weight_reaches_the_next_fit():
     assert abs(after - before) > 1e-3
     np.testing.assert_allclose(after, expected, rtol=1e-5)
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0), expected, rtol=1e-5)
+
+
+def test_evaluate_runs_the_engine_copy_of_the_eval_graph():
+    """evaluate goes through the folded eval graph and reports what the portable one does."""
+    model = transfer_model()
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 1, (16, 12, 12, 3)).astype("float32")
+    y = rng.integers(0, 4, 16)
+    model.fit(x, y, batch_size=8, verbose=0)
+    folded = model.evaluate(x, y, batch_size=8, verbose=0)
+    trainer = model._trainer
+    assert trainer._eval_data is not None and trainer._eval_data != trainer._programs.eval_bytes
+    assert not [n for n in node_names(trainer._eval_data) if n.startswith("Sub:")]
+    trainer._eval_data = trainer._programs.eval_bytes  # the portable graph, as saved
+    np.testing.assert_allclose(folded, model.evaluate(x, y, batch_size=8, verbose=0), rtol=1e-5)
