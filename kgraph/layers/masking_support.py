@@ -38,11 +38,9 @@ _EAGER_MASKS: dict[int, object] = {}
 
 def get_mask(x):
     """The Keras mask attached to ``x``, or None."""
-    if isinstance(x, KerasTensor):
-        return getattr(x, "_keras_mask", None)
     if isinstance(x, np.ndarray):
         return _EAGER_MASKS.get(id(x))
-    return getattr(x, "_keras_mask", None) if hasattr(x, "_keras_mask") else None
+    return getattr(x, "_keras_mask", None)
 
 
 def set_mask(x, mask) -> None:
