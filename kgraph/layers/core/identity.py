@@ -6,7 +6,11 @@ from kgraph.layers.layer import Layer
 
 
 class Identity(Layer):
-    """A placeholder layer that passes its input through."""
+    """A placeholder layer that passes its input (and its Keras mask) through."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
 
     def call(self, inputs):
         return inputs
