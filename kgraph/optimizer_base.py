@@ -8,6 +8,7 @@ import numpy as np
 from kgraph.compiler import optim as _optim
 from kgraph.compiler.optim import schedules as _schedules
 from kgraph.learning_rate import SCHEDULE_NOT_SETTABLE, LearningRate, as_learning_rate
+from kgraph.optimizer_iterations import Iterations, as_count
 
 
 class Optimizer:
@@ -97,6 +98,16 @@ class Optimizer:
         self._exclude_names = list(var_names or [])
 
     @property
+    def iterations(self) -> Iterations:
+        """The number of steps taken, as Keras' int variable: ``int()``-able, ``.numpy()``,
+        ``.assign()``; a live view of :attr:`iteration_count` (a plain int)."""
+        return Iterations(self)
+
+    @iterations.setter
+    def iterations(self, value):
+        self.iteration_count = as_count(value)
+
+    @property
     def learning_rate(self):
         """The learning rate: a live :class:`LearningRate` (``float()``-able, ``assign()``-able)
         for a constant rate, or a schedule's rate at ``iterations`` as a float."""
@@ -120,7 +131,7 @@ class Optimizer:
         arguments (as Keras does), or the constant rate."""
         lr = self._learning_rate
         if isinstance(lr, _schedules.LearningRateSchedule):
-            return float(lr(self.iterations))
+            return float(lr(int(self.iterations)))
         return float(lr()) if callable(lr) else lr
 
     @property
@@ -142,7 +153,7 @@ class Optimizer:
         """
         from kgraph.tensor import Variable
 
-        found = [Variable(np.int64(self.iterations), trainable=False, name="iteration")]
+        found = [Variable(np.int64(int(self.iterations)), trainable=False, name="iteration")]
         if not callable(self._learning_rate):
             rate = np.float32(self._learning_rate)
             found.append(Variable(rate, trainable=False, name="learning_rate"))
