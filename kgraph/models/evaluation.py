@@ -29,7 +29,7 @@ def evaluate_data(trainer, data, batch_size, steps=None, cbs=None) -> dict:
     program = programs.eval
     cbs = cbs or CallbackList()
     state = {n: v.copy() for n, v in programs.metric_state(program).items()}
-    means, out = logs.LossMeans(), None
+    means, out = trainer.track(logs.LossMeans(), state), None
     cbs.on_test_begin({})
     for index, batch in enumerate(trainer.iterate(data, batch_size, False, steps)):
         cbs.on_test_batch_begin(index, {})

@@ -141,7 +141,7 @@ class FitLoop:
     def train_epoch(self, batches, epoch) -> tuple[dict, int]:
         """Runs one epoch's steps; returns its logs and how many steps ran."""
         trainer, cbs = self.trainer, self.callbacks
-        means, batch_logs, ran = logs.LossMeans(), {}, 0
+        means, batch_logs, ran = trainer.track(logs.LossMeans()), {}, 0
         for index, batch in enumerate(batches):
             ran += 1
             cbs.on_train_batch_begin(index, {})

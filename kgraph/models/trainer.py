@@ -51,6 +51,8 @@ class Trainer:
         self.engine = None
         self._synced = -1  # generation() at the last sync
         self._ahead = False  # the engine holds newer values than the variables
+        self.tracked = None  # the last loop's results, what model.metrics show
+        self.metric_views: dict = {}  # model.metrics' objects, by name
         if model.built:
             self._specs = self._resolve_specs()  # unknown names fail at compile, as in Keras
             if not optimizer.slot_variables:
@@ -264,6 +266,8 @@ class Trainer:
             self.feed(batch, programs.step), {**scalars, "step": float(optimizer.iterations)}
         )
         self._ahead = True
+        if self.tracked is not None:
+            self.tracked.fetch = (programs.step, out)
         return out
 
     def undo_step(self) -> None:
@@ -292,4 +296,14 @@ class Trainer:
         out = self.engine.run_eval(self._eval_graph(programs), feed, scalars=state)
         for name in state:
             state[name] = out[name + NEW]
+        if self.tracked is not None:
+            self.tracked.fetch = (programs.eval, out)
         return out
+
+    def track(self, means, state=None):
+        """Makes a loop's loss means (and eval accumulators) what ``model.metrics`` show;
+        returns ``means``."""
+        from kgraph.models.tracked_metrics import Tracked
+
+        self.tracked = Tracked(means, state)
+        return means

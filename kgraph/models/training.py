@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from kgraph import optimizers as optimizers_
 from kgraph.models import evaluation, logs
+from kgraph.models.compiled_attributes import CompiledAttributes
 from kgraph.models.data import EpochIterator, checked_batch_size, holds_arrays
 from kgraph.models.fit_loop import FitLoop, check_epochs, training_data, validation_batches
 from kgraph.models.trainer import Trainer
 
 
-class TrainingMethods:
+class TrainingMethods(CompiledAttributes):
     """Adds Keras' training API to ``Model``."""
 
     _trainer: Trainer | None = None
@@ -41,6 +42,8 @@ class TrainingMethods:
         self._trainer = Trainer(self, optimizers_.get(optimizer), compile_args)
         self.compiled = True
         self.stop_training = False
+        self.run_eagerly, self.steps_per_execution = run_eagerly, steps_per_execution
+        self.jit_compile = not run_eagerly if jit_compile == "auto" else bool(jit_compile)
 
     @property
     def optimizer(self):
@@ -48,6 +51,7 @@ class TrainingMethods:
         return self._trainer.optimizer if self._trainer is not None else None
 
     def _compiled_trainer(self, method) -> Trainer:
+        self._check_step_overrides()
         if self._trainer is None:
             raise ValueError(
                 f"You must call compile() before calling {method}() on model '{self.name}'."
@@ -140,6 +144,8 @@ class TrainingMethods:
         """Resets the compiled metrics' state (``fit``, ``evaluate`` and the ``*_on_batch``
         calls start from a reset state anyway)."""
         trainer = self._trainer
+        for metric in self.metrics:  # what model.metrics show (Keras resets each of them)
+            metric.reset_state()
         if trainer is not None and trainer._programs is not None:  # nothing ran: nothing to reset
             trainer.reset_metrics()
 
@@ -158,10 +164,10 @@ class TrainingMethods:
         trainer = self._compiled_trainer("train_on_batch")
         data = trainer.prepare(x, y, sample_weight, class_weight)
         trainer.reset_metrics()
+        means = trainer.track(logs.LossMeans())
         out = trainer.train_step(next(data(data.size)))
         trainer.pull()
         program = trainer.built_programs().step
-        means = logs.LossMeans()
         means.update(logs.losses(program, out), 1)
         return evaluation.returned(trainer, means.logs(program, out), return_dict)
 
