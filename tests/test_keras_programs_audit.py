@@ -380,8 +380,8 @@ class MaskedMean(layers.Layer):
 
 
 def test_masking_guide_embedding_mask_to_a_custom_layer():
-    """Embedding(mask_zero=True).compute_mask, passed to a mask-consuming layer by hand (kgraph
-    does not propagate masks; README's differences from Keras)."""
+    """Embedding(mask_zero=True).compute_mask, passed to a mask-consuming layer by hand, as the
+    Keras masking guide's first example does."""
     raw = [[711, 632, 71], [73, 8, 3215, 55, 927], [83, 91, 1, 645, 1253, 927]]
     padded = keras.utils.pad_sequences(raw, padding="post")
     assert padded.shape == (3, 6) and padded[0, 3] == 0
