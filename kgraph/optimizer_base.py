@@ -228,3 +228,91 @@ class Optimizer:
             "global_clipnorm": self.global_clipnorm,
             **self.params,
         }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """The optimizer of ``get_config()``'s dict (a serialized schedule is rebuilt)."""
+        config = dict(config)
+        rate = config.get("learning_rate")
+        if isinstance(rate, dict) and "class_name" in rate:
+            from kgraph.saving import deserialize_keras_object
+
+            config["learning_rate"] = deserialize_keras_object(rate, custom_objects)
+        elif isinstance(rate, dict):  # get_config()'s schedule config, named by its class
+            schedule = getattr(_schedules, str(rate.get("name")), None)
+            if not isinstance(schedule, type):
+                raise ValueError(f"Unknown learning rate schedule config: {rate}")
+            config["learning_rate"] = schedule.from_config(rate)
+        return cls(**config)
+
+    def __getattr__(self, name):
+        """Keras' hyper-parameter attributes (``beta_1``, ``momentum``, ``epsilon``...), read
+        from the constructor's arguments."""
+        found = getattr(type(self), name, None)
+        if isinstance(found, property):  # a property that raised: its own error, not this one
+            return found.__get__(self)
+        params = self.__dict__.get("params") or {}
+        if name in params:
+            return params[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    # -- Keras' variable helpers and state I/O ----------------------------------------------
+    def assign(self, variable, value):
+        variable.assign(value)
+
+    def assign_add(self, variable, value):
+        variable.assign_add(value)
+
+    def assign_sub(self, variable, value):
+        variable.assign_sub(value)
+
+    def scale_loss(self, loss):
+        """``loss`` times ``loss_scale_factor`` (when set), as Keras scales it."""
+        factor = self.loss_scale_factor
+        return loss * factor if factor is not None else loss
+
+    def set_weights(self, weights):
+        """Sets :attr:`variables` from arrays (Keras' checks: count, then shapes)."""
+        weights, variables = list(weights), self.variables
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"Optimizer variable count mismatch: expected {len(variables)} variables, "
+                f"received {len(weights)}."
+            )
+        for variable, weight in zip(variables, weights):
+            if tuple(variable.shape) != tuple(np.shape(weight)):
+                raise ValueError(
+                    f"Optimizer variable {variable.path} has shape {tuple(variable.shape)} "
+                    f"not compatible with provided weight shape {np.shape(weight)}."
+                )
+        self.load_variables(weights)
+
+    def save_own_variables(self, store):
+        for index, variable in enumerate(self.variables):
+            store[str(index)] = variable.numpy()
+
+    def load_own_variables(self, store):
+        if len(store.keys()) != len(self.variables):
+            import warnings
+
+            warnings.warn(
+                f"Skipping variable loading for optimizer '{self.name}', because it has "
+                f"{len(self.variables)} variables whereas the saved optimizer has "
+                f"{len(store.keys())} variables.",
+                stacklevel=2,
+            )
+            return
+        self.load_variables([store[str(i)] for i in range(len(store.keys()))])
+
+    def apply_gradients(self, grads_and_vars):
+        raise NotImplementedError(APPLY_REFUSED)
+
+    def apply(self, grads, trainable_variables=None):
+        raise NotImplementedError(APPLY_REFUSED)
+
+
+APPLY_REFUSED = (
+    "kgraph optimizers update weights inside the compiled step graph of fit() and "
+    "train_on_batch(); apply()/apply_gradients() on gradients computed outside it (a custom "
+    "training loop) is not supported."
+)
