@@ -111,10 +111,20 @@ class Metric:
         arrays (zeros before the first update)."""
         if self._own_variables:
             return list(self._own_variables)
-        return [] if self._state is None else list(self._state.values())
+        return [] if self._state is None else _snapshots(self._state)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _snapshots(state: dict) -> list:
+    """The state arrays as Variables named as Keras names them (``mean/total``)."""
+    from kgraph.tensor import Variable
+
+    return [
+        Variable(np.asarray(v), trainable=False, name=k.rsplit("/", 1)[-1], path=k)
+        for k, v in state.items()
+    ]
 
 
 class Mean(Metric):
@@ -128,6 +138,14 @@ class Mean(Metric):
     def update_state(self, values, sample_weight=None):
         values = np.asarray(values, np.float32)
         super().update_state(np.zeros_like(values), values, sample_weight)
+
+    def _part(self, key):
+        """Keras' ``total`` / ``count`` variable (a snapshot; zeros before any update)."""
+        found = {k: v for k, v in (self._state or {}).items() if k.endswith(f"/{key}")}
+        return _snapshots(found or {f"{self.name}/{key}": np.float32(0.0)})[0]
+
+    total = property(lambda self: self._part("total"))
+    count = property(lambda self: self._part("count"))
 
 
 class Sum(Mean):
