@@ -9,6 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 _STEP_METHODS = ("train_step", "test_step", "predict_step", "compute_loss", "compute_metrics")
+_EVAL_STEPS = ("test_step", "compute_loss", "compute_metrics")
+#: The overridable methods each entry point would run (fit validates with test_step).
+_RUNS = {
+    "fit": ("train_step", *_EVAL_STEPS),
+    "train_on_batch": ("train_step", *_EVAL_STEPS),
+    "evaluate": _EVAL_STEPS,
+    "test_on_batch": _EVAL_STEPS,
+    "predict": ("predict_step",),
+}
 
 
 def _not_compiled_step(name: str, cls_name: str) -> NotImplementedError:
@@ -28,9 +37,9 @@ class CompiledAttributes:
     jit_compile = True  # kgraph always runs compiled graphs ("auto" resolves to True)
     steps_per_execution = 1
 
-    def _check_step_overrides(self) -> None:
-        """Raises when a subclass overrides a step method kgraph would silently skip."""
-        for name in _STEP_METHODS:
+    def _check_step_overrides(self, method: str) -> None:
+        """Raises when a subclass overrides a step method that ``method`` would skip."""
+        for name in _RUNS.get(method, _STEP_METHODS):
             if getattr(type(self), name) is not getattr(CompiledAttributes, name):
                 raise _not_compiled_step(name, type(self).__name__)
 

@@ -166,7 +166,7 @@ class Model(SavingMixin, TrainingMethods, Layer):
         from kgraph.utils.dataset import dataset_inputs
         from kgraph.utils.progbar import Progbar
 
-        self._check_step_overrides()  # a predict_step override cannot run here
+        self._check_step_overrides("predict")  # a predict_step override cannot run here
         x, steps = dataset_inputs(x, steps)  # a Dataset, PyDataset or generator: its inputs
         self._build_on_data(x)
         arrays = as_input_arrays(x, self._trace_inputs(), self.name, self._input_keys())

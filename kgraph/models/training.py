@@ -51,7 +51,7 @@ class TrainingMethods(CompiledAttributes):
         return self._trainer.optimizer if self._trainer is not None else None
 
     def _compiled_trainer(self, method) -> Trainer:
-        self._check_step_overrides()
+        self._check_step_overrides(method)
         if self._trainer is None:
             raise ValueError(
                 f"You must call compile() before calling {method}() on model '{self.name}'."

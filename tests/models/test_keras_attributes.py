@@ -116,6 +116,12 @@ def test_overridden_step_is_refused():
     model.compile("sgd", "mse")
     with pytest.raises(NotImplementedError, match="overrides `train_step`"):
         model.fit(X, np.zeros((24, 1)), verbose=0)
+    # evaluate and predict run no train_step: they work, as Keras' would
+    np.testing.assert_allclose(
+        model.evaluate(X, np.zeros((24, 1)), verbose=0),
+        np.mean(model.predict(X, verbose=0) ** 2),
+        rtol=1e-5,
+    )
 
 
 def test_optimizer_hyper_parameters_config_and_state_io():
