@@ -19,6 +19,28 @@ APPLY_REFUSED = (
 class KerasOptimizerMethods:
     """Keras' public optimizer methods, on top of ``variables`` / ``load_variables``."""
 
+    _built = False
+
+    @property
+    def built(self) -> bool:
+        """Whether the slots exist (``build``, or a compiled model's trainer, made them)."""
+        return self._built or bool(self.slot_variables)
+
+    def build(self, variables):
+        """Creates the zero slots of ``variables`` (Keras' order: by variable, then slot), as a
+        restore before training needs them; the trainer keeps them when it starts."""
+        from kgraph.compiler.optim import slot_specs
+        from kgraph.tensor import Variable
+
+        shapes = {v.path: tuple(v.shape) for v in variables}
+        self.slot_variables = [
+            Variable(
+                np.full(shape, init, dtype), trainable=False, name=n.rsplit("/", 1)[-1], path=n
+            )
+            for n, (shape, dtype, init) in slot_specs(self.spec(), shapes).items()
+        ]
+        self._built = True
+
     def assign(self, variable, value):
         variable.assign(value)
 

@@ -150,3 +150,25 @@ def test_mean_metric_total_and_count():
     mean.update_state([1.0, 2.0, 4.0], sample_weight=[1.0, 1.0, 2.0])
     assert float(mean.total.numpy()) == 11.0 and float(mean.count.numpy()) == 4.0
     assert [v.path for v in mean.variables] == ["mean/total", "mean/count"]
+
+
+def test_optimizer_build_makes_slots_the_trainer_keeps():
+    keras.utils.clear_session()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    optimizer = keras.optimizers.Adam(0.1)
+    assert not optimizer.built
+    optimizer.build(model.trainable_variables)
+    assert optimizer.built and [tuple(v.shape) for v in optimizer.variables[2:]] == [
+        (4, 3),
+        (4, 3),
+        (3,),
+        (3,),
+    ]
+    optimizer.variables[2].assign(np.full((4, 3), 0.5, np.float32))  # a restored momentum
+    model.compile(optimizer, "mse")
+    np.testing.assert_array_equal(optimizer.variables[2].numpy(), np.full((4, 3), 0.5))
+    kernel, bias = model.get_weights()
+    pred = X[:8] @ kernel + bias
+    grad = 2 * X[:8].T @ pred / pred.size  # d mean((xW + b)^2) / dW
+    model.fit(X[:8], np.zeros((8, 3)), batch_size=8, verbose=0)
+    np.testing.assert_allclose(optimizer.variables[2].numpy(), 0.9 * 0.5 + 0.1 * grad, rtol=1e-5)
