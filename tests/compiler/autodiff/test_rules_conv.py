@@ -30,6 +30,10 @@ SPECS = {  # id: (x shape, w shape, attrs)
     "groups2": ((2, 4, 5, 5), (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
     "depthwise_stride2": ((1, 3, 6, 6), (3, 1, 3, 3), {"group": 3, "strides": [2, 2]}),
     "depthwise_multiplier2": ((2, 3, 6, 6), (6, 1, 5, 5), {"group": 3, "pads": [2, 2, 2, 2]}),
+    "pointwise_one_cell": ((3, 4, 1, 1), (5, 4, 1, 1), {}),  # squeeze-and-excitation
+    "pointwise_wide": ((2, 6, 2, 2), (7, 6, 1, 1), {}),  # transposes + one GEMM
+    "pointwise_many_cells": ((2, 2, 5, 4), (3, 2, 1, 1), {}),  # batched MatMul + sum
+    "pointwise_1d": ((2, 3, 6), (4, 3, 1), {}),
     "pointwise_stride2": ((2, 3, 5, 5), (4, 3, 1, 1), {"strides": [2, 2]}),
     "conv1d": ((2, 3, 9), (4, 3, 3), {"strides": [2], "pads": [1, 2]}),
     "conv1d_groups_dilation": ((1, 4, 10), (2, 2, 3), {"group": 2, "dilations": [3]}),
@@ -64,3 +68,10 @@ def test_depthwise_kernel_gradient_is_one_grouped_conv():
     inputs = [RNG.standard_normal((2, 4, 6, 6)), RNG.standard_normal((4, 1, 3, 3))]
     result = check_vjp("Conv", inputs, {"group": 4, "pads": [1, 1, 1, 1]}, wrt=[0, 1], eps=1e-2)
     assert not any(node.op_type == "MatMul" for node in result.graph)
+
+
+def test_pointwise_kernel_gradient_unfolds_nothing():
+    """A 1x1 convolution's kernel gradient reads the input as it is: no patches Conv."""
+    inputs = [RNG.standard_normal((2, 6, 2, 2)), RNG.standard_normal((7, 6, 1, 1))]
+    result = check_vjp("Conv", inputs, {}, wrt=[0, 1], eps=1e-2)
+    assert sum(node.op_type == "Conv" for node in result.graph) == 1  # the forward one
