@@ -93,21 +93,25 @@ class ConvTransposeAsConvPass(ir.passes.InPlacePass):
             swapped_dims = [group, dims[0] // group, *kernel]
             shape = _const(graph, f"{name}/regroup_shape", swapped_dims)
             swapped = ir.node("Reshape", [w, shape], name=f"{name}/regroup")
-        flip = ir.node(
-            "Slice",
-            [
-                swapped.outputs[0],
-                _const(graph, f"{name}/flip_starts", [-1] * n),
-                _const(graph, f"{name}/flip_ends", [np.iinfo(np.int64).min] * n),
-                _const(graph, f"{name}/flip_axes", axes),
-                _const(graph, f"{name}/flip_steps", [-1] * n),
-            ],
-            name=f"{name}/flip",
-        )
-        flipped = flip.outputs[0]
-        flipped.type, flipped.shape = w.type, ir.Shape(swapped_dims)
         swapped.outputs[0].type = w.type
         swapped.outputs[0].shape = ir.Shape(swapped_dims)
+        new_nodes = [swapped]
+        flipped = swapped.outputs[0]
+        if any(k != 1 for k in kernel):  # a 1x1 kernel is its own flip
+            flip = ir.node(
+                "Slice",
+                [
+                    flipped,
+                    _const(graph, f"{name}/flip_starts", [-1] * n),
+                    _const(graph, f"{name}/flip_ends", [np.iinfo(np.int64).min] * n),
+                    _const(graph, f"{name}/flip_axes", axes),
+                    _const(graph, f"{name}/flip_steps", [-1] * n),
+                ],
+                name=f"{name}/flip",
+            )
+            new_nodes.append(flip)
+            flipped = flip.outputs[0]
+            flipped.type, flipped.shape = w.type, ir.Shape(swapped_dims)
         conv = ir.node(
             "Conv",
             [node.inputs[0], flipped, *node.inputs[2:]],
@@ -117,6 +121,6 @@ class ConvTransposeAsConvPass(ir.passes.InPlacePass):
         out, new = node.outputs[0], conv.outputs[0]
         new.type, new.shape = out.type, out.shape
         ir.convenience.replace_nodes_and_values(
-            graph, node, [node], [swapped, flip, conv], [out], [new]
+            graph, node, [node], [*new_nodes, conv], [out], [new]
         )
         return True

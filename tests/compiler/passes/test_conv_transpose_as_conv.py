@@ -79,3 +79,15 @@ def test_depthwise_conv_transpose_becomes_a_grouped_conv(check_pass, x_shape, w_
     before, after, modified = check_pass(build, ConvTransposeAsConvPass(), _feeds(x_shape, w_shape))
     assert modified and before["ConvTranspose"] == 1
     assert after["ConvTranspose"] == 0 and after["Conv"] == 1
+
+
+def test_one_by_one_kernel_is_not_flipped(check_pass):
+    def build(b):
+        x = b.input("x", (2, 6, 3, 3), "float32")
+        w = b.input("w", (6, 4, 1, 1), "float32")
+        b.output(b.op("ConvTranspose", [x, w]), "y")
+
+    _, after, modified = check_pass(
+        build, ConvTransposeAsConvPass(), _feeds((2, 6, 3, 3), (6, 4, 1, 1))
+    )
+    assert modified and after["Conv"] == 1 and after.get("Slice", 0) == 0
