@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgraph.scalar_operators import with_scalar_operators
+
 SCHEDULE_NOT_SETTABLE = (
     "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
     "constructor argument, hence its learning rate is not settable. If you need the learning "
@@ -13,6 +15,7 @@ SCHEDULE_NOT_SETTABLE = (
 )
 
 
+@with_scalar_operators
 class LearningRate:
     """An optimizer's learning rate as Keras exposes it: a live scalar variable.
 
@@ -100,26 +103,3 @@ def as_learning_rate(value) -> float:
     if arr.size != 1:
         raise ValueError(f"A learning rate must be a scalar. Received: shape={arr.shape}")
     return float(arr.reshape(()))
-
-
-def _delegate(op: str):
-    import operator
-
-    fn = getattr(operator, op)
-
-    def forward(self, other):
-        return fn(self.value, other.value if isinstance(other, LearningRate) else other)
-
-    def reflected(self, other):
-        return fn(other, self.value)
-
-    return forward, reflected
-
-
-for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
-    _fwd, _ref = _delegate(_op)
-    setattr(LearningRate, f"__{_op}__", _fwd)
-    setattr(LearningRate, f"__r{_op}__", _ref)
-for _op in ("eq", "ne", "lt", "le", "gt", "ge"):
-    setattr(LearningRate, f"__{_op}__", _delegate(_op)[0])
-del _op, _fwd, _ref

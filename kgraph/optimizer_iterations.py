@@ -8,11 +8,12 @@ weight to the engine before the next step).
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
+from kgraph.scalar_operators import with_scalar_operators
 
+
+@with_scalar_operators
 class Iterations:
     """``optimizer.iterations``: the number of steps taken, read live from the optimizer.
 
@@ -93,24 +94,3 @@ def as_count(value) -> int:
     if arr.size != 1 or (arr.dtype.kind not in "iub" and float(arr.flat[0]) % 1):
         raise ValueError(f"`iterations` takes an integral scalar. Received: iterations={value!r}")
     return int(arr.reshape(()))
-
-
-def _delegate(op: str):
-    fn = getattr(operator, op)
-
-    def forward(self, other):
-        return fn(self.value, other.value if isinstance(other, Iterations) else other)
-
-    def reflected(self, other):
-        return fn(other, self.value)
-
-    return forward, reflected
-
-
-for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
-    _fwd, _ref = _delegate(_op)
-    setattr(Iterations, f"__{_op}__", _fwd)
-    setattr(Iterations, f"__r{_op}__", _ref)
-for _op in ("eq", "ne", "lt", "le", "gt", "ge"):
-    setattr(Iterations, f"__{_op}__", _delegate(_op)[0])
-del _op, _fwd, _ref
