@@ -26,12 +26,15 @@ from kgraph.compiler.passes.nchwc_conv import NchwcConvPass
 from kgraph.compiler.training import Program
 
 
-def engine_bytes(program: Program, nchwc_block: int | None = None) -> bytes:
+def engine_bytes(
+    program: Program, nchwc_block: int | None = None, data: bytes | None = None
+) -> bytes:
     """``program`` serialized for an engine: frozen convolutions absorb the constant affines
     after them; with ``nchwc_block``, stride-1 input-gradient ConvTransposes become Convs and
     2-D Convs with trained kernels run as onnxruntime's NCHWc Conv (ResNet-style CIFAR model,
-    batch 64: those convolutions 1.2-1.9x faster)."""
-    data = program.to_bytes()
+    batch 64: those convolutions 1.2-1.9x faster). ``data``: the program's bytes when the
+    caller has them already (serializing runs the full ONNX checker)."""
+    data = program.to_bytes() if data is None else data
     convs = ("Conv", "ConvTranspose")
     if not any(n.op_type in convs for n in program.model.graph):
         return data

@@ -282,7 +282,8 @@ class Trainer:
             from kgraph.compiler.engine_graph import engine_bytes
             from kgraph.runtime.nchwc import nchwc_block_for
 
-            self._eval_data = engine_bytes(programs.eval, nchwc_block_for(self.model._device))
+            block = nchwc_block_for(self.model._device)
+            self._eval_data = engine_bytes(programs.eval, block, programs.eval_bytes)
         return self._eval_data
 
     def eval_step(self, batch, state: dict) -> dict:
