@@ -134,6 +134,18 @@ def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
     img.save(path, format=file_format, **kwargs)
 
 
+def _decode_with_pillow(data: bytes, mode: str) -> np.ndarray:
+    with _pil().open(io.BytesIO(data)) as img:
+        if mode == "L" and img.format == "JPEG":
+            # libjpeg hands out its luma plane directly, as TensorFlow's grayscale JPEG
+            # decoding does, instead of decoding colour and converting it back (faster).
+            img.draft("L", None)
+        img.load()
+        if img.mode != mode:
+            img = img.convert(mode)
+        return np.asarray(img, dtype=np.uint8)
+
+
 def decode_image(path: str, num_channels: int) -> np.ndarray:
     """The first frame of an image file as a uint8 ``(height, width, num_channels)`` array.
 
@@ -145,17 +157,8 @@ def decode_image(path: str, num_channels: int) -> np.ndarray:
         with open(path, "rb") as file:
             data = file.read()
         array = jpeg_decode.decode_jpeg(data, mode)
-        if array is not None:
-            return array[..., None] if array.ndim == 2 else array
-        with _pil().open(io.BytesIO(data)) as img:
-            if mode == "L" and img.format == "JPEG":
-                # libjpeg hands out its luma plane directly, as TensorFlow's grayscale JPEG
-                # decoding does, instead of decoding colour and converting it back (faster).
-                img.draft("L", None)
-            img.load()
-            if img.mode != mode:
-                img = img.convert(mode)
-            array = np.asarray(img, dtype=np.uint8)
+        if array is None:
+            array = _decode_with_pillow(data, mode)
     except (OSError, SyntaxError, ValueError) as error:
         raise ValueError(f"Could not decode image file {path}: {error}") from None
     return array[..., None] if array.ndim == 2 else array
