@@ -114,8 +114,10 @@ def call_masks(layer, args: tuple, kwargs: dict) -> tuple[dict, object, object]:
     if len(tensors) > 1:
         wanted = {f"{name}_mask": value for name, value in tensors.items()}
     for name, value in wanted.items():  # only missing masks that exist (Keras passes None)
-        if name in fixed and arguments.get(name) is None and _masks_of(value) is not None:
-            kwargs[name] = _masks_of(value)
+        if name in fixed and arguments.get(name) is None:
+            masks = _masks_of(value)
+            if masks is not None:
+                kwargs[name] = masks
     if kwargs.get("mask") is not None:
         previous = kwargs["mask"]
     else:
