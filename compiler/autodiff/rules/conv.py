@@ -77,28 +77,22 @@ def _is_pointwise(geo: Window, group: int) -> bool:
 def weight_grad_pointwise(b, x, w, g, geo: Window):
     """``dW = Σₙ dy[n] · x[n]ᵀ`` of a 1x1 convolution, without unfolding ``x``.
 
-    With a single cell per sample (a squeeze-and-excitation block's convolutions) it is one
-    GEMM over the batch; else one GEMM over batch and cells after moving the channels first
-    when those two transposes move less than the per-sample products summed over the batch
-    (``P·(O + C) < O·C``), and the batched MatMul and sum otherwise. MobileNetV3Small
-    fine-tuning, batch 32: its 1x1 kernel gradients ~83 -> ~20 ms per step (im2col unfolded
-    the input with an identity Conv and summed ``N·O·C`` per-sample products).
+    One GEMM over batch and cells after moving the channels first, when those two transposes
+    move less than the per-sample products summed over the batch (``P·(O + C) < O·C``: a
+    squeeze-and-excitation block's single cell, wide layers on small maps), else the batched
+    MatMul and sum. MobileNetV3Small fine-tuning, batch 32: its 1x1 kernel gradients ~83 ->
+    ~20 ms per step (im2col unfolded the input with an identity Conv and summed ``N·O·C``
+    per-sample products).
     """
     channels, filters = dims(x)[1], dims(w)[0]
     points = int(np.prod(geo.out))
-    if points == 1:
-        x2 = b.op("Reshape", [x, ints(b, [-1, channels])])
-        g2 = b.op("Reshape", [g, ints(b, [-1, filters])])
-        dw = b.op("MatMul", [transpose(b, g2, [1, 0]), x2])
-    elif points * (filters + channels) < filters * channels:
-        xt = transpose(b, b.op("Reshape", [x, ints(b, [0, channels, points])]), [1, 0, 2])
-        gt = transpose(b, b.op("Reshape", [g, ints(b, [0, filters, points])]), [1, 0, 2])
-        xt = b.op("Reshape", [xt, ints(b, [channels, -1])])
-        gt = b.op("Reshape", [gt, ints(b, [filters, -1])])
+    x3 = b.op("Reshape", [x, ints(b, [0, channels, points])])
+    g3 = b.op("Reshape", [g, ints(b, [0, filters, points])])
+    if points * (filters + channels) < filters * channels:
+        xt = b.op("Reshape", [transpose(b, x3, [1, 0, 2]), ints(b, [channels, -1])])
+        gt = b.op("Reshape", [transpose(b, g3, [1, 0, 2]), ints(b, [filters, -1])])
         dw = b.op("MatMul", [gt, transpose(b, xt, [1, 0])])
     else:
-        x3 = b.op("Reshape", [x, ints(b, [0, channels, points])])
-        g3 = b.op("Reshape", [g, ints(b, [0, filters, points])])
         products = b.op("MatMul", [g3, transpose(b, x3, [0, 2, 1])])  # (N, O, C)
         dw = reduce_sum(b, products, [0], keepdims=False)
     return b.op("Reshape", [dw, ints(b, [filters, channels, *geo.kernel])])
