@@ -65,31 +65,16 @@ class LearningRate:
     def assign_sub(self, value):
         return self.assign(self.value - as_learning_rate(value))
 
-    def __float__(self):
-        return float(self.value)
-
     def __int__(self):
         return int(self.value)
-
-    def __bool__(self):
-        return bool(self.value)
-
-    def __format__(self, format_spec):
-        return format(self.value, format_spec)
 
     def __repr__(self):
         return f"<LearningRate shape=(), dtype=float32, value={self.value}>"
 
     __hash__ = object.__hash__
 
-    def __neg__(self):
-        return -self.value
-
     def __pos__(self):
         return self.value
-
-    def __abs__(self):
-        return abs(self.value)
 
     def __round__(self, ndigits=None):
         return round(self.value, ndigits)

@@ -64,25 +64,10 @@ class Iterations:
 
     __index__ = __int__
 
-    def __float__(self):
-        return float(self.value)
-
-    def __bool__(self):
-        return bool(self.value)
-
-    def __format__(self, format_spec):
-        return format(self.value, format_spec)
-
     def __repr__(self):
         return f"<Variable path={self.path}, shape=(), dtype=int64, value={self.value}>"
 
     __hash__ = object.__hash__
-
-    def __neg__(self):
-        return -self.value
-
-    def __abs__(self):
-        return abs(self.value)
 
 
 def as_count(value) -> int:

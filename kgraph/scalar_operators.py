@@ -22,9 +22,35 @@ def _operator_pair(cls: type, name: str):
     return forward, reflected
 
 
+def _float(self):
+    return float(self.value)
+
+
+def _bool(self):
+    return bool(self.value)
+
+
+def _format(self, format_spec):
+    return format(self.value, format_spec)
+
+
+def _neg(self):
+    return -self.value
+
+
+def _abs(self):
+    return abs(self.value)
+
+
+UNARY = {"float": _float, "bool": _bool, "format": _format, "neg": _neg, "abs": _abs}
+
+
 def with_scalar_operators(cls: type) -> type:
-    """Class decorator: arithmetic (both sides) and comparisons on ``self.value``. Set after
-    the class body, so the class keeps its ``__hash__``."""
+    """Class decorator: arithmetic (both sides), comparisons, ``float``/``bool``/``format``,
+    negation and ``abs`` on ``self.value``. Set after the class body, so the class keeps its
+    ``__hash__``."""
+    for name, method in UNARY.items():
+        setattr(cls, f"__{name}__", method)
     for name in ARITHMETIC:
         forward, reflected = _operator_pair(cls, name)
         setattr(cls, f"__{name}__", forward)
