@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from kgraph import ops
 from kgraph.layers.layer import Layer
 
@@ -69,6 +71,8 @@ class CategoryEncoding(Layer):
                 "`count_weights` is not used when `output_mode` is not `'count'`. "
                 f"Received `count_weights={count_weights}`."
             )
+        if isinstance(inputs, (list, tuple)):  # Python integers, as Keras takes them
+            inputs = np.asarray(inputs)
         return encode(inputs, self.output_mode, self.num_tokens, self.dtype, count_weights)
 
     def compute_output_shape(self, input_shape):

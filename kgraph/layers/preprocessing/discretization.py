@@ -12,7 +12,8 @@ from kgraph.layers.preprocessing.category_encoding import encode
 
 class Discretization(Layer):
     """Maps each value to the index of its bucket: ``i`` where
-    ``bin_boundaries[i-1] <= x < bin_boundaries[i]`` (``np.digitize``), as int64, or encoded.
+    ``bin_boundaries[i-1] <= x < bin_boundaries[i]`` (``np.digitize``), as int32 (Keras 3's
+    output dtype), or encoded.
 
     Args:
         bin_boundaries: Sorted boundaries; or None with ``num_bins`` and ``adapt()``.
@@ -34,8 +35,6 @@ class Discretization(Layer):
         dtype=None,
         name=None,
     ):
-        if dtype is None:
-            dtype = "int64" if output_mode == "int" else "float32"
         super().__init__(name=name, dtype=dtype)
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(
@@ -53,6 +52,8 @@ class Discretization(Layer):
                 "Both `num_bins` and `bin_boundaries` should not be set. "
                 f"Received: `num_bins={num_bins}` and `bin_boundaries={bin_boundaries}`"
             )
+        if num_bins is None and bin_boundaries is None:
+            raise ValueError("You need to set either `num_bins` or `bin_boundaries`.")
         self.bin_boundaries = None if bin_boundaries is None else list(bin_boundaries)
         self.num_bins = num_bins
         self.epsilon = epsilon
@@ -75,7 +76,7 @@ class Discretization(Layer):
         above = ops.greater_equal(ops.expand_dims(x, -1), bounds)
         index = ops.sum(ops.cast(above, "int64"), axis=-1)
         if self.output_mode == "int":
-            return index if self.dtype == "int64" else ops.cast(index, self.dtype)
+            return ops.cast(index, "int32")  # Keras' output dtype, whatever the layer's dtype
         return encode(index, self.output_mode, len(bounds) + 1, self.dtype)
 
     def compute_output_shape(self, input_shape):
@@ -86,6 +87,18 @@ class Discretization(Layer):
         if self.output_mode == "one_hot" and shape[-1] != 1:
             return (*shape, depth)
         return (*shape[:-1], depth)
+
+    @classmethod
+    def from_config(cls, config):
+        """An adapted layer's config has both ``num_bins`` and ``bin_boundaries``, which
+        ``__init__`` refuses: the boundaries are set after construction, as Keras does."""
+        config = dict(config)
+        if config.get("bin_boundaries") is not None and config.get("num_bins") is not None:
+            bin_boundaries = config.pop("bin_boundaries")
+            layer = cls(**config)
+            layer.bin_boundaries = list(bin_boundaries)
+            return layer
+        return cls(**config)
 
     def get_config(self):
         return {

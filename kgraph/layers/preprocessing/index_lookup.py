@@ -3,8 +3,8 @@ indices (or back, with ``invert``), Keras' index layout and ``adapt()``.
 
 Index layout, as in Keras: ``[mask_token]`` (when set) + ``num_oov_indices`` OOV slots +
 the vocabulary. Inputs outside the vocabulary go to an OOV slot (``token % num_oov_indices``
-for integers when there are several); with ``num_oov_indices=0`` they map to -1 (Keras raises
-at run time, which an ONNX graph cannot do).
+for integers when there are several); with ``num_oov_indices=0`` an eager call on arrays
+raises Keras' error, while a compiled graph maps them to -1 (an ONNX graph cannot raise).
 """
 
 from __future__ import annotations
@@ -141,6 +141,12 @@ class IndexLookup(Layer):
         if self.invert:
             return self._invert(inputs)
         found = self._lookup(inputs, self.vocabulary)  # position in the vocabulary, or -1
+        if self.num_oov_indices == 0 and isinstance(found, np.ndarray) and (found < 0).any():
+            oov = np.unique(np.asarray(inputs)[np.asarray(found) < 0]).tolist()
+            raise ValueError(
+                "When `num_oov_indices=0` all inputs should be in vocabulary, found OOV "
+                f"values {oov}, consider setting `num_oov_indices=1`."
+            )
         index = ops.where(ops.greater_equal(found, 0), found + self._specials(), self._oov(inputs))
         if self.mask_token is not None:
             index = ops.where(self._is_mask(inputs), np.int64(0), index)

@@ -7,6 +7,7 @@ import numpy as np
 from kgraph import ops
 from kgraph.layers.layer import Layer
 from kgraph.layers.preprocessing.adapt_data import batches
+from kgraph.utils.dataset import Dataset
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): the smallest standard deviation divided by
 
@@ -73,6 +74,21 @@ class Normalization(Layer):
             ops.reshape(self.adapt_variance, self._broadcast_shape),
         )
 
+    @property
+    def mean(self):
+        """The means in the inputs' broadcast shape (None before the layer is built)."""
+        return self._stat_array(0)
+
+    @property
+    def variance(self):
+        """The variances in the inputs' broadcast shape (None before the layer is built)."""
+        return self._stat_array(1)
+
+    def _stat_array(self, which):
+        if not self.built:
+            return None
+        return np.asarray(self._stats()[which], dtype=self.dtype).reshape(self._broadcast_shape)
+
     def call(self, inputs):
         x = inputs if getattr(inputs, "dtype", None) == self.dtype else ops.cast(inputs, self.dtype)
         mean, variance = self._stats()
@@ -84,11 +100,15 @@ class Normalization(Layer):
         a dataset), merging per-batch statistics exactly (Chan et al.) in float64."""
         if self.input_mean is not None:
             raise ValueError("adapt() needs a Normalization layer without fixed mean/variance.")
+        if isinstance(data, Dataset) and _element_rank(data) == 1:
+            data = data.batch(128)  # a dataset of single vectors, batched as Keras does
         count, mean, m2 = 0, None, None
         for batch in batches(data, steps):
             batch = batch.astype(np.float64)
             if not self.built:
-                self._build_for((None, *batch.shape[1:]))
+                # Keras builds from the data's whole shape: a 1-D array keeps its only axis
+                shape = batch.shape if batch.ndim == 1 else (None, *batch.shape[1:])
+                self._build_for(shape)
             reduce = tuple(a for a in range(batch.ndim) if a not in self._keep_axis)
             n = int(np.prod([batch.shape[a] for a in reduce]))
             b_mean = batch.mean(axis=reduce).reshape(self.adapt_mean.shape)
@@ -117,6 +137,13 @@ class Normalization(Layer):
             "mean": np.array(self.input_mean).tolist(),
             "variance": np.array(self.input_variance).tolist(),
         }
+
+
+def _element_rank(dataset) -> int:
+    element = next(iter(dataset.take(1)), None)
+    if isinstance(element, tuple):
+        element = element[0]
+    return np.ndim(element) if element is not None else -1
 
 
 def _to_broadcast(values, shape, keep) -> np.ndarray:

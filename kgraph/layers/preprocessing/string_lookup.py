@@ -75,7 +75,9 @@ class StringLookup(IndexLookup):
         super().set_vocabulary(vocabulary, idf_weights)
 
     def call(self, inputs):
-        if isinstance(inputs, np.ndarray) and inputs.dtype.kind == "S":
+        if isinstance(inputs, (list, tuple)):  # Python strings, as Keras takes them
+            inputs = np.asarray(inputs, dtype=object)
+        if isinstance(inputs, np.ndarray) and inputs.dtype.kind in "SO":
             inputs = np.vectorize(self._parse, otypes=[object])(inputs)
         return super().call(inputs)
 

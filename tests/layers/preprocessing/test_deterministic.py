@@ -220,7 +220,7 @@ def test_discretization_int_and_one_hot():
         input_shape=(2, 3),
         expected_output_shape=(2, 3),
         input_data=x,
-        expected_output_dtype="int64",
+        expected_output_dtype="int32",
         reference=lambda x, w: np.digitize(x, bounds),
     )
     layer = layers.Discretization(bin_boundaries=bounds, output_mode="one_hot")
