@@ -96,9 +96,14 @@ def _truncated(rng, shape, stddev, mean=0.0):
     return mean + stddev * values
 
 
-def compute_fans(shape) -> tuple[float, float]:
-    """Keras' fan_in/fan_out: the receptive field multiplies the last two axes."""
+def compute_fans(shape, input_axes=None, output_axes=None) -> tuple[float, float]:
+    """Keras' fan_in/fan_out: the products over ``input_axes``/``output_axes`` when both are
+    given, else the receptive field multiplies the last two axes."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return float(math.prod(shape[a] for a in input_axes)), float(
+            math.prod(shape[a] for a in output_axes)
+        )
     if len(shape) < 1:
         return 1.0, 1.0
     if len(shape) == 1:
@@ -107,13 +112,13 @@ def compute_fans(shape) -> tuple[float, float]:
     return float(shape[-2] * receptive), float(shape[-1] * receptive)
 
 
-def _check_axes(input_axes, output_axes) -> None:
-    """Keras' fan axes for einsum-shaped kernels; kgraph computes fans Keras' default way."""
-    if input_axes is not None or output_axes is not None:
-        raise ValueError(
-            "kgraph does not support custom fan axes. Received: "
-            f"input_axes={input_axes}, output_axes={output_axes}"
-        )
+def _fan_axes(axes, name):
+    """``None`` or a list of ints (Keras' fan axes of einsum-shaped kernels)."""
+    if axes is None:
+        return None
+    if isinstance(axes, int) or not all(isinstance(a, int) for a in axes):
+        raise ValueError(f"`{name}` must be a list of ints. Received: {name}={axes!r}")
+    return list(axes)
 
 
 class VarianceScaling(_Seeded):
@@ -126,16 +131,25 @@ class VarianceScaling(_Seeded):
         input_axes=None,
         output_axes=None,
     ):
-        _check_axes(input_axes, output_axes)
         super().__init__(seed)
+        self.input_axes = _fan_axes(input_axes, "input_axes")
+        self.output_axes = _fan_axes(output_axes, "output_axes")
+        if scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be fan_in, fan_out or fan_avg. Received: mode={mode}")
+        distribution = str(distribution).lower()
+        if distribution == "normal":  # Keras' alias
+            distribution = "truncated_normal"
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
-            raise ValueError(f"Invalid distribution. Received: distribution={distribution}")
+            raise ValueError(
+                "distribution must be truncated_normal, untruncated_normal or uniform. "
+                f"Received: distribution={distribution}"
+            )
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype="float32"):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, fan)
         rng = self._rng()
@@ -154,6 +168,8 @@ class VarianceScaling(_Seeded):
             "mode": self.mode,
             "distribution": self.distribution,
             "seed": self.seed,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
         }
 
 
@@ -166,7 +182,7 @@ class _Preset(VarianceScaling):
         super().__init__(*self.PRESET, seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotUniform(_Preset):

@@ -24,12 +24,13 @@ class Dot(Layer):
         self.supports_masking = True
         if isinstance(axes, int):
             axes = (axes, axes)
-        if (
-            not isinstance(axes, (list, tuple))
-            or len(axes) != 2
-            or not all(isinstance(a, int) for a in axes)
-        ):
+        if not isinstance(axes, (list, tuple)):  # Keras: TypeError for the type, else ValueError
             raise TypeError(
+                f"Invalid type for argument `axes`: it should be a list or an int. "
+                f"Received: axes={axes}"
+            )
+        if len(axes) != 2 or not all(isinstance(a, int) for a in axes):
+            raise ValueError(
                 "Invalid format for argument `axes`: expected an int or a list/tuple of 2 "
                 f"integers. Received: axes={axes}"
             )

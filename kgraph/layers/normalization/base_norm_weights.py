@@ -55,9 +55,12 @@ class GammaBetaMixin:
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
 
-    def _add_gamma_beta(self, shape: tuple) -> None:
+    def _add_gamma_beta(self, shape: tuple, scale=None, center=None) -> None:
+        """``scale``/``center`` (default: the layer's options) say which weights to make."""
+        scale = self.scale if scale is None else scale
+        center = self.center if center is None else center
         self.gamma = self.beta = None
-        if self.scale:
+        if scale:
             self.gamma = self.add_weight(
                 shape=shape,
                 initializer=self.gamma_initializer,
@@ -65,7 +68,7 @@ class GammaBetaMixin:
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
             )
-        if self.center:
+        if center:
             self.beta = self.add_weight(
                 shape=shape,
                 initializer=self.beta_initializer,

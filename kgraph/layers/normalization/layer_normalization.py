@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from kgraph import ops
 from kgraph.layers.layer import Layer
 from kgraph.layers.normalization.base_norm_weights import (
@@ -18,6 +20,9 @@ class LayerNormalization(GammaBetaMixin, Layer):
 
     Composed from elementwise ops and reductions, so it trains through the existing gradient
     rules; onnxruntime fuses the chain into one LayerNormalization kernel at inference.
+
+    ``rms_scaling=True`` (deprecated in Keras, which warns) gives Keras' legacy variant:
+    ``gamma * x / sqrt(var + epsilon)``, uncentred and without ``beta``.
 
     Args:
         axis: An int or a list of ints.
@@ -40,11 +45,16 @@ class LayerNormalization(GammaBetaMixin, Layer):
         gamma_constraint=None,
         **kwargs,
     ):
-        if kwargs.pop("rms_scaling", False):
-            raise ValueError(
-                "`rms_scaling=True` is deprecated in Keras; use `RMSNormalization` instead."
+        rms_scaling = bool(kwargs.pop("rms_scaling", False))
+        if rms_scaling:
+            warnings.warn(
+                "You passed `rms_scaling=True`, which is deprecated (as in Keras): it scales "
+                "the input by the variance, not the root mean square. Use "
+                "`keras.layers.RMSNormalization` for RMS normalization.",
+                stacklevel=2,
             )
         super().__init__(**kwargs)
+        self.rms_scaling = rms_scaling
         self.supports_masking = True
         self.axis = standardize_axis(axis)
         self.epsilon = float(epsilon)
@@ -57,13 +67,24 @@ class LayerNormalization(GammaBetaMixin, Layer):
         shape = tuple(input_shape[a] for a in axes)
         if None in shape:
             raise ValueError(f"the normalized axes must be known; input shape {input_shape}.")
-        self._add_gamma_beta(shape)
+        self._add_gamma_beta(
+            shape,
+            scale=self.scale or self.rms_scaling,
+            center=self.center and not self.rms_scaling,
+        )
         self.built = True
 
     def call(self, inputs):
         rank = len(inputs.shape)
         axes = resolve_axes(self.axis, inputs.shape)
         x = inputs if str(inputs.dtype).startswith("float") else ops.cast(inputs, "float32")
+        if self.rms_scaling:  # Keras' legacy variant: x / sqrt(var + epsilon), not centred
+            y = ops.multiply(
+                x, ops.rsqrt(ops.add(ops.var(x, axis=axes, keepdims=True), self.epsilon))
+            )
+            return (
+                y if self.gamma is None else ops.multiply(y, broadcastable(self.gamma, axes, rank))
+            )
         mean = ops.mean(x, axis=axes, keepdims=True)
         centered = ops.subtract(x, mean)
         # Pow(·, 2) rather than Mul: onnxruntime fuses this exact chain into its
@@ -85,6 +106,6 @@ class LayerNormalization(GammaBetaMixin, Layer):
             **super().get_config(),
             "axis": self.axis,
             "epsilon": self.epsilon,
-            "rms_scaling": False,
+            "rms_scaling": self.rms_scaling,
             **self._gamma_beta_config(),
         }

@@ -41,5 +41,7 @@ def test_dot_functional_and_errors():
     a, b = kgraph.Input((3,)), kgraph.Input((4,))
     with pytest.raises(ValueError, match="Incompatible"):
         layers.dot([a, b], axes=1)
-    with pytest.raises(TypeError, match="axes"):
+    with pytest.raises(ValueError, match="axes"):  # Keras: a ValueError for a bad list
         layers.Dot(axes=(1, 2, 3))
+    with pytest.raises(TypeError, match="axes"):  # and a TypeError for a bad type
+        layers.Dot(axes="1")
