@@ -23,6 +23,7 @@ import numpy as np
 
 from kgraph.utils import dataset_iterators as its
 from kgraph.utils import tree
+from kgraph.utils.dataset_extras import DatasetExtras
 
 AUTOTUNE = -1
 INFINITE = -1
@@ -55,7 +56,7 @@ def _count(value, name):
     return int(value)
 
 
-class Dataset:
+class Dataset(DatasetExtras):
     """A lazy, re-iterable sequence of numpy elements with tf.data's transformations.
 
     Args:
@@ -76,7 +77,10 @@ class Dataset:
     # -- sources ---------------------------------------------------------------------------
     @classmethod
     def from_tensor_slices(cls, tensors):
-        """One element per index of the first axis of every array in ``tensors``."""
+        """One element per index of the first axis of every array in ``tensors``; a Python
+        list is one array, as tf.data reads it (``from_tensor_slices([1, 2, 3])``), tuples
+        and dicts are structures."""
+        tensors = _lists_to_arrays(tensors)
         leaves = [np.asarray(leaf) for leaf in tree.flatten(tensors)]
         if not leaves or any(leaf.ndim == 0 for leaf in leaves):
             raise ValueError("from_tensor_slices needs arrays with at least one axis.")
@@ -262,6 +266,23 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"<Dataset cardinality={self._cardinality}>"
+
+
+def _lists_to_arrays(structure):
+    """Lists in ``structure`` that numpy reads as one regular array become that array."""
+    if isinstance(structure, list):
+        try:
+            array = np.asarray(structure)
+        except ValueError:  # ragged
+            array = None
+        if array is not None and array.dtype != object:
+            return array
+        return [_lists_to_arrays(item) for item in structure]
+    if isinstance(structure, tuple):
+        return type(structure)(_lists_to_arrays(item) for item in structure)
+    if isinstance(structure, dict):
+        return {key: _lists_to_arrays(value) for key, value in structure.items()}
+    return structure
 
 
 class SizedDataset(Dataset):

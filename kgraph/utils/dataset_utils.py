@@ -104,8 +104,6 @@ def index_directory(
     else:
         folders = [""]
     paths, inferred = _list_files(directory, folders, labels == "inferred", formats, follow_links)
-    if not paths:
-        raise ValueError(f"No files found in directory {directory}. Allowed formats: {formats}")
     if labels == "inferred":
         labels = np.asarray(inferred, dtype="int32")
         class_names = folders

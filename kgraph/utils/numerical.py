@@ -13,7 +13,8 @@ def to_categorical(x, num_classes=None):
         num_classes: Number of classes; ``max(x) + 1`` when None.
 
     Returns:
-        A float32 array of shape ``x.shape + (num_classes,)``.
+        A float64 array (as Keras returns for numpy input) of shape
+        ``x.shape + (num_classes,)``.
     """
     labels = np.asarray(x, dtype="int64")
     if labels.ndim > 1 and labels.shape[-1] == 1:
@@ -25,4 +26,4 @@ def to_categorical(x, num_classes=None):
             f"Labels must be in [0, {num_classes}). Received values from {labels.min()} to "
             f"{labels.max()} with num_classes={num_classes}"
         )
-    return np.eye(num_classes, dtype="float32")[labels]
+    return np.eye(num_classes, dtype="float64")[labels]

@@ -58,8 +58,9 @@ def pad_sequences(
 
 
 def normalize(x, axis=-1, order=2):
-    """``x`` divided by its ``order``-norm along ``axis`` (zero norms left as they are)."""
-    x = np.asarray(x)
+    """``x`` divided by its ``order``-norm along ``axis`` (zero norms left as they are); a
+    numpy array keeps its dtype, other inputs are float32 (Keras' tensors)."""
+    x = x if isinstance(x, np.ndarray) else np.asarray(x, dtype="float32")
     norm = np.atleast_1d(np.linalg.norm(x, order, axis))
     norm[norm == 0] = 1
     return x / np.expand_dims(norm, axis if axis is not None else -1)

@@ -87,7 +87,10 @@ def text_dataset_from_directory(
             paths, labels, validation_split, part
         )
         if not part_paths:
-            raise ValueError(f"No text files found in directory {directory}.")
+            which = f"{part} " if subset == "both" else ""
+            raise ValueError(
+                f"No {which}text files found in directory {directory}. Allowed format: .txt"
+            )
         shuffled = shuffle and part != "validation" if subset == "both" else shuffle
         read = _reader(max_length)
         dataset = paths_and_labels_to_dataset(

@@ -148,7 +148,7 @@ def test_argument_errors(image_dir, kwargs, match):
 
 
 def test_empty_directory_and_empty_class_folder(tmp_path, image_dir):
-    with pytest.raises(ValueError, match="No files found in directory"):
+    with pytest.raises(ValueError, match="No images found in directory"):
         image_dataset_from_directory(str(_empty(tmp_path)))
     os.makedirs(os.path.join(image_dir, "zebra"))
     with pytest.raises(ValueError, match=r"zebra.*contains no files"):
