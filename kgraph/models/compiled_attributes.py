@@ -89,7 +89,7 @@ class CompiledAttributes:
         trainer = getattr(self, "_trainer", None)
         total = np.float32(0.0)
         if trainer is not None and y is not None:
-            names = self.output_names
+            names = self._target_names()
             ys, preds = _by_output(y, names), _by_output(y_pred, names)
             for spec, target, pred in zip(trainer.specs, ys, preds):
                 if spec.name in trainer.user_losses:

@@ -201,6 +201,14 @@ class Functional(Model):
             names.append(name if name not in names else f"{name}_{len(names)}")
         return names
 
+    def _target_names(self) -> list[str]:
+        """The names ``compile``, targets and logs use for the outputs: a model built with
+        ``outputs={"a": t}`` is addressed by its keys (sorted, as its outputs are flattened), as
+        Keras does (``loss={"a": ...}``, ``y={"a": ...}``, ``a_loss``); else output_names."""
+        if isinstance(self._outputs_struct, dict):
+            return sorted(self._outputs_struct)
+        return self.output_names
+
     def call(self, inputs, training=None):
         flat = tree.flatten(inputs) if not isinstance(inputs, KerasTensor) else [inputs]
         if len(flat) != len(self.inputs):

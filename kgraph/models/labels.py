@@ -69,6 +69,68 @@ def class_weights_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndar
     return np.asarray([class_weight.get(c, 1.0) for c in labels.tolist()], np.float32)
 
 
+def _used(spec) -> bool:
+    """Whether a loss or a metric reads the output's targets."""
+    return spec.loss is not None or bool(spec.metrics)
+
+
+def _targets_by_name(y: dict, specs) -> list:
+    """Targets of a dict keyed by output name; outputs that no loss or metric reads may be
+    left out, as in Keras."""
+    missing = [s.name for s in specs if s.name not in y and _used(s)]
+    if missing:
+        raise ValueError(
+            f"y has no targets for outputs {missing}: a dict of targets is keyed by the "
+            f"model's output names {[s.name for s in specs]}. Received: y keys {list(y)}"
+        )
+    return [y.get(s.name) for s in specs]
+
+
+def _per_output_weights(sample_weight, specs) -> list | None:
+    """``sample_weight`` given per output (a dict by output name, or a list of arrays for a
+    model with several outputs), as a list in output order; None for one array."""
+    if isinstance(sample_weight, dict):
+        unknown = [k for k in sample_weight if k not in [s.name for s in specs]]
+        if unknown:
+            raise ValueError(
+                f"sample_weight has keys {unknown} that are not outputs {[s.name for s in specs]}."
+            )
+        return [sample_weight.get(s.name) for s in specs]
+    several = isinstance(sample_weight, (list, tuple)) and len(specs) > 1
+    if several and any(np.ndim(w) > 0 or w is None for w in sample_weight):
+        if len(sample_weight) != len(specs):
+            raise ValueError(
+                f"sample_weight has {len(sample_weight)} entries for {len(specs)} outputs."
+            )
+        return list(sample_weight)
+    return None
+
+
+def _one_sample_weight(sample_weight, specs):
+    """The one weight array the graphs take. Per-output weights are accepted when every output
+    that a loss or weighted metric reads gets the same weights (outputs nothing reads may get
+    any): the training graph has a single ``sample_weight`` input."""
+    per_output = _per_output_weights(sample_weight, specs)
+    if per_output is not None:
+        read = [
+            None if w is None else np.asarray(w, np.float32).reshape(-1)
+            for w, s in zip(per_output, specs)
+            if s.loss is not None or any(m.get("weighted") for m in s.metrics)
+        ]
+        given = [w for w in read if w is not None]
+        if any(w is None or not np.array_equal(w, given[0]) for w in read) and given:
+            named = [s.name for s, w in zip(specs, per_output) if w is not None]
+            raise ValueError(
+                "kgraph takes one sample_weight array for all outputs: per-output weights "
+                "must be the same for every output with a loss or weighted metric. Received: "
+                f"different weights for outputs {named}"
+            )
+        sample_weight = given[0] if given else None
+    if sample_weight is None:
+        return None
+    return np.asarray(sample_weight, np.float32).reshape(-1)
+
+
 def prepare_targets(y, sample_weight, class_weight, specs, shapes):
     """Targets and per-sample weights for ``fit``/``evaluate``, checked against the outputs.
 
@@ -84,15 +146,17 @@ def prepare_targets(y, sample_weight, class_weight, specs, shapes):
     """
     ys = y if isinstance(y, (list, tuple)) and len(specs) > 1 else [y]
     if isinstance(y, dict):
-        ys = [y[s.name] for s in specs]
+        ys = _targets_by_name(y, specs)
     if len(ys) != len(specs):
         raise ValueError(f"Model has {len(specs)} outputs but y has {len(ys)} entries.")
+    size = next((len(v) for v, s in zip(ys, specs) if _used(s) and v is not None), 0)
     ys = [
         prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name)
+        if _used(s)
+        else np.zeros(size, np.float32)  # no loss nor metric reads it: Keras ignores it
         for v, shape, s in zip(ys, shapes, specs)
     ]
-    if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, np.float32).reshape(-1)
+    sample_weight = _one_sample_weight(sample_weight, specs)
     if class_weight:
         if sample_weight is not None or len(ys) > 1:
             raise ValueError(

@@ -41,9 +41,20 @@ class Model(SavingMixin, TrainingMethods, Layer):
         return list(self._layers)
 
     def get_layer(self, name=None, index=None) -> Layer:
-        """Finds a layer by name or index."""
+        """Finds a layer by name or index (one of the two, as in Keras)."""
+        if index is not None and name is not None:
+            raise ValueError(
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
+            )
         if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
             return self.layers[index]
+        if name is None:
+            raise ValueError("Provide either a layer name or layer index at `get_layer`.")
         for layer in self.layers:
             if layer.name == name:
                 return layer
@@ -74,6 +85,10 @@ class Model(SavingMixin, TrainingMethods, Layer):
             if not isinstance(self._symbolic_outputs, (list, tuple))
             else [f"output_{i}" for i in range(len(self._symbolic_outputs))]
         )
+
+    def _target_names(self) -> list[str]:
+        """The names ``compile``, targets and logs use for the outputs (see Functional)."""
+        return self.output_names
 
     @property
     def input_shape(self):

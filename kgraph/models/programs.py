@@ -123,5 +123,5 @@ class TrainingPrograms:
 def _masks(model, trace) -> dict:
     """Output name -> the traced Keras mask of that output (Keras weights the loss and the
     mean metrics by it); outputs without a mask are left out."""
-    found = zip(model.output_names, getattr(trace, "output_masks", []))
+    found = zip(model._target_names(), getattr(trace, "output_masks", []))
     return {name: mask for name, mask in found if mask is not None}

@@ -69,7 +69,7 @@ class Trainer:
     def _resolve_specs(self):
         loss, loss_weights, metrics, weighted_metrics = self.compile_args
         shapes = [t.shape for t in self.output_specs()]
-        names = self.model.output_names
+        names = self.model._target_names()
         self.user_metrics, self.user_losses = {}, {}
         return output_train_specs(
             names,
@@ -131,8 +131,8 @@ class Trainer:
         """The graph inputs of one ``(x, y, sample_weight)`` batch for ``program``."""
         x_list, y_list, sample_weight = batch
         feed = dict(zip(self.model.input_names, x_list))
-        labels = [n for n in program.batch_inputs if n == "y" or n.startswith("y/")]
-        feed.update(zip(labels, y_list))
+        wanted = program.batch_inputs  # outputs no loss or metric reads have no label input
+        feed.update((s.label_name, y) for s, y in zip(self.specs, y_list) if s.label_name in wanted)
         n = len(x_list[0])
         feed["sample_weight"] = np.ones(n, np.float32) if sample_weight is None else sample_weight
         return feed

@@ -116,6 +116,7 @@ class TrainingMethods(CompiledAttributes):
         steps=None,
         callbacks=None,
         return_dict=False,
+        **kwargs,
     ):
         """Loss and metrics over the data (a scalar loss, or a list, or a dict).
 
@@ -127,6 +128,8 @@ class TrainingMethods(CompiledAttributes):
             callbacks: Callbacks whose ``on_test_*`` hooks run.
             return_dict: Return ``{name: value}`` instead of a value or list.
         """
+        if kwargs:  # Keras' evaluate takes **kwargs and refuses the ones it does not know
+            raise ValueError(f"Arguments not recognized: {kwargs}")
         trainer = self._compiled_trainer("evaluate")
         batch_size = checked_batch_size(batch_size)
         data = trainer.prepare(x, y, sample_weight) if holds_arrays(x, y) else x

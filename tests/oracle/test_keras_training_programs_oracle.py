@@ -1,0 +1,99 @@
+"""Oracle: Keras 3 training programs (dict outputs, outputs without a loss, per-output sample
+weights, summary text) run in kgraph and in real Keras (JAX backend) from the same weights give
+the same History keys and values, the same evaluate results and the same printed text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kgraph
+from tests.oracle.keras_oracle import MARKS, keras
+
+pytestmark = [*MARKS, pytest.mark.usefixtures("numpy_initial_weights")]
+
+RTOL, ATOL = 2e-5, 1e-6
+RNG = np.random.default_rng(11)
+X = RNG.normal(size=(24, 5)).astype(np.float32)
+LABELS = RNG.integers(0, 3, size=24)
+TARGETS = RNG.normal(size=(24, 1)).astype(np.float32)
+
+
+def _dict_heads(lib):
+    inputs = lib.Input((5,), name="inp")
+    hidden = lib.layers.Dense(8, activation="tanh", name="hidden")(inputs)
+    a = lib.layers.Dense(3, activation="softmax", name="out_a")(hidden)
+    return lib.Model(inputs, {"b": lib.layers.Dense(1, name="out_b")(hidden), "a": a})
+
+
+def _list_heads(lib):
+    inputs = lib.Input((5,), name="inp")
+    hidden = lib.layers.Dense(8, activation="tanh", name="hidden")(inputs)
+    a = lib.layers.Dense(3, activation="softmax", name="out_a")(hidden)
+    return lib.Model(inputs, [a, lib.layers.Dense(1, name="out_b")(hidden)])
+
+
+def _pair(build, compile_args):
+    ours, theirs = build(kgraph), build(keras)
+    theirs.set_weights(ours.get_weights())
+    for model, lib in ((ours, kgraph), (theirs, keras)):
+        model.compile(optimizer=lib.optimizers.SGD(0.05), **compile_args(lib))
+    return ours, theirs
+
+
+def _close(got, want):
+    assert sorted(got) == sorted(want)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=RTOL, atol=ATOL, err_msg=key)
+
+
+def test_dict_output_model_trains_by_its_keys_as_keras():
+    def compile_args(lib):
+        return dict(
+            loss={"a": "sparse_categorical_crossentropy", "b": lib.losses.Huber(delta=0.5)},
+            loss_weights={"a": 1.0, "b": 0.3},
+            metrics={"a": ["accuracy"], "b": [lib.metrics.MeanAbsoluteError(name="mae")]},
+        )
+
+    ours, theirs = _pair(_dict_heads, compile_args)
+    targets = {"a": LABELS, "b": TARGETS}
+    fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0, validation_split=0.25)
+    _close(ours.fit(X, targets, **fit).history, theirs.fit(X, targets, **fit).history)
+    _close(
+        ours.evaluate(X, targets, verbose=0, return_dict=True),
+        theirs.evaluate(X, targets, verbose=0, return_dict=True),
+    )
+    assert ours.output_names == theirs.output_names
+    got, want = ours.predict(X, verbose=0), theirs.predict(X, verbose=0)
+    _close(got, want)
+
+
+@pytest.mark.filterwarnings("ignore:Gradients do not exist")
+@pytest.mark.parametrize(
+    "build, loss, y",
+    [
+        (_list_heads, [None, "mse"], [LABELS, TARGETS]),
+        (_dict_heads, {"b": "mse"}, {"b": TARGETS}),
+    ],
+)
+def test_output_without_loss_ignores_its_targets_as_keras(build, loss, y):
+    ours, theirs = _pair(build, lambda lib: dict(loss=loss))
+    fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
+    _close(ours.fit(X, y, **fit).history, theirs.fit(X, y, **fit).history)
+    np.testing.assert_allclose(
+        ours.evaluate(X, y, verbose=0), theirs.evaluate(X, y, verbose=0), rtol=RTOL
+    )
+
+
+def test_equal_per_output_sample_weights_as_keras():
+    ours, theirs = _pair(
+        _dict_heads, lambda lib: dict(loss={"a": "sparse_categorical_crossentropy", "b": "mse"})
+    )
+    weights = RNG.uniform(0.5, 2.0, size=24).astype(np.float32)
+    targets = {"a": LABELS, "b": TARGETS}
+    fit = dict(epochs=1, batch_size=8, shuffle=False, verbose=0)
+    sample_weight = {"a": weights, "b": weights}
+    _close(
+        ours.fit(X, targets, sample_weight=sample_weight, **fit).history,
+        theirs.fit(X, targets, sample_weight=sample_weight, **fit).history,
+    )
