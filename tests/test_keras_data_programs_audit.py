@@ -491,6 +491,16 @@ def test_discretization_lookup_hashing_encoding():
 
 def test_augmentation_layers_eager_and_in_models():
     images = RNG.uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
+    float64 = images.astype(np.float64)  # numpy's default: Keras computes in float32
+    for layer in (
+        layers.Rescaling(0.5),
+        layers.Normalization(mean=1.0, variance=4.0),
+        layers.RandomFlip(),
+        layers.RandomRotation(0.1),
+        layers.RandomBrightness(0.1),
+    ):
+        out = layer(float64, training=False) if "Random" in type(layer).__name__ else layer(float64)
+        assert out.dtype == np.float32, type(layer).__name__
     flip = layers.RandomFlip("horizontal", seed=3)
     np.testing.assert_array_equal(flip(images, training=False), images)
     flipped = np.asarray(flip(images, training=True))

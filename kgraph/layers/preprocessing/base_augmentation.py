@@ -126,6 +126,8 @@ class BaseImagePreprocessingLayer(Layer):
 
     def _to_float(self, x):
         dtype = self.dtype if self.dtype.startswith("float") else "float32"
+        if isinstance(x, np.ndarray):  # eager: numpy casts float64 arrays too
+            return x.astype(dtype, copy=False)
         return x if getattr(x, "dtype", None) == dtype else ops.cast(x, dtype)
 
     # -- helpers for subclasses ----------------------------------------------------------------

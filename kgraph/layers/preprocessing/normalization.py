@@ -90,7 +90,12 @@ class Normalization(Layer):
         return np.asarray(self._stats()[which], dtype=self.dtype).reshape(self._broadcast_shape)
 
     def call(self, inputs):
-        x = inputs if getattr(inputs, "dtype", None) == self.dtype else ops.cast(inputs, self.dtype)
+        if isinstance(inputs, (np.ndarray, list, tuple)):  # eager: float64 arrays too
+            x = np.asarray(inputs, dtype=self.dtype)
+        elif getattr(inputs, "dtype", None) == self.dtype:
+            x = inputs
+        else:
+            x = ops.cast(inputs, self.dtype)
         mean, variance = self._stats()
         std = ops.maximum(ops.sqrt(variance), EPSILON)
         return mean + x * std if self.invert else (x - mean) / std

@@ -24,7 +24,10 @@ class Rescaling(Layer):
 
     def call(self, inputs):
         dtype = self.dtype if self.dtype.startswith("float") else "float32"
-        x = ops.cast(inputs, dtype) if getattr(inputs, "dtype", None) != dtype else inputs
+        if isinstance(inputs, np.ndarray):  # eager: float64 arrays become float32 too
+            x = inputs.astype(dtype, copy=False)
+        else:
+            x = ops.cast(inputs, dtype) if getattr(inputs, "dtype", None) != dtype else inputs
         scale = np.asarray(self.scale, dtype)
         offset = np.asarray(self.offset, dtype)
         return x * scale + offset if offset.any() else x * scale
