@@ -128,3 +128,33 @@ def test_get_layer_and_evaluate_argument_errors_as_keras():
     model.compile(optimizer="sgd", loss=[None, "mse"])
     with pytest.raises(ValueError, match=r"Arguments not recognized: \{'foo': 1\}"):
         model.evaluate(X, [LABELS, TARGETS], verbose=0, foo=1)
+
+
+class SquaredActivityLoss(layers.Layer):
+    """Adds the mean squared activation as the model's loss (the guide's add_loss pattern)."""
+
+    def call(self, inputs):
+        self.add_loss(keras.ops.mean(keras.ops.square(inputs)))
+        return inputs
+
+
+def test_compile_without_loss_trains_on_added_losses():
+    """The training guide's "no loss argument" compile: the model's added losses are the whole
+    loss, targets are optional, metrics still read targets when given."""
+    inputs = keras.Input((5,))
+    projected = layers.Dense(3, use_bias=False, name="proj")(inputs)
+    model = keras.Model(inputs, SquaredActivityLoss()(projected))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["mae"])
+    (kernel,) = model.get_weights()
+    out = X @ kernel
+    result = model.evaluate(X, np.zeros((24, 3)), batch_size=24, verbose=0, return_dict=True)
+    assert result["loss"] == pytest.approx(np.mean(out**2), rel=1e-5)
+    assert result["mae"] == pytest.approx(np.mean(np.abs(out)), rel=1e-5)
+    with pytest.raises(ValueError, match="need targets"):  # "mae" reads them
+        model.fit(X, verbose=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    model.fit(X, batch_size=24, epochs=1, verbose=0)  # no targets at all
+    gradient = 2 * X.T @ out / out.size
+    np.testing.assert_allclose(
+        model.get_weights()[0], kernel - 0.1 * gradient, rtol=1e-4, atol=1e-6
+    )

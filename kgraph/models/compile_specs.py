@@ -117,8 +117,4 @@ def output_train_specs(
         label = "y" if len(names) == 1 else f"y/{name}"
         weight = float(w if w is not None else 1.0)
         specs.append(OutputSpec(name, lo.spec() if lo else None, weight, metric_specs, label))
-    if all(s.loss is None for s in specs):
-        raise ValueError(
-            "compile() needs a loss: pass loss='...' (e.g. 'sparse_categorical_crossentropy')."
-        )
-    return specs
+    return specs  # no loss at all is fine for a model with added losses (checked at fit)

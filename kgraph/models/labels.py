@@ -131,7 +131,7 @@ def _one_sample_weight(sample_weight, specs):
     return np.asarray(sample_weight, np.float32).reshape(-1)
 
 
-def prepare_targets(y, sample_weight, class_weight, specs, shapes):
+def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
     """Targets and per-sample weights for ``fit``/``evaluate``, checked against the outputs.
 
     Args:
@@ -140,16 +140,23 @@ def prepare_targets(y, sample_weight, class_weight, specs, shapes):
         class_weight: ``{class: weight}`` or None (single-output models only).
         specs: The compiled ``OutputSpec`` of every output.
         shapes: The outputs' symbolic shapes.
+        n: The number of samples (the length of targets no loss or metric reads).
 
     Returns:
         ``(labels per output, float32 sample weights or None)``.
     """
     ys = y if isinstance(y, (list, tuple)) and len(specs) > 1 else [y]
-    if isinstance(y, dict):
+    if y is None:  # fine when no loss or metric reads targets (a model with added losses)
+        ys = [None] * len(specs)
+        if any(_used(s) for s in specs):
+            raise ValueError(
+                "fit() and evaluate() need targets: pass y (or a dataset of (x, y) batches)."
+            )
+    elif isinstance(y, dict):
         ys = _targets_by_name(y, specs)
     if len(ys) != len(specs):
         raise ValueError(f"Model has {len(specs)} outputs but y has {len(ys)} entries.")
-    size = next((len(v) for v, s in zip(ys, specs) if _used(s) and v is not None), 0)
+    size = next((len(v) for v, s in zip(ys, specs) if _used(s) and v is not None), n)
     ys = [
         prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name)
         if _used(s)

@@ -92,12 +92,10 @@ class Trainer:
         model = self.model
         model._build_on_data(x)
         xs = as_input_arrays(x, model._trace_inputs(), model.name, model._input_keys())
-        if y is None:
-            raise ValueError(
-                "fit() and evaluate() need targets: pass y (or a dataset of (x, y) batches)."
-            )
         shapes = [t.shape for t in self.output_specs()]
-        ys, sample_weight = prepare_targets(y, sample_weight, class_weight, self.specs, shapes)
+        ys, sample_weight = prepare_targets(
+            y, sample_weight, class_weight, self.specs, shapes, len(xs[0])
+        )
         return Batches(xs, ys, sample_weight)
 
     def batch_source(self, data, batch_size, shuffle):

@@ -174,7 +174,6 @@ COMPILE_ERRORS = {
         {"optimizer": "sgd", "loss": "mse", "weighted_metrics": ["maee"]},
         r"Unknown metric: 'maee'",
     ),
-    "no loss": ({"optimizer": "sgd"}, r"compile\(\) needs a loss"),
     "per-output loss keys": (
         {"optimizer": "sgd", "loss": {"nope": "mse"}},
         r"keys \['nope'\] that are not outputs",
@@ -192,6 +191,17 @@ def test_compile_rejects_unknown_names(case):
     assert not model.compiled
     with pytest.raises(ValueError, match="compile"):
         model.fit(X, LABELS, verbose=0)
+
+
+def test_no_loss_compiles_and_fit_says_it_needs_one():
+    """As in Keras, compile() takes no loss (a model may add its own); fit without any loss
+    refuses with one line."""
+    model = classifier(compiled=False)
+    model.compile(optimizer="sgd")
+    assert model.compiled
+    with pytest.raises(ValueError, match=r"needs a loss") as info:
+        model.fit(X, LABELS, verbose=0)
+    assert "\n" not in str(info.value)
 
 
 def test_nan_in_x_names_epoch_and_step():

@@ -97,3 +97,21 @@ def test_equal_per_output_sample_weights_as_keras():
         ours.fit(X, targets, sample_weight=sample_weight, **fit).history,
         theirs.fit(X, targets, sample_weight=sample_weight, **fit).history,
     )
+
+
+def _added_loss_model(lib):
+    class SquaredActivityLoss(lib.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(lib.ops.mean(lib.ops.square(inputs)))
+            return inputs
+
+    inputs = lib.Input((5,))
+    return lib.Model(inputs, SquaredActivityLoss()(lib.layers.Dense(3, name="proj")(inputs)))
+
+
+def test_compile_without_loss_trains_on_added_losses_as_keras():
+    ours, theirs = _pair(_added_loss_model, lambda lib: dict(metrics=["mae"]))
+    zeros = np.zeros((24, 3), np.float32)
+    fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
+    _close(ours.fit(X, zeros, **fit).history, theirs.fit(X, zeros, **fit).history)
+    np.testing.assert_allclose(ours.get_weights()[0], theirs.get_weights()[0], rtol=1e-5, atol=1e-6)
