@@ -171,6 +171,12 @@ def test_tf_data_style_chaining():
     assert len(ds.prefetch(keras.utils.AUTOTUNE)) == 10 and keras.utils.AUTOTUNE == -1
     with pytest.raises(TypeError):
         len(ds.repeat())
+    for features, label in ds.take(1):  # tf.data tensors answer .numpy()
+        np.testing.assert_array_equal(features.numpy(), [0.0])
+        assert label.numpy() == 0
+    first = next(ds.as_numpy_iterator())  # plain numpy: an array and a numpy scalar
+    assert type(first[0]) is np.ndarray and type(first[1]) is np.int64
+    assert [w.numpy().tolist() for w in keras.utils.Dataset.range(2)] == [0, 1]
 
 
 def test_from_tensor_slices_reads_python_lists_as_arrays():

@@ -23,7 +23,7 @@ import numpy as np
 
 from kgraph.utils import dataset_iterators as its
 from kgraph.utils import tree
-from kgraph.utils.dataset_extras import DatasetExtras
+from kgraph.utils.dataset_extras import DatasetExtras, lists_to_arrays
 
 AUTOTUNE = -1
 INFINITE = -1
@@ -80,7 +80,7 @@ class Dataset(DatasetExtras):
         """One element per index of the first axis of every array in ``tensors``; a Python
         list is one array, as tf.data reads it (``from_tensor_slices([1, 2, 3])``), tuples
         and dicts are structures."""
-        tensors = _lists_to_arrays(tensors)
+        tensors = lists_to_arrays(tensors)
         leaves = [np.asarray(leaf) for leaf in tree.flatten(tensors)]
         if not leaves or any(leaf.ndim == 0 for leaf in leaves):
             raise ValueError("from_tensor_slices needs arrays with at least one axis.")
@@ -93,7 +93,7 @@ class Dataset(DatasetExtras):
 
         def slices(_):
             for i in range(size):
-                yield tree.pack_like(tensors, [leaf[i] for leaf in leaves])
+                yield tree.pack_like(tensors, [its.element_array(leaf[i]) for leaf in leaves])
 
         return cls(slices, size)
 
@@ -101,7 +101,7 @@ class Dataset(DatasetExtras):
     def range(cls, *args):
         """``Dataset.range(stop)`` / ``range(start, stop[, step])`` as int64 scalars."""
         values = range(*args)
-        return cls(lambda _: (np.int64(v) for v in values), len(values))
+        return cls(lambda _: (its.element_array(np.int64(v)) for v in values), len(values))
 
     @staticmethod
     def zip(*datasets):
@@ -119,8 +119,14 @@ class Dataset(DatasetExtras):
         return iter(self._make_iterator(index))
 
     def as_numpy_iterator(self):
-        """An iterator over the elements (they already are numpy arrays)."""
-        return iter(self)
+        """An iterator over the elements as plain numpy: arrays, and numpy scalars for
+        scalars, as tf.data's ``as_numpy_iterator``."""
+
+        def plain(leaf):
+            leaf = np.asarray(leaf)
+            return leaf[()] if leaf.ndim == 0 else leaf
+
+        return (tree.map_structure(plain, element) for element in self)
 
     def cardinality(self) -> Cardinality:
         """Number of elements; -1 (``INFINITE``) after ``repeat()``, -2 when unknown."""
@@ -266,23 +272,6 @@ class Dataset(DatasetExtras):
 
     def __repr__(self) -> str:
         return f"<Dataset cardinality={self._cardinality}>"
-
-
-def _lists_to_arrays(structure):
-    """Lists in ``structure`` that numpy reads as one regular array become that array."""
-    if isinstance(structure, list):
-        try:
-            array = np.asarray(structure)
-        except ValueError:  # ragged
-            array = None
-        if array is not None and array.dtype != object:
-            return array
-        return [_lists_to_arrays(item) for item in structure]
-    if isinstance(structure, tuple):
-        return type(structure)(_lists_to_arrays(item) for item in structure)
-    if isinstance(structure, dict):
-        return {key: _lists_to_arrays(value) for key, value in structure.items()}
-    return structure
 
 
 class SizedDataset(Dataset):

@@ -19,6 +19,23 @@ from kgraph.utils import tree
 UNKNOWN = -2
 
 
+def lists_to_arrays(structure):
+    """Lists in ``structure`` that numpy reads as one regular array become that array."""
+    if isinstance(structure, list):
+        try:
+            array = np.asarray(structure)
+        except ValueError:  # ragged
+            array = None
+        if array is not None and array.dtype != object:
+            return array
+        return [lists_to_arrays(item) for item in structure]
+    if isinstance(structure, tuple):
+        return type(structure)(lists_to_arrays(item) for item in structure)
+    if isinstance(structure, dict):
+        return {key: lists_to_arrays(value) for key, value in structure.items()}
+    return structure
+
+
 def _positive(value, name):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")

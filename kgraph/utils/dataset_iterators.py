@@ -92,7 +92,7 @@ def unbatched(iterator):
         if len(sizes) != 1:
             raise ValueError(f"unbatch needs leaves of one first-axis size; got sizes {sizes}.")
         for i in range(sizes.pop()):
-            yield tree.pack_like(element, [np.asarray(leaf)[i] for leaf in leaves])
+            yield tree.pack_like(element, [element_array(np.asarray(leaf)[i]) for leaf in leaves])
 
 
 def shuffled(iterator, buffer_size: int, rng):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kgraph.utils.dataset import Dataset
+from kgraph.utils.dataset_iterators import element_array
 
 
 def _check(data, start_index, end_index, sampling_rate, sequence_stride, format):  # noqa: A002
@@ -77,8 +78,8 @@ def timeseries_dataset_from_array(
 
     def windows(_):
         for start in starts:
-            window = data[start + offsets]
-            yield window if targets is None else (window, targets[start])
+            window = element_array(data[start + offsets])
+            yield window if targets is None else (window, element_array(targets[start]))
 
     dataset = Dataset(windows, len(starts))
     if shuffle:
