@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -106,3 +110,58 @@ def test_provider_options():
     assert cuda["arena_extend_strategy"] == "kNextPowerOfTwo"
     assert cuda["do_copy_in_default_stream"] is True
     assert cpu == {}
+
+
+SHARED_ARENA_SCRIPT = """
+import sys
+import os
+import subprocess
+import sys
+
+import numpy as np
+from onnx import TensorProto, helper
+import onnxruntime as ort
+from kgraph.runtime.providers import default_session_options
+
+def rss_mib():
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) / 1024 for l in status if l.startswith("VmRSS"))
+
+n = 16 << 20  # a 64 MiB float32 intermediate
+nodes = [helper.make_node("Mul", ["x", "x"], ["t"]), helper.make_node("ReduceSum", ["t"], ["y"])]
+x_info = helper.make_tensor_value_info("x", TensorProto.FLOAT, [n])
+y_info = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+model = helper.make_model(
+    helper.make_graph(nodes, "g", [x_info], [y_info]),
+    opset_imports=[helper.make_opsetid("", 17)], ir_version=9,
+)
+x = np.ones(n, np.float32)
+sessions = []
+for _ in range(3):
+    options = default_session_options("cpu")
+    if sys.argv[1] == "own":
+        options.add_session_config_entry("session.use_env_allocators", "0")
+    sessions.append(ort.InferenceSession(model.SerializeToString(), options))
+    assert sessions[-1].run(None, {"x": x})[0] == n
+    if len(sessions) == 1:
+        start = rss_mib()
+for session in sessions:
+    session.run(None, {"x": x})
+print(rss_mib() - start)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmRSS from /proc")
+def test_sessions_share_one_cpu_arena():
+    """Three sessions with a 64 MiB intermediate each: with kgraph's options they draw on one
+    arena (the growth stays near one intermediate), where per-session arenas take each their
+    own (and grow on reruns)."""
+    growth = {}
+    for mode in ("shared", "own"):
+        done = subprocess.run(
+            [sys.executable, "-c", SHARED_ARENA_SCRIPT, mode],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        growth[mode] = float(done.stdout.split()[-1])
+    assert growth["shared"] < 100 < growth["own"], growth
+    assert providers.shared_cpu_arena()
