@@ -71,4 +71,7 @@ def decode_jpeg(data: bytes, mode: str) -> np.ndarray | None:
     image = Image.frombytes(rawmode, (width, height), data, "jpeg", rawmode, "")
     if rawmode != mode:
         image = image.convert(mode)
-    return np.asarray(image, dtype=np.uint8)
+    # Read-only, as np.asarray(image) is; half its cost (~4 instead of ~9 us), which goes
+    # through the same tobytes() after building an array interface.
+    shape = (height, width) if mode == "L" else (height, width, 3)
+    return np.frombuffer(image.tobytes(), np.uint8).reshape(shape)
