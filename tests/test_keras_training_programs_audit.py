@@ -158,3 +158,58 @@ def test_compile_without_loss_trains_on_added_losses():
     np.testing.assert_allclose(
         model.get_weights()[0], kernel - 0.1 * gradient, rtol=1e-4, atol=1e-6
     )
+
+
+def summary_lines(model, **kwargs) -> list[str]:
+    lines = []
+    model.summary(print_fn=lines.append, **kwargs)
+    return lines
+
+
+def test_summary_options_and_optimizer_parameters():
+    """summary(): layer_range keeps the layers between two names, expand_nested indents a
+    nested model's layers, unbuilt layers say so, a rank-1 shape prints as Keras prints it,
+    and after training the optimizer's variables are counted (Adam: two slots per weight plus
+    its iteration and learning rate)."""
+    inner_input = keras.Input((5,), name="ii")
+    inner = keras.Model(inner_input, layers.Dense(4, name="d_in")(inner_input), name="inn")
+    model = keras.Sequential([keras.Input((5,)), layers.Dense(5, name="d1"), inner], name="s")
+    names = [line.split("│")[1].strip() for line in summary_lines(model) if line[:2] == "│ "]
+    assert names == ["d1 (Dense)", "inn (Functional)"]
+    expanded = summary_lines(model, expand_nested=True)
+    names = [line.split("│")[1].rstrip() for line in expanded if line[:2] == "│ "]
+    assert names == [
+        " d1 (Dense)",
+        " inn (Functional)",
+        "    └ ii (InputLayer)",
+        "    └ d_in (Dense)",
+    ]
+    ranged = summary_lines(model, layer_range=["inn", "inn"])
+    assert [line.split("│")[1].strip() for line in ranged if line[:2] == "│ "] == [
+        "inn (Functional)"
+    ]
+    with pytest.raises(ValueError, match="do not match the layer names"):
+        model.summary(layer_range=["nope", "d1"])
+
+    class TwoDense(keras.Model):
+        def __init__(self):
+            super().__init__(name="two")
+            self.first, self.second = layers.Dense(3), layers.Dense(1)
+
+        def call(self, x):
+            return self.second(self.first(x))
+
+    unbuilt = [line for line in summary_lines(TwoDense()) if line[:2] == "│ "]
+    assert all(line.split("│")[3].strip() == "0 (unbuilt)" for line in unbuilt)
+
+    inputs = keras.Input((4,), name="x")
+    picked = keras.Model(inputs, layers.Lambda(lambda t: t[:, 0], name="first")(inputs))
+    assert "│ (None)  " in "\n".join(summary_lines(picked))
+
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X, np.zeros((24, 4)), verbose=0)
+    weights = 5 * 5 + 5 + 5 * 4 + 4
+    totals = summary_lines(model)[-4:]
+    slots = 2 * weights + 2
+    assert totals[-1].startswith(f" Optimizer params: {slots:,} (")
+    assert totals[0].startswith(f" Total params: {weights + slots:,} (")

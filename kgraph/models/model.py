@@ -257,7 +257,7 @@ class Model(SavingMixin, TrainingMethods, Layer):
         from kgraph.models.summary import print_summary
 
         print_summary(
-            self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable
+            self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range
         )
 
     # -- config --------------------------------------------------------------------------------

@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 
 import numpy as np
 
 from kgraph.layers.core.input_layer import InputLayer
+from kgraph.models import summary_layout
 
 
-def _size(count: int) -> str:
-    size = float(count) * 4
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+def _bytes(variables) -> float:
+    """Memory of ``variables``, each counted once, by its dtype's size."""
+    unique = {id(v): v for v in variables}.values()
+    return float(sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in unique))
+
+
+def _size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
             return f"{size:.2f} {unit}"
         size /= 1024
     return ""
 
 
+def _count(variables) -> int:
+    return int(sum(int(np.prod(v.shape, dtype=np.int64)) for v in variables))
+
+
+def _shape(shape) -> str:
+    """Keras' shape text: ``(None, 5)``; a rank-1 shape is ``(None)``."""
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
 def _output_shape(layer) -> str:
+    """The shape(s) of the layer's last call: one shape, or Keras' list or dict of them."""
     if isinstance(layer, InputLayer):
-        return str(layer.batch_shape)
-    shapes = [n.outputs for n in layer._inbound_nodes]
-    if not shapes:
+        return _shape(layer.batch_shape)
+    if not layer._inbound_nodes:
         return "?"
-    out = shapes[-1]
+    out = layer._inbound_nodes[-1].outputs
+    if isinstance(out, dict):
+        return "{" + ", ".join(f"{k}: {_shape(t.shape)}" for k, t in out.items()) + "}"
     if isinstance(out, (list, tuple)):
-        return ", ".join(str(t.shape) for t in out)
-    return str(out.shape)
+        shapes = [_shape(t.shape) for t in out]
+        return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
+    return _shape(out.shape)
 
 
 def _connections(layer, in_model: set[int]) -> str:
@@ -68,17 +86,10 @@ def _sequential_like(model) -> bool:
     )
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Splits ``text`` after ", " so that each line fits ``width`` where it can."""
-    lines, current = [], ""
-    for part in text.split(", "):
-        candidate = f"{current}, {part}" if current else part
-        if current and len(candidate) + 1 > width:
-            lines.append(current + ",")
-            current = part
-        else:
-            current = candidate
-    return [*lines, current]
+def _params(layer) -> str:
+    if not getattr(layer, "built", True):
+        return "0 (unbuilt)"
+    return f"{layer.count_params():,}"
 
 
 def _trainable_mark(layer) -> str:
@@ -88,75 +99,83 @@ def _trainable_mark(layer) -> str:
     return "Y" if layer.trainable else "N"
 
 
-def print_summary(model, line_length=None, print_fn=None, show_trainable=False) -> None:
+def _rows(layer, level, options) -> list[list[str]]:
+    """The layer's row, then (with ``expand_nested``) its own layers' rows, indented."""
+    chain, in_model, show_trainable, expand_nested = options
+    prefix = "   " * level + "└ " if level else ""
+    kind = getattr(layer, "display_type", type(layer).__name__)
+    cells = [f"{prefix}{layer.name} ({kind})", _output_shape(layer), _params(layer)]
+    cells += [] if chain else [_connections(layer, in_model)]
+    cells += [_trainable_mark(layer)] if show_trainable else []
+    rows = [cells]
+    if expand_nested and getattr(layer, "layers", None):
+        for inner in layer.layers:
+            rows += _rows(inner, level + 1, options)
+    return rows
+
+
+def layer_bounds(layers, layer_range) -> tuple[int, int]:
+    """Keras' ``layer_range``: the first layer whose name matches ``layer_range[0]`` (a regular
+    expression) to the last that matches ``layer_range[1]``, both included."""
+    if layer_range is None:
+        return 0, len(layers)
+    if len(layer_range) != 2:
+        raise ValueError(
+            "layer_range must be a list or tuple of length 2. Received: "
+            f"layer_range = {layer_range} of length {len(layer_range)}"
+        )
+    if not all(isinstance(name, str) for name in layer_range):
+        raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
+    lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
+    if not lower or not upper:
+        raise ValueError(
+            f"Passed layer_names do not match the layer names in the model. Received: {layer_range}"
+        )
+    if min(lower) > max(upper):
+        return min(upper), max(lower) + 1
+    return min(lower), max(upper) + 1
+
+
+def _totals(model) -> list[str]:
+    """The parameter counts and sizes under the table (with the optimizer's once it is built)."""
+    trainable, frozen = model.trainable_weights, model.non_trainable_weights
+    optimizer = getattr(model, "optimizer", None)
+    slots = list(optimizer.variables) if optimizer is not None and optimizer.built else []
+    total = _count(trainable) + _count(frozen) + _count(slots)
+    memory = _bytes(trainable) + _bytes(frozen) + _bytes(slots)
+    lines = [
+        f" Total params: {total:,} ({_size(memory)})",
+        f" Trainable params: {_count(trainable):,} ({_size(_bytes(trainable))})",
+        f" Non-trainable params: {_count(frozen):,} ({_size(_bytes(frozen))})",
+    ]
+    if slots:
+        lines.append(f" Optimizer params: {_count(slots):,} ({_size(_bytes(slots))})")
+    return lines
+
+
+def print_summary(
+    model,
+    line_length=None,
+    positions=None,
+    print_fn=None,
+    expand_nested=False,
+    show_trainable=False,
+    layer_range=None,
+) -> None:
     """Prints (or passes to ``print_fn`` line by line) the summary table of ``model``: Keras'
     columns, plus "Connected to" when the model is not a simple chain and "Trainable" with
-    ``show_trainable``."""
+    ``show_trainable``; ``expand_nested`` indents nested models' layers under them and
+    ``layer_range`` keeps the layers between two names."""
     print_fn = print_fn or print
     chain = _sequential_like(model)
-    headers = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
-    headers += ["Trainable"] if show_trainable else []
+    headers, widths = summary_layout.layout(chain, show_trainable, line_length, positions)
     in_model = set() if chain else {id(node) for node in model._nodes}
-    rows = [
-        [
-            f"{layer.name} ({getattr(layer, 'display_type', type(layer).__name__)})",
-            _output_shape(layer),
-            f"{layer.count_params():,}",
-        ]
-        + ([] if chain else [_connections(layer, in_model)])
-        + ([_trainable_mark(layer)] if show_trainable else [])
-        for layer in _summary_layers(model)
-    ]
-    if chain:
-        widths = [33, 26, 15]
-        if line_length:
-            widths[0] = max(20, line_length - widths[1] - widths[2] - 4)
-    else:  # Keras' column positions for this table: 0.3, 0.56, 0.74 of the line
-        total = line_length or min(108, shutil.get_terminal_size().columns - 4)
-        edges = [int(p * total) for p in (0.3, 0.56, 0.74, 1.0)]
-        widths = [b - a for a, b in zip([0, *edges], edges)]
-    widths += [11] if show_trainable else []  # Keras gives it a tenth of its wider line
-    for cells in rows:
-        widths[0] = max(widths[0], len(cells[0]) + 2)
-        widths[1] = max(widths[1], len(cells[1]) + 2)
-        if not chain:  # room for the longest reference and its comma, so borders line up
-            widths[3] = max(widths[3], max(len(p) for p in cells[3].split(", ")) + 3)
-    right = {2}  # the parameter counts
-
-    def line(left, mid, end, fill):
-        return left + mid.join(fill * w for w in widths) + end
-
-    def row(cells, sep="│"):
-        texts = [
-            f"{cell:>{w - 2}}" if i in right else f"{cell:<{w - 2}}"
-            for i, (cell, w) in enumerate(zip(cells, widths))
-        ]
-        if show_trainable:  # centred
-            texts[-1] = f"{cells[-1]:^{widths[-1] - 2}}"
-        return f"{sep} " + f" {sep} ".join(texts) + f" {sep}"
-
-    lines = [
-        f'Model: "{model.name}"',
-        line("┏", "┳", "┓", "━"),
-        row(headers, "┃"),
-        line("┡", "╇", "┩", "━"),
-    ]
-    for i, cells in enumerate(rows):
-        wrapped = _wrap(cells[3], widths[3] - 2) if not chain else [None]
-        for j, extra in enumerate(wrapped):
-            first = cells[:3] if j == 0 else ["", "", ""]
-            mark = [cells[-1] if j == 0 else ""] if show_trainable else []
-            lines.append(row(first + ([] if chain else [extra]) + mark))
-        if i < len(rows) - 1:
-            lines.append(line("├", "┼", "┤", "─"))
-    lines.append(line("└", "┴", "┘", "─"))
-    trainable = int(sum(np.prod(w.shape, dtype=np.int64) for w in model.trainable_weights))
-    frozen = int(sum(np.prod(w.shape, dtype=np.int64) for w in model.non_trainable_weights))
-    total = trainable + frozen
-    lines += [
-        f" Total params: {total:,} ({_size(total)})",
-        f" Trainable params: {trainable:,} ({_size(trainable)})",
-        f" Non-trainable params: {frozen:,} ({_size(frozen)})",
-    ]
-    for text in lines:
+    options = (chain, in_model, show_trainable, expand_nested)
+    layers = _summary_layers(model)
+    first, end = layer_bounds(layers, layer_range)
+    rows = [row for layer in layers[first:end] for row in _rows(layer, 0, options)]
+    widths = summary_layout.widen(widths, headers, rows, None if chain else 3)
+    lines = [f'Model: "{model.name}"', *summary_layout.render(headers, widths, rows, chain)]
+    for text in lines + _totals(model):
         print_fn(text)

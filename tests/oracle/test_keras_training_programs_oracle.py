@@ -115,3 +115,72 @@ def test_compile_without_loss_trains_on_added_losses_as_keras():
     fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
     _close(ours.fit(X, zeros, **fit).history, theirs.fit(X, zeros, **fit).history)
     np.testing.assert_allclose(ours.get_weights()[0], theirs.get_weights()[0], rtol=1e-5, atol=1e-6)
+
+
+def _summary_lines(model, **kwargs) -> list[str]:
+    """The summary's lines (Keras hands ``print_fn`` one string, kgraph one line per call)."""
+    lines = []
+    model.summary(print_fn=lambda text, **_: lines.extend(text.rstrip("\n").split("\n")), **kwargs)
+    return lines
+
+
+def _cnn(lib):
+    return lib.Sequential(
+        [
+            lib.Input((12, 12, 1)),
+            lib.layers.Conv2D(4, 3, activation="relu", name="conv"),
+            lib.layers.Flatten(name="flat"),
+            lib.layers.Dense(3, name="out"),
+        ],
+        name="cnn",
+    )
+
+
+def _nested(lib):
+    inner_input = lib.Input((5,), name="ii")
+    inner = lib.Model(inner_input, lib.layers.Dense(4, name="d_in")(inner_input), name="inn")
+    inputs = lib.Input((5,), name="inp")
+    shared = lib.layers.Dense(5, name="sh")
+    hidden = shared(shared(inputs))
+    return lib.Model(inputs, [lib.layers.Dense(2, name="head")(inner(hidden)), hidden], name="o")
+
+
+def _rank_one(lib):
+    inputs = lib.Input((4,), name="x")
+    first = lib.layers.Lambda(lambda t: t[:, 0], name="first")(inputs)
+    return lib.Model(inputs, first, name="rank_one")
+
+
+def _trained_cnn(lib):
+    model = _cnn(lib)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((2, 12, 12, 1)), np.zeros((2, 3)), verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("columns", ["80", "250"])
+@pytest.mark.parametrize(
+    "build, kwargs",
+    [
+        (_cnn, {}),
+        (_cnn, {"line_length": 70}),
+        (_cnn, {"layer_range": ["conv", "flat"]}),
+        (_cnn, {"positions": [0.4, 0.75, 1.0]}),
+        (_nested, {}),
+        (_nested, {"line_length": 76}),
+        (_rank_one, {}),
+        (_trained_cnn, {}),
+    ],
+)
+def test_summary_text_matches_keras(monkeypatch, columns, build, kwargs):
+    """Keras' column widths for its terminal width or line_length, positions, layer_range,
+    rank-1 shapes and the optimizer's parameters after training, line for line."""
+    monkeypatch.setenv("COLUMNS", columns)
+    assert _summary_lines(build(kgraph), **kwargs) == _summary_lines(build(keras), **kwargs)
+
+
+def test_summary_expand_nested_matches_keras(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    ours = _summary_lines(_nested(kgraph), expand_nested=True)
+    assert ours == _summary_lines(_nested(keras), expand_nested=True)
+    assert "│    └ d_in (Dense)" in "\n".join(ours)
