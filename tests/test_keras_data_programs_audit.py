@@ -533,3 +533,22 @@ def test_augmentation_layers_eager_and_in_models():
     kernel, bias = model.layers[-1].get_weights()
     expected = (images / 255).reshape(4, -1) @ kernel + bias  # inference: no augmentation
     np.testing.assert_allclose(model.predict(images, verbose=0), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_category_encoding_sequences_and_argument_errors():
+    """One-hot sequences of ids ``(batch, time, 1)`` as Keras 3 encodes them; multi-hot of a
+    rank-3 input reduces axis 1 as Keras 3 computes it; Keras' messages for bad arguments."""
+    ids = np.array([[[0], [3], [1]], [[2], [2], [0]]])
+    inputs = keras.Input((3, 1), dtype="int32")
+    model = keras.Model(inputs, layers.CategoryEncoding(4, output_mode="one_hot")(inputs))
+    assert model.output_shape == (None, 3, 4)
+    np.testing.assert_array_equal(model.predict(ids, verbose=0), np.eye(4)[ids[..., 0]])
+    grid = np.array([[[0, 1], [2, 2]], [[1, 1], [0, 0]]])
+    expected = np.eye(3)[grid].max(axis=1)
+    np.testing.assert_array_equal(layers.CategoryEncoding(3)(grid), expected)
+    with pytest.raises(ValueError, match=r"The `factor` argument .* \[-1\.0, 1\.0\]"):
+        layers.RandomTranslation(1.5, 0.1)
+    with pytest.raises(ValueError, match="Unknown value for `output_mode` argument of Discret"):
+        layers.Discretization(bin_boundaries=[1.0], output_mode="ints")
+    with pytest.raises(ValueError, match=r"rank 3 \(single image\) or 4 .* data.shape=\(4, 4\)"):
+        layers.RandomFlip()(np.ones((4, 4)), training=True)

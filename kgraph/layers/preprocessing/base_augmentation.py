@@ -88,6 +88,11 @@ class BaseImagePreprocessingLayer(Layer):
         if isinstance(inputs, dict):  # {"images": ..., "labels": ...}, as Keras' layers take
             return self._call_dict(inputs, training)
         images = self._to_float(inputs)
+        if len(images.shape) not in (3, 4):
+            raise ValueError(
+                "Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
+                f"Received: data.shape={tuple(images.shape)}"
+            )
         if not training:
             return images
         single = len(images.shape) == 3

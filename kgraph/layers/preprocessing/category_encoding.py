@@ -11,29 +11,24 @@ OUTPUT_MODES = ("count", "one_hot", "multi_hot")
 
 
 def encode(inputs, output_mode: str, depth: int, dtype: str, count_weights=None):
-    """Keras' categorical encoding of integer ``inputs`` (rank <= 2) into ``depth`` slots:
-    ``one_hot`` adds an axis (replacing a trailing axis of 1), ``multi_hot`` and ``count``
-    reduce the last axis (a rank-1 input is one sample)."""
+    """Keras' categorical encoding of integer ``inputs`` into ``depth`` slots: ``one_hot``
+    adds an axis (replacing a trailing axis of 1), ``multi_hot`` and ``count`` reduce axis 1
+    as Keras 3 does (the last axis of a rank-2 input; a rank-1 input is one sample)."""
     rank = len(inputs.shape)
     if rank == 0:
         inputs = ops.expand_dims(inputs, -1)
         rank = 1
-    if rank > 2:
-        raise ValueError(
-            "When output_mode is not `'int'`, maximum supported output rank is 2. "
-            f"Received output_mode {output_mode} and input shape {tuple(inputs.shape)}, "
-            f"which would result in output rank {rank}."
-        )
     if output_mode == "one_hot":
         if rank > 1 and inputs.shape[-1] == 1:
             inputs = ops.squeeze(inputs, -1)
         return ops.one_hot(inputs, depth, dtype=dtype)
     hot = ops.one_hot(inputs, depth, dtype=dtype)
+    axis = 1 if rank > 1 else 0
     if output_mode == "multi_hot":
-        return ops.max(hot, axis=-2)
+        return ops.max(hot, axis=axis)
     if count_weights is not None:
         hot = hot * ops.expand_dims(ops.cast(count_weights, dtype), -1)
-    return ops.sum(hot, axis=-2)
+    return ops.sum(hot, axis=axis)
 
 
 class CategoryEncoding(Layer):
@@ -81,7 +76,9 @@ class CategoryEncoding(Layer):
             return (self.num_tokens,)
         if self.output_mode == "one_hot" and (shape[-1] != 1 or len(shape) == 1):
             return (*shape, self.num_tokens)
-        return (*shape[:-1], self.num_tokens)
+        if self.output_mode == "one_hot" or len(shape) <= 2:
+            return (*shape[:-1], self.num_tokens)
+        return (shape[0], *shape[2:], self.num_tokens)  # axis 1 reduced, as Keras computes
 
     def get_config(self):
         return {

@@ -38,8 +38,9 @@ class Discretization(Layer):
         super().__init__(name=name, dtype=dtype)
         if output_mode not in ("int", "one_hot", "multi_hot", "count"):
             raise ValueError(
-                "Invalid value for argument `output_mode`. Expected one of "
-                f"('int', 'one_hot', 'multi_hot', 'count'). Received: output_mode={output_mode}"
+                "Unknown value for `output_mode` argument of Discretization. Allowed values are: "
+                "('int', 'one_hot', 'multi_hot', 'count'). "
+                f"Received: output_mode={output_mode}"
             )
         if sparse:
             raise ValueError("kgraph has no sparse tensors. Received: sparse=True")

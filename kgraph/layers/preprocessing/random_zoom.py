@@ -11,16 +11,23 @@ _ERROR = (
 )
 
 
+_TRANSLATION_ERROR = (
+    "The `factor` argument should be a number (or a list of two numbers) in the range [-1.0, 1.0]. "
+)
+
+
 def zoom_range(factor, name, upper_open=False):
-    """``(lower, upper)`` from a number or pair, checked against Keras' bounds."""
+    """``(lower, upper)`` from a number or pair, checked against Keras' bounds (the closed
+    range and message of RandomTranslation with ``upper_open``)."""
+    error = _TRANSLATION_ERROR if upper_open else _ERROR
     pair = tuple(factor) if isinstance(factor, (tuple, list)) else None
     if pair is not None and len(pair) != 2:
-        raise ValueError(_ERROR + f"Received: {name}={factor}")
+        raise ValueError(error + f"Received: {name}={factor}")
     if pair is None and (not isinstance(factor, (int, float)) or isinstance(factor, bool)):
-        raise ValueError(_ERROR + f"Received: {name}={factor}")
+        raise ValueError(error + f"Received: {name}={factor}")
     for value in pair or (factor,):
         if value > 1.0 or (value <= -1.0 if not upper_open else value < -1.0):
-            raise ValueError(_ERROR + f"Received: input_number={value}")
+            raise ValueError(error + f"Received: input_number={value}")
     return tuple(sorted(float(v) for v in pair)) if pair else (-abs(factor), abs(factor))
 
 
