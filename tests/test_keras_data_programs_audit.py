@@ -552,3 +552,61 @@ def test_category_encoding_sequences_and_argument_errors():
         layers.Discretization(bin_boundaries=[1.0], output_mode="ints")
     with pytest.raises(ValueError, match=r"rank 3 \(single image\) or 4 .* data.shape=\(4, 4\)"):
         layers.RandomFlip()(np.ones((4, 4)), training=True)
+
+
+def test_structured_data_classification_from_scratch():
+    """keras.io's structured-data example: a dict-of-columns dataset, lookups adapted with the
+    deprecated ``output_mode="binary"`` (multi-hot), a Normalization adapted on one column,
+    a three-input Functional model fitted on the dict dataset, then a one-sample predict."""
+    n = 40
+    columns = {
+        "age": RNG.integers(30, 70, n).astype(np.float64),
+        "sex": RNG.integers(0, 2, n),
+        "thal": RNG.choice(["fixed", "normal", "reversible"], n),
+    }
+    target = RNG.integers(0, 2, n)
+
+    def to_dataset(rows):
+        ds = keras.utils.Dataset.from_tensor_slices(
+            ({k: v[rows] for k, v in columns.items()}, target[rows])
+        )
+        return ds.shuffle(buffer_size=len(target[rows])).batch(8)
+
+    train_ds, val_ds = to_dataset(slice(0, 32)), to_dataset(slice(32, None))
+    adapted = {}
+
+    def encode(feature, name, layer):
+        layer.adapt(train_ds.map(lambda x, y: x[name]).map(lambda x: keras.ops.expand_dims(x, -1)))
+        adapted[name] = layer
+        return layer(feature)
+
+    sex = keras.Input(shape=(1,), name="sex", dtype="int64")
+    thal = keras.Input(shape=(1,), name="thal", dtype="string")
+    age = keras.Input(shape=(1,), name="age")
+    features = layers.concatenate(
+        [
+            encode(sex, "sex", layers.IntegerLookup(output_mode="binary")),
+            encode(thal, "thal", layers.StringLookup(output_mode="binary")),
+            encode(age, "age", layers.Normalization()),
+        ]
+    )
+    output = layers.Dense(1, activation="sigmoid")(layers.Dense(4, activation="relu")(features))
+    model = keras.Model([sex, thal, age], output)
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(train_ds, epochs=2, validation_data=val_ds, verbose=0)
+    assert len(history.history["val_accuracy"]) == 2
+    np.testing.assert_allclose(adapted["age"].mean, [[columns["age"][:32].mean()]], rtol=1e-6)
+    sample = {"age": 60.0, "sex": 1, "thal": "fixed"}
+    prediction = model.predict({k: np.array([v]) for k, v in sample.items()}, verbose=0)
+    sex_vocab, thal_vocab = adapted["sex"].get_vocabulary(), adapted["thal"].get_vocabulary()
+    assert sorted(thal_vocab) == sorted(["[UNK]", *set(columns["thal"][:32])])
+    row = np.concatenate(
+        [
+            np.eye(len(sex_vocab))[sex_vocab.index(1)],
+            np.eye(len(thal_vocab))[thal_vocab.index("fixed")],
+            [(60.0 - columns["age"][:32].mean()) / columns["age"][:32].std()],
+        ]
+    )
+    (k1, b1), (k2, b2) = model.layers[-2].get_weights(), model.layers[-1].get_weights()
+    expected = 1 / (1 + np.exp(-(np.maximum(row @ k1 + b1, 0) @ k2 + b2)))
+    np.testing.assert_allclose(prediction[0], expected, rtol=1e-4)

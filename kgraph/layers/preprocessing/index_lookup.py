@@ -42,6 +42,7 @@ class IndexLookup(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if output_mode not in OUTPUT_MODES:
             raise ValueError(
                 f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES} "

@@ -74,6 +74,7 @@ class TextVectorization(Layer):
         super().__init__(name=name, **kwargs)
         _check("standardize", standardize, STANDARDIZE)
         _check("split", split, SPLIT)
+        output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if output_mode not in OUTPUT_MODES:
             raise ValueError(
                 f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES} "
