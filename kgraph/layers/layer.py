@@ -13,7 +13,7 @@ import inspect
 import numpy as np
 
 from kgraph import constraints, dtypes, initializers, regularizers, trace
-from kgraph.layers import masking_support
+from kgraph.layers import autocast, masking_support
 from kgraph.layers.auto_config import (
     constructor_arguments,
     default,
@@ -70,7 +70,7 @@ class Layer:
         input_dim = kwargs.pop("input_dim", None)
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
-        kwargs.pop("autocast", None)
+        self.autocast = bool(kwargs.pop("autocast", True))  # see kgraph.layers.autocast
         if kwargs.get("quantization_config") is None:  # in every Keras 3.10+ config
             kwargs.pop("quantization_config", None)
         if kwargs:
@@ -247,7 +247,7 @@ class Layer:
         if symbolic and all(t._value is None for t in symbolic):
             try:
                 with trace.layer_call():
-                    outputs = self.call(*args, **call_kwargs)
+                    outputs = self._converted_call(args, call_kwargs)
                 outputs = tree.map_structure(masking_support.symbolic_like, outputs)
                 masking_support.attach_output_masks(self, first_arg, outputs, mask)  # op nodes
             except (ValueError, TypeError) as e:
@@ -261,16 +261,35 @@ class Layer:
             return outputs
         if active is not None and symbolic:
             with active.builder.scope(self.name, type(self).__name__), trace.layer_call():
-                outputs = self.call(*args, **call_kwargs)
+                outputs = self._converted_call(args, call_kwargs)
                 regularizers.record_activity(self, outputs, active)
                 masking_support.attach_output_masks(self, first_arg, outputs, mask)
             return outputs
         self._added_losses = []
         with trace.layer_call():
-            outputs = self.call(*args, **call_kwargs)
+            outputs = self._converted_call(args, call_kwargs)
             masking_support.attach_output_masks(self, first_arg, outputs, mask)
         regularizers.record_activity(self, outputs, None)
         return outputs
+
+    def _converted_call(self, args: tuple, call_kwargs: dict):
+        args, call_kwargs = autocast.convert_inputs(self, args, call_kwargs)
+        return self.call(*args, **call_kwargs)
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype of the layer's computations (kgraph has plain dtype policies only)."""
+        return self.dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights."""
+        return self.dtype
+
+    @property
+    def input_dtype(self) -> str:
+        """The dtype floating inputs are cast to (with ``autocast``, the default)."""
+        return self.dtype
 
     @property
     def supports_masking(self) -> bool:

@@ -267,7 +267,7 @@ def model_for(c: Case) -> kgraph.Model:
             it = iter(tensors)
             return c.fn(*(next(it) if f else x for f, x in zip(fed, c.inputs)))
 
-        out = OpLayer(call, name="op")(*inputs)
+        out = OpLayer(call, name="op", autocast=False)(*inputs)  # float64 cases stay float64
         model = kgraph.Model(inputs if len(inputs) > 1 else inputs[0], out)
         _MODELS[id(c)] = model
     return model

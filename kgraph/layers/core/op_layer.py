@@ -34,6 +34,7 @@ class OpLayer(Layer):
         if op not in OPS:
             raise ValueError(f"Unknown kgraph op. Received: op={op!r}")
         kwargs.setdefault("name", naming.auto_name(op))
+        kwargs.setdefault("autocast", False)  # an op, not a Keras layer: inputs keep dtypes
         super().__init__(**kwargs)
         self.op = op
         self.args = [_restore(a) for a in args]

@@ -6,6 +6,26 @@ import inspect
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
+from kgraph.ops.core import Op, Spec, apply
+
+
+def _unfold_lower(b, out, like):
+    dims = b.op(
+        "Concat",
+        [b.op("Shape", [like], {"end": 2}), b.op("Shape", [out], {"start": 1})],
+        {"axis": 0},
+    )
+    return b.op("Reshape", [out, dims])
+
+
+#: ``(batch * time, ...)`` back to ``(batch, time, ...)`` with the two sizes of ``like`` read
+#: at run time, so the time axis may be ``None``.
+_unfold = Op(
+    "time_distributed_unfold",
+    lambda out, like: Spec((like.shape[0], like.shape[1], *out.shape[1:]), out.dtype),
+    _unfold_lower,
+    promote=False,
+)
 
 
 class TimeDistributed(Layer):
@@ -15,8 +35,9 @@ class TimeDistributed(Layer):
     Args:
         layer: A ``kgraph.layers.Layer`` taking ``(batch, ...)`` inputs.
 
-    The time axis must be static. A Keras mask of the inputs (``(batch, time, ...)``) is
-    passed on, and folded the same way for an inner layer whose ``call`` takes ``mask``.
+    The time axis may be ``None`` (the other input axes must be static). A Keras mask of the
+    inputs (``(batch, time, ...)``) is passed on, and folded the same way for an inner layer
+    whose ``call`` takes ``mask``.
     """
 
     def __init__(self, layer, **kwargs):
@@ -41,9 +62,6 @@ class TimeDistributed(Layer):
         self.built = True
 
     def call(self, inputs, training=False, mask=None):
-        steps = inputs.shape[1]
-        if steps is None:
-            raise ValueError("TimeDistributed needs a static time axis.")
         folded = ops.reshape(inputs, (-1, *inputs.shape[2:]))
         kwargs = {"training": training} if self.layer._call_has_training else {}
         if mask is not None and "mask" in inspect.signature(self.layer.call).parameters:
@@ -54,7 +72,9 @@ class TimeDistributed(Layer):
                 )
             kwargs["mask"] = ops.reshape(mask, (-1, *ops.shape(mask)[2:]))
         out = self.layer(folded, **kwargs)
-        return ops.reshape(out, (-1, steps, *out.shape[1:]))
+        if inputs.shape[1] is not None:
+            return ops.reshape(out, (-1, inputs.shape[1], *out.shape[1:]))
+        return apply(_unfold, [out, inputs])
 
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((None, *tuple(input_shape)[2:]))

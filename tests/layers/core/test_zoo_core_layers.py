@@ -133,6 +133,28 @@ def test_time_distributed_conv():
     np.testing.assert_allclose(got, per_step, rtol=1e-5, atol=1e-5)
 
 
+def test_time_distributed_on_a_free_time_axis_predicts_exports_and_trains(tmp_path):
+    """A ``None`` time axis (as after Input((None, 3))) is read at run time."""
+    layer = layers.TimeDistributed(layers.Dense(2))
+    inputs = kgraph.Input((None, 3))
+    out = layer(inputs)
+    assert out.shape == (None, None, 2)
+    assert layer.compute_output_shape((None, None, 3)) == (None, None, 2)
+    model = kgraph.Model(inputs, out)
+    kernel, bias = layer.layer.get_weights()
+    rng = np.random.default_rng(1)
+    for steps in (5, 2):
+        x = rng.standard_normal((4, steps, 3)).astype(np.float32)
+        got = model.predict(x, verbose=0)
+        np.testing.assert_allclose(got, x @ kernel + bias, rtol=1e-5, atol=1e-6)
+    model.compile(optimizer=kgraph.optimizers.SGD(0.1), loss="mse")
+    x, y = rng.standard_normal((4, 5, 3)).astype(np.float32), np.zeros((4, 5, 2), np.float32)
+    model.fit(x, y, batch_size=4, verbose=0)
+    residual = x @ kernel + bias  # one SGD step on the mean squared error, by hand
+    grad_kernel = np.einsum("bti,bto->io", x, residual) * 2 / residual.size
+    np.testing.assert_allclose(layer.layer.get_weights()[0], kernel - 0.1 * grad_kernel, atol=1e-6)
+
+
 def test_masking():
     x = np.random.default_rng(0).standard_normal((2, 4, 3)).astype(np.float32)
     x[0, 1] = 0.0

@@ -1,0 +1,54 @@
+"""Keras' input autocasting (kgraph.layers.autocast) against numpy: floating inputs take the
+layer's float dtype, integers pass untouched, ``autocast=False`` and ops between layers keep
+the input dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import kgraph
+from kgraph import layers, ops
+
+
+class Doubling(layers.Layer):
+    def call(self, x):
+        return x * 2
+
+
+def test_float64_arrays_become_float32():
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    got = Doubling()(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, (x * 2).astype(np.float32), rtol=1e-6)
+    assert Doubling()(np.arange(3, dtype=np.int32)).dtype == np.int32
+    kept = Doubling(autocast=False)(x)
+    assert kept.dtype == np.float64
+    np.testing.assert_array_equal(kept, x * 2)
+
+
+def test_layer_dtype_sets_the_compute_dtype():
+    dense = layers.Dense(3, dtype="float16")
+    x = np.random.default_rng(1).standard_normal((2, 4)).astype(np.float32)
+    got = dense(x)
+    assert got.dtype == np.float16
+    assert (dense.compute_dtype, dense.variable_dtype, dense.input_dtype) == ("float16",) * 3
+    kernel, bias = (w.astype(np.float32) for w in dense.get_weights())
+    np.testing.assert_allclose(got, x @ kernel + bias, rtol=1e-2, atol=1e-2)
+
+
+def test_symbolic_inputs_are_cast_inside_the_layer():
+    inputs = kgraph.Input((4,), dtype="float64")
+    dense = layers.Dense(3)
+    model = kgraph.Model(inputs, dense(inputs))
+    assert model.outputs[0].dtype == "float32"
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Dense"]
+    x = np.random.default_rng(2).standard_normal((5, 4))
+    kernel, bias = dense.get_weights()
+    got = model.predict(x, verbose=0)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, x @ kernel + bias, rtol=1e-5, atol=1e-6)
+
+
+def test_ops_between_layers_keep_their_dtypes():
+    half = kgraph.Input((3,), dtype="float16")
+    assert ops.add(half, 1.5).dtype == "float16"
