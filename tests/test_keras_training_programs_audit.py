@@ -213,3 +213,14 @@ def test_summary_options_and_optimizer_parameters():
     slots = 2 * weights + 2
     assert totals[-1].startswith(f" Optimizer params: {slots:,} (")
     assert totals[0].startswith(f" Total params: {weights + slots:,} (")
+
+
+def test_compile_flags_as_keras():
+    """jit_compile is turned off (with Keras' warning) when run_eagerly asks for eager steps;
+    steps_per_execution is recorded; training is the same either way."""
+    model = two_heads("list")
+    with pytest.warns(UserWarning, match="Disabling `jit_compile`"):
+        model.compile(optimizer="sgd", loss=[None, "mse"], jit_compile=True, run_eagerly=True)
+    assert (model.jit_compile, model.run_eagerly) == (False, True)
+    model.compile(optimizer="sgd", loss=[None, "mse"], steps_per_execution=4, jit_compile=False)
+    assert (model.jit_compile, model.steps_per_execution) == (False, 4)

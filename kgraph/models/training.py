@@ -8,6 +8,8 @@ training needs.
 
 from __future__ import annotations
 
+import warnings
+
 from kgraph import optimizers as optimizers_
 from kgraph.models import evaluation, logs
 from kgraph.models.compiled_attributes import CompiledAttributes
@@ -43,7 +45,13 @@ class TrainingMethods(CompiledAttributes):
         self.compiled = True
         self.stop_training = False
         self.run_eagerly, self.steps_per_execution = run_eagerly, steps_per_execution
-        self.jit_compile = not run_eagerly if jit_compile == "auto" else bool(jit_compile)
+        if jit_compile is True and run_eagerly:
+            warnings.warn(
+                "If `run_eagerly` is True, then `jit_compile` cannot also be True. "
+                "Disabling `jit_compile`.",
+                stacklevel=2,
+            )
+        self.jit_compile = not run_eagerly if jit_compile in ("auto", True) else bool(jit_compile)
 
     @property
     def optimizer(self):

@@ -135,12 +135,13 @@ def _serialize_function(fn):
             "config": registered,
             "registered_name": registered,
         }
-    module = "keras." + fn.__module__.split(".")[1]  # kgraph.activations -> keras.activations
+    # a built-in activation, loss or metric function: Keras writes these by name alone (it
+    # finds keras.losses.mean_squared_error under keras.metrics, so a module would not load)
     return {
-        "module": module,
+        "module": "builtins",
         "class_name": "function",
         "config": fn.__name__,
-        "registered_name": fn.__name__,
+        "registered_name": "function",
     }
 
 

@@ -184,3 +184,27 @@ def test_summary_expand_nested_matches_keras(monkeypatch):
     ours = _summary_lines(_nested(kgraph), expand_nested=True)
     assert ours == _summary_lines(_nested(keras), expand_nested=True)
     assert "│    └ d_in (Dense)" in "\n".join(ours)
+
+
+def _regressor(lib):
+    inputs = lib.Input((5,), name="inp")
+    return lib.Model(inputs, lib.layers.Dense(1, name="out")(inputs))
+
+
+@pytest.mark.parametrize("saver, loader", [(kgraph, keras), (keras, kgraph)])
+def test_function_loss_and_metric_round_trip_between_libraries(tmp_path, saver, loader):
+    """A model compiled with loss and metric *functions* (keras.losses.mean_squared_error...)
+    saves a compile config the other library loads and evaluates alike."""
+    model = _regressor(saver)
+    model.compile(
+        optimizer="sgd",
+        loss=saver.losses.mean_squared_error,
+        metrics=[saver.metrics.mean_absolute_error],
+    )
+    model.fit(X, TARGETS, verbose=0)
+    model.save(tmp_path / "fn.keras")
+    loaded = loader.models.load_model(tmp_path / "fn.keras")
+    _close(
+        loaded.evaluate(X, TARGETS, verbose=0, return_dict=True),
+        model.evaluate(X, TARGETS, verbose=0, return_dict=True),
+    )

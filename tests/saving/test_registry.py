@@ -116,11 +116,11 @@ def test_optimizer_loss_metric_round_trip():
     )
     assert isinstance(loss, kgraph.losses.SparseCategoricalCrossentropy) and loss.from_logits
     function = serialize_keras_object(kgraph.activations.relu)
-    assert function == {
-        "module": "keras.activations",
+    assert function == {  # what Keras 3 writes for its built-in functions
+        "module": "builtins",
         "class_name": "function",
         "config": "relu",
-        "registered_name": "relu",
+        "registered_name": "function",
     }
     assert deserialize_keras_object(function) is kgraph.activations.relu
 
