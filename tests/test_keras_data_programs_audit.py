@@ -610,3 +610,31 @@ def test_structured_data_classification_from_scratch():
     (k1, b1), (k2, b2) = model.layers[-2].get_weights(), model.layers[-1].get_weights()
     expected = 1 / (1 + np.exp(-(np.maximum(row @ k1 + b1, 0) @ k2 + b2)))
     np.testing.assert_allclose(prediction[0], expected, rtol=1e-4)
+
+
+def test_lookup_vocabularies_as_keras_examples_pass_them():
+    """The captcha OCR example feeds ``get_vocabulary()`` (which starts with the OOV token)
+    to an inverting StringLookup; Keras strips leading special tokens. With a mask token,
+    only ``output_mode="int"`` gives the mask an index (encoded outputs drop it)."""
+    characters = sorted(set("ab12"))
+    char_to_num = layers.StringLookup(vocabulary=list(characters), mask_token=None)
+    num_to_char = layers.StringLookup(
+        vocabulary=char_to_num.get_vocabulary(), mask_token=None, invert=True
+    )
+    assert num_to_char.get_vocabulary() == ["[UNK]", "1", "2", "a", "b"]
+    ids = char_to_num(np.array(list("a2bz")))
+    np.testing.assert_array_equal(ids, [3, 2, 4, 0])
+    assert num_to_char(ids).tolist() == ["a", "2", "b", "[UNK]"]
+    back = layers.IntegerLookup(vocabulary=[-1, 5, 7], invert=True)
+    np.testing.assert_array_equal(back(np.array([2, 1, 0])), [7, 5, -1])
+    with pytest.raises(ValueError, match="reserved OOV token at unexpected location"):
+        layers.StringLookup(vocabulary=["a", "[UNK]"], invert=True)
+    with pytest.raises(ValueError, match="Cannot set an empty vocabulary"):
+        layers.StringLookup(vocabulary=[])
+    masked = layers.StringLookup(vocabulary=["a", "b"], mask_token="", output_mode="multi_hot")
+    assert masked.get_vocabulary() == ["[UNK]", "a", "b"] and masked.vocabulary_size() == 3
+    np.testing.assert_array_equal(masked(np.array([["a", "", "z"]])), [[1, 1, 0]])
+    as_int = layers.StringLookup(vocabulary=["a", "b"], mask_token="")
+    np.testing.assert_array_equal(as_int(np.array([["a", "", "z"]])), [[2, 0, 1]])
+    one_hot = layers.IntegerLookup(vocabulary=[5, 7], mask_token=0, output_mode="one_hot")
+    np.testing.assert_array_equal(one_hot(np.array([5, 0, 9])), [[0, 1, 0], [0, 0, 0], [1, 0, 0]])

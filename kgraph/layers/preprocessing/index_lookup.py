@@ -21,6 +21,30 @@ from kgraph.layers.preprocessing.category_encoding import encode
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 
 
+def _check_tokens(layer, tokens, specials, skipped):
+    """Keras' checks of a vocabulary's tokens (after the special tokens it may start with)."""
+    seen, repeated = set(), set()
+    for token in tokens:
+        (repeated if token in seen else seen).add(token)
+    if repeated:
+        raise ValueError(
+            "The passed vocabulary has at least one repeated term. Please uniquify your "
+            f"dataset. The repeated terms are: {sorted(repeated)}"
+        )
+    for name, token in (("mask_token", layer.mask_token), ("oov_token", layer.oov_token)):
+        if token is None or token not in seen or (name == "oov_token" and not layer.invert):
+            continue  # an OOV token among the tokens only matters when inverting, as in Keras
+        raise ValueError(
+            "Found reserved "
+            + ("mask" if name == "mask_token" else "OOV")
+            + " token at unexpected location in `vocabulary`. Note that passed `vocabulary` "
+            "does not need to include the OOV and mask tokens. Either remove all mask and OOV "
+            "tokens, or include them only at the start of the vocabulary in precisely this "
+            f"order: {specials}. Received: {name}={token} at vocabulary index "
+            f"{skipped + tokens.index(token)}"
+        )
+
+
 class IndexLookup(Layer):
     """Base class; subclasses give ``_lookup(inputs, vocabulary)`` → positions in the
     vocabulary (-1 when absent) and ``_token_dtype``."""
@@ -84,18 +108,12 @@ class IndexLookup(Layer):
                 vocabulary = [line.rstrip("\n") for line in f]
             vocabulary = [self._parse(t) for t in vocabulary]
         tokens = list(np.asarray(vocabulary).tolist())
-        if len(set(tokens)) != len(tokens):
-            repeated = sorted({t for t in tokens if tokens.count(t) > 1})
-            raise ValueError(f"The passed vocabulary has at least one repeated term: {repeated}")
-        if self.mask_token is not None and self.mask_token in tokens:
-            raise ValueError(
-                f"Found reserved mask token at unexpected location in `vocabulary`: "
-                f"{self.mask_token!r}. Leave it out; it takes index 0."
-            )
-        if self.num_oov_indices and self.oov_token in tokens:
-            raise ValueError(
-                f"Found reserved OOV token {self.oov_token!r} in `vocabulary`; leave it out."
-            )
+        if not tokens:
+            raise ValueError(f"Cannot set an empty vocabulary. Received: vocabulary={tokens}")
+        specials = self.get_vocabulary()[: self._specials()] if self._specials() else []
+        skipped = len(specials) if tokens[: len(specials)] == specials else 0
+        tokens = tokens[skipped:]  # a get_vocabulary() result starts with the specials
+        _check_tokens(self, tokens, specials, skipped)
         if self.max_tokens is not None and len(tokens) + self._specials() > self.max_tokens:
             raise ValueError(
                 f"Attempted to set a vocabulary larger than the maximum vocab size. Received "
@@ -107,15 +125,19 @@ class IndexLookup(Layer):
     def _parse(self, token):
         return token
 
+    def _mask_slot(self) -> int:
+        """1 when the mask token has index 0: in Keras only with ``output_mode="int"``."""
+        return int(self.mask_token is not None and self.output_mode == "int")
+
     def _specials(self) -> int:
-        return (self.mask_token is not None) + self.num_oov_indices
+        return self._mask_slot() + self.num_oov_indices
 
     def get_vocabulary(self, include_special_tokens=True):
         """The tokens in index order (mask and OOV tokens first, unless excluded)."""
         vocab = list(self.vocabulary or [])
         if not include_special_tokens:
             return vocab
-        head = [self.mask_token] if self.mask_token is not None else []
+        head = [self.mask_token] if self._mask_slot() else []
         return head + [self.oov_token] * self.num_oov_indices + vocab
 
     def vocabulary_size(self) -> int:
@@ -132,8 +154,7 @@ class IndexLookup(Layer):
         ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
         if self.max_tokens is not None:
             ordered = ordered[: self.max_tokens - self._specials()]
-        self.vocabulary = None
-        self.set_vocabulary([t for t, _ in ordered])
+        self.vocabulary = [t for t, _ in ordered]  # unique, without the special tokens
 
     # -- calling -----------------------------------------------------------------------------
     def call(self, inputs):
@@ -149,15 +170,16 @@ class IndexLookup(Layer):
                 f"values {oov}, consider setting `num_oov_indices=1`."
             )
         index = ops.where(ops.greater_equal(found, 0), found + self._specials(), self._oov(inputs))
-        if self.mask_token is not None:
-            index = ops.where(self._is_mask(inputs), np.int64(0), index)
+        depth = self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
+        if self.mask_token is not None:  # index 0, or no slot at all in the encoded outputs
+            masked = np.int64(0 if self.output_mode == "int" else depth)
+            index = ops.where(self._is_mask(inputs), masked, index)
         if self.output_mode == "int":
             return index
-        depth = self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
         return encode(index, self.output_mode, depth, "float32")
 
     def _oov(self, inputs):
-        first = int(self.mask_token is not None)
+        first = self._mask_slot()
         if self.num_oov_indices == 0:
             return np.int64(-1)
         return np.int64(first)

@@ -74,7 +74,7 @@ class IntegerLookup(IndexLookup):
         return ops.where(ops.equal(hit, 1), position, np.int64(-1))
 
     def _oov(self, inputs):
-        first = np.int64(int(self.mask_token is not None))
+        first = np.int64(self._mask_slot())
         if self.num_oov_indices <= 1:
             return super()._oov(inputs)
         x = ops.cast(inputs, "float64")
