@@ -51,11 +51,43 @@ class Ones(Constant):
 
 
 class _Seeded(Initializer):
+    """An initializer drawing with ``seed``: an int (the same values at every call), a
+    ``kgraph.random.SeedGenerator`` (fresh values at every call) or None (the process
+    generator of ``set_random_seed``)."""
+
     def __init__(self, seed=None):
+        from kgraph.random.seed_generator import SeedGenerator
+
+        if isinstance(seed, dict) and seed.get("class_name") == "SeedGenerator":
+            seed = SeedGenerator.from_config(seed.get("config", {}))  # Keras' config form
+        if not (
+            seed is None
+            or isinstance(seed, SeedGenerator)
+            or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool))
+        ):
+            raise ValueError(
+                "`seed` argument should be an instance of `keras.random.SeedGenerator()` or "
+                f"an integer. Received: seed={seed}"
+            )
         self.seed = seed
 
     def _rng(self):
-        return np.random.default_rng(self.seed) if self.seed is not None else seeds.rng()
+        if self.seed is None:
+            return seeds.rng()
+        if isinstance(self.seed, (int, np.integer)):
+            return np.random.default_rng(int(self.seed))
+        return np.random.default_rng(self.seed.next())
+
+    def _seed_config(self):
+        """``seed`` as a config value (a SeedGenerator as Keras serializes it)."""
+        if self.seed is None or isinstance(self.seed, (int, np.integer)):
+            return self.seed
+        return {
+            "module": "keras.random",
+            "class_name": "SeedGenerator",
+            "config": self.seed.get_config(),
+            "registered_name": None,
+        }
 
 
 class RandomNormal(_Seeded):
@@ -67,7 +99,7 @@ class RandomNormal(_Seeded):
         return self._rng().normal(self.mean, self.stddev, shape).astype(dtype)
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self._seed_config()}
 
 
 class RandomUniform(_Seeded):
@@ -79,7 +111,7 @@ class RandomUniform(_Seeded):
         return self._rng().uniform(self.minval, self.maxval, shape).astype(dtype)
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self._seed_config()}
 
 
 class TruncatedNormal(RandomNormal):
@@ -167,7 +199,7 @@ class VarianceScaling(_Seeded):
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
-            "seed": self.seed,
+            "seed": self._seed_config(),
             "input_axes": self.input_axes,
             "output_axes": self.output_axes,
         }
@@ -182,7 +214,11 @@ class _Preset(VarianceScaling):
         super().__init__(*self.PRESET, seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": self._seed_config(),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class GlorotUniform(_Preset):

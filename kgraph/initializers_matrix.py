@@ -54,7 +54,7 @@ class Orthogonal(_Seeded):
         return (self.gain * q.reshape(shape)).astype(dtype or "float32")
 
     def get_config(self):
-        return {"gain": self.gain, "seed": self.seed}
+        return {"gain": self.gain, "seed": self._seed_config()}
 
 
 def _window(name: str, length: int, periodic: bool) -> np.ndarray:

@@ -82,7 +82,7 @@ class Layer:
         object.__setattr__(self, "_layers", [])
         self.name = name or naming.auto_name(naming.to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = dtypes.standardize(dtype)
+        self.dtype = _standard_dtype(dtype)
         self._own_weights: list[Variable] = []
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._activity_losses: list = []  # penalties of the last eager call
@@ -388,6 +388,16 @@ class Layer:
 def _untracked(layer, variable) -> bool:
     own = vars(layer).get("_own_weights")
     return own is not None and all(variable is not w for w in own)
+
+
+def _standard_dtype(dtype) -> str:
+    try:
+        return dtypes.standardize(dtype)
+    except TypeError:  # numpy's "data type not understood", e.g. a mixed precision policy
+        raise ValueError(
+            "kgraph layers take a plain dtype (float32, float16, bfloat16, int32, ...); mixed "
+            f"precision policies are not supported. Received: dtype={dtype!r}"
+        ) from None
 
 
 def _is_shape(value) -> bool:

@@ -5,6 +5,7 @@ the input dtype."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import kgraph
 from kgraph import layers, ops
@@ -52,3 +53,8 @@ def test_symbolic_inputs_are_cast_inside_the_layer():
 def test_ops_between_layers_keep_their_dtypes():
     half = kgraph.Input((3,), dtype="float16")
     assert ops.add(half, 1.5).dtype == "float16"
+
+
+def test_mixed_precision_policies_are_refused_in_one_line():
+    with pytest.raises(ValueError, match=r"mixed precision.*dtype='mixed_float16'"):
+        layers.Dense(2, dtype="mixed_float16")
