@@ -378,6 +378,13 @@ def test_py_dataset_subclass_in_fit_evaluate_predict():
     expected = -np.mean(y * np.log(probabilities) + (1 - y) * np.log(1 - probabilities))
     assert model.evaluate(Batches(x, y, 4), verbose=0)[0] == pytest.approx(expected, rel=1e-4)
     np.testing.assert_allclose(model.predict(Batches(x, y, 3), verbose=0), probabilities, rtol=1e-5)
+    # Keras' fit(shuffle=True) requests a finite PyDataset's batches in a random order per
+    # epoch; iterate(shuffle=True) is that order (the epoch still ends after its last batch)
+    order = Batches(np.arange(12.0)[:, None], np.zeros(12), 2, workers=3)
+    firsts = [int(b[0][0, 0]) // 2 for b in order.iterate(True, np.random.default_rng(5))]
+    assert sorted(firsts) == list(range(6)) and firsts != list(range(6))
+    assert firsts == np.random.default_rng(5).permutation(6).tolist() and order.epochs_ended == 1
+    assert [int(b[0][0, 0]) // 2 for b in order] == list(range(6))
 
 
 def test_numpy_helpers_to_categorical_normalize_pad_sequences():

@@ -6,7 +6,8 @@ each pass is one epoch, with ``on_epoch_begin`` before the first batch is reques
 ``on_epoch_end`` once every batch of the epoch has been produced (the trainer may still be
 working on the last one). Batches are produced ``workers`` at a time, in threads, or in forked
 processes with ``use_multiprocessing=True``, at most ``max_queue_size`` ahead of the consumer,
-and always handed out in index order.
+and handed out in index order, or in a random order per epoch with ``iterate(shuffle=True)``
+(what Keras' ``fit`` does by default).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import multiprocessing
 import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import numpy as np
 
 _WORKER_DATASET = None
 
@@ -121,12 +124,23 @@ class PyDataset:
         return ThreadPoolExecutor(workers)
 
     def __iter__(self):
-        """One epoch of batches, in index order."""
+        """One epoch of batches, in index order (as ``evaluate`` and ``predict`` read it)."""
+        return self.iterate()
+
+    def iterate(self, shuffle=False, rng=None):
+        """One epoch of batches; with ``shuffle`` a finite dataset's batches come in a random
+        order (``rng``: a numpy Generator), as Keras' ``fit(shuffle=True)`` requests them.
+        ``on_epoch_end`` runs once the epoch's last batch has been produced."""
         try:
             count = self.num_batches
         except NotImplementedError:
             count = None
-        indices = itertools.count() if count is None else range(count)
+        if count is None:
+            indices = itertools.count()
+        elif shuffle:
+            indices = [int(i) for i in (rng or np.random.default_rng()).permutation(count)]
+        else:
+            indices = range(count)
         workers = max(1, int(self.workers or 1))
         ahead = max(1, int(self.max_queue_size or 1), workers)
         self.on_epoch_begin()
@@ -136,28 +150,28 @@ class PyDataset:
         pool = self._executor(workers)
         fetch = _item_in_worker if self.use_multiprocessing else self.__getitem__
         pending = deque()
+        produced = itertools.count(1)
         try:
             for index in indices:
-                pending.append((index, pool.submit(fetch, index)))
+                pending.append(pool.submit(fetch, index))
                 if len(pending) >= ahead:
-                    yield self._ready(pending, count)
+                    yield self._ready(pending.popleft(), next(produced) == count)
             while pending:
-                yield self._ready(pending, count)
+                yield self._ready(pending.popleft(), next(produced) == count)
         finally:
-            for _, future in pending:
+            for future in pending:
                 future.cancel()
             pool.shutdown(wait=True)
 
-    def _ready(self, pending, count):
-        index, future = pending.popleft()
+    def _ready(self, future, last):
         batch = future.result()
-        if count is not None and index == count - 1:
+        if last:
             self.on_epoch_end()
         return batch
 
     def _serial(self, indices, count):
-        for index in indices:
+        for produced, index in enumerate(indices, 1):
             batch = self[index]
-            if count is not None and index == count - 1:
+            if produced == count:
                 self.on_epoch_end()
             yield batch
