@@ -224,3 +224,16 @@ def test_compile_flags_as_keras():
     assert (model.jit_compile, model.run_eagerly) == (False, True)
     model.compile(optimizer="sgd", loss=[None, "mse"], steps_per_execution=4, jit_compile=False)
     assert (model.jit_compile, model.steps_per_execution) == (False, 4)
+
+
+@pytest.mark.filterwarnings("ignore:Gradients do not exist")
+def test_sample_weight_of_another_shape_names_its_shape():
+    model = two_heads("list")
+    model.compile(optimizer="sgd", loss=[None, "mse"])
+    with pytest.raises(ValueError, match=r"Received: sample_weight of shape \(24, 2\)"):
+        model.fit(X, [LABELS, TARGETS], sample_weight=np.ones((24, 2)), verbose=0)
+    column = RNG.uniform(0.5, 2.0, size=(24, 1)).astype("float32")
+    predicted = model.predict(X, verbose=0)[1]
+    want = np.mean((predicted - TARGETS)[:, 0] ** 2 * column[:, 0])
+    got = model.evaluate(X, [LABELS, TARGETS], sample_weight=column, batch_size=24, verbose=0)
+    assert got == pytest.approx(want, rel=1e-5)

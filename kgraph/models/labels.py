@@ -128,7 +128,14 @@ def _one_sample_weight(sample_weight, specs):
         sample_weight = given[0] if given else None
     if sample_weight is None:
         return None
-    return np.asarray(sample_weight, np.float32).reshape(-1)
+    weights = np.asarray(sample_weight, np.float32)
+    if weights.ndim > 1 and int(np.prod(weights.shape[1:])) != 1:
+        raise ValueError(
+            "sample_weight holds one weight per sample, of shape (samples,) or (samples, 1) "
+            f"(kgraph has no per-timestep weights). Received: sample_weight of shape "
+            f"{weights.shape}"
+        )
+    return weights.reshape(-1)
 
 
 def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
