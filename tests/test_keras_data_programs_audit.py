@@ -138,6 +138,19 @@ def test_labels_list_crop_and_pad(tmp_path, capsys):
     images = next(iter(padded))
     np.testing.assert_array_equal(images[:, 2:6], np.stack([pixels[p] for p in ordered]))
     assert not images[:, :2].any() and not images[:, 6:].any()
+    _, one_hot = next(
+        iter(
+            keras.utils.image_dataset_from_directory(
+                tmp_path / "flat",
+                labels=[2, 0, 2],
+                label_mode="categorical",
+                image_size=(4, 8),
+                shuffle=False,
+                verbose=False,
+            )
+        )
+    )  # two class names, so label 2 is tf.one_hot's row of zeros, as in Keras
+    np.testing.assert_array_equal(one_hot, [[0, 0], [1, 0], [0, 0]])
     with pytest.raises(ValueError, match="must provide a `seed`"):
         keras.utils.image_dataset_from_directory(
             tmp_path / "flat", validation_split=0.5, subset="training"

@@ -149,12 +149,15 @@ def get_training_or_validation_split(samples, labels, validation_split, subset):
 
 
 def encode_labels(labels, label_mode, num_classes):
-    """int32 class indices, float32 one-hot rows (categorical) or float32 ``(n, 1)`` (binary)."""
+    """int32 class indices, float32 one-hot rows (categorical) or float32 ``(n, 1)`` (binary).
+    A label outside ``[0, num_classes)`` (a ``labels`` list such as ``[0, 2]`` has two class
+    names) is a row of zeros, as ``tf.one_hot`` makes it in Keras."""
     labels = np.asarray(labels)
     if label_mode == "binary":
         return labels.astype("float32")[:, None]
     if label_mode == "categorical":
-        return np.eye(num_classes, dtype="float32")[labels.astype("int64")]
+        index = labels.astype("int64")
+        return (index[:, None] == np.arange(num_classes)).astype("float32")
     return labels.astype("int32")
 
 
