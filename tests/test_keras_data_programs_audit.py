@@ -187,6 +187,7 @@ def test_tf_data_style_chaining():
     for features, label in ds.take(1):  # tf.data tensors answer .numpy()
         np.testing.assert_array_equal(features.numpy(), [0.0])
         assert label.numpy() == 0
+    assert isinstance(next(iter(ds.map(lambda a, b: [a, b]))), tuple)  # tf.data: a tuple
     first = next(ds.as_numpy_iterator())  # plain numpy: an array and a numpy scalar
     assert type(first[0]) is np.ndarray and type(first[1]) is np.int64
     assert [w.numpy().tolist() for w in keras.utils.Dataset.range(2)] == [0, 1]

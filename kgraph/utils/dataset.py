@@ -150,7 +150,7 @@ class Dataset(DatasetExtras):
 
         def call(element):
             out = map_func(*element) if isinstance(element, tuple) else map_func(element)
-            return its.to_numpy(out)
+            return its.to_numpy(tuple(out) if isinstance(out, list) else out)  # as tf.data
 
         return self._derive(lambda _: its.ordered_map(call, iter(self), workers), self._cardinality)
 
