@@ -23,10 +23,15 @@ _reshape = Op(
 
 
 def reshape(x, newshape):
-    """Reshapes ``x``; one ``-1`` is inferred. ``None`` keeps the input's dim at that axis."""
+    """Reshapes ``x``; one ``-1`` is inferred. ``None`` keeps the input's dim at that axis,
+    except a lone ``None`` beside no ``-1``: it is inferred as ``-1`` is (a size that
+    ``ops.shape`` did not know when the layer was traced, wherever it sits)."""
     if isinstance(newshape, int):
         newshape = (newshape,)
-    return apply(_reshape, [x], newshape=tuple(newshape))
+    newshape = tuple(newshape)
+    if newshape.count(None) == 1 and -1 not in newshape:
+        newshape = tuple(-1 if d is None else d for d in newshape)
+    return apply(_reshape, [x], newshape=newshape)
 
 
 def _transpose_infer(x, *, axes):
