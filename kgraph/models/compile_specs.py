@@ -62,6 +62,16 @@ def _per_output_metrics(value, names, what):
     )
 
 
+def loss_order(outputs, loss, names) -> list[str] | None:
+    """The order Keras lists per-output losses in when it is not the outputs' order: a model
+    built with a dict of outputs and compiled with a dict of losses lists them in the loss
+    dict's order. None: output order."""
+    if not (isinstance(outputs, dict) and isinstance(loss, dict)):
+        return None
+    order = [key for key in loss if key in names]
+    return order + [name for name in names if name not in order]
+
+
 def output_train_specs(
     names,
     shapes,

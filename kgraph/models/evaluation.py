@@ -45,4 +45,6 @@ def evaluate_data(trainer, data, batch_size, steps=None, cbs=None) -> dict:
 
 def returned(trainer, results: dict, return_dict: bool):
     """What ``evaluate`` and the ``*_on_batch`` methods return (Keras' order)."""
-    return logs.returned(results, return_dict, logs.metrics_names(trainer.specs))
+    return logs.returned(
+        results, return_dict, logs.metrics_names(trainer.specs, trainer.loss_order)
+    )

@@ -18,10 +18,12 @@ def returned(results: dict, return_dict: bool, names: list[str]):
     return values if len(values) > 1 else values[0]
 
 
-def metrics_names(specs) -> list[str]:
+def metrics_names(specs, loss_order=None) -> list[str]:
     """The names Keras' ``_flatten_metrics_in_order`` orders results by: the loss, every
     compiled metric under its own name (without the output prefix, and without the
-    ``weighted_`` a weighted metric gets when its name is taken), then the per-output losses.
+    ``weighted_`` a weighted metric gets when its name is taken), then the per-output losses
+    (in output order, or in ``loss_order``: output names as Keras orders a dict-output model's
+    losses, by the loss dict).
     """
     names = ["loss"]
     for spec in specs:
@@ -39,6 +41,8 @@ def metrics_names(specs) -> list[str]:
             shown.add(display)
             names.append(name)
     if sum(spec.loss is not None for spec in specs) > 1:
+        if loss_order:
+            specs = sorted(specs, key=lambda spec: loss_order.index(spec.name))
         names += [f"{spec.name}_loss" for spec in specs if spec.loss is not None]
     return names
 

@@ -109,7 +109,8 @@ class Model(SavingMixin, TrainingMethods, Layer):
 
         if not getattr(self, "compiled", False):
             return []
-        return list(dict.fromkeys(logs.metrics_names(self._trainer.specs)))
+        trainer = self._trainer
+        return list(dict.fromkeys(logs.metrics_names(trainer.specs, trainer.loss_order)))
 
     def _input_keys(self) -> list[str] | None:
         """The keys a dict of input data is read by, in ``_trace_inputs`` order; None: by the

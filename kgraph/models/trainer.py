@@ -21,7 +21,7 @@ import itertools
 
 import numpy as np
 
-from kgraph.models.compile_specs import output_train_specs
+from kgraph.models.compile_specs import loss_order, output_train_specs
 from kgraph.models.data import Batches, as_input_arrays, unpack_batch
 from kgraph.models.labels import prepare_targets
 from kgraph.models.programs import TrainingPrograms, step_spec
@@ -46,6 +46,7 @@ class Trainer:
         self._specs = None
         self.user_metrics: dict = {}  # display name -> (output name, the user's function)
         self.user_losses: dict = {}  # output name -> TracedLoss (the user's loss code)
+        self.loss_order: list | None = None  # per-output losses' order, when not output order
         self._programs: TrainingPrograms | None = None
         self._eval_data: bytes | None = None
         self.engine = None
@@ -71,6 +72,7 @@ class Trainer:
         shapes = [t.shape for t in self.output_specs()]
         names = self.model._target_names()
         self.user_metrics, self.user_losses = {}, {}
+        self.loss_order = loss_order(getattr(self.model, "output", None), loss, names)
         return output_train_specs(
             names,
             shapes,

@@ -208,3 +208,27 @@ def test_function_loss_and_metric_round_trip_between_libraries(tmp_path, saver, 
         loaded.evaluate(X, TARGETS, verbose=0, return_dict=True),
         model.evaluate(X, TARGETS, verbose=0, return_dict=True),
     )
+
+
+@pytest.mark.parametrize("loss_keys", [("b", "a"), ("a", "b")])
+def test_dict_output_list_results_in_keras_order(loss_keys):
+    """evaluate and the *_on_batch calls list a dict-output model's per-output losses in the
+    loss dict's order, as Keras does (its metrics_names too)."""
+    losses = {"a": "sparse_categorical_crossentropy", "b": "mse"}
+
+    def compile_args(lib):
+        return dict(
+            loss={key: losses[key] for key in loss_keys},
+            metrics={"b": ["mae"], "a": ["accuracy"]},
+        )
+
+    ours, theirs = _pair(_dict_heads, compile_args)
+    targets = {"a": LABELS, "b": TARGETS}
+    for got, want in [
+        (ours.train_on_batch(X, targets), theirs.train_on_batch(X, targets)),
+        (ours.test_on_batch(X, targets), theirs.test_on_batch(X, targets)),
+        (ours.evaluate(X, targets, verbose=0), theirs.evaluate(X, targets, verbose=0)),
+    ]:
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+    assert [f"{key}_loss" for key in loss_keys] == ours.metrics_names[-2:]
+    assert ours.metrics_names[-2:] == theirs.metrics_names[-2:]
