@@ -223,3 +223,21 @@ def test_lookup_vocabularies_as_keras_examples_pass_them():
     np.testing.assert_array_equal(as_int(np.array([["a", "", "z"]])), [[2, 0, 1]])
     one_hot = layers.IntegerLookup(vocabulary=[5, 7], mask_token=0, output_mode="one_hot")
     np.testing.assert_array_equal(one_hot(np.array([5, 0, 9])), [[0, 1, 0], [0, 0, 0], [1, 0, 0]])
+
+
+def test_model_built_before_adapt():
+    """Keras lets a model take an integer-output lookup or Discretization layer before its
+    ``adapt()``; the adapted vocabulary / boundaries are what ``predict`` then uses."""
+    lookup, bins = layers.StringLookup(), layers.Discretization(num_bins=2)
+    words, values = keras.Input((1,), dtype="string"), keras.Input((1,))
+    model = keras.Model([words, values], [lookup(words), bins(values)])
+    assert model.output_shape == [(None, 1), (None, 1)]
+    lookup.adapt(np.array([["b"], ["a"], ["b"]]))
+    bins.adapt(np.array([1.0, 2.0, 3.0, 4.0]))
+    ids, buckets = model.predict(
+        [np.array([["a"], ["b"], ["z"]]), np.array([[0.0], [2.6], [9.0]])], verbose=0
+    )
+    np.testing.assert_array_equal(ids, [[2], [1], [0]])  # b (twice) before a; z is OOV
+    np.testing.assert_array_equal(buckets, np.digitize([[0.0], [2.6], [9.0]], [2.5]))
+    with pytest.raises(ValueError, match="needs a vocabulary or a call to adapt"):
+        layers.StringLookup(output_mode="one_hot")(keras.Input((1,), dtype="string"))

@@ -8,6 +8,8 @@ from kgraph import ops
 from kgraph.layers.layer import Layer
 from kgraph.layers.preprocessing.adapt_data import batches
 from kgraph.layers.preprocessing.category_encoding import encode
+from kgraph.layers.preprocessing.index_lookup import unadapted_symbolic
+from kgraph.tensor import KerasTensor
 
 
 class Discretization(Layer):
@@ -71,6 +73,8 @@ class Discretization(Layer):
 
     def call(self, inputs):
         if self.bin_boundaries is None:
+            if self.output_mode == "int" and unadapted_symbolic(inputs):
+                return KerasTensor(tuple(inputs.shape), "int32")  # a model built before adapt()
             raise ValueError("Discretization needs `bin_boundaries` or a call to adapt() first.")
         x = ops.cast(inputs, "float32")
         bounds = np.asarray(self.bin_boundaries, np.float32)

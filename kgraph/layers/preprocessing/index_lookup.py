@@ -13,12 +13,19 @@ from collections import Counter
 
 import numpy as np
 
-from kgraph import ops
+from kgraph import ops, trace
 from kgraph.layers.layer import Layer
 from kgraph.layers.preprocessing.adapt_data import batches
 from kgraph.layers.preprocessing.category_encoding import encode
+from kgraph.tensor import KerasTensor
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+
+
+def unadapted_symbolic(inputs) -> bool:
+    """Whether a call only builds a model (a symbolic input outside any graph trace), so a
+    layer that is not adapted yet can answer with its output's shape and dtype."""
+    return isinstance(inputs, KerasTensor) and trace.current() is None
 
 
 def _check_tokens(layer, tokens, specials, skipped):
@@ -159,6 +166,10 @@ class IndexLookup(Layer):
     # -- calling -----------------------------------------------------------------------------
     def call(self, inputs):
         if self.vocabulary is None:
+            if self.output_mode == "int" and unadapted_symbolic(inputs):
+                # building a model before adapt(), as Keras allows: only shapes are needed now
+                dtype = self._token_dtype if self.invert else "int64"
+                return KerasTensor(tuple(inputs.shape), dtype)
             raise ValueError(f"{type(self).__name__} needs a vocabulary or a call to adapt().")
         if self.invert:
             return self._invert(inputs)

@@ -29,6 +29,8 @@ class StringLookup(IndexLookup):
         encoding: Text encoding of ``bytes`` tokens (``"utf-8"``).
     """
 
+    _token_dtype = "string"
+
     def __init__(
         self,
         max_tokens=None,
