@@ -207,6 +207,7 @@ def test_summary_options_and_optimizer_parameters():
     assert "│ (None)  " in "\n".join(summary_lines(picked))
 
     model.compile(optimizer="adam", loss="mse")
+    assert not any("Optimizer params" in line for line in summary_lines(model))  # no step yet
     model.fit(X, np.zeros((24, 4)), verbose=0)
     weights = 5 * 5 + 5 + 5 * 4 + 4
     totals = summary_lines(model)[-4:]

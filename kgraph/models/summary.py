@@ -141,7 +141,10 @@ def _totals(model) -> list[str]:
     """The parameter counts and sizes under the table (with the optimizer's once it is built)."""
     trainable, frozen = model.trainable_weights, model.non_trainable_weights
     optimizer = getattr(model, "optimizer", None)
-    slots = list(optimizer.variables) if optimizer is not None and optimizer.built else []
+    # Keras builds its optimizer at the first step (or on loading its state); kgraph makes the
+    # slots at compile, so they count once a step ran
+    stepped = optimizer is not None and optimizer.built and int(optimizer.iterations) > 0
+    slots = list(optimizer.variables) if stepped else []
     total = _count(trainable) + _count(frozen) + _count(slots)
     memory = _bytes(trainable) + _bytes(frozen) + _bytes(slots)
     lines = [

@@ -151,6 +151,12 @@ def _rank_one(lib):
     return lib.Model(inputs, first, name="rank_one")
 
 
+def _compiled_cnn(lib):
+    model = _cnn(lib)
+    model.compile(optimizer="adam", loss="mse")  # no step yet: no optimizer parameters
+    return model
+
+
 def _trained_cnn(lib):
     model = _cnn(lib)
     model.compile(optimizer="adam", loss="mse")
@@ -169,6 +175,7 @@ def _trained_cnn(lib):
         (_nested, {}),
         (_nested, {"line_length": 76}),
         (_rank_one, {}),
+        (_compiled_cnn, {}),
         (_trained_cnn, {}),
     ],
 )
@@ -177,6 +184,14 @@ def test_summary_text_matches_keras(monkeypatch, columns, build, kwargs):
     rank-1 shapes and the optimizer's parameters after training, line for line."""
     monkeypatch.setenv("COLUMNS", columns)
     assert _summary_lines(build(kgraph), **kwargs) == _summary_lines(build(keras), **kwargs)
+
+
+def test_summary_of_a_loaded_trained_model_matches_keras(monkeypatch, tmp_path):
+    monkeypatch.setenv("COLUMNS", "80")
+    _trained_cnn(keras).save(tmp_path / "trained.keras")
+    ours = _summary_lines(kgraph.models.load_model(tmp_path / "trained.keras"))
+    assert ours == _summary_lines(keras.models.load_model(tmp_path / "trained.keras"))
+    assert ours[-1].startswith(" Optimizer params: ")
 
 
 def test_summary_expand_nested_matches_keras(monkeypatch):
