@@ -171,6 +171,9 @@ def model_metrics(trainer) -> list:
         if compile_metrics:
             views["compile_metrics"] = CompileMetrics(trainer)
     if trainer.tracked is not None:  # the per-output loss trackers exist once built, as Keras
-        for name in trainer.built_programs().step.output_losses:
+        names = list(trainer.built_programs().step.output_losses)
+        if trainer.loss_order:  # a dict-output model's losses, in its loss dict's order
+            names.sort(key=lambda name: trainer.loss_order.index(name[: -len("_loss")]))
+        for name in names:
             views.setdefault(name, LossTracker(trainer, name, "compile_loss/"))
     return list(views.values())

@@ -247,3 +247,4 @@ def test_dict_output_list_results_in_keras_order(loss_keys):
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
     assert [f"{key}_loss" for key in loss_keys] == ours.metrics_names[-2:]
     assert ours.metrics_names[-2:] == theirs.metrics_names[-2:]
+    assert [m.name for m in ours.metrics] == [m.name for m in theirs.metrics]
