@@ -24,14 +24,25 @@ _reshape = Op(
 
 def reshape(x, newshape):
     """Reshapes ``x``; one ``-1`` is inferred. ``None`` keeps the input's dim at that axis,
-    except a lone ``None`` beside no ``-1``: it is inferred as ``-1`` is (a size that
-    ``ops.shape`` did not know when the layer was traced, wherever it sits)."""
+    except a lone ``None`` beside no ``-1`` where keeping that dim cannot fit (it stands for
+    a size ``ops.shape`` did not know at trace time): it is inferred as ``-1`` is."""
     if isinstance(newshape, int):
         newshape = (newshape,)
     newshape = tuple(newshape)
-    if newshape.count(None) == 1 and -1 not in newshape:
+    lone = newshape.count(None) == 1 and -1 not in newshape
+    if lone and not _keeps_input_dim(_spec_of(x).shape, newshape, newshape.index(None)):
         newshape = tuple(-1 if d is None else d for d in newshape)
     return apply(_reshape, [x], newshape=newshape)
+
+
+def _keeps_input_dim(shape, newshape, axis) -> bool:
+    """Whether keeping the input's unknown dim at ``axis`` fits the other (known) sizes."""
+    if axis >= len(shape) or shape[axis] is not None:
+        return False
+    others = [d for i, d in enumerate(shape) if i != axis]
+    if None in others:
+        return True  # nothing to check: as before
+    return int(np.prod(others)) == int(np.prod([d for d in newshape if d is not None]))
 
 
 def _transpose_infer(x, *, axes):
