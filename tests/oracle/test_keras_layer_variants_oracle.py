@@ -42,7 +42,8 @@ def _single(name, kwargs, shape):
         inputs = lib.Input(shape[1:])
         with warnings.catch_warnings():  # rms_scaling's deprecation warning, in both
             warnings.simplefilter("ignore", UserWarning)
-            return lib.Model(inputs, getattr(lib.layers, name)(**kwargs)(inputs))
+            x = getattr(lib.layers, name)(**kwargs)(inputs)
+        return lib.Model(inputs, [x, lib.layers.Dense(2)(lib.layers.Flatten()(x))])
 
     return build
 
@@ -51,9 +52,14 @@ def _single(name, kwargs, shape):
     "name, kwargs, shape", SINGLE, ids=[f"{c[0]}-{i}" for i, c in enumerate(SINGLE)]
 )
 def test_layer_program_matches_keras(name, kwargs, shape, tmp_path):
-    x = RNG.standard_normal(shape).astype("float32")
-    ours, theirs = check_program(_single(name, kwargs, shape), x, tmp_path=tmp_path, atol=1e-4)
-    ours_layer, theirs_layer = ours.layers[-1], theirs.layers[-1]
+    """The layer's outputs, and a Dense head on them trained by SGD through the layer."""
+    x = RNG.standard_normal((8, *shape[1:])).astype("float32")
+    build = _single(name, kwargs, shape)
+    ours, theirs = check_program(build, x, tmp_path=tmp_path, atol=1e-4)
+    y = [np.zeros(o.shape, "float32") for o in ours.predict(x, verbose=0)]
+    y[1] = RNG.standard_normal(y[1].shape).astype("float32")
+    check_program(build, x, y, tmp_path=None, atol=1e-4)
+    ours_layer, theirs_layer = ours.layers[1], theirs.layers[1]
     for input_shape in (shape, (None, *shape[1:])):
         assert tuple(ours_layer.compute_output_shape(input_shape)) == tuple(
             theirs_layer.compute_output_shape(input_shape)
