@@ -3,14 +3,16 @@
 Keras gives each column ``int(position * line_length)`` characters (its default positions and
 line length, or the caller's), then lets its table renderer fit them into the line: one
 character of padding each side, one per border, and the excess taken off the columns evenly.
-The same arithmetic here gives Keras' widths. Where a cell does not fit its column, kgraph
-widens the column (Keras would cut the text with an ellipsis); "Connected to" lists wrap
-after their commas, as Keras' do.
+The same arithmetic here gives Keras' widths, and cells wrap at spaces as Keras' do
+("Connected to" lists after their commas). Where a single word does not fit its column,
+kgraph widens the column to the whole cell (Keras cuts the word with an ellipsis), and a
+layer's "name (Type)" widens its column rather than wrap.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import shutil
 
 CHAIN = (["Layer (type)", "Output Shape", "Param #"], [0.45, 0.80, 1.0], 88)
@@ -80,48 +82,72 @@ def wrap_references(text: str, width: int) -> list[str]:
 
 
 def widen(widths: list[int], headers: list[str], rows: list[list[str]], refs: int | None):
-    """Widens the columns whose header or cells do not fit (a reference list fits its longest
-    reference and comma)."""
+    """Widens the columns where a word does not fit (Keras would cut it with an ellipsis): to
+    the whole cell, which then stays on one line; a reference list fits its longest reference
+    and comma. A layer's "name (Type)" is never wrapped (Keras wraps it at the space), so each
+    layer's first line names it whole."""
     widths = list(widths)
-    for i, header in enumerate(headers):
-        widths[i] = max(widths[i], len(header) + 2)
-    for cells in rows:
+    for cells in [headers, *rows]:
         for i, cell in enumerate(cells):
-            if i == refs:
+            if i == refs and cells is not headers:
                 widths[i] = max(widths[i], max(len(p) for p in cell.split(", ")) + 3)
-            else:
+            elif i == 0 and cells is not headers:  # "name (Type)" stays on one line
                 widths[i] = max(widths[i], len(cell) + 2)
+            elif max(len(word) for word in re.findall(r"\s*\S+", cell) or [""]) > widths[i] - 2:
+                widths[i] = len(cell) + 2
     return widths
 
 
+def wrap_words(text: str, width: int) -> list[str]:
+    """Greedy word wrap at spaces, as Keras' table renderer wraps a cell (a leading indent
+    stays with the first word)."""
+    lines, current = [], ""
+    for token in re.findall(r"\s*\S+", text) or [""]:
+        if current and len(current) + len(token) > width:
+            lines.append(current)
+            current = token.lstrip()
+        else:
+            current += token
+    return [*lines, current]
+
+
 def render(headers: list[str], widths: list[int], rows: list[list[str]], chain: bool):
-    """The table's lines: Keras' box characters, parameter counts right-aligned and the
-    Trainable marks centred."""
+    """The table's lines: Keras' box characters, cells wrapped to their column, parameter
+    counts right-aligned and the Trainable marks centred."""
     refs = None if chain else 3
     trainable = headers[-1] == "Trainable"
 
     def border(left, mid, end, fill):
         return left + mid.join(fill * w for w in widths) + end
 
-    def row(cells, sep="│"):
-        texts = []
-        for i, (cell, width) in enumerate(zip(cells, widths)):
-            if i == 2:
-                texts.append(f"{cell:>{width - 2}}")
-            elif trainable and i == len(cells) - 1:
-                texts.append(f"{cell:^{width - 2}}")
-            else:
-                texts.append(f"{cell:<{width - 2}}")
-        return f"{sep} " + f" {sep} ".join(texts) + f" {sep}"
+    def text(i, cell, width):
+        if i == 2:
+            return f"{cell:>{width - 2}}"
+        if trainable and i == len(widths) - 1:
+            return f"{cell:^{width - 2}}"
+        return f"{cell:<{width - 2}}"
 
-    lines = [border("┏", "┳", "┓", "━"), row(headers, "┃"), border("┡", "╇", "┩", "━")]
+    def row(cells, sep="│"):
+        parts = [
+            wrap_references(cell, w - 2) if i == refs and sep == "│" else wrap_words(cell, w - 2)
+            for i, (cell, w) in enumerate(zip(cells, widths))
+        ]
+        height = max(len(p) for p in parts)
+        if sep == "┃":  # header cells sit at the bottom of their row
+            parts = [[""] * (height - len(p)) + p for p in parts]
+        return [
+            f"{sep} "
+            + f" {sep} ".join(
+                text(i, p[j] if j < len(p) else "", w)
+                for i, (p, w) in enumerate(zip(parts, widths))
+            )
+            + f" {sep}"
+            for j in range(height)
+        ]
+
+    lines = [border("┏", "┳", "┓", "━"), *row(headers, "┃"), border("┡", "╇", "┩", "━")]
     for index, cells in enumerate(rows):
-        wrapped = [None] if refs is None else wrap_references(cells[refs], widths[refs] - 2)
-        for j, extra in enumerate(wrapped):
-            line = list(cells) if j == 0 else [""] * len(cells)
-            if refs is not None:
-                line[refs] = extra
-            lines.append(row(line))
+        lines += row(cells)
         if index < len(rows) - 1:
             lines.append(border("├", "┼", "┤", "─"))
     lines.append(border("└", "┴", "┘", "─"))

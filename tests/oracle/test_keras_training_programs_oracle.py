@@ -172,6 +172,7 @@ def _trained_cnn(lib):
         (_cnn, {"line_length": 70}),
         (_cnn, {"layer_range": ["conv", "flat"]}),
         (_cnn, {"positions": [0.4, 0.75, 1.0]}),
+        (_cnn, {"positions": [0.5, 0.65, 1.0]}),  # shapes wrap at their spaces
         (_nested, {}),
         (_nested, {"line_length": 76}),
         (_rank_one, {}),
