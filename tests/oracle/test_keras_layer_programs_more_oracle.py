@@ -154,3 +154,61 @@ def _lambdas(lib):
 def test_lambda_layers_with_arguments(tmp_path):
     x = RNG.standard_normal((8, 4, 3)).astype("float32")
     check_program(_lambdas, x, RNG.random((8, 2)).astype("float32"), tmp_path=tmp_path)
+
+
+def _recurrent_zoo(lib):
+    """Bidirectional with initial states and return_state, stacked cells in RNN, and the
+    RNN guide's custom cell (``state_size`` and ``call(inputs, states)``)."""
+    layers, ops = lib.layers, lib.ops
+
+    class MinimalRNNCell(layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, self.units), name="recurrent_kernel"
+            )
+
+        def call(self, inputs, states):
+            output = ops.matmul(inputs, self.kernel) + ops.matmul(states[0], self.recurrent_kernel)
+            return output, [output]
+
+    sequence, initial = lib.Input((5, 3)), lib.Input((4,))
+    x = layers.Bidirectional(layers.GRU(4, return_sequences=True))(
+        sequence, initial_state=[initial, initial]
+    )
+    last, forward, backward = layers.Bidirectional(
+        layers.GRU(2, return_state=True), merge_mode="mul"
+    )(x)
+    stacked = layers.RNN([layers.GRUCell(3), layers.LSTMCell(2)], return_sequences=True)(x)
+    custom = layers.RNN(MinimalRNNCell(3), go_backwards=True)(stacked)
+    merged = layers.Concatenate()([last, forward, backward, custom])
+    return lib.Model([sequence, initial], layers.Dense(1)(merged))
+
+
+def test_recurrent_states_cells_and_custom_cell(tmp_path):
+    x = [RNG.standard_normal((8, 5, 3)), RNG.standard_normal((8, 4))]
+    x = [a.astype("float32") for a in x]
+    check_program(
+        _recurrent_zoo, x, RNG.standard_normal((8, 1)).astype("float32"), tmp_path=tmp_path
+    )
+
+
+def _video_classifier(lib):
+    layers = lib.layers
+    inputs = lib.Input((4, 6, 6, 1))
+    x = layers.TimeDistributed(layers.Conv2D(2, 3, activation="relu"))(inputs)
+    x = layers.TimeDistributed(layers.GlobalAveragePooling2D())(x)
+    x = layers.SimpleRNN(3, return_sequences=True)(x)
+    x = layers.GlobalMaxPooling1D()(layers.Conv1D(2, 2, padding="causal")(x))
+    return lib.Model(inputs, layers.Dense(1)(x))
+
+
+def test_time_distributed_convolutions_into_a_recurrent_layer(tmp_path):
+    x = RNG.standard_normal((8, 4, 6, 6, 1)).astype("float32")
+    y = RNG.standard_normal((8, 1)).astype("float32")
+    check_program(_video_classifier, x, y, tmp_path=tmp_path, atol=1e-4)
