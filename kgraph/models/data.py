@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 
 import numpy as np
@@ -199,6 +200,30 @@ def is_array_like(x) -> bool:
 def holds_arrays(x, y) -> bool:
     """True when ``x`` holds arrays (not an iterable of ``(x, y)`` batches)."""
     return is_array_like(x) and not (y is None and is_batch_list(x))
+
+
+def refuse_separate_targets(x, y, sample_weight) -> None:
+    """Keras' error for ``y`` or ``sample_weight`` passed beside a dataset, a ``PyDataset`` or
+    a generator ``x``, whose batches carry their own targets and weights (they would be
+    ignored)."""
+    from kgraph.utils.py_dataset import PyDataset
+
+    kind = (
+        "PyDataset"
+        if isinstance(x, PyDataset)
+        else "generator"
+        if inspect.isgenerator(x)
+        else "dataset"
+    )
+    for value, name, what in (
+        (y, "y", "the targets"),
+        (sample_weight, "sample_weight", "the sample weights"),
+    ):
+        if value is not None:
+            raise ValueError(
+                f"When providing `x` as a {kind}, `{name}` should not be passed. Instead, "
+                f"{what} should be included as part of the {kind}."
+            )
 
 
 def checked_batch_size(batch_size, what: str = "batch_size") -> int:

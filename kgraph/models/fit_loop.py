@@ -18,7 +18,14 @@ import warnings
 
 from kgraph.callbacks import CallbackList, History, ProgbarLogger
 from kgraph.models import logs
-from kgraph.models.data import Batches, EpochIterator, holds_arrays, is_xy_pair, unpack_batch
+from kgraph.models.data import (
+    Batches,
+    EpochIterator,
+    holds_arrays,
+    is_xy_pair,
+    refuse_separate_targets,
+    unpack_batch,
+)
 from kgraph.models.evaluation import evaluate_data
 
 
@@ -70,6 +77,7 @@ def training_data(trainer, x, y, sample_weight, class_weight, validation_split, 
         return data, data, validation_data
     if x is None:
         raise ValueError("fit() needs x: numpy arrays or an iterable of (x, y) batches.")
+    refuse_separate_targets(x, y, sample_weight)
     if validation_split:
         raise ValueError(
             "validation_split is only supported for numpy arrays; pass validation_data "

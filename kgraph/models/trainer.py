@@ -27,6 +27,7 @@ from kgraph.models.labels import prepare_targets
 from kgraph.models.programs import TrainingPrograms, step_spec
 from kgraph.tensor import Variable, generation
 from kgraph.utils import seeds
+from kgraph.utils.py_dataset import PyDataset
 
 
 class Trainer:
@@ -107,10 +108,12 @@ class Trainer:
         Each epoch of numpy data is shuffled by its own generator, seeded with one draw of
         kgraph's generator (made here) and the epoch number: a run resumed at epoch k
         (``BackupAndRestore``, ``initial_epoch``) from the same script and seed shuffles epoch
-        k as the uninterrupted run did.
+        k as the uninterrupted run did. A ``PyDataset``'s batches are shuffled the same way
+        (their order), as Keras' ``fit`` reads one.
         """
+        reorders = shuffle and isinstance(data, (Batches, PyDataset))
+        base = seeds.make_seed() if reorders else 0
         if isinstance(data, Batches):
-            base = seeds.make_seed() if shuffle else 0
 
             def start(epoch=0):
                 rng = np.random.default_rng([base, epoch])
@@ -122,6 +125,10 @@ class Trainer:
             batch = self.prepare(*unpack_batch(item))
             return batch.x, batch.y, batch.sample_weight
 
+        if reorders:
+            return lambda epoch=0: map(
+                prepared, data.iterate(shuffle=True, rng=np.random.default_rng([base, epoch]))
+            )
         return lambda epoch=0: map(prepared, iter(data))
 
     def iterate(self, data, batch_size, shuffle, steps=None):

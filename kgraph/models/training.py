@@ -13,7 +13,12 @@ import warnings
 from kgraph import optimizers as optimizers_
 from kgraph.models import evaluation, logs
 from kgraph.models.compiled_attributes import CompiledAttributes
-from kgraph.models.data import EpochIterator, checked_batch_size, holds_arrays
+from kgraph.models.data import (
+    EpochIterator,
+    checked_batch_size,
+    holds_arrays,
+    refuse_separate_targets,
+)
 from kgraph.models.fit_loop import FitLoop, check_epochs, training_data, validation_batches
 from kgraph.models.trainer import Trainer
 
@@ -140,6 +145,8 @@ class TrainingMethods(CompiledAttributes):
             raise ValueError(f"Arguments not recognized: {kwargs}")
         trainer = self._compiled_trainer("evaluate")
         batch_size = checked_batch_size(batch_size)
+        if not holds_arrays(x, y):
+            refuse_separate_targets(x, y, sample_weight)
         data = trainer.prepare(x, y, sample_weight) if holds_arrays(x, y) else x
         verbose = 1 if verbose == "auto" else verbose
         if holds_arrays(x, y):

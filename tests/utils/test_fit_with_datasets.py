@@ -84,11 +84,58 @@ def check_py_dataset(kwargs):
     reference.fit(X, Y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     model = _model()
     data = Batches(**kwargs)
-    model.fit(data, validation_data=Batches(), epochs=2, verbose=0)
+    model.fit(data, validation_data=Batches(), epochs=2, shuffle=False, verbose=0)
     for a, b in zip(_weights(model), _weights(reference)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert (data.begins, data.ends) == (2, 2)
     np.testing.assert_allclose(model.predict(data, verbose=0), reference.predict(X, verbose=0))
+
+
+class RecordedBatches(Batches):
+    """Batches of 4 that record the order ``fit`` asks for them."""
+
+    def __init__(self):
+        super().__init__(size=4)
+        self.asked = []
+
+    def __getitem__(self, index):
+        self.asked.append(index)
+        return super().__getitem__(index)
+
+
+def test_fit_shuffles_a_py_dataset_batch_order_per_epoch():
+    """As Keras' fit(shuffle=True): each epoch reads every batch once, in a fresh order; the
+    weights are those of numpy fits over the batches in that order. evaluate keeps the order."""
+    model, data = _model(), RecordedBatches()
+    model.fit(data, epochs=2, verbose=0)
+    epochs = [data.asked[:6], data.asked[6:]]
+    assert len(data.asked) == 12 and all(sorted(e) == list(range(6)) for e in epochs)
+    assert epochs[0] != list(range(6)) and epochs[0] != epochs[1]
+    reference = _model()
+    for order in epochs:
+        rows = np.concatenate([np.arange(i * 4, i * 4 + 4) for i in order])
+        reference.fit(X[rows], Y[rows], batch_size=4, shuffle=False, verbose=0)
+    for a, b in zip(_weights(model), _weights(reference)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    data.asked.clear()
+    model.evaluate(data, verbose=0)
+    assert data.asked == list(range(6))
+
+
+@pytest.mark.parametrize(
+    "source, kind",
+    [
+        (lambda: Dataset.from_tensor_slices((X, Y)).batch(8), "dataset"),
+        (lambda: Batches(), "PyDataset"),
+        (lambda: ((X[i : i + 8], Y[i : i + 8]) for i in range(0, 24, 8)), "generator"),
+    ],
+)
+def test_targets_beside_a_dataset_are_refused_as_keras(source, kind):
+    model = _model()
+    with pytest.raises(ValueError, match=f"When providing `x` as a {kind}, `y` should not be"):
+        model.fit(source(), Y, verbose=0)
+    with pytest.raises(ValueError, match=f"as a {kind}, `sample_weight` should not be passed"):
+        model.evaluate(source(), sample_weight=np.ones(24), verbose=0)
 
 
 def test_py_dataset_with_worker_processes_trains_like_numpy():
