@@ -128,7 +128,7 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
         value = initializers.get(initializer)(shape, dtype=dtype)
-        name = name or f"variable_{len(self._own_weights)}"
+        name = name or naming.auto_name("variable")  # as Keras: variable, variable_1, ...)
         variable = Variable(
             value, name=name, path=f"{self.name}/{name}", trainable=trainable, dtype=dtype
         )

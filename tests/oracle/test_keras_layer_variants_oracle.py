@@ -183,3 +183,24 @@ def test_initializer_seed_generators_as_keras():
         )
     with pytest.raises(ValueError, match="seed=a"):
         kgraph.initializers.RandomNormal(seed="a")
+
+
+def test_unnamed_weights_are_named_as_keras_names_them():
+    def names(lib):
+        class Scales(lib.layers.Layer):
+            def build(self, input_shape):
+                self.a = self.add_weight(shape=(2,))
+                self.b = self.add_weight(shape=(3,))
+                self.c = self.add_weight(shape=(1,), name="c")
+                self.d = self.add_weight(shape=(1,))
+
+            def call(self, x):
+                return x
+
+        lib.utils.clear_session()
+        layers = [Scales(), Scales()]
+        for layer in layers:
+            layer.build((None, 1))
+        return [w.path for layer in layers for w in layer.weights]
+
+    assert names(kgraph) == names(keras)
