@@ -35,7 +35,7 @@ class Metric:
         return {"name": self.metric_name, "display_name": self.name, **self.params}
 
     def get_config(self) -> dict:
-        return {"name": self.name, **self.params}
+        return {"name": self.name, "dtype": self.dtype, **self.params}
 
     @classmethod
     def from_config(cls, config):

@@ -243,6 +243,8 @@ def compile_specs(metrics, weighted_metrics, prefix, loss_name, output_shape, ta
                 spec = {"name": item, "display_name": item}
             else:
                 spec = get(item).spec()
+                if isinstance(item, str):  # Keras' compile names a metric by its string
+                    spec["display_name"] = item
             spec["name"] = resolve_metric_name(spec["name"], loss_name, output_shape)
             spec = complete_spec(spec, output_shape)
             display = prefix + spec["display_name"]

@@ -307,3 +307,25 @@ def test_scores_need_2d_inputs():
     r2 = metrics.R2Score()
     r2.update_state(np.array([1.0, 4.0, 3.0]), np.array([[2.0], [4.0], [4.0]]))
     assert float(r2.result()) == pytest.approx(1 - 2 / (26 - 64 / 3), 1e-6)  # Keras' example
+
+
+def test_compile_names_a_metric_by_the_string_given():
+    """Keras' compile logs a string metric under that string ('Precision', not 'precision');
+    an object keeps its own name. The values are the metrics' own (checked against numpy)."""
+    x = np.array([[0.0], [1.0], [2.0], [3.0]], np.float32)
+    y = np.array([[0], [1], [1], [0]], np.float32)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["Precision", "mae", metrics.Recall()])
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert list(logs) == ["loss", "Precision", "mae", "recall"]
+    predicted = model.predict(x, verbose=0)
+    np.testing.assert_allclose(logs["mae"], np.abs(predicted - y).mean(), rtol=1e-5)
+    positive = predicted > 0.5
+    expected = (positive & (y > 0)).sum() / max(positive.sum(), 1)
+    np.testing.assert_allclose(logs["Precision"], expected, rtol=1e-6)
+
+
+def test_metric_config_carries_its_dtype():
+    config = metrics.Precision(thresholds=0.3).get_config()
+    assert config["dtype"] == "float32" and config["thresholds"] == 0.3
+    assert metrics.Precision.from_config(config).get_config() == config
