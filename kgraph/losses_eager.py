@@ -64,6 +64,18 @@ def _traced(build: Callable, inputs: dict[str, Any]):
     return KerasTensor(dims, "float32", value=out)
 
 
+def _symbolic(inputs: dict[str, Any], per_sample: bool):
+    """A shape-only KerasTensor of the loss when an input is a symbolic KerasTensor (a layer
+    that calls a loss while a Functional model is being built, as Keras' guide's
+    ``LogisticEndpoint``): the scalar of a reduced loss, one value per sample unreduced; else
+    None. The real loss is computed when the model's graphs are traced."""
+    symbolic = any(isinstance(x, KerasTensor) and x._value is None for x in inputs.values())
+    if not symbolic:
+        return None
+    shape = tuple(getattr(inputs["y_pred"], "shape", np.shape(inputs["y_pred"])))[:-1]
+    return KerasTensor(shape if per_sample else (), "float32")
+
+
 def _run(what: str, spec: dict[str, Any], build: Callable, arrays: dict[str, np.ndarray]):
     """Runs ``build(builder, {name: input value})`` (a list of outputs) on ``arrays``."""
     signature = tuple((n, a.shape, a.dtype.str) for n, a in arrays.items())
@@ -108,7 +120,10 @@ def evaluate_loss(spec: dict[str, Any], y_true, y_pred, sample_weight=None) -> n
     def build(b, v):
         return [closses.build_loss(b, spec, v["y_true"], v["y_pred"], v.get("sample_weight"))]
 
-    traced = _traced(build, {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
+    inputs = {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight}
+    traced = _traced(build, inputs)
+    if traced is None:
+        traced = _symbolic(inputs, spec.get("reduction", "sum_over_batch_size") in (None, "none"))
     if traced is not None:
         return traced
     return _run("loss", spec, build, _inputs(y_true, y_pred, sample_weight))[0]
@@ -121,7 +136,9 @@ def loss_values(spec: dict[str, Any], y_true, y_pred) -> np.ndarray:
     def build(b, v):
         return [closses.per_sample_loss(b, spec, v["y_true"], v["y_pred"])[0]]
 
-    traced = _traced(build, {"y_true": y_true, "y_pred": y_pred})
+    inputs = {"y_true": y_true, "y_pred": y_pred}
+    traced = _traced(build, inputs)
+    traced = _symbolic(inputs, per_sample=True) if traced is None else traced
     if traced is not None:
         return traced
     return _run("loss_values", spec, build, _inputs(y_true, y_pred))[0]

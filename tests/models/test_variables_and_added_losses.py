@@ -126,3 +126,41 @@ def test_add_loss_on_an_eager_call_is_listed_until_the_next_call():
 def test_add_metric_is_gone_as_in_keras_3():
     with pytest.raises(NotImplementedError, match=r"add_metric\(\)` method is deprecated"):
         layers.Dense(2).add_metric(1.0)
+
+
+class LogisticEndpoint(layers.Layer):
+    """The training guide's endpoint layer: a Loss object called in ``call`` on the model's
+    target and weight inputs, its value added with ``add_loss``."""
+
+    def __init__(self, name=None):
+        super().__init__(name=name)
+        self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def call(self, targets, logits, sample_weights=None):
+        self.add_loss(self.loss_fn(targets, logits, sample_weights))
+        return ops.sigmoid(logits)
+
+
+def test_a_loss_object_called_in_a_layer_while_the_model_is_built():
+    inputs = keras.Input((3,), name="inputs")
+    targets = keras.Input((4,), name="targets")
+    weights = keras.Input((1,), name="sample_weights")
+    dense = layers.Dense(4)
+    model = keras.Model(
+        [inputs, targets, weights], LogisticEndpoint()(targets, dense(inputs), weights)
+    )
+    model.compile(keras.optimizers.SGD(0.1))
+    rng = np.random.default_rng(0)
+    data = {
+        "inputs": rng.normal(size=(6, 3)).astype(np.float32),
+        "targets": rng.integers(0, 2, (6, 4)).astype(np.float32),
+        "sample_weights": rng.uniform(size=(6, 1)).astype(np.float32),
+    }
+    kernel, bias = dense.get_weights()
+    z = data["inputs"] @ kernel + bias
+    t = data["targets"]
+    per_sample = (np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean(axis=1)
+    expected = (per_sample * data["sample_weights"][:, 0]).sum() / 6
+    np.testing.assert_allclose(model.evaluate(data, verbose=0), expected, rtol=1e-5)
+    history = model.fit(data, epochs=3, verbose=0).history["loss"]
+    assert history[0] == pytest.approx(expected, rel=1e-5) and history[2] < history[0]
