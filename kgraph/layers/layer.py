@@ -250,8 +250,8 @@ class Layer:
                     outputs = self._converted_call(args, call_kwargs)
                 outputs = tree.map_structure(masking_support.symbolic_like, outputs)
                 masking_support.attach_output_masks(self, first_arg, outputs, mask)  # op nodes
-            except (ValueError, TypeError) as e:
-                raise ValueError(
+            except (ValueError, TypeError) as e:  # the same type, as Keras re-raises
+                raise type(e)(
                     f"Layer '{self.name}' ({type(self).__name__}) cannot be called "
                     f"on input of shape {_shape_str(first_shapes)}: {e}"
                 ) from None

@@ -58,3 +58,10 @@ def test_ops_between_layers_keep_their_dtypes():
 def test_mixed_precision_policies_are_refused_in_one_line():
     with pytest.raises(ValueError, match=r"mixed precision.*dtype='mixed_float16'"):
         layers.Dense(2, dtype="mixed_float16")
+
+
+def test_a_type_error_in_call_stays_a_type_error():
+    """Keras re-raises what ``call`` raised with the layer's context, keeping its type."""
+    query = kgraph.Input((3, 4))
+    with pytest.raises(TypeError, match=r"multi_head_attention.*'value'"):
+        layers.MultiHeadAttention(2, 2)(query)
