@@ -1,6 +1,6 @@
-"""Keras' input autocasting (kgraph.layers.autocast) against numpy: floating inputs take the
-layer's float dtype, integers pass untouched, ``autocast=False`` and ops between layers keep
-the input dtype."""
+"""Keras' input autocasting (kgraph.layers.autocast) and call errors against numpy: floating
+inputs take the layer's float dtype, integers pass untouched, ``autocast=False`` and ops between
+layers keep the input dtype; a TypeError in a symbolic call stays a TypeError."""
 
 from __future__ import annotations
 
