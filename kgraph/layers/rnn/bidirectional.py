@@ -41,6 +41,15 @@ class Bidirectional(Layer):
                 f"`backward_layer` need to be a `keras.layers.Layer` instance. "
                 f"Received: {backward_layer}"
             )
+        for wrapped in (layer, backward_layer):
+            if wrapped is not None and not all(
+                hasattr(wrapped, a) for a in ("go_backwards", "return_sequences", "return_state")
+            ):
+                raise TypeError(
+                    "`Bidirectional` wraps a recurrent layer (an RNN, or a layer with "
+                    "`go_backwards`, `return_sequences` and `return_state` attributes). "
+                    f"Received: {type(wrapped).__name__} layer {wrapped.name!r}"
+                )
         if merge_mode not in MERGE_MODES:
             raise ValueError(
                 f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "

@@ -79,6 +79,13 @@ def test_argument_validation(kwargs, match):
         layers.Bidirectional(**kwargs)
 
 
+def test_a_non_recurrent_layer_is_refused_in_one_line():
+    with pytest.raises(TypeError, match=r"recurrent layer.*Dense layer 'not_rnn'"):
+        layers.Bidirectional(layers.Dense(2, name="not_rnn"))
+    with pytest.raises(TypeError, match="Dense layer 'not_rnn_back'"):
+        layers.Bidirectional(layers.GRU(2), backward_layer=layers.Dense(2, name="not_rnn_back"))
+
+
 def test_fit_reduces_loss():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((32, 4, 2)).astype(np.float32)
