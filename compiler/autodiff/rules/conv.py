@@ -27,6 +27,11 @@ WEIGHT_GRAD_RECIPE = "auto"
 #: forward Conv against ~1x plus a small MatMul for im2col (ResNet-style CIFAR model, batch 64,
 #: onnxruntime 1.32 CPU profile; benchmarks/RESULTS.md).
 IM2COL_MAX_BYTES_PER_SAMPLE = 2 << 20
+#: The most patch bytes (over the whole batch; 64 samples assumed when it is symbolic) that one
+#: im2col unfolding holds at once. Patches are transient, but the largest set the step's peak
+#: memory: in the ResNet-style CIFAR model (batch 64) a 32-channel 3x3 layer on 32x32 maps
+#: unfolds 83 MB; in two runs of channels the fit's peak RSS went 524 -> 495 MiB.
+IM2COL_CHUNK_BYTES = 48 << 20
 
 
 @rule("Conv")
@@ -139,6 +144,34 @@ def weight_grad_by_conv(b, x, w, g, geo: Window, group: int):
 
 
 def _weight_grad_im2col(b, x, w, g, geo: Window, group: int, with_bias: bool = False):
+    """The im2col kernel gradient, unfolding at most :data:`IM2COL_CHUNK_BYTES` of patches at
+    a time: an ungrouped layer whose patches are larger is split into runs of input channels,
+    each unfolded, multiplied and summed before the next, and their kernel slices are
+    concatenated. Returns ``(dW, dB or None)``."""
+    channels, filters = dims(x)[1], dims(w)[0]
+    per_channel = (int(np.prod(geo.kernel)) + int(with_bias)) * int(np.prod(geo.out))
+    per_channel *= np.dtype(x.dtype.numpy()).itemsize * _static_batch(x)
+    step = max(1, IM2COL_CHUNK_BYTES // per_channel)
+    if group > 1 or step >= channels:
+        return _im2col_part(b, x, channels, filters, g, geo, group, with_bias)
+    parts, db = [], None
+    for low in range(0, channels, step):
+        high = min(low + step, channels)
+        part = b.op("Slice", [x, ints(b, [low]), ints(b, [high]), ints(b, [1])])
+        part.dtype = x.dtype
+        dw, bias = _im2col_part(b, part, high - low, filters, g, geo, 1, with_bias and not low)
+        parts.append(dw)
+        db = bias if bias is not None else db
+    return b.op("Concat", parts, {"axis": 1}), db
+
+
+def _static_batch(x) -> int:
+    """The batch size when static, else 64 (a typical batch to size the chunks by)."""
+    batch = dims(x)[0]
+    return batch if isinstance(batch, int) else 64
+
+
+def _im2col_part(b, x, channels, filters, g, geo: Window, group: int, with_bias: bool):
     """Unfold ``x`` into (N, G, c·K, P) patches with a one-hot kernel Conv, multiply by ``dyᵀ``
     per sample and group (a batched MatMul that reads both operands in their own layout), then
     sum over the batch: no Transpose of the activations or of their gradient.
@@ -146,7 +179,6 @@ def _weight_grad_im2col(b, x, w, g, geo: Window, group: int, with_bias: bool = F
     With ``with_bias`` each channel's patches get one more row of ones, whose product with
     ``dyᵀ`` is the bias gradient: dy is read once for both. Returns ``(dW, dB or None)``.
     """
-    channels, filters = dims(x)[1], dims(w)[0]
     c, m = channels // group, filters // group
     size = int(np.prod(geo.kernel))
     rows = size + int(with_bias)

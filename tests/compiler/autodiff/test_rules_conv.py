@@ -75,3 +75,17 @@ def test_pointwise_kernel_gradient_unfolds_nothing():
     inputs = [RNG.standard_normal((2, 6, 2, 2)), RNG.standard_normal((7, 6, 1, 1))]
     result = check_vjp("Conv", inputs, {}, wrt=[0, 1], eps=1e-2)
     assert sum(node.op_type == "Conv" for node in result.graph) == 1  # the forward one
+
+
+@pytest.mark.parametrize("batch", [None, [0]])
+def test_im2col_in_channel_chunks(batch, monkeypatch):
+    """Patches over the chunk limit are unfolded a run of input channels at a time (here
+    2 + 2 + 1 of 5 channels); the kernel and bias gradients are unchanged."""
+    monkeypatch.setattr(conv, "WEIGHT_GRAD_RECIPE", "im2col")
+    xs, ws = (2, 5, 4, 4), (3, 5, 3, 3)
+    per_channel = (9 + 1) * 16 * 4 * (2 if batch is None else 64)  # float32 patches + bias row
+    monkeypatch.setattr(conv, "IM2COL_CHUNK_BYTES", 2 * per_channel)
+    inputs = [RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])]
+    attrs = {"pads": [1, 1, 1, 1]}
+    result = check_vjp("Conv", inputs, attrs, wrt=[0, 1, 2], eps=1e-2, batch=batch, dtype="float32")
+    assert sum(node.op_type == "MatMul" for node in result.graph) == 3
