@@ -26,12 +26,20 @@ def ir_dtype(dtype: Any) -> ir.DataType:
     return ir.DataType.from_numpy(np.dtype(dtype))
 
 
-def ir_shape(shape: Sequence[int | str | None], batch_name: str = "batch") -> ir.Shape:
-    """Returns an ``ir.Shape``; unknown dims become named symbols (the first one ``batch``)."""
-    dims: list[int | str] = []
+def ir_shape(shape: Sequence[int | str | None], owner: str | None = None) -> ir.Shape:
+    """Returns an ``ir.Shape`` whose unknown first dim is the symbol ``batch``.
+
+    Other unknown dims are named after ``owner`` (a graph input: ``x_dim1``) or left
+    anonymous. A symbol tells onnxruntime that every dim carrying it has one size: a shared
+    ``dim1`` made two inputs of different lengths (cross-attention's query and value) equal,
+    and its memory planner refused to run them.
+    """
+    dims: list[int | str | None] = []
     for axis, dim in enumerate(shape):
-        if dim is None:
-            dims.append(batch_name if axis == 0 else f"dim{axis}")
+        if dim is None and axis == 0:
+            dims.append("batch")
+        elif dim is None:
+            dims.append(None if owner is None else f"{owner}_dim{axis}")
         else:
             dims.append(dim)
     return ir.Shape(dims)
@@ -163,7 +171,8 @@ class GraphBuilder:
     # -- graph interface ----------------------------------------------------------------
     def input(self, name: str, shape: Sequence[int | str | None], dtype: Any) -> ir.Value:
         """Declares a graph input."""
-        value = ir.Value(name=name, type=ir.TensorType(ir_dtype(dtype)), shape=ir_shape(shape))
+        shape = ir_shape(shape, owner=name)
+        value = ir.Value(name=name, type=ir.TensorType(ir_dtype(dtype)), shape=shape)
         self.graph.inputs.append(value)
         return value
 

@@ -378,6 +378,25 @@ def test_graph_io_names_and_batch_axis():
     np.testing.assert_allclose(_run(fixed, {"image": x})[0], model.predict(x, verbose=0), rtol=1e-6)
 
 
+def test_inputs_of_free_lengths_get_their_own_dim_names():
+    """Two ``(None, 4)`` inputs may differ in length: their free axes are separate symbols
+    (a shared one made onnxruntime refuse cross-attention with lengths 5 and 6)."""
+    query, value = kgraph.Input((None, 4), name="q"), kgraph.Input((None, 4), name="v")
+    attention = layers.MultiHeadAttention(2, 2)
+    model = kgraph.Model([query, value], attention(query, value))
+    joined = kgraph.Model([query, value], layers.Concatenate(axis=1)([query, value]))
+    proto = onnx.load_from_string(model.to_onnx_bytes())
+    assert [_dims(i) for i in proto.graph.input] == [["batch", "q_dim1", 4], ["batch", "v_dim1", 4]]
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    v = rng.standard_normal((2, 6, 4)).astype(np.float32)
+    np.testing.assert_array_equal(joined.predict([q, v], verbose=0), np.concatenate([q, v], 1))
+    predicted = model.predict([q, v], verbose=0)
+    assert predicted.shape == (2, 5, 4)
+    eager = attention(q, v)  # op by op on concrete arrays
+    np.testing.assert_allclose(predicted, np.asarray(eager), rtol=1e-5, atol=1e-6)
+
+
 def test_node_names_value_info_and_metadata():
     model = _cnn(name="digits")
     proto = onnx.load_from_string(model.to_onnx_bytes())
