@@ -91,7 +91,12 @@ class Layer:
         self.input_spec: InputSpec | list | None = None
         self._inbound_nodes: list[Node] = []
         self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
-        self._call_has_training = "training" in inspect.signature(self.call).parameters
+        parameters = inspect.signature(self.call).parameters
+        self._call_has_training = "training" in parameters
+        # Keras drops ``training=`` for a call that does not take it (Rescaling(x, training=True))
+        self._drops_training = not self._call_has_training and not any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+        )
 
     def __setattr__(self, name, value):
         if isinstance(value, Layer) and name != "_outer":
@@ -212,7 +217,12 @@ class Layer:
             variable.assign(value)
 
     def count_params(self) -> int:
-        """Number of scalars in all weights."""
+        """Number of scalars in all weights; an unbuilt layer has none yet (Keras' error)."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
         return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
 
     # -- building and calling ----------------------------------------------------------------
@@ -243,6 +253,8 @@ class Layer:
         call_kwargs = dict(kwargs)
         if self._call_has_training and call_kwargs.get("training") is None:
             call_kwargs["training"] = bool(active.training) if active is not None else False
+        elif getattr(self, "_drops_training", False):
+            call_kwargs.pop("training", None)
         call_kwargs, first_arg, mask = masking_support.call_masks(self, args, call_kwargs)
         if symbolic and all(t._value is None for t in symbolic):
             try:

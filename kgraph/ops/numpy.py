@@ -184,6 +184,10 @@ def cast(x, dtype):
     """Casts ``x`` to ``dtype``."""
     dtype = dtypes.standardize(dtype)
     if _spec_of(x).dtype == dtype:
+        # Eager float64 arrays count as float32 (as on Keras' JAX backend), but the cast
+        # itself must still give float32.
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.dtype.name != dtype:
+            return x.astype(dtype)
         return x
     return apply(_cast, [x], dtype=dtype)
 

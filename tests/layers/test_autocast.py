@@ -65,3 +65,39 @@ def test_a_type_error_in_call_stays_a_type_error():
     query = kgraph.Input((3, 4))
     with pytest.raises(TypeError, match=r"multi_head_attention.*'value'"):
         layers.MultiHeadAttention(2, 2)(query)
+
+
+def test_cast_of_a_float64_array_gives_float32():
+    x = np.array([0.1, 2.5], np.float64)
+    cast = ops.cast(x, "float32")
+    assert np.asarray(cast).dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(cast), x.astype(np.float32))
+
+
+def test_training_argument_is_dropped_for_a_call_without_it():
+    """As in Keras: Rescaling's call has no ``training``, so ``training=True`` is ignored."""
+    x = np.array([[1.0, 2.0]], np.float32)
+    np.testing.assert_allclose(layers.Rescaling(2.0)(x, training=True), x * 2)
+    inputs = kgraph.Input((2,))
+    model = kgraph.Model(inputs, layers.Rescaling(0.5)(inputs, training=False))
+    np.testing.assert_allclose(model.predict(x, verbose=0), x * 0.5)
+
+
+def test_count_params_of_an_unbuilt_layer_is_keras_error():
+    dense = layers.Dense(3)
+    with pytest.raises(ValueError, match=r"call `count_params` on layer 'dense.*isn't built"):
+        dense.count_params()
+    dense.build((None, 4))
+    assert dense.count_params() == 4 * 3 + 3
+
+
+def test_fit_refuses_float16_trainable_weights_in_one_line():
+    inputs = kgraph.Input((2,))
+    model = kgraph.Model(inputs, layers.Dense(1, dtype="float16", name="half")(inputs))
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    with pytest.raises(ValueError, match=r"float32 weights only.*'half/kernel' of dtype float16"):
+        model.fit(x, y, verbose=0)
+    model.get_layer("half").trainable = False
+    model.compile("sgd", "mse")
+    assert model.fit(x, y, verbose=0).history["loss"][0] >= 0
