@@ -313,6 +313,7 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "CenterCrop": {"height": 2, "width": 3},
     "Discretization": {"bin_boundaries": [0.2, 0.5]},
     "IntegerLookup": {"vocabulary": [0, 1, 2]},
+    "StringLookup": {"vocabulary": ["a", "b"]},  # float inputs: built only to be refused
     "Normalization": {"mean": 0.5, "variance": 2.0},
     "RandomBrightness": {"factor": 0.2, "value_range": (0, 1)},
     "RandomContrast": {"factor": 0.3, "value_range": (0, 1)},
