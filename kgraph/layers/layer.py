@@ -141,7 +141,7 @@ class Layer(LayerWeights):
         call_kwargs = dict(kwargs)
         if self._call_has_training and call_kwargs.get("training") is None:
             call_kwargs["training"] = bool(active.training) if active is not None else False
-        elif getattr(self, "_drops_training", False):
+        elif self._drops_training:
             call_kwargs.pop("training", None)
         call_kwargs, first_arg, mask = masking_support.call_masks(self, args, call_kwargs)
         if symbolic and all(t._value is None for t in symbolic):

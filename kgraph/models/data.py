@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 
 from kgraph.utils import tree
+from kgraph.utils.py_dataset import PyDataset
 
 
 def as_input_arrays(x, specs, model_name: str, keys=None) -> list[np.ndarray]:
@@ -206,15 +207,12 @@ def refuse_separate_targets(x, y, sample_weight) -> None:
     """Keras' error for ``y`` or ``sample_weight`` passed beside a dataset, a ``PyDataset`` or
     a generator ``x``, whose batches carry their own targets and weights (they would be
     ignored)."""
-    from kgraph.utils.py_dataset import PyDataset
-
-    kind = (
-        "PyDataset"
-        if isinstance(x, PyDataset)
-        else "generator"
-        if inspect.isgenerator(x)
-        else "dataset"
-    )
+    if isinstance(x, PyDataset):
+        kind = "PyDataset"
+    elif inspect.isgenerator(x):
+        kind = "generator"
+    else:
+        kind = "dataset"
     for value, name, what in (
         (y, "y", "the targets"),
         (sample_weight, "sample_weight", "the sample weights"),

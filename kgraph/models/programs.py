@@ -48,13 +48,11 @@ class TrainingPrograms:
     ):
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
         trainable = set(self.trainable_ids)
-        lower = [(w.path, str(w.dtype)) for w in model.trainable_weights]
-        lower = [(path, dtype) for path, dtype in lower if dtype != "float32"]
+        lower = [w for w in model.trainable_weights if str(w.dtype) != "float32"]
         if lower:  # the optimizers' update graphs are float32
-            path, dtype = lower[0]
             raise ValueError(
                 "kgraph trains float32 weights only: make the layer float32 or freeze it. "
-                f"Received: trainable weight {path!r} of dtype {dtype}"
+                f"Received: trainable weight {lower[0].path!r} of dtype {lower[0].dtype}"
             )
         b, trace, outputs = trace_model(
             model, training=True, mark_outputs=False, collect_losses=True

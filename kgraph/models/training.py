@@ -145,11 +145,12 @@ class TrainingMethods(CompiledAttributes):
             raise ValueError(f"Arguments not recognized: {kwargs}")
         trainer = self._compiled_trainer("evaluate")
         batch_size = checked_batch_size(batch_size)
-        if not holds_arrays(x, y):
+        arrays = holds_arrays(x, y)
+        if not arrays:
             refuse_separate_targets(x, y, sample_weight)
-        data = trainer.prepare(x, y, sample_weight) if holds_arrays(x, y) else x
+        data = trainer.prepare(x, y, sample_weight) if arrays else x
         verbose = 1 if verbose == "auto" else verbose
-        if holds_arrays(x, y):
+        if arrays:
             count = data.num_batches(batch_size)
         else:  # a dataset's length when known (PyDataset's num_batches is a property)
             count = len(data) if hasattr(data, "__len__") else None
