@@ -1,5 +1,6 @@
 """The fast JPEG path gives Pillow's own pixels, leaves what it cannot parse to Pillow, and still
-names a corrupt file."""
+names a corrupt file: through simplejpeg when it is installed and through Pillow's libjpeg
+decoder when it is not (both run here)."""
 
 import io
 
@@ -16,6 +17,16 @@ SAVE_OPTIONS = [
     {"subsampling": 2, "quality": 30},
     {"optimize": True},
 ]
+
+
+@pytest.fixture(params=["simplejpeg", "pillow"], autouse=True)
+def decoder(request, monkeypatch):
+    """Runs every test once per decoding back end."""
+    if request.param == "simplejpeg":
+        pytest.importorskip("simplejpeg")
+    else:
+        monkeypatch.setattr(jpeg_decode, "simplejpeg", None)
+    return request.param
 
 
 def jpeg_bytes(source_mode: str, size, options) -> bytes:
@@ -87,4 +98,20 @@ def test_truncated_file_is_named(tmp_path, keep):
     path = tmp_path / "cut.jpg"
     path.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(ValueError, match=r"cut\.jpg"):
+        image_utils.decode_image(str(path), 3)
+
+
+def test_corrupt_scan(tmp_path, decoder):
+    """libjpeg's "corrupt data" warnings are errors through simplejpeg (strict), naming the
+    file; Pillow's decoder fills such a scan with whatever it decodes, as Image.open did."""
+    data = bytearray(jpeg_bytes("RGB", (64, 64), {}))
+    scan = data.index(b"\xff\xda") + 20
+    garbage = b"\xff\x00\xd3" * (len(data) - 2 - scan)
+    data[scan:-2] = garbage[: len(data) - 2 - scan]
+    path = tmp_path / "garbled.jpg"
+    path.write_bytes(bytes(data))
+    if decoder == "pillow":
+        assert image_utils.decode_image(str(path), 3).shape == (64, 64, 3)
+        return
+    with pytest.raises(ValueError, match=r"garbled\.jpg"):
         image_utils.decode_image(str(path), 3)
