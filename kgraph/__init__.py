@@ -34,6 +34,7 @@ SUBMODULES = (
     "regularizers",
     "saving",
     "utils",
+    "wrappers",
 )
 
 # public name -> the module that defines it
@@ -91,6 +92,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         regularizers,
         saving,
         utils,
+        wrappers,
     )
     from kgraph.layers import Input, InputSpec, Layer  # noqa: F401
     from kgraph.models.functional import Functional  # noqa: F401
