@@ -59,6 +59,10 @@ class StepGraph:
             for metric specs marked ``traced``.
         output_masks: Output name -> the bool Keras mask the front end traced for it (from
             the inputs): masked entries weigh 0 in the loss and the mean metrics, as in Keras.
+        loss_scale: Differentiate ``loss * scale`` and divide the gradients by ``scale``, the
+            ``LossScaleOptimizer``'s dynamic scale (a state input): with float16 activations
+            (``mixed_float16``) the backward pass then keeps small gradients representable,
+            as Keras' scaled loss does. The optimizer spec must be a loss-scale wrapper.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class StepGraph:
         traced_losses: Mapping[str, ir.Value] | None = None,
         traced_metrics: Mapping[str, ir.Value] | None = None,
         output_masks: Mapping[str, ir.Value] | None = None,
+        loss_scale: bool = False,
     ):
         self.builder = b
         self.trainable = list(trainable)
@@ -97,12 +102,18 @@ class StepGraph:
         self.input_names = list(input_names)
         ir.passes.PassManager(forward_layout_passes())(serde.to_model(b.graph))
         common.ShapeInferencePass()(serde.to_model(b.graph))
+        self.scale = b.input(optim.loss_scale.SCALE, (), "float32") if loss_scale else None
         self.gradients = self._differentiate()
 
     def _differentiate(self) -> dict[str, ir.Value | None]:
         """The loss gradient of every trainable parameter; as Keras, a parameter the loss does
         not depend on gets a warning and stays as it is (unless none has a gradient)."""
-        found = gradients(self.builder, self.losses.loss, [self.params[n] for n in self.trainable])
+        b, loss, scale = self.builder, self.losses.loss, self.scale
+        if scale is not None:
+            loss = typed_like(b.op("Mul", [loss, scale]), loss)
+        found = gradients(b, loss, [self.params[n] for n in self.trainable])
+        if scale is not None:
+            found = [None if g is None else typed_like(b.op("Div", [g, scale]), g) for g in found]
         grads = dict(zip(self.trainable, found))
         missing = [n for n, g in grads.items() if g is None]
         if missing and len(missing) == len(grads):
@@ -129,7 +140,8 @@ class StepGraph:
         shapes = {n: tuple(self.initial_state[n].shape) for n in updated}
         slots = {}
         for name, (shape, dtype, init) in optim.slot_specs(optimizer, shapes).items():
-            slots[name] = b.input(name, shape, dtype)
+            reuse = self.scale if name == optim.loss_scale.SCALE else None
+            slots[name] = reuse if reuse is not None else b.input(name, shape, dtype)
             self.initial_state[name] = np.full(shape, init, dtype)
         if expose_gradients:
             for name, grad in grads.items():

@@ -23,10 +23,12 @@ SUBMODULES = (
     "config",
     "constraints",
     "datasets",
+    "dtype_policies",
     "initializers",
     "layers",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
     "ops",
     "optimizers",
@@ -39,6 +41,8 @@ SUBMODULES = (
 
 # public name -> the module that defines it
 NAMES = {
+    "DTypePolicy": "kgraph.dtype_policies",
+    "FloatDTypePolicy": "kgraph.dtype_policies",
     "Functional": "kgraph.models.functional",
     "Initializer": "kgraph.initializers",
     "Input": "kgraph.layers",
@@ -81,10 +85,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         config,
         constraints,
         datasets,
+        dtype_policies,
         initializers,
         layers,
         losses,
         metrics,
+        mixed_precision,
         models,
         ops,
         optimizers,
@@ -94,6 +100,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         utils,
         wrappers,
     )
+    from kgraph.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
     from kgraph.layers import Input, InputSpec, Layer  # noqa: F401
     from kgraph.models.functional import Functional  # noqa: F401
     from kgraph.models.model import Model  # noqa: F401

@@ -1,14 +1,17 @@
 """LossScaleOptimizer: Keras' dynamic loss scaling around an inner optimizer.
 
 Keras multiplies the loss by ``dynamic_scale`` and divides the gradients by it before the inner
-optimizer runs. The step graph here differentiates the unscaled float32 loss, so it forms the
-scaled gradients as ``grad * scale`` (exact for the power-of-two scales used, and overflowing to
-inf where Keras' would) and checks them: when all are finite the inner optimizer updates with
-``grad`` and ``step_counter`` counts up (after ``dynamic_growth_steps`` such steps the scale
-doubles); otherwise nothing is updated, the scale halves and the counter restarts. Scale, counter
-and the inner optimizer's own iteration count (Keras counts only applied steps) are scalar state
-named ``loss_scale/...``. The host's learning-rate schedule still reads the outer step count;
-the two differ only after a skipped step.
+optimizer runs; the step graph does the same (``StepGraph(loss_scale=True)``: the kgraph front
+end asks for it whenever the optimizer is this wrapper), so float16 activations of a
+``mixed_float16`` model keep small gradients representable. The check here forms the scaled
+gradients again as ``grad * scale`` (exact for the power-of-two scales used; a gradient that
+overflowed in the scaled backward pass is already inf) and checks them: when all are finite the
+inner optimizer updates with ``grad`` and ``step_counter`` counts up (after
+``dynamic_growth_steps`` such steps the scale doubles); otherwise nothing is updated, the scale
+halves and the counter restarts. Scale, counter and the inner optimizer's own iteration count
+(Keras counts only applied steps) are scalar state named ``loss_scale/...``. The host's
+learning-rate schedule still reads the outer step count; the two differ only after a skipped
+step.
 """
 
 from __future__ import annotations

@@ -1,15 +1,26 @@
-"""Keras' input autocasting: a layer casts its floating-point inputs (numpy arrays and tensors,
-not Python scalars, integers or variables) to its own float dtype before ``call``, so a float64
-numpy array fed to a float32 layer gives float32 outputs, as in Keras. A layer opts out with
-``autocast=False``; Functional models pass their inputs on as they are (as Keras)."""
+"""Keras' autocasting: a layer casts its floating-point inputs (numpy arrays and tensors, not
+Python scalars, integers or variables) to its compute dtype before ``call``, so a float64 numpy
+array fed to a float32 layer gives float32 outputs, as in Keras. A layer opts out with
+``autocast=False``; Functional models pass their inputs on as they are (as Keras).
+
+Under a mixed policy (``mixed_float16``: float32 weights, float16 computations) the layer also
+reads its float weights as the compute dtype inside ``call``, as Keras' ``AutocastScope`` does:
+while ``call`` runs, each weight attribute of the layer (``self.kernel``) stands for the weight
+cast to float16 -- a ``Cast`` node on the float32 parameter in a traced graph (gradients flow
+back through it to the float32 weight), a float16 array eagerly. Weights made with
+``autocast=False`` or ``trainable=False`` (state the call assigns, such as moving statistics)
+are read as they are, and weights a layer keeps in lists or dicts are not cast (their ops
+then run in float32, which is slower but not less exact)."""
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
 from kgraph import ops
 from kgraph.layers import masking_support
-from kgraph.tensor import KerasTensor
+from kgraph.tensor import KerasTensor, Variable
 from kgraph.utils import tree
 
 
@@ -23,7 +34,7 @@ def wants_conversion(layer) -> bool:
 
     return (
         getattr(layer, "autocast", True)
-        and _is_float(layer.dtype)
+        and _is_float(layer.compute_dtype)
         and not isinstance(layer, Functional)
     )
 
@@ -41,9 +52,45 @@ def _convert(x, dtype: str):
 
 
 def convert_inputs(layer, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """``args`` and ``kwargs`` with floating inputs cast to ``layer.dtype`` (call this inside
-    the layer's call scope: the casts belong to the layer, not to the model's graph)."""
+    """``args`` and ``kwargs`` with floating inputs cast to ``layer.compute_dtype`` (call this
+    inside the layer's call scope: the casts belong to the layer, not to the model's graph)."""
     if not wants_conversion(layer):
         return args, kwargs
-    dtype = layer.dtype
+    dtype = layer.compute_dtype
     return tree.map_structure(lambda x: _convert(x, dtype), (tuple(args), dict(kwargs)))
+
+
+def _cast_weights(layer) -> dict:
+    """Attribute name -> the weight it holds, for the weights read as the compute dtype."""
+    compute = layer.compute_dtype
+    if compute == layer.variable_dtype or not _is_float(compute):
+        return {}
+    if not getattr(layer, "autocast", True):
+        return {}
+    return {
+        name: value
+        for name, value in vars(layer).items()
+        if isinstance(value, Variable)
+        and value.autocast
+        and value.trainable
+        and _is_float(value.dtype)
+        and value.dtype != compute
+    }
+
+
+@contextlib.contextmanager
+def weights_read_as_compute_dtype(layer):
+    """Inside the block, ``layer``'s float weight attributes read as its compute dtype (a
+    mixed policy only; see the module docstring). The attributes are restored afterwards."""
+    found = _cast_weights(layer)
+    if not found:
+        yield
+        return
+    dtype = layer.compute_dtype
+    for name, variable in found.items():
+        object.__setattr__(layer, name, ops.convert_to_tensor(variable, dtype))
+    try:
+        yield
+    finally:
+        for name, variable in found.items():
+            object.__setattr__(layer, name, variable)

@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from kgraph import dtypes, regularizers, trace
+from kgraph import dtype_policies, regularizers, trace
 from kgraph.layers import autocast, masking_support
 from kgraph.layers.auto_config import (
     constructor_arguments,
@@ -45,7 +45,8 @@ class Layer(LayerWeights):
     Args:
         trainable: Whether the layer's weights are updated by training.
         name: Layer name; unique automatic names (``dense``, ``dense_1``) when omitted.
-        dtype: Dtype of the weights (float32 by default).
+        dtype: A dtype or dtype policy (``"float32"``, ``"mixed_float16"``...; the global
+            policy by default): the dtype of the weights and of the computations.
         activity_regularizer: Regularizer of the layer's outputs: training adds
             ``regularizer(output) / batch_size`` to the loss.
     """
@@ -83,7 +84,7 @@ class Layer(LayerWeights):
         object.__setattr__(self, "_layers", [])
         self.name = name or naming.auto_name(naming.to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = _standard_dtype(dtype)
+        self.dtype_policy = dtype
         self._own_weights: list[Variable] = []
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._activity_losses: list = []  # penalties of the last eager call
@@ -174,22 +175,40 @@ class Layer(LayerWeights):
 
     def _converted_call(self, args: tuple, call_kwargs: dict):
         args, call_kwargs = autocast.convert_inputs(self, args, call_kwargs)
-        return self.call(*args, **call_kwargs)
+        with autocast.weights_read_as_compute_dtype(self):
+            return self.call(*args, **call_kwargs)
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy`` (see ``kgraph.dtype_policies``)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        policy = dtype_policies.get(value)
+        if isinstance(policy, dtype_policies.DTypePolicyMap):  # Keras: the entry for its path
+            policy = policy[self.name]
+        object.__setattr__(self, "_dtype_policy", policy)
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights (the policy's variable dtype), as in Keras."""
+        return self._dtype_policy.variable_dtype
 
     @property
     def compute_dtype(self) -> str:
-        """The dtype of the layer's computations (kgraph has plain dtype policies only)."""
-        return self.dtype
+        """The dtype of the layer's computations and outputs (float16 for mixed_float16)."""
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self) -> str:
         """The dtype of the layer's weights."""
-        return self.dtype
+        return self._dtype_policy.variable_dtype
 
     @property
     def input_dtype(self) -> str:
         """The dtype floating inputs are cast to (with ``autocast``, the default)."""
-        return self.dtype
+        return self._dtype_policy.compute_dtype
 
     @property
     def supports_masking(self) -> bool:
@@ -249,9 +268,9 @@ class Layer(LayerWeights):
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape``, found by a symbolic call."""
         if _is_shape(input_shape):
-            inputs = KerasTensor(input_shape, self.dtype)
+            inputs = KerasTensor(input_shape, self.compute_dtype)
         else:
-            inputs = [KerasTensor(s, self.dtype) for s in input_shape]
+            inputs = [KerasTensor(s, self.compute_dtype) for s in input_shape]
         outputs = self._call((inputs,), {}, record=False)
         return tree.map_structure(lambda t: t.shape, outputs)
 
@@ -267,7 +286,7 @@ class Layer(LayerWeights):
     @default
     def get_config(self) -> dict:
         """Constructor arguments that recreate this layer (without weights)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_policy.name}
         if self._input_shape_arg is not None:
             config["input_shape"] = self._input_shape_arg
         if self.activity_regularizer is not None:
@@ -288,16 +307,6 @@ class Layer(LayerWeights):
 def _untracked(layer, variable) -> bool:
     own = vars(layer).get("_own_weights")
     return own is not None and all(variable is not w for w in own)
-
-
-def _standard_dtype(dtype) -> str:
-    try:
-        return dtypes.standardize(dtype)
-    except TypeError:  # numpy's "data type not understood", e.g. a mixed precision policy
-        raise ValueError(
-            "kgraph layers take a plain dtype (float32, float16, bfloat16, int32, ...); mixed "
-            f"precision policies are not supported. Received: dtype={dtype!r}"
-        ) from None
 
 
 def _is_shape(value) -> bool:

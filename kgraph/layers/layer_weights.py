@@ -24,12 +24,16 @@ class LayerWeights:
         name=None,
         regularizer=None,
         constraint=None,
+        aggregation="none",
+        autocast=True,
     ) -> Variable:
         """Creates a weight ``layer_name/name`` initialised by ``initializer``.
 
         ``regularizer`` (see ``kgraph.regularizers``) adds a penalty on the weight to the
         training loss; ``constraint`` (see ``kgraph.constraints``) projects the weight after each
-        optimizer update.
+        optimizer update. ``autocast=False`` keeps the weight in its own dtype inside ``call``
+        under a mixed policy (see ``kgraph.layers.autocast``); ``aggregation`` is Keras'
+        multi-device setting, recorded only.
         """
         shape = tuple(shape or ())
         dtype = dtypes.standardize(dtype or self.dtype)
@@ -38,7 +42,13 @@ class LayerWeights:
         value = initializers.get(initializer)(shape, dtype=dtype)
         name = name or naming.auto_name("variable")  # as Keras: variable, variable_1, ...)
         variable = Variable(
-            value, name=name, path=f"{self.name}/{name}", trainable=trainable, dtype=dtype
+            value,
+            name=name,
+            path=f"{self.name}/{name}",
+            trainable=trainable,
+            dtype=dtype,
+            autocast=autocast,
+            aggregation=aggregation,
         )
         variable.regularizer = regularizers.get(regularizer)
         variable.constraint = constraints.get(constraint)

@@ -78,6 +78,7 @@ class TrainingPrograms:
             traced,
             metric_values,
             _masks(model, trace),
+            loss_scale=optimizer_spec.get("name") == "loss_scale_optimizer",
         )
         updates = graph.optimizer_updates(optimizer_spec)
         with tracing.tracing(trace), b.scope("constraint"):
