@@ -42,7 +42,12 @@ _SAVING_NAMES = (
 
 
 def __getattr__(name):
-    """The custom-object registry lives in ``kgraph.saving`` (imported on first use)."""
+    """The custom-object registry lives in ``kgraph.saving`` and ``FeatureSpace`` is built
+    of layers (both imported on first use: ``kgraph.layers`` itself imports this package)."""
+    if name == "FeatureSpace":
+        from kgraph.utils.feature_space import FeatureSpace
+
+        return FeatureSpace
     if name in _SAVING_NAMES:
         from kgraph import saving
 
@@ -54,6 +59,7 @@ __all__ = [
     *_SAVING_NAMES,
     "AUTOTUNE",
     "Config",
+    "FeatureSpace",
     "Sequence",
     "clear_session",
     "disable_interactive_logging",
