@@ -32,9 +32,11 @@ SUBMODULES = (
     "models",
     "ops",
     "optimizers",
+    "preprocessing",
     "random",
     "regularizers",
     "saving",
+    "tree",
     "utils",
     "wrappers",
 )
@@ -54,8 +56,14 @@ NAMES = {
     "Model": "kgraph.models.model",
     "Optimizer": "kgraph.optimizers",
     "Regularizer": "kgraph.regularizers",
+    "RematScope": "kgraph.scopes",
     "Sequential": "kgraph.models.sequential",
+    "StatelessScope": "kgraph.scopes",
+    "SymbolicScope": "kgraph.scopes",
     "Variable": "kgraph.tensor",
+    "device": "kgraph.scopes",
+    "name_scope": "kgraph.scopes",
+    "remat": "kgraph.scopes",
 }
 
 __all__ = sorted([*NAMES, "__version__", *SUBMODULES])
@@ -94,9 +102,11 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         models,
         ops,
         optimizers,
+        preprocessing,
         random,
         regularizers,
         saving,
+        tree,
         utils,
         wrappers,
     )
@@ -105,4 +115,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kgraph.models.functional import Functional  # noqa: F401
     from kgraph.models.model import Model  # noqa: F401
     from kgraph.models.sequential import Sequential  # noqa: F401
+    from kgraph.scopes import (  # noqa: F401
+        RematScope,
+        StatelessScope,
+        SymbolicScope,
+        device,
+        name_scope,
+        remat,
+    )
     from kgraph.tensor import KerasTensor, Variable  # noqa: F401
