@@ -113,11 +113,10 @@ class Feature:
         self.output_mode = output_mode
 
     def get_config(self):
-        return {
-            "dtype": self.dtype,
-            "preprocessor": serialize_keras_object(self.preprocessor),
-            "output_mode": self.output_mode,
-        }
+        preprocessor = serialize_keras_object(self.preprocessor)
+        if isinstance(self.preprocessor, (TFDIdentity, TFDConcat)):
+            preprocessor["module"] = KERAS_MODULE  # where Keras' loader finds them
+        return {"dtype": self.dtype, "preprocessor": preprocessor, "output_mode": self.output_mode}
 
     @classmethod
     def from_config(cls, config):
