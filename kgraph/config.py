@@ -15,7 +15,6 @@ import warnings
 
 from kgraph import dtypes
 from kgraph.dtype_policies.dtype_policy import dtype_policy, set_dtype_policy
-from kgraph.saving.serialization_lib import enable_unsafe_deserialization
 from kgraph.utils.keras_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
@@ -182,6 +181,14 @@ def is_flash_attention_enabled():
 def is_nnx_enabled() -> bool:
     """False: Flax NNX is a JAX-backend feature; kgraph has none."""
     return False
+
+
+def enable_unsafe_deserialization() -> None:
+    """Lets ``load_model`` rebuild Python lambdas (see ``kgraph.saving``); imported on call so
+    that ``kgraph.config`` stays importable from the layers the saving package imports."""
+    from kgraph.saving import serialization_lib
+
+    serialization_lib.enable_unsafe_deserialization()
 
 
 def _fixed(name: str, value, allowed: str) -> None:
