@@ -15,12 +15,11 @@ import os
 from kgraph import layers
 from kgraph.layers.layer import Layer
 from kgraph.utils import feature_space_merge as merging
-from kgraph.utils import naming
 from kgraph.utils.dataset import Dataset
 from kgraph.utils.feature_space_specs import (
     Cross,
     Feature,
-    TFDIdentity,
+    FeatureTypes,
     as_cross,
     as_feature,
     serialized,
@@ -38,7 +37,7 @@ _NAMED_TYPES = (
 )
 
 
-class FeatureSpace(Layer):
+class FeatureSpace(FeatureTypes, Layer):
     """Preprocesses and encodes structured data given as a dict of columns.
 
     Args:
@@ -50,73 +49,6 @@ class FeatureSpace(Layer):
         hashing_dim: Default number of bins of the ``*_hashed`` types.
         num_discretization_bins: Default number of bins of ``"float_discretized"``.
     """
-
-    # -- feature constructors (Keras' classmethods) -----------------------------------------
-    @classmethod
-    def cross(cls, feature_names, crossing_dim, output_mode="one_hot"):
-        return Cross(feature_names, crossing_dim, output_mode=output_mode)
-
-    @classmethod
-    def feature(cls, dtype, preprocessor, output_mode):
-        return Feature(dtype, preprocessor, output_mode)
-
-    @classmethod
-    def float(cls, name=None):
-        name = name or naming.auto_name("float")
-        layer = TFDIdentity(dtype="float32", name=f"{name}_preprocessor")
-        return Feature("float32", layer, "float")
-
-    @classmethod
-    def float_rescaled(cls, scale=1.0, offset=0.0, name=None):
-        name = name or naming.auto_name("float_rescaled")
-        layer = layers.Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
-        return Feature("float32", layer, "float")
-
-    @classmethod
-    def float_normalized(cls, name=None):
-        name = name or naming.auto_name("float_normalized")
-        layer = layers.Normalization(axis=-1, name=f"{name}_preprocessor")
-        return Feature("float32", layer, "float")
-
-    @classmethod
-    def float_discretized(cls, num_bins, bin_boundaries=None, output_mode="one_hot", name=None):
-        name = name or naming.auto_name("float_discretized")
-        layer = layers.Discretization(
-            num_bins=num_bins, bin_boundaries=bin_boundaries, name=f"{name}_preprocessor"
-        )
-        return Feature("float32", layer, output_mode)
-
-    @classmethod
-    def integer_categorical(
-        cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None
-    ):
-        name = name or naming.auto_name("integer_categorical")
-        layer = layers.IntegerLookup(
-            name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
-        )
-        return Feature("int32", layer, output_mode)
-
-    @classmethod
-    def string_categorical(
-        cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None
-    ):
-        name = name or naming.auto_name("string_categorical")
-        layer = layers.StringLookup(
-            name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
-        )
-        return Feature("string", layer, output_mode)
-
-    @classmethod
-    def string_hashed(cls, num_bins, output_mode="one_hot", name=None):
-        name = name or naming.auto_name("string_hashed")
-        layer = layers.Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
-        return Feature("string", layer, output_mode)
-
-    @classmethod
-    def integer_hashed(cls, num_bins, output_mode="one_hot", name=None):
-        name = name or naming.auto_name("integer_hashed")
-        layer = layers.Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
-        return Feature("int32", layer, output_mode)
 
     # -- construction -----------------------------------------------------------------------
     def __init__(

@@ -9,9 +9,10 @@ The classes keep Keras' config keys; nested preprocessors are (de)serialized wit
 
 from __future__ import annotations
 
-from kgraph import ops
+from kgraph import layers, ops
 from kgraph.layers.layer import Layer
 from kgraph.saving import deserialize_keras_object, serialize_keras_object
+from kgraph.utils import naming
 
 #: Keras' module for these classes in saved configs (what Keras' own files say).
 KERAS_MODULE = "keras.src.layers.preprocessing.feature_space"
@@ -141,3 +142,74 @@ def serialized(obj) -> dict:
         "config": serialize_keras_object(obj.get_config()),
         "registered_name": type(obj).__name__,
     }
+
+
+class FeatureTypes:
+    """``FeatureSpace``'s feature constructors (Keras' classmethods): each returns a
+    ``Feature`` holding a fresh preprocessing layer named ``<name>_preprocessor``."""
+
+    @classmethod
+    def cross(cls, feature_names, crossing_dim, output_mode="one_hot"):
+        return Cross(feature_names, crossing_dim, output_mode=output_mode)
+
+    @classmethod
+    def feature(cls, dtype, preprocessor, output_mode):
+        return Feature(dtype, preprocessor, output_mode)
+
+    @classmethod
+    def float(cls, name=None):
+        name = name or naming.auto_name("float")
+        layer = TFDIdentity(dtype="float32", name=f"{name}_preprocessor")
+        return Feature("float32", layer, "float")
+
+    @classmethod
+    def float_rescaled(cls, scale=1.0, offset=0.0, name=None):
+        name = name or naming.auto_name("float_rescaled")
+        layer = layers.Rescaling(scale=scale, offset=offset, name=f"{name}_preprocessor")
+        return Feature("float32", layer, "float")
+
+    @classmethod
+    def float_normalized(cls, name=None):
+        name = name or naming.auto_name("float_normalized")
+        layer = layers.Normalization(axis=-1, name=f"{name}_preprocessor")
+        return Feature("float32", layer, "float")
+
+    @classmethod
+    def float_discretized(cls, num_bins, bin_boundaries=None, output_mode="one_hot", name=None):
+        name = name or naming.auto_name("float_discretized")
+        layer = layers.Discretization(
+            num_bins=num_bins, bin_boundaries=bin_boundaries, name=f"{name}_preprocessor"
+        )
+        return Feature("float32", layer, output_mode)
+
+    @classmethod
+    def integer_categorical(
+        cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None
+    ):
+        name = name or naming.auto_name("integer_categorical")
+        layer = layers.IntegerLookup(
+            name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
+        )
+        return Feature("int32", layer, output_mode)
+
+    @classmethod
+    def string_categorical(
+        cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None
+    ):
+        name = name or naming.auto_name("string_categorical")
+        layer = layers.StringLookup(
+            name=f"{name}_preprocessor", max_tokens=max_tokens, num_oov_indices=num_oov_indices
+        )
+        return Feature("string", layer, output_mode)
+
+    @classmethod
+    def string_hashed(cls, num_bins, output_mode="one_hot", name=None):
+        name = name or naming.auto_name("string_hashed")
+        layer = layers.Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        return Feature("string", layer, output_mode)
+
+    @classmethod
+    def integer_hashed(cls, num_bins, output_mode="one_hot", name=None):
+        name = name or naming.auto_name("integer_hashed")
+        layer = layers.Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
+        return Feature("int32", layer, output_mode)
