@@ -45,6 +45,7 @@ SUBMODULES = (
 NAMES = {
     "DTypePolicy": "kgraph.dtype_policies",
     "FloatDTypePolicy": "kgraph.dtype_policies",
+    "Function": "kgraph.function",
     "Functional": "kgraph.models.functional",
     "Initializer": "kgraph.initializers",
     "Input": "kgraph.layers",
@@ -111,6 +112,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         wrappers,
     )
     from kgraph.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: F401
+    from kgraph.function import Function  # noqa: F401
     from kgraph.layers import Input, InputSpec, Layer  # noqa: F401
     from kgraph.models.functional import Functional  # noqa: F401
     from kgraph.models.model import Model  # noqa: F401

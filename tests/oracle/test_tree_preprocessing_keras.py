@@ -138,7 +138,8 @@ def test_preprocessing_exposes_keras_names() -> None:
 
 
 def test_top_level_scope_names_exist() -> None:
-    for name in ("name_scope", "device", "StatelessScope", "SymbolicScope", "RematScope", "remat"):
+    names = ("name_scope", "device", "StatelessScope", "SymbolicScope", "RematScope", "remat")
+    for name in (*names, "Function"):
         assert hasattr(keras, name) and hasattr(kgraph, name)
 
 
@@ -199,3 +200,20 @@ def test_pad_sequences_import_forms_match_keras() -> None:
         np.testing.assert_array_equal(
             kgraph.preprocessing.sequence.pad_sequences(sequences, **kwargs), expected
         )
+
+
+def test_function_matches_keras_function() -> None:
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 3)).astype("float32")
+    results = []
+    for lib in (keras, kgraph):
+        a, b = lib.Input((3,)), lib.Input((3,))
+        outputs = {"s": lib.ops.tanh(a) * b, "m": lib.ops.max(a + b, axis=-1)}
+        fn = lib.Function([a, b], outputs)
+        results.append({key: np.asarray(value) for key, value in fn([x, y]).items()})
+        spec = fn.compute_output_spec([lib.KerasTensor((7, 3)), lib.KerasTensor((7, 3))])
+        results.append({key: (tuple(t.shape), t.dtype) for key, t in spec.items()})
+    keras_values, keras_spec, kgraph_values, kgraph_spec = results
+    assert kgraph_spec == keras_spec
+    for key in keras_values:
+        np.testing.assert_allclose(kgraph_values[key], keras_values[key], rtol=1e-5, atol=1e-6)
