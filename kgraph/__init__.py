@@ -55,6 +55,7 @@ NAMES = {
     "Loss": "kgraph.losses",
     "Metric": "kgraph.metrics",
     "Model": "kgraph.models.model",
+    "Operation": "kgraph.operation",
     "Optimizer": "kgraph.optimizers",
     "Regularizer": "kgraph.regularizers",
     "RematScope": "kgraph.scopes",
@@ -117,6 +118,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kgraph.models.functional import Functional  # noqa: F401
     from kgraph.models.model import Model  # noqa: F401
     from kgraph.models.sequential import Sequential  # noqa: F401
+    from kgraph.operation import Operation  # noqa: F401
     from kgraph.scopes import (  # noqa: F401
         RematScope,
         StatelessScope,

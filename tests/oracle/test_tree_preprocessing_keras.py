@@ -139,7 +139,7 @@ def test_preprocessing_exposes_keras_names() -> None:
 
 def test_top_level_scope_names_exist() -> None:
     names = ("name_scope", "device", "StatelessScope", "SymbolicScope", "RematScope", "remat")
-    for name in (*names, "Function"):
+    for name in (*names, "Function", "Operation"):
         assert hasattr(keras, name) and hasattr(kgraph, name)
 
 
@@ -217,3 +217,36 @@ def test_function_matches_keras_function() -> None:
     assert kgraph_spec == keras_spec
     for key in keras_values:
         np.testing.assert_allclose(kgraph_values[key], keras_values[key], rtol=1e-5, atol=1e-6)
+
+
+def _scale_class(lib):
+    class Scale(lib.Operation):
+        def __init__(self, factor=2.0, mode="a", name=None):
+            super().__init__(name=name)
+            self.factor, self.mode = factor, mode
+
+        def call(self, x, bias=0.0):
+            return lib.ops.tanh(x) * self.factor + bias
+
+    return Scale
+
+
+def test_operation_matches_keras_operation() -> None:
+    x = np.linspace(-2, 2, 12, dtype="float32").reshape(4, 3)
+    found = []
+    for lib in (keras, kgraph):
+        op = _scale_class(lib)(3.0, name="scale_op")
+        inputs = lib.Input((3,))
+        model = lib.Model(inputs, op(inputs, bias=0.5))
+        spec = op.compute_output_spec(lib.KerasTensor((None, 3)))
+        found.append(
+            (
+                np.asarray(op(x, bias=1.0)),
+                np.asarray(model.predict(x, verbose=0)),
+                (tuple(spec.shape), spec.dtype, op.get_config(), repr(op)),
+            )
+        )
+    (k_eager, k_model, k_meta), (g_eager, g_model, g_meta) = found
+    np.testing.assert_allclose(g_eager, k_eager, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_model, k_model, rtol=1e-5, atol=1e-6)
+    assert g_meta == k_meta
