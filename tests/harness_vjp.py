@@ -91,6 +91,7 @@ def check_graph_vjp(
     atol: float | None = None,
     opset: int = 21,
     batch: bool | Sequence[int] = False,
+    free_axes: dict[int, Sequence[int]] | None = None,
     seed: int = 0,
     numeric: bool = True,
     check: bool = True,
@@ -106,6 +107,8 @@ def check_graph_vjp(
         opset: Default-domain opset of the graph.
         batch: Declare axis 0 of the differentiated inputs symbolic (``batch``): all of them
             (``True``) or those whose indices are listed.
+        free_axes: ``{input index: axes}`` declared symbolic (e.g. a sequence length), on top
+            of ``batch``.
         seed: Seed of the cotangents.
         numeric: Compare with finite differences (off: only compute the analytic gradients).
         check: Run the ONNX checker on the serialized models (off for graphs whose
@@ -113,7 +116,8 @@ def check_graph_vjp(
     """
     for candidate in [dtype] if dtype else ["float64", "float32"]:
         try:
-            result = _check(build, inputs, wrt, candidate, opset, batch, seed, check)
+            free = _free_axes(inputs, wrt, batch, free_axes)
+            result = _check(build, inputs, wrt, candidate, opset, free, seed, check)
         except OrtNotImplemented:
             if dtype or candidate == "float32":
                 raise
@@ -140,7 +144,16 @@ def _cast(array, dtype):
     return np.asarray(array, dtype=dtype)
 
 
-def _emit(build, inputs, wrt, dtype, opset, batch, cotangents):
+def _free_axes(inputs, wrt, batch, free_axes) -> dict[int, set[int]]:
+    """``{input index: symbolic axes}`` from ``batch`` and ``free_axes``."""
+    free = {i: set((free_axes or {}).get(i, ())) for i in wrt}
+    for i in wrt:
+        if (batch is True or (batch and i in batch)) and np.ndim(inputs[i]):
+            free[i].add(0)
+    return free
+
+
+def _emit(build, inputs, wrt, dtype, opset, free, cotangents):
     """Builds forward + loss; returns the builder, the wrt values and the output values."""
     b = GraphBuilder(name="vjp", opset=opset)
     values = []
@@ -149,8 +162,7 @@ def _emit(build, inputs, wrt, dtype, opset, batch, cotangents):
         if array is None:
             values.append(None)
         elif i in wrt:
-            symbolic = batch is True or (batch and i in batch)
-            shape = (None, *array.shape[1:]) if symbolic and array.ndim else array.shape
+            shape = tuple(None if a in free[i] else d for a, d in enumerate(array.shape))
             values.append(b.input(f"x{i}", shape, array.dtype))
         else:
             values.append(b.constant(array))
@@ -171,9 +183,9 @@ def _emit(build, inputs, wrt, dtype, opset, batch, cotangents):
     return b, values, outs, loss
 
 
-def _check(build, inputs, wrt, dtype, opset, batch, seed, check) -> VJPResult:
+def _check(build, inputs, wrt, dtype, opset, free, seed, check) -> VJPResult:
     feeds = {f"x{i}": _cast(inputs[i], dtype) for i in wrt}
-    b, _, _, _ = _emit(build, inputs, wrt, dtype, opset, batch, None)
+    b, _, _, _ = _emit(build, inputs, wrt, dtype, opset, free, None)
     probe = serde.to_bytes(serde.to_model(b.graph), check=False)  # outputs may lack a rank
     outputs = session(probe).run(None, feeds)
     rng = np.random.default_rng(seed)
@@ -183,7 +195,7 @@ def _check(build, inputs, wrt, dtype, opset, batch, seed, check) -> VJPResult:
         else None
         for o in outputs
     ]
-    b, values, _, loss = _emit(build, inputs, wrt, dtype, opset, batch, cotangents)
+    b, values, _, loss = _emit(build, inputs, wrt, dtype, opset, free, cotangents)
     forward = serde.to_bytes(serde.to_model(b.graph), check=check)
     ensure_shapes(b.graph)
     grads = gradients(b, loss, [values[i] for i in wrt])

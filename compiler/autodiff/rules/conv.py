@@ -10,7 +10,12 @@ import numpy as np
 
 from kgraph.compiler.autodiff.emit import attr, dims, input_at, ints, reduce_sum, transpose
 from kgraph.compiler.autodiff.registry import rule
-from kgraph.compiler.autodiff.rules.window import Window, window
+from kgraph.compiler.autodiff.rules.window import (
+    Window,
+    fit_to_input,
+    transpose_attrs_for,
+    window,
+)
 
 #: How the kernel gradient is computed: ``"conv"`` (a Conv with strides and dilations swapped
 #: over (C, N, H, W)-transposed tensors), ``"im2col"`` (unfold by a Conv with a one-hot
@@ -44,10 +49,14 @@ def _conv(b, node, grads):
     dx = b.op(
         "ConvTranspose",
         [g, w],
-        {**geo.transpose_attrs(), "group": group, "kernel_shape": geo.kernel},
+        {**transpose_attrs_for(geo), "group": group, "kernel_shape": geo.kernel},
     )
+    if not geo.static:
+        dx = fit_to_input(b, dx, x, geo)
     db = None
-    if _is_pointwise(geo, group):
+    if not geo.static:  # symbolic lengths: the recipe that needs no sizes
+        dw = weight_grad_by_conv(b, x, w, g, geo, group)
+    elif _is_pointwise(geo, group):
         dw = weight_grad_pointwise(b, x, w, g, geo)
     elif _recipe(x, w, geo, group) == "im2col":
         dw, db = _weight_grad_im2col(b, x, w, g, geo, group, with_bias=bias is not None)
@@ -112,16 +121,10 @@ def weight_grad_by_conv(b, x, w, g, geo: Window, group: int):
     if group == 1:
         xt, gt = transpose(b, x, swap), transpose(b, g, swap)
     else:  # (N, G·c, …) -> (c, G·N, …) and (N, G·m, …) -> (G·m, N, …), group-major
-        xg = b.op("Reshape", [x, ints(b, [0, group, c, *geo.spatial])])
-        xt = b.op(
-            "Reshape",
-            [transpose(b, xg, [2, 1, 0, *range(3, 3 + n)]), ints(b, [c, -1, *geo.spatial])],
-        )
-        gg = b.op("Reshape", [g, ints(b, [0, group, m, *geo.out])])
-        gt = b.op(
-            "Reshape",
-            [transpose(b, gg, [1, 2, 0, *range(3, 3 + n)]), ints(b, [filters, -1, *geo.out])],
-        )
+        xg = _split_channels(b, x, group, c, geo.spatial)
+        xt = _merge_second_axes(b, transpose(b, xg, [2, 1, 0, *range(3, 3 + n)]), c, geo.spatial)
+        gg = _split_channels(b, g, group, m, geo.out)
+        gt = _merge_second_axes(b, transpose(b, gg, [1, 2, 0, *range(3, 3 + n)]), filters, geo.out)
     res = b.op(
         "Conv",
         [xt, gt],
@@ -132,15 +135,36 @@ def weight_grad_by_conv(b, x, w, g, geo: Window, group: int):
             "group": group,
         },
     )
-    full = [
+    if not geo.static or _correlation_extent(geo) != geo.kernel:
+        res = b.op("Slice", [res, ints(b, [0] * n), ints(b, geo.kernel), ints(b, range(2, 2 + n))])
+    return transpose(b, res, swap)
+
+
+def _correlation_extent(geo: Window) -> list[int]:
+    """The kernel-gradient Conv's output extent: longer than the kernel when the last window
+    left input cells unread."""
+    return [
         (size + pb + pe - (o - 1) * s - 1) // d + 1
         for size, o, s, d, pb, pe in zip(
             geo.spatial, geo.out, geo.strides, geo.dilations, geo.begin, geo.end
         )
     ]
-    if full != geo.kernel:  # the correlation is longer when the last window left cells unread
-        res = b.op("Slice", [res, ints(b, [0] * n), ints(b, geo.kernel), ints(b, range(2, 2 + n))])
-    return transpose(b, res, swap)
+
+
+def _split_channels(b, t, group: int, per_group: int, spatial):
+    """(N, G·c, …) -> (N, G, c, …); symbolic spatial sizes are read from ``t``."""
+    if None not in spatial:
+        return b.op("Reshape", [t, ints(b, [0, group, per_group, *spatial])])
+    tail = b.op("Slice", [b.op("Shape", [t]), ints(b, [2]), ints(b, [len(spatial) + 2])])
+    return b.op("Reshape", [t, b.op("Concat", [ints(b, [0, group, per_group]), tail], {"axis": 0})])
+
+
+def _merge_second_axes(b, t, first: int, spatial):
+    """(a, G, N, …) -> (first, G·N, …); symbolic spatial sizes are read from ``t``."""
+    if None not in spatial:
+        return b.op("Reshape", [t, ints(b, [first, -1, *spatial])])
+    tail = b.op("Slice", [b.op("Shape", [t]), ints(b, [3]), ints(b, [len(spatial) + 3])])
+    return b.op("Reshape", [t, b.op("Concat", [ints(b, [first, -1]), tail], {"axis": 0})])
 
 
 def _weight_grad_im2col(b, x, w, g, geo: Window, group: int, with_bias: bool = False):

@@ -18,7 +18,12 @@ from kgraph.compiler.autodiff.emit import (
     shape_of,
 )
 from kgraph.compiler.autodiff.registry import rule
-from kgraph.compiler.autodiff.rules.window import Window, window
+from kgraph.compiler.autodiff.rules.window import (
+    Window,
+    fit_to_input,
+    transpose_attrs_for,
+    window,
+)
 
 
 @rule("MaxPool")
@@ -44,20 +49,28 @@ def _average_pool(b, node, grads):
     channels = dims(x)[1]
     if channels is None:
         raise NotImplementedError(f"AveragePool '{node.name}' needs a static channel count.")
-    counts = _counts(geo, bool(attr(node, "count_include_pad", 0)))
+    counts = _counts(geo, bool(attr(node, "count_include_pad", 0)), node)
     scaled = b.op("Div", [grads[0], b.constant(counts.astype(np_dtype(x)))])
     ones = b.constant(np.ones((channels, 1, *geo.kernel), dtype=np_dtype(x)))
-    return [
-        b.op(
-            "ConvTranspose",
-            [scaled, ones],
-            {**geo.transpose_attrs(), "group": channels, "kernel_shape": geo.kernel},
-        )
-    ]
+    dx = b.op(
+        "ConvTranspose",
+        [scaled, ones],
+        {**transpose_attrs_for(geo), "group": channels, "kernel_shape": geo.kernel},
+    )
+    return [dx if geo.static else fit_to_input(b, dx, x, geo)]
 
 
-def _counts(geo: Window, include_pad: bool) -> np.ndarray:
-    """Number of cells each window averages, shaped (1, 1, *out): a product over the axes."""
+def _counts(geo: Window, include_pad: bool, node) -> np.ndarray:
+    """Number of cells each window averages, shaped (1, 1, *out): a product over the axes.
+    With symbolic sizes every window must count its full kernel (no pads, or pads counted)."""
+    if not geo.static:
+        if not include_pad and any(geo.begin + geo.end):
+            raise NotImplementedError(
+                f"The gradient of AveragePool '{node.name}' needs static spatial dims with "
+                "'same' padding (its edge windows average fewer cells); give the Input a "
+                "fixed length."
+            )
+        return np.full([1, 1] + [1] * len(geo.kernel), float(np.prod(geo.kernel)))
     total = np.ones((1, 1), dtype=np.float64)
     for size, out, k, s, d, pb, pe in zip(
         geo.spatial, geo.out, geo.kernel, geo.strides, geo.dilations, geo.begin, geo.end

@@ -89,3 +89,30 @@ def test_im2col_in_channel_chunks(batch, monkeypatch):
     attrs = {"pads": [1, 1, 1, 1]}
     result = check_vjp("Conv", inputs, attrs, wrt=[0, 1, 2], eps=1e-2, batch=batch, dtype="float32")
     assert sum(node.op_type == "MatMul" for node in result.graph) == 3
+
+
+SYMBOLIC_LENGTH_SPECS = {  # a Conv1D/2D over Input(shape=(None, ...)): sizes unknown
+    "conv1d_same_stride1": ((2, 3, 9), (4, 3, 5), {"auto_pad": "SAME_UPPER"}, [2]),
+    "conv1d_valid_stride2_leftover": ((2, 3, 10), (4, 3, 3), {"strides": [2]}, [2]),
+    "conv1d_pads_dilation": ((1, 2, 8), (3, 2, 3), {"pads": [2, 1], "dilations": [2]}, [2]),
+    "conv1d_grouped_stride3": ((2, 4, 11), (6, 2, 3), {"group": 2, "strides": [3]}, [2]),
+    "conv1d_pointwise": ((2, 3, 7), (5, 3, 1), {}, [2]),
+    "conv2d_one_free_axis": ((1, 2, 5, 6), (3, 2, 3, 3), {"pads": [1, 1, 1, 1]}, [3]),
+    "conv2d_two_free_axes": ((1, 2, 5, 7), (2, 2, 2, 3), {"strides": [2, 2]}, [2, 3]),
+}
+
+
+@pytest.mark.parametrize("spec", SYMBOLIC_LENGTH_SPECS)
+def test_conv_symbolic_spatial_sizes(spec):
+    """Input, kernel and bias gradients when the lengths are symbolic (and the batch too)."""
+    xs, ws, attrs, free = SYMBOLIC_LENGTH_SPECS[spec]
+    inputs = [RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])]
+    check_vjp("Conv", inputs, attrs, wrt=[0, 1, 2], eps=1e-2, batch=[0], free_axes={0: free})
+
+
+def test_conv_symbolic_size_same_padding_strided_is_refused():
+    """'same' pads at stride 2 depend on the length: one clear error, not a wrong gradient."""
+    inputs = [RNG.standard_normal((1, 2, 9)), RNG.standard_normal((2, 2, 3))]
+    attrs = {"auto_pad": "SAME_UPPER", "strides": [2]}
+    with pytest.raises(NotImplementedError, match="static spatial dims with 'same' padding"):
+        check_vjp("Conv", inputs, attrs, wrt=[0, 1], free_axes={0: [2]})

@@ -104,6 +104,38 @@ def test_average_pool_symbolic_batch():
     )
 
 
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"kernel_shape": [3], "strides": [2]},  # a leftover cell the windows never read
+        {"kernel_shape": [2], "pads": [1, 1], "count_include_pad": 1},
+        {"kernel_shape": [4], "strides": [1]},
+    ],
+    ids=["valid_stride2", "pads_counted", "stride1"],
+)
+def test_average_pool_symbolic_length(attrs):
+    """AveragePooling1D over a sequence of unknown length (windows count their whole kernel)."""
+    check_vjp(
+        "AveragePool",
+        [RNG.standard_normal((2, 3, 9))],
+        attrs,
+        batch=True,
+        eps=1e-2,
+        free_axes={0: [2]},
+    )
+
+
+def test_average_pool_symbolic_length_uncounted_pads_is_refused():
+    attrs = {"kernel_shape": [3], "pads": [1, 1]}
+    with pytest.raises(NotImplementedError, match="edge windows average fewer cells"):
+        check_vjp("AveragePool", [RNG.standard_normal((1, 2, 7))], attrs, free_axes={0: [2]})
+
+
+@pytest.mark.parametrize("attrs", [{"kernel_shape": [2], "strides": [2]}, {"kernel_shape": [3]}])
+def test_max_pool_symbolic_length(attrs):
+    check_vjp("MaxPool", [RNG.standard_normal((2, 3, 9))], attrs, batch=True, free_axes={0: [2]})
+
+
 @pytest.mark.parametrize("op_type", ["GlobalAveragePool", "GlobalMaxPool"])
 @pytest.mark.parametrize("shape", [(2, 3, 4, 5), (2, 3, 6)], ids=str)
 def test_global_pools(op_type, shape):
