@@ -96,3 +96,19 @@ def test_loss_scale_trajectory_and_weights_match_keras():
     assert scales[kgraph] == scales[keras] == [4.0, 8.0, 8.0, 4.0, 4.0, 8.0, 8.0, 4.0, 4.0]
     for g, w in zip(models[kgraph].get_weights(), models[keras].get_weights()):
         np.testing.assert_allclose(g, np.asarray(w), rtol=1e-3, atol=1e-3)
+
+
+def test_saved_policies_load_both_ways(tmp_path):
+    x = np.random.default_rng(2).normal(size=(3, 3)).astype(np.float32)
+    for saver, loader in ((kgraph, keras), (keras, kgraph)):
+        model = _regression(saver)
+        model.save(tmp_path / f"{saver.__name__}.keras")
+        loaded = loader.models.load_model(tmp_path / f"{saver.__name__}.keras")
+        policies = [layer.dtype_policy.name for layer in loaded.layers[1:]]
+        assert policies == [layer.dtype_policy.name for layer in model.layers[1:]]
+        assert policies == ["mixed_float16", "float32"]
+        got, want = (
+            np.asarray(loaded.predict(x, verbose=0)),
+            np.asarray(model.predict(x, verbose=0)),
+        )
+        np.testing.assert_allclose(got, want, atol=2e-3)
