@@ -7,7 +7,8 @@ Under a mixed policy (``mixed_float16``: float32 weights, float16 computations) 
 reads its float weights as the compute dtype inside ``call``, as Keras' ``AutocastScope`` does:
 while ``call`` runs, each weight attribute of the layer (``self.kernel``) stands for the weight
 cast to float16 -- a ``Cast`` node on the float32 parameter in a traced graph (gradients flow
-back through it to the float32 weight), a float16 array eagerly. Weights made with
+back through it to the float32 weight), a float16 array eagerly; the weights of its sublayers
+with a mixed policy too (an RNN runs its cell's step without calling the cell). Weights made with
 ``autocast=False`` or ``trainable=False`` (state the call assigns, such as moving statistics)
 are read as they are, and weights a layer keeps in lists or dicts are not cast (their ops
 then run in float32, which is slower but not less exact)."""
@@ -61,7 +62,8 @@ def convert_inputs(layer, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
 
 
 def _cast_weights(layer) -> dict:
-    """Attribute name -> the weight it holds, for the weights read as the compute dtype."""
+    """Attribute name -> the weight it holds, for ``layer``'s own weights read as its compute
+    dtype (none unless its policy is mixed)."""
     compute = layer.compute_dtype
     if compute == layer.variable_dtype or not _is_float(compute):
         return {}
@@ -78,19 +80,41 @@ def _cast_weights(layer) -> dict:
     }
 
 
+def _owners(layer) -> list:
+    """``layer`` and its nested sublayers (not nested models, which cast their own): a layer
+    may run a sublayer's step without calling it (RNN runs its cell's step in a loop)."""
+    from kgraph.models.model import Model
+
+    found, stack, seen = [], [layer], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        stack.extend(s for s in getattr(current, "_layers", []) if not isinstance(s, Model))
+    return found
+
+
 @contextlib.contextmanager
 def weights_read_as_compute_dtype(layer):
-    """Inside the block, ``layer``'s float weight attributes read as its compute dtype (a
-    mixed policy only; see the module docstring). The attributes are restored afterwards."""
-    found = _cast_weights(layer)
-    if not found:
+    """Inside the block, the float weight attributes of ``layer`` and of its sublayers with a
+    mixed policy read as their compute dtype (see the module docstring); the attributes are
+    restored afterwards. A sublayer called inside the block finds its weights already cast."""
+    from kgraph.models.model import Model
+
+    if isinstance(layer, Model):
         yield
         return
-    dtype = layer.compute_dtype
-    for name, variable in found.items():
-        object.__setattr__(layer, name, ops.convert_to_tensor(variable, dtype))
+    swapped = [(owner, _cast_weights(owner)) for owner in _owners(layer)]
+    swapped = [(owner, found) for owner, found in swapped if found]
+    for owner, found in swapped:
+        for name, variable in found.items():
+            read = ops.convert_to_tensor(variable, owner.compute_dtype)
+            object.__setattr__(owner, name, read)
     try:
         yield
     finally:
-        for name, variable in found.items():
-            object.__setattr__(layer, name, variable)
+        for owner, found in swapped:
+            for name, variable in found.items():
+                object.__setattr__(owner, name, variable)

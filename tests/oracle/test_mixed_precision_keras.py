@@ -112,3 +112,23 @@ def test_saved_policies_load_both_ways(tmp_path):
             np.asarray(model.predict(x, verbose=0)),
         )
         np.testing.assert_allclose(got, want, atol=2e-3)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+def test_recurrent_layers_compute_in_float16_as_keras(kind):
+    """The RNN runs its cell's step without calling the cell: the cell's weights are still
+    read as float16, so the outputs are float16 as Keras'."""
+    models = {}
+    for lib in (kgraph, keras):
+        inputs = lib.Input((5, 3))
+        models[lib] = lib.Model(inputs, getattr(lib.layers, kind)(4, return_sequences=True)(inputs))
+    rng = np.random.default_rng(3)
+    weights = [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in models[keras].weights]
+    for model in models.values():
+        model.set_weights(weights)
+        assert [w.dtype for w in model.get_weights()] == [np.float32] * len(weights)
+    x = rng.normal(size=(2, 5, 3)).astype(np.float32)
+    got = models[kgraph].predict(x, verbose=0)
+    want = np.asarray(models[keras].predict(x, verbose=0))
+    assert got.dtype == want.dtype == np.float16
+    np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), atol=5e-3)
