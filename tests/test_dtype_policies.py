@@ -164,3 +164,15 @@ def test_config_has_keras_names():
     assert {"DTypePolicy", "DTypePolicyMap", "FloatDTypePolicy", "get", "serialize"} <= set(
         dir(kgraph.dtype_policies)
     )
+
+
+def test_convert_input_casts_floats_only():
+    policy = kgraph.DTypePolicy("mixed_float16")
+    half = policy.convert_input(np.ones(2), True, "float16")
+    assert half.dtype == np.float16 and np.all(half == 1)
+    assert policy.convert_input(np.ones(2), False, "float16").dtype == np.float32
+    assert policy.convert_input(np.arange(2, dtype=np.int32), True, "float16").dtype == np.int32
+    assert policy.convert_input(3.0, True, "float16") == 3.0
+    symbolic = kgraph.Input((2,))
+    assert policy.convert_input(symbolic, True, "float16").dtype == "float16"
+    assert policy.convert_input(symbolic, False, "float16") is symbolic

@@ -11,6 +11,8 @@ Quantized policies (``int8_from_float32``...) are not provided: kgraph has no qu
 
 from __future__ import annotations
 
+import numpy as np
+
 from kgraph import dtypes
 
 _MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -51,6 +53,24 @@ class DTypePolicy:
     def quantization_mode(self):
         """None: kgraph has no quantized policies."""
         return self._quantization_mode
+
+    def convert_input(self, x, autocast, dtype):
+        """``x`` cast to ``dtype`` when ``autocast`` is set and ``x`` is a floating tensor or
+        array of another dtype (integers, bools and Python scalars pass as they are)."""
+        from kgraph import ops
+        from kgraph.tensor import KerasTensor
+
+        dtype = dtypes.standardize(dtype)
+        if isinstance(x, KerasTensor):
+            floating = x.dtype.startswith(("float", "bfloat"))
+            return ops.cast(x, dtype) if autocast and floating and x.dtype != dtype else x
+        if hasattr(x, "__array__"):
+            x = np.asarray(x)
+            if x.dtype == np.float64 and not autocast:
+                x = x.astype(dtypes.FLOATX)  # as Keras converts a float64 array to a tensor
+            if autocast and x.dtype.kind == "f" and x.dtype.name != dtype:
+                x = x.astype(dtype)
+        return x
 
     def get_config(self) -> dict:
         return {"name": self.name}
