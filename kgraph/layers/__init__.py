@@ -254,3 +254,23 @@ __all__ += [
 ]
 __all__ += _preprocessing_names
 __all__ += ["deserialize", "serialize"]
+
+# Keras 3.15 layers added late: convolutional LSTMs, reversible embedding, hashed crossing,
+# the Wrapper base and the spectrogram layers.
+from kgraph.layers.core.reversible_embedding import ReversibleEmbedding  # noqa: E402
+from kgraph.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
+from kgraph.layers.preprocessing.mel_spectrogram import MelSpectrogram  # noqa: E402
+from kgraph.layers.preprocessing.stft_spectrogram import STFTSpectrogram  # noqa: E402
+from kgraph.layers.rnn.conv_lstm_nd import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402
+from kgraph.layers.wrapper import Wrapper  # noqa: E402
+
+__all__ += [
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
+    "HashedCrossing",
+    "MelSpectrogram",
+    "ReversibleEmbedding",
+    "STFTSpectrogram",
+    "Wrapper",
+]
