@@ -168,3 +168,31 @@ def test_step_graph_differentiates_the_scaled_loss():
     half = [n for n in graph.node if n.op_type == "Cast" and n.attribute[0].i == 10]
     assert any(n.name.startswith("grad/") for n in graph.node if n.op_type == "Cast")
     assert half
+
+
+def test_embedding_and_max_pooling_train_under_mixed_float16():
+    """Their gradients are add-scatters, which onnxruntime's CPU provider has no float16
+    kernel for: they scatter in float32 (compiler/autodiff/emit.scatter_add). One SGD step
+    moves the embedding rows the batch used, as the float32 model's step does."""
+
+    def fit_once(policy):
+        config.set_dtype_policy(policy)
+        kgraph.utils.set_random_seed(3)
+        inputs = kgraph.Input((6,), dtype="int32")
+        x = layers.Embedding(10, 4, name="embed")(inputs)
+        x = layers.MaxPooling1D(2)(x)
+        outputs = layers.Dense(1, dtype="float32")(layers.Flatten()(x))
+        model = kgraph.Model(inputs, outputs)
+        model.compile(optimizer=optimizers.SGD(0.5), loss="mse")
+        before = model.get_layer("embed").get_weights()[0]
+        tokens = np.arange(12).reshape(2, 6) % 7  # rows 7-9 are never used
+        model.fit(tokens, np.ones((2, 1), np.float32), batch_size=2, verbose=0)
+        return before, model.get_layer("embed").get_weights()[0]
+
+    before32, after32 = fit_once("float32")
+    before16, after16 = fit_once("mixed_float16")
+    np.testing.assert_array_equal(before16, before32)
+    assert after16.dtype == np.float32
+    moved = np.abs(after16 - before16).max(axis=1) > 0
+    assert moved[:7].any() and not moved[7:].any()
+    np.testing.assert_allclose(after16 - before16, after32 - before32, rtol=2e-2, atol=1e-4)

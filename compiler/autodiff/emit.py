@@ -127,6 +127,25 @@ def flat(b: GraphBuilder, value: ir.Value) -> ir.Value:
     return b.op("Reshape", [value, ints(b, [-1])])
 
 
+#: Element types onnxruntime's CPU provider cannot add-scatter (no float16/bfloat16 kernel
+#: for ScatterElements/ScatterND with ``reduction="add"``): :func:`scatter_add` widens them.
+NARROW_FLOATS = (ir.DataType.FLOAT16, ir.DataType.BFLOAT16)
+
+
+def scatter_add(b: GraphBuilder, op_type: str, like, data, indices, updates, attrs=None):
+    """``op_type`` (ScatterElements or ScatterND) with ``reduction="add"`` of ``updates`` into
+    ``data``, both of the forward value ``like``'s element type: float16/bfloat16 (a
+    mixed-precision layer's gradients) scatter in float32 and are cast back, which also keeps
+    a sum of many float16 updates from rounding at each add."""
+    attrs = {**(attrs or {}), "reduction": "add"}
+    dtype = like.dtype
+    if dtype not in NARROW_FLOATS:
+        return b.op(op_type, [data, indices, updates], attrs)
+    wide = ir.DataType.FLOAT
+    data, updates = (b.op("Cast", [v], {"to": wide}) for v in (data, updates))
+    return b.op("Cast", [b.op(op_type, [data, indices, updates], attrs)], {"to": dtype})
+
+
 def scatter_flat(
     b: GraphBuilder,
     x: ir.Value,
@@ -136,9 +155,9 @@ def scatter_flat(
 ) -> ir.Value:
     """Zeros shaped like ``x`` with ``flat_updates`` written (``reduction='add'``: added) at the
     flat positions ``flat_index``."""
-    out = b.op(
-        "ScatterElements",
-        [flat(b, zeros_like(b, x)), flat_index, flat_updates],
-        {"axis": 0, "reduction": reduction},
-    )
+    zeros = flat(b, zeros_like(b, x))
+    if reduction == "add":
+        out = scatter_add(b, "ScatterElements", x, zeros, flat_index, flat_updates, {"axis": 0})
+    else:
+        out = b.op("ScatterElements", [zeros, flat_index, flat_updates], {"axis": 0})
     return reshape_like(b, out, x)

@@ -176,6 +176,7 @@ class Model(SavingMixin, TrainingMethods, Layer):
             Numpy results in the structure of the model's outputs (an array, a list, or a dict
             by output name).
         """
+        from kgraph import config
         from kgraph.callbacks import CallbackList
         from kgraph.models.data import as_input_arrays
         from kgraph.models.predict_batches import predict_with_batch_hooks
@@ -183,7 +184,7 @@ class Model(SavingMixin, TrainingMethods, Layer):
         from kgraph.utils.progbar import Progbar
 
         self._check_step_overrides("predict")  # a predict_step override cannot run here
-        x, steps = dataset_inputs(x, steps)  # a Dataset, PyDataset or generator: its inputs
+        x, steps = dataset_inputs(x, config.capped_steps(steps))  # a dataset's inputs
         self._build_on_data(x)
         arrays = as_input_arrays(x, self._trace_inputs(), self.name, self._input_keys())
         size = batch_size or len(arrays[0]) or 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 
+from kgraph import config, mixed_precision
 from kgraph import optimizers as optimizers_
 from kgraph.models import evaluation, logs
 from kgraph.models.compiled_attributes import CompiledAttributes
@@ -46,7 +47,10 @@ class TrainingMethods(CompiledAttributes):
         if device is not None:
             self._device = device
         compile_args = (loss, loss_weights, metrics, weighted_metrics)
-        self._trainer = Trainer(self, optimizers_.get(optimizer), compile_args)
+        optimizer = mixed_precision.wrap_optimizer(
+            self, optimizers_.get(optimizer), auto_scale_loss
+        )
+        self._trainer = Trainer(self, optimizer, compile_args)
         self.compiled = True
         self.stop_training = False
         self.run_eagerly, self.steps_per_execution = run_eagerly, steps_per_execution
@@ -98,6 +102,8 @@ class TrainingMethods(CompiledAttributes):
                 validation_batch_size, "validation_batch_size"
             )
         check_epochs(epochs, initial_epoch, steps_per_epoch)
+        epochs = config.capped_epochs(epochs)  # keras.config.set_max_epochs
+        steps_per_epoch = config.capped_steps(steps_per_epoch)
         verbose = 1 if verbose == "auto" else verbose
         data, arrays, validation_data = training_data(
             trainer, x, y, sample_weight, class_weight, validation_split, validation_data
@@ -145,6 +151,7 @@ class TrainingMethods(CompiledAttributes):
             raise ValueError(f"Arguments not recognized: {kwargs}")
         trainer = self._compiled_trainer("evaluate")
         batch_size = checked_batch_size(batch_size)
+        steps = config.capped_steps(steps)
         arrays = holds_arrays(x, y)
         if not arrays:
             refuse_separate_targets(x, y, sample_weight)

@@ -55,9 +55,20 @@ def test_ops_between_layers_keep_their_dtypes():
     assert ops.add(half, 1.5).dtype == "float16"
 
 
-def test_mixed_precision_policies_are_refused_in_one_line():
-    with pytest.raises(ValueError, match=r"mixed precision.*dtype='mixed_float16'"):
-        layers.Dense(2, dtype="mixed_float16")
+def test_mixed_policy_computes_in_float16_with_float32_weights():
+    layer = layers.Dense(2, dtype="mixed_float16")
+    x = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    y = np.asarray(layer(x))
+    assert (layer.dtype, layer.compute_dtype, y.dtype) == ("float32", "float16", np.float16)
+    assert all(w.dtype == "float32" for w in layer.weights)
+    kernel, bias = (w.numpy() for w in layer.weights)
+    want = x.astype(np.float16) @ kernel.astype(np.float16) + bias.astype(np.float16)
+    np.testing.assert_allclose(y.astype(np.float32), want.astype(np.float32), atol=2e-3)
+
+
+def test_an_unknown_policy_is_refused_in_one_line():
+    with pytest.raises(ValueError, match=r"mixed_float61"):
+        layers.Dense(2, dtype="mixed_float61")
 
 
 def test_a_type_error_in_call_stays_a_type_error():

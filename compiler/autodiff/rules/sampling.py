@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgraph.compiler.autodiff.emit import attr, ints, is_float, rank, zeros_like
+from kgraph.compiler.autodiff.emit import attr, ints, is_float, rank, scatter_add, zeros_like
 from kgraph.compiler.autodiff.registry import rule
 from kgraph.compiler.autodiff.unbroadcast import unbroadcast
 
@@ -35,7 +35,7 @@ def _gather_nd(b, node, grads):
             {"axis": 0},
         )
         idx = b.op("Concat", [b.op("Expand", [positions, lead]), idx], {"axis": -1})
-    return [b.op("ScatterND", [zeros_like(b, data), idx, grads[0]], {"reduction": "add"}), None]
+    return [scatter_add(b, "ScatterND", data, zeros_like(b, data), idx, grads[0]), None]
 
 
 @rule("Mod")

@@ -8,7 +8,7 @@ its mul reduction to each factor the product of the others (exact with zeros).
 
 from __future__ import annotations
 
-from kgraph.compiler.autodiff.emit import attr, const, mask_as, zeros_like
+from kgraph.compiler.autodiff.emit import attr, const, mask_as, scatter_add, zeros_like
 from kgraph.compiler.autodiff.registry import rule
 
 
@@ -23,15 +23,16 @@ def _top_k(b, node, grads):
     g, indices = grads[0], node.outputs[1]
     if g is None:
         return [None, None]
-    attrs = {"axis": attr(node, "axis", -1), "reduction": "add"}
-    return [b.op("ScatterElements", [zeros_like(b, x), indices, g], attrs), None]
+    attrs = {"axis": attr(node, "axis", -1)}
+    return [scatter_add(b, "ScatterElements", x, zeros_like(b, x), indices, g, attrs), None]
 
 
 @rule("GatherElements")
 def _gather_elements(b, node, grads):
     data, indices = node.inputs
-    attrs = {"axis": attr(node, "axis", 0), "reduction": "add"}
-    return [b.op("ScatterElements", [zeros_like(b, data), indices, grads[0]], attrs), None]
+    attrs = {"axis": attr(node, "axis", 0)}
+    zeros = zeros_like(b, data)
+    return [scatter_add(b, "ScatterElements", data, zeros, indices, grads[0], attrs), None]
 
 
 @rule("ScatterElements")

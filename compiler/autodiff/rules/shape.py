@@ -16,6 +16,7 @@ from kgraph.compiler.autodiff.emit import (
     np_dtype,
     rank,
     reshape_like,
+    scatter_add,
     scatter_flat,
     shape_of,
     transpose,
@@ -90,14 +91,14 @@ def _gather(b, node, grads):
     idx = b.op("Unsqueeze", [idx, ints(b, [-1])])
     g = grads[0]
     if axis == 0:
-        return [b.op("ScatterND", [zeros_like(b, data), idx, g], {"reduction": "add"}), None]
+        return [scatter_add(b, "ScatterND", data, zeros_like(b, data), idx, g), None]
     perm = [axis, *range(axis), *range(axis + 1, r)]
     value = ir.tensor(np.zeros(1, dtype=np_dtype(data)))
     zeros = b.op(
         "ConstantOfShape", [b.op("Gather", [shape_of(b, data), ints(b, perm)])], {"value": value}
     )
     moved = transpose(b, g, [*range(axis, axis + q), *range(axis), *range(axis + q, r + q - 1)])
-    scattered = b.op("ScatterND", [zeros, idx, moved], {"reduction": "add"})
+    scattered = scatter_add(b, "ScatterND", data, zeros, idx, moved)
     return [transpose(b, scattered, np.argsort(perm).tolist()), None]
 
 

@@ -85,7 +85,7 @@ class GroupedQueryAttention(ProjectedAttention):
             activity_regularizer=self.activity_regularizer,
             kernel_constraint=self.kernel_constraint,
             bias_constraint=self.bias_constraint,
-            dtype=self.dtype,
+            dtype=self.dtype_policy,
         )
 
     def build(self, query_shape, value_shape=None, key_shape=None):

@@ -145,7 +145,7 @@ class MultiHeadAttention(ProjectedAttention):
             activity_regularizer=self.sublayer_activity_regularizer,
             kernel_constraint=self.kernel_constraint,
             bias_constraint=self.bias_constraint,
-            dtype=self.dtype,
+            dtype=self.dtype_policy,
         )
 
     def build(self, query_shape, value_shape=None, key_shape=None):
