@@ -99,6 +99,22 @@ def test_conv_lstm_matches_keras(name, shape, kwargs):
     assert ours.compute_output_shape(shape) == shapes
 
 
+def test_bidirectional_conv_lstm_matches_keras():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 3, 4, 4, 2)).astype(np.float32)
+    kwargs = dict(filters=2, kernel_size=3, padding="same", return_sequences=True)
+    ours = kgraph.layers.Bidirectional(kgraph.layers.ConvLSTM2D(**kwargs))
+    theirs = keras.layers.Bidirectional(keras.layers.ConvLSTM2D(**kwargs))
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    weights = _random_weights(ours, rng)
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    inputs = kgraph.Input(x.shape[1:])
+    got = kgraph.Model(inputs, ours(inputs)).predict(x, verbose=0)
+    np.testing.assert_allclose(got, np.asarray(theirs(x)), rtol=1e-5, atol=1e-5)
+
+
 def test_conv_lstm_keras_files_interchange(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 5, 5, 2)).astype(np.float32)
