@@ -117,12 +117,7 @@ class FeatureSpace(FeatureTypes, Layer):
 
     @staticmethod
     def _crosser(cross):
-        crossing = getattr(layers, "HashedCrossing", None)
-        if crossing is None:
-            raise NotImplementedError(
-                "Feature crosses need `kgraph.layers.HashedCrossing`, which this kgraph lacks."
-            )
-        return crossing(cross.crossing_dim, name=cross.name)
+        return layers.HashedCrossing(cross.crossing_dim, name=cross.name)
 
     # -- adapting ---------------------------------------------------------------------------
     def _adaptable(self) -> list[str]:

@@ -31,10 +31,7 @@ def cardinality(name, preprocessor):
         if preprocessor.num_bins is None and preprocessor.bin_boundaries is not None:
             return len(preprocessor.bin_boundaries) + 1  # fixed boundaries: one bin more
         return preprocessor.num_bins
-    crossing = getattr(layers, "HashedCrossing", None)
-    if isinstance(preprocessor, layers.Hashing) or (
-        crossing is not None and isinstance(preprocessor, crossing)
-    ):
+    if isinstance(preprocessor, (layers.HashedCrossing, layers.Hashing)):
         return preprocessor.num_bins
     raise ValueError(
         f"Feature '{name}' has `output_mode='one_hot'`. However it isn't a standard feature "

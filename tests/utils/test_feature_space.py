@@ -146,6 +146,36 @@ def test_dataset_map_matches_the_eager_call():
     np.testing.assert_allclose(unlabeled[0], space(RAW), rtol=1e-6)
 
 
+def test_crosses_hash_the_lookup_indexes():
+    space = FeatureSpace(
+        {"scat": "string_categorical", "icat": "integer_categorical", "flt": "float"},
+        crosses=[
+            ("scat", "icat"),
+            FeatureSpace.cross(("icat", "scat"), crossing_dim=5, output_mode="int"),
+        ],
+        crossing_dim=7,
+        output_mode="dict",
+    )
+    space.adapt(RAW)
+    out = space({name: RAW[name] for name in ("scat", "icat", "flt")})
+    assert sorted(out) == ["flt", "icat", "icat_X_scat", "scat", "scat_X_icat"]
+    assert isinstance(space.crossers["scat_X_icat"], layers.HashedCrossing)
+    # the cross reads the lookups' indexes (numpy vocabularies), not the raw values
+    scat = np.array([{"c": 1, "b": 2, "a": 3}[v] for v in RAW["scat"]])[:, None]
+    icat = np.array([{7: 1, 2: 2, 5: 3}[v] for v in RAW["icat"]])[:, None]
+    crossed = layers.HashedCrossing(num_bins=7)([scat, icat])
+    np.testing.assert_array_equal(out["scat_X_icat"], one_hot(crossed[:, 0], 7))
+    np.testing.assert_array_equal(out["icat_X_scat"], layers.HashedCrossing(5)([icat, scat]))
+    concat = FeatureSpace(
+        {"scat": "string_categorical", "icat": "integer_categorical"}, crosses=[("scat", "icat")]
+    )
+    concat.adapt(RAW)
+    crossed = layers.HashedCrossing(num_bins=32)([scat, icat])  # crossing_dim's default
+    blocks = [one_hot(icat[:, 0], 4), one_hot(scat[:, 0], 4), one_hot(crossed[:, 0], 32)]
+    out = concat({"scat": RAW["scat"], "icat": RAW["icat"]})
+    np.testing.assert_array_equal(out, np.concatenate(blocks, axis=1))
+
+
 def tutorial_space():
     """The compilable feature types (string hashing needs the data pipeline)."""
     return FeatureSpace(
@@ -158,6 +188,7 @@ def tutorial_space():
             "scat": "string_categorical",
             "ihash": FeatureSpace.integer_hashed(num_bins=5),
         },
+        crosses=[FeatureSpace.cross(("scat", "icat"), crossing_dim=8)],
         output_mode="concat",
     )
 
@@ -220,12 +251,13 @@ def test_config_round_trip():
 
 
 def test_save_and_load(tmp_path):
-    space = every_type_space()
+    space = every_type_space(crosses=[("scat", "icat")], crossing_dim=4)
     space.adapt(RAW)
     path = str(tmp_path / "space.keras")
     space.save(path)
     loaded = keras.saving.load_model(path, custom_objects=saving_objects())
     assert isinstance(loaded, FeatureSpace)
+    assert loaded.crosses[0].feature_names == ("scat", "icat")
     np.testing.assert_array_equal(loaded(RAW), space(RAW))  # Normalization's statistics too
     with pytest.raises(ValueError, match=r"expected a `\.keras` extension"):
         space.save(str(tmp_path / "space.h5"))
@@ -269,3 +301,11 @@ def test_plain_float_space_needs_no_adapt():
         {"a": "float", "b": FeatureSpace.float_rescaled(scale=2.0)}, output_mode="concat"
     )
     np.testing.assert_allclose(space({"a": [1.0, 2.0], "b": [3.0, 4.0]}), [[1, 6], [2, 8]])
+
+
+def test_fixed_bin_boundaries_are_one_hot_without_adapt():
+    space = FeatureSpace(
+        {"disc": FeatureSpace.float_discretized(num_bins=None, bin_boundaries=[0.5, 2.5])}
+    )
+    expected = one_hot(np.searchsorted([0.5, 2.5], RAW["disc"], side="right"), 3)
+    np.testing.assert_array_equal(space({"disc": RAW["disc"]}), expected)
