@@ -185,3 +185,19 @@ def test_errors():
     fitted = SKLearnRegressor(linear_model, fit_kwargs={"epochs": 1, "verbose": 0}).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="features"):
         fitted.predict(np.zeros((2, 3)))
+
+
+def test_grid_search_over_model_kwargs():
+    from sklearn.model_selection import GridSearchCV
+
+    X = np.linspace(-1, 1, 32).reshape(-1, 1)
+    y = 2 * X[:, 0]
+    search = GridSearchCV(
+        SKLearnRegressor(linear_model, fit_kwargs={"epochs": 20, "verbose": 0}),
+        {"model_kwargs": [{"learning_rate": 0.0}, {"learning_rate": 0.3}]},
+        cv=2,
+    )
+    search.fit(X, y)
+    # a zero learning rate cannot fit y = 2x; the search must pick the one that learns
+    assert search.best_params_ == {"model_kwargs": {"learning_rate": 0.3}}
+    np.testing.assert_allclose(search.predict([[0.25]]), [0.5], atol=1e-2)
