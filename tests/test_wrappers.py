@@ -19,9 +19,9 @@ import kgraph as keras
 from kgraph.wrappers import SKLearnClassifier, SKLearnRegressor, SKLearnTransformer
 
 
-def linear_model(X, y, learning_rate=0.2):
+def linear_model(X, y, learning_rate=0.2, kernel_initializer="glorot_uniform"):
     inputs = keras.Input(shape=(X.shape[1],))
-    outputs = keras.layers.Dense(1)(inputs)
+    outputs = keras.layers.Dense(1, kernel_initializer=kernel_initializer)(inputs)
     model = keras.Model(inputs, outputs)
     model.compile(keras.optimizers.SGD(learning_rate), "mse")
     return model
@@ -193,11 +193,16 @@ def test_grid_search_over_model_kwargs():
     X = np.linspace(-1, 1, 32).reshape(-1, 1)
     y = 2 * X[:, 0]
     search = GridSearchCV(
-        SKLearnRegressor(linear_model, fit_kwargs={"epochs": 20, "verbose": 0}),
-        {"model_kwargs": [{"learning_rate": 0.0}, {"learning_rate": 0.3}]},
+        SKLearnRegressor(linear_model, fit_kwargs={"epochs": 40, "verbose": 0}),
+        {
+            "model_kwargs": [
+                {"learning_rate": 0.0, "kernel_initializer": "zeros"},
+                {"learning_rate": 0.3, "kernel_initializer": "zeros"},
+            ]
+        },
         cv=2,
     )
     search.fit(X, y)
     # a zero learning rate cannot fit y = 2x; the search must pick the one that learns
-    assert search.best_params_ == {"model_kwargs": {"learning_rate": 0.3}}
+    assert search.best_params_["model_kwargs"]["learning_rate"] == 0.3
     np.testing.assert_allclose(search.predict([[0.25]]), [0.5], atol=1e-2)

@@ -53,9 +53,12 @@ def check_model(model) -> None:
 
 
 def validate_data(estimator, *args, **kwargs):
-    """scikit-learn's checks of ``X`` (and ``y``); they also set ``n_features_in_``."""
-    from sklearn.utils.validation import validate_data as validate
-
+    """scikit-learn's checks of ``X`` (and ``y``); they also set ``n_features_in_``. The
+    function is new in scikit-learn 1.6; older releases have the estimator method."""
+    try:
+        from sklearn.utils.validation import validate_data as validate
+    except ImportError:  # scikit-learn < 1.6
+        return estimator._validate_data(*args, **kwargs)
     return validate(estimator, *args, **kwargs)
 
 

@@ -46,6 +46,9 @@ class SKLBase(BaseEstimator):
         self.model_kwargs = model_kwargs
         self.fit_kwargs = fit_kwargs
 
+    def _more_tags(self):  # scikit-learn < 1.6 reads tags here
+        return {"non_deterministic": True}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = True  # weights start random and training shuffles
@@ -146,6 +149,9 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
                 raise ValueError("Classifier can't train when only one class is present.")
         return self._target_encoder.transform(y)
 
+    def _more_tags(self):
+        return {"poor_score": True}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True
@@ -155,6 +161,9 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
 class SKLearnRegressor(RegressorMixin, SKLBase):
     """A scikit-learn regressor around a kgraph model (1-D targets are trained as a column
     and predicted back as 1-D); ``score`` is R²."""
+
+    def _more_tags(self):
+        return {"poor_score": True}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -169,6 +178,9 @@ class SKLearnTransformer(TransformerMixin, SKLBase):
     def transform(self, X):
         """The model's outputs for ``X``."""
         return self._raw_predict(X)
+
+    def _more_tags(self):
+        return {"preserves_dtype": []}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
