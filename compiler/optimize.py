@@ -18,6 +18,7 @@ from kgraph.compiler.passes import (
     FuseConvBiasPass,
     ReadableOpsPass,
 )
+from kgraph.compiler.passes.fold_constants import quiet_onnxscript
 from kgraph.compiler.passes.remove_dropout import RemoveDropoutPass
 
 
@@ -26,7 +27,8 @@ def optimize(model: ir.Model) -> ir.Model:
     import onnxscript.optimizer
 
     metadata, doc = dict(model.metadata_props), model.doc_string
-    model = onnxscript.optimizer.optimize(model, inline=False)
+    with quiet_onnxscript():
+        model = onnxscript.optimizer.optimize(model, inline=False)
     ir.passes.PassManager(
         [
             FoldConstantsPass(),

@@ -73,13 +73,25 @@ def to_bytes(model: ir.Model, infer_shapes: bool = True, check: bool = True) -> 
     return data
 
 
+#: Element types whose large initializers are taken out for shape inference: weights. Integer
+#: constants (gather indices, frame positions) stay whole, since ``data_prop`` reads them.
+_WEIGHT_TYPES = frozenset(
+    [
+        onnx.TensorProto.FLOAT,
+        onnx.TensorProto.DOUBLE,
+        onnx.TensorProto.FLOAT16,
+        onnx.TensorProto.BFLOAT16,
+    ]
+)
+
+
 def _take_raw_data(proto: onnx.ModelProto) -> list[bytes | None]:
-    """Removes the raw data of the main graph's large initializers from ``proto``; returns it,
-    one entry per initializer (None for those left whole)."""
+    """Removes the raw data of the main graph's large floating-point initializers from
+    ``proto``; returns it, one entry per initializer (None for those left whole)."""
     taken: list[bytes | None] = []
     for tensor in proto.graph.initializer:
         raw = tensor.raw_data
-        if len(raw) > LARGE_INITIALIZER:
+        if len(raw) > LARGE_INITIALIZER and tensor.data_type in _WEIGHT_TYPES:
             taken.append(raw)
             tensor.ClearField("raw_data")
         else:

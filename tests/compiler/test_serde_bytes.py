@@ -104,3 +104,20 @@ def test_the_graph_is_one_field():
     model, _ = _model()
     graph_field = onnx.ModelProto.DESCRIPTOR.fields_by_name["graph"].number
     assert _top_level_fields(serde.to_bytes(model)).count(graph_field) == 1
+
+
+def test_large_integer_constants_stay_for_shape_inference():
+    """Shape inference with data propagation reads integer constants (a Gather's 1,256 frame
+    positions in ``ops.stft``): only floating-point weights are taken out, so a graph with a
+    large index constant serializes, checks and runs."""
+    b = GraphBuilder()
+    x = b.input("x", (1000,), "float32")
+    positions = np.arange(1256, dtype=np.int64) % 1000
+    weights = RNG.standard_normal(1256).astype(np.float32)
+    y = b.op("Gather", [x, b.constant(positions)])
+    b.output(b.op("Mul", [y, b.parameter("w", weights)]), "y")
+    data = serde.to_bytes(serde.to_model(b.graph), check=True, infer_shapes=True)
+    value = RNG.standard_normal(1000).astype(np.float32)
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"x": value})
+    np.testing.assert_allclose(got, value[positions] * weights, rtol=1e-6)

@@ -303,3 +303,12 @@ def test_mel_spectrogram_matches_numpy():
     tri[0] = 0.0
     np.testing.assert_allclose(got[0], (power @ tri).T, rtol=1e-4, atol=1e-5)
     assert got.shape == layers.MelSpectrogram(**kwargs).compute_output_shape((1, 64))
+
+
+def test_wrapper_hierarchy_as_keras():
+    """TimeDistributed and SpectralNormalization are Wrappers in Keras; Bidirectional is not."""
+    assert isinstance(layers.TimeDistributed(layers.Dense(2)), layers.Wrapper)
+    assert isinstance(layers.SpectralNormalization(layers.Dense(2)), layers.Wrapper)
+    assert not isinstance(layers.Bidirectional(layers.LSTM(2)), layers.Wrapper)
+    with pytest.raises(ValueError, match="Please initialize `TimeDistributed`"):
+        layers.TimeDistributed("dense")

@@ -6,6 +6,7 @@ import inspect
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
+from kgraph.layers.wrapper import Wrapper
 from kgraph.ops.core import Op, Spec, apply
 
 
@@ -28,7 +29,7 @@ _unfold = Op(
 )
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Runs ``layer`` on each slice ``inputs[:, t]`` with the same weights: the time axis is
     folded into the batch, the layer called once, and the time axis unfolded again.
 
@@ -41,14 +42,13 @@ class TimeDistributed(Layer):
     """
 
     def __init__(self, layer, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
         if not isinstance(layer, Layer):
             raise ValueError(
                 "Please initialize `TimeDistributed` layer with a `keras.layers.Layer` "
                 f"instance. Received: {layer}"
             )
-        self.layer = layer
+        super().__init__(layer, **kwargs)
+        self.supports_masking = True
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from kgraph import initializers, ops
 from kgraph.layers.layer import Layer
 from kgraph.layers.normalization.unit_normalization import l2_normalize
+from kgraph.layers.wrapper import Wrapper
 
 
-class SpectralNormalization(Layer):
+class SpectralNormalization(Wrapper):
     """Wraps a layer with a ``kernel`` (or ``embeddings``): in training, ``power_iterations``
     steps of the power method (from the non-trainable ``vector_u``) estimate the kernel's
     spectral norm ``sigma``, the wrapped layer runs with ``kernel / sigma``, and ``vector_u``
@@ -24,7 +25,6 @@ class SpectralNormalization(Layer):
     """
 
     def __init__(self, layer, power_iterations=1, **kwargs):
-        super().__init__(**kwargs)
         if not isinstance(layer, Layer):
             raise ValueError(
                 "Please initialize `SpectralNormalization` with a `keras.layers.Layer` "
@@ -35,7 +35,7 @@ class SpectralNormalization(Layer):
                 "`power_iterations` should be greater than zero. Received: "
                 f"`power_iterations={power_iterations}`"
             )
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.power_iterations = power_iterations
 
     def _kernel_name(self) -> str:

@@ -352,8 +352,17 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     "SpectralNormalization": {"layer": layers.Dense(2)},
     "Bidirectional": {"layer": layers.LSTM(2)},
     "RNN": {"cell": [layers.LSTMCell(2), layers.GRUCell(2, reset_after=False)]},
+    **{f"ConvLSTM{r}D": {"filters": 2, "kernel_size": 2} for r in (1, 2, 3)},
+    "ReversibleEmbedding": {"input_dim": 5, "output_dim": 3},
+    "STFTSpectrogram": {"frame_length": 4},
 }
-INPUT_SHAPES = {"RepeatVector": (3,)}  # class name -> input shape without the batch
+INPUT_SHAPES = {  # class name -> input shape without the batch
+    "RepeatVector": (3,),
+    "ConvLSTM1D": (3, 6, 2),  # (time, ...spatial, channels)
+    "ConvLSTM2D": (3, 4, 4, 2),
+    "ConvLSTM3D": (3, 4, 4, 4, 2),
+    "STFTSpectrogram": (16, 2),
+}
 RNN_LAYERS = ("SimpleRNN", "LSTM", "GRU", "Bidirectional", "RNN")
 INPUT_SHAPES.update({name: (4, 3) for name in RNN_LAYERS})  # (time, features)
 GENERIC_ARGS = [{}, {"filters": 2, "kernel_size": 2}, {"units": 3}, {"rate": 0.5}]

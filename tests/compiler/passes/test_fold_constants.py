@@ -1,3 +1,5 @@
+import logging
+
 import numpy as np
 
 from kgraph.compiler import serde
@@ -49,3 +51,25 @@ def test_parameter_only_chain_folds_into_one_initializer(check_pass):
         gamma / np.sqrt(variance + 1e-3),
         rtol=1e-6,
     )
+
+
+def test_unfolded_multi_output_constant_logs_nothing(check_pass, caplog):
+    """A Split of a parameter (a ConvLSTM's gate kernels) is left unfolded by onnxscript,
+    which logs a WARNING for it; the pass keeps that off the user's stderr. The graph still
+    computes the same values."""
+    kernel = RNG.standard_normal((4, 6)).astype(np.float32)
+
+    def build(b):
+        x = b.input("x", (2, 4), "float32")
+        left, right = b.op(
+            "Split",
+            [b.parameter("cell/kernel", kernel)],
+            {"axis": 1, "num_outputs": 2},
+            num_outputs=2,
+        )
+        b.output(b.op("Add", [b.op("MatMul", [x, left]), b.op("MatMul", [x, right])]), "out")
+
+    x = RNG.standard_normal((2, 4)).astype(np.float32)
+    with caplog.at_level(logging.WARNING):
+        check_pass(build, FoldConstantsPass(), {"x": x})
+    assert not [r for r in caplog.records if r.name.startswith("onnxscript")]
