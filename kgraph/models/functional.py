@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from kgraph.layers.core.input_layer import InputLayer
+from kgraph.models import graph_cut
 from kgraph.models.model import Model
 from kgraph.saving.object_registration import get_registered_name
 from kgraph.tensor import KerasTensor
@@ -136,16 +137,11 @@ class Functional(Model):
     def _init_graph(self, inputs, outputs) -> None:
         if isinstance(inputs, dict):
             _warn_on_renamed_inputs(inputs)
+        if not all(graph_cut.is_input_tensor(t) for t in tree.flatten(inputs)):
+            inputs, outputs = graph_cut.cut_at_inputs(inputs, outputs)  # as Keras
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
-        for t in self.inputs:
-            if (
-                not isinstance(t, KerasTensor)
-                or t._history is None
-                or not isinstance(t._history[0], InputLayer)
-            ):
-                raise ValueError(f"Model inputs must come from kgraph.Input(). Received: {t}")
         self._nodes = _topological_nodes(self.outputs)
         used = {id(t._history[0]) for t in self.inputs}
         for node in self._nodes:

@@ -1,0 +1,78 @@
+"""Functional models that start at intermediate tensors, as Keras allows:
+``keras.Model(inputs=encoded_features, outputs=predictions)`` where ``encoded_features`` came
+out of other layers (Keras' structured-data tutorial builds its training model on a
+FeatureSpace's encoded features this way).
+
+As Keras' ``clone_graph_nodes``, each intermediate input gets a new ``Input`` of the same
+shape and dtype (named ``<tensor name>CLONE``), and the layer calls between those inputs and
+the outputs are made again on the new tensors: the layers (and their weights) are shared with
+the original graph, which stays as it was.
+"""
+
+from __future__ import annotations
+
+from kgraph.layers.core.input_layer import Input, InputLayer
+from kgraph.tensor import KerasTensor
+from kgraph.utils import tree
+
+
+def is_input_tensor(t) -> bool:
+    """Whether ``t`` is a ``kgraph.Input()`` tensor."""
+    return (
+        isinstance(t, KerasTensor)
+        and t._history is not None
+        and isinstance(t._history[0], InputLayer)
+    )
+
+
+def cut_at_inputs(inputs, outputs):
+    """``(inputs, outputs)`` rewired so every input is an ``Input`` tensor (see the module
+    docstring); structures (lists, dicts) are kept."""
+    for t in tree.flatten(inputs):
+        if not isinstance(t, KerasTensor) or t._history is None:
+            raise ValueError(
+                "All `inputs` values must be KerasTensors produced by kgraph.Input() or by "
+                f"layers called on them. Received: inputs={inputs} including invalid value "
+                f"{t} of type {type(t)}"
+            )
+    mapping = {id(t): t if is_input_tensor(t) else _new_input(t) for t in tree.flatten(inputs)}
+    for node in _nodes_between(tree.flatten(outputs), set(mapping)):
+        args, kwargs = _mapped((node.args, node.kwargs), mapping)
+        replayed = tree.flatten(node.layer(*args, **kwargs))
+        for old, new in zip(node.output_tensors, replayed):
+            mapping[id(old)] = new
+    return _mapped(inputs, mapping), _mapped(outputs, mapping)
+
+
+def _new_input(t: KerasTensor) -> KerasTensor:
+    layer, _, index = t._history
+    name = t.name or (layer.name if not index else f"{layer.name}_{index}")
+    return Input(batch_shape=tuple(t.shape), dtype=t.dtype, name=f"{name}CLONE")
+
+
+def _nodes_between(outputs, stop: set[int]) -> list:
+    """The layer calls (inputs first) the outputs need, not looking past ``stop`` tensors."""
+    order, seen = [], set()
+
+    def visit(tensor):
+        if id(tensor) in stop:
+            return
+        layer, node_index, _ = tensor._history
+        node = layer._inbound_nodes[node_index]
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for t in node.input_tensors:
+            visit(t)
+        if not isinstance(layer, InputLayer):
+            order.append(node)
+
+    for t in outputs:
+        visit(t)
+    return order
+
+
+def _mapped(structure, mapping: dict):
+    return tree.map_structure(
+        lambda v: mapping.get(id(v), v) if isinstance(v, KerasTensor) else v, structure
+    )
