@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 import pytest
 
+from kgraph.layers.preprocessing.max_num_bounding_boxes import MaxNumBoundingBoxes
 from kgraph.utils import bounding_boxes as kb
 from tests.oracle.keras_oracle import MARKS, keras
 
@@ -233,3 +234,52 @@ def test_compute_ciou(fmt, shape):
     with pytest.raises(ValueError) as ours_error:
         kb.compute_ciou(boxes1, boxes2, "rel_xyxy")
     assert str(ours_error.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("num_boxes", [2, 5, 9])
+@pytest.mark.parametrize("batched", [True, False])
+def test_max_num_bounding_boxes_layer(num_boxes, batched):
+    shape = (2, num_boxes) if batched else (num_boxes,)
+    images = RNG.uniform(0, 255, (2, 6, 6, 3) if batched else (6, 6, 3)).astype("float32")
+    boxes, labels = random_boxes(shape), RNG.integers(0, 9, shape).astype("int32")
+    kwargs = dict(max_number=5, fill_value=-2, bounding_box_format="xyxy")
+    outputs = []
+    for layer in (MaxNumBoundingBoxes(**kwargs), keras.layers.MaxNumBoundingBoxes(**kwargs)):
+        data = {"images": images, "bounding_boxes": {"boxes": boxes, "labels": labels}}
+        outputs.append(layer({**data, "labels": np.array([1, 0])}))
+    ours, theirs = outputs
+    np.testing.assert_array_equal(ours["images"], theirs["images"])
+    np.testing.assert_array_equal(ours["labels"], theirs["labels"])
+    for key in ("boxes", "labels"):
+        got, want = ours["bounding_boxes"][key], theirs["bounding_boxes"][key]
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    assert (np.asarray(ours["bounding_boxes"]["labels"]) == -2).any() == (num_boxes < 5)
+
+
+def test_max_num_bounding_boxes_config_shapes_and_errors():
+    layer = MaxNumBoundingBoxes(4, fill_value=-3, bounding_box_format="yxyx")
+    config = layer.get_config()
+    theirs = keras.layers.MaxNumBoundingBoxes(4, bounding_box_format="yxyx").get_config()
+    assert {k: v for k, v in config.items() if k not in ("name", "dtype", "fill_value")} == {
+        k: v for k, v in theirs.items() if k not in ("name", "dtype")
+    }
+    assert keras.layers.MaxNumBoundingBoxes.from_config(config).fill_value == -3
+    assert MaxNumBoundingBoxes.from_config(theirs).max_number == 4
+    shapes = {"images": (2, 8, 8, 3), "bounding_boxes": {"boxes": (2, 7, 4), "labels": (2, 7)}}
+    assert layer.compute_output_shape(shapes) == keras.layers.MaxNumBoundingBoxes(
+        4
+    ).compute_output_shape(shapes)
+    with pytest.raises(KeyError, match="unsupported keys"):
+        layer.compute_output_shape(
+            {"bounding_boxes": {"boxes": (1, 2, 4), "labels": (1, 2), "x": 1}}
+        )
+    images, boxes, labels = np.zeros((1, 4, 4, 3)), np.zeros((1, 2, 4)), np.zeros((1, 2))
+    cases = [
+        ({}, {"boxes": boxes, "labels": labels}, "didn't specify a bounding box format"),
+        ({"bounding_box_format": "xyxy"}, {"boxes": boxes}, "dict with keys 'boxes' and"),
+    ]
+    for kwargs, bounding_boxes, message in cases:
+        for layer_class in (MaxNumBoundingBoxes, keras.layers.MaxNumBoundingBoxes):
+            with pytest.raises(ValueError, match=message):
+                layer_class(4, **kwargs)({"images": images, "bounding_boxes": bounding_boxes})

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import kgraph
+from kgraph.layers.preprocessing.max_num_bounding_boxes import MaxNumBoundingBoxes
 from kgraph.utils import bounding_boxes as bb
 
 RNG = np.random.default_rng(3)
@@ -151,3 +152,24 @@ def test_functions_trace_in_a_model():
     for t, e in zip(traced, eager):
         np.testing.assert_allclose(t, e, rtol=1e-5, atol=2e-4)
     assert (traced[1][0, :, 1] == -1).all()
+
+
+def test_max_num_bounding_boxes_traces_with_an_unknown_box_count():
+    images, boxes = kgraph.Input((4, 4, 3)), kgraph.Input((None, 4))
+    labels = kgraph.Input((None,), dtype="int32")
+    layer = MaxNumBoundingBoxes(5, fill_value=-1, bounding_box_format="xyxy")
+    out = layer({"images": images, "bounding_boxes": {"boxes": boxes, "labels": labels}})
+    assert tuple(out["bounding_boxes"]["boxes"].shape) == (None, 5, 4)
+    model = kgraph.Model(
+        [images, boxes, labels], [out["bounding_boxes"]["boxes"], out["bounding_boxes"]["labels"]]
+    )
+    x = np.zeros((2, 4, 4, 3), "float32")
+    for count in (2, 8):
+        b, lab = xyxy_boxes(2, count), RNG.integers(0, 9, (2, count)).astype("int32")
+        got_boxes, got_labels = model.predict([x, b, lab], verbose=0)
+        keep = min(count, 5)
+        want_boxes = np.full((2, 5, 4), -1.0, "float32")
+        want_labels = np.full((2, 5), -1, "int32")
+        want_boxes[:, :keep], want_labels[:, :keep] = b[:, :keep], lab[:, :keep]
+        np.testing.assert_array_equal(got_boxes, want_boxes)
+        np.testing.assert_array_equal(got_labels, want_labels)
