@@ -13,6 +13,10 @@ files are decoded too (scaled by ``2**(bits - 1)``; TensorFlow reads 16-bit PCM 
 encodings are refused naming the file; ``ragged=True`` is refused (kgraph has no ragged
 tensors); ``sampling_rate`` does not resample (Keras needs tensorflow-io for that): it is
 accepted when every file already has that rate, else refused naming a file that has not.
+Python's ``wave`` module (before 3.12) refuses WAVE_FORMAT_EXTENSIBLE headers, which
+TensorFlow reads when they hold 16-bit PCM. Batches are drawn from a full reshuffle of the
+files each pass (Keras shuffles through a buffer of eight batches). The dataset also has
+``file_paths``, as the image and text loaders' do.
 """
 
 from __future__ import annotations
