@@ -44,10 +44,14 @@ def clone_model(
                 return clone_model(layer, clone_function=outer, recursive=True)
             return outer(layer)
 
-    if isinstance(model, Sequential):
-        return _clone_sequential(model, input_tensors, clone_function)
-    if isinstance(model, Functional):
-        return _clone_functional(model, input_tensors, clone_function, call_function)
+    if isinstance(model, (Sequential, Functional)):
+        if isinstance(model, Sequential):
+            clone = _clone_sequential(model, input_tensors, clone_function)
+        else:
+            clone = _clone_functional(model, input_tensors, clone_function, call_function)
+        if getattr(model, "compiled", False):  # Keras compiles the clone alike (new optimizer)
+            clone.compile_from_config(model.get_compile_config())
+        return clone
     if custom:
         raise ValueError(
             "Arguments `clone_function`, `call_function` and `input_tensors` are only "

@@ -29,6 +29,10 @@ _KERAS_MODULE = {
 }
 
 
+#: Where Keras writes FeatureSpace's helper objects (kept as is, not read as keras.layers).
+FEATURE_SPACE_MODULE = "keras.src.layers.preprocessing.feature_space"
+
+
 def _classes(module, base) -> dict[str, type]:
     return {
         name: obj
@@ -66,7 +70,20 @@ def tables() -> dict[str, dict[str, type]]:
         found[_KERAS_MODULE[key]] = _classes(module, base)
     for name in ("Layer", "InputSpec"):
         found["keras.layers"].pop(name, None)
+    found.update(_feature_space_tables())
     return found
+
+
+def _feature_space_tables() -> dict[str, dict[str, type]]:
+    """A FeatureSpace is saved under ``keras.utils``, its features and crosses under their
+    Keras module: ``keras.saving.load_model("fs.keras")`` needs no custom objects."""
+    from kgraph.utils import feature_space_specs
+
+    objects = feature_space_specs.saving_objects()
+    return {
+        "keras.utils": {"FeatureSpace": objects.pop("FeatureSpace")},
+        FEATURE_SPACE_MODULE: objects,
+    }
 
 
 @functools.cache
@@ -81,6 +98,8 @@ def _locations() -> dict[type, str]:
 def keras_location(cls: type) -> tuple[str | None, str | None]:
     """``(module, registered_name)`` to save ``cls`` under, as Keras would write them."""
     module = _locations().get(cls)
+    if module == FEATURE_SPACE_MODULE:  # registered in Keras under their class names
+        return module, cls.__name__
     if module is not None:
         return module, ("Functional" if module == "keras.src.models.functional" else None)
     module = cls.__module__
@@ -89,7 +108,7 @@ def keras_location(cls: type) -> tuple[str | None, str | None]:
 
 def _normalized(module: str | None) -> str | None:
     """``keras.src.layers.core.dense`` → ``keras.layers`` (Keras' private module paths)."""
-    if module and module.startswith("keras.src."):
+    if module and module.startswith("keras.src.") and module != FEATURE_SPACE_MODULE:
         part = module.split(".")[2]
         if part == "models":
             return "keras.models"

@@ -74,10 +74,7 @@ class SKLBase(BaseEstimator):
         if self.warm_start and hasattr(self, "model_"):
             return self.model_
         if isinstance(self.model, Model):
-            clone = clone_model(self.model)
-            if self.model.compiled and not clone.compiled:  # Keras' clone keeps compile
-                clone.compile_from_config(self.model.get_compile_config())
-            return clone
+            return clone_model(self.model)  # compiled as the model is, as Keras
         return self.model(X=X, y=y, **(self.model_kwargs or {}))
 
     def fit(self, X, y, **kwargs):

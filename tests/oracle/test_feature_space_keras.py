@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 import kgraph
-from kgraph.utils.feature_space_specs import saving_objects
 from tests.oracle.keras_oracle import MARKS, keras
 
 pytestmark = [
@@ -120,9 +119,9 @@ def test_keras_files_load_in_kgraph(tmp_path):
         space.save(space_path)
     keras.Model(space.get_inputs(), space.get_encoded_features()).save(model_path)
 
-    loaded = kgraph.saving.load_model(space_path, custom_objects=saving_objects())
+    loaded = kgraph.saving.load_model(space_path)
     assert isinstance(loaded, kgraph.utils.FeatureSpace)
     np.testing.assert_allclose(loaded(RAW), expected, rtol=1e-6)
-    model = kgraph.saving.load_model(model_path, custom_objects=saving_objects())
+    model = kgraph.saving.load_model(model_path)
     columns = {k: v[:, None] for k, v in RAW.items()}
     np.testing.assert_allclose(model.predict(columns, verbose=0), expected, rtol=1e-6)

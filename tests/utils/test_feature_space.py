@@ -15,7 +15,6 @@ import pytest
 import kgraph as keras
 from kgraph import layers
 from kgraph.utils import Dataset
-from kgraph.utils.feature_space_specs import saving_objects
 
 FeatureSpace = keras.utils.FeatureSpace
 
@@ -255,7 +254,7 @@ def test_save_and_load(tmp_path):
     space.adapt(RAW)
     path = str(tmp_path / "space.keras")
     space.save(path)
-    loaded = keras.saving.load_model(path, custom_objects=saving_objects())
+    loaded = keras.saving.load_model(path)  # no custom objects needed, as in Keras
     assert isinstance(loaded, FeatureSpace)
     assert loaded.crosses[0].feature_names == ("scat", "icat")
     np.testing.assert_array_equal(loaded(RAW), space(RAW))  # Normalization's statistics too
