@@ -9,7 +9,32 @@ result graphs in onnxruntime (:mod:`kgraph.losses_eager`), so eager and compiled
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
+
+# While a model's ``compute_loss`` override is traced (``kgraph.models.loss_override``), a
+# recorder that turns updates on traced tensors into accumulators of the step or eval graph.
+_RECORDER: contextvars.ContextVar = contextvars.ContextVar("kgraph_metric_recorder", default=None)
+
+
+@contextlib.contextmanager
+def recording(recorder):
+    """Inside the block, ``update_state`` on traced tensors and ``result()`` of a metric that
+    ``recorder`` holds go to ``recorder`` (``update(metric, y_true, y_pred, sample_weight)``,
+    ``result(metric)``; ``takes(*values)`` says whether a call is traced)."""
+    token = _RECORDER.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _RECORDER.reset(token)
+
+
+def traced_recorder(*values):
+    """The active recorder when one of ``values`` is a traced tensor, else None."""
+    recorder = _RECORDER.get()
+    return recorder if recorder is not None and recorder.takes(*values) else None
 
 
 class Metric:
@@ -51,8 +76,13 @@ class Metric:
         return self._built_spec
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        """Accumulates a batch into the metric's state."""
+        """Accumulates a batch into the metric's state (into the graph's accumulators when
+        called on traced tensors inside a ``compute_loss`` override)."""
         from kgraph.losses_eager import metric_state, metric_state_update
+
+        recorder = traced_recorder(y_true, y_pred, sample_weight)
+        if recorder is not None:
+            return recorder.update(self, y_true, y_pred, sample_weight)
 
         spec = self._build(y_pred)
         if self._state is None:
@@ -64,6 +94,9 @@ class Metric:
         per-class results)."""
         from kgraph.losses_eager import metric_state, metric_state_result
 
+        recorder = _RECORDER.get()
+        if recorder is not None and recorder.holds(self):
+            return recorder.result(self)
         spec = self._built_spec or self.spec()
         try:
             state = self._state if self._state is not None else metric_state(spec)
@@ -136,6 +169,9 @@ class Mean(Metric):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, values, sample_weight=None):
+        recorder = traced_recorder(values, sample_weight)
+        if recorder is not None:
+            return recorder.update(self, values, values, sample_weight)
         values = np.asarray(values, np.float32)
         super().update_state(np.zeros_like(values), values, sample_weight)
 

@@ -1,15 +1,19 @@
 """The compiled-model attributes Keras programs and callbacks read: ``metrics``,
 ``metrics_variables``, ``get_metrics_result``, ``compute_loss``, ``compute_metrics``, ``loss``,
-and the step methods a Keras subclass may override (which kgraph cannot run: its steps are
-compiled ONNX graphs, so an override is refused with one clear error instead of being ignored).
+and the step methods a Keras subclass may override.
+
+kgraph's steps are compiled ONNX graphs: a ``train_step``/``test_step``/``predict_step``
+override (backend code: ``GradientTape``, ``jax.value_and_grad``) cannot run and is refused with
+one clear error instead of being ignored. A ``compute_loss`` override written with
+``kgraph.ops`` is traced into the graphs (:mod:`kgraph.models.loss_override`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-_STEP_METHODS = ("train_step", "test_step", "predict_step", "compute_loss", "compute_metrics")
-_EVAL_STEPS = ("test_step", "compute_loss", "compute_metrics")
+_STEP_METHODS = ("train_step", "test_step", "predict_step", "compute_metrics")
+_EVAL_STEPS = ("test_step", "compute_metrics")
 #: The overridable methods each entry point would run (fit validates with test_step).
 _RUNS = {
     "fit": ("train_step", *_EVAL_STEPS),
@@ -82,10 +86,16 @@ class CompiledAttributes:
         return results
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss of ``y_pred`` against ``y`` (numpy, computed eagerly): each
-        output's loss times its weight, plus the model's added losses, as Keras sums them."""
+        """The compiled loss of ``y_pred`` against ``y``: each output's loss times its weight,
+        plus the model's added losses, as Keras sums them. Traced (a KerasTensor) when a
+        ``compute_loss`` override calls it while the training graphs are built, else numpy
+        computed eagerly."""
         from kgraph.losses_eager import evaluate_loss
+        from kgraph.models.loss_override import compiled_loss
 
+        context = compiled_loss()
+        if context is not None:
+            return context.value(y, y_pred, sample_weight)
         trainer = getattr(self, "_trainer", None)
         total = np.float32(0.0)
         if trainer is not None and y is not None:

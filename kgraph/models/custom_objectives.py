@@ -157,7 +157,7 @@ def _trace_state(trace, builder, spec, output, shape, metric, weighted, prefix):
     with tracing.tracing(trace), builder.scope(f"metrics/{metric.name}"):
         for variable, value in zip(variables, inputs.values()):
             trace.bind(variable, value)
-        y_true, y_pred = _operands(builder, spec, output, shape)
+        y_true, y_pred = operands(builder, spec, output, shape)
         weight = None
         if weighted:
             weight = KerasTensor((None,), "float32", value=sample_weight_input(builder))
@@ -170,7 +170,7 @@ def _trace_state(trace, builder, spec, output, shape, metric, weighted, prefix):
     return TracedMetricState(inputs, initial, updates, result._value)
 
 
-def _operands(builder, spec, output, shape):
+def operands(builder, spec, output, shape):
     """``(y_true, y_pred)`` as symbolic tensors: the output's label input and the output."""
     label = label_input(builder, spec, output)
     y_true = KerasTensor(_dims(label, shape), str(label.dtype.numpy()), value=label)
@@ -180,7 +180,7 @@ def _operands(builder, spec, output, shape):
 def _trace(trace, builder, spec, output, shape, fn, scope):
     """``fn(y_true, y_pred)`` traced on the output's label input and the output: float32."""
     with tracing.tracing(trace):
-        y_true, y_pred = _operands(builder, spec, output, shape)
+        y_true, y_pred = operands(builder, spec, output, shape)
         with builder.scope(scope):
             values = fn(y_true, y_pred)
             if not isinstance(values, KerasTensor):

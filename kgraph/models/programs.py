@@ -10,12 +10,15 @@ between ``StepGraph.optimizer_updates`` and ``StepGraph.finish``.
 
 from __future__ import annotations
 
+import dataclasses
+
 from kgraph import trace as tracing
 from kgraph.compiler import training as ctraining
 from kgraph.compiler.step import StepGraph
 from kgraph.models import penalties
 from kgraph.models.custom_objectives import trace_losses, trace_metrics
 from kgraph.models.export import metadata, trace_model
+from kgraph.models.loss_override import add_metric_states, overrides, trace_compute_loss
 from kgraph.runtime import StepSpec
 from kgraph.version import __version__
 
@@ -57,12 +60,8 @@ class TrainingPrograms:
         b, trace, outputs = trace_model(
             model, training=True, mark_outputs=False, collect_losses=True
         )
-        penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
-        shapes = [t.shape for t in model._output_specs()]
-        traced = trace_losses(trace, b, user_losses or {}, output_specs, outputs, shapes)
-        metric_values = trace_metrics(
-            trace, b, user_metrics or {}, output_specs, outputs, shapes, "metrics/"
-        )
+        step_parts = _objectives(model, trace, outputs, output_specs, user_losses, user_metrics)
+        specs, penalty, traced, metric_values, override = step_parts
         self.variables = dict(trace.variables)
         paths = [p for p, v in trace.variables.items() if id(v) in trainable]
         self.changing = paths + [p for p in trace.updates if p not in paths]
@@ -70,7 +69,7 @@ class TrainingPrograms:
         graph = StepGraph(
             b,
             outputs,
-            output_specs,
+            specs,
             paths,
             names,
             trace.updates,
@@ -86,22 +85,23 @@ class TrainingPrograms:
                 if graph.gradients[path] is not None:
                     updates[path] = project(updates[path])
         self.step = graph.finish(updates, meta, __version__)
+        if override is not None:
+            add_metric_states(self.step, *override, "metrics/")
         updated = {id(trace.variables[p]) for p in trace.updates}
         b, eval_trace, outputs = trace_model(
             model, training=False, mark_outputs=False, collect_losses=True
         )
-        eval_penalty = penalties.traced_penalty(model, eval_trace)
-        traced = trace_losses(eval_trace, b, user_losses or {}, output_specs, outputs, shapes)
-        metric_values = trace_metrics(
-            eval_trace, b, user_metrics or {}, output_specs, outputs, shapes, "eval/"
+        eval_parts = _objectives(
+            model, eval_trace, outputs, output_specs, user_losses, user_metrics, "eval/"
         )
+        specs, eval_penalty, traced, metric_values, eval_override = eval_parts
         eval_state = [
             p for p, v in eval_trace.variables.items() if id(v) in trainable or id(v) in updated
         ]
         self.eval = ctraining.build_eval(
             b,
             outputs,
-            output_specs,
+            specs,
             eval_state,
             names,
             meta,
@@ -111,6 +111,8 @@ class TrainingPrograms:
             metric_values,
             _masks(model, eval_trace),
         )
+        if eval_override is not None:
+            add_metric_states(self.eval, *eval_override, "eval/")
         self.eval_bytes = self.eval.to_bytes()
         held = {*self.changing, *eval_state}
         every = {**trace.variables, **eval_trace.variables}
@@ -125,6 +127,24 @@ class TrainingPrograms:
         """The initial (zero) metric accumulators of ``program``."""
         prefix = "metrics/" if program is self.step else "eval/"
         return {n: v for n, v in program.initial_state.items() if n.startswith(prefix)}
+
+
+def _objectives(model, trace, outputs, specs, user_losses, user_metrics, prefix="metrics/"):
+    """What the graph adds to the model's outputs: ``(specs, extra loss, traced user losses,
+    traced user metrics, override)``. Without a ``compute_loss`` override the extra loss is
+    the regularization penalty and ``override`` None; with one, the override's traced value
+    is the whole loss (the specs keep their metrics only) and ``override`` is ``(labels,
+    metric states)`` for :func:`add_metric_states`."""
+    b, shapes = trace.builder, [t.shape for t in model._output_specs()]
+    penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
+    traced = trace_losses(trace, b, user_losses or {}, specs, outputs, shapes)
+    metric_values = trace_metrics(trace, b, user_metrics or {}, specs, outputs, shapes, prefix)
+    if not overrides(model, "compute_loss"):
+        return specs, penalty, traced, metric_values, None
+    user = user_losses or {}
+    loss, labels, states = trace_compute_loss(model, trace, specs, outputs, user, penalty, prefix)
+    specs = [dataclasses.replace(spec, loss=None) for spec in specs]
+    return specs, loss, {}, metric_values, (labels, states)
 
 
 def _masks(model, trace) -> dict:

@@ -311,7 +311,11 @@ class Trainer:
     def track(self, means, state=None):
         """Makes a loop's loss means (and eval accumulators) what ``model.metrics`` show;
         returns ``means``."""
+        from kgraph.models.listed_logs import ListedLogs
+        from kgraph.models.loss_override import overrides
         from kgraph.models.tracked_metrics import Tracked
 
+        if overrides(self.model, "metrics"):  # Keras logs what model.metrics lists
+            means = ListedLogs(means, self)
         self.tracked = Tracked(means, state)
         return means

@@ -21,6 +21,7 @@ from kgraph.models.data import (
     refuse_separate_targets,
 )
 from kgraph.models.fit_loop import FitLoop, check_epochs, training_data, validation_batches
+from kgraph.models.listed_logs import result_order
 from kgraph.models.trainer import Trainer
 
 
@@ -164,7 +165,7 @@ class TrainingMethods(CompiledAttributes):
         count = min(count, steps) if count is not None and steps is not None else count or steps
         cbs = evaluation.test_callbacks(trainer, callbacks, verbose, count)
         results = evaluation.evaluate_data(trainer, data, batch_size, steps, cbs)
-        return evaluation.returned(trainer, results, return_dict)
+        return _returned(trainer, results, return_dict)
 
     def reset_metrics(self) -> None:
         """Resets the compiled metrics' state (``fit``, ``evaluate`` and the ``*_on_batch``
@@ -195,7 +196,7 @@ class TrainingMethods(CompiledAttributes):
         trainer.pull()
         program = trainer.built_programs().step
         means.update(logs.losses(program, out), 1)
-        return evaluation.returned(trainer, means.logs(program, out), return_dict)
+        return _returned(trainer, means.logs(program, out), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False, reset_metrics=True):
         """Loss (and metrics) on one batch, without updating weights."""
@@ -203,7 +204,14 @@ class TrainingMethods(CompiledAttributes):
         trainer = self._compiled_trainer("test_on_batch")
         data = trainer.prepare(x, y, sample_weight)
         results = evaluation.evaluate_data(trainer, data, data.size)
-        return evaluation.returned(trainer, results, return_dict)
+        return _returned(trainer, results, return_dict)
+
+
+def _returned(trainer, results: dict, return_dict: bool):
+    """What ``evaluate`` and the ``*_on_batch`` methods return, in Keras' order: the compiled
+    names, then the model's own metrics (all by ``model.metrics`` when the model lists them)."""
+    names = logs.metrics_names(trainer.specs, trainer.loss_order)
+    return logs.returned(results, return_dict, result_order(trainer, names))
 
 
 def _check_reset(reset_metrics) -> None:
