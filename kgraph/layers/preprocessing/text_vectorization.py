@@ -1,26 +1,40 @@
 """``TextVectorization``: strings to token indices or token counts, as Keras' layer: standardize
-(lowercase, strip punctuation), split (whitespace or characters), optional ngrams, then a
-``StringLookup`` vocabulary learnt by ``adapt()`` (by frequency, as Keras orders it).
+(lowercase ASCII letters, strip ASCII punctuation), split (whitespace or characters), optional
+ngrams, then a ``StringLookup`` vocabulary learnt by ``adapt()`` (by frequency, as Keras orders
+it).
 
-Difference from Keras: the layer runs on numpy only (eagerly, or in ``Dataset.map``): standard
-ONNX has no regex replacement for the punctuation strip, so it cannot be part of a compiled
-model. Vectorize the text in the data pipeline and start the model at the integer output,
-which is how Keras' text examples train anyway.
+The layer runs eagerly on numpy arrays (or in ``Dataset.map``) and, with the built-in
+standardizations and ``split="whitespace"`` or None, inside a compiled model too
+(``kgraph.layers.preprocessing.text_lowering`` writes those steps with ONNX string ops), so a
+model can start at raw strings and be exported with them.
+
+Differences from Keras: a callable ``standardize`` or ``split`` and ``split="character"`` run
+on numpy only (ONNX has no way to call Python or to list a string's characters); no
+``tf_idf`` mode.
 """
 
 from __future__ import annotations
 
 import re
+import string
 
 import numpy as np
 
+from kgraph import ops
 from kgraph.layers.layer import Layer
+from kgraph.layers.preprocessing import text_lowering
 from kgraph.layers.preprocessing.adapt_data import batches
+from kgraph.layers.preprocessing.index_lookup import unadapted_symbolic
 from kgraph.layers.preprocessing.string_lookup import StringLookup
+from kgraph.ops.lookup import lookup
 from kgraph.tensor import KerasTensor
 
-# Keras' punctuation class (tf.strings.regex_replace in Keras)
-STRIP_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+# Keras' punctuation class (tf.strings.regex_replace in Keras): the ASCII punctuation marks
+STRIP_PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
+# tf.strings.lower without an encoding (as Keras calls it) lowercases ASCII letters only
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# tf.strings.split splits on runs of C's isspace characters, not on Unicode spaces
+WHITESPACE = re.compile("[ \t\n\v\f\r]+")
 STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT = (None, "whitespace", "character")
 OUTPUT_MODES = ("int", "multi_hot", "count")
@@ -108,25 +122,20 @@ class TextVectorization(Layer):
 
     # -- text to tokens ----------------------------------------------------------------------
     def _texts(self, inputs) -> np.ndarray:
-        if isinstance(inputs, KerasTensor):
-            raise ValueError(
-                f"Layer '{self.name}' (TextVectorization) runs on numpy only: standard ONNX "
-                "cannot strip punctuation, so it cannot be part of a compiled model. Apply it "
-                f"in the data pipeline (`ds.map(lambda x, y: ({self.name}(x), y))`) and start "
-                "the model at its integer output."
-            )
         texts = np.asarray(inputs, dtype=object)
-        if texts.ndim == 2 and texts.shape[-1] == 1 and self.split is not None:
+        if texts.ndim == 2 and texts.shape[-1] == 1:
             texts = texts[:, 0]
         if texts.ndim != 1:
-            raise ValueError(
-                "TextVectorization takes a batch of strings: rank 1, or rank 2 with a last "
-                f"dimension of 1. Received: inputs.shape={texts.shape}"
-            )
+            raise ValueError(_rank_error(texts.shape))
         return np.array(
             [t.decode(self.encoding) if isinstance(t, bytes) else str(t) for t in texts],
             dtype=object,
         )
+
+    def _widths(self) -> tuple:
+        if self.ngrams is None:
+            return (1,)
+        return tuple(range(1, self.ngrams + 1)) if isinstance(self.ngrams, int) else self.ngrams
 
     def _tokens(self, inputs) -> list[list[str]]:
         """Each text's tokens after standardizing, splitting and ngrams."""
@@ -134,22 +143,21 @@ class TextVectorization(Layer):
         if callable(self.standardize):
             texts = np.asarray(self.standardize(texts.astype(str)), dtype=object)
         if self.standardize in ("lower", "lower_and_strip_punctuation"):
-            texts = [t.lower() for t in texts]
+            texts = [t.translate(ASCII_LOWER) for t in texts]
         if self.standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
             texts = [STRIP_PUNCTUATION.sub("", t) for t in texts]
         if self.split is None:
             rows = [[t] for t in texts]
         elif self.split == "whitespace":
-            rows = [t.split() for t in texts]
+            rows = [[w for w in WHITESPACE.split(t) if w] for t in texts]
         elif self.split == "character":
             rows = [list(t) for t in texts]
         else:
             rows = [list(self.split(t)) for t in texts]
         if self.ngrams is None:
             return rows
-        widths = range(1, self.ngrams + 1) if isinstance(self.ngrams, int) else self.ngrams
         return [
-            [" ".join(row[i : i + n]) for n in widths for i in range(len(row) - n + 1)]
+            [" ".join(row[i : i + n]) for n in self._widths() for i in range(len(row) - n + 1)]
             for row in rows
         ]
 
@@ -177,6 +185,8 @@ class TextVectorization(Layer):
 
     # -- calling -----------------------------------------------------------------------------
     def call(self, inputs):
+        if isinstance(inputs, KerasTensor):
+            return self._graph_call(inputs)
         if self.lookup.vocabulary is None:
             raise ValueError("TextVectorization needs a vocabulary or a call to adapt().")
         index = {t: i for i, t in enumerate(self.get_vocabulary())}
@@ -189,17 +199,58 @@ class TextVectorization(Layer):
             for i, row in enumerate(rows):
                 out[i, : min(width, len(row))] = row[:width]
             return out
-        depth = self.lookup.max_tokens if self.lookup.pad_to_max_tokens else len(index)
-        out = np.zeros((len(rows), depth), dtype=np.float32)
+        out = np.zeros((len(rows), self._depth()), dtype=np.float32)
         for i, row in enumerate(rows):
             np.add.at(out[i], row, 1.0)
         return np.minimum(out, 1.0) if self.output_mode == "multi_hot" else out
 
+    def _depth(self) -> int:
+        return self.lookup.max_tokens if self.lookup.pad_to_max_tokens else self.vocabulary_size()
+
+    def _graph_call(self, inputs):
+        """The layer inside a model: the ``text_lowering`` ops, the vocabulary as one
+        ``LabelEncoder``, then padding (``"int"``) or counting over the vocabulary."""
+        for name, value in (("standardize", self.standardize), ("split", self.split)):
+            if callable(value) or value == "character":
+                raise ValueError(
+                    f"TextVectorization with {name}={value!r} runs on numpy only (ONNX cannot "
+                    "call Python or split characters): apply it in the data pipeline."
+                )
+        if inputs.dtype != "string":
+            raise ValueError(
+                f"TextVectorization takes strings. Received: inputs.dtype={inputs.dtype}"
+            )
+        shape = tuple(inputs.shape)
+        if len(shape) not in (1, 2) or (len(shape) == 2 and shape[-1] != 1):
+            raise ValueError(_rank_error(shape))
+        if self.lookup.vocabulary is None:
+            if unadapted_symbolic(inputs):  # a model built before adapt(), as Keras allows
+                dtype = "int64" if self.output_mode == "int" else "float32"
+                return KerasTensor(self.compute_output_shape(shape), dtype)
+            raise ValueError("TextVectorization needs a vocabulary or a call to adapt().")
+        texts = ops.reshape(inputs, (-1,)) if len(shape) == 2 else inputs
+        lower = self.standardize in ("lower", "lower_and_strip_punctuation")
+        strip = self.standardize in ("strip_punctuation", "lower_and_strip_punctuation")
+        tokens, counts = text_lowering.text_tokens(texts, lower, strip, self.split is not None)
+        grams, valid = text_lowering.text_ngrams(tokens, counts, self._widths())
+        vocabulary = self.lookup.vocabulary
+        if self.output_mode == "int":  # "" is the mask (0), anything unknown is OOV (1)
+            keys, first, oov = ["", *vocabulary], 2, 1
+            ids = lookup(grams, keys, [0, *range(first, first + len(vocabulary))], oov)
+            compact = len(self._widths()) > 1
+            return text_lowering.arrange_ids(ids, valid, self.output_sequence_length, 0, compact)
+        ids = lookup(grams, vocabulary, range(1, len(vocabulary) + 1), 0)
+        depth = self._depth()
+        ids = ops.where(valid, ids, np.int64(depth))  # padding falls outside the one-hot
+        counts = ops.sum(ops.one_hot(ids, depth, dtype="float32"), axis=1)
+        return ops.minimum(counts, 1.0) if self.output_mode == "multi_hot" else counts
+
     def compute_output_shape(self, input_shape):
         if self.output_mode == "int":
             return (input_shape[0], self.output_sequence_length)
-        depth = self.lookup.max_tokens if self.lookup.pad_to_max_tokens else None
-        return (input_shape[0], depth or self.vocabulary_size())
+        if self.lookup.vocabulary is None and not self.lookup.pad_to_max_tokens:
+            return (input_shape[0], None)
+        return (input_shape[0], self._depth())
 
     def get_config(self):
         vocabulary = self.lookup.vocabulary
@@ -225,6 +276,13 @@ class TextVectorization(Layer):
         if isinstance(config.get("ngrams"), list):
             config["ngrams"] = tuple(config["ngrams"])
         return cls(**config)
+
+
+def _rank_error(shape) -> str:
+    return (
+        "When using `TextVectorization` to tokenize strings, the input rank must be 1 or the "
+        f"last shape dimension must be 1. Received: inputs.shape={tuple(shape)}"
+    )
 
 
 def _int_tuple(value) -> bool:
