@@ -332,6 +332,13 @@ def generation() -> int:
     return _GENERATION
 
 
+def touch() -> None:
+    """Marks compiled graphs as stale without assigning a variable: a layer state compiled
+    into the graphs that is not a Variable (a lookup vocabulary set by ``adapt``) changed."""
+    global _GENERATION
+    _GENERATION += 1
+
+
 def _ops():
     from kgraph import ops
 

@@ -29,10 +29,25 @@ def quiet_onnxscript():
         logger.setLevel(level)
 
 
+def folds(node: ir.Node) -> bool | None:
+    """onnxscript's ``should_fold``: never a node with string outputs (a TextVectorization's
+    padding token): onnxscript writes such a folded value as a tensor that cannot be
+    serialized ("Bitwidth not available for ONNX data type: STRING"). None: its own rules."""
+    values = [*node.inputs, *node.outputs]
+    if any(v is not None and _is_string(v) for v in values) or "value_strings" in node.attributes:
+        return False
+    return None
+
+
+def _is_string(value: ir.Value) -> bool:
+    known = value.const_value
+    return ir.DataType.STRING in (value.dtype, None if known is None else known.dtype)
+
+
 class FoldConstantsPass(ir.passes.InPlacePass):
     """Replaces nodes whose inputs are all constant by initializers holding their results."""
 
     def call(self, model: ir.Model) -> ir.passes.PassResult:
         with quiet_onnxscript():
-            result = onnxscript.optimizer.fold_constants(model)
+            result = onnxscript.optimizer.fold_constants(model, should_fold=folds)
         return ir.passes.PassResult(model, bool(result.modified))

@@ -256,9 +256,10 @@ __all__ += _preprocessing_names
 __all__ += ["deserialize", "serialize"]
 
 # Keras 3.15 layers added late: convolutional LSTMs, reversible embedding, hashed crossing,
-# the Wrapper base and the spectrogram layers.
+# the Wrapper base, the spectrogram layers and MaxNumBoundingBoxes.
 from kgraph.layers.core.reversible_embedding import ReversibleEmbedding  # noqa: E402
 from kgraph.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
+from kgraph.layers.preprocessing.max_num_bounding_boxes import MaxNumBoundingBoxes  # noqa: E402
 from kgraph.layers.preprocessing.mel_spectrogram import MelSpectrogram  # noqa: E402
 from kgraph.layers.preprocessing.stft_spectrogram import STFTSpectrogram  # noqa: E402
 from kgraph.layers.rnn.conv_lstm_nd import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402
@@ -269,6 +270,7 @@ __all__ += [
     "ConvLSTM2D",
     "ConvLSTM3D",
     "HashedCrossing",
+    "MaxNumBoundingBoxes",
     "MelSpectrogram",
     "ReversibleEmbedding",
     "STFTSpectrogram",

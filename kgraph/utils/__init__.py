@@ -1,5 +1,6 @@
 """``kgraph.utils``: seeds and data helpers."""
 
+from kgraph.utils.audio_dataset import audio_dataset_from_directory
 from kgraph.utils.dataset import AUTOTUNE, Dataset
 from kgraph.utils.dataset_utils import split_dataset
 from kgraph.utils.file_utils import get_file
@@ -48,6 +49,10 @@ def __getattr__(name):
         from kgraph.utils.feature_space import FeatureSpace
 
         return FeatureSpace
+    if name == "bounding_boxes":  # written with kgraph.ops
+        import importlib
+
+        return importlib.import_module("kgraph.utils.bounding_boxes")
     if name in _SAVING_NAMES:
         from kgraph import saving
 
@@ -59,6 +64,8 @@ __all__ = [
     *_SAVING_NAMES,
     "AUTOTUNE",
     "Config",
+    "audio_dataset_from_directory",
+    "bounding_boxes",
     "FeatureSpace",
     "Sequence",
     "clear_session",

@@ -26,7 +26,7 @@ def _numpy_tail(model, hidden):
 
 
 def test_model_from_an_intermediate_tensor_computes_the_tail():
-    a, h, o = _graph()
+    _, h, o = _graph()
     tail = kgraph.Model(h, o)
     assert [layer.name for layer in tail.layers] == ["hCLONE", "m", "o"]
     assert tail.inputs[0].shape == (None, 5)
@@ -50,7 +50,7 @@ def test_layers_are_shared_and_the_original_graph_is_untouched():
 
 
 def test_inputs_may_mix_input_and_intermediate_tensors_in_a_dict():
-    a, h, _ = _graph()
+    _, h, _ = _graph()
     b = kgraph.Input((5,), name="b")
     out = layers.Add(name="sum")([h, b])
     with pytest.warns(UserWarning, match="Received key 'hidden'"):  # as Keras
@@ -61,7 +61,7 @@ def test_inputs_may_mix_input_and_intermediate_tensors_in_a_dict():
 
 
 def test_invalid_inputs_are_refused_in_one_line():
-    a, h, o = _graph()
+    _, h, o = _graph()
     with pytest.raises(ValueError, match="All `inputs` values must be KerasTensors"):
         kgraph.Model([1], o)
     other = kgraph.Input((2,), name="other")

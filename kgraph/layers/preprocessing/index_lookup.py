@@ -17,7 +17,7 @@ from kgraph import ops, trace
 from kgraph.layers.layer import Layer
 from kgraph.layers.preprocessing.adapt_data import batches
 from kgraph.layers.preprocessing.category_encoding import encode
-from kgraph.tensor import KerasTensor
+from kgraph.tensor import KerasTensor, touch
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
 
@@ -108,6 +108,18 @@ class IndexLookup(Layer):
             self.set_vocabulary(vocabulary)
 
     # -- vocabulary --------------------------------------------------------------------------
+    @property
+    def vocabulary(self):
+        """The learnt tokens in index order, without the special ones (None before adapt)."""
+        return self.__dict__.get("_vocabulary")
+
+    @vocabulary.setter
+    def vocabulary(self, tokens) -> None:
+        # The tokens are compiled into every graph of a model holding this layer, but are no
+        # Variable: a new vocabulary marks those graphs stale as an assign would.
+        self.__dict__["_vocabulary"] = tokens
+        touch()
+
     def set_vocabulary(self, vocabulary, idf_weights=None):
         """Sets the vocabulary: a list, an array, or a text file with one token per line."""
         if isinstance(vocabulary, str):

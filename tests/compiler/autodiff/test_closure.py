@@ -355,6 +355,7 @@ LAYER_ARGS = {  # class name -> constructor kwargs (default: none)
     **{f"ConvLSTM{r}D": {"filters": 2, "kernel_size": 2} for r in (1, 2, 3)},
     "ReversibleEmbedding": {"input_dim": 5, "output_dim": 3},
     "STFTSpectrogram": {"frame_length": 4},
+    "MaxNumBoundingBoxes": {"max_number": 3, "bounding_box_format": "xyxy"},
 }
 INPUT_SHAPES = {  # class name -> input shape without the batch
     "RepeatVector": (3,),
@@ -362,6 +363,7 @@ INPUT_SHAPES = {  # class name -> input shape without the batch
     "ConvLSTM2D": (3, 4, 4, 2),
     "ConvLSTM3D": (3, 4, 4, 4, 2),
     "STFTSpectrogram": (16, 2),
+    "MaxNumBoundingBoxes": (5, 4),  # (boxes, 4)
 }
 RNN_LAYERS = ("SimpleRNN", "LSTM", "GRU", "Bidirectional", "RNN")
 INPUT_SHAPES.update({name: (4, 3) for name in RNN_LAYERS})  # (time, features)

@@ -1,6 +1,7 @@
 import logging
 
 import numpy as np
+import onnxruntime as ort
 
 from kgraph.compiler import serde
 from kgraph.compiler.builder import GraphBuilder
@@ -73,3 +74,24 @@ def test_unfolded_multi_output_constant_logs_nothing(check_pass, caplog):
     with caplog.at_level(logging.WARNING):
         check_pass(build, FoldConstantsPass(), {"x": x})
     assert not [r for r in caplog.records if r.name.startswith("onnxscript")]
+
+
+def test_string_constants_are_left_unfolded():
+    """onnxscript would fold an Unsqueeze of a string Constant (a TextVectorization's padding
+    token) into a tensor that cannot be serialized; the pass leaves string nodes alone."""
+
+    def build(b):
+        x = b.input("x", (2,), "string")
+        token = b.op("Constant", [], {"value_strings": ["pad"]})
+        row = b.op("Unsqueeze", [token, b.constant(np.array([0], np.int64))])
+        b.output(
+            b.op("Concat", [x, b.op("Reshape", [row, b.constant(np.array([-1]))])], {"axis": 0}),
+            "y",
+        )
+
+    b = GraphBuilder()
+    build(b)
+    result = FoldConstantsPass()(serde.to_model(b.graph))
+    session = ort.InferenceSession(serde.to_bytes(result.model), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"x": np.array(["a", "b"], dtype=object)})
+    assert got.tolist() == ["a", "b", "pad"]
