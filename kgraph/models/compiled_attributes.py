@@ -4,16 +4,16 @@ and the step methods a Keras subclass may override.
 
 kgraph's steps are compiled ONNX graphs: a ``train_step``/``test_step``/``predict_step``
 override (backend code: ``GradientTape``, ``jax.value_and_grad``) cannot run and is refused with
-one clear error instead of being ignored. A ``compute_loss`` override written with
-``kgraph.ops`` is traced into the graphs (:mod:`kgraph.models.loss_override`).
+one clear error instead of being ignored. ``compute_loss`` and ``compute_metrics`` overrides
+written with ``kgraph.ops`` are traced into the graphs (:mod:`kgraph.models.loss_override`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-_STEP_METHODS = ("train_step", "test_step", "predict_step", "compute_metrics")
-_EVAL_STEPS = ("test_step", "compute_metrics")
+_STEP_METHODS = ("train_step", "test_step", "predict_step")
+_EVAL_STEPS = ("test_step",)
 #: The overridable methods each entry point would run (fit validates with test_step).
 _RUNS = {
     "fit": ("train_step", *_EVAL_STEPS),
@@ -115,9 +115,15 @@ class CompiledAttributes:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
         """Updates the compiled metrics with ``y_pred`` against ``y`` (numpy, eagerly) and
-        returns :meth:`get_metrics_result`."""
+        returns :meth:`get_metrics_result`. While a ``compute_metrics`` override is traced
+        into the graphs, returns the compiled entries as references (``LogEntry``) and the
+        traced results of the model's own metrics."""
+        from kgraph.models.loss_override import compiled_loss
+        from kgraph.models.metrics_override import compiled_results
         from kgraph.models.tracked_metrics import CompileMetrics
 
+        if compiled_loss() is not None:
+            return compiled_results(self)
         for metric in self.metrics:
             if isinstance(metric, CompileMetrics):
                 metric.update_state(y, y_pred, sample_weight)

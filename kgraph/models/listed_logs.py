@@ -4,13 +4,15 @@ Keras' ``fit`` and ``evaluate`` report ``compute_metrics``' result: one entry pe
 ``model.metrics`` (the ``loss`` tracker, the compiled metrics, per-output losses, then the
 model's own metric trackers). kgraph's logs come from the compiled graphs' outputs; when a
 model lists its own ``metrics`` (a VAE's ``[total_loss_tracker, kl_loss_tracker]``) its logs
-hold those entries only, in that order, as in Keras (no ``loss`` unless listed).
+hold those entries only, in that order, as in Keras (no ``loss`` unless listed); a model
+overriding ``compute_metrics`` logs the entries that override returns.
 """
 
 from __future__ import annotations
 
 
-def _compiled_names(trainer) -> list[str]:
+def compiled_names(trainer) -> list[str]:
+    """The display names of the compiled metrics, in output order."""
     return [metric["display_name"] for spec in trainer.specs for metric in spec.metrics]
 
 
@@ -22,7 +24,7 @@ def listed_names(trainer) -> list[str]:
     names = []
     for metric in trainer.model.metrics:
         if isinstance(metric, CompileMetrics):
-            names += _compiled_names(trainer)
+            names += compiled_names(trainer)
         else:
             names.append(metric.name)
     return names
@@ -34,7 +36,7 @@ def result_order(trainer, default: list[str]) -> list[str]:
     from kgraph.models.loss_override import overrides
     from kgraph.models.tracked_metrics import CompileMetrics, LossTracker
 
-    if overrides(trainer.model, "metrics"):
+    if overrides(trainer.model, "metrics") or overrides(trainer.model, "compute_metrics"):
         return listed_names(trainer)
     views = (CompileMetrics, LossTracker)
     own = [m.name for m in trainer.model.metrics if not isinstance(m, views)]
@@ -56,4 +58,7 @@ class ListedLogs:
 
     def logs(self, program, out) -> dict:
         found = self.means.logs(program, out)
+        logged = self.trainer.built_programs().log_names(program)
+        if logged is not None:  # what compute_metrics returned, by its keys
+            return {key: found[name] for key, name in logged.items() if name in found}
         return {name: found[name] for name in listed_names(self.trainer) if name in found}

@@ -45,8 +45,9 @@ def overrides(model, name: str) -> bool:
 
 
 def compiled_loss():
-    """The :class:`CompiledLoss` of the override being traced (None outside one): what the
-    default ``compute_loss`` computes when it is given traced tensors."""
+    """The :class:`CompiledLoss` of the overrides being traced (None outside them): what the
+    default ``compute_loss`` computes when it is given traced tensors (and, with it, the
+    default ``compute_metrics`` answers with the compiled entries)."""
     return _CONTEXT.get()
 
 
@@ -106,16 +107,20 @@ def _active(context: CompiledLoss):
         _CONTEXT.reset(token)
 
 
-def trace_compute_loss(model, trace, specs, outputs, user_losses, penalty, prefix):
-    """Calls the model's ``compute_loss`` on the traced graph; returns ``(loss, labels,
-    states)``: the float32 scalar loss value, the label inputs it read (to feed), and
-    ``{display name: TracedMetricState}`` of the metrics it updated, whose updates and
-    results are already marked as graph outputs (see :func:`add_metric_states`).
+def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix):
+    """Calls the model's ``compute_loss`` and ``compute_metrics`` overrides on the traced
+    graph; returns ``(loss, labels, states, logged)``: the float32 scalar loss value (None
+    without a ``compute_loss`` override), the label inputs read (to feed), ``{display name:
+    TracedMetricState}`` of the metrics updated (their updates and results already marked as
+    graph outputs, see :func:`add_metric_states`), and ``compute_metrics``' log entries as
+    ``{key: output's metric name}`` (None without that override).
 
     ``y`` holds the label inputs of the outputs a compiled loss or metric reads (None when
     none does: ``fit(x)`` without targets); ``sample_weight`` is the graph's per-sample
     weights (ones when ``fit`` got none).
     """
+    from kgraph.models.metrics_override import logged_results
+
     b = trace.builder
     shapes = [t.shape for t in model._output_specs()]
     preds = [KerasTensor(shape, _dtype(v), value=v) for shape, v in zip(shapes, outputs)]
@@ -127,20 +132,24 @@ def trace_compute_loss(model, trace, specs, outputs, user_losses, penalty, prefi
     context = CompiledLoss(b, specs, outputs, masks, user_losses, penalty)
     recorder = MetricRecorder(trace, prefix)
     recorder.bind([m for m in _model_metrics(model) if is_user_metric(m)])
+    loss = logged = None
     with tracing.tracing(trace), recording(recorder), _active(context), b.scope("compute_loss"):
-        args = {
-            "x": _pack(getattr(model, "_inputs_struct", None), _inputs(model, b)),
-            "y": _pack_outputs(model, labels) if any(t is not None for t in labels) else None,
-            "y_pred": _pack_outputs(model, preds),
-            "sample_weight": KerasTensor((None,), "float32", value=sample_weight_input(b)),
-        }
-        if "training" in inspect.signature(model.compute_loss).parameters:
-            args["training"] = trace.training
-        loss = model.compute_loss(**args)
-        loss = _checked_loss(model, loss)
+        x = _pack(getattr(model, "_inputs_struct", None), _inputs(model, b))
+        y = _pack_outputs(model, labels) if any(t is not None for t in labels) else None
+        y_pred = _pack_outputs(model, preds)
+        weight = KerasTensor((None,), "float32", value=sample_weight_input(b))
+        if overrides(model, "compute_loss"):
+            extra = {}
+            if "training" in inspect.signature(model.compute_loss).parameters:
+                extra["training"] = trace.training
+            loss = _checked_loss(model, model.compute_loss(x, y, y_pred, weight, **extra))
+        if overrides(model, "compute_metrics"):
+            results = model.compute_metrics(x, y, y_pred, weight)
         states = recorder.states()
+        if overrides(model, "compute_metrics"):
+            logged = logged_results(model, results, states)
     _mark_outputs(b, states, prefix)
-    return loss, [t._value.name for t in labels if t is not None], states
+    return loss, [t._value.name for t in labels if t is not None], states, logged
 
 
 def _checked_loss(model, loss):
@@ -239,5 +248,5 @@ __all__ = [
     "add_metric_states",
     "compiled_loss",
     "overrides",
-    "trace_compute_loss",
+    "trace_overrides",
 ]

@@ -18,7 +18,7 @@ from kgraph.compiler.step import StepGraph
 from kgraph.models import penalties
 from kgraph.models.custom_objectives import trace_losses, trace_metrics
 from kgraph.models.export import metadata, trace_model
-from kgraph.models.loss_override import add_metric_states, overrides, trace_compute_loss
+from kgraph.models.loss_override import add_metric_states, overrides, trace_overrides
 from kgraph.runtime import StepSpec
 from kgraph.version import __version__
 
@@ -85,8 +85,10 @@ class TrainingPrograms:
                 if graph.gradients[path] is not None:
                     updates[path] = project(updates[path])
         self.step = graph.finish(updates, meta, __version__)
+        self.logged = {}  # program -> compute_metrics' {log key: metric output name}
         if override is not None:
-            add_metric_states(self.step, *override, "metrics/")
+            add_metric_states(self.step, *override[:2], "metrics/")
+            self.logged[id(self.step)] = override[2]
         updated = {id(trace.variables[p]) for p in trace.updates}
         b, eval_trace, outputs = trace_model(
             model, training=False, mark_outputs=False, collect_losses=True
@@ -112,7 +114,8 @@ class TrainingPrograms:
             _masks(model, eval_trace),
         )
         if eval_override is not None:
-            add_metric_states(self.eval, *eval_override, "eval/")
+            add_metric_states(self.eval, *eval_override[:2], "eval/")
+            self.logged[id(self.eval)] = eval_override[2]
         self.eval_bytes = self.eval.to_bytes()
         held = {*self.changing, *eval_state}
         every = {**trace.variables, **eval_trace.variables}
@@ -123,6 +126,11 @@ class TrainingPrograms:
         (``assign`` replaces a Variable's array, so identity tells)."""
         return any(v.value is not value for v, value in self.constants.values())
 
+    def log_names(self, program) -> dict | None:
+        """``{log key: name in the program's logs}`` of a ``compute_metrics`` override (what
+        ``fit``/``evaluate`` report), or None (the default: ``model.metrics``' entries)."""
+        return self.logged.get(id(program))
+
     def metric_state(self, program: ctraining.Program) -> dict:
         """The initial (zero) metric accumulators of ``program``."""
         prefix = "metrics/" if program is self.step else "eval/"
@@ -132,19 +140,23 @@ class TrainingPrograms:
 def _objectives(model, trace, outputs, specs, user_losses, user_metrics, prefix="metrics/"):
     """What the graph adds to the model's outputs: ``(specs, extra loss, traced user losses,
     traced user metrics, override)``. Without a ``compute_loss`` override the extra loss is
-    the regularization penalty and ``override`` None; with one, the override's traced value
-    is the whole loss (the specs keep their metrics only) and ``override`` is ``(labels,
-    metric states)`` for :func:`add_metric_states`."""
+    the regularization penalty; with one, the override's traced value is the whole loss (the
+    specs keep their metrics only). ``override`` is None without a ``compute_loss`` or
+    ``compute_metrics`` override, else ``(labels, metric states, logged entries)``."""
     b, shapes = trace.builder, [t.shape for t in model._output_specs()]
     penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
     traced = trace_losses(trace, b, user_losses or {}, specs, outputs, shapes)
     metric_values = trace_metrics(trace, b, user_metrics or {}, specs, outputs, shapes, prefix)
-    if not overrides(model, "compute_loss"):
+    if not (overrides(model, "compute_loss") or overrides(model, "compute_metrics")):
         return specs, penalty, traced, metric_values, None
     user = user_losses or {}
-    loss, labels, states = trace_compute_loss(model, trace, specs, outputs, user, penalty, prefix)
-    specs = [dataclasses.replace(spec, loss=None) for spec in specs]
-    return specs, loss, {}, metric_values, (labels, states)
+    loss, labels, states, logged = trace_overrides(
+        model, trace, specs, outputs, user, penalty, prefix
+    )
+    if loss is not None:
+        specs = [dataclasses.replace(spec, loss=None) for spec in specs]
+        penalty, traced = loss, {}
+    return specs, penalty, traced, metric_values, (labels, states, logged)
 
 
 def _masks(model, trace) -> dict:

@@ -89,7 +89,14 @@ class CompileMetrics(_View):
         super().__init__(trainer, "compile_metrics")
 
     def _names(self) -> list[str]:
-        return list(self._trainer.built_programs().step.metric_outputs)
+        return [n for n in self._trainer.built_programs().step.metric_outputs if self._own(n)]
+
+    def _own(self, name: str) -> bool:
+        """Whether ``name`` is a compiled metric's (not a tracker that a ``compute_loss`` or
+        ``compute_metrics`` override updated, which the graphs also output)."""
+        from kgraph.models.listed_logs import compiled_names
+
+        return name in compiled_names(self._trainer)
 
     def result(self):
         record = self._trainer.tracked
@@ -104,7 +111,8 @@ class CompileMetrics(_View):
 
             return {n: _scalar(metric_state_result(s, st)) for n, (s, st) in record.eager.items()}
         program, out = record.fetch
-        return {n: _scalar(out[key]) for n, key in program.metric_outputs.items()}
+        outputs = program.metric_outputs.items()
+        return {n: _scalar(out[key]) for n, key in outputs if self._own(n)}
 
     def _accumulators(self) -> dict:
         """The accumulators, by ``<metric>/<variable>``."""

@@ -315,7 +315,8 @@ class Trainer:
         from kgraph.models.loss_override import overrides
         from kgraph.models.tracked_metrics import Tracked
 
-        if overrides(self.model, "metrics"):  # Keras logs what model.metrics lists
+        model = self.model  # Keras logs what model.metrics lists, or compute_metrics returns
+        if overrides(model, "metrics") or overrides(model, "compute_metrics"):
             means = ListedLogs(means, self)
         self.tracked = Tracked(means, state)
         return means

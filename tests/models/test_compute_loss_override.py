@@ -234,3 +234,58 @@ def test_train_step_override_is_still_refused():
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(NotImplementedError, match="overrides `train_step`"):
         model.fit(X, Y, verbose=0)
+
+
+class Reported(Linear):
+    """Keras' guide pattern: the default results, a tracker and a per-batch value added."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.size_tracker = keras.metrics.Mean(name="size")
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        results = super().compute_metrics(x, y, y_pred, sample_weight)
+        self.size_tracker.update_state(ops.abs(y_pred))
+        results["size"] = self.size_tracker.result()
+        results["batch_gap"] = ops.max(ops.abs(y - y_pred))
+        return results
+
+
+def test_compute_metrics_override_logs_what_it_returns():
+    model = Reported()
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", metrics=["mae"])
+    model.build((None, 3))
+    w, b = model.get_weights()
+    history = model.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert list(history.history) == ["loss", "mae", "size", "batch_gap"]
+    pred = X @ w + b
+    for epoch in range(2):  # the tracker resets each epoch; batch_gap is the last batch's
+        assert history.history["size"][epoch] == pytest.approx(np.mean(np.abs(pred)), rel=1e-5)
+        gap = np.max(np.abs(Y[8:] - pred[8:]))
+        assert history.history["batch_gap"][epoch] == pytest.approx(gap, rel=1e-6)
+        assert history.history["mae"][epoch] == pytest.approx(np.mean(np.abs(Y - pred)), 1e-5)
+    results = model.evaluate(X, Y, batch_size=10, verbose=0)
+    want = [np.mean((pred - Y) ** 2), np.mean(np.abs(pred - Y)), np.mean(np.abs(pred))]
+    np.testing.assert_allclose(results, [*want, np.max(np.abs(Y - pred))], rtol=1e-5)
+
+
+def test_compute_metrics_must_return_a_dict():
+    class Listed(Linear):
+        def compute_metrics(self, x, y, y_pred, sample_weight=None):
+            return [ops.mean(y_pred)]
+
+    model = Listed()
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(TypeError, match="must return a dict of metric results"):
+        model.fit(X, Y, verbose=0)
+
+
+def test_model_metrics_after_fit_keep_trackers_out_of_compile_metrics():
+    model = Reported()
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", metrics=["mae"])
+    model.build((None, 3))
+    w, b = model.get_weights()
+    model.fit(X, Y, batch_size=10, epochs=1, verbose=0)
+    results = model.get_metrics_result()
+    assert set(results) == {"loss", "mae", "size"}  # the size tracker: its own eager state
+    assert results["mae"] == pytest.approx(np.mean(np.abs(X @ w + b - Y)), rel=1e-5)

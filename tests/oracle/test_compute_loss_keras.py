@@ -141,3 +141,42 @@ def test_term_on_top_of_compiled_loss_matches_keras(optimizer):
     got = ours.evaluate(X, Y, batch_size=16, verbose=0, return_dict=True)
     want = theirs.evaluate(X, Y, batch_size=16, verbose=0, return_dict=True)
     assert got == pytest.approx(want, rel=1e-5)
+
+
+def _reported(lib):
+    ops = lib.ops
+
+    class Reported(lib.Model):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.out = lib.layers.Dense(3)
+            self.size_tracker = lib.metrics.Mean(name="size")
+
+        def call(self, x):
+            return self.out(x)
+
+        def compute_metrics(self, x, y, y_pred, sample_weight=None):
+            results = super().compute_metrics(x, y, y_pred, sample_weight)
+            self.size_tracker.update_state(ops.abs(y_pred))
+            results["size"] = self.size_tracker.result()
+            results["batch_gap"] = ops.mean(ops.abs(y - y_pred))
+            return results
+
+    return Reported()
+
+
+def test_compute_metrics_override_matches_keras():
+    theirs = _reported(keras)
+    theirs(X[:1])
+    ours = _reported(kgraph)
+    ours(X[:1])
+    ours.out.set_weights(theirs.out.get_weights())
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    kwargs = dict(batch_size=16, epochs=2, shuffle=False, verbose=0, validation_split=0.2)
+    _assert_history(ours.fit(X, Y, **kwargs).history, theirs.fit(X, Y, **kwargs).history)
+    np.testing.assert_allclose(
+        ours.evaluate(X, Y, batch_size=16, verbose=0),
+        theirs.evaluate(X, Y, batch_size=16, verbose=0),
+        rtol=1e-5,
+    )
