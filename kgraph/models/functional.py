@@ -16,29 +16,6 @@ from kgraph.tensor import KerasTensor
 from kgraph.utils import tree
 
 
-def _topological_nodes(outputs: list[KerasTensor]):
-    order, seen = [], set()
-
-    def visit(tensor):
-        if tensor._history is None:
-            raise ValueError(
-                f"{tensor} was not produced by a layer: a functional model's "
-                "outputs must come from layers called on kgraph.Input tensors."
-            )
-        layer, node_index, _ = tensor._history
-        node = layer._inbound_nodes[node_index]
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        for t in node.input_tensors:
-            visit(t)
-        order.append(node)
-
-    for t in outputs:
-        visit(t)
-    return order
-
-
 def _producer(tensor: KerasTensor):
     layer, node_index, _ = tensor._history
     return layer._inbound_nodes[node_index]
@@ -142,7 +119,7 @@ class Functional(Model):
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self.inputs = tree.flatten(inputs)
         self.outputs = tree.flatten(outputs)
-        self._nodes = _topological_nodes(self.outputs)
+        self._nodes = graph_cut.topological_nodes(self.outputs)
         used = {id(t._history[0]) for t in self.inputs}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer) and id(node.layer) not in used:

@@ -1,4 +1,5 @@
-"""Functional models that start at intermediate tensors, as Keras allows:
+"""Walking a functional graph (:func:`topological_nodes`), and functional models that start at
+intermediate tensors, as Keras allows:
 ``keras.Model(inputs=encoded_features, outputs=predictions)`` where ``encoded_features`` came
 out of other layers (Keras' structured-data tutorial builds its training model on a
 FeatureSpace's encoded features this way).
@@ -36,7 +37,9 @@ def cut_at_inputs(inputs, outputs):
                 f"{t} of type {type(t)}"
             )
     mapping = {id(t): t if is_input_tensor(t) else _new_input(t) for t in tree.flatten(inputs)}
-    for node in _nodes_between(tree.flatten(outputs), set(mapping)):
+    for node in topological_nodes(tree.flatten(outputs), frozenset(mapping)):
+        if isinstance(node.layer, InputLayer):  # an Input the model does not list: refused later
+            continue
         args, kwargs = _mapped((node.args, node.kwargs), mapping)
         replayed = tree.flatten(node.layer(*args, **kwargs))
         for old, new in zip(node.output_tensors, replayed):
@@ -50,13 +53,19 @@ def _new_input(t: KerasTensor) -> KerasTensor:
     return Input(batch_shape=tuple(t.shape), dtype=t.dtype, name=f"{name}CLONE")
 
 
-def _nodes_between(outputs, stop: set[int]) -> list:
-    """The layer calls (inputs first) the outputs need, not looking past ``stop`` tensors."""
+def topological_nodes(outputs, stop: frozenset[int] = frozenset()) -> list:
+    """The layer calls (inputs first) that produce ``outputs``, not looking past tensors whose
+    ``id`` is in ``stop``."""
     order, seen = [], set()
 
     def visit(tensor):
         if id(tensor) in stop:
             return
+        if tensor._history is None:
+            raise ValueError(
+                f"{tensor} was not produced by a layer: a functional model's "
+                "outputs must come from layers called on kgraph.Input tensors."
+            )
         layer, node_index, _ = tensor._history
         node = layer._inbound_nodes[node_index]
         if id(node) in seen:
@@ -64,8 +73,7 @@ def _nodes_between(outputs, stop: set[int]) -> list:
         seen.add(id(node))
         for t in node.input_tensors:
             visit(t)
-        if not isinstance(layer, InputLayer):
-            order.append(node)
+        order.append(node)
 
     for t in outputs:
         visit(t)
