@@ -3,6 +3,7 @@
 Keras 3's files load here."""
 
 from kgraph.saving.atomic import atomic_path, atomic_write_bytes
+from kgraph.saving.file_editor import KerasFileEditor
 from kgraph.saving.object_registration import (
     CustomObjectScope,
     custom_object_scope,
@@ -18,6 +19,7 @@ from kgraph.saving.serialization_lib import deserialize_keras_object, serialize_
 
 __all__ = [
     "CustomObjectScope",
+    "KerasFileEditor",
     "KerasFileError",
     "atomic_path",
     "atomic_write_bytes",
