@@ -108,25 +108,9 @@ def _padded_batch(output_sequence_length):
 
 
 def _check_arguments(labels, label_mode, class_names, output_sequence_length, ragged):
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(
-                "The `labels` argument should be a list/tuple of integer labels, of the same "
-                "size as the number of audio files in the target directory. If you wish to "
-                "infer the labels from the subdirectory names in the target directory, pass "
-                '`labels="inferred"`. If you wish to get a dataset that only contains audio '
-                f"samples (no labels), pass `labels=None`. Received: labels={labels}"
-            )
-        if class_names:
-            raise ValueError(
-                'You can only pass `class_names` if `labels="inferred"`. '
-                f"Received: labels={labels}, and class_names={class_names}"
-            )
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError(
-            '`label_mode` argument must be one of "int", "categorical", "binary", '
-            f"or None. Received: label_mode={label_mode}"
-        )
+    dataset_utils.check_label_arguments(
+        labels, label_mode, class_names, "audio files", "audio samples", lead="The "
+    )
     if ragged and output_sequence_length is not None:
         raise ValueError("Cannot set both `ragged` and `output_sequence_length`")
     if ragged:

@@ -32,6 +32,31 @@ def check_validation_split_arg(validation_split, subset, shuffle, seed):
         )
 
 
+def check_label_arguments(labels, label_mode, class_names, files: str, samples: str, lead=""):
+    """Keras' checks of ``labels``, ``label_mode`` and ``class_names``, shared by the
+    ``*_dataset_from_directory`` loaders: their messages differ only in what the files hold
+    (``files`` "image files", ``samples`` "images"; ``lead`` "The " for the audio loader)."""
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(
+                f"{lead}`labels` argument should be a list/tuple of integer labels, of the same "
+                f"size as the number of {files} in the target directory. If you wish to infer "
+                "the labels from the subdirectory names in the target directory, pass "
+                '`labels="inferred"`. If you wish to get a dataset that only contains '
+                f"{samples} (no labels), pass `labels=None`. Received: labels={labels}"
+            )
+        if class_names:
+            raise ValueError(
+                'You can only pass `class_names` if `labels="inferred"`. '
+                f"Received: labels={labels}, and class_names={class_names}"
+            )
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError(
+            '`label_mode` argument must be one of "int", "categorical", "binary", '
+            f"or None. Received: label_mode={label_mode}"
+        )
+
+
 def _class_folders(directory, class_names):
     folders = sorted(
         name

@@ -25,25 +25,9 @@ def _reader(max_length):
 
 
 def _check_arguments(labels, label_mode, class_names, format):  # noqa: A002
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(
-                "`labels` argument should be a list/tuple of integer labels, of the same size "
-                "as the number of text files in the target directory. If you wish to infer "
-                'the labels from the subdirectory names in the target directory, pass `labels="'
-                'inferred"`. If you wish to get a dataset that only contains text samples (no '
-                f"labels), pass `labels=None`. Received: labels={labels}"
-            )
-        if class_names:
-            raise ValueError(
-                'You can only pass `class_names` if `labels="inferred"`. '
-                f"Received: labels={labels}, and class_names={class_names}"
-            )
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError(
-            '`label_mode` argument must be one of "int", "categorical", "binary", '
-            f"or None. Received: label_mode={label_mode}"
-        )
+    dataset_utils.check_label_arguments(
+        labels, label_mode, class_names, "text files", "text samples"
+    )
     if format not in ("tf", "grain"):
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
 
