@@ -112,6 +112,15 @@ class Metric:
         for variable in self._own_variables:
             variable.assign(np.zeros(variable.shape, variable.dtype))
 
+    def load_state(self, state: dict, spec: dict | None = None) -> None:
+        """Sets the state (``<name>/<variable>`` -> array) that a compiled graph accumulated
+        for this metric (a tracker a ``compute_loss`` override updates), so that ``result()``
+        reads it after ``fit``/``evaluate`` as a Keras metric object's would. ``spec`` is the
+        completed spec the graph used."""
+        if spec is not None:
+            self._built_spec = spec
+        self._state = {k: np.asarray(v) for k, v in state.items()}
+
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="sum", name=None):
         """A state variable of a metric subclass written with ``kgraph.ops`` (Keras' API): its
         ``update_state`` assigns it, and in ``fit``/``evaluate`` it is an accumulator of the

@@ -109,11 +109,12 @@ def _active(context: CompiledLoss):
 
 def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix):
     """Calls the model's ``compute_loss`` and ``compute_metrics`` overrides on the traced
-    graph; returns ``(loss, labels, states, logged)``: the float32 scalar loss value (None
+    graph; returns ``(loss, labels, states, logged, loaders)``: the float32 scalar loss (None
     without a ``compute_loss`` override), the label inputs read (to feed), ``{display name:
     TracedMetricState}`` of the metrics updated (their updates and results already marked as
     graph outputs, see :func:`add_metric_states`), and ``compute_metrics``' log entries as
-    ``{key: output's metric name}`` (None without that override).
+    ``{key: output's metric name}`` (None without that override), and functions that load
+    a graph state's accumulators into the metric objects (``MetricRecorder.loaders``).
 
     ``y`` holds the label inputs of the outputs a compiled loss or metric reads (None when
     none does: ``fit(x)`` without targets); ``sample_weight`` is the graph's per-sample
@@ -149,7 +150,8 @@ def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix):
         if overrides(model, "compute_metrics"):
             logged = logged_results(model, results, states)
     _mark_outputs(b, states, prefix)
-    return loss, [t._value.name for t in labels if t is not None], states, logged
+    names = [t._value.name for t in labels if t is not None]
+    return loss, names, states, logged, recorder.loaders(states)
 
 
 def _checked_loss(model, loss):

@@ -102,6 +102,20 @@ class MetricRecorder:
                 found[metric.name] = state
         return found
 
+    def loaders(self, states: dict) -> list:
+        """One function per metric in ``states``: given a graph's state (name -> array), it
+        loads that metric's accumulators into the metric object (``Metric.load_state``, or
+        its variables' ``assign``)."""
+        found = []
+        for metric, entry in self.entries.values():
+            if metric.name in states:
+                names = {self.prefix + k: k for k in entry.inputs}
+                found.append(_loader(metric, entry.spec, names))
+        for metric, bound in self.bound.values():
+            if metric.name in states:
+                found.append(_assigner(bound))
+        return found
+
     def _user_state(self, metric, bound: dict):
         trace, b = self.trace, self.builder
         updates = {n: trace.bound_value(v) for n, v in bound.items()}
@@ -137,3 +151,18 @@ class MetricRecorder:
         if isinstance(x, KerasTensor) and x._value is not None:
             return x._value
         return self.builder.constant(np.asarray(x, np.float32))
+
+
+def _loader(metric, spec, names: dict):
+    def load(state: dict) -> None:
+        metric.load_state({key: state[name] for name, key in names.items()}, spec)
+
+    return load
+
+
+def _assigner(bound: dict):
+    def load(state: dict) -> None:
+        for name, variable in bound.items():
+            variable.assign(state[name])
+
+    return load

@@ -86,9 +86,10 @@ class TrainingPrograms:
                     updates[path] = project(updates[path])
         self.step = graph.finish(updates, meta, __version__)
         self.logged = {}  # program -> compute_metrics' {log key: metric output name}
+        self.loaders = {}  # program -> functions loading its state into the tracker objects
         if override is not None:
             add_metric_states(self.step, *override[:2], "metrics/")
-            self.logged[id(self.step)] = override[2]
+            self.logged[id(self.step)], self.loaders[id(self.step)] = override[2:]
         updated = {id(trace.variables[p]) for p in trace.updates}
         b, eval_trace, outputs = trace_model(
             model, training=False, mark_outputs=False, collect_losses=True
@@ -115,7 +116,7 @@ class TrainingPrograms:
         )
         if eval_override is not None:
             add_metric_states(self.eval, *eval_override[:2], "eval/")
-            self.logged[id(self.eval)] = eval_override[2]
+            self.logged[id(self.eval)], self.loaders[id(self.eval)] = eval_override[2:]
         self.eval_bytes = self.eval.to_bytes()
         held = {*self.changing, *eval_state}
         every = {**trace.variables, **eval_trace.variables}
@@ -131,6 +132,12 @@ class TrainingPrograms:
         ``fit``/``evaluate`` report), or None (the default: ``model.metrics``' entries)."""
         return self.logged.get(id(program))
 
+    def load_trackers(self, program, state: dict) -> None:
+        """Loads ``program``'s accumulators (from ``state``) into the metric objects the
+        overrides updated, as Keras' metric objects hold the last loop's state."""
+        for load in self.loaders.get(id(program), ()):
+            load(state)
+
     def metric_state(self, program: ctraining.Program) -> dict:
         """The initial (zero) metric accumulators of ``program``."""
         prefix = "metrics/" if program is self.step else "eval/"
@@ -142,7 +149,7 @@ def _objectives(model, trace, outputs, specs, user_losses, user_metrics, prefix=
     traced user metrics, override)``. Without a ``compute_loss`` override the extra loss is
     the regularization penalty; with one, the override's traced value is the whole loss (the
     specs keep their metrics only). ``override`` is None without a ``compute_loss`` or
-    ``compute_metrics`` override, else ``(labels, metric states, logged entries)``."""
+    ``compute_metrics`` override, else ``(labels, metric states, logged entries, loaders)``."""
     b, shapes = trace.builder, [t.shape for t in model._output_specs()]
     penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
     traced = trace_losses(trace, b, user_losses or {}, specs, outputs, shapes)
@@ -150,13 +157,13 @@ def _objectives(model, trace, outputs, specs, user_losses, user_metrics, prefix=
     if not (overrides(model, "compute_loss") or overrides(model, "compute_metrics")):
         return specs, penalty, traced, metric_values, None
     user = user_losses or {}
-    loss, labels, states, logged = trace_overrides(
+    loss, labels, states, logged, loaders = trace_overrides(
         model, trace, specs, outputs, user, penalty, prefix
     )
     if loss is not None:
         specs = [dataclasses.replace(spec, loss=None) for spec in specs]
         penalty, traced = loss, {}
-    return specs, penalty, traced, metric_values, (labels, states, logged)
+    return specs, penalty, traced, metric_values, (labels, states, logged, loaders)
 
 
 def _masks(model, trace) -> dict:

@@ -240,6 +240,7 @@ class Trainer:
         state = self.engine.get_state()
         for path, variable in self._state_variables().items():
             variable.assign(state[path])
+        self._programs.load_trackers(self._programs.step, state)  # compute_loss's trackers
         self._synced, self._ahead = generation(), False
 
     def reset_metrics(self) -> None:

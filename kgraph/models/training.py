@@ -165,6 +165,8 @@ class TrainingMethods(CompiledAttributes):
         count = min(count, steps) if count is not None and steps is not None else count or steps
         cbs = evaluation.test_callbacks(trainer, callbacks, verbose, count)
         results = evaluation.evaluate_data(trainer, data, batch_size, steps, cbs)
+        programs = trainer.built_programs()  # trackers hold evaluate's state, as in Keras
+        programs.load_trackers(programs.eval, trainer.tracked.state)
         return _returned(trainer, results, return_dict)
 
     def reset_metrics(self) -> None:

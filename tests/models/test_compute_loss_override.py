@@ -280,12 +280,29 @@ def test_compute_metrics_must_return_a_dict():
         model.fit(X, Y, verbose=0)
 
 
-def test_model_metrics_after_fit_keep_trackers_out_of_compile_metrics():
+def test_trackers_hold_the_last_loops_state_as_keras_metric_objects():
     model = Reported()
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", metrics=["mae"])
     model.build((None, 3))
     w, b = model.get_weights()
-    model.fit(X, Y, batch_size=10, epochs=1, verbose=0)
+    pred = X @ w + b
+    model.fit(X, Y, batch_size=4, epochs=1, verbose=0)
     results = model.get_metrics_result()
-    assert set(results) == {"loss", "mae", "size"}  # the size tracker: its own eager state
-    assert results["mae"] == pytest.approx(np.mean(np.abs(X @ w + b - Y)), rel=1e-5)
+    assert set(results) == {"loss", "mae", "size"}  # compile_metrics holds no tracker
+    assert results["mae"] == pytest.approx(np.mean(np.abs(pred - Y)), rel=1e-5)
+    assert results["size"] == pytest.approx(np.mean(np.abs(pred)), rel=1e-5)
+    count = model.size_tracker.count.numpy()
+    assert count == 10  # one per sample of the epoch (Keras' Mean of a (batch, 2) tensor)
+    model.evaluate(X[:4], Y[:4], verbose=0)
+    assert model.size_tracker.result() == pytest.approx(np.mean(np.abs(pred[:4])), rel=1e-5)
+    model.reset_metrics()
+    assert model.size_tracker.result() == 0.0
+
+
+def test_user_metric_tracker_holds_its_variables_after_fit():
+    model = Tracked()
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    model.build((None, 3))
+    w, b = model.get_weights()
+    model.fit(X, Y, batch_size=4, epochs=1, verbose=0)
+    assert model.largest.result().numpy() == pytest.approx(np.abs(X @ w + b).max(), rel=1e-6)

@@ -121,6 +121,9 @@ def test_vae_without_targets_matches_keras():
         theirs.evaluate(IMAGES, batch_size=16, verbose=0),
         rtol=1e-5,
     )
+    for mine, keras_metric in zip(ours.metrics, theirs.metrics):  # evaluate's state
+        np.testing.assert_allclose(float(mine.result()), float(keras_metric.result()), rtol=1e-5)
+        np.testing.assert_allclose(float(mine.count.numpy()), float(keras_metric.count.numpy()))
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
