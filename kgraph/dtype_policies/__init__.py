@@ -1,8 +1,9 @@
 """``keras.dtype_policies``: :class:`DTypePolicy` (and Keras' alias ``FloatDTypePolicy``),
 :class:`DTypePolicyMap`, and ``get`` / ``serialize`` / ``deserialize``.
 
-Keras' quantized policies (``QuantizedDTypePolicy``, ``Int4DTypePolicy``, ``GPTQ``/``AWQ``...)
-are not provided: kgraph lowers no quantized kernels."""
+``QuantizedDTypePolicy`` (``"int8_from_float32"``...) is the policy of a layer quantized by
+``quantize("int8")``; Keras' int4/float8/GPTQ/AWQ policy classes are not provided (kgraph lowers
+int8 kernels only)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,26 @@ from kgraph.dtype_policies.dtype_policy import (
     dtype_policy,
 )
 from kgraph.dtype_policies.dtype_policy_map import DTypePolicyMap
+from kgraph.dtype_policies.quantized_policy import (
+    QUANTIZATION_MODES,
+    QuantizedDTypePolicy,
+    quantized_policy_from_name,
+)
 
 __all__ = [
+    "QUANTIZATION_MODES",
     "DTypePolicy",
     "DTypePolicyMap",
     "FloatDTypePolicy",
+    "QuantizedDTypePolicy",
     "deserialize",
     "get",
     "serialize",
 ]
 
-ALL_OBJECTS = {c.__name__: c for c in (DTypePolicy, FloatDTypePolicy, DTypePolicyMap)}
+ALL_OBJECTS = {
+    c.__name__: c for c in (DTypePolicy, FloatDTypePolicy, DTypePolicyMap, QuantizedDTypePolicy)
+}
 
 
 def serialize(dtype_policy) -> dict:
@@ -56,6 +66,8 @@ def get(identifier) -> DTypePolicy:
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier.startswith(QUANTIZATION_MODES):
+            return quantized_policy_from_name(identifier)
         return DTypePolicy(identifier)
     try:
         return DTypePolicy(dtypes.standardize(identifier))

@@ -6,7 +6,7 @@ half type: the layer casts its floating inputs and reads its weights as the half
 ``call``, so the ONNX graph carries ``Cast`` nodes at each layer's entry (see
 ``kgraph.layers.autocast``). The global policy is what a layer built with ``dtype=None`` gets.
 
-Quantized policies (``int8_from_float32``...) are not provided: kgraph has no quantized kernels.
+Quantized policies (``int8_from_float32``...) are in ``quantized_policy``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class DTypePolicy:
 
     @property
     def quantization_mode(self):
-        """None: kgraph has no quantized policies."""
+        """None; ``"int8"``... for a ``QuantizedDTypePolicy``."""
         return self._quantization_mode
 
     def convert_input(self, x, autocast, dtype):

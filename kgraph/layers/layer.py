@@ -206,6 +206,19 @@ class Layer(LayerWeights):
         return self._dtype_policy.variable_dtype
 
     @property
+    def quantization_mode(self):
+        """None, or ``"int8"`` for a layer quantized by ``quantize`` (its policy's mode)."""
+        return self._dtype_policy.quantization_mode
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Keras' checks, then its error: only Dense, EinsumDense and Embedding quantize
+        (see ``kgraph.layers.core.quantized_layer``)."""
+        from kgraph.layers.core.quantized_layer import not_implemented, prepare_quantize
+
+        prepare_quantize(self, mode, config)
+        raise not_implemented(self)
+
+    @property
     def input_dtype(self) -> str:
         """The dtype floating inputs are cast to (with ``autocast``, the default)."""
         return self._dtype_policy.compute_dtype

@@ -213,6 +213,13 @@ class Model(SavingMixin, TrainingMethods, Layer):
         """``predict`` on one batch, silently."""
         return self.predict(x, batch_size=None, verbose=0)
 
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Keras' post-training quantization of the built model's Dense, EinsumDense and
+        Embedding layers (``"int8"`` only; see ``kgraph.layers.core.quantize_model``)."""
+        from kgraph.layers.core.quantize_model import quantize_model
+
+        quantize_model(self, mode, config, filters, **kwargs)
+
     # -- export ------------------------------------------------------------------------------
     def to_onnx_bytes(self, batch_size=None, opset=None) -> bytes:
         """The serialized inference graph (cached until a weight changes)."""

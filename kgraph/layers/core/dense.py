@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from kgraph import activations, ops
+from kgraph.layers.core.quantized_dense import QuantizedDenseMixin
+from kgraph.layers.core.quantized_layer import (
+    as_quantization_config,
+    quantization_config_entry,
+)
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.kernel_bias import KernelBiasMixin
 from kgraph.layers.layer import Layer
 from kgraph.utils import argument_validation as av
 
 
-class Dense(KernelBiasMixin, Layer):
+class Dense(QuantizedDenseMixin, KernelBiasMixin, Layer):
     """Densely-connected layer acting on the last axis.
 
     Args:
@@ -38,6 +43,7 @@ class Dense(KernelBiasMixin, Layer):
         kernel_constraint=None,
         bias_constraint=None,
         lora_rank=None,
+        quantization_config=None,
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -49,6 +55,7 @@ class Dense(KernelBiasMixin, Layer):
                 f"integer. Received: units={units}"
             )
         self.units = units
+        self.quantization_config = as_quantization_config(quantization_config)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self._set_kernel_bias_options(
@@ -65,11 +72,16 @@ class Dense(KernelBiasMixin, Layer):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError("the last axis of the input must be known.")
-        self._add_kernel_bias((input_dim, self.units), (self.units,))
+        if self.quantization_mode == "int8":
+            self._int8_build((input_dim, self.units))
+        else:
+            self._add_kernel_bias((input_dim, self.units), (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
 
     def call(self, inputs):
+        if self.quantization_mode == "int8":
+            return self._int8_call(inputs)
         x = ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             x = ops.add(x, self.bias)
@@ -85,4 +97,5 @@ class Dense(KernelBiasMixin, Layer):
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             **self._kernel_bias_config(),
+            **quantization_config_entry(self),
         }

@@ -6,6 +6,11 @@ import re
 import string
 
 from kgraph import activations, ops, regularizers
+from kgraph.layers.core.quantized_dense import QuantizedEinsumDenseMixin
+from kgraph.layers.core.quantized_layer import (
+    as_quantization_config,
+    quantization_config_entry,
+)
 from kgraph.layers.kernel_bias import KernelBiasMixin
 from kgraph.layers.layer import Layer
 from kgraph.utils import argument_validation as av
@@ -77,7 +82,7 @@ def analyze_equation(equation: str, bias_axes, input_shape, output_shape):
     return f"{x_spec},{w_spec}->{out_spec}", kernel, bias, tuple(sizes[c] for c in out_spec)
 
 
-class EinsumDense(KernelBiasMixin, Layer):
+class EinsumDense(QuantizedEinsumDenseMixin, KernelBiasMixin, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``; weights as Keras'.
 
     Args:
@@ -109,9 +114,8 @@ class EinsumDense(KernelBiasMixin, Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        av.reject_unsupported(
-            "EinsumDense", lora_rank=lora_rank, quantization_config=quantization_config
-        )
+        av.reject_unsupported("EinsumDense", lora_rank=lora_rank)
+        self.quantization_config = as_quantization_config(quantization_config)
         self.equation = equation
         self.partial_output_shape = (
             (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
@@ -129,13 +133,25 @@ class EinsumDense(KernelBiasMixin, Layer):
         )
 
     def build(self, input_shape):
+        self._input_shape_built = tuple(input_shape)
         _, kernel, bias, _ = analyze_equation(
             self.equation, self.bias_axes, tuple(input_shape), self.partial_output_shape
         )
-        self._add_kernel_bias(kernel, bias)
+        if self.quantization_mode == "int8":
+            self._int8_build(kernel, bias)
+        else:
+            self._add_kernel_bias(kernel, bias)
         self.built = True
 
+    def _explicit_equation(self) -> str:
+        """The equation with its ellipsis spelled out for the built input rank."""
+        return analyze_equation(
+            self.equation, self.bias_axes, self._input_shape_built, self.partial_output_shape
+        )[0]
+
     def call(self, inputs):
+        if self.quantization_mode == "int8":
+            return self._int8_call(inputs)
         equation = analyze_equation(
             self.equation, self.bias_axes, tuple(inputs.shape), self.partial_output_shape
         )[0]
@@ -158,4 +174,5 @@ class EinsumDense(KernelBiasMixin, Layer):
             "bias_axes": self.bias_axes,
             **self._kernel_bias_config(),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **quantization_config_entry(self),
         }

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from kgraph import constraints, initializers, ops, regularizers
+from kgraph.layers.core.quantized_embedding import QuantizedEmbeddingMixin
+from kgraph.layers.core.quantized_layer import (
+    as_quantization_config,
+    quantization_config_entry,
+)
 from kgraph.layers.layer import Layer
 from kgraph.utils import argument_validation as av
 
@@ -16,7 +21,7 @@ def _positive(value, name: str) -> int:
     return value
 
 
-class Embedding(Layer):
+class Embedding(QuantizedEmbeddingMixin, Layer):
     """Looks up ``embeddings[inputs]`` (an ONNX ``Gather``; its gradient scatters into the
     rows that were read). Output shape: ``(*input_shape, output_dim)``, float.
 
@@ -46,9 +51,8 @@ class Embedding(Layer):
     ):
         kwargs.pop("input_length", None)  # deprecated in Keras 3, ignored
         super().__init__(**kwargs)
-        av.reject_unsupported(
-            "Embedding", lora_rank=lora_rank, quantization_config=quantization_config
-        )
+        av.reject_unsupported("Embedding", lora_rank=lora_rank)
+        self.quantization_config = as_quantization_config(quantization_config)
         self.input_dim = _positive(input_dim, "input_dim")
         self.output_dim = _positive(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -64,6 +68,10 @@ class Embedding(Layer):
     def build(self, input_shape=None):
         if self.built:
             return
+        if self.quantization_mode == "int8":
+            self._int8_build()
+            self.built = True
+            return
         self.embeddings = self.add_weight(
             shape=(self.input_dim, self.output_dim),
             initializer=self.embeddings_initializer,
@@ -74,6 +82,8 @@ class Embedding(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.quantization_mode == "int8":
+            return self._int8_call(inputs)
         if not str(inputs.dtype).startswith(("int", "uint")):
             inputs = ops.cast(inputs, "int32")
         return ops.take(self.embeddings, inputs, axis=0)
@@ -97,4 +107,5 @@ class Embedding(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            **quantization_config_entry(self),
         }

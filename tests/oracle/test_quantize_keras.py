@@ -1,0 +1,117 @@
+"""Oracle: ``model.quantize("int8")`` in kgraph against Keras 3.15 (jax backend) on the same
+float weights: the int8 weights and scales (values, shapes, order), the predictions (through
+``predict`` and the exported ONNX file run by onnxruntime), ``.keras`` files both ways, and a
+training step through a quantized layer."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import kgraph
+from kgraph import quantizers
+from tests.oracle.keras_oracle import MARKS, keras
+
+pytestmark = MARKS
+
+# Until kgraph.saving resolves keras.quantizers / QuantizedDTypePolicy by itself.
+CUSTOM = {
+    "QuantizedDTypePolicy": kgraph.dtype_policies.QuantizedDTypePolicy,
+    "Int8QuantizationConfig": quantizers.Int8QuantizationConfig,
+    "AbsMaxQuantizer": quantizers.AbsMaxQuantizer,
+}
+
+
+def _tokens_model(k):
+    tokens = k.Input((6,), dtype="int32")
+    e = k.layers.Embedding(40, 8, name="emb")(tokens)
+    h = k.layers.EinsumDense("abc,cde->abde", (6, 4, 5), bias_axes="de", name="heads")(e)
+    h = k.layers.Reshape((6, 20))(h)
+    h = k.layers.EinsumDense("abc,cd->abd", (6, 7), activation="relu", name="proj")(h)
+    h = k.layers.EinsumDense("abc,bcd->ad", (3,), name="pool")(h)
+    return k.Model(tokens, k.layers.Dense(2, name="out")(h))
+
+
+def _dense_model(k):
+    x = k.Input((300,))
+    h = k.layers.Dense(32, activation="tanh", name="d1")(x)
+    h = k.layers.Dense(16, name="d2")(h)
+    return k.Model(x, k.layers.Dense(3, use_bias=False, name="d3")(h))
+
+
+def _pair(build, seed):
+    rng = np.random.default_rng(seed)
+    km, gm = build(keras), build(kgraph)
+    weights = [rng.normal(scale=0.3, size=w.shape).astype("float32") for w in km.get_weights()]
+    km.set_weights(weights)
+    gm.set_weights(weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        km.quantize("int8")
+        gm.quantize("int8")
+    return km, gm
+
+
+def _inputs(build, rng):
+    if build is _tokens_model:
+        return rng.integers(0, 40, (5, 6)).astype("int32")
+    return rng.normal(size=(5, 300)).astype("float32")
+
+
+@pytest.mark.parametrize("build", [_dense_model, _tokens_model])
+def test_quantized_weights_and_outputs_match_keras(build):
+    km, gm = _pair(build, 0)
+    assert [(w.path, w.dtype, tuple(w.shape)) for w in km.weights] == [
+        (w.path, w.dtype, tuple(w.shape)) for w in gm.weights
+    ]
+    for kw, gw in zip(km.get_weights(), gm.get_weights()):
+        np.testing.assert_allclose(gw, kw, rtol=1e-6)
+    for kl in (layer for layer in km.layers if layer.weights):
+        assert kl.dtype_policy.name == gm.get_layer(kl.name).dtype_policy.name
+    x = _inputs(build, np.random.default_rng(1))
+    want = np.asarray(km.predict(x, verbose=0))
+    np.testing.assert_allclose(gm.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    session = ort.InferenceSession(gm.to_onnx_bytes(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("build", [_dense_model, _tokens_model])
+def test_keras_files_load_both_ways(build, tmp_path):
+    km, gm = _pair(build, 2)
+    x = _inputs(build, np.random.default_rng(3))
+    want = np.asarray(km.predict(x, verbose=0))
+    km.save(tmp_path / "k.keras")
+    gm.save(tmp_path / "g.keras")
+    from_keras = kgraph.saving.load_model(tmp_path / "k.keras", custom_objects=CUSTOM)
+    from_kgraph = keras.saving.load_model(tmp_path / "g.keras")
+    np.testing.assert_allclose(from_keras.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(from_kgraph.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    assert from_keras.get_layer("d1" if build is _dense_model else "proj").kernel.dtype == "int8"
+
+
+def test_quantize_after_loading_float_weights(tmp_path):
+    km = _dense_model(keras)
+    km.save_weights(tmp_path / "w.weights.h5")
+    gm = _dense_model(kgraph)
+    gm.load_weights(tmp_path / "w.weights.h5")
+    km.quantize("int8")
+    gm.quantize("int8")
+    x = _inputs(_dense_model, np.random.default_rng(4))
+    want = np.asarray(km.predict(x, verbose=0))
+    np.testing.assert_allclose(gm.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+def test_training_through_a_quantized_layer_matches_keras():
+    km, gm = _pair(_dense_model, 5)
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(8, 300)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
+    km.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    gm.compile(optimizer=kgraph.optimizers.SGD(0.05), loss="mse")
+    km.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    gm.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    for kw, gw in zip(km.get_weights(), gm.get_weights()):
+        np.testing.assert_allclose(gw, kw, rtol=1e-4, atol=1e-6)
