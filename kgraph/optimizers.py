@@ -7,6 +7,7 @@ the step graph as inputs at every step, so assigning ``learning_rate`` never rec
 
 from __future__ import annotations
 
+from kgraph import optimizers_legacy as legacy  # noqa: F401  (public: kgraph.optimizers.legacy)
 from kgraph.compiler.optim import schedules  # noqa: F401  (public: kgraph.optimizers.schedules)
 from kgraph.learning_rate import LearningRate  # noqa: F401  (public: kgraph.optimizers.LearningRate)
 from kgraph.optimizer_base import Optimizer
