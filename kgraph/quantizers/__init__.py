@@ -2,13 +2,15 @@
 Keras' float8 scale helpers, the int8 quantization config, and ``get`` / ``serialize`` /
 ``deserialize``.
 
-Keras' int4 packing, GPTQ/AWQ and the Int4/Float8 configs are not provided: kgraph quantizes
-to int8 only (see ``Model.quantize``)."""
+Keras' int4 packing helpers work on concrete arrays. GPTQ/AWQ and the Int4/Float8
+configs are not provided: kgraph quantizes to int8 only (``Model.quantize``)."""
 
 from __future__ import annotations
 
 import inspect
 
+from kgraph.quantizers.fake_quant import fake_quant_with_min_max_vars
+from kgraph.quantizers.int4_packing import pack_int4, unpack_int4
 from kgraph.quantizers.quantization_config import Int8QuantizationConfig, QuantizationConfig
 from kgraph.quantizers.quantizers import (
     AbsMaxQuantizer,
@@ -29,9 +31,12 @@ __all__ = [
     "compute_float8_amax_history",
     "compute_float8_scale",
     "deserialize",
+    "fake_quant_with_min_max_vars",
     "get",
+    "pack_int4",
     "quantize_and_dequantize",
     "serialize",
+    "unpack_int4",
 ]
 
 _CLASSES = (Quantizer, AbsMaxQuantizer, QuantizationConfig, Int8QuantizationConfig)

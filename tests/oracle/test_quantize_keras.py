@@ -115,3 +115,74 @@ def test_training_through_a_quantized_layer_matches_keras():
     gm.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
     for kw, gw in zip(km.get_weights(), gm.get_weights()):
         np.testing.assert_allclose(gw, kw, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_int4_packing_matches_keras(axis, dtype):
+    rng = np.random.default_rng(7)
+    low, high = (-8, 8) if dtype == "int8" else (0, 16)
+    values = rng.integers(low, high, (5, 3)).astype(dtype)
+    want, want_shape, want_len = keras.quantizers.pack_int4(values, axis=axis, dtype=dtype)
+    got, shape, length = quantizers.pack_int4(values, axis=axis, dtype=dtype)
+    np.testing.assert_array_equal(got, np.asarray(want))
+    assert (shape, length) == (tuple(want_shape), want_len)
+    back = keras.quantizers.unpack_int4(want, want_len, axis=axis, dtype=dtype)
+    np.testing.assert_array_equal(quantizers.unpack_int4(got, length, axis, dtype), back)
+    np.testing.assert_array_equal(np.asarray(back), values)
+
+
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2)])
+def test_abs_max_quantize_matches_keras(axis):
+    x = np.random.default_rng(8).normal(size=(3, 4, 5)).astype("float32")
+    want_q, want_s = keras.quantizers.abs_max_quantize(x, axis)
+    got_q, got_s = quantizers.abs_max_quantize(x, axis)
+    np.testing.assert_array_equal(np.asarray(got_q), np.asarray(want_q))
+    np.testing.assert_array_equal(np.asarray(got_s), np.asarray(want_s))
+    amax, scale = np.array([3.0, 0.0, np.inf], "float32"), np.array([0.5, 2.0, 4.0], "float32")
+    np.testing.assert_allclose(
+        quantizers.compute_float8_scale(amax, scale, 448.0, margin=2),
+        keras.quantizers.compute_float8_scale(amax, scale, 448.0, margin=2),
+        rtol=1e-7,
+    )
+    got = quantizers.quantize_and_dequantize(x * 100, 0.5, "float8_e4m3fn", "float32")
+    want = keras.quantizers.quantize_and_dequantize(x * 100, 0.5, "float8_e4m3fn", "float32")
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def _fake_quant_model(k, fake_quant, per_channel):
+    class FakeQuant(k.layers.Layer):
+        def build(self, input_shape):
+            shape = (input_shape[-1],) if per_channel else ()
+            init = k.initializers.Constant
+            self.low = self.add_weight(shape=shape, initializer=init(-0.4), name="low")
+            self.high = self.add_weight(shape=shape, initializer=init(0.3), name="high")
+
+        def call(self, inputs):
+            axis = -1 if per_channel else None
+            return fake_quant(inputs, self.low, self.high, num_bits=4, axis=axis)
+
+    x = k.Input((3,))
+    h = FakeQuant()(k.layers.Dense(5, name="d1")(x))
+    return k.Model(x, k.layers.Dense(2, name="d2")(h))
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_fake_quant_values_and_training_gradients_match_keras(per_channel):
+    rng = np.random.default_rng(9)
+    km = _fake_quant_model(keras, keras.quantizers.fake_quant_with_min_max_vars, per_channel)
+    gm = _fake_quant_model(kgraph, quantizers.fake_quant_with_min_max_vars, per_channel)
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in km.get_weights()]
+    weights = [w if w.ndim > 1 else np.asarray(k.numpy()) for w, k in zip(weights, km.weights)]
+    km.set_weights(weights)
+    gm.set_weights(weights)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    want = np.asarray(km.predict(x, verbose=0))
+    np.testing.assert_allclose(gm.predict(x, verbose=0), want, rtol=1e-6, atol=1e-7)
+    km.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    gm.compile(optimizer=kgraph.optimizers.SGD(0.1), loss="mse")
+    km.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    gm.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    for kw, gw in zip(km.get_weights(), gm.get_weights()):
+        assert not np.array_equal(kw, np.zeros_like(kw))
+        np.testing.assert_allclose(gw, kw, rtol=1e-5, atol=1e-6)
