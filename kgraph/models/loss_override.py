@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import inspect
 
 import numpy as np
@@ -107,7 +108,7 @@ def _active(context: CompiledLoss):
         _CONTEXT.reset(token)
 
 
-def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix):
+def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix, every_label=False):
     """Calls the model's ``compute_loss`` and ``compute_metrics`` overrides on the traced
     graph; returns ``(loss, labels, states, logged, loaders)``: the float32 scalar loss (None
     without a ``compute_loss`` override), the label inputs read (to feed), ``{display name:
@@ -116,8 +117,9 @@ def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix):
     ``{key: output's metric name}`` (None without that override), and functions that load
     a graph state's accumulators into the metric objects (``MetricRecorder.loaders``).
 
-    ``y`` holds the label inputs of the outputs a compiled loss or metric reads (None when
-    none does: ``fit(x)`` without targets); ``sample_weight`` is the graph's per-sample
+    ``y`` holds the label inputs of the outputs a compiled loss or metric reads, or of every
+    output with ``every_label`` (``fit(x, y)`` of a model compiled without a loss); it is None
+    when there are none (``fit(x)`` without targets); ``sample_weight`` is the graph's per-sample
     weights (ones when ``fit`` got none).
     """
     from kgraph.models.metrics_override import logged_results
@@ -126,7 +128,9 @@ def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix):
     shapes = [t.shape for t in model._output_specs()]
     preds = [KerasTensor(shape, _dtype(v), value=v) for shape, v in zip(shapes, outputs)]
     labels = [
-        operands(b, spec, out, shape)[0] if spec.loss is not None or spec.metrics else None
+        operands(b, spec, out, shape)[0]
+        if every_label or spec.loss is not None or spec.metrics
+        else None
         for spec, out, shape in zip(specs, outputs, shapes)
     ]
     masks = list(getattr(trace, "output_masks", None) or [None] * len(outputs))
@@ -152,6 +156,20 @@ def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix):
     _mark_outputs(b, states, prefix)
     names = [t._value.name for t in labels if t is not None]
     return loss, names, states, logged, recorder.loaders(states)
+
+
+def target_specs(model, specs, y) -> tuple[list, bool]:
+    """``(specs to prepare targets by, with_targets)``. A model overriding ``compute_loss`` or
+    ``compute_metrics`` gets every output's targets as its ``y`` when ``y`` is given, even
+    where no compiled loss or metric reads them (Keras passes ``y`` through): such specs are
+    marked as read, and the programs then take every label (``with_targets``)."""
+    custom = overrides(model, "compute_loss") or overrides(model, "compute_metrics")
+    if not custom or y is None:
+        return specs, False
+    unread = [{"name": "override_targets"}]  # read by the override, not a compiled metric
+    return [
+        s if s.loss or s.metrics else dataclasses.replace(s, metrics=unread) for s in specs
+    ], True
 
 
 def _checked_loss(model, loss):

@@ -47,7 +47,13 @@ class TrainingPrograms:
     """
 
     def __init__(
-        self, model, output_specs, optimizer_spec: dict, user_losses=None, user_metrics=None
+        self,
+        model,
+        output_specs,
+        optimizer_spec: dict,
+        user_losses=None,
+        user_metrics=None,
+        with_targets=False,
     ):
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
         trainable = set(self.trainable_ids)
@@ -60,7 +66,9 @@ class TrainingPrograms:
         b, trace, outputs = trace_model(
             model, training=True, mark_outputs=False, collect_losses=True
         )
-        step_parts = _objectives(model, trace, outputs, output_specs, user_losses, user_metrics)
+        self.with_targets = with_targets  # every output's label reaches the overrides' y
+        objectives = (output_specs, user_losses, user_metrics, with_targets)
+        step_parts = _objectives(model, trace, outputs, *objectives)
         specs, penalty, traced, metric_values, override = step_parts
         self.variables = dict(trace.variables)
         paths = [p for p, v in trace.variables.items() if id(v) in trainable]
@@ -94,9 +102,7 @@ class TrainingPrograms:
         b, eval_trace, outputs = trace_model(
             model, training=False, mark_outputs=False, collect_losses=True
         )
-        eval_parts = _objectives(
-            model, eval_trace, outputs, output_specs, user_losses, user_metrics, "eval/"
-        )
+        eval_parts = _objectives(model, eval_trace, outputs, *objectives, "eval/")
         specs, eval_penalty, traced, metric_values, eval_override = eval_parts
         eval_state = [
             p for p, v in eval_trace.variables.items() if id(v) in trainable or id(v) in updated
@@ -144,7 +150,9 @@ class TrainingPrograms:
         return {n: v for n, v in program.initial_state.items() if n.startswith(prefix)}
 
 
-def _objectives(model, trace, outputs, specs, user_losses, user_metrics, prefix="metrics/"):
+def _objectives(
+    model, trace, outputs, specs, user_losses, user_metrics, every_label, prefix="metrics/"
+):
     """What the graph adds to the model's outputs: ``(specs, extra loss, traced user losses,
     traced user metrics, override)``. Without a ``compute_loss`` override the extra loss is
     the regularization penalty; with one, the override's traced value is the whole loss (the
@@ -158,7 +166,7 @@ def _objectives(model, trace, outputs, specs, user_losses, user_metrics, prefix=
         return specs, penalty, traced, metric_values, None
     user = user_losses or {}
     loss, labels, states, logged, loaders = trace_overrides(
-        model, trace, specs, outputs, user, penalty, prefix
+        model, trace, specs, outputs, user, penalty, prefix, every_label
     )
     if loss is not None:
         specs = [dataclasses.replace(spec, loss=None) for spec in specs]

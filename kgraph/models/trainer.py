@@ -24,6 +24,7 @@ import numpy as np
 from kgraph.models.compile_specs import loss_order, output_train_specs
 from kgraph.models.data import Batches, as_input_arrays, unpack_batch
 from kgraph.models.labels import prepare_targets
+from kgraph.models.loss_override import target_specs
 from kgraph.models.programs import TrainingPrograms, step_spec
 from kgraph.tensor import Variable, generation
 from kgraph.utils import seeds
@@ -53,6 +54,7 @@ class Trainer:
         self.engine = None
         self._synced = -1  # generation() at the last sync
         self._ahead = False  # the engine holds newer values than the variables
+        self.with_targets = False  # an override's y holds every output's targets
         self.tracked = None  # the last loop's results, what model.metrics show
         self.metric_views: dict = {}  # model.metrics' objects, by name
         if model.built:
@@ -96,8 +98,9 @@ class Trainer:
         model._build_on_data(x)
         xs = as_input_arrays(x, model._trace_inputs(), model.name, model._input_keys())
         shapes = [t.shape for t in self.output_specs()]
+        specs, self.with_targets = target_specs(model, self.specs, y)
         ys, sample_weight = prepare_targets(
-            y, sample_weight, class_weight, self.specs, shapes, len(xs[0])
+            y, sample_weight, class_weight, specs, shapes, len(xs[0])
         )
         return Batches(xs, ys, sample_weight)
 
@@ -151,6 +154,7 @@ class Trainer:
         was assigned (``load_weights`` into a frozen base); pending writes are pushed."""
         ids = tuple(id(w) for w in self.model.trainable_weights)
         stale = self._programs is None or self._programs.trainable_ids != ids
+        stale = stale or self._programs.with_targets != self.with_targets
         if not stale and generation() != self._synced:
             stale = self._programs.constants_changed()
         if stale:
@@ -160,7 +164,12 @@ class Trainer:
 
             self.pull()
             programs = TrainingPrograms(
-                self.model, self.specs, self.optimizer.spec(), self.user_losses, self.user_metrics
+                self.model,
+                self.specs,
+                self.optimizer.spec(),
+                self.user_losses,
+                self.user_metrics,
+                self.with_targets,
             )
             step = programs.step
             self._track_slots(programs)
@@ -256,7 +265,10 @@ class Trainer:
         """The programs as last built, without the rebuild check of :meth:`programs` (which
         walks every trainable weight): what a step uses. ``fit`` checks the trainable set at
         its start and at each epoch start, ``train_on_batch`` and ``evaluate`` at theirs."""
-        return self._programs if self._programs is not None else self.programs()
+        programs = self._programs
+        if programs is None or programs.with_targets != self.with_targets:
+            return self.programs()  # a dataset's first batch told that targets come
+        return programs
 
     def train_step(self, batch) -> dict:
         """One optimizer step on ``(x, y, sample_weight)``; returns the fetched outputs by name.

@@ -306,3 +306,22 @@ def test_user_metric_tracker_holds_its_variables_after_fit():
     w, b = model.get_weights()
     model.fit(X, Y, batch_size=4, epochs=1, verbose=0)
     assert model.largest.result().numpy() == pytest.approx(np.abs(X @ w + b).max(), rel=1e-6)
+
+
+class OwnLoss(keras.Sequential):
+    """Compiled without a loss: the override reads ``y`` itself."""
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        return 2.0 * ops.mean(ops.square(y_pred - y))
+
+
+def test_override_gets_targets_without_a_compiled_loss():
+    model = OwnLoss([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.0))
+    w, b = model.get_weights()
+    want = [2 * np.mean((X[s] @ w + b - Y[s]) ** 2) for s in (slice(0, 5), slice(5, 10))]
+    arrays = model.fit(X, Y, batch_size=5, shuffle=False, verbose=0).history["loss"][0]
+    assert arrays == pytest.approx(np.mean(want), rel=1e-5)
+    batches = [(X[:5], Y[:5]), (X[5:], Y[5:])]  # a dataset: its first batch brings targets
+    assert model.fit(batches, verbose=0).history["loss"][0] == pytest.approx(np.mean(want), 1e-5)
+    assert model.evaluate(X[:5], Y[:5], verbose=0) == pytest.approx(want[0], rel=1e-5)
