@@ -4,7 +4,9 @@ whose architecture changed.
 
 The editor works on the file alone (no model is built): the weights are a nested dictionary
 of paths as Keras 3 lays them out (``layers/dense/0``). Messages are printed as plain text
-(Keras prints them through ``rich``, with colours).
+(Keras prints them through ``rich``, with colours, and has a notebook view). An edit given a
+leaf name applies where the name occurs exactly once; Keras 3.15's count of occurrences adds
+running totals twice, so it can refuse a name that occurs once when other objects follow it.
 """
 
 from __future__ import annotations
