@@ -105,14 +105,16 @@ def test_quantize_after_loading_float_weights(tmp_path):
     np.testing.assert_allclose(gm.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
 
 
-def test_training_through_a_quantized_layer_matches_keras():
-    km, gm = _pair(_dense_model, 5)
+@pytest.mark.parametrize("build", [_dense_model, _tokens_model])
+def test_training_through_quantized_layers_matches_keras(build):
+    km, gm = _pair(build, 5)
     rng = np.random.default_rng(6)
-    x, y = rng.normal(size=(8, 300)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
+    x = _inputs(build, rng)
+    y = rng.normal(size=(len(x), 3 if build is _dense_model else 2)).astype("float32")
     km.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
     gm.compile(optimizer=kgraph.optimizers.SGD(0.05), loss="mse")
-    km.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
-    gm.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    km.fit(x, y, batch_size=len(x), epochs=2, verbose=0, shuffle=False)
+    gm.fit(x, y, batch_size=len(x), epochs=2, verbose=0, shuffle=False)
     for kw, gw in zip(km.get_weights(), gm.get_weights()):
         np.testing.assert_allclose(gw, kw, rtol=1e-4, atol=1e-6)
 

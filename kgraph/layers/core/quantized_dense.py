@@ -75,7 +75,6 @@ class QuantizedDenseMixin:
             )
 
     def _int8_call(self, inputs):
-        float_kernel = ops.divide(ops.cast(self.kernel, self.compute_dtype), self.kernel_scale)
         if self.inputs_quantizer:
             q, inputs_scale = self.inputs_quantizer(inputs, axis=-1)
             x = ops.cast(matmul_int8(q, self.kernel), self.compute_dtype)
@@ -83,10 +82,14 @@ class QuantizedDenseMixin:
         else:
             x = ops.matmul(inputs, ops.cast(self.kernel, self.compute_dtype))
             x = ops.divide(x, self.kernel_scale)
-        x = straight_through(x, inputs, lambda v: ops.matmul(v, float_kernel))
+        x = straight_through(x, inputs, lambda v: ops.matmul(v, self._float_kernel()))
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)
+
+    def _float_kernel(self):
+        """The dequantized kernel ``kernel / kernel_scale`` (the gradient's path only)."""
+        return ops.divide(ops.cast(self.kernel, self.compute_dtype), self.kernel_scale)
 
     def saved_own_variables(self) -> list:
         """Keras' saved order: kernel, bias, then kernel_scale when quantized."""
@@ -179,16 +182,15 @@ class QuantizedEinsumDenseMixin(QuantizedDenseMixin):
         else:
             x = ops.einsum(equation, inputs, ops.cast(self.kernel, self.compute_dtype))
             x = ops.divide(x, self.kernel_scale)
-        kernel_scale = self._kernel_scale_like_kernel(layout)
-        float_kernel = ops.divide(ops.cast(self.kernel, self.compute_dtype), kernel_scale)
-        x = straight_through(x, inputs, lambda v: ops.einsum(equation, v, float_kernel))
+        x = straight_through(x, inputs, lambda v: ops.einsum(equation, v, self._float_kernel()))
         if self.bias is not None:
             x = ops.add(x, self.bias)
         return self.activation(x)
 
-    def _kernel_scale_like_kernel(self, layout):
-        """``kernel_scale`` back in the kernel's axes (length 1 on the reduced ones)."""
-        _, transpose, expand, squeeze = layout["kernel"]
+    def _float_kernel(self):
+        """The dequantized kernel, its scale back in the kernel's axes (length 1 on the
+        reduced ones): the gradient's path only."""
+        _, transpose, expand, squeeze = self._einsum_layout()[1]["kernel"]
         scale = self.kernel_scale
         if squeeze:
             scale = ops.expand_dims(scale, axis=tuple(squeeze))
@@ -196,4 +198,4 @@ class QuantizedEinsumDenseMixin(QuantizedDenseMixin):
             scale = ops.squeeze(scale, axis=tuple(expand))
         if transpose:
             scale = ops.transpose(scale, [transpose.index(i) for i in range(len(transpose))])
-        return scale
+        return ops.divide(ops.cast(self.kernel, self.compute_dtype), scale)
