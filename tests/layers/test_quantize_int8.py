@@ -146,3 +146,17 @@ def test_errors_as_keras():
     model.quantize("int8", filters="d2")
     assert model.get_layer("d1").quantization_mode is None
     assert model.get_layer("d2").quantization_mode == "int8"
+
+
+def test_einsum_dense_with_ellipsis_quantizes():
+    """Keras 3.15's quantize fails on ``...`` equations; kgraph quantizes them alike."""
+    layer = layers.EinsumDense("...b,bc->...c", output_shape=4, bias_axes="c")
+    layer.build((None, 3, 5))
+    kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
+    layer.quantize("int8")
+    x = np.random.default_rng(4).normal(size=(2, 3, 5)).astype("float32")
+    qk, ks = _quantize(kernel, 0)
+    qx, xs = _quantize(x, -1)
+    want = (qx.astype(np.int64) @ qk.astype(np.int64)).astype("float32") / (xs * ks) + bias
+    np.testing.assert_allclose(layer(x), want, rtol=1e-6, atol=1e-7)
+    assert layer.kernel_scale.shape == (1, 1, 4)
