@@ -63,26 +63,31 @@ def test_segmentation_masks_errors():
         vis.draw_segmentation_masks(IMAGES[0], MASKS[0])
 
 
-def _outline(height, width, x1, y1, x2, y2, half):
-    """Pixels within Chebyshev distance ``half`` of the rectangle's border lines."""
+def _segment_distance(px, py, ax, ay, bx, by):
+    """Euclidean distance from the point to the segment (axis-aligned here)."""
+    cx, cy = min(max(px, min(ax, bx)), max(ax, bx)), min(max(py, min(ay, by)), max(ay, by))
+    return ((px - cx) ** 2 + (py - cy) ** 2) ** 0.5
+
+
+def _outline(height, width, x1, y1, x2, y2, thickness):
+    """OpenCV's thick rectangle: the pixels within ``r`` of one of the four border segments,
+    ``r = 0`` for thickness 1, else ``(thickness + 1) // 2``."""
+    radius = 0 if thickness == 1 else (thickness + 1) // 2
+    sides = [(x1, y1, x2, y1), (x2, y1, x2, y2), (x1, y2, x2, y2), (x1, y1, x1, y2)]
     mask = np.zeros((height, width), bool)
     for y, x in np.ndindex(height, width):
-        near_x = x1 - half <= x <= x2 + half
-        near_y = y1 - half <= y <= y2 + half
-        on_vertical = near_y and (abs(x - x1) <= half or abs(x - x2) <= half)
-        on_horizontal = near_x and (abs(y - y1) <= half or abs(y - y2) <= half)
-        mask[y, x] = on_vertical or on_horizontal
+        mask[y, x] = min(_segment_distance(x, y, *side) for side in sides) <= radius
     return mask
 
 
-@pytest.mark.parametrize("thickness", [1, 2, 3])
+@pytest.mark.parametrize("thickness", [1, 2, 3, 4, 7])
 def test_box_outline_pixels(thickness):
     images = np.zeros((1, 20, 24, 3), "uint8")
     boxes = {"boxes": np.array([[[3, 4, 15, 12]]], "float32"), "labels": np.array([[1]])}
     got = vis.draw_bounding_boxes(
         images, boxes, "xyxy", color=(10, 20, 30), line_thickness=thickness
     )
-    want = _outline(20, 24, 3, 4, 15, 12, thickness // 2)
+    want = _outline(20, 24, 3, 4, 15, 12, thickness)
     assert got.dtype == np.uint8 and got.shape == images.shape
     np.testing.assert_array_equal(got[0].any(-1), want)
     np.testing.assert_array_equal(got[0][want], np.tile([10, 20, 30], (want.sum(), 1)))
@@ -96,12 +101,12 @@ def test_box_formats_padding_and_float_images():
         "labels": np.array([[0, -1], [2, -1]]),
     }
     got = vis.draw_bounding_boxes(images[:1], {k: v[:1] for k, v in boxes.items()}, "xywh")
-    want = _outline(16, 16, 2, 3, 7, 9, 1)
+    want = _outline(16, 16, 2, 3, 7, 9, 2)
     np.testing.assert_array_equal(got[0, ..., 0] == 128, want)
     np.testing.assert_array_equal(got[0, ..., 0][~want], np.full((~want).sum(), 127))
     rel = {"boxes": boxes["boxes"][1:].astype("float32"), "labels": boxes["labels"][1:]}
     got = vis.draw_bounding_boxes(images[:1], rel, "rel_xyxy", line_thickness=1)
-    np.testing.assert_array_equal(got[0, ..., 0] == 128, _outline(16, 16, 4, 8, 12, 16, 0))
+    np.testing.assert_array_equal(got[0, ..., 0] == 128, _outline(16, 16, 4, 8, 12, 16, 1))
 
 
 def test_box_labels_are_written_above_the_box():

@@ -1,9 +1,8 @@
 """``keras.visualization.draw_bounding_boxes``, in numpy (outlines) and Pillow (labels).
 
-Keras draws with OpenCV; here a box's outline is the set of pixels within ``thickness // 2``
-(Chebyshev distance) of the rectangle ``(x1, y1)``-``(x2, y2)``, clipped to the image: with
-``line_thickness=1`` exactly OpenCV's pixels, with thicker lines OpenCV's rounded corners
-become square. Labels use Pillow's default font rather than OpenCV's Hershey font (same
+Keras draws with OpenCV; here a box's outline is computed with numpy as the pixels near
+the rectangle ``(x1, y1)``-``(x2, y2)`` (see ``draw_rectangle``): OpenCV's pixels, rounded
+corners included. Labels use Pillow's default font rather than OpenCV's Hershey font (same
 position: the baseline starts where OpenCV's text origin is); without Pillow they are not
 drawn.
 """
@@ -46,7 +45,10 @@ def _as_uint8(images: np.ndarray) -> np.ndarray:
 
 def draw_rectangle(image: np.ndarray, corners, color, thickness: int) -> None:
     """Draws the outline of the box ``corners = (x1, y1, x2, y2)`` (inclusive pixel
-    coordinates) into the ``(h, w, c)`` uint8 ``image`` in place; ``thickness < 0`` fills."""
+    coordinates) into the ``(h, w, c)`` uint8 ``image`` in place, as OpenCV's ``rectangle``
+    does: the pixels within ``r`` of the outline (Euclidean, so outer corners are round),
+    ``r = 0`` for a thickness of 1 and ``(thickness + 1) // 2`` above; ``thickness < 0``
+    fills the box."""
     height, width = image.shape[:2]
     x1, y1, x2, y2 = corners
     x1, x2 = sorted((x1, x2))
@@ -54,15 +56,17 @@ def draw_rectangle(image: np.ndarray, corners, color, thickness: int) -> None:
     value = np.zeros(image.shape[-1], dtype="float64")
     color = list(color)[: image.shape[-1]]
     value[: len(color)] = color
-    value = value.astype(image.dtype)
-    half = max(int(thickness), 1) // 2
     ys, xs = np.arange(height)[:, None], np.arange(width)[None, :]
-    outer = (ys >= y1 - half) & (ys <= y2 + half) & (xs >= x1 - half) & (xs <= x2 + half)
+    dx = np.maximum(np.maximum(x1 - xs, xs - x2), 0)
+    dy = np.maximum(np.maximum(y1 - ys, ys - y2), 0)
+    inside = (dx == 0) & (dy == 0)
     if thickness < 0:
-        image[outer] = value
+        image[inside] = value.astype(image.dtype)
         return
-    inner = (ys > y1 + half) & (ys < y2 - half) & (xs > x1 + half) & (xs < x2 - half)
-    image[outer & ~inner] = value
+    radius = 0 if thickness <= 1 else (int(thickness) + 1) // 2
+    to_edge = np.minimum(np.minimum(xs - x1, x2 - xs), np.minimum(ys - y1, y2 - ys))
+    near = np.where(inside, to_edge <= radius, dx * dx + dy * dy <= radius * radius)
+    image[near] = value.astype(image.dtype)
 
 
 def text_origin(x, y, font_scale, thickness):

@@ -103,3 +103,24 @@ def test_galleries_render_like_keras(tmp_path):
         getattr(ours, name)(*args, path=tmp_path / "o.png", **kwargs)
         want = np.asarray(image_module.open(tmp_path / "k.png"))
         np.testing.assert_array_equal(np.asarray(image_module.open(tmp_path / "o.png")), want)
+
+
+@pytest.mark.parametrize("thickness", [1, 2, 3, 6])
+def test_box_outlines_match_keras_with_opencv(thickness):
+    """Where OpenCV is installed: Keras' boxes pixel for pixel (labels aside: fonts differ)."""
+    pytest.importorskip("cv2")
+    import importlib
+
+    import keras.src.visualization.draw_bounding_boxes as keras_boxes
+
+    if keras_boxes.cv2 is None:
+        importlib.reload(keras_boxes)  # bound to OpenCV when first imported
+    rng = np.random.default_rng(thickness)
+    boxes = {
+        "boxes": rng.uniform(-4, 12, (3, 5, 4)).astype("float32"),
+        "labels": rng.integers(-1, 3, (3, 5)),
+    }
+    kwargs = {"color": (200, 30, 90), "line_thickness": thickness}
+    want = keras_boxes.draw_bounding_boxes(IMAGES, dict(boxes), "xywh", **kwargs)
+    got = ours.draw_bounding_boxes(IMAGES, dict(boxes), "xywh", **kwargs)
+    np.testing.assert_array_equal(got, want)
