@@ -109,18 +109,29 @@ def test_box_formats_padding_and_float_images():
     np.testing.assert_array_equal(got[0, ..., 0] == 128, _outline(16, 16, 4, 8, 12, 16, 1))
 
 
-def test_box_labels_are_written_above_the_box():
-    pytest.importorskip("PIL")
-    images = np.zeros((1, 60, 80, 3), "uint8")
-    boxes = {"boxes": np.array([[[10, 40, 70, 55]]], "float32"), "labels": np.array([[1]])}
-    plain = vis.draw_bounding_boxes(images, boxes, "xyxy")
-    labelled = vis.draw_bounding_boxes(
-        images, {**boxes, "confidences": np.array([[0.5]])}, "xyxy", class_mapping={1: "cat"}
-    )
-    text = labelled[0].any(-1) & ~plain[0].any(-1)
-    ys, xs = np.nonzero(text)
-    assert ys.size > 10
-    assert ys.max() <= 40 - 8 + 3 and xs.min() >= 10  # baseline at y1 - 8 from x1
+@pytest.mark.parametrize(("y1", "origin"), [(40, (10, 32)), (12, (13, 12 + 24 + 1 + 3))])
+def test_box_labels_match_a_pillow_reference(y1, origin):
+    """The label ``"cat | 0.50"`` is Pillow's default font (size 30) with its baseline at
+    Keras' text origin: 8 pixels above the box, or inside it when there is no room above."""
+    image_module = pytest.importorskip("PIL.Image")
+    from PIL import ImageDraw, ImageFont
+
+    images = np.zeros((1, 70, 90, 3), "uint8")
+    boxes = {
+        "boxes": np.array([[[10, y1, 70, y1 + 20]]], "float32"),
+        "labels": np.array([[1]]),
+        "confidences": np.array([[0.5]]),
+    }
+    got = vis.draw_bounding_boxes(images, boxes, "xyxy", class_mapping={1: "cat"})
+    want = np.zeros((70, 90, 3), "uint8")
+    outline = _outline(70, 90, 10, y1, 70, y1 + 20, 2)
+    want[outline] = 128
+    canvas = image_module.fromarray(want, "RGB")
+    font = ImageFont.load_default(size=30)
+    ImageDraw.Draw(canvas).text(origin, "cat | 0.50", fill=(128,) * 3, font=font, anchor="ls")
+    want = np.asarray(canvas)
+    assert want.any(-1).sum() > outline.sum() + 100  # the text is there
+    np.testing.assert_array_equal(got[0], want)
 
 
 def test_box_errors():

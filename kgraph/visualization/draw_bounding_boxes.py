@@ -87,7 +87,7 @@ def _draw_text(image: np.ndarray, text: str, origin, color, font_scale) -> None:
     if mode is None:
         return
     canvas = Image.fromarray(image[..., 0] if channels == 1 else image, mode)
-    font = ImageFont.load_default(size=max(1, round(20 * font_scale)))
+    font = ImageFont.load_default(size=max(1, round(30 * font_scale)))  # ~ Hershey widths
     fill = tuple(int(c) for c in list(color)[:channels]) + (255,) * (channels == 4)
     ImageDraw.Draw(canvas).text(
         origin, text, fill=fill[0] if channels == 1 else fill, font=font, anchor="ls"
