@@ -39,8 +39,11 @@ class KerasFileEditor:
                 "Invalid filename: expected a `.keras` `.weights.h5` extension. "
                 f"Received: filepath={filepath}"
             )
-        with h5py.File(source, "r") as h5:
-            self.weights_dict, self.object_metadata = tree.extract(h5)
+        if isinstance(source, io.BytesIO) and not raw:  # an archive without weights
+            self.weights_dict, self.object_metadata = {}, {}
+        else:
+            with h5py.File(source, "r") as h5:
+                self.weights_dict, self.object_metadata = tree.extract(h5)
         print(f"Keras model file '{self.filepath}'")
         if self.metadata:
             print(

@@ -158,3 +158,24 @@ def test_soft_links_are_refused(tmp_path):
         h5["layers/dense/vars/1"] = h5py.SoftLink("/layers/dense/vars/0")
     with pytest.raises(ValueError, match="Not allowed: H5 file with SoftLink"):
         KerasFileEditor(str(path))
+
+
+def test_archive_without_weights_opens_empty(tmp_path, capsys):
+    import json
+    import zipfile
+
+    path = tmp_path / "bare.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps({"class_name": "Sequential", "config": {}}))
+        archive.writestr(
+            "metadata.json", json.dumps({"keras_version": "3.15.0", "date_saved": "d"})
+        )
+    editor = KerasFileEditor(str(path))
+    assert editor.weights_dict == {} and editor.config["class_name"] == "Sequential"
+    assert "Saved with Keras 3.15.0 - date: d" in capsys.readouterr().out
+    editor.add_object("layers", {"0": np.arange(3.0)})
+    editor.save(tmp_path / "out.weights.h5")
+    np.testing.assert_array_equal(
+        KerasFileEditor(str(tmp_path / "out.weights.h5")).weights_dict["layers"]["0"],
+        np.arange(3.0),
+    )
