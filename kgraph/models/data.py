@@ -148,12 +148,21 @@ class EpochIterator:
 
 
 def unpack_batch(item):
-    """``(x, y)`` or ``(x, y, sample_weight)`` from an element of a user iterable."""
+    """``(x, y, sample_weight)`` from an element of a user iterable, as Keras'
+    ``unpack_x_y_sample_weight``: ``x`` alone or ``(x,)`` has no targets (an autoencoder's
+    or a VAE's dataset), a list reads as a tuple."""
     if isinstance(item, dict) and "x" in item:
         return item["x"], item.get("y"), item.get("sample_weight")
-    if isinstance(item, (tuple, list)) and len(item) in (2, 3):
-        return item[0], item[1], item[2] if len(item) == 3 else None
-    raise ValueError("Each element of a dataset must be a tuple (x, y) or (x, y, sample_weight).")
+    if isinstance(item, list):
+        item = tuple(item)
+    if not isinstance(item, tuple):
+        return item, None, None
+    if len(item) in (1, 2, 3):
+        return (*item, None, None)[:3]
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found: {item}"
+    )
 
 
 def is_batch_list(x) -> bool:

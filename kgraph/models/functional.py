@@ -6,6 +6,7 @@ topological order, so the same code computes shapes (symbolic), emits IR (tracin
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 from kgraph.layers.core.input_layer import InputLayer
@@ -255,6 +256,16 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """The graph rebuilt as ``cls`` when ``cls`` takes Functional's arguments (a subclass
+        built as ``Subclass(inputs, outputs)``), else ``cls(**config)``, as Keras decides."""
         from kgraph.saving.serialization import functional_from_config
 
-        return functional_from_config(config, custom_objects)
+        spec = inspect.getfullargspec(cls.__init__)
+        revivable = (
+            cls in (Functional, Model)
+            or spec.args[1:] == inspect.getfullargspec(Functional.__init__).args[1:]
+            or (spec.varargs is not None and spec.varkw is not None)
+        )
+        if revivable and "layers" in config:
+            return functional_from_config(config, custom_objects, cls)
+        return cls(**config)

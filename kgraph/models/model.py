@@ -28,6 +28,12 @@ class Model(SavingMixin, TrainingMethods, Layer):
 
     @default
     def __init__(self, *args, name=None, trainable=True, **kwargs):
+        if _functional_arguments(args, kwargs):  # a subclass built as Model(inputs, outputs)
+            from kgraph.models.functional import Functional
+
+            _inject_functional(type(self), Functional)
+            Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+            return
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._compiled_cache: dict = {}
         self._device = "auto"
@@ -106,9 +112,12 @@ class Model(SavingMixin, TrainingMethods, Layer):
     def metrics_names(self) -> list[str]:
         """The names ``evaluate`` returns its values under (after ``compile``)."""
         from kgraph.models import logs
+        from kgraph.models.loss_override import overrides
 
         if not getattr(self, "compiled", False):
             return []
+        if overrides(self, "metrics"):  # the model lists its own (a VAE's trackers), as Keras
+            return [metric.name for metric in self.metrics]
         trainer = self._trainer
         return list(dict.fromkeys(logs.metrics_names(trainer.specs, trainer.loss_order)))
 
@@ -285,3 +294,23 @@ class Model(SavingMixin, TrainingMethods, Layer):
 
             return functional_from_config(config, custom_objects)
         return cls(**config)
+
+
+def _functional_arguments(args, kwargs) -> bool:
+    """Keras' test for ``Model(inputs, outputs)``-style arguments."""
+    return (
+        len(args) == 2
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
+
+
+def _inject_functional(cls, functional) -> None:
+    """Makes ``cls`` (a Model subclass given inputs and outputs) a Functional subclass, as
+    Keras does: ``Model`` is replaced by ``Functional`` among its bases, recursively, so the
+    subclass keeps its own methods (``compute_loss``, ``metrics``) over a functional graph."""
+    if cls is Model or cls is functional or not issubclass(cls, Model):
+        return
+    cls.__bases__ = tuple(functional if base is Model else base for base in cls.__bases__)
+    for base in cls.__bases__:
+        _inject_functional(base, functional)

@@ -25,8 +25,9 @@ def deserialize_layer(item: dict, custom_objects=None):
     )
 
 
-def functional_from_config(config: dict, custom_objects=None):
-    """Rebuilds a Functional model (new layers, same structure and names)."""
+def functional_from_config(config: dict, custom_objects=None, cls=None):
+    """Rebuilds a Functional model (new layers, same structure and names), as ``cls`` (a
+    Functional subclass) when given."""
     from kgraph.layers.core.input_layer import InputLayer
     from kgraph.models.functional import Functional
 
@@ -66,7 +67,7 @@ def functional_from_config(config: dict, custom_objects=None):
         found = [tensors(r) for r in refs]
         return found if len(found) > 1 else found[0]
 
-    return Functional(
+    return (cls or Functional)(
         tensors(config["input_layers"]),
         tensors(config["output_layers"]),
         name=config.get("name"),
