@@ -72,7 +72,7 @@ def check_model_config(config: dict, custom_objects=None, safe_mode: bool = True
 
 
 def _is_dtype_policy(item: dict) -> bool:
-    return item["class_name"] in ("DTypePolicy", "FloatDTypePolicy")
+    return item["class_name"] in ("DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy")
 
 
 def _holds_code(item: dict) -> bool:

@@ -71,7 +71,16 @@ def tables() -> dict[str, dict[str, type]]:
     for name in ("Layer", "InputSpec"):
         found["keras.layers"].pop(name, None)
     found.update(_feature_space_tables())
+    found["keras.quantizers"] = _quantizer_classes()
     return found
+
+
+def _quantizer_classes() -> dict[str, type]:
+    """``Int8QuantizationConfig``, ``AbsMaxQuantizer``...: a quantized layer's config names
+    them under ``keras.quantizers``."""
+    from kgraph import quantizers
+
+    return {n: c for n, c in quantizers.ALL_OBJECTS.items() if n == c.__name__}
 
 
 def _feature_space_tables() -> dict[str, dict[str, type]]:

@@ -17,14 +17,6 @@ from tests.oracle.keras_oracle import MARKS, keras
 
 pytestmark = MARKS
 
-# Until kgraph.saving resolves keras.quantizers / QuantizedDTypePolicy by itself.
-CUSTOM = {
-    "QuantizedDTypePolicy": kgraph.dtype_policies.QuantizedDTypePolicy,
-    "Int8QuantizationConfig": quantizers.Int8QuantizationConfig,
-    "AbsMaxQuantizer": quantizers.AbsMaxQuantizer,
-}
-
-
 def _tokens_model(k):
     tokens = k.Input((6,), dtype="int32")
     e = k.layers.Embedding(40, 8, name="emb")(tokens)
@@ -86,7 +78,7 @@ def test_keras_files_load_both_ways(build, tmp_path):
     want = np.asarray(km.predict(x, verbose=0))
     km.save(tmp_path / "k.keras")
     gm.save(tmp_path / "g.keras")
-    from_keras = kgraph.saving.load_model(tmp_path / "k.keras", custom_objects=CUSTOM)
+    from_keras = kgraph.saving.load_model(tmp_path / "k.keras")  # no custom objects needed
     from_kgraph = keras.saving.load_model(tmp_path / "g.keras")
     np.testing.assert_allclose(from_keras.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(from_kgraph.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
