@@ -209,11 +209,11 @@ class Residual(layers.Wrapper):
 
 
 def test_wrapper_subclass_tracks_builds_serializes_and_trains():
-    inner = layers.Dense(3)
+    inner = layers.Dense(3, name="inner")
     wrapper = Residual(inner, name="res")
     inputs = kgraph.Input((3,))
     model = kgraph.Model(inputs, wrapper(inputs))
-    assert inner.built and [w.path for w in wrapper.weights] == ["dense/kernel", "dense/bias"]
+    assert inner.built and [w.path for w in wrapper.weights] == ["inner/kernel", "inner/bias"]
     rng = np.random.default_rng(3)
     kernel = rng.standard_normal((3, 3)).astype(np.float32)
     bias = rng.standard_normal(3).astype(np.float32)
