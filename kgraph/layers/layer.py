@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from kgraph import dtype_policies, regularizers, trace
+from kgraph import regularizers, trace
 from kgraph.layers import autocast, masking_support
 from kgraph.layers.auto_config import (
     constructor_arguments,
@@ -22,6 +22,7 @@ from kgraph.layers.auto_config import (
     with_arguments,
 )
 from kgraph.layers.input_spec import InputSpec, check_input_spec
+from kgraph.layers.layer_dtypes import LayerDTypes
 from kgraph.layers.layer_weights import LayerWeights
 from kgraph.tensor import KerasTensor, Variable
 from kgraph.utils import naming, tree
@@ -39,7 +40,7 @@ class Node:
         self.output_tensors = tree.flatten(outputs)
 
 
-class Layer(LayerWeights):
+class Layer(LayerDTypes, LayerWeights):
     """Base class of every layer.
 
     Args:
@@ -177,51 +178,6 @@ class Layer(LayerWeights):
         args, call_kwargs = autocast.convert_inputs(self, args, call_kwargs)
         with autocast.weights_read_as_compute_dtype(self):
             return self.call(*args, **call_kwargs)
-
-    @property
-    def dtype_policy(self):
-        """The layer's ``DTypePolicy`` (see ``kgraph.dtype_policies``)."""
-        return self._dtype_policy
-
-    @dtype_policy.setter
-    def dtype_policy(self, value) -> None:
-        policy = dtype_policies.get(value)
-        if isinstance(policy, dtype_policies.DTypePolicyMap):  # Keras: the entry for its path
-            policy = policy[self.name]
-        object.__setattr__(self, "_dtype_policy", policy)
-
-    @property
-    def dtype(self) -> str:
-        """The dtype of the layer's weights (the policy's variable dtype), as in Keras."""
-        return self._dtype_policy.variable_dtype
-
-    @property
-    def compute_dtype(self) -> str:
-        """The dtype of the layer's computations and outputs (float16 for mixed_float16)."""
-        return self._dtype_policy.compute_dtype
-
-    @property
-    def variable_dtype(self) -> str:
-        """The dtype of the layer's weights."""
-        return self._dtype_policy.variable_dtype
-
-    @property
-    def quantization_mode(self):
-        """None, or ``"int8"`` for a layer quantized by ``quantize`` (its policy's mode)."""
-        return self._dtype_policy.quantization_mode
-
-    def quantize(self, mode=None, type_check=True, config=None):
-        """Keras' checks, then its error: only Dense, EinsumDense and Embedding quantize
-        (see ``kgraph.layers.core.quantized_layer``)."""
-        from kgraph.layers.core.quantized_layer import not_implemented, prepare_quantize
-
-        prepare_quantize(self, mode, config)
-        raise not_implemented(self)
-
-    @property
-    def input_dtype(self) -> str:
-        """The dtype floating inputs are cast to (with ``autocast``, the default)."""
-        return self._dtype_policy.compute_dtype
 
     @property
     def supports_masking(self) -> bool:

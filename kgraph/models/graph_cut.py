@@ -1,5 +1,6 @@
-"""Walking a functional graph (:func:`topological_nodes`), and functional models that start at
-intermediate tensors, as Keras allows:
+"""Walking a functional graph (:func:`topological_nodes`), Model subclasses built as
+``Subclass(inputs, outputs)`` (:func:`make_functional_subclass`), and functional models that
+start at intermediate tensors, as Keras allows:
 ``keras.Model(inputs=encoded_features, outputs=predictions)`` where ``encoded_features`` came
 out of other layers (Keras' structured-data tutorial builds its training model on a
 FeatureSpace's encoded features this way).
@@ -84,3 +85,24 @@ def _mapped(structure, mapping: dict):
     return tree.map_structure(
         lambda v: mapping.get(id(v), v) if isinstance(v, KerasTensor) else v, structure
     )
+
+
+def functional_arguments(args, kwargs) -> bool:
+    """Keras' test for ``Model(inputs, outputs)``-style constructor arguments."""
+    return (
+        len(args) == 2
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
+
+
+def make_functional_subclass(cls, model, functional) -> None:
+    """Makes ``cls`` (a ``model`` subclass given inputs and outputs) a ``functional``
+    subclass, as Keras does: ``model`` is replaced by ``functional`` among its bases,
+    recursively, so the subclass keeps its own methods (``compute_loss``, ``metrics``) over
+    a functional graph."""
+    if cls is model or cls is functional or not issubclass(cls, model):
+        return
+    cls.__bases__ = tuple(functional if base is model else base for base in cls.__bases__)
+    for base in cls.__bases__:
+        make_functional_subclass(base, model, functional)

@@ -10,6 +10,7 @@ import numpy as np
 
 from kgraph.layers.auto_config import default, with_arguments
 from kgraph.layers.layer import Layer
+from kgraph.models import graph_cut
 from kgraph.models.saving_api import SavingMixin
 from kgraph.models.training import TrainingMethods
 from kgraph.tensor import KerasTensor, Variable, generation
@@ -28,10 +29,10 @@ class Model(SavingMixin, TrainingMethods, Layer):
 
     @default
     def __init__(self, *args, name=None, trainable=True, **kwargs):
-        if _functional_arguments(args, kwargs):  # a subclass built as Model(inputs, outputs)
+        if graph_cut.functional_arguments(args, kwargs):  # Subclass(inputs, outputs)
             from kgraph.models.functional import Functional
 
-            _inject_functional(type(self), Functional)
+            graph_cut.make_functional_subclass(type(self), Model, Functional)
             Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
             return
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
@@ -294,23 +295,3 @@ class Model(SavingMixin, TrainingMethods, Layer):
 
             return functional_from_config(config, custom_objects)
         return cls(**config)
-
-
-def _functional_arguments(args, kwargs) -> bool:
-    """Keras' test for ``Model(inputs, outputs)``-style arguments."""
-    return (
-        len(args) == 2
-        or (len(args) == 1 and "outputs" in kwargs)
-        or ("inputs" in kwargs and "outputs" in kwargs)
-    )
-
-
-def _inject_functional(cls, functional) -> None:
-    """Makes ``cls`` (a Model subclass given inputs and outputs) a Functional subclass, as
-    Keras does: ``Model`` is replaced by ``Functional`` among its bases, recursively, so the
-    subclass keeps its own methods (``compute_loss``, ``metrics``) over a functional graph."""
-    if cls is Model or cls is functional or not issubclass(cls, Model):
-        return
-    cls.__bases__ = tuple(functional if base is Model else base for base in cls.__bases__)
-    for base in cls.__bases__:
-        _inject_functional(base, functional)

@@ -49,10 +49,13 @@ def __getattr__(name):
         from kgraph.utils.feature_space import FeatureSpace
 
         return FeatureSpace
-    if name == "bounding_boxes":  # written with kgraph.ops
+    if name in ("bounding_boxes", "legacy"):  # written with kgraph.ops; Keras 2 serialization
         import importlib
 
-        return importlib.import_module("kgraph.utils.bounding_boxes")
+        module = (
+            "kgraph.utils.bounding_boxes" if name == "bounding_boxes" else "kgraph.legacy.saving"
+        )
+        return importlib.import_module(module)
     if name in _SAVING_NAMES:
         from kgraph import saving
 
@@ -66,6 +69,7 @@ __all__ = [
     "Config",
     "audio_dataset_from_directory",
     "bounding_boxes",
+    "legacy",
     "FeatureSpace",
     "Sequence",
     "clear_session",
