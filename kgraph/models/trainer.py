@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 
+from kgraph.models import optimizer_slots
 from kgraph.models.compile_specs import loss_order, output_train_specs
 from kgraph.models.data import Batches, as_input_arrays, unpack_batch
 from kgraph.models.labels import prepare_targets
@@ -60,7 +61,7 @@ class Trainer:
         if model.built:
             self._specs = self._resolve_specs()  # unknown names fail at compile, as in Keras
             if not optimizer.slot_variables:
-                self._initial_slots()
+                optimizer_slots.initial_slots(self.optimizer, self.model)
 
     # -- compile specs -------------------------------------------------------------------------
     @property
@@ -172,7 +173,7 @@ class Trainer:
                 self.with_targets,
             )
             step = programs.step
-            self._track_slots(programs)
+            optimizer_slots.track_slots(self.optimizer, self.model, programs)
             state = dict(step.initial_state)
             state.update({v.path: v.numpy() for v in self.optimizer.slot_variables})
             self.engine = TrainingEngine(
@@ -185,49 +186,6 @@ class Trainer:
             self._eval_data = None  # the engine's copy of the eval graph, made on first use
         self.push()
         return self._programs
-
-    def _initial_slots(self) -> None:
-        """Zero slots for the trainable weights, named as the step graph names them, so that a
-        compiled model lists (and saves) its whole optimizer state before it trains."""
-        from kgraph.compiler.optim import slot_specs
-
-        shapes = {w.path: tuple(w.shape) for w in self.model.trainable_weights}
-        self.optimizer.slot_variables = [
-            Variable(
-                np.full(shape, init, dtype), trainable=False, name=n.rsplit("/", 1)[-1], path=n
-            )
-            for n, (shape, dtype, init) in slot_specs(self.optimizer.spec(), shapes).items()
-        ]
-
-    def _track_slots(self, programs: TrainingPrograms) -> None:
-        """Gives the optimizer one Variable per slot, in Keras' order (by trainable weight,
-        then slot), keeping values it already had or was loaded with."""
-        step = programs.step
-        path_of = {id(v): p for p, v in programs.variables.items()}
-        slots = [n for n in step.state if n not in programs.variables and "/" in n]
-        slots = [n for n in slots if not n.startswith("metrics/")]
-        ordered = [
-            name
-            for w in self.model.trainable_weights
-            if id(w) in path_of
-            for name in slots
-            if name.startswith(path_of[id(w)] + "/")
-        ]
-        old = {v.path: v for v in self.optimizer.slot_variables}
-        pending = self.optimizer.pending_slot_values
-        if pending is not None and len(pending) != len(ordered):
-            pending = None  # a file for another model: as Keras, the slots start fresh
-        self.optimizer.pending_slot_values = None
-        variables = []
-        for index, name in enumerate(ordered):
-            value = step.initial_state[name]
-            if pending is not None:
-                value = pending[index]
-            elif name in old and old[name].shape == value.shape:
-                value = old[name].numpy()
-            short = name.rsplit("/", 1)[-1]
-            variables.append(Variable(value, trainable=False, name=short, path=name))
-        self.optimizer.slot_variables = variables
 
     def _state_variables(self) -> dict[str, Variable]:
         """Engine state name -> the Variable it mirrors (weights, moving statistics, slots)."""
