@@ -9,6 +9,7 @@ from kgraph.layers.rnn.base_rnn import make_base_rnn
 from kgraph.layers.rnn.keras_cell import is_keras_cell, run_keras_cell
 from kgraph.layers.rnn.stacked_rnn_cells import StackedRNNCells, serialize_layer
 from kgraph.utils import tree
+from kgraph.utils.tree_walk import map_shape_structure
 
 
 class RNN(Layer):
@@ -62,12 +63,18 @@ class RNN(Layer):
         self.stateful = False
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.input_spec = InputSpec(ndim=3)
+        # kgraph's cells take (batch, time, features); a Keras-contract cell may take nested
+        # or higher-rank sequences, as Keras' RNN allows.
+        self.input_spec = None if is_keras_cell(cell) else InputSpec(ndim=3)
         self.supports_masking = True
 
     def build(self, input_shape):
-        if not self.cell.built:
-            self.cell._build_for((input_shape[0], input_shape[-1]))
+        if not self.cell.built:  # the step's shapes: the time axis dropped (nested too)
+            if _is_shape(input_shape):
+                step_shape = (input_shape[0], *tuple(input_shape)[2:])
+            else:
+                step_shape = map_shape_structure(lambda s: (s[0], *tuple(s)[2:]), input_shape)
+            self.cell._build_for(step_shape)
         self.built = True
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
@@ -124,3 +131,7 @@ class RNN(Layer):
 
 
 BaseRNN = make_base_rnn(RNN)
+
+
+def _is_shape(value) -> bool:
+    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
