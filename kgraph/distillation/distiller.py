@@ -210,16 +210,6 @@ class Distiller(Model):
             total = ops.add(total, ops.multiply(weight, value))
         return total
 
-    @property
-    def trainable_weights(self) -> list:
-        """The student's trainable weights, once each (the feature extractors share them)."""
-        return _once(super().trainable_weights)
-
-    @property
-    def non_trainable_weights(self) -> list:
-        """The frozen teacher's weights (and the student's own non-trainable ones), once each."""
-        return _once(super().non_trainable_weights)
-
     def get_config(self):
         from kgraph.saving import serialize_keras_object
 
@@ -253,10 +243,6 @@ class Distiller(Model):
         config["teacher"], config["student"] = load(config["teacher"]), load(config["student"])
         config["distillation_losses"] = [load(loss) for loss in config["distillation_losses"]]
         return cls(**config)
-
-
-def _once(weights: list) -> list:
-    return list({id(w): w for w in weights}.values())
 
 
 def _traced_zero(y_pred):

@@ -81,17 +81,18 @@ class LayerWeights:
         if not self.trainable:
             return []
         own = [w for w in self._own_weights if w.trainable]
-        return own + [w for layer in self._layers for w in layer.trainable_weights]
+        return _unique(own + [w for layer in self._layers for w in layer.trainable_weights])
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return self._all_weights()
         own = [w for w in self._own_weights if not w.trainable]
-        return own + [w for layer in self._layers for w in layer.non_trainable_weights]
+        return _unique(own + [w for layer in self._layers for w in layer.non_trainable_weights])
 
     def _all_weights(self) -> list[Variable]:
-        return list(self._own_weights) + [w for layer in self._layers for w in layer._all_weights()]
+        nested = [w for layer in self._layers for w in layer._all_weights()]
+        return _unique(list(self._own_weights) + nested)
 
     @property
     def trainable(self) -> bool:
@@ -137,3 +138,10 @@ class LayerWeights:
                 "built. You can build it manually via: `layer.build(input_shape)`."
             )
         return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
+
+
+def _unique(variables: list) -> list:
+    """``variables`` without repeats, first occurrence kept: sublayers shared by two nested
+    models (a Distiller's student and its feature extractors) list their weights once, as
+    ``weights`` does."""
+    return list({id(w): w for w in variables}.values())

@@ -72,6 +72,9 @@ def tables() -> dict[str, dict[str, type]]:
         found["keras.layers"].pop(name, None)
     found.update(_feature_space_tables())
     found["keras.quantizers"] = _quantizer_classes()
+    from kgraph import distillation
+
+    found["keras.distillation"] = _classes(distillation, object)
     return found
 
 
