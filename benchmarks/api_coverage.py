@@ -37,6 +37,17 @@ MODULES = [
     "utils",
     "applications",
     "saving",
+    "config",
+    "tree",
+    "dtype_policies",
+    "mixed_precision",
+    "quantizers",
+    "preprocessing",
+    "wrappers",
+    "export",
+    "distillation",
+    "visualization",
+    "distribution",
 ]
 EXCLUDED = {"TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
 

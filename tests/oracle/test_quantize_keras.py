@@ -17,6 +17,7 @@ from tests.oracle.keras_oracle import MARKS, keras
 
 pytestmark = MARKS
 
+
 def _tokens_model(k):
     tokens = k.Input((6,), dtype="int32")
     e = k.layers.Embedding(40, 8, name="emb")(tokens)

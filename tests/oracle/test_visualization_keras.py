@@ -5,6 +5,7 @@ dependency (OpenCV, matplotlib) is missing here."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -58,8 +59,25 @@ def test_segmentation_errors_match_keras():
         assert _message(lambda c=call: c(ours), error) == want
 
 
-@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is not None, reason="has matplotlib")
-def test_gallery_import_errors_match_keras():
+class _NoMatplotlib:
+    """A meta path finder that makes ``import matplotlib`` fail as when it is not installed."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.split(".")[0] == "matplotlib":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def test_gallery_import_errors_match_keras(monkeypatch):
+    """Without matplotlib (hidden here, installed or not) both raise Keras' ImportError."""
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_NoMatplotlib(), *sys.meta_path])
+    for gallery in ("image", "bounding_box", "segmentation_mask"):  # Keras imports it once
+        module = importlib.import_module(f"keras.src.visualization.plot_{gallery}_gallery")
+        for name in ("plt", "patches"):
+            monkeypatch.setattr(module, name, None, raising=False)
     calls = [
         lambda v: v.plot_image_gallery(IMAGES),
         lambda v: v.plot_bounding_box_gallery(IMAGES, "xyxy"),
