@@ -152,7 +152,10 @@ class Dataset(DatasetExtras):
             out = map_func(*element) if isinstance(element, tuple) else map_func(element)
             return its.to_numpy(tuple(out) if isinstance(out, list) else out)  # as tf.data
 
-        return self._derive(lambda _: its.ordered_map(call, iter(self), workers), self._cardinality)
+        autotune = num_parallel_calls == AUTOTUNE
+        return self._derive(
+            lambda _: its.ordered_map(call, iter(self), workers, autotune), self._cardinality
+        )
 
     def filter(self, predicate, name=None):
         """Keeps the elements for which ``predicate`` returns True."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import pickle
 import queue
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,25 +42,70 @@ def to_numpy(value):
     return element_array(value)
 
 
-def ordered_map(fn, iterator, workers: int):
-    """``map(fn, iterator)`` computed by ``workers`` threads, at most ``2 * workers`` elements
-    ahead, yielded in input order."""
+def ordered_map(fn, iterator, workers: int, autotune: bool = False):
+    """``map(fn, iterator)`` computed by up to ``workers`` threads, yielded in input order.
+
+    With ``autotune`` (``num_parallel_calls=AUTOTUNE``) the threads in use follow the demand,
+    as tf.data's autotuning sizes a map by its consumer: the time ``fn`` takes per element
+    over the time the consumer spends between two elements (a training step), rounded up. A
+    training step that already uses the cores then keeps one decoding thread busy, not one per
+    core competing with it, and an idle consumer gets them all."""
     if workers <= 1:
         yield from map(fn, iterator)
         return
     pool = ThreadPoolExecutor(workers)
     pending = deque()
+    demand = Demand(workers) if autotune else None
+    task = demand.timed(fn) if demand else fn
     try:
         for item in iterator:
-            pending.append(pool.submit(fn, item))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
+            pending.append(pool.submit(task, item))
+            # autotuned: as many in flight as threads wanted (the prefetch after a map keeps
+            # the lookahead); else twice the threads, so none idles between elements
+            if len(pending) >= (demand.threads() if demand else 2 * workers):
+                result = pending.popleft().result()
+                with demand.consumer() if demand else contextlib.nullcontext():
+                    yield result
         while pending:
             yield pending.popleft().result()
     finally:
         for future in pending:
             future.cancel()
         pool.shutdown(wait=True)
+
+
+class Demand:
+    """Running means of a map's time per element and of its consumer's time between
+    elements; :meth:`threads` is the parallelism that keeps up with the consumer."""
+
+    def __init__(self, workers: int):
+        self.workers, self.work, self.wait = workers, None, 0.0
+
+    @staticmethod
+    def _mean(old, new):
+        return new if old is None else 0.7 * old + 0.3 * new
+
+    def timed(self, fn):
+        def run(item):
+            start = time.perf_counter()
+            try:
+                return fn(item)
+            finally:
+                self.work = self._mean(self.work, time.perf_counter() - start)
+
+        return run
+
+    @contextlib.contextmanager
+    def consumer(self):
+        """Around a ``yield``: the time until the consumer asks for the next element."""
+        start = time.perf_counter()
+        yield
+        self.wait = self._mean(self.wait, time.perf_counter() - start)
+
+    def threads(self) -> int:
+        if self.work is None or self.wait <= 0:
+            return self.workers
+        return max(1, min(self.workers, math.ceil(self.work / self.wait)))
 
 
 def stack(elements: list):

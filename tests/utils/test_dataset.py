@@ -151,3 +151,39 @@ def test_batching_elements_of_different_shapes_is_one_clear_error():
     ragged = Dataset.range(3).map(lambda v: np.zeros(int(v) + 1))
     with pytest.raises(ValueError, match=r"one shape to stack; received shapes \[\(1,\), \(2,\)"):
         list(ragged.batch(3))
+
+
+def test_autotuned_map_keeps_order_and_follows_its_consumer():
+    """AUTOTUNE runs as many elements at once as the consumer needs: all threads for a fast
+    consumer, one for a consumer slower than the map (a training step), order kept."""
+    import threading
+    import time
+
+    from kgraph.utils import dataset_iterators as its
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def work(i):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.002)
+        with lock:
+            running[0] -= 1
+        return i * i
+
+    fast = list(its.ordered_map(work, iter(range(40)), 4, autotune=True))
+    assert fast == [i * i for i in range(40)] and peak[0] == 4
+    peak[0] = 0
+    slow = []
+    for value in its.ordered_map(work, iter(range(40)), 4, autotune=True):
+        slow.append(value)
+        if len(slow) == 10:  # past the warm-up, when no consumer time is known yet
+            peak[0] = 0
+        time.sleep(0.01)  # the consumer takes five times the map's time per element
+    assert slow == [i * i for i in range(40)] and peak[0] == 1
+    demand = its.Demand(4)
+    demand.work, demand.wait = 0.002, 0.01
+    assert demand.threads() == 1
+    demand.work = 0.025
+    assert demand.threads() == 3
