@@ -1,13 +1,14 @@
 """``image_dataset_from_directory``: Keras 3's folder-of-images loader without TensorFlow.
 
 Files are listed, shuffled and split exactly as Keras does (same seed, same training and
-validation files); images are decoded by Pillow and resized with ``tf.image.resize``'s
+validation files); images are decoded by libjpeg-turbo (JPEGs through simplejpeg, other
+formats through Pillow; ``kgraph.utils.jpeg_decode``) and resized with ``tf.image.resize``'s
 arithmetic (``kgraph.utils.image_resize``) in worker threads ahead of the consumer. The result
 is a ``kgraph.utils.Dataset`` of ``(images, labels)`` numpy batches.
 
 Differences from Keras: ``format`` ("tf" or "grain") is accepted and checked but always gives
-a kgraph ``Dataset``; JPEG files are decoded by Pillow (libjpeg's accurate integer DCT), which
-can differ from TensorFlow's decoder by a grey level or so; images are float32 for every
+a kgraph ``Dataset``; JPEG files are decoded with libjpeg's accurate integer DCT, which can
+differ from TensorFlow's decoder by a grey level or so; images are float32 for every
 interpolation (TensorFlow keeps uint8 for "nearest").
 
 Decoding a JPEG costs far more than a small model's training step (a 224x224 file is about
