@@ -15,11 +15,12 @@ import numpy as np
 
 from kgraph import ops, trace
 from kgraph.layers.layer import Layer
+from kgraph.layers.preprocessing import idf
 from kgraph.layers.preprocessing.adapt_data import batches
 from kgraph.layers.preprocessing.category_encoding import encode
 from kgraph.tensor import KerasTensor, touch
 
-OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
 
 def unadapted_symbolic(inputs) -> bool:
@@ -76,8 +77,8 @@ class IndexLookup(Layer):
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if output_mode not in OUTPUT_MODES:
             raise ValueError(
-                f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES} "
-                f"('tf_idf' is not supported by kgraph). Received: output_mode={output_mode}"
+                f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES}. "
+                f"Received: output_mode={output_mode}"
             )
         if max_tokens is not None and max_tokens <= 1:
             raise ValueError(
@@ -93,8 +94,18 @@ class IndexLookup(Layer):
                 "`output_mode` must be `'int'` when `invert` is true. "
                 f"Received: output_mode={output_mode}"
             )
-        if sparse or idf_weights is not None:
-            raise ValueError("kgraph's lookup layers support neither `sparse` nor `idf_weights`.")
+        if sparse:
+            raise ValueError("kgraph's lookup layers do not support `sparse=True`.")
+        if idf_weights is not None and output_mode != "tf_idf":
+            raise ValueError(
+                "`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
+                f"Received: idf_weights={idf_weights} and output_mode={output_mode}"
+            )
+        if output_mode == "tf_idf" and vocabulary is not None and idf_weights is None:
+            raise ValueError(
+                "When specifying the `vocabulary` argument, in TF-IDF output mode, the "
+                "`idf_weights` argument must also be provided."
+            )
         self.max_tokens = max_tokens
         self.num_oov_indices = int(num_oov_indices)
         self.mask_token = mask_token
@@ -103,9 +114,11 @@ class IndexLookup(Layer):
         self.output_mode = output_mode
         self.sparse = False
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
+        self.input_idf_weights = idf_weights
+        self.idf_weights = None  # per output slot, with output_mode="tf_idf"
         self.vocabulary = None
         if vocabulary is not None:
-            self.set_vocabulary(vocabulary)
+            self.set_vocabulary(vocabulary, idf_weights)
 
     # -- vocabulary --------------------------------------------------------------------------
     @property
@@ -139,7 +152,38 @@ class IndexLookup(Layer):
                 f"vocabulary size is {len(tokens) + self._specials()}; "
                 f"`max_tokens` is {self.max_tokens}."
             )
+        self.idf_weights = self._given_idf(idf_weights, len(tokens) + skipped, skipped)
         self.vocabulary = tokens
+
+    def _given_idf(self, idf_weights, count: int, skipped: int):
+        """The slots' IDF weights from ``set_vocabulary``'s, as Keras pads them."""
+        if self.output_mode != "tf_idf":
+            if idf_weights is not None:
+                raise ValueError(
+                    "`idf_weights` should only be set if output_mode is `'tf_idf'`. Received: "
+                    f"output_mode={self.output_mode} and idf_weights={idf_weights}"
+                )
+            return None
+        if idf_weights is None:
+            raise ValueError("`idf_weights` must be set if output_mode is 'tf_idf'.")
+        weights = np.asarray(idf_weights, np.float32).reshape(-1)
+        if len(weights) != count:
+            raise ValueError(
+                "`idf_weights` must be the same length as vocabulary. len(idf_weights) is "
+                f"{len(weights)}; len(vocabulary) is {count}"
+            )
+        total = self.max_tokens if self.pad_to_max_tokens else None
+        if skipped:  # the special tokens came with their own weights: only zeros appended
+            return idf.pad(weights, 0, total)[: len(weights) if total is None else total]
+        return idf.pad(weights, self._specials(), total)
+
+    def _vocabulary_idf(self):
+        """The IDF weights of the vocabulary's tokens (the config's, which a rebuilt layer
+        pads again), or None."""
+        if self.idf_weights is None or self.vocabulary is None:
+            return None
+        start = self._specials()
+        return self.idf_weights[start : start + len(self.vocabulary)].tolist()
 
     def _parse(self, token):
         return token
@@ -165,15 +209,25 @@ class IndexLookup(Layer):
     def adapt(self, data, steps=None):
         """Learns the vocabulary: tokens by decreasing frequency (ties: larger token first, as
         Keras sorts), without the mask and OOV tokens, cut to ``max_tokens``."""
-        counts: Counter = Counter()
-        for batch in batches(data, steps):
-            counts.update(self._parse(t) for t in np.asarray(batch).ravel().tolist())
+        self.adapt_documents(idf.documents(batches(data, steps)))
+
+    def adapt_documents(self, documents) -> None:
+        """``adapt`` over ``documents`` (flat token arrays; TF-IDF counts the documents that
+        hold each token)."""
+        found = idf.Frequencies(self._parse)
+        for document in documents:
+            found.add(document)
+        counts = Counter(found.counts)
         counts.pop(self.mask_token, None)
         counts.pop(self.oov_token, None)
         ordered = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
         if self.max_tokens is not None:
             ordered = ordered[: self.max_tokens - self._specials()]
-        self.vocabulary = [t for t, _ in ordered]  # unique, without the special tokens
+        vocabulary = [t for t, _ in ordered]  # unique, without the special tokens
+        if self.output_mode == "tf_idf":
+            total = self.max_tokens if self.pad_to_max_tokens else None
+            self.idf_weights = found.weights(vocabulary, self._specials(), total)
+        self.vocabulary = vocabulary
 
     # -- calling -----------------------------------------------------------------------------
     def call(self, inputs):
@@ -199,6 +253,8 @@ class IndexLookup(Layer):
             index = ops.where(self._is_mask(inputs), masked, index)
         if self.output_mode == "int":
             return index
+        if self.output_mode == "tf_idf":  # the token counts times their IDF weights
+            return ops.multiply(encode(index, "count", depth, "float32"), self.idf_weights)
         return encode(index, self.output_mode, depth, "float32")
 
     def _oov(self, inputs):
@@ -234,4 +290,5 @@ class IndexLookup(Layer):
             "output_mode": self.output_mode,
             "sparse": self.sparse,
             "pad_to_max_tokens": self.pad_to_max_tokens,
+            "idf_weights": self._vocabulary_idf(),
         }

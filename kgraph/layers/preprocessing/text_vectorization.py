@@ -9,8 +9,7 @@ standardizations and ``split="whitespace"`` or None, inside a compiled model too
 model can start at raw strings and be exported with them.
 
 Differences from Keras: a callable ``standardize`` or ``split`` and ``split="character"`` run
-on numpy only (ONNX has no way to call Python or to list a string's characters); no
-``tf_idf`` mode.
+on numpy only (ONNX has no way to call Python or to list a string's characters).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import numpy as np
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
-from kgraph.layers.preprocessing import text_lowering
+from kgraph.layers.preprocessing import idf, text_lowering
 from kgraph.layers.preprocessing.adapt_data import batches
 from kgraph.layers.preprocessing.index_lookup import unadapted_symbolic
 from kgraph.layers.preprocessing.string_lookup import StringLookup
@@ -37,7 +36,7 @@ ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 WHITESPACE = re.compile("[ \t\n\v\f\r]+")
 STANDARDIZE = (None, "lower_and_strip_punctuation", "lower", "strip_punctuation")
 SPLIT = (None, "whitespace", "character")
-OUTPUT_MODES = ("int", "multi_hot", "count")
+OUTPUT_MODES = ("int", "multi_hot", "count", "tf_idf")
 
 
 def _check(name, value, allowed):
@@ -58,7 +57,9 @@ class TextVectorization(Layer):
             None, or a callable on a numpy array of ``str``.
         split: ``"whitespace"``, ``"character"``, None, or a callable ``str -> list[str]``.
         ngrams: None, ``n`` (1- to n-grams) or a tuple of widths, joined by spaces.
-        output_mode: ``"int"``, ``"multi_hot"`` or ``"count"`` (no ``"tf_idf"``).
+        output_mode: ``"int"``, ``"multi_hot"``, ``"count"`` or ``"tf_idf"`` (counts times
+            each token's inverse document frequency, learnt by ``adapt`` or given as
+            ``idf_weights``; see ``kgraph.layers.preprocessing.idf``).
         output_sequence_length: ``"int"`` outputs are padded or cut to it (else to the
             longest row of the batch).
         pad_to_max_tokens: Encoded outputs get ``max_tokens`` slots.
@@ -91,8 +92,8 @@ class TextVectorization(Layer):
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
         if output_mode not in OUTPUT_MODES:
             raise ValueError(
-                f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES} "
-                f"('tf_idf' is not supported by kgraph). Received: output_mode={output_mode}"
+                f"Invalid value for argument `output_mode`. Expected one of {OUTPUT_MODES}. "
+                f"Received: output_mode={output_mode}"
             )
         if not (ngrams is None or isinstance(ngrams, int) or _int_tuple(ngrams)):
             raise ValueError(
@@ -106,9 +107,16 @@ class TextVectorization(Layer):
                 "`output_sequence_length` must be None or an integer, and only with "
                 f"output_mode='int'. Received: output_sequence_length={output_sequence_length}"
             )
-        if sparse or ragged or idf_weights is not None:
+        if sparse or ragged:
             raise ValueError("kgraph's TextVectorization supports no sparse or ragged outputs.")
+        if (idf_weights is not None) != (output_mode == "tf_idf" and vocabulary is not None):
+            raise ValueError(
+                "`idf_weights` goes with output_mode='tf_idf' and a `vocabulary`, and a "
+                f"vocabulary in that mode needs it. Received: idf_weights={idf_weights}, "
+                f"output_mode={output_mode}"
+            )
         self.standardize, self.split, self.ngrams = standardize, split, ngrams
+        self.idf_weights, self.input_idf_weights = None, idf_weights
         self.output_mode, self.output_sequence_length = output_mode, output_sequence_length
         self.encoding = encoding
         self.lookup = StringLookup(
@@ -119,6 +127,8 @@ class TextVectorization(Layer):
             pad_to_max_tokens=pad_to_max_tokens,
             encoding=encoding,
         )
+        if vocabulary is not None and idf_weights is not None:
+            self.set_vocabulary(vocabulary, idf_weights)
 
     # -- text to tokens ----------------------------------------------------------------------
     def _texts(self, inputs) -> np.ndarray:
@@ -168,14 +178,34 @@ class TextVectorization(Layer):
         del batch_size
         if isinstance(data, (list, tuple)) and data and isinstance(data[0], (str, bytes)):
             data = np.asarray(data, dtype=object)  # one batch of texts
-        token_batches = (
-            np.array([t for row in self._tokens(b) for t in row], dtype=object)
-            for b in batches(data, steps)
-        )
-        self.lookup.adapt(token_batches)
+        found = idf.Frequencies(str)  # each text is a document
+
+        def documents():
+            for batch in batches(data, steps):
+                for row in self._tokens(batch):
+                    found.add(row)
+                    yield np.array(row, dtype=object)
+
+        self.lookup.adapt_documents(documents())
+        if self.output_mode == "tf_idf":
+            self.idf_weights = found.weights(self.lookup.vocabulary, 1, self._padded_total())
 
     def set_vocabulary(self, vocabulary, idf_weights=None):
-        self.lookup.set_vocabulary(vocabulary, idf_weights)
+        self.lookup.set_vocabulary(vocabulary)
+        if self.output_mode == "tf_idf":
+            if idf_weights is None:
+                raise ValueError("`idf_weights` must be set if output_mode is 'tf_idf'.")
+            given = np.asarray(idf_weights, np.float32).reshape(-1)
+            oov = int(len(given) > len(self.lookup.vocabulary))  # "[UNK]" given with its weight
+            self.idf_weights = idf.pad(given, 1 - oov, self._padded_total())
+
+    def _vocabulary_idf(self):
+        if self.idf_weights is None:
+            return None
+        return self.idf_weights[1 : 1 + len(self.lookup.vocabulary)].tolist()
+
+    def _padded_total(self):
+        return self.lookup.max_tokens if self.lookup.pad_to_max_tokens else None
 
     def get_vocabulary(self, include_special_tokens=True):
         return self.lookup.get_vocabulary(include_special_tokens)
@@ -202,6 +232,8 @@ class TextVectorization(Layer):
         out = np.zeros((len(rows), self._depth()), dtype=np.float32)
         for i, row in enumerate(rows):
             np.add.at(out[i], row, 1.0)
+        if self.output_mode == "tf_idf":
+            return out * self.idf_weights
         return np.minimum(out, 1.0) if self.output_mode == "multi_hot" else out
 
     def _depth(self) -> int:
@@ -243,6 +275,8 @@ class TextVectorization(Layer):
         depth = self._depth()
         ids = ops.where(valid, ids, np.int64(depth))  # padding falls outside the one-hot
         counts = ops.sum(ops.one_hot(ids, depth, dtype="float32"), axis=1)
+        if self.output_mode == "tf_idf":
+            return ops.multiply(counts, self.idf_weights)
         return ops.minimum(counts, 1.0) if self.output_mode == "multi_hot" else counts
 
     def compute_output_shape(self, input_shape):
@@ -266,7 +300,7 @@ class TextVectorization(Layer):
             "sparse": False,
             "ragged": False,
             "vocabulary": list(vocabulary) if vocabulary is not None else None,
-            "idf_weights": None,
+            "idf_weights": self._vocabulary_idf(),
             "encoding": self.encoding,
         }
 

@@ -169,7 +169,7 @@ def test_integer_lookup_errors():
     with pytest.raises(ValueError, match="repeated"):
         layers.IntegerLookup(vocabulary=[1, 2, 1])
     with pytest.raises(ValueError, match="output_mode"):
-        layers.IntegerLookup(output_mode="tf_idf")
+        layers.IntegerLookup(output_mode="tf-idf-ish")
     with pytest.raises(ValueError, match="invert"):
         layers.IntegerLookup(invert=True, output_mode="one_hot")
 

@@ -1,0 +1,53 @@
+"""TF-IDF weights of the lookup layers' ``output_mode="tf_idf"``, as Keras computes them: a
+token's inverse document frequency ``log(1 + documents / (1 + documents holding it))``, the
+OOV slots given the mean weight of the vocabulary, zeros for the slots ``pad_to_max_tokens``
+adds. The encoded output is the token counts times these weights."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+
+def documents(token_batches):
+    """Each document of ``token_batches`` as a flat array of tokens: a row of a batch of rank
+    2 or more, or a whole batch of rank 0 or 1 (Keras reads a 1-D batch as one document)."""
+    for batch in token_batches:
+        batch = np.asarray(batch)
+        if batch.ndim <= 1:
+            yield batch.reshape(-1)
+        else:
+            yield from batch.reshape(len(batch), -1)
+
+
+class Frequencies:
+    """Token counts over all documents, and how many documents hold each token."""
+
+    def __init__(self, parse):
+        self.parse, self.counts, self.holding, self.documents = parse, Counter(), Counter(), 0
+
+    def add(self, document) -> None:
+        tokens = [self.parse(t) for t in np.asarray(document).ravel().tolist()]
+        self.counts.update(tokens)
+        self.holding.update(set(tokens))
+        self.documents += 1
+
+    def weights(self, vocabulary, specials: int, total=None) -> np.ndarray:
+        """The IDF weight of each slot: ``specials`` OOV slots first, then ``vocabulary``."""
+        known = np.array(
+            [np.log(1 + self.documents / (1 + self.holding[t])) for t in vocabulary],
+            np.float32,
+        )
+        return pad(known, specials, total)
+
+
+def pad(weights, specials: int, total=None) -> np.ndarray:
+    """``weights`` of the vocabulary with ``specials`` leading slots at their mean (Keras has
+    no document frequency for the OOV tokens) and zeros up to ``total`` slots."""
+    weights = np.asarray(weights, np.float32)
+    mean = np.float32(weights.mean()) if weights.size else np.float32(0)
+    back = 0 if total is None else max(0, total - specials - len(weights))
+    return np.concatenate(
+        [np.full(specials, mean, np.float32), weights, np.zeros(back, np.float32)]
+    )
