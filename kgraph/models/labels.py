@@ -161,6 +161,12 @@ def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
             )
     elif isinstance(y, dict):
         ys = _targets_by_name(y, specs)
+    used = [i for i, s in enumerate(specs) if _used(s)]
+    if len(ys) != len(specs) and len(ys) == len(used):  # targets of the outputs with a loss
+        placed = [None] * len(specs)  # (loss=[fn, None] and one y, as Keras maps them)
+        for index, target in zip(used, ys):
+            placed[index] = target
+        ys = placed
     if len(ys) != len(specs):
         raise ValueError(f"Model has {len(specs)} outputs but y has {len(ys)} entries.")
     size = next((len(v) for v, s in zip(ys, specs) if _used(s) and v is not None), n)
