@@ -12,8 +12,9 @@ import os
 
 from kgraph.saving.atomic import atomic_write_bytes
 
-#: What a checkpoint can be, by extension (``.weights.h5`` is tested before ``.h5``).
-EXTENSIONS = (".weights.h5", ".keras", ".onnx")
+#: What a checkpoint can be, by extension (``.weights.h5`` is tested before ``.h5``, the
+#: legacy whole-model file Keras still writes).
+EXTENSIONS = (".weights.h5", ".keras", ".h5", ".onnx")
 
 
 def extension(filepath: str) -> str | None:
@@ -22,13 +23,13 @@ def extension(filepath: str) -> str | None:
 
 
 def write_model_file(model, filepath: str, weights_only: bool = False) -> None:
-    """Saves ``model`` to ``filepath`` by extension, atomically: ``.keras`` with
+    """Saves ``model`` to ``filepath`` by extension, atomically: ``.keras`` and ``.h5`` with
     ``model.save``, ``.weights.h5`` with ``model.save_weights``, ``.onnx`` the inference graph
     (``model.to_onnx_bytes()``, as ``model.export`` writes it)."""
     ext = extension(filepath)
     if ext is None:
         raise ValueError(
-            "The checkpoint filepath must end in `.keras`, `.weights.h5` or `.onnx`. "
+            "The checkpoint filepath must end in `.keras`, `.h5`, `.weights.h5` or `.onnx`. "
             f"Received: filepath={filepath}"
         )
     folder = os.path.dirname(filepath)

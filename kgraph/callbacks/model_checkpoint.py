@@ -68,8 +68,8 @@ class ModelCheckpoint(MonitorCallback):
             )
         if ext is None:
             raise ValueError(
-                "The filepath provided must end in `.keras` (Keras model format), "
-                "`.weights.h5` or `.onnx` (the inference graph). Received: "
+                "The filepath provided must end in `.keras` (Keras model format), `.h5` "
+                "(legacy), `.weights.h5` or `.onnx` (the inference graph). Received: "
                 f"filepath={self.filepath}"
             )
 

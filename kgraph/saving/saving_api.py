@@ -33,11 +33,12 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs)}")
     path = os.fspath(filepath)
-    if path.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            "kgraph saves whole models in the native Keras format only: use a `.keras` "
-            f"extension (or save_weights(...) for weights). Received: filepath={path}"
-        )
+    if path.endswith((".h5", ".hdf5")):  # Keras 3 still writes the legacy format, warning
+        from kgraph.saving.legacy_save import save_legacy_model
+
+        if _proceed(path, overwrite):
+            save_legacy_model(model, path, include_optimizer)
+        return
     if zipped is False:
         raise ValueError("kgraph writes zipped `.keras` files only. Received: zipped=False")
     if not path.endswith(".keras"):

@@ -127,7 +127,7 @@ def test_missing_monitor_warns_and_saves(tmp_path):
     [
         (dict(filepath="m.keras", save_weights_only=True), "must end in `.weights.h5`"),
         (dict(filepath="m.txt"), r"must end in `\.keras`.*filepath=m\.txt"),
-        (dict(filepath="legacy.h5"), r"must end in `\.keras`.*filepath=legacy\.h5"),
+        (dict(filepath="legacy.hdf5"), r"must end in `\.keras`.*filepath=legacy\.hdf5"),
         (dict(filepath="m.keras", save_freq="batch"), "Unrecognized save_freq: batch"),
     ],
 )
