@@ -197,7 +197,7 @@ def test_extension_and_overwrite_rules(tmp_path):
     with pytest.raises(ValueError, match="Invalid filepath extension"):
         model.save(tmp_path / "m.onnx")
     with pytest.raises(ValueError, match=r"\.keras"):
-        model.save(tmp_path / "m.h5")
+        model.save(tmp_path / "m.tar")
     with pytest.raises(ValueError, match="File format not supported"):
         kgraph.models.load_model(tmp_path / "m.weights.h5")
 
