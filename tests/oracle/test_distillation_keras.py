@@ -94,7 +94,7 @@ def _assert_close(got, want, what):
         ("logits", False, "sgd", False),
         ("kl_instance", False, "adam", True),
         ("features", False, "sgd", False),
-        ("features", True, "sgd", True),
+        pytest.param("features", True, "sgd", True, marks=pytest.mark.slow),
         ("student_only", True, "sgd", True),
     ],
 )

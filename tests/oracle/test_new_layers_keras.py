@@ -25,7 +25,7 @@ CONV_LSTM_CASES = [
         (2, 3, 7, 7, 2),
         dict(filters=2, kernel_size=3, strides=2, return_state=True, go_backwards=True),
     ),
-    (
+    pytest.param(  # the CI set keeps the other configurations (`-m slow` runs all)
         "ConvLSTM2D",
         (2, 3, 7, 6, 2),
         dict(
@@ -36,6 +36,7 @@ CONV_LSTM_CASES = [
             activation="relu",
             recurrent_activation="hard_sigmoid",
         ),
+        marks=pytest.mark.slow,
     ),
     (
         "ConvLSTM2D",
@@ -54,10 +55,11 @@ CONV_LSTM_CASES = [
         (2, 4, 6, 3),
         dict(filters=3, kernel_size=3, padding="same", return_sequences=True, go_backwards=True),
     ),
-    (
+    pytest.param(
         "ConvLSTM1D",
         (2, 3, 3, 7),
         dict(filters=2, kernel_size=2, strides=2, data_format="channels_first"),
+        marks=pytest.mark.slow,
     ),
     ("ConvLSTM3D", (1, 3, 4, 4, 3, 2), dict(filters=2, kernel_size=2, return_state=True)),
 ]
@@ -257,14 +259,17 @@ MEL_CASES = [
         mag_exp=1.0,
         window="hamming",
     ),
-    dict(
-        fft_length=64,
-        sequence_stride=32,
-        num_mel_bins=8,
-        top_db=20.0,
-        ref_power=2.0,
-        min_freq=100.0,
-        max_freq=3000,
+    pytest.param(
+        dict(
+            fft_length=64,
+            sequence_stride=32,
+            num_mel_bins=8,
+            top_db=20.0,
+            ref_power=2.0,
+            min_freq=100.0,
+            max_freq=3000,
+        ),
+        marks=pytest.mark.slow,
     ),
 ]
 
