@@ -35,6 +35,11 @@ def _dense_model(k):
     return k.Model(x, k.layers.Dense(3, use_bias=False, name="d3")(h))
 
 
+#: The Embedding/EinsumDense model's cases run with ``-m slow`` (~7 s each); the layers'
+#: int8 numerics are checked against numpy in tests/layers/test_quantize_int8.py either way.
+BUILDS = [_dense_model, pytest.param(_tokens_model, marks=pytest.mark.slow)]
+
+
 def _pair(build, seed):
     rng = np.random.default_rng(seed)
     km, gm = build(keras), build(kgraph)
@@ -54,7 +59,7 @@ def _inputs(build, rng):
     return rng.normal(size=(5, 300)).astype("float32")
 
 
-@pytest.mark.parametrize("build", [_dense_model, _tokens_model])
+@pytest.mark.parametrize("build", BUILDS)
 def test_quantized_weights_and_outputs_match_keras(build):
     km, gm = _pair(build, 0)
     assert [(w.path, w.dtype, tuple(w.shape)) for w in km.weights] == [
@@ -72,7 +77,7 @@ def test_quantized_weights_and_outputs_match_keras(build):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("build", [_dense_model, _tokens_model])
+@pytest.mark.parametrize("build", BUILDS)
 def test_keras_files_load_both_ways(build, tmp_path):
     km, gm = _pair(build, 2)
     x = _inputs(build, np.random.default_rng(3))
@@ -98,7 +103,7 @@ def test_quantize_after_loading_float_weights(tmp_path):
     np.testing.assert_allclose(gm.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("build", [_dense_model, _tokens_model])
+@pytest.mark.parametrize("build", BUILDS)
 def test_training_through_quantized_layers_matches_keras(build):
     km, gm = _pair(build, 5)
     rng = np.random.default_rng(6)
