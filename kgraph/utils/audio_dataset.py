@@ -148,24 +148,6 @@ def _check_files_rate(paths, sampling_rate):
             )
 
 
-def _splits(directory, paths, labels, validation_split, subset):
-    """``[(part, paths, labels)]`` of the requested subset(s), with Keras' messages and its
-    error for an empty part."""
-    splits = []
-    for part in ("training", "validation") if subset == "both" else (subset,):
-        part_paths, part_labels = dataset_utils.get_training_or_validation_split(
-            paths, labels, validation_split, part
-        )
-        if not part_paths:
-            which = f"{part} " if subset == "both" else ""
-            raise ValueError(
-                f"No {which}audio files found in directory {directory}. "
-                f"Allowed format(s): {ALLOWED_FORMATS}"
-            )
-        splits.append((part, part_paths, part_labels))
-    return splits
-
-
 def audio_dataset_from_directory(
     directory,
     labels="inferred",
@@ -206,7 +188,16 @@ def audio_dataset_from_directory(
             'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
             f"Received: class_names={class_names}"
         )
-    splits = _splits(directory, paths, labels, validation_split, subset)
+    splits = dataset_utils.subset_parts(
+        paths,
+        labels,
+        validation_split,
+        subset,
+        lambda which: (
+            f"No {which}audio files found in directory {directory}. "
+            f"Allowed format(s): {ALLOWED_FORMATS}"
+        ),
+    )
     if sampling_rate is not None:
         _check_files_rate([p for _, part_paths, _ in splits for p in part_paths], sampling_rate)
     num_classes = len(class_names) if class_names else 0

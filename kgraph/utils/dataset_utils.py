@@ -173,6 +173,22 @@ def get_training_or_validation_split(samples, labels, validation_split, subset):
     return samples[part], (labels[part] if labels is not None else None)
 
 
+def subset_parts(paths, labels, validation_split, subset, no_files) -> list:
+    """``[(part, paths, labels)]`` of what ``subset`` asks for ("both": training, then
+    validation), as the folder loaders split them. An empty part raises ``ValueError`` with
+    ``no_files(which)``, the loader's Keras message (``which`` is "training " or
+    "validation " for "both", else "")."""
+    found = []
+    for part in ("training", "validation") if subset == "both" else (subset,):
+        part_paths, part_labels = get_training_or_validation_split(
+            paths, labels, validation_split, part
+        )
+        if not part_paths:
+            raise ValueError(no_files(f"{part} " if subset == "both" else ""))
+        found.append((part, part_paths, part_labels))
+    return found
+
+
 def encode_labels(labels, label_mode, num_classes):
     """int32 class indices, float32 one-hot rows (categorical) or float32 ``(n, 1)`` (binary).
     A label outside ``[0, num_classes)`` (a ``labels`` list such as ``[0, 2]`` has two class

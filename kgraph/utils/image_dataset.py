@@ -195,16 +195,16 @@ def image_dataset_from_directory(
     num_classes = len(class_names) if class_names else 0
     image_bytes = 4 * options["num_channels"] * image_size[0] * image_size[1]
     datasets = []
-    for part in ("training", "validation") if subset == "both" else (subset,):
-        part_paths, part_labels = dataset_utils.get_training_or_validation_split(
-            paths, labels, validation_split, part
-        )
-        if not part_paths:
-            which = f"{part} " if subset == "both" else ""
-            raise ValueError(
-                f"No {which}images found in directory {directory}. "
-                f"Allowed formats: {ALLOWLIST_FORMATS}"
-            )
+    splits = dataset_utils.subset_parts(
+        paths,
+        labels,
+        validation_split,
+        subset,
+        lambda which: (
+            f"No {which}images found in directory {directory}. Allowed formats: {ALLOWLIST_FORMATS}"
+        ),
+    )
+    for part, part_paths, part_labels in splits:
         shuffled = shuffle and part != "validation" if subset == "both" else shuffle
         loaders = _cached_loaders(load, load_batch, len(part_paths), image_bytes)
         dataset = paths_and_labels_to_dataset(

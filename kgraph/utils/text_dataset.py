@@ -64,17 +64,15 @@ def text_dataset_from_directory(
             f"Received: class_names={class_names}"
         )
     num_classes = len(class_names) if class_names else 0
-    parts = ("training", "validation") if subset == "both" else (subset,)
+    splits = dataset_utils.subset_parts(
+        paths,
+        labels,
+        validation_split,
+        subset,
+        lambda which: f"No {which}text files found in directory {directory}. Allowed format: .txt",
+    )
     datasets = []
-    for part in parts:
-        part_paths, part_labels = dataset_utils.get_training_or_validation_split(
-            paths, labels, validation_split, part
-        )
-        if not part_paths:
-            which = f"{part} " if subset == "both" else ""
-            raise ValueError(
-                f"No {which}text files found in directory {directory}. Allowed format: .txt"
-            )
+    for part, part_paths, part_labels in splits:
         shuffled = shuffle and part != "validation" if subset == "both" else shuffle
         read = _reader(max_length)
         dataset = paths_and_labels_to_dataset(
