@@ -13,7 +13,6 @@ from kgraph.compiler.autodiff.registry import rule
 from kgraph.compiler.autodiff.rules.window import (
     Window,
     fit_to_input,
-    transpose_attrs_for,
     window,
 )
 
@@ -49,10 +48,9 @@ def _conv(b, node, grads):
     dx = b.op(
         "ConvTranspose",
         [g, w],
-        {**transpose_attrs_for(geo), "group": group, "kernel_shape": geo.kernel},
+        {**geo.transpose_attrs(), "group": group, "kernel_shape": geo.kernel},
     )
-    if not geo.static:
-        dx = fit_to_input(b, dx, x, geo)
+    dx = fit_to_input(b, dx, x, geo)
     db = None
     if not geo.static:  # symbolic lengths: the recipe that needs no sizes
         dw = weight_grad_by_conv(b, x, w, g, geo, group)

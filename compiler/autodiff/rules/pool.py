@@ -21,7 +21,6 @@ from kgraph.compiler.autodiff.registry import rule
 from kgraph.compiler.autodiff.rules.window import (
     Window,
     fit_to_input,
-    transpose_attrs_for,
     window,
 )
 
@@ -55,9 +54,9 @@ def _average_pool(b, node, grads):
     dx = b.op(
         "ConvTranspose",
         [scaled, ones],
-        {**transpose_attrs_for(geo), "group": channels, "kernel_shape": geo.kernel},
+        {**geo.transpose_attrs(), "group": channels, "kernel_shape": geo.kernel},
     )
-    return [dx if geo.static else fit_to_input(b, dx, x, geo)]
+    return [fit_to_input(b, dx, x, geo)]
 
 
 def _counts(geo: Window, include_pad: bool, node) -> np.ndarray:

@@ -38,7 +38,14 @@ class Window:
 
     def transpose_attrs(self) -> dict:
         """``strides/dilations/pads/output_padding`` of a ConvTranspose that takes an
-        output-shaped tensor back to exactly the input's spatial shape."""
+        output-shaped tensor back to exactly the input's spatial shape; with symbolic sizes
+        the pads alone (:func:`fit_to_input` then restores the extent)."""
+        if not self.static:
+            return {
+                "strides": self.strides,
+                "dilations": self.dilations,
+                "pads": self.begin + self.end,
+            }
         ends, extra = [], []
         for size, out, eff, s, pb, pe in zip(
             self.spatial, self.out, self.effective, self.strides, self.begin, self.end
@@ -97,11 +104,11 @@ def window(node, kernel=None) -> Window:
 
 
 def fit_to_input(b, dx, x, geo: Window):
-    """``dx`` from a ConvTranspose with pads ``begin + end`` and no output padding, padded at
-    the end of each spatial axis to ``x``'s symbolic extent: a strided window leaves up to
-    ``stride - 1`` trailing cells unread, and their gradient is zero. At stride 1 the
-    ConvTranspose is already exact."""
-    if all(s == 1 for s in geo.strides):
+    """``dx`` from a ConvTranspose with :meth:`Window.transpose_attrs`, padded at the end of
+    each spatial axis to ``x``'s symbolic extent: a strided window leaves up to
+    ``stride - 1`` trailing cells unread, and their gradient is zero. With static sizes
+    (output padding) or at stride 1 the ConvTranspose is already exact."""
+    if geo.static or all(s == 1 for s in geo.strides):
         return dx
     n = len(geo.kernel)
     starts, ends = ints(b, [2]), ints(b, [2 + n])
@@ -110,11 +117,3 @@ def fit_to_input(b, dx, x, geo: Window):
     missing = b.op("Sub", [want, have])
     pads = b.op("Concat", [ints(b, [0] * (n + 4)), missing], {"axis": 0})
     return b.op("Pad", [dx, pads])
-
-
-def transpose_attrs_for(geo: Window) -> dict:
-    """:meth:`Window.transpose_attrs` when the sizes are known; else the pads alone (the
-    caller then applies :func:`fit_to_input`)."""
-    if geo.static:
-        return geo.transpose_attrs()
-    return {"strides": geo.strides, "dilations": geo.dilations, "pads": geo.begin + geo.end}
