@@ -19,6 +19,7 @@ import numpy as np
 from kgraph.layers.core.input_layer import Input
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
+from kgraph.layers.layer_weights import unique_variables
 from kgraph.tensor import KerasTensor, Variable
 from kgraph.utils import tree
 
@@ -34,15 +35,15 @@ class ExportArchive:
 
     @property
     def variables(self) -> list[Variable]:
-        return _unique(v for layer in self._tracked for v in layer.weights)
+        return unique_variables(v for layer in self._tracked for v in layer.weights)
 
     @property
     def trainable_variables(self) -> list[Variable]:
-        return _unique(v for layer in self._tracked for v in layer.trainable_weights)
+        return unique_variables(v for layer in self._tracked for v in layer.trainable_weights)
 
     @property
     def non_trainable_variables(self) -> list[Variable]:
-        return _unique(v for layer in self._tracked for v in layer.non_trainable_weights)
+        return unique_variables(v for layer in self._tracked for v in layer.non_trainable_weights)
 
     def track(self, resource) -> None:
         """Tracks a layer or model (its variables are the archive's)."""
@@ -142,12 +143,3 @@ def _default_signature(fn) -> list:
         )
     specs = [KerasTensor(t.shape, t.dtype) for t in inputs]
     return [specs] if len(specs) > 1 else specs  # call takes the list as one argument
-
-
-def _unique(variables) -> list:
-    seen, found = set(), []
-    for variable in variables:
-        if id(variable) not in seen:
-            seen.add(id(variable))
-            found.append(variable)
-    return found

@@ -62,7 +62,7 @@ class LayerWeights:
         own = [w for w in self._own_weights if w.trainable]
         own += [w for w in self._own_weights if not w.trainable]
         nested = [w for layer in self._layers for w in layer.weights]
-        return list({id(w): w for w in own + nested}.values())
+        return unique_variables(own + nested)
 
     @property
     def variables(self) -> list[Variable]:
@@ -81,18 +81,20 @@ class LayerWeights:
         if not self.trainable:
             return []
         own = [w for w in self._own_weights if w.trainable]
-        return _unique(own + [w for layer in self._layers for w in layer.trainable_weights])
+        nested = [w for layer in self._layers for w in layer.trainable_weights]
+        return unique_variables(own + nested)
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return self._all_weights()
         own = [w for w in self._own_weights if not w.trainable]
-        return _unique(own + [w for layer in self._layers for w in layer.non_trainable_weights])
+        nested = [w for layer in self._layers for w in layer.non_trainable_weights]
+        return unique_variables(own + nested)
 
     def _all_weights(self) -> list[Variable]:
         nested = [w for layer in self._layers for w in layer._all_weights()]
-        return _unique(list(self._own_weights) + nested)
+        return unique_variables(list(self._own_weights) + nested)
 
     @property
     def trainable(self) -> bool:
@@ -140,8 +142,8 @@ class LayerWeights:
         return int(sum(np.prod(w.shape, dtype=np.int64) for w in self.weights))
 
 
-def _unique(variables: list) -> list:
-    """``variables`` without repeats, first occurrence kept: sublayers shared by two nested
-    models (a Distiller's student and its feature extractors) list their weights once, as
-    ``weights`` does."""
+def unique_variables(variables) -> list:
+    """``variables`` without repeats (by identity), first occurrence kept: sublayers shared
+    by two nested models (a Distiller's student and its feature extractors) list their
+    weights once."""
     return list({id(w): w for w in variables}.values())
