@@ -70,10 +70,7 @@ class RNN(Layer):
 
     def build(self, input_shape):
         if not self.cell.built:  # the step's shapes: the time axis dropped (nested too)
-            if _is_shape(input_shape):
-                step_shape = (input_shape[0], *tuple(input_shape)[2:])
-            else:
-                step_shape = map_shape_structure(lambda s: (s[0], *tuple(s)[2:]), input_shape)
+            step_shape = map_shape_structure(lambda s: (s[0], *tuple(s)[2:]), input_shape)
             self.cell._build_for(step_shape)
         self.built = True
 
@@ -131,7 +128,3 @@ class RNN(Layer):
 
 
 BaseRNN = make_base_rnn(RNN)
-
-
-def _is_shape(value) -> bool:
-    return isinstance(value, (tuple, list)) and all(d is None or isinstance(d, int) for d in value)
