@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from kgraph import ops
-from kgraph.ops import lowering
+from kgraph.ops import lowering, shapes
 from kgraph.ops.core import Op, Spec, apply
 from kgraph.tensor import KerasTensor, Variable
 from kgraph.utils import objects, tree
@@ -257,7 +257,7 @@ def activity_losses(regularizer, outputs) -> list:
     found = []
     for output in tree.flatten(outputs):
         penalty = regularizer(output)
-        shape = ops.shape(output)
+        shape = shapes.static_shape(output)
         if shape:
             if shape[0] is None:  # traced: the batch axis is dynamic
                 batch = apply(_batch_size, [output])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def broadcast(*shapes: Sequence) -> tuple:
     """Numpy broadcasting of shapes; raises ValueError naming both shapes when incompatible."""
@@ -114,3 +116,11 @@ def _prod(dims) -> int:
     for d in dims:
         result *= d
     return result
+
+
+def static_shape(x) -> tuple:
+    """What is known of ``x``'s shape at trace time: ints, and None where a size is only known
+    at run time (where ``ops.shape`` gives a tensor instead). For checks and shape arithmetic
+    in kgraph's own layers."""
+    shape = getattr(x, "shape", None)
+    return tuple(np.shape(x) if shape is None else shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
+from kgraph.ops.shapes import static_shape
 
 
 class Softmax(Layer):
@@ -42,7 +43,7 @@ class Softmax(Layer):
 
 def _keep(mask, inputs):
     """``mask`` as bool, after Keras' check that it broadcasts to ``inputs``."""
-    m_shape, i_shape = tuple(ops.shape(mask)), tuple(ops.shape(inputs))
+    m_shape, i_shape = static_shape(mask), static_shape(inputs)
     compatible = len(m_shape) <= len(i_shape) and all(
         m in (None, 1, i) or i is None for m, i in zip(m_shape[::-1], i_shape[::-1])
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kgraph import ops
 from kgraph.layers import masking_support
 from kgraph.layers.layer import Layer
+from kgraph.ops.shapes import static_shape
 
 
 def _as_shapes(input_shape) -> list[tuple]:
@@ -108,11 +109,11 @@ class Merge(Layer):
                 "A merge layer should be called on a list of inputs. "
                 f"Received: inputs={inputs} (not a list of tensors)"
             )
-        self._output_shape([ops.shape(x) for x in inputs])
-        rank = max(len(ops.shape(x)) for x in inputs)
+        self._output_shape([static_shape(x) for x in inputs])
+        rank = max(len(static_shape(x)) for x in inputs)
         aligned = []
         for x in inputs:
-            for _ in range(rank - len(ops.shape(x))):
+            for _ in range(rank - len(static_shape(x))):
                 x = ops.expand_dims(x, 1)
             aligned.append(x)
         return self._merge_function(aligned)

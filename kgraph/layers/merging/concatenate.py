@@ -5,6 +5,7 @@ from __future__ import annotations
 from kgraph import ops
 from kgraph.layers.layer import Layer
 from kgraph.layers.merging.base_merge import _as_shapes, _check_masks
+from kgraph.ops.shapes import static_shape
 
 
 class Concatenate(Layer):
@@ -55,7 +56,7 @@ class Concatenate(Layer):
                 "A `Concatenate` layer should be called on a list of inputs. "
                 f"Received: inputs={inputs}"
             )
-        self._output_shape([ops.shape(x) for x in inputs])
+        self._output_shape([static_shape(x) for x in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
 
     def compute_mask(self, inputs, mask=None):

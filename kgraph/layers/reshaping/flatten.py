@@ -7,6 +7,7 @@ import math
 from kgraph import ops
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.layer import Layer
+from kgraph.ops.shapes import static_shape
 from kgraph.utils import argument_validation as av
 
 
@@ -27,12 +28,12 @@ class Flatten(Layer):
         self.input_spec = InputSpec(min_ndim=1)
 
     def call(self, inputs):
-        rank = len(ops.shape(inputs))
+        rank = len(static_shape(inputs))
         if rank == 1:
             return ops.expand_dims(inputs, 1)
         if self.data_format == "channels_first" and rank > 2:
             inputs = ops.transpose(inputs, av.to_channels_last_perm(rank))
-        rest = ops.shape(inputs)[1:]
+        rest = static_shape(inputs)[1:]
         size = -1 if None in rest else math.prod(rest)
         return ops.reshape(inputs, (None, size))
 

@@ -33,7 +33,7 @@ class Reshape(Layer):
         return shapes.reshaped(tuple(input_shape)[1:], self.target_shape)
 
     def call(self, inputs):
-        dims = tuple(-1 if d is None else d for d in self._resolved(ops.shape(inputs)))
+        dims = tuple(-1 if d is None else d for d in self._resolved(shapes.static_shape(inputs)))
         return ops.reshape(inputs, (None, *dims))
 
     def compute_output_shape(self, input_shape):

@@ -10,6 +10,7 @@ out, and the same code traces inside a model (boxes as symbolic tensors, ``heigh
 from __future__ import annotations
 
 from kgraph import ops
+from kgraph.ops.shapes import static_shape
 
 SUPPORTED_FORMATS = (
     "xyxy",
@@ -103,7 +104,7 @@ def convert_format(boxes, source, target, height=None, width=None, dtype="float3
     if isinstance(boxes, dict):
         boxes["boxes"] = convert_format(boxes["boxes"], source, target, height, width, dtype)
         return boxes
-    shape = ops.shape(boxes)
+    shape = static_shape(boxes)
     if shape[-1] != 4:
         raise ValueError(
             f"`boxes` must be a tensor with the last dimension of 4. Received: boxes.shape={shape}"
