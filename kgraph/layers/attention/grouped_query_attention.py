@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from kgraph import constraints, initializers, ops, regularizers
-from kgraph.layers.attention.projected import ProjectedAttention
+from kgraph.layers.attention.projected import ProjectedAttention, masked_softmax
 from kgraph.layers.core.einsum_dense import EinsumDense
 from kgraph.layers.regularization.dropout import Dropout
 
@@ -133,11 +133,8 @@ class GroupedQueryAttention(ProjectedAttention):
         v = ops.repeat(self._value_dense(value), self.num_repeats, axis=2)
         q = ops.multiply(q, ops.cast(1.0 / math.sqrt(float(self.head_dim)), q.dtype))
         scores = ops.einsum("bquh,bkuh->buqk", q, k)
-        if mask is not None:
-            mask = ops.expand_dims(mask, -3) if len(mask.shape) == 3 else mask
-            penalty = ops.multiply(ops.subtract(1.0, ops.cast(mask, scores.dtype)), -1e9)
-            scores = ops.add(scores, ops.cast(penalty, scores.dtype))
-        scores = ops.softmax(scores, axis=-1)
+        zero_masked = self.dropout > 0.0 or return_attention_scores
+        scores = masked_softmax(scores, mask, zero_masked)
         used = scores
         if self.dropout_layer is not None:
             used = self.dropout_layer(scores, training=training)

@@ -6,8 +6,9 @@ import math
 import string
 
 from kgraph import constraints, initializers, ops, regularizers
-from kgraph.layers.attention.projected import ProjectedAttention
+from kgraph.layers.attention.projected import ProjectedAttention, masked_softmax
 from kgraph.layers.core.einsum_dense import EinsumDense
+from kgraph.layers.masking_support import get_mask
 from kgraph.layers.regularization.dropout import Dropout
 
 
@@ -53,7 +54,8 @@ class MultiHeadAttention(ProjectedAttention):
     kgraph attends over one axis only: ``attention_axes`` must be None (for rank-3 inputs) or
     a single axis; ``flash_attention=True`` is not supported. As in Keras, the inputs' Keras
     masks (``Embedding(mask_zero=True)``) fill ``query_mask``/``value_mask``/``key_mask``
-    and the output carries the query's mask.
+    and the output carries the query's mask; as Keras' own, the query's mask is the query
+    tensor's alone (an explicit ``query_mask`` gives way to it).
     """
 
     def __init__(
@@ -188,6 +190,9 @@ class MultiHeadAttention(ProjectedAttention):
         training=None,
         use_causal_mask=False,
     ):
+        # Keras' MultiHeadAttention reads the query's mask from the query tensor alone (an
+        # explicit ``query_mask`` is replaced by it); GroupedQueryAttention keeps the argument
+        query_mask = get_mask(query)
         masks = (query_mask, value_mask, key_mask, attention_mask)
         key, mask, gate = self._begin_call(
             query, value, key, self.query_dense is not None, masks, use_causal_mask
@@ -199,12 +204,8 @@ class MultiHeadAttention(ProjectedAttention):
         dot, combine = attention_equations(rank, axis)
         q = ops.multiply(q, ops.cast(1.0 / math.sqrt(float(self.key_dim)), q.dtype))
         scores = ops.einsum(dot, k, q)
-        if mask is not None:
-            while len(mask.shape) < len(scores.shape):
-                mask = ops.expand_dims(mask, -3)
-            penalty = ops.multiply(ops.subtract(1.0, ops.cast(mask, scores.dtype)), -1e9)
-            scores = ops.add(scores, ops.cast(penalty, scores.dtype))
-        scores = ops.softmax(scores, axis=-1)
+        fused = not (self.dropout > 0.0 or return_attention_scores or rank != 4)
+        scores = masked_softmax(scores, mask, zero_masked=not fused)
         used = scores
         if self.dropout_layer is not None:
             used = self.dropout_layer(scores, training=training)

@@ -41,6 +41,22 @@ def merged_mask(query, value, query_mask, value_mask, key_mask, mask, causal, wi
     return merged
 
 
+def masked_softmax(scores, mask, zero_masked):
+    """Softmax over the last axis of ``scores`` with ``mask`` (broadcast over the heads axis)
+    pushing masked keys to -1e9. Keras' JAX backend has two paths: its fused
+    ``dot_product_attention`` (a fully masked row averages every key) and, with dropout,
+    returned scores or more attention axes, a masked ``Softmax`` that also zeroes the masked
+    entries (a fully masked row attends to nothing); ``zero_masked`` picks the second."""
+    if mask is None:
+        return ops.softmax(scores, axis=-1)
+    while len(mask.shape) < len(scores.shape):
+        mask = ops.expand_dims(mask, -3)
+    keep = ops.cast(mask, scores.dtype)
+    penalty = ops.multiply(ops.subtract(1.0, keep), -1e9)
+    probs = ops.softmax(ops.add(scores, ops.cast(penalty, scores.dtype)), axis=-1)
+    return ops.multiply(probs, keep) if zero_masked else probs
+
+
 class ProjectedAttention(Layer):
     """Base of the attention layers built from query/key/value/output projections."""
 

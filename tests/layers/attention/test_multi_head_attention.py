@@ -26,8 +26,10 @@ def _softmax(x):
     return e / e.sum(-1, keepdims=True)
 
 
-def reference(q, v, k, w, key_dim, mask=None, use_bias=True, gate=False):
-    """Keras' MHA in float64 numpy, rank-3 inputs; ``w`` in Keras' weight order."""
+def reference(q, v, k, w, key_dim, mask=None, use_bias=True, gate=False, zero_masked=False):
+    """Keras' MHA in float64 numpy, rank-3 inputs; ``w`` in Keras' weight order. Masked
+    scores become -1e9 (a fully masked row averages every key, as Keras' fused JAX path);
+    ``zero_masked`` zeroes the masked probabilities, as its masked Softmax path."""
     w = [np.asarray(a, np.float64) for a in w]
     step = 2 if use_bias else 1
     kinds = ["q", "k", "g", "v", "o"] if gate else ["q", "k", "v", "o"]
@@ -41,8 +43,10 @@ def reference(q, v, k, w, key_dim, mask=None, use_bias=True, gate=False):
     kp, vp = proj(k, "k", "bsd,dnh->bsnh"), proj(v, "v", "bsd,dnh->bsnh")
     scores = np.einsum("bsnh,btnh->bnts", kp, qp)
     if mask is not None:
-        scores = scores + (1.0 - mask[:, None].astype(np.float64)) * -1e9
+        scores = np.where(mask[:, None], scores, -1e9)
     probs = _softmax(scores)
+    if zero_masked and mask is not None:
+        probs = probs * mask[:, None]
     out = np.einsum("bnts,bsnh->btnh", probs, vp)
     if gate:
         out = out / (1 + np.exp(-proj(q, "g", "btd,dnh->btnh")))
@@ -150,3 +154,34 @@ def test_causal_mask_with_unknown_sequence_length():
     keep = np.broadcast_to(np.tril(np.ones((5, 5), bool)), (2, 5, 5))
     want = reference(x, x, x, layer.get_weights(), 2, mask=keep)[0]
     np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-4, atol=1e-5)
+
+
+def test_query_mask_is_the_query_tensors_own():
+    """Keras' MultiHeadAttention reads the query's mask from the query tensor: an explicit
+    ``query_mask`` on an unmasked query changes nothing, an Embedding's mask on it does (a
+    fully masked query row averages every value, or, with scores returned, attends to none)."""
+    rng = np.random.default_rng(4)
+    ids = np.array([[3, 1, 2, 0], [4, 0, 0, 0]])
+    v = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    layer = MultiHeadAttention(num_heads=2, key_dim=2)
+    q = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    plain = np.asarray(layer(q, v))
+    ignored = np.asarray(layer(q, v, query_mask=ids != 0))
+    np.testing.assert_allclose(ignored, plain, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(plain, reference(q, v, v, layer.get_weights(), 2)[0], atol=1e-5)
+    tokens, values = kgraph.Input((4,), dtype="int32"), kgraph.Input((5, 3))
+    embedding = kgraph.layers.Embedding(5, 3, mask_zero=True)
+    embedded = embedding(tokens)
+    fused = kgraph.Model([tokens, values], layer(embedded, values))
+    scored = kgraph.Model(
+        [tokens, values], list(layer(embedded, values, return_attention_scores=True))
+    )
+    rows = np.broadcast_to((ids != 0)[:, :, None], (2, 4, 5))
+    query = embedding.get_weights()[0][ids]
+    want = reference(query, v, v, layer.get_weights(), 2, mask=rows)[0]
+    np.testing.assert_allclose(fused.predict([ids, v], verbose=0), want, rtol=1e-4, atol=1e-5)
+    want, probs = reference(query, v, v, layer.get_weights(), 2, mask=rows, zero_masked=True)
+    got, got_probs = scored.predict([ids, v], verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_probs, probs, rtol=1e-4, atol=1e-6)
+    assert (got_probs[1, :, 1:] == 0).all()
