@@ -8,7 +8,7 @@ import numpy as np
 from kgraph.compiler import optim as _optim
 from kgraph.compiler.optim import schedules as _schedules
 from kgraph.learning_rate import SCHEDULE_NOT_SETTABLE, LearningRate, as_learning_rate
-from kgraph.optimizer_iterations import Iterations, as_count
+from kgraph.optimizer_iterations import Iterations, as_count, step_count
 from kgraph.optimizer_keras_api import KerasOptimizerMethods
 
 
@@ -132,7 +132,7 @@ class Optimizer(KerasOptimizerMethods):
         arguments (as Keras does), or the constant rate."""
         lr = self._learning_rate
         if isinstance(lr, _schedules.LearningRateSchedule):
-            return float(lr(int(self.iterations)))
+            return float(lr(step_count(self)))
         return float(lr()) if callable(lr) else lr
 
     @property
@@ -154,7 +154,7 @@ class Optimizer(KerasOptimizerMethods):
         """
         from kgraph.tensor import Variable
 
-        found = [Variable(np.int64(int(self.iterations)), trainable=False, name="iteration")]
+        found = [Variable(np.int64(step_count(self)), trainable=False, name="iteration")]
         if not callable(self._learning_rate):
             rate = np.float32(self._learning_rate)
             found.append(Variable(rate, trainable=False, name="learning_rate"))
@@ -219,10 +219,15 @@ class Optimizer(KerasOptimizerMethods):
         return spec
 
     def get_config(self) -> dict:
+        """Keras' config: a schedule is serialized with its class (``class_name``, ``module``,
+        ``registered_name``), so that a user's schedule is found again when a saved model is
+        loaded with ``custom_objects``."""
+        from kgraph.saving import serialize_keras_object
+
         lr = self._learning_rate
         return {
             "name": self.name,
-            "learning_rate": lr.get_config() if hasattr(lr, "get_config") else lr,
+            "learning_rate": serialize_keras_object(lr) if hasattr(lr, "get_config") else lr,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "clipvalue": self.clipvalue,
