@@ -39,7 +39,15 @@ class Iterations:
 
     @property
     def value(self) -> int:
-        """The current count."""
+        """The current count as Keras shows it: with ``gradient_accumulation_steps``, the
+        number of applied updates (steps // accumulation steps); else every step."""
+        steps = self._optimizer.gradient_accumulation_steps
+        return self.count // steps if steps else self.count
+
+    @property
+    def count(self) -> int:
+        """Every step taken, accumulating ones included (Keras' private ``_iterations``: what
+        a schedule reads, and what a saved file stores)."""
         return self._optimizer.iteration_count
 
     def numpy(self):
@@ -74,8 +82,16 @@ def as_count(value) -> int:
     """``value`` (an int, an :class:`Iterations`, a scalar array) as an int; a fractional or
     non-scalar value is an error, as Keras' int variable refuses it."""
     if isinstance(value, Iterations):
-        return value.value
+        return value.count
     arr = np.asarray(value)
     if arr.size != 1 or (arr.dtype.kind not in "iub" and float(arr.flat[0]) % 1):
         raise ValueError(f"`iterations` takes an integral scalar. Received: iterations={value!r}")
     return int(arr.reshape(()))
+
+
+def step_count(optimizer) -> int:
+    """Every step ``optimizer`` took (accumulating ones included): the count that the
+    training loop steps, schedules read and files store (``optimizer.iterations`` shows
+    applied updates under gradient accumulation, as Keras)."""
+    iterations = optimizer.iterations
+    return iterations.count if isinstance(iterations, Iterations) else int(iterations)

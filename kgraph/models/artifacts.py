@@ -25,6 +25,7 @@ import os
 import numpy as np
 
 from kgraph.models.file_set import write_file_set
+from kgraph.optimizer_iterations import step_count
 
 FILES = ("step.onnx", "eval.onnx", "inference.onnx", "initial_state.npz", "training_spec.json")
 
@@ -139,7 +140,7 @@ def _spec(model, programs) -> dict:
         "optimizer": optimizer.spec(),
         "learning_rate": float(optimizer.learning_rate),
         "learning_rate_schedule": _schedule(optimizer),
-        "iterations": int(optimizer.iterations),
+        "iterations": step_count(optimizer),
         "notes": "Run step_model with batch_inputs (sample_weight: ones for unweighted data), "
         "lr, step (1-based: iterations + 1 for the first run) and every state input "
         "from initial_state; then feed each output state[name] back as input `name`. "

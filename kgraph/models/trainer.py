@@ -27,6 +27,7 @@ from kgraph.models.data import Batches, as_input_arrays, unpack_batch
 from kgraph.models.labels import prepare_targets
 from kgraph.models.loss_override import target_specs
 from kgraph.models.programs import TrainingPrograms, step_spec
+from kgraph.optimizer_iterations import step_count
 from kgraph.tensor import Variable, generation
 from kgraph.utils import seeds
 from kgraph.utils.py_dataset import PyDataset
@@ -239,9 +240,9 @@ class Trainer:
         optimizer = self.optimizer
         lr = optimizer.current_learning_rate()
         scalars = {"lr": lr, **optimizer.extra_learning_rates()}  # lr:<i>: MultiOptimizer
-        optimizer.iterations += 1
+        optimizer.iterations = step_count(optimizer) + 1
         out = self.engine.run_step(
-            self.feed(batch, programs.step), {**scalars, "step": float(optimizer.iterations)}
+            self.feed(batch, programs.step), {**scalars, "step": float(step_count(optimizer))}
         )
         self._ahead = True
         if self.tracked is not None:
@@ -251,7 +252,7 @@ class Trainer:
     def undo_step(self) -> None:
         """Drops the last step (its loss was not finite): the state before it is live again."""
         self.engine.undo_step()
-        self.optimizer.iterations -= 1
+        self.optimizer.iterations = step_count(self.optimizer) - 1
 
     def _eval_graph(self, programs: TrainingPrograms) -> bytes:
         """The eval graph as this process's engine runs it: frozen convolutions folded, NCHWc
