@@ -140,7 +140,15 @@ class Metric:
         self._own_variables.append(variable)
         return variable
 
-    add_weight = add_variable
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras' older name for :meth:`add_variable`, a scalar by default (metrics written
+        before Keras 3 call ``self.add_weight(name="total", initializer="zeros")``)."""
+        if initializer is None:
+            raise ValueError(
+                f"Metric '{self.name}' needs an initializer for its variable '{name}' "
+                "(for example initializer='zeros'). Received: initializer=None"
+            )
+        return self.add_variable(shape, initializer=initializer, dtype=dtype, name=name)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """Updates the state with a batch and returns the result."""
