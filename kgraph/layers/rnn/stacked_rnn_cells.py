@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from kgraph.layers.layer import Layer
+from kgraph.layers.rnn.keras_cell import initial_states, state_sizes
+from kgraph.layers.serialization import serialize
 
 
 def serialize_layer(layer):
-    """Keras 3's ``module`` / ``class_name`` / ``config`` dict of a nested layer."""
-    return {
-        "module": "keras.layers",
-        "class_name": type(layer).__name__,
-        "config": layer.get_config(),
-    }
+    """Keras 3's dict of a nested cell (``serialize_keras_object``): with its module and
+    ``registered_name``, so that a registered user cell loads back."""
+    return serialize(layer)
+
+
+def native(cell) -> bool:
+    """One of kgraph's cells (its steps take dropout masks drawn once per sequence)."""
+    return hasattr(cell, "masked_step")
+
+
+def cell_output_size(cell):
+    """Keras' rule: the cell's ``output_size``, else its first state's size."""
+    size = getattr(cell, "output_size", None)
+    return size if size is not None else state_sizes(cell)[0]
 
 
 class StackedRNNCells(Layer):
     """Wraps a list of cells so ``RNN`` runs them as one: each step feeds a cell's output to the
     next; the states are one list per cell. Its weights are the cells', in order.
 
+    A cell written to Keras' cell contract (``state_size``, ``call(inputs, states)``, see
+    ``keras_cell``) runs through that call: its states start from its ``get_initial_state`` or
+    zeros, and it handles its own dropout.
+
     Args:
-        cells: A list of kgraph cells (``SimpleRNNCell``, ``LSTMCell``, ``GRUCell``).
+        cells: A list of cells: kgraph's (``SimpleRNNCell``, ``LSTMCell``, ``GRUCell``) or
+            layers written to Keras' cell contract.
     """
 
     def __init__(self, cells, **kwargs):
@@ -38,31 +53,45 @@ class StackedRNNCells(Layer):
 
     @property
     def output_size(self):
-        return self.cells[-1].output_size
+        return cell_output_size(self.cells[-1])
 
     def build(self, input_shape):
         shape = tuple(input_shape)
         for cell in self.cells:
             if not cell.built:
                 cell._build_for(shape)
-            shape = (*shape[:-1], cell.output_size)
+            shape = (*shape[:-1], cell_output_size(cell))
         self.built = True
 
     def zero_states(self, sequences):
-        return [cell.zero_states(sequences) for cell in self.cells]
+        return [
+            cell.zero_states(sequences) if native(cell) else initial_states(cell, sequences)
+            for cell in self.cells
+        ]
 
     def sequence_masks(self, x_like, states, training):
+        """Each kgraph cell's dropout masks (drawn once per sequence); a Keras-contract cell's
+        entry is the ``training`` flag its call gets."""
         masks = []
         for cell, cell_states in zip(self.cells, states):
-            masks.append(cell.sequence_masks(x_like, cell_states, training))
+            if native(cell):
+                masks.append(cell.sequence_masks(x_like, cell_states, training))
+            else:
+                masks.append(training)
             x_like = cell_states[0]  # the next cell's input is this cell's output
         return masks
 
     def masked_step(self, x_t, states, masks):
         new_states = []
         for cell, cell_states, cell_masks in zip(self.cells, states, masks):
-            x_t, cell_states = cell.masked_step(x_t, list(cell_states), cell_masks)
-            new_states.append(cell_states)
+            if native(cell):
+                x_t, cell_states = cell.masked_step(x_t, list(cell_states), cell_masks)
+            else:
+                kwargs = {"training": cell_masks} if cell._call_has_training else {}
+                x_t, cell_states = cell(x_t, list(cell_states), **kwargs)
+                if not isinstance(cell_states, (list, tuple)):
+                    cell_states = [cell_states]
+            new_states.append(list(cell_states))
         return x_t, new_states
 
     def call(self, inputs, states, training=False):

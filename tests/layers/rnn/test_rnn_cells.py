@@ -100,3 +100,44 @@ def test_fit_reduces_loss_with_dropout():
     model.compile(optimizer=kgraph.optimizers.Adam(0.05), loss="mse")
     history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+
+
+@kgraph.saving.register_keras_serializable(package="rnn_cells_test")
+class RunningSumCell(layers.Layer):
+    """A cell written to Keras' contract (no kgraph step methods): adds ``x @ kernel`` to its
+    one state and outputs it."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.state_size = units, units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+
+    def call(self, inputs, states):
+        h = states[0] + kgraph.ops.matmul(inputs, self.kernel)
+        return h, [h]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_stacked_cells_mix_a_keras_contract_cell_with_kgraph_cells(tmp_path):
+    x = np.random.default_rng(3).standard_normal((2, 4, 2)).astype(np.float32)
+    inputs = kgraph.Input((4, 2))
+    rnn = layers.RNN([RunningSumCell(3), layers.LSTMCell(2)], return_state=True)
+    model = kgraph.Model(inputs, rnn(inputs))
+    w = rnn.get_weights()
+    sums = np.cumsum(x @ w[0], axis=1)
+    want = numpy_lstm(sums, w[1:]), numpy_lstm(sums, w[1:], return_c=True)
+    got = model.predict(x, verbose=0)
+    assert [g.shape for g in got] == [(2, 2), (2, 3), (2, 2), (2, 2)]
+    np.testing.assert_allclose(got[1], sums[:, -1], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got[3], want[1], rtol=1e-4, atol=1e-5)
+    config = rnn.get_config()["cell"]["config"]["cells"][0]
+    assert config["registered_name"] == "rnn_cells_test>RunningSumCell"
+    model.save(tmp_path / "stacked.keras")
+    loaded = kgraph.saving.load_model(tmp_path / "stacked.keras")
+    for a, b in zip(loaded.predict(x, verbose=0), got):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
