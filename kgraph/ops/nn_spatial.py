@@ -1,16 +1,19 @@
 """``keras.ops.nn`` attention, adaptive pooling and pixel rearrangements, composed of kgraph ops
 (so they trace, run eagerly and differentiate through existing lowerings and gradient rules).
 
-The spatial sizes must be static: adaptive pooling bins, ``fold`` / ``unfold`` windows and the
-pixel shuffles are laid out at trace time.
+Adaptive pooling bins and ``fold`` / ``unfold`` windows are laid out at trace time, so their
+spatial sizes must be static. The pixel shuffles are one op that reshapes with sizes read at run
+time, so they also take images of any height and width (ESPCN's ``Input((None, None, 1))``).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from kgraph import ops as _ops
-from kgraph.ops.core import _spec_of
+from kgraph.ops.core import Op, Spec, _spec_of, apply
 
 
 def _pair(value, name: str) -> tuple[int, int]:
@@ -139,34 +142,90 @@ def _check4(x, data_format, name):
         raise ValueError(f"{name} expects a 4-D input. Received shape {_spec_of(x).shape}.")
 
 
+def _dims(entries, shape) -> tuple:
+    """A shape written as ``entries``: ints, or ``(axis, num, den)`` for ``shape[axis] * num //
+    den`` (None where ``shape[axis]`` is unknown)."""
+    out = []
+    for e in entries:
+        if isinstance(e, int):
+            out.append(e)
+        else:
+            axis, num, den = e
+            out.append(None if shape[axis] is None else shape[axis] * num // den)
+    return tuple(out)
+
+
+def _dims_lower(b, x, entries):
+    """The int64 shape vector of ``entries`` (see :func:`_dims`), read from ``Shape(x)``."""
+    parts = []
+    for e in entries:
+        if isinstance(e, int):
+            parts.append(b.constant(np.asarray([e], np.int64)))
+            continue
+        axis, num, den = e
+        d = b.op("Shape", [x], {"start": axis, "end": axis + 1})
+        if num != 1:
+            d = b.op("Mul", [d, b.constant(np.asarray([num], np.int64))])
+        if den != 1:
+            d = b.op("Div", [d, b.constant(np.asarray([den], np.int64))])
+        parts.append(d)
+    return b.op("Concat", parts, {"axis": 0})
+
+
+def _shuffle_lower(b, x, *, split, perm, merge):
+    y = b.op("Reshape", [x, _dims_lower(b, x, split)])
+    y = b.op("Transpose", [y], {"perm": list(perm)})
+    return b.op("Reshape", [y, _dims_lower(b, x, merge)])
+
+
+_shuffle = Op(
+    "nn.pixel_shuffle",
+    lambda x, *, merge, **_: Spec(_dims(merge, x.shape), x.dtype),
+    _shuffle_lower,
+    promote=False,
+)
+
+
+def _pixel_shuffle(x, block_size, data_format, inverse: bool):
+    """Reshape, transpose, reshape with sizes read at run time, so images of any height and
+    width go through (ESPCN's ``Input((None, None, 1))``); only the channels must be known."""
+    name = "space_to_depth" if inverse else "depth_to_space"
+    _check4(x, data_format, name)
+    r = int(block_size)
+    last = data_format == "channels_last"
+    c = _spec_of(x).shape[3 if last else 1]
+    if c is None:
+        raise ValueError(f"{name} needs a known channel count. Received shape {_spec_of(x).shape}.")
+    h, w = (1, 2) if last else (2, 3)
+    n = (0, 1, 1)
+    if not inverse:
+        cr = c // (r * r)
+        up = [(h, r, 1), (w, r, 1)]
+        if last:
+            split, perm = [n, (h, 1, 1), (w, 1, 1), r, r, cr], (0, 1, 3, 2, 4, 5)
+            merge = [n, *up, cr]
+        else:
+            split, perm = [n, cr, r, r, (h, 1, 1), (w, 1, 1)], (0, 1, 4, 2, 5, 3)
+            merge = [n, cr, *up]
+    else:
+        down = [(h, 1, r), (w, 1, r)]
+        if last:
+            split, perm = [n, down[0], r, down[1], r, c], (0, 1, 3, 2, 4, 5)
+            merge = [n, *down, c * r * r]
+        else:
+            split, perm = [n, c, down[0], r, down[1], r], (0, 1, 3, 5, 2, 4)
+            merge = [n, c * r * r, *down]
+    return apply(_shuffle, [x], split=tuple(split), perm=perm, merge=tuple(merge))
+
+
 def depth_to_space(x, block_size, data_format="channels_last"):
     """Pixel shuffle: channels ``C * r * r`` become ``r x r`` spatial blocks."""
-    _check4(x, data_format, "depth_to_space")
-    r = int(block_size)
-    if data_format == "channels_last":
-        h, w, c = _static(x, (1, 2, 3), "depth_to_space")
-        y = _ops.reshape(x, (-1, h, w, r, r, c // (r * r)))
-        y = _ops.transpose(y, (0, 1, 3, 2, 4, 5))
-        return _ops.reshape(y, (-1, h * r, w * r, c // (r * r)))
-    c, h, w = _static(x, (1, 2, 3), "depth_to_space")
-    y = _ops.reshape(x, (-1, c // (r * r), r, r, h, w))
-    y = _ops.transpose(y, (0, 1, 4, 2, 5, 3))
-    return _ops.reshape(y, (-1, c // (r * r), h * r, w * r))
+    return _pixel_shuffle(x, block_size, data_format, inverse=False)
 
 
 def space_to_depth(x, block_size, data_format="channels_last"):
     """Pixel unshuffle: ``r x r`` spatial blocks become channels (inverse of depth_to_space)."""
-    _check4(x, data_format, "space_to_depth")
-    r = int(block_size)
-    if data_format == "channels_last":
-        h, w, c = _static(x, (1, 2, 3), "space_to_depth")
-        y = _ops.reshape(x, (-1, h // r, r, w // r, r, c))
-        y = _ops.transpose(y, (0, 1, 3, 2, 4, 5))
-        return _ops.reshape(y, (-1, h // r, w // r, c * r * r))
-    c, h, w = _static(x, (1, 2, 3), "space_to_depth")
-    y = _ops.reshape(x, (-1, c, h // r, r, w // r, r))
-    y = _ops.transpose(y, (0, 1, 3, 5, 2, 4))
-    return _ops.reshape(y, (-1, c * r * r, h // r, w // r))
+    return _pixel_shuffle(x, block_size, data_format, inverse=True)
 
 
 # -- im2col / col2im -------------------------------------------------------------------------------

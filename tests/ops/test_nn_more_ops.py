@@ -394,3 +394,25 @@ def test_errors_name_the_culprit():
     np.testing.assert_array_equal(ops.one_hot(LABELS[0], 3, sparse=False), np.eye(3)[LABELS[0]])
     with pytest.raises(ValueError, match="flash_attention"):
         ops.dot_product_attention(Q, K, V, flash_attention=True)
+
+
+def test_pixel_shuffles_take_unknown_spatial_sizes():
+    """ESPCN's ``Input((None, None, 1))``: the shuffles reshape with run-time sizes."""
+    import kgraph
+
+    inputs = kgraph.Input((None, None, 8))
+    up = ops.depth_to_space(inputs, 2)
+    model = kgraph.Model(inputs, [up, ops.space_to_depth(up, 2)])
+    rng = np.random.default_rng(0)
+    for shape in [(2, 3, 4, 8), (1, 5, 1, 8)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        shuffled, back = model.predict(x, verbose=0)
+        np.testing.assert_array_equal(shuffled, _d2s(x, 2))
+        np.testing.assert_array_equal(back, x)
+    first = kgraph.Input((12, None, None))
+    out = kgraph.Model(first, ops.depth_to_space(first, 2, data_format="channels_first"))
+    x = rng.standard_normal((1, 12, 2, 3)).astype(np.float32)
+    # channels_first groups the channels (C', r, r): channel c' * 4 + 2 i + j goes to (i, j)
+    expected = x.reshape(1, 3, 2, 2, 2, 3).transpose(0, 1, 4, 2, 5, 3).reshape(1, 3, 4, 6)
+    np.testing.assert_array_equal(out.predict(x, verbose=0), expected)
+    assert out.output_shape == (None, 3, None, None)
