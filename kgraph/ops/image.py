@@ -2,7 +2,8 @@
 
 Images are rank 4 ``(N, H, W, C)`` batches or rank 3 single images (channels_first when
 ``data_format="channels_first"``). Height and width must be static (known when the graph is
-built); the batch axis may stay dynamic. Differences from Keras: ``resize`` has no lanczos3 /
+built), except for a nearest or bilinear ``resize`` without aspect-ratio cropping or padding;
+the batch axis may stay dynamic. Differences from Keras: ``resize`` has no lanczos3 /
 lanczos5 / area filters (ONNX ``Resize`` offers nearest, linear and cubic only), and
 ``affine_transform`` applies the projective part ``c0, c1`` exactly (Keras' JAX backend treats
 it loosely; every Keras layer leaves it zero).
@@ -137,6 +138,13 @@ def _fmt(layout) -> str:
     return "channels_first" if layout[1] else "channels_last"
 
 
+def _resizes_any_size(spec: Spec, h: int, w: int, interpolation, crop, pad) -> bool:
+    """Whether ONNX Resize alone does this resize, so the input's height and width may be
+    known at run time only (a model that takes images of any size and resizes them first)."""
+    dynamic = spec.shape[h] is None or spec.shape[w] is None
+    return dynamic and interpolation in ("nearest", "bilinear") and not (crop or pad)
+
+
 def _check_resize(size, interpolation, crop, pad, fill_mode) -> None:
     """Keras' argument checks of ``resize``, each a one-line error quoting the value."""
     if interpolation not in RESIZE_INTERPOLATIONS:
@@ -182,7 +190,10 @@ def resize(
     size = tuple(int(s) for s in size)
     spec = _spec_of(images)
     first, h, w, _ = _layout(spec, data_format)
-    height, width = _static_hw(spec, h, w, "resize")
+    if _resizes_any_size(spec, h, w, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio):
+        height, width = spec.shape[h], spec.shape[w]
+    else:
+        height, width = _static_hw(spec, h, w, "resize")
     crop = _aspect_box(height, width, size) if crop_to_aspect_ratio else None
     pad = _pad_box(height, width, size) if pad_to_aspect_ratio else None
     if crop is not None:

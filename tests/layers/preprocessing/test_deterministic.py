@@ -254,3 +254,29 @@ def test_discretization_adapt_quantiles():
 def test_bad_arguments(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
         cls(**kwargs)
+
+
+def test_resizing_takes_images_of_any_size():
+    """``Input((None, None, 3))`` then ``Resizing``: a model that takes any image size resizes
+    it first (bilinear, antialiased and nearest alike); aspect-ratio cropping still needs
+    static sizes."""
+    import kgraph
+
+    inputs = kgraph.Input((None, None, 2))
+    outs = [
+        layers.Resizing(5, 4)(inputs),
+        layers.Resizing(5, 4, antialias=True)(inputs),
+        layers.Resizing(6, 6, interpolation="nearest")(inputs),
+    ]
+    model = kgraph.Model(inputs, outs)
+    assert [tuple(t.shape) for t in model.outputs] == [(None, 5, 4, 2)] * 2 + [(None, 6, 6, 2)]
+    for shape in [(2, 9, 8, 2), (1, 3, 2, 2)]:
+        x = RNG.random(shape).astype(np.float32)
+        bilinear, antialiased, nearest = model.predict(x, verbose=0)
+        np.testing.assert_allclose(bilinear, _bilinear_reference(x, (5, 4)), atol=1e-5)
+        np.testing.assert_allclose(antialiased, _pillow(x, (5, 4), Image.BILINEAR), atol=2e-5)
+        rows = np.floor((np.arange(6) + 0.5) * shape[1] / 6).astype(int)
+        cols = np.floor((np.arange(6) + 0.5) * shape[2] / 6).astype(int)
+        np.testing.assert_array_equal(nearest, x[:, rows][:, :, cols])
+    with pytest.raises(ValueError, match="static"):
+        layers.Resizing(4, 4, crop_to_aspect_ratio=True)(inputs)

@@ -136,3 +136,54 @@ def test_nearest_upsampling_with_unknown_spatial_sizes():
         np.testing.assert_array_equal(
             model.predict(x, verbose=0), x.repeat(2, axis=1).repeat(3, axis=2)
         )
+
+
+@pytest.mark.parametrize("size", [(2, 3), (3, 1), (4, 4)])
+def test_bilinear_upsampling_with_unknown_spatial_sizes(size):
+    """A fully convolutional model takes any image size: bilinear upsampling then runs without
+    static sizes, with the numbers of the static resize, and trains."""
+    import kgraph
+
+    inputs = kgraph.Input((None, None, 2))
+    model = kgraph.Model(inputs, layers.UpSampling2D(size, interpolation="bilinear")(inputs))
+    assert model.output_shape == (None, None, None, 2)
+    rng = np.random.default_rng(0)
+    for shape in [(2, 3, 4, 2), (1, 1, 5, 2), (1, 6, 2, 2)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        expected = np.einsum(
+            "ph,qw,nhwc->npqc",
+            _resize_matrix(shape[1], size[0]),
+            _resize_matrix(shape[2], size[1]),
+            x,
+        )
+        np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_bilinear_upsampling_with_unknown_sizes_trains():
+    import kgraph
+
+    inputs = kgraph.Input((None, None, 1))
+    x = layers.Conv2D(2, 3, padding="same")(inputs)
+    x = layers.UpSampling2D(2, interpolation="bilinear")(x)
+    model = kgraph.Model(inputs, layers.Conv2D(1, 1)(x))
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(1)
+    images = rng.random((8, 6, 5, 1)).astype(np.float32)
+    targets = np.repeat(np.repeat(images, 2, axis=1), 2, axis=2)
+    before = model.evaluate(images, targets, verbose=0)
+    model.fit(images, targets, epochs=3, batch_size=4, verbose=0)
+    assert model.evaluate(images, targets, verbose=0) < before
+    assert model.predict(rng.random((1, 3, 7, 1)).astype(np.float32), verbose=0).shape == (
+        1,
+        6,
+        14,
+        1,
+    )
+
+
+def test_other_interpolations_need_static_sizes():
+    import kgraph
+
+    inputs = kgraph.Input((None, None, 2))
+    with pytest.raises(ValueError, match="static"):
+        layers.UpSampling2D(2, interpolation="bicubic")(inputs)
