@@ -317,3 +317,16 @@ def test_standalone_metric_and_loss_objects(tmp_path):
     smoothed = ONE_HOT[:5] * 0.9 + 0.1 / 3
     close(out["smoothed"], np.sum(np.sum(-smoothed * np.log(1 / 3), -1) * WEIGHTS[:5]))
     close(out["mean"], (1 + 2 + 3) / 2.5)
+
+
+def test_custom_loss_on_class_labels_says_to_one_hot_them():
+    """Keras hands a custom loss the targets as given; kgraph traces it on targets shaped like
+    the output, and says so (not a bare shape error) when given class labels."""
+
+    def sparse_loss(y_true, y_pred):
+        return kgraph.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    model = kgraph.Sequential([kgraph.Input((6,)), kgraph.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", sparse_loss)
+    with pytest.raises(ValueError, match=r"received \(40,\)\. kgraph traces a custom loss"):
+        model.fit(X, LABELS, verbose=0)

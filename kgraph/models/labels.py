@@ -48,9 +48,16 @@ def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: s
         want is None or got == want for got, want in zip(y.shape[1:], expected)
     )  # a None dimension (e.g. an RNN's unknown time length) takes any size
     if not matches:
+        hint = ""
+        if loss_name == "traced":  # Keras hands a user loss targets of any shape
+            hint = (
+                " kgraph traces a custom loss on float targets shaped like its output: pass "
+                "class labels one-hot (keras.utils.to_categorical) and compute the loss "
+                "from them."
+            )
         raise ValueError(
             f"Targets for output '{output_name}' must have shape "
-            f"{(None, *expected)}; received {y.shape}."
+            f"{(None, *expected)}; received {y.shape}.{hint}"
         )
     return y
 
