@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import string
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
@@ -59,15 +59,13 @@ class Dot(Layer):
         ax, ay = self._axes([x.shape, y.shape])
         if self.normalize:
             x, y = l2_normalize(x, ax), l2_normalize(y, ay)
-        rest_x = [d for i, d in enumerate(x.shape) if i not in (0, ax)]
-        rest_y = [d for i, d in enumerate(y.shape) if i not in (0, ay)]
-        size = x.shape[ax]
-        x = ops.transpose(x, [i for i in range(len(x.shape)) if i != ax] + [ax])
-        y = ops.transpose(y, [0, ay] + [i for i in range(1, len(y.shape)) if i != ay])
-        x = ops.reshape(x, (-1, math.prod(rest_x), size))
-        y = ops.reshape(y, (-1, size, math.prod(rest_y)))
-        out = ops.matmul(x, y)
-        return ops.reshape(out, (-1, *rest_x, *rest_y) if rest_x or rest_y else (-1, 1))
+        # one einsum, so that unknown sizes (a None time axis) need no static reshape
+        free = iter(string.ascii_lowercase[1:25])
+        x_sub = ["a" if i == 0 else "z" if i == ax else next(free) for i in range(len(x.shape))]
+        y_sub = ["a" if i == 0 else "z" if i == ay else next(free) for i in range(len(y.shape))]
+        rest = [c for c in x_sub + y_sub if c not in "az"]
+        out = ops.einsum(f"{''.join(x_sub)},{''.join(y_sub)}->a{''.join(rest)}", x, y)
+        return out if rest else ops.expand_dims(out, -1)
 
     def compute_mask(self, inputs, mask=None):
         """None: a dot product has no time axis left to mask, as in Keras."""

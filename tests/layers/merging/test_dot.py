@@ -45,3 +45,21 @@ def test_dot_functional_and_errors():
         layers.Dot(axes=(1, 2, 3))
     with pytest.raises(TypeError, match="axes"):  # and a TypeError for a bad type
         layers.Dot(axes="1")
+
+
+def test_dot_of_sequences_with_unknown_lengths_trains():
+    """Similarity matrices of two token sequences whose lengths are None (an Embedding on
+    ``Input((None,))``): built and differentiated without static sizes."""
+    a, b = kgraph.Input((None,), dtype="int32"), kgraph.Input((None,), dtype="int32")
+    embedding = layers.Embedding(10, 4)
+    sims = layers.Dot(axes=(2, 2))([embedding(a), embedding(b)])
+    assert sims.shape == (None, None, None)
+    model = kgraph.Model([a, b], layers.GlobalAveragePooling1D()(sims))
+    ids_a = np.array([[1, 2, 3], [4, 5, 6]])
+    ids_b = np.array([[7, 8, 9, 1, 2], [3, 4, 5, 6, 7]])
+    table = embedding.get_weights()[0]
+    want = np.einsum("bik,bjk->bij", table[ids_a], table[ids_b]).mean(1)
+    np.testing.assert_allclose(model.predict([ids_a, ids_b], verbose=0), want, rtol=1e-5)
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit([ids_a, ids_b], np.ones((2, 5)), epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
