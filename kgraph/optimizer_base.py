@@ -11,6 +11,15 @@ from kgraph.learning_rate import SCHEDULE_NOT_SETTABLE, LearningRate, as_learnin
 from kgraph.optimizer_iterations import Iterations, as_count, step_count
 from kgraph.optimizer_keras_api import KerasOptimizerMethods
 
+#: Keras' options of every optimizer after the clipping ones, in its config order.
+_BASE_OPTIONS = (
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+)
+
 
 class Optimizer(KerasOptimizerMethods):
     """Base optimizer.
@@ -48,7 +57,7 @@ class Optimizer(KerasOptimizerMethods):
         name=None,
         **params,
     ):
-        for key, value, default in (  # kept (in spec and config) only when set
+        for key, value, default in (  # kept (in the spec) only when set
             ("use_ema", use_ema, False),
             ("ema_momentum", ema_momentum, 0.99),
             ("ema_overwrite_frequency", ema_overwrite_frequency, None),
@@ -225,15 +234,17 @@ class Optimizer(KerasOptimizerMethods):
         from kgraph.saving import serialize_keras_object
 
         lr = self._learning_rate
-        return {
+        config = {
             "name": self.name,
             "learning_rate": serialize_keras_object(lr) if hasattr(lr, "get_config") else lr,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
-            "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
-            **self.params,
+            "clipvalue": self.clipvalue,
         }
+        for key in _BASE_OPTIONS:  # every base option, set or not, in Keras' order
+            config[key] = getattr(self, key)
+        return config | {k: v for k, v in self.params.items() if k not in _BASE_OPTIONS}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
