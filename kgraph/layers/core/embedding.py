@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from kgraph import constraints, initializers, ops, regularizers
 from kgraph.layers.core.quantized_embedding import QuantizedEmbeddingMixin
 from kgraph.layers.core.quantized_layer import (
@@ -49,7 +51,8 @@ class Embedding(QuantizedEmbeddingMixin, Layer):
         quantization_config=None,
         **kwargs,
     ):
-        kwargs.pop("input_length", None)  # deprecated in Keras 3, ignored
+        if kwargs.pop("input_length", None) is not None:  # Keras 1/2 code: ignored, as Keras 3
+            warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
         super().__init__(**kwargs)
         av.reject_unsupported("Embedding", lora_rank=lora_rank)
         self.quantization_config = as_quantization_config(quantization_config)
