@@ -101,3 +101,38 @@ def test_only_one_clipping_argument(cls, kwargs):
         cls(**kwargs)
     for key, value in kwargs.items():  # each alone is fine
         assert getattr(cls(**{key: value}), key) == value
+
+
+def test_get_config_lists_keras_base_options_in_keras_order():
+    """Keras' ``get_config`` writes every base option, set or not, before the optimizer's own
+    hyper-parameters; a schedule is written as a serialized object (with its class name)."""
+    config = optimizers.SGD(0.1, gradient_accumulation_steps=2).get_config()
+    assert config == {
+        "name": "sgd",
+        "learning_rate": 0.1,
+        "weight_decay": None,
+        "clipnorm": None,
+        "global_clipnorm": None,
+        "clipvalue": None,
+        "use_ema": False,
+        "ema_momentum": 0.99,
+        "ema_overwrite_frequency": None,
+        "loss_scale_factor": None,
+        "gradient_accumulation_steps": 2,
+        "momentum": 0.0,
+        "nesterov": False,
+    }
+    assert list(optimizers.AdamW(0.01).get_config())[5:11] == [
+        "clipvalue",
+        "use_ema",
+        "ema_momentum",
+        "ema_overwrite_frequency",
+        "loss_scale_factor",
+        "gradient_accumulation_steps",
+    ]
+    schedule = optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
+    rate = optimizers.Adam(schedule).get_config()["learning_rate"]
+    assert (rate["class_name"], rate["config"]["decay_steps"]) == ("ExponentialDecay", 2)
+    assert optimizers.Adam.from_config(
+        optimizers.Adam(schedule).get_config()
+    ).learning_rate_schedule
