@@ -12,6 +12,7 @@ from kgraph.ops.indexing import get_item
 from kgraph.ops.nn import _to_float, relu, sigmoid, softplus
 from kgraph.ops.numpy import (
     add,
+    cast,
     clip,
     divide,
     exp,
@@ -161,12 +162,13 @@ def sparsemax(x, axis=-1):
     entries ``>= x_i``; this compares all pairs, so its cost is quadratic in the axis size.
     """
     x = _to_float(x)
+    dtype = _spec_of(x).dtype
     axis = shapes.normalize_axis(axis, _spec_of(x).ndim)
     mine, others = expand_dims(x, axis + 1), expand_dims(x, axis)
-    above = where(greater_equal(others, mine), 1.0, 0.0)  # [.., i, j, ..]: x_j >= x_i
+    above = cast(greater_equal(others, mine), dtype)  # [.., i, j, ..]: x_j >= x_i
     count = knp.sum(above, axis=axis + 1)
     total = knp.sum(multiply(above, others), axis=axis + 1)
-    support = where(greater(add(multiply(count, x), 1.0), total), 1.0, 0.0)
+    support = cast(greater(add(multiply(count, x), 1.0), total), dtype)
     size = knp.sum(support, axis=axis, keepdims=True)
     tau = divide(subtract(knp.sum(multiply(support, x), axis=axis, keepdims=True), 1.0), size)
     return maximum(subtract(x, tau), 0.0)

@@ -29,17 +29,33 @@ def broadcast_spec(a: Spec, b: Spec, out_dtype=None) -> Spec:
     return Spec(shapes.broadcast(a.shape, b.shape), out_dtype or a.dtype)
 
 
-def binary(name: str, lower, doc: str, *, to_float=False, boolean=False, to_bool=False):
+def binary(
+    name: str,
+    lower,
+    doc: str,
+    *,
+    to_float=False,
+    boolean=False,
+    to_bool=False,
+    bool_int=False,
+    strong=False,
+):
     """A binary op; ``to_float``: int operands go to floatx; ``boolean``: the output is bool;
-    ``to_bool``: the operands are cast to bool first (logical ops)."""
+    ``to_bool``: the operands are cast to bool first (logical ops); ``bool_int``: two bools are
+    computed as int32 (ONNX's arithmetic takes no bools); ``strong``: a Python float is a
+    floatx tensor, not a weak scalar (Keras converts both operands of these ops first)."""
     infer = (lambda a, b: broadcast_spec(a, b, "bool")) if boolean else broadcast_spec
     op = Op(name, infer, lower, promote=not to_bool)
 
     def fn(x1, x2):
+        if strong:
+            x1, x2 = (np.asarray(v, dtypes.FLOATX) if isinstance(v, float) else v for v in (x1, x2))
         if to_bool:
             x1, x2 = cast(x1, "bool"), cast(x2, "bool")
         elif to_float and not _common(x1, x2).startswith("float"):
             x1, x2 = cast(x1, dtypes.FLOATX), cast(x2, dtypes.FLOATX)
+        elif bool_int and _common(x1, x2) == "bool":
+            x1, x2 = cast(x1, "int32"), cast(x2, "int32")
         return apply(op, [x1, x2])
 
     fn.__name__ = name
@@ -73,7 +89,11 @@ def _arctan2_lower(b, y, x):
 
 
 arctan2 = binary(
-    "arctan2", _arctan2_lower, "Angle of the point ``(x2, x1)``, in (-pi, pi].", to_float=True
+    "arctan2",
+    _arctan2_lower,
+    "Angle of the point ``(x2, x1)``, in (-pi, pi].",
+    to_float=True,
+    strong=True,
 )
 
 
@@ -101,7 +121,9 @@ def _mod_lower(b, x, y):
     return b.op("Where", [fix, b.op("Add", [r, y]), r])
 
 
-mod = binary("mod", _mod_lower, "Remainder with the sign of the divisor (numpy's ``mod``).")
+mod = binary(
+    "mod", _mod_lower, "Remainder with the sign of the divisor (numpy's ``mod``).", bool_int=True
+)
 
 
 def _fmod_lower(b, x, y):
@@ -112,19 +134,25 @@ def _fmod_lower(b, x, y):
     return b.op("Where", [zero, const(b, 0, y), r])
 
 
-fmod = binary("fmod", _fmod_lower, "Remainder with the sign of the dividend (C's ``fmod``).")
+fmod = binary(
+    "fmod", _fmod_lower, "Remainder with the sign of the dividend (C's ``fmod``).", bool_int=True
+)
 
 
 def _floor_divide_lower(b, x, y):
-    if _is_float(x):
-        return b.op("Floor", [b.op("Div", [x, y])])
+    if _is_float(x):  # numpy's divmod: an infinite dividend gives NaN
+        out = b.op("Floor", [b.op("Div", [x, y])])
+        return b.op("Where", [b.op("IsInf", [x]), const(b, math.nan, x), out])
     zero = b.op("Equal", [y, const(b, 0, y)])
     exact = b.op("Sub", [x, int_mod(b, x, y)])  # a multiple of y: Div is exact
     return b.op("Where", [zero, const(b, 0, y), b.op("Div", [exact, safe(b, y, zero, y)])])
 
 
 floor_divide = binary(
-    "floor_divide", _floor_divide_lower, "Division rounded toward -inf (numpy's ``//``)."
+    "floor_divide",
+    _floor_divide_lower,
+    "Division rounded toward -inf (numpy's ``//``).",
+    bool_int=True,
 )
 
 
@@ -145,13 +173,21 @@ def _logaddexp(base):
 
 
 logaddexp = binary(
-    "logaddexp", _logaddexp(math.e), "``log(exp(x1) + exp(x2))``, stably.", to_float=True
+    "logaddexp",
+    _logaddexp(math.e),
+    "``log(exp(x1) + exp(x2))``, stably.",
+    to_float=True,
+    strong=True,
 )
-logaddexp2 = binary("logaddexp2", _logaddexp(2), "``log2(2**x1 + 2**x2)``, stably.", to_float=True)
+logaddexp2 = binary(
+    "logaddexp2", _logaddexp(2), "``log2(2**x1 + 2**x2)``, stably.", to_float=True, strong=True
+)
 
 
 def _nan_ignoring(onnx_op):
     def lower(b, x, y):
+        if dtype_of(x) == "bool":
+            return b.op("Or" if onnx_op == "Max" else "And", [x, y])
         out = b.op(onnx_op, [x, y])
         if not _is_float(x):
             return out
@@ -168,6 +204,7 @@ fmin = binary("fmin", _nan_ignoring("Min"), "Element-wise minimum that ignores N
 def _heaviside_lower(b, x, y):
     zero = const(b, 0.0, x)
     step = b.op("Where", [b.op("Greater", [x, zero]), const(b, 1.0, x), zero])
+    step = b.op("Where", [b.op("IsNaN", [x]), x, step])
     return b.op("Where", [b.op("Equal", [x, zero]), y, step])
 
 
@@ -245,6 +282,8 @@ _isclose = Op("isclose", lambda a, b, **_: broadcast_spec(a, b, "bool"), _isclos
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     """``|x1 - x2| <= atol + rtol * |x2|`` element-wise (equal infinities are close)."""
     attrs = {"rtol": float(rtol), "atol": float(atol), "equal_nan": bool(equal_nan)}
+    if _common(x1, x2) == "bool":  # ONNX subtracts no bools
+        x1, x2 = cast(x1, "int32"), cast(x2, "int32")
     return apply(_isclose, [x1, x2], **attrs)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from kgraph.ops.binary_ops import binary, broadcast_spec, int_mod
 from kgraph.ops.core import Op, _spec_of, apply
 from kgraph.ops.math_ops import const, dtype_of
+from kgraph.ops.numpy import cast
 
 # -- bitwise --------------------------------------------------------------------------------------
 
@@ -21,15 +22,26 @@ def _bitwise(onnx_op, bool_op):
     return lower
 
 
-bitwise_and = binary(
-    "bitwise_and", _bitwise("BitwiseAnd", "And"), "Bitwise ``&`` of integers or bools."
-)
-bitwise_or = binary(
-    "bitwise_or", _bitwise("BitwiseOr", "Or"), "Bitwise ``|`` of integers or bools."
-)
-bitwise_xor = binary(
-    "bitwise_xor", _bitwise("BitwiseXor", "Xor"), "Bitwise ``^`` of integers or bools."
-)
+_and = binary("bitwise_and", _bitwise("BitwiseAnd", "And"), "")
+_or = binary("bitwise_or", _bitwise("BitwiseOr", "Or"), "")
+_xor = binary("bitwise_xor", _bitwise("BitwiseXor", "Xor"), "")
+
+
+def bitwise_and(x, y):
+    """Bitwise ``&`` of integers or bools."""
+    return _and(x, y)
+
+
+def bitwise_or(x, y):
+    """Bitwise ``|`` of integers or bools."""
+    return _or(x, y)
+
+
+def bitwise_xor(x, y):
+    """Bitwise ``^`` of integers or bools."""
+    return _xor(x, y)
+
+
 _bitwise_not = Op(
     "bitwise_not",
     lambda x: x,
@@ -59,22 +71,26 @@ _shift = Op("shift", lambda a, c, *, left: broadcast_spec(a, c), _shift_lower)
 
 
 def _check_int(name, *xs):
+    """Bools shift as int32 (as in Keras); floats are refused."""
+    out = []
     for x in xs:
         dtype = _spec_of(x).dtype
-        if not (dtype.startswith(("int", "uint")) or dtype == "weak"):
+        if dtype == "bool":
+            x = cast(x, "int32")
+        elif not (dtype.startswith(("int", "uint")) or dtype == "weak"):
             raise TypeError(f"{name} takes integer tensors. Received: dtype={dtype}")
+        out.append(x)
+    return out
 
 
 def left_shift(x, y):
     """``x << y`` for integer tensors."""
-    _check_int("left_shift", x, y)
-    return apply(_shift, [x, y], left=True)
+    return apply(_shift, _check_int("left_shift", x, y), left=True)
 
 
 def right_shift(x, y):
     """``x >> y`` for integer tensors (arithmetic: rounds toward -inf for signed ones)."""
-    _check_int("right_shift", x, y)
-    return apply(_shift, [x, y], left=False)
+    return apply(_shift, _check_int("right_shift", x, y), left=False)
 
 
 bitwise_left_shift, bitwise_right_shift = left_shift, right_shift

@@ -45,7 +45,7 @@ _lcm = Op("lcm", _infer, _lcm_lower)
 def _check(name, x1, x2):
     dtype = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
     if not dtype.startswith(("int", "uint")):
-        raise TypeError(f"{name} takes integer tensors. Received: dtype={dtype}")
+        raise ValueError(f"Arguments to {name} must be integers. Received: dtype={dtype}")
 
 
 def gcd(x1, x2):

@@ -105,7 +105,7 @@ def _log1p_lower(b, x):
     d = b.op("Sub", [u, const(b, 1.0, x)])
     exact = b.op("Equal", [d, const(b, 0.0, x)])
     corrected = b.op("Mul", [b.op("Log", [u]), b.op("Div", [x, safe(b, d, exact, x)])])
-    big = b.op("IsInf", [u])  # log(inf) * inf / inf would be NaN
+    big = b.op("IsInf", [u], {"detect_negative": 0})  # log(inf) * inf / inf would be NaN
     return b.op("Where", [exact, x, b.op("Where", [big, u, corrected])])
 
 
@@ -187,7 +187,10 @@ def _erfinv_lower(b, x):
         "Where",
         [central, _horner(b, w_central, _ERFINV_CENTRAL, x), _horner(b, w_tail, _ERFINV_TAIL, x)],
     )
-    return b.op("Mul", [p, x])
+    edge = b.op("Equal", [b.op("Abs", [x]), one])  # the polynomial's tail misses +-inf there
+    positive = b.op("Greater", [x, const(b, 0.0, x)])
+    inf = b.op("Where", [positive, const(b, math.inf, x), const(b, -math.inf, x)])  # no x: no
+    return b.op("Where", [edge, inf, b.op("Mul", [p, x])])  # inf * 0 in the gradient
 
 
 erfinv = float_unary(
@@ -220,6 +223,13 @@ i0 = float_unary("i0", i0_lower, "Modified Bessel function of the first kind, or
 # -- rounding -------------------------------------------------------------------------------
 
 
+def _as_tensor(x):
+    """``x`` itself, or a Python int as an int32 tensor (Keras' dtype for it)."""
+    from kgraph.ops.numpy import convert_to_tensor
+
+    return convert_to_tensor(x) if _spec_of(x).dtype == "weak" else x
+
+
 def _trunc_lower(b, x):
     negative = b.op("Less", [x, const(b, 0.0, x)])
     return b.op("Where", [negative, b.op("Ceil", [x]), b.op("Floor", [x])])
@@ -231,7 +241,7 @@ _trunc = Op("trunc", lambda x: x, _trunc_lower, promote=False)
 def trunc(x):
     """Rounds toward zero; integer tensors are returned unchanged (as in Keras)."""
     if float_dtype(x) is None:
-        return x
+        return _as_tensor(x)
     return apply(_trunc, [to_float(x)])
 
 
@@ -251,8 +261,10 @@ _round = Op("round", lambda x, *, decimals: x, _round_lower, promote=False)
 
 def round(x, decimals=0):  # noqa: A001
     """Rounds half to even to ``decimals`` places (ONNX ``Round``); keeps the dtype."""
+    if _spec_of(x).dtype == "bool":
+        raise ValueError("`round` takes numbers, not bools. Received: x.dtype=bool")
     if float_dtype(x) is None and int(decimals) >= 0:
-        return x
+        return _as_tensor(x)
     if float_dtype(x) is not None:
         x = to_float(x)
     return apply(_round, [x], decimals=int(decimals))

@@ -10,7 +10,24 @@ from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import to_channels_first, to_channels_last, transpose
 from kgraph.ops.numpy import _unary, add, cast, divide, erf, multiply, tanh
 
-relu = _unary("relu", "Relu")
+_relu = _unary("relu", "Relu")
+
+
+def relu(x):
+    """``max(x, 0)``; ONNX ``Relu`` where ORT has a kernel for the dtype, ``Max`` elsewhere;
+    bools give int32, as in Keras."""
+    from kgraph.ops.numpy import convert_to_tensor, maximum
+
+    dtype = _spec_of(x).dtype
+    if dtype in ("float16", "float32", "float64", "int32"):
+        return _relu(x)
+    if dtype == "weak":
+        return _relu(convert_to_tensor(x))
+    if dtype == "bool":
+        return cast(x, "int32")
+    return x if dtype.startswith("uint") else maximum(x, 0)
+
+
 sigmoid = _unary("sigmoid", "Sigmoid", True)
 softplus = _unary("softplus", "Softplus", True)
 softsign = _unary("softsign", "Softsign", True)
@@ -68,7 +85,7 @@ def relu6(x):
     """``min(max(x, 0), 6)``."""
     from kgraph.ops.numpy import clip
 
-    return clip(x, 0.0, 6.0)
+    return clip(_to_float(x), 0.0, 6.0)
 
 
 def gelu(x, approximate=True):
@@ -87,6 +104,14 @@ def _axis_op(name: str, onnx_op: str):
         spec = _spec_of(x)
         if not spec.dtype.startswith("float"):
             x = cast(x, dtypes.FLOATX)
+        if isinstance(axis, (tuple, list)) and len(axis) == 1:
+            axis = axis[0]
+        if isinstance(axis, (tuple, list)):  # over several axes: from their logsumexp
+            from kgraph.ops.numpy import exp, subtract
+            from kgraph.ops.reductions import logsumexp
+
+            out = subtract(x, logsumexp(x, axis=tuple(axis), keepdims=True))
+            return exp(out) if name == "softmax" else out
         return apply(op, [x], axis=shapes.normalize_axis(axis, spec.ndim))
 
     fn.__name__ = name

@@ -30,8 +30,8 @@ def _unary(name: str, onnx_op: str, to_float: bool = False, doc: str = ""):
     return fn
 
 
-abs = _unary("abs", "Abs")  # noqa: A001
-negative = _unary("negative", "Neg")
+_abs = _unary("abs", "Abs")
+_negative = _unary("negative", "Neg")
 exp = _unary("exp", "Exp", True)
 log = _unary("log", "Log", True)
 sqrt = _unary("sqrt", "Sqrt", True)
@@ -40,14 +40,43 @@ cos = _unary("cos", "Cos", True)
 tanh = _unary("tanh", "Tanh", True)
 floor = _unary("floor", "Floor", True)
 ceil = _unary("ceil", "Ceil", True)
-sign = _unary("sign", "Sign")
+_sign = _unary("sign", "Sign")
 reciprocal = _unary("reciprocal", "Reciprocal", True)
 erf = _unary("erf", "Erf", True)
 _square = Op("square", _same, lambda b, x: b.op("Mul", [x, x]))
 
 
+def _no_bool(name: str, x) -> None:
+    if _spec_of(x).dtype == "bool":
+        raise TypeError(f"`{name}` does not accept bool tensors. Received: x.dtype=bool")
+
+
+def abs(x):  # noqa: A001
+    """Element-wise absolute value; bools and unsigned ints are their own (as in Keras)."""
+    if _spec_of(x).dtype in ("bool", "uint8", "uint16", "uint32", "uint64"):
+        return convert_to_tensor(x) if not isinstance(x, (bool, int)) else x
+    return _abs(x)
+
+
+def negative(x):
+    """Element-wise ``-x``; unsigned ints wrap around (ONNX ``Neg`` takes no unsigned types)."""
+    _no_bool("negative", x)
+    dtype = _spec_of(x).dtype
+    if dtype.startswith("uint"):
+        return cast(subtract(cast(0, "int64"), cast(x, "int64")), dtype)
+    return _negative(x)
+
+
+def sign(x):
+    """Element-wise sign (-1, 0 or 1, in ``x``'s dtype)."""
+    _no_bool("sign", x)
+    return _sign(x)
+
+
 def square(x):
-    """Element-wise ``x * x``."""
+    """Element-wise ``x * x``; bools square as int32 (as in Keras)."""
+    if _spec_of(x).dtype == "bool":
+        x = cast(x, "int32")
     return apply(_square, [x])
 
 
@@ -71,8 +100,12 @@ def _binary(
         common = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
         if to_float and not common.startswith("float"):
             x1, x2 = cast(x1, dtypes.FLOATX), cast(x2, dtypes.FLOATX)
-        if bool_op is not None and common == "bool":
-            return apply(bool_op, [x1, x2])
+        elif common == "bool":
+            if bool_op is not None:
+                return apply(bool_op, [x1, x2])
+            if on_bool is None and infer is _broadcast:
+                raise TypeError(f"`{name}` does not accept two bool tensors.")
+            x1, x2 = cast(x1, "int32"), cast(x2, "int32")  # ONNX compares no bools
         return apply(op, [x1, x2])
 
     fn.__name__ = name
@@ -80,12 +113,24 @@ def _binary(
     return fn
 
 
-add = _binary("add", "Add")
+add = _binary("add", "Add", on_bool="Or")
 subtract = _binary("subtract", "Sub")
-multiply = _binary("multiply", "Mul")
+multiply = _binary("multiply", "Mul", on_bool="And")
 divide = _binary("divide", "Div", to_float=True)
 true_divide = divide
-power = _binary("power", "Pow")
+_power = _binary("power", "Pow")
+
+
+def power(x1, x2):
+    """``x1 ** x2`` element-wise; bools and small ints raise as int32 (ONNX ``Pow`` takes
+    neither), as Keras computes them."""
+    common = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
+    if common in _SMALL_INTS:
+        out = _power(cast(x1, "int32"), cast(x2, "int32"))
+        return out if common == "bool" else cast(out, common)
+    return _power(x1, x2)
+
+
 maximum = _binary("maximum", "Max", on_bool="Or")
 minimum = _binary("minimum", "Min", on_bool="And")
 greater = _binary("greater", "Greater", _compare)
@@ -103,8 +148,16 @@ _matmul = Op("matmul", _matmul_infer, lambda b, x, y: b.op("MatMul", [x, y]))
 
 
 def matmul(x1, x2):
-    """Matrix product with numpy's ``matmul`` semantics (ONNX ``MatMul``)."""
+    """Matrix product with numpy's ``matmul`` semantics (ONNX ``MatMul``); bools multiply as
+    int32 and give bool (any true product), as in Keras."""
+    if _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype == "bool":
+        return not_equal_zero(apply(_matmul, [cast(x1, "int32"), cast(x2, "int32")]))
     return apply(_matmul, [x1, x2])
+
+
+def not_equal_zero(x):
+    """``x != 0`` as a bool tensor."""
+    return cast(x, "bool")
 
 
 _where = Op(
@@ -115,10 +168,23 @@ _where = Op(
 )
 
 
-def where(condition, x1, x2):
-    """Picks ``x1`` where ``condition`` is true, else ``x2`` (broadcasting)."""
+def where(condition, x1=None, x2=None):
+    """Picks ``x1`` where ``condition`` is true, else ``x2`` (broadcasting); with neither, the
+    indices of the true elements (``nonzero``)."""
+    if (x1 is None) != (x2 is None):
+        raise ValueError(
+            "`x1` and `x2` either both should be `None` or both should have non-None value. "
+            f"Received: x1={x1}, x2={x2}"
+        )
+    if x1 is None:
+        from kgraph.ops.counting import nonzero
+
+        return nonzero(condition)
     if _spec_of(condition).dtype != "bool":
         condition = cast(condition, "bool")
+    if _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype == "bool":
+        # ORT has no bool Where kernel: pick between the branches as uint8
+        return cast(where(condition, cast(x1, "uint8"), cast(x2, "uint8")), "bool")
     # Only the two branches are promoted to a common dtype; the condition stays bool.
     dtype = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
     weak = [_spec_of(v).dtype == "weak" for v in (x1, x2)]
@@ -160,8 +226,12 @@ _clip = Op("clip", lambda x, **_: x, _clip_lower)
 
 def clip(x, x_min, x_max):
     """Clamps ``x`` to ``[x_min, x_max]``."""
+    if _spec_of(x).dtype == "weak":
+        x = convert_to_tensor(x)  # a Python int is int32, a float floatx
+    if _spec_of(x).dtype == "bool":
+        x = cast(x, "int32")  # ONNX Clip takes no bools; Keras clips them as int32
     spec = _spec_of(x)
-    dtype = spec.dtype if spec.dtype != "weak" else dtypes.FLOATX
+    dtype = spec.dtype
     if not dtype.startswith("float") and any(
         isinstance(v, (float, np.floating)) for v in (x_min, x_max)
     ):
@@ -194,8 +264,12 @@ def cast(x, dtype):
 
 def convert_to_tensor(x, dtype=None):
     """Returns ``x`` as a tensor: a numpy array eagerly, the tensor itself when symbolic."""
+    from kgraph.ops.dynamic_shapes import as_tensor_list
     from kgraph.tensor import KerasTensor, Variable
 
+    stacked = as_tensor_list(x)  # [batch, 1, 1] with a run-time size from ops.shape
+    if stacked is not None:
+        x = stacked
     if isinstance(x, KerasTensor):
         return x if dtype is None else cast(x, dtype)
     if isinstance(x, Variable):
@@ -237,10 +311,65 @@ def _reduction(name: str, onnx_op: str, to_float: bool = False, widen: bool = Fa
 
 
 sum = _reduction("sum", "ReduceSum", widen=True)  # noqa: A001
-mean = _reduction("mean", "ReduceMean", True)
-max = _reduction("max", "ReduceMax")  # noqa: A001
-min = _reduction("min", "ReduceMin")  # noqa: A001
-prod = _reduction("prod", "ReduceProd", widen=True)
+_mean = _reduction("mean", "ReduceMean", True)
+_prod = _reduction("prod", "ReduceProd", widen=True)
+
+
+def reduces_nothing(x, axis) -> bool:
+    """Whether ``axis`` of ``x`` covers a static zero-length dim (an empty reduction)."""
+    spec = _spec_of(x)
+    if spec.dtype == "weak":
+        return False
+    sizes = [spec.shape[a] for a in shapes.normalize_axes(axis, spec.ndim)]
+    return any(d == 0 for d in sizes)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (all axes when None); ints average as floatx, an empty axis is NaN."""
+    out = _mean(x, axis, keepdims)
+    if reduces_nothing(x, axis):  # ORT's ReduceMean gives 0 there; Keras gives 0 / 0
+        out = divide(multiply(out, 0.0), 0.0)
+    return out
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    """Product over ``axis``; ``dtype`` casts ``x`` first (small ints and bools give int32)."""
+    if dtype is not None:
+        x = cast(x, dtype)
+    return _prod(x, axis, keepdims)
+
+
+def _nan_propagating(name: str, onnx_op: str):
+    base = _reduction(name, onnx_op)
+    nan = _reduction(f"{name}_nan_flag", "ReduceMax")
+
+    def fn(x, axis=None, keepdims=False, initial=None):
+        if reduces_nothing(x, axis) and initial is None:
+            raise ValueError(
+                f"zero-size array to reduction operation {name} which has no identity. "
+                f"Received: x.shape={_spec_of(x).shape}, axis={axis}"
+            )
+        out = base(x, axis, keepdims)
+        if (_spec_of(x).dtype or "").startswith("float"):  # ONNX's Reduce* skip NaNs
+            flag = nan(cast(_isnan(x), "uint8"), axis, keepdims)
+            out = where(cast(flag, "bool"), float("nan"), out)
+        if initial is not None:
+            out = (maximum if name == "max" else minimum)(out, initial)
+        return out
+
+    fn.__name__ = name
+    fn.__doc__ = f"``{name}`` over ``axis`` (all axes when None); NaN wins, as in Keras."
+    return fn
+
+
+def _isnan(x):
+    from kgraph.ops.predicates import isnan
+
+    return isnan(x)
+
+
+max = _nan_propagating("max", "ReduceMax")  # noqa: A001
+min = _nan_propagating("min", "ReduceMin")  # noqa: A001
 
 
 def _argmax_infer(x, *, axis, keepdims):
@@ -265,13 +394,36 @@ _argmax = Op("argmax", _argmax_infer, _argmax_lower)
 
 
 def argmax(x, axis=None, keepdims=False):
-    """Index of the largest value along ``axis`` (int32, first occurrence on ties)."""
+    """Index of the largest value along ``axis`` (int32, first occurrence on ties; a NaN
+    counts as the largest, as in Keras)."""
     spec = _spec_of(x)
+    check_arg_reduction("argmax", x, axis)
     if spec.dtype == "bool":
         x = cast(x, "int32")  # ONNX ArgMax takes no bools
     if axis is not None:
         axis = shapes.normalize_axis(axis, spec.ndim)
-    return apply(_argmax, [x], axis=axis, keepdims=bool(keepdims))
+    out = apply(_argmax, [x], axis=axis, keepdims=bool(keepdims))
+    if spec.dtype.startswith("float"):
+        out = first_nan_wins(x, out, axis, keepdims)
+    return out
+
+
+def first_nan_wins(x, out, axis, keepdims):
+    """``out`` (an arg-reduction of float ``x``), or the first NaN's index in slices with one
+    (ONNX's ArgMax/ArgMin skip NaNs; Keras picks them)."""
+    nan = cast(_isnan(x), "int32")
+    first = apply(_argmax, [nan], axis=axis, keepdims=bool(keepdims))
+    has = cast(_reduction("nan_flag", "ReduceMax")(nan, axis, keepdims), "bool")
+    return where(has, first, out)
+
+
+def check_arg_reduction(name: str, x, axis) -> None:
+    """Keras' error for an arg-reduction over an empty axis."""
+    if reduces_nothing(x, axis):
+        raise ValueError(
+            f"attempt to get {name} of an empty sequence. "
+            f"Received: x.shape={_spec_of(x).shape}, axis={axis}"
+        )
 
 
 def array(x, dtype=None):

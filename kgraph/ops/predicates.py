@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from kgraph.ops.core import Op, Spec, apply
+from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.math_ops import bool_like, const, float_dtype, float_unary, node, to_float
 
 # -- predicates -------------------------------------------------------------------------------
@@ -58,6 +58,8 @@ def signbit(x):
     """True where the sign bit of ``x`` is set (negative numbers and -0.0)."""
     if float_dtype(x) is not None:
         return apply(_signbit, [to_float(x)])
+    if _spec_of(x).dtype == "bool":
+        return bool_like(x, False)
     from kgraph.ops.numpy import less
 
     return less(x, 0)
@@ -100,7 +102,8 @@ def isreal(x):
 
 def _angle_lower(b, x):
     negative = b.op("Less", [x, const(b, 0.0, x)])
-    return b.op("Where", [negative, const(b, math.pi, x), const(b, 0.0, x)])
+    out = b.op("Where", [negative, const(b, math.pi, x), const(b, 0.0, x)])
+    return b.op("Where", [b.op("IsNaN", [x]), x, out])
 
 
 angle = float_unary("angle", _angle_lower, "The argument of a real number: pi where x < 0.")

@@ -14,7 +14,7 @@ from kgraph.ops import shapes
 from kgraph.ops.array import expand_dims, reshape, transpose
 from kgraph.ops.core import _spec_of
 from kgraph.ops.math_ops import bool_like, to_float
-from kgraph.ops.numpy import add, multiply, subtract
+from kgraph.ops.numpy import add, multiply, subtract, where
 from kgraph.ops.shape_ops import gather_static, moveaxis
 from kgraph.ops.sorting import sort
 from kgraph.tensor import KerasTensor
@@ -79,6 +79,10 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     if (frac != 0).any():
         high = gather_static(ordered, hi, kept)
         out = add(low, multiply(subtract(high, low), frac.astype(_spec_of(flat).dtype)))
+    from kgraph.ops.predicates import isnan
+    from kgraph.ops.reductions import any as any_
+
+    out = where(any_(isnan(flat), axis=-1, keepdims=True), np.nan, out)  # a NaN wins, as in Keras
     return _shape_result(out, qs, axes, keepdims, kept)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from kgraph import dtypes
 from kgraph.ops import numpy as knp
 from kgraph.ops import shapes
+from kgraph.ops.binary_ops import logical_and, logical_or
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import cast as cast_node
 from kgraph.ops.lowering import reduce, scalar
@@ -24,6 +25,7 @@ from kgraph.ops.numpy import (
     divide,
     mean,
     multiply,
+    reduces_nothing,
     sqrt,
     subtract,
     where,
@@ -54,15 +56,18 @@ _truth = Op("truth_reduction", _reduced, _truth_lower, promote=False)
 
 
 def any(x, axis=None, keepdims=False):  # noqa: A001
-    """Whether any element along ``axis`` is true (nonzero)."""
+    """Whether any element along ``axis`` is true (nonzero); False over an empty axis."""
     axes = shapes.normalize_axes(axis, _spec_of(x).ndim)
-    return apply(_truth, [x], axes=axes, keepdims=bool(keepdims), onnx_op="ReduceMax")
+    out = apply(_truth, [x], axes=axes, keepdims=bool(keepdims), onnx_op="ReduceMax")
+    # ORT's ReduceMax of nothing is the dtype's lowest value, which reads as true
+    return logical_and(out, False) if reduces_nothing(x, axis) else out
 
 
 def all(x, axis=None, keepdims=False):  # noqa: A001
-    """Whether every element along ``axis`` is true (nonzero)."""
+    """Whether every element along ``axis`` is true (nonzero); True over an empty axis."""
     axes = shapes.normalize_axes(axis, _spec_of(x).ndim)
-    return apply(_truth, [x], axes=axes, keepdims=bool(keepdims), onnx_op="ReduceMin")
+    out = apply(_truth, [x], axes=axes, keepdims=bool(keepdims), onnx_op="ReduceMin")
+    return logical_or(out, True) if reduces_nothing(x, axis) else out
 
 
 def amax(x, axis=None, keepdims=False):
@@ -96,13 +101,18 @@ _arg = Op("arg_extremum", _arg_infer, _arg_lower, promote=False)
 
 
 def argmin(x, axis=None, keepdims=False):
-    """Index of the smallest value along ``axis`` (int32, first occurrence on ties)."""
+    """Index of the smallest value along ``axis`` (int32, first occurrence on ties; a NaN
+    counts as the smallest, as in Keras)."""
     spec = _spec_of(x)
+    knp.check_arg_reduction("argmin", x, axis)
     if spec.dtype == "bool":
         x = cast(x, "int32")
     if axis is not None:
         axis = shapes.normalize_axis(axis, spec.ndim)
-    return apply(_arg, [x], axis=axis, keepdims=bool(keepdims), onnx_op="ArgMin")
+    out = apply(_arg, [x], axis=axis, keepdims=bool(keepdims), onnx_op="ArgMin")
+    if spec.dtype.startswith("float"):
+        out = knp.first_nan_wins(x, out, axis, keepdims)
+    return out
 
 
 def nan_filled(x, value):
@@ -112,16 +122,25 @@ def nan_filled(x, value):
     return where(isnan(x), value, x)
 
 
+def _all_nan_is_minus_one(x, out, axis, keepdims):
+    """-1 where a slice is all NaN (Keras' answer there)."""
+    if float_dtype(x) is None:
+        return out
+    return where(all(isnan(x), axis=axis, keepdims=keepdims), -1, out)
+
+
 def nanargmax(x, axis=None, keepdims=False):
-    """``argmax`` ignoring NaNs."""
+    """``argmax`` ignoring NaNs (-1 for an all-NaN slice)."""
     from kgraph.ops.numpy import argmax
 
-    return argmax(nan_filled(x, -np.inf), axis=axis, keepdims=keepdims)
+    out = argmax(nan_filled(x, -np.inf), axis=axis, keepdims=keepdims)
+    return _all_nan_is_minus_one(x, out, axis, keepdims)
 
 
 def nanargmin(x, axis=None, keepdims=False):
-    """``argmin`` ignoring NaNs."""
-    return argmin(nan_filled(x, np.inf), axis=axis, keepdims=keepdims)
+    """``argmin`` ignoring NaNs (-1 for an all-NaN slice)."""
+    out = argmin(nan_filled(x, np.inf), axis=axis, keepdims=keepdims)
+    return _all_nan_is_minus_one(x, out, axis, keepdims)
 
 
 # -- moments ------------------------------------------------------------------------------------
@@ -144,7 +163,8 @@ def var(x, axis=None, keepdims=False):
     """Population variance (``ddof=0``) along ``axis``; ints give floatx."""
     x = to_float(x)
     axes = shapes.normalize_axes(axis, _spec_of(x).ndim)
-    return apply(_var, [x], axes=axes, keepdims=bool(keepdims))
+    out = apply(_var, [x], axes=axes, keepdims=bool(keepdims))
+    return multiply(out, np.nan) if reduces_nothing(x, axis) else out  # 0 / 0, as in Keras
 
 
 def std(x, axis=None, keepdims=False):
