@@ -28,6 +28,8 @@ class KerasTensor:
         self.name = name
         self._value = value
         self._history = None  # (layer, node_index, tensor_index) once produced by a layer call
+        #: (tensor, axis) when this 0-d tensor is a run-time size read by ``ops.shape``.
+        self.dim_source = None
 
     @property
     def ndim(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgraph.ops import shapes
+from kgraph.ops import dynamic_shapes, shapes
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import axes_input, cast, scalar
 
@@ -22,10 +22,34 @@ _reshape = Op(
 )
 
 
+def _reshape_dynamic_infer(x, shape, *, newshape):
+    known = [d for d in newshape if d is not None and d != -1]
+    total = None if None in x.shape else int(np.prod(x.shape))
+    dims = list(newshape)
+    if -1 in dims:
+        free = None not in dims and total is not None and int(np.prod(known)) > 0
+        dims[dims.index(-1)] = total // int(np.prod(known)) if free else None
+    return Spec(tuple(dims), x.dtype)
+
+
+_reshape_dynamic = Op(
+    "reshape_dynamic",
+    _reshape_dynamic_infer,
+    lambda b, x, shape, *, newshape: b.op("Reshape", [x, shape]),
+    promote=False,
+)
+
+
 def reshape(x, newshape):
     """Reshapes ``x``; one ``-1`` is inferred. ``None`` keeps the input's dim at that axis,
-    except a lone ``None`` beside no ``-1`` where keeping that dim cannot fit (it stands for
-    a size ``ops.shape`` did not know at trace time): it is inferred as ``-1`` is."""
+    except a lone ``None`` beside no ``-1`` where keeping that dim cannot fit: it is inferred
+    as ``-1`` is. Entries may be 0-d tensors (sizes from ``ops.shape``), or ``newshape`` a
+    1-D tensor."""
+    newshape = dynamic_shapes.keep_own_dims(x, newshape)
+    if dynamic_shapes.is_dynamic(newshape):
+        dims = dynamic_shapes.static_dims(newshape)
+        vector = dynamic_shapes.shape_vector(newshape)
+        return apply(_reshape_dynamic, [x, vector], newshape=dims)
     if isinstance(newshape, int):
         newshape = (newshape,)
     newshape = tuple(newshape)
@@ -198,5 +222,9 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 def shape(x):
-    """The static shape of ``x`` as a tuple (``None`` for unknown dims)."""
+    """The shape of ``x`` as a tuple. A dim unknown at trace time is a 0-d int32 tensor inside
+    a layer's call or a traced graph (its run-time size), ``None`` while a functional model is
+    defined (see :mod:`kgraph.ops.dynamic_shapes`)."""
+    if dynamic_shapes.runtime_dims(x):
+        return dynamic_shapes.shape_of(x)
     return tuple(_spec_of(x).shape)

@@ -11,8 +11,10 @@ import math
 import numpy as np
 
 from kgraph import dtypes
+from kgraph.ops import dynamic_shapes
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import cast, scalar
+from kgraph.tensor import KerasTensor
 
 
 def _shape_tuple(shape) -> tuple:
@@ -40,10 +42,29 @@ def _fill_dtype(fill_value, dtype) -> str:
     return spec.dtype
 
 
+def _full_dynamic_lower(b, shape, *, dims, value, dtype):
+    return b.op("Expand", [scalar(b, value, dtype), shape])
+
+
+_full_dynamic = Op(
+    "full_dynamic",
+    lambda shape, *, dims, value, dtype: Spec(dims, dtype),
+    _full_dynamic_lower,
+    promote=False,
+)
+
+
 def full(shape, fill_value, dtype=None):
-    """A tensor of ``shape`` filled with the scalar ``fill_value`` (floatx unless ``dtype``)."""
+    """A tensor of ``shape`` filled with the scalar ``fill_value`` (floatx unless ``dtype``).
+    ``shape`` may hold run-time sizes (0-d tensors from ``ops.shape``)."""
     dtype = _fill_dtype(fill_value, dtype)
     value = np.asarray(fill_value).item()
+    if dynamic_shapes.is_dynamic(shape):
+        dims = dynamic_shapes.static_dims(shape)
+        if any(d is not None and d < 0 for d in dims):
+            raise ValueError(f"shape must not have negative dims. Received: shape={shape}")
+        vector = dynamic_shapes.shape_vector(shape)
+        return apply(_full_dynamic, [vector], dims=dims, value=value, dtype=dtype)
     return apply(_full, [], shape=_shape_tuple(shape), value=value, dtype=dtype)
 
 
@@ -108,6 +129,8 @@ def arange(start, stop=None, step=None, dtype=None):
     if stop is None:
         start, stop = 0, start
     step = 1 if step is None else step
+    if any(isinstance(v, KerasTensor) for v in (start, stop, step)):
+        return _arange_dynamic(start, stop, step, dtype)
     if step == 0:
         raise ValueError(f"step must not be zero. Received: step={step}")
     if dtype is None:
@@ -116,6 +139,32 @@ def arange(start, stop=None, step=None, dtype=None):
         dtype = "int32" if is_int else dtypes.FLOATX
     dtype = dtypes.standardize(dtype)
     return apply(_arange, [], start=start, stop=stop, step=step, dtype=dtype)
+
+
+_arange_runtime = Op(
+    "arange_dynamic",
+    lambda start, stop, step, *, dtype: Spec((None,), dtype),
+    lambda b, start, stop, step, *, dtype: b.op("Range", [start, stop, step]),
+    promote=False,
+)
+
+
+def _arange_dynamic(start, stop, step, dtype):
+    """``arange`` with a bound known only at run time (a size from ``ops.shape``)."""
+    from kgraph.ops.numpy import cast as cast_op
+
+    bounds = (start, stop, step)
+    if dtype is None:
+        is_int = all(
+            "int" in v.dtype if isinstance(v, KerasTensor) else isinstance(v, (int, np.integer))
+            for v in bounds
+        )
+        dtype = "int32" if is_int else dtypes.FLOATX
+    dtype = dtypes.standardize(dtype)
+    values = [
+        cast_op(v, dtype) if isinstance(v, KerasTensor) else np.asarray(v, dtype) for v in bounds
+    ]
+    return apply(_arange_runtime, values, dtype=dtype)
 
 
 def _linspace_lower(b, *, start, stop, num, endpoint, dtype):

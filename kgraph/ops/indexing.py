@@ -14,6 +14,7 @@ import operator
 
 import numpy as np
 
+from kgraph.ops import dynamic_shapes
 from kgraph.ops.array import stack
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import axes_input, cast
@@ -157,8 +158,12 @@ def get_item(x, key):
     with any non-zero step, ``None`` (a new axis) and ``Ellipsis``.
 
     An unknown dim (the batch axis) is sliced by ONNX ``Slice``'s clamping rules, which are
-    numpy's except for a negative-step slice whose start lies before the first element.
+    numpy's except for a negative-step slice whose start lies before the first element. Slice
+    bounds may be run-time sizes (``x[:, :n]`` with ``n`` from ``ops.shape``).
     """
+    cuts, key = dynamic_shapes.split_runtime_slices(_spec_of(x).ndim, key)
+    if cuts:  # slices bounded by run-time sizes first, then the static rest of the key
+        x = dynamic_shapes.cut(x, cuts)
     return apply(_get_item, [x], **_plan(tuple(_spec_of(x).shape), key))
 
 
@@ -197,13 +202,20 @@ _slice = Op("slice", _slice_infer, _slice_lower, promote=False)
 def slice(inputs, start_indices, shape):  # noqa: A001
     """The block of ``inputs`` of ``shape`` whose first element is at ``start_indices``.
 
-    ``shape`` holds one size per axis, ``-1`` meaning "up to the end". ``start_indices`` (one
+    ``shape`` holds one size per axis, ``-1`` meaning "up to the end" (as does the input's own
+    run-time size, ``ops.shape(inputs)[i]``). ``start_indices`` (one
     per axis) may be a tensor, or a list mixing Python ints and scalar tensors. As in Keras'
     JAX backend, a negative start counts from the end and starts are then clamped so the
     block fits; where the static shape shows that a block cannot fit, a ValueError is raised.
     """
     spec = _spec_of(inputs)
-    sizes = tuple(int(z) for z in shape)
+    shape = dynamic_shapes.keep_own_dims(inputs, tuple(shape))  # ops.shape(inputs)[i]: all
+    if any(isinstance(z, KerasTensor) for z in shape):
+        raise ValueError(
+            "slice sizes must be ints, or the input's own sizes from ops.shape (a block's shape "
+            f"fixes the output's). Received: shape={shape}"
+        )
+    sizes = tuple(-1 if z is None else int(z) for z in shape)
     rank = spec.ndim
     if len(sizes) != rank or any(z < -1 for z in sizes):
         raise ValueError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgraph.ops import shapes
+from kgraph.ops import dynamic_shapes, shapes
 from kgraph.ops.array import reshape
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import cast, scalar
@@ -112,8 +112,27 @@ def _broadcast_lower(b, x, *, shape):
 _broadcast_to = Op("broadcast_to", _broadcast_infer, _broadcast_lower, promote=False)
 
 
+def _broadcast_dynamic_infer(x, target, *, shape):
+    if len(shape) < x.ndim:
+        raise ValueError(f"Cannot broadcast a tensor of shape {x.shape} to shape {shape}.")
+    return Spec(tuple(shape), x.dtype)
+
+
+_broadcast_dynamic = Op(
+    "broadcast_to_dynamic",
+    _broadcast_dynamic_infer,
+    lambda b, x, target, *, shape: b.op("Expand", [x, target]),
+    promote=False,
+)
+
+
 def broadcast_to(x, shape):
-    """Broadcasts ``x`` to ``shape`` (numpy rules); a ``None`` entry keeps the input's size."""
+    """Broadcasts ``x`` to ``shape`` (numpy rules); a ``None`` entry keeps the input's size.
+    ``shape`` may hold run-time sizes (0-d tensors from ``ops.shape``)."""
+    if dynamic_shapes.is_dynamic(shape):
+        dims = dynamic_shapes.static_dims(shape)
+        target = dynamic_shapes.shape_vector(shape, none_as=1)
+        return apply(_broadcast_dynamic, [x, target], shape=dims)
     shape = tuple(None if d is None else int(d) for d in shape)
     return apply(_broadcast_to, [x], shape=shape)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgraph.ops import shapes
+from kgraph.ops import dynamic_shapes, shapes
 from kgraph.ops.array import concatenate, expand_dims, reshape, transpose
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.layout_ops import broadcast_to
 from kgraph.ops.split_ops import slice_axis
+from kgraph.tensor import KerasTensor
 
 _BIG = 2**62  # a Slice bound past any dim
 
@@ -41,8 +42,34 @@ def _tile_infer(x, *, repeats):
 _tile = Op("tile", _tile_infer, lambda b, x, *, repeats: b.op("Tile", [x, _ints(b, repeats)]))
 
 
+def _tile_dynamic_infer(x, repeats, *, counts):
+    dims = (None if d is None or r is None else d * r for d, r in zip(x.shape, counts))
+    return Spec(tuple(dims), x.dtype)
+
+
+_tile_dynamic = Op(
+    "tile_dynamic",
+    _tile_dynamic_infer,
+    lambda b, x, repeats, *, counts: b.op("Tile", [x, repeats]),
+    promote=False,
+)
+
+
 def tile(x, repeats):
-    """Repeats the whole of ``x`` ``repeats[i]`` times along each axis (ONNX ``Tile``)."""
+    """Repeats the whole of ``x`` ``repeats[i]`` times along each axis (ONNX ``Tile``);
+    ``repeats`` may hold run-time sizes (0-d tensors) or be a 1-D tensor."""
+    if isinstance(repeats, KerasTensor) and repeats.ndim == 0:
+        repeats = [repeats]
+    if dynamic_shapes.is_dynamic(repeats):
+        counts = dynamic_shapes.static_dims(repeats)
+        vector = dynamic_shapes.shape_vector(repeats)
+        rank = _spec_of(x).ndim
+        if len(counts) > rank:
+            x = reshape(x, (1,) * (len(counts) - rank) + tuple(_spec_of(x).shape))
+        elif len(counts) < rank:
+            vector = concatenate([np.ones(rank - len(counts), np.int64), vector])
+            counts = (1,) * (rank - len(counts)) + counts
+        return apply(_tile_dynamic, [x, vector], counts=counts)
     repeats = [int(repeats)] if np.ndim(repeats) == 0 else [int(r) for r in repeats]
     rank = _spec_of(x).ndim
     if len(repeats) > rank:

@@ -51,9 +51,19 @@ def reduced(shape: Sequence, axes: Sequence[int], keepdims: bool) -> tuple:
 
 def reshaped(shape: Sequence, newshape: Sequence) -> tuple:
     """Shape after ``reshape``: ``-1`` is inferred, ``None`` keeps the input dim at that axis."""
+    kept = {i for i, d in enumerate(newshape) if d is None and i < len(shape)}
     newshape = [shape[i] if d is None else int(d) for i, d in enumerate(newshape)]
     if newshape.count(-1) > 1:
         raise ValueError(f"Only one dimension can be -1 in a reshape. Received: {tuple(newshape)}")
+    rest_in = [d for i, d in enumerate(shape) if i not in kept]
+    rest_out = [d for i, d in enumerate(newshape) if i not in kept and d != -1]
+    if -1 in newshape and None not in rest_in + rest_out and _prod(rest_out):
+        # Kept dims cancel out, so (None, -1) of (None, 3, 5) is (None, 15).
+        if _prod(rest_in) % _prod(rest_out):
+            raise ValueError(
+                f"Cannot reshape a tensor of shape {tuple(shape)} into shape {tuple(newshape)}."
+            )
+        newshape[newshape.index(-1)] = _prod(rest_in) // _prod(rest_out)
     known_in = all(d is not None for d in shape)
     total = _prod(shape) if known_in else None
     if -1 in newshape:

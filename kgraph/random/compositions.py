@@ -26,6 +26,7 @@ from kgraph.random.distributions import (
     float_dtype,
     random_normal,
     random_uniform,
+    runtime_shape,
     shape_tuple,
 )
 from kgraph.random.seed_generator import derived, draw_seed
@@ -176,13 +177,15 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
             f"binomial composes max(counts) uniform draws per element; {trials} x {shape} is "
             f"more than {MAX_BINOMIAL_DRAWS}. Received: counts max={trials}"
         )
-    if shape and shape[0] is None and trace.current() is None:  # see distributions.draw
-        return draw(None, shape, dtype)
-    return apply(
-        _binomial,
-        [counts, probabilities],
-        shape=shape,
-        trials=max(trials, 1),
-        seed=draw_seed(seed),
-        dtype=dtype,
-    )
+    symbolic = getattr(shape, "vector", None) is not None and shape.vector._value is None
+    if symbolic or (shape and shape[0] is None and trace.current() is None):
+        return draw(None, shape, dtype)  # see distributions.draw
+    with runtime_shape(shape):
+        return apply(
+            _binomial,
+            [counts, probabilities],
+            shape=tuple(shape),
+            trials=max(trials, 1),
+            seed=draw_seed(seed),
+            dtype=dtype,
+        )

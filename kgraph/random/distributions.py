@@ -8,11 +8,15 @@ so all 8 miss with probability 2e-11, and such an element is clipped to the boun
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 import onnx_ir as ir
 
 from kgraph import dtypes, trace
 from kgraph.compiler.builder import ir_dtype
+from kgraph.ops import dynamic_shapes
 from kgraph.ops.core import Op, Spec, apply
 from kgraph.random.seed_generator import draw_seed
 from kgraph.tensor import KerasTensor
@@ -20,20 +24,42 @@ from kgraph.tensor import KerasTensor
 CANDIDATES = 8
 
 
+class RuntimeShape(tuple):
+    """A random op's shape holding run-time sizes (0-d tensors from ``ops.shape``): the
+    static dims (None where a tensor stands), with the int64 ``vector`` of the sizes."""
+
+    vector = None
+
+
 def shape_tuple(shape) -> tuple:
     """``shape`` as a tuple of non-negative ints (an int is a 1-D shape); a leading None is the
-    batch size (``ops.shape(x)[0]`` inside a model), resolved in the graph (:func:`batch_dims`)."""
-    if isinstance(shape, (int, np.integer)):
+    batch size, resolved in the graph (:func:`batch_dims`); run-time sizes (tensors from
+    ``ops.shape``) give a :class:`RuntimeShape`."""
+    if dynamic_shapes.is_dynamic(shape):
+        out = RuntimeShape(dynamic_shapes.static_dims(shape))
+        out.vector = dynamic_shapes.shape_vector(shape)
+        shape = out
+    elif isinstance(shape, (int, np.integer)):
         shape = (shape,)
-    shape = tuple(None if d is None and i == 0 else int(d) for i, d in enumerate(shape))
+    else:
+        shape = tuple(None if d is None and i == 0 else int(d) for i, d in enumerate(shape))
     if any(d is not None and d < 0 for d in shape):
         raise ValueError(f"shape must not have negative dims. Received: shape={shape}")
     return shape
 
 
+_RUNTIME_SHAPE: contextvars.ContextVar = contextvars.ContextVar("kgraph_random_shape")
+
+
 def draw(op, shape: tuple, dtype: str, **attrs):
     """Applies the zero-input random ``op``; with a batch (None) dim, only inside a model: a
     symbolic result while a functional model is defined, graph nodes while it is traced."""
+    vector = getattr(shape, "vector", None)
+    if vector is not None:
+        if vector._value is None:
+            return KerasTensor(shape, dtype)
+        with runtime_shape(shape):
+            return apply(op, [], shape=tuple(shape), dtype=dtype, **attrs)
     if shape and shape[0] is None and trace.current() is None:
         if not trace.in_layer_call():
             raise ValueError(
@@ -44,9 +70,27 @@ def draw(op, shape: tuple, dtype: str, **attrs):
     return apply(op, [], shape=shape, dtype=dtype, **attrs)
 
 
+@contextlib.contextmanager
+def runtime_shape(shape):
+    """While a random op with a :class:`RuntimeShape` lowers, :func:`batch_dims` reads its
+    sizes."""
+    vector = getattr(shape, "vector", None)
+    token = _RUNTIME_SHAPE.set(None if vector is None else vector._value)
+    try:
+        yield
+    finally:
+        _RUNTIME_SHAPE.reset(token)
+
+
 def batch_dims(b, shape):
-    """An int64 tensor of ``shape`` with None read as the batch size: the leading dim of the
-    graph's first input (a traced model's first input)."""
+    """An int64 tensor of ``shape`` at run time: the sizes ``draw`` was given as tensors (after
+    any static leading dims the lowering added), or else None read as the batch size, the
+    leading dim of the graph's first input (a traced model's first input)."""
+    vector = _RUNTIME_SHAPE.get(None)
+    if vector is not None:
+        lead = len(shape) - int(vector.shape[0])
+        parts = ([b.constant(np.asarray(shape[:lead], np.int64))] if lead else []) + [vector]
+        return b.op("Concat", parts, {"axis": 0}) if lead else vector
     if not len(b.graph.inputs):
         raise ValueError(f"A None (batch) dim needs a model input. Received: shape={shape}")
     batch = b.op("Shape", [b.graph.inputs[0]], {"start": 0, "end": 1})

@@ -15,6 +15,7 @@ from kgraph.compiler.builder import ir_dtype
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import scalar
 from kgraph.random.seed_generator import draw_seed
+from kgraph.tensor import KerasTensor
 
 
 def _dropout_infer(x: Spec, *, rate, noise_shape, seed, dtype) -> Spec:
@@ -55,7 +56,8 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         inputs: A floating-point tensor.
         rate: Drop probability, ``0 <= rate < 1``.
         noise_shape: Shape of the random mask, broadcast over ``inputs``; ``None`` entries take
-            the input's size (``(None, 1, None)`` drops whole timesteps' features alike).
+            the input's size (``(None, 1, None)`` drops whole timesteps' features alike), as do
+            sizes from ``ops.shape(inputs)``.
         seed: An int (the node's seed), a ``SeedGenerator``, or None: a seed drawn from
             kgraph's generator (so ``kgraph.utils.set_random_seed`` makes graphs and eager
             calls reproducible).
@@ -73,7 +75,11 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     if not spec.dtype.startswith("float"):
         raise ValueError(f"dropout expects a floating-point input. Received dtype={spec.dtype}")
     if noise_shape is not None:
-        noise_shape = tuple(None if d is None else int(d) for d in noise_shape)
+        # A run-time size (``ops.shape(inputs)[0]``, as SpatialDropout-style layers write
+        # it) can only be the input's size there, so it reads as None.
+        noise_shape = tuple(
+            None if d is None or isinstance(d, KerasTensor) else int(d) for d in noise_shape
+        )
         if len(noise_shape) != spec.ndim or any(
             d is not None and d != 1 and n is not None and d != n
             for d, n in zip(noise_shape, spec.shape)
