@@ -4,6 +4,8 @@ saved/loaded predictions, a loss that falls) so that a Keras habit kgraph breaks
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -36,8 +38,11 @@ def test_functional_multi_input_multi_output_with_loss_dicts(tmp_path):
         inputs=[title_input, body_input, tags_input],
         outputs={"priority": priority_pred, "department": department_pred},
     )
-    keras.utils.plot_model(model, str(tmp_path / "multi.png"), show_shapes=True)
-    assert (tmp_path / "multi.png").stat().st_size > 0
+    drawn = keras.utils.plot_model(model, str(tmp_path / "multi.png"), show_shapes=True)
+    if shutil.which("dot"):
+        assert (tmp_path / "multi.png").stat().st_size > 0
+    else:  # without Graphviz: one line saying what to install, no file, the script goes on
+        assert drawn is None and not (tmp_path / "multi.png").exists()
     model.compile(
         optimizer=keras.optimizers.RMSprop(1e-3),
         loss={
@@ -636,8 +641,9 @@ def test_rnn_guide_custom_cell_runs_and_trains():
     got_sequences, got_state = model.predict(data, verbose=0)
     np.testing.assert_allclose(got_sequences, np.stack(steps, 1), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got_state, h, rtol=1e-5, atol=1e-6)
+    keras.utils.set_random_seed(0)  # a linear recurrence: SGD at 0.1 diverged for some draws
     head = keras.Sequential([keras.Input((3, 5)), layers.RNN(MinimalRNNCell(4)), layers.Dense(1)])
-    head.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    head.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
     target = data.sum((1, 2))[:, None]
     history = head.fit(data, target, epochs=5, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
