@@ -64,7 +64,10 @@ _einsum = Op(
 )
 
 
-def einsum(subscripts, *operands):
-    """Evaluates the Einstein summation ``subscripts`` on ``operands`` (numpy's rules)."""
+def einsum(subscripts, *operands, **kwargs):
+    """Evaluates the Einstein summation ``subscripts`` on ``operands`` (numpy's rules).
+
+    ``kwargs`` are accepted as Keras does (it passes them to its backend's einsum, e.g.
+    ``optimize``): they only steer how a backend evaluates, so the ONNX Einsum ignores them."""
     equation = explicit_equation(subscripts, [_spec_of(x).ndim for x in operands])
     return apply(_einsum, list(operands), equation=equation)

@@ -68,7 +68,11 @@ def nanvar(x, axis=None, keepdims=False):
     """``var`` over the non-NaN elements."""
     x = to_float(x)
     centered = subtract(x, nanmean(x, axis=axis, keepdims=True))
-    return nanmean(multiply(centered, centered), axis=axis, keepdims=keepdims)
+    # Only x's own NaNs are skipped: inf - inf (an infinite slice) stays NaN, as in Keras
+    missing = isnan(x)
+    squares = knp.sum(where(missing, 0.0, multiply(centered, centered)), axis, keepdims)
+    count = knp.sum(cast(knp.logical_not(missing), _spec_of(x).dtype), axis, keepdims)
+    return divide(squares, count)
 
 
 def nanstd(x, axis=None, keepdims=False):

@@ -56,7 +56,14 @@ def _flattened(x, axis):
     spec = _spec_of(x)
     axes = shapes.normalize_axes(axis, spec.ndim)
     kept = [a for a in range(spec.ndim) if a not in axes]
-    flat = reshape(transpose(x, kept + list(axes)), [None] * len(kept) + [-1])
+    sizes = [spec.shape[a] for a in axes]
+    if 0 in sizes:
+        raise ValueError(
+            f"Cannot take quantiles over an empty axis. Received: x.shape={spec.shape}, axis={axis}"
+        )
+    # A static length, not -1: Reshape cannot infer -1 beside a zero-length kept dim
+    last = int(np.prod(sizes)) if None not in sizes else -1
+    flat = reshape(transpose(x, kept + list(axes)), [None] * len(kept) + [last])
     return flat, axes, len(kept)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from kgraph import dtypes
 from kgraph.ops import numpy as knp
 from kgraph.ops import shapes
-from kgraph.ops.binary_ops import logical_and, logical_or
+from kgraph.ops.binary_ops import logical_and, logical_or, not_equal
 from kgraph.ops.core import Op, Spec, _spec_of, apply
 from kgraph.ops.lowering import cast as cast_node
 from kgraph.ops.lowering import reduce, scalar
@@ -292,8 +292,9 @@ def diff(a, n=1, axis=-1):
 
     axis = shapes.normalize_axis(axis, _spec_of(a).ndim)
     tail, head = _shifted_keys(axis)
-    for _ in range(int(n)):
-        a = subtract(get_item(a, tail), get_item(a, head))
+    for _ in range(int(n)):  # bools differ where they change (as numpy and Keras)
+        step = not_equal if _spec_of(a).dtype == "bool" else subtract
+        a = step(get_item(a, tail), get_item(a, head))
     return a
 
 

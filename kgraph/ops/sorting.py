@@ -42,7 +42,18 @@ def _sorted(x, axis, k=None, largest=False):
     spec = _spec_of(x)
     work = cast(x, "int32") if spec.dtype == "bool" else x
     axis = shapes.normalize_axis(axis, spec.ndim)
+    n = spec.shape[axis]
+    nan_last = k is None and not largest and spec.dtype.startswith("float") and n is not None
+    if nan_last:  # TopK places NaNs anywhere; numpy sorts them last
+        from kgraph.ops.predicates import isnan
+
+        nan = isnan(x)
+        work = where(nan, np.inf, x)
     values, indices = apply(_topk, [work], axis=axis, k=k, largest=bool(largest))
+    if nan_last:
+        count = knp.sum(cast(nan, "int32"), axis=axis, keepdims=True)
+        position = np.arange(n, dtype=np.int32).reshape([-1] + [1] * (spec.ndim - axis - 1))
+        values = where(knp.greater_equal(position, knp.subtract(n, count)), np.nan, values)
     return cast(values, spec.dtype) if spec.dtype == "bool" else values, indices
 
 

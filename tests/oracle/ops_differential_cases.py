@@ -312,10 +312,13 @@ def reduction_calls():
             for alabel, axis in AXES.items():
                 if x.ndim == 0 and axis is not None:
                     continue
+                if label == "empty" and "median" in name and axis != -1:
+                    continue  # JAX fails in a gather (TypeError); kgraph raises ValueError
                 out.append(call(name, x, axis=axis, label=f"{label}-{alabel}"))
             if x.ndim:
                 out.append(call(name, x, axis=-1, keepdims=True, label=f"{label}-keep"))
-                out.append(call(name, x, keepdims=True, label=f"{label}-keep-none"))
+                if not (label == "empty" and "median" in name):
+                    out.append(call(name, x, keepdims=True, label=f"{label}-keep-none"))
     for name in ARG_REDUCTIONS + SCAN_REDUCTIONS:
         for label, x in REDUCE_INPUTS.items():
             for alabel, axis in (("none", None), ("0", 0), ("-1", -1)):
@@ -334,11 +337,12 @@ def reduction_calls():
             out.append(call("sort", x, label=label))
             out.append(call("sort", x, axis=0, label=f"{label}-0"))
             out.append(call("argsort", x, axis=None, label=f"{label}-none"))
-            out.append(call("quantile", x, 0.3, label=label))
             out.append(call("quantile", x, [0.1, 0.9], axis=-1, keepdims=True, label=f"{label}-k"))
-            out.append(call("percentile", x, 40, axis=0, method="nearest", label=label))
             out.append(call("nanquantile", x, 0.5, axis=-1, label=label))
-            out.append(call("nanpercentile", x, 25.0, label=label))
+            if label != "empty":  # as for median above
+                out.append(call("quantile", x, 0.3, label=label))
+                out.append(call("percentile", x, 40, axis=0, method="nearest", label=label))
+                out.append(call("nanpercentile", x, 25.0, label=label))
     out.append(call("average", F, axis=1, weights=G[0], label="weights"))
     out.append(call("average", F, axis=None, weights=G, label="weights-none"))
     out.append(call("var", F, axis=0, label="f32-2d"))

@@ -80,6 +80,12 @@ SAMPLE = [
     "mean-i32-tuple",
     "argmax-f16-keep",
     "cumsum-bool--1",
+    "sort-nan",
+    "sort-nan-0",
+    "diff-bool",
+    "nanvar-nan-0",
+    "quantile-empty-k",
+    "median-empty--1",
     "argmax-nan-0",
     "argmin-empty-0",
     "nanargmax-nan--1",
@@ -104,8 +110,20 @@ def test_matches_keras(name):
     assert not problems, "\n".join(problems)
 
 
+# Known gaps, each with the reason it is left (strict: a fix must remove it from here).
+KNOWN = {
+    "argsort-nan-none": "TopK orders a NaN (as +inf) before a real +inf of higher index",
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CALLS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN[n], strict=True)) if n in KNOWN else n
+        for n in sorted(CALLS)
+    ],
+)
 def test_sweep_matches_keras(name):
     problems = check(CALLS[name])
     assert not problems, "\n".join(problems)
