@@ -7,6 +7,9 @@ Keras itself."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -518,3 +521,237 @@ def test_denoising_autoencoder(tmp_path):
     ]
     # (size - 1) * stride + dilated kernel (+ output_padding); 'same': size * stride
     assert [tuple(s) for s in shapes] == [(None, 16, 16, 3), (None, 11, 11, 3), (None, 21, 21, 3)]
+
+
+# keras.io: "Image similarity estimation using a Siamese Network with a contrastive loss"
+def euclidean_distance(vects):
+    x, y = vects
+    sum_square = ops.sum(ops.square(x - y), axis=1, keepdims=True)
+    return ops.sqrt(ops.maximum(sum_square, keras.backend.epsilon()))
+
+
+def contrastive_loss(y_true, y_pred, margin=1):
+    square_pred = ops.square(y_pred)
+    margin_square = ops.square(ops.maximum(margin - (y_pred), 0))
+    return ops.mean((1 - y_true) * square_pred + (y_true) * margin_square)
+
+
+def test_siamese_network_with_contrastive_loss(tmp_path):
+    input = keras.layers.Input((28, 28, 1))  # noqa: A001 (the example's name)
+    x = keras.layers.BatchNormalization()(input)
+    x = keras.layers.Conv2D(4, (5, 5), activation="tanh")(x)
+    x = keras.layers.AveragePooling2D(pool_size=(2, 2))(x)
+    x = keras.layers.Conv2D(8, (5, 5), activation="tanh")(x)
+    x = keras.layers.AveragePooling2D(pool_size=(2, 2))(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Dense(10, activation="tanh")(x)
+    embedding_network = keras.Model(input, x)
+    input_1 = keras.layers.Input((28, 28, 1))
+    input_2 = keras.layers.Input((28, 28, 1))
+    tower_1 = embedding_network(input_1)
+    tower_2 = embedding_network(input_2)
+    merge_layer = keras.layers.Lambda(euclidean_distance, output_shape=(1,))([tower_1, tower_2])
+    normal_layer = keras.layers.BatchNormalization()(merge_layer)
+    output_layer = keras.layers.Dense(1, activation="sigmoid")(normal_layer)
+    siamese = keras.Model(inputs=[input_1, input_2], outputs=output_layer)
+    # the towers share one set of weights
+    assert len(siamese.weights) == len(embedding_network.weights) + 4 + 2
+    siamese.compile(loss=contrastive_loss, optimizer="RMSprop", metrics=["accuracy"])
+    x1, x2 = (RNG.random((16, 28, 28, 1)).astype("float32") for _ in range(2))
+    y = RNG.integers(0, 2, (16,)).astype("float32")
+    siamese.fit([x1, x2], y, validation_data=([x1, x2], y), batch_size=4, epochs=2, verbose=0)
+    loss, accuracy = siamese.evaluate([x1, x2], y, verbose=0)
+    p = siamese.predict([x1, x2], verbose=0)[:, 0]
+    expected = np.mean((1 - y) * p**2 + y * np.maximum(1 - p, 0) ** 2)
+    assert loss == pytest.approx(expected, rel=1e-4)
+    assert accuracy == pytest.approx(np.mean((p > 0.5) == (y > 0.5)))
+    tower = keras.Model(embedding_network.input, embedding_network.output)
+    a = tower.predict(x1, verbose=0)
+    b = tower.predict(x2, verbose=0)
+    distance = keras.Model(siamese.inputs, merge_layer).predict([x1, x2], verbose=0)
+    np.testing.assert_allclose(
+        distance[:, 0], np.sqrt(((a - b) ** 2).sum(axis=1)), rtol=1e-4, atol=1e-5
+    )
+    keras.config.enable_unsafe_deserialization()
+    reload_and_compare(
+        siamese,
+        [x1, x2],
+        tmp_path,
+        custom_objects={
+            "contrastive_loss": contrastive_loss,
+            "euclidean_distance": euclidean_distance,
+        },
+    )
+
+
+# keras.io: "3D image classification from CT scans"
+def test_3d_cnn_volume_classification(tmp_path):
+    inputs = keras.Input((16, 16, 8, 1))
+    x = layers.Conv3D(filters=4, kernel_size=3, activation="relu")(inputs)
+    x = layers.MaxPool3D(pool_size=2)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv3D(filters=8, kernel_size=3, activation="relu", padding="same")(x)
+    x = layers.MaxPool3D(pool_size=(2, 2, 1))(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.GlobalAveragePooling3D()(x)
+    x = layers.Dense(units=16, activation="relu")(x)
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(units=1, activation="sigmoid")(x)
+    model = keras.Model(inputs, outputs, name="3dcnn")
+    assert [tuple(layer.output.shape) for layer in model.layers[1:7]] == [
+        (None, 14, 14, 6, 4),
+        (None, 7, 7, 3, 4),
+        (None, 7, 7, 3, 4),
+        (None, 7, 7, 3, 8),
+        (None, 3, 3, 3, 8),
+        (None, 3, 3, 3, 8),
+    ]
+    x = RNG.random((8, 16, 16, 8, 1)).astype("float32")
+    y = RNG.integers(0, 2, (8,)).astype("float32")
+    lr_schedule = keras.optimizers.schedules.ExponentialDecay(
+        0.0001, decay_steps=100000, decay_rate=0.96, staircase=True
+    )
+    model.compile(
+        loss="binary_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=lr_schedule),
+        metrics=["acc"],
+    )
+    path = str(tmp_path / "3d_image_classification.keras")
+    checkpoint_cb = keras.callbacks.ModelCheckpoint(path, save_best_only=True)
+    model.fit(
+        x,
+        y,
+        validation_data=(x, y),
+        epochs=2,
+        batch_size=4,
+        shuffle=True,
+        callbacks=[checkpoint_cb],
+        verbose=0,
+    )
+    model.load_weights(path)
+    prediction = model.predict(np.expand_dims(x[0], axis=0), verbose=0)[0]
+    assert prediction.shape == (1,) and 0 < prediction[0] < 1
+    pooled = keras.Model(inputs, model.layers[6].output).predict(x, verbose=0)
+    features = keras.Model(inputs, model.layers[7].output).predict(x, verbose=0)
+    np.testing.assert_allclose(features, pooled.mean(axis=(1, 2, 3)), rtol=1e-5, atol=1e-6)
+    reload_and_compare(model, x, tmp_path)
+
+
+def test_grouped_depthwise_convolutions_padding_and_cropping(tmp_path):
+    """The layers vision models are built from, in one model: grouped and dilated Conv2D,
+    DepthwiseConv2D with a multiplier, SeparableConv2D, Cropping/ZeroPadding in 1D and 2D,
+    SpatialDropout2D, GroupNormalization and the 1D convolutions and pooling."""
+    inputs = keras.Input((20, 20, 4))
+    x = layers.ZeroPadding2D(((1, 2), (3, 0)))(inputs)
+    x = layers.Cropping2D(((2, 1), (0, 3)))(x)
+    x = layers.Conv2D(8, 3, groups=4, padding="same", dilation_rate=2, name="grouped")(x)
+    x = layers.DepthwiseConv2D(3, depth_multiplier=2, strides=2, name="depthwise")(x)
+    x = layers.SpatialDropout2D(0.2)(x)
+    x = layers.SeparableConv2D(8, (3, 1), depth_multiplier=2, padding="same")(x)
+    x = layers.GroupNormalization(groups=4)(x)
+    x = layers.MaxPooling2D(pool_size=(2, 3), strides=(2, 1))(x)
+    x = layers.Reshape((8, -1))(layers.Permute((3, 1, 2))(x))
+    x = layers.Conv1D(6, 3, padding="causal", dilation_rate=2)(x)
+    x = layers.SeparableConv1D(4, 3, padding="same")(layers.DepthwiseConv1D(3, padding="same")(x))
+    x = layers.ZeroPadding1D(2)(layers.Cropping1D((1, 1))(layers.UpSampling1D(2)(x)))
+    x = layers.AveragePooling1D(2, padding="same")(layers.MaxPooling1D(2)(x))
+    outputs = layers.Dense(3, activation="softmax")(layers.GlobalMaxPooling1D()(x))
+    model = keras.Model(inputs, outputs)
+    shapes = [tuple(layer.output.shape) for layer in model.layers[1:]]
+    assert shapes[:4] == [(None, 23, 23, 4), (None, 20, 20, 4), (None, 20, 20, 8), (None, 9, 9, 16)]
+    assert shapes[-7:-2] == [
+        (None, 16, 4),
+        (None, 14, 4),
+        (None, 18, 4),
+        (None, 9, 4),
+        (None, 5, 4),
+    ]
+    grouped = model.get_layer("grouped")
+    assert grouped.kernel.shape == (3, 3, 1, 8)
+    assert model.get_layer("depthwise").kernel.shape == (3, 3, 8, 2)
+    x = RNG.random((16, 20, 20, 4)).astype("float32")
+    y = RNG.integers(0, 3, (16,))
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    # grouped convolution: output channels 2g, 2g+1 see input channel g alone
+    probe = keras.Model(inputs, model.get_layer("grouped").output)
+    padded = np.pad(x[:2], ((0, 0), (1, 2), (3, 0), (0, 0)))[:, 2:-1, :-3]
+    kernel, bias = grouped.get_weights()
+    image = np.pad(padded, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    expected = np.zeros((2, 20, 20, 8), "float32") + bias
+    for i in range(3):
+        for j in range(3):
+            taps = image[:, 2 * i : 2 * i + 20, 2 * j : 2 * j + 20]
+            expected += np.repeat(taps, 2, axis=-1) * kernel[i, j, 0]
+    np.testing.assert_allclose(probe.predict(x[:2], verbose=0), expected, rtol=1e-4, atol=1e-5)
+    reload_and_compare(model, x, tmp_path)
+
+
+# keras.io: "Transfer learning & fine-tuning" and "Keypoint Detection with Transfer Learning"
+@pytest.mark.slow
+def test_transfer_learning_freeze_then_fine_tune(tmp_path):
+    base_model = keras.applications.MobileNetV2(
+        weights=None, input_shape=(32, 32, 3), include_top=False, alpha=0.35
+    )
+    base_model.trainable = False
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = layers.RandomFlip("horizontal")(inputs)
+    x = keras.applications.mobilenet_v2.preprocess_input(x)
+    x = base_model(x, training=False)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.2)(x)
+    model = keras.Model(inputs, keras.layers.Dense(1)(x))
+    assert len(model.trainable_weights) == 2
+    x = RNG.integers(0, 256, (8, 32, 32, 3)).astype("float32")
+    y = RNG.integers(0, 2, (8, 1)).astype("float32")
+    frozen = [w.copy() for w in base_model.get_weights()]
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy()],
+    )
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(base_model.get_weights(), frozen))
+    base_model.trainable = True
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-5),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.BinaryAccuracy()],
+    )
+    assert len(model.trainable_weights) == len(base_model.trainable_weights) + 2
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    top = base_model.get_layer("Conv_1").kernel
+    (before,) = [w for w, v in zip(frozen, base_model.weights) if v is top]
+    assert not np.array_equal(top.numpy(), before)
+    reload_and_compare(model, x, tmp_path)
+
+
+def test_kgraph_compile_cli_on_a_vision_program(tmp_path):
+    """``kgraph compile`` on a file that defines a fully convolutional super-resolution model:
+    the ONNX file takes any image size and matches the model (``--verify``)."""
+    program = tmp_path / "espcn.py"
+    program.write_text(
+        "import kgraph as keras\n"
+        "from kgraph import layers, ops\n"
+        "inputs = keras.Input((None, None, 1))\n"
+        "x = layers.Conv2D(8, 5, activation='relu', padding='same')(inputs)\n"
+        "x = layers.SeparableConv2D(4, 3, padding='same')(x)\n"
+        "x = layers.UpSampling2D(2, interpolation='bilinear')(x)\n"
+        "model = keras.Model(inputs, ops.depth_to_space(x, 2))\n"
+    )
+    out = tmp_path / "espcn.onnx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kgraph", "compile", str(program), "-o", str(out), "--verify"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stdout + proc.stderr
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    image = RNG.random((1, 5, 7, 1)).astype("float32")
+    (result,) = session.run(None, {session.get_inputs()[0].name: image})
+    assert result.shape == (1, 20, 28, 1)
