@@ -70,4 +70,10 @@ def einsum(subscripts, *operands, **kwargs):
     ``kwargs`` are accepted as Keras does (it passes them to its backend's einsum, e.g.
     ``optimize``): they only steer how a backend evaluates, so the ONNX Einsum ignores them."""
     equation = explicit_equation(subscripts, [_spec_of(x).ndim for x in operands])
+    if operands and all(_spec_of(x).dtype == "bool" for x in operands):
+        # ONNX Einsum takes no bools: sum the products as int32; true where any product is
+        from kgraph.ops.numpy import cast
+
+        ints = [cast(x, "int32") for x in operands]
+        return cast(apply(_einsum, ints, equation=equation), "bool")
     return apply(_einsum, list(operands), equation=equation)
