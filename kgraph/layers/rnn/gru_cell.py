@@ -64,8 +64,12 @@ class GRUCell(GRUStep, BaseCell):
         reset_after=True,
         **kwargs,
     ):
+        # Keras 2's matmul layout choice: Keras 3 takes it (same numbers) and leaves it out
+        # of the config
+        implementation = kwargs.pop("implementation", 2)
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self._set_gru_options(recurrent_activation, reset_after)
+        self.implementation = implementation
 
     def get_config(self):
         return {**super().get_config(), **self._gru_config()}

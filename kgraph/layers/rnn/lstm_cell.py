@@ -72,8 +72,12 @@ class LSTMCell(LSTMStep, BaseCell):
         unit_forget_bias=True,
         **kwargs,
     ):
+        # Keras 2's matmul layout choice: Keras 3 takes it (same numbers) and leaves it out
+        # of the config
+        implementation = kwargs.pop("implementation", 2)
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self._set_lstm_options(recurrent_activation, unit_forget_bias)
+        self.implementation = implementation
 
     def get_config(self):
         return {**super().get_config(), **self._lstm_config()}

@@ -141,3 +141,19 @@ def test_stacked_cells_mix_a_keras_contract_cell_with_kgraph_cells(tmp_path):
     loaded = kgraph.saving.load_model(tmp_path / "stacked.keras")
     for a, b in zip(loaded.predict(x, verbose=0), got):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("layer_class", [layers.LSTM, layers.GRU, layers.LSTMCell, layers.GRUCell])
+def test_keras_2_implementation_argument_is_taken_and_changes_nothing(layer_class):
+    """Keras 2 code passes ``implementation=1``; Keras 3 takes it (the numbers do not
+    depend on it) and leaves it out of the config."""
+    plain, legacy = layer_class(3), layer_class(3, implementation=1)
+    assert "implementation" not in legacy.get_config()
+    assert legacy.get_config().keys() == plain.get_config().keys()
+    if layer_class in (layers.LSTMCell, layers.GRUCell):
+        plain, legacy = layers.RNN(plain), layers.RNN(legacy)
+    x = np.random.default_rng(5).standard_normal((2, 4, 2)).astype(np.float32)
+    plain(x)
+    legacy(x)
+    legacy.set_weights(plain.get_weights())
+    np.testing.assert_allclose(np.asarray(legacy(x)), np.asarray(plain(x)), rtol=1e-6)
