@@ -8,7 +8,14 @@ import os
 
 import numpy as np
 
-from tests.keras_workflow_programs import TARGETS, X, custom_objects, linear, set_weights
+from tests.keras_workflow_programs import (
+    LABELS,
+    TARGETS,
+    X,
+    custom_objects,
+    linear,
+    set_weights,
+)
 
 
 def schedules(keras, tmp):
@@ -219,5 +226,36 @@ def accumulation(keras, tmp):
     return {"weights": model.get_weights(), "iterations": iterations}
 
 
+def class_labels_for_user_code(keras, tmp):
+    """A loss function, a metric function and a ``compute_loss`` override given class labels
+    for a softmax output: Keras hands the user's code the targets as given."""
+    ops = keras.ops
+
+    def sparse_loss(y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    def hits(y_true, y_pred):
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int64")
+        return ops.cast(ops.equal(labels, ops.argmax(y_pred, axis=-1)), "float32")
+
+    class Classifier(keras.Model):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            return ops.mean(sparse_loss(y, y_pred))
+
+    found = {}
+    for name, labels in (("labels", LABELS), ("column", LABELS[:, None])):
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax")])
+        set_weights(model)
+        model.compile(keras.optimizers.SGD(0.5), sparse_loss, metrics=[hits])
+        history = model.fit(X, labels, batch_size=40, epochs=2, verbose=0)
+        found[name] = {"history": history.history, "weights": model.get_weights()}
+    inputs = keras.Input((6,))
+    model = Classifier(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+    set_weights(model)
+    model.compile(keras.optimizers.SGD(0.5))
+    found["override"] = model.fit(X, LABELS, batch_size=40, epochs=2, verbose=0).history
+    return found
+
+
 PROGRAMS = [schedules, compute_loss_override, subclassed_round_trip, freezing, on_batch]
-PROGRAMS += [datasets, accumulation]
+PROGRAMS += [datasets, accumulation, class_labels_for_user_code]

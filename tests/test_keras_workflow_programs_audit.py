@@ -319,14 +319,33 @@ def test_standalone_metric_and_loss_objects(tmp_path):
     close(out["mean"], (1 + 2 + 3) / 2.5)
 
 
-def test_custom_loss_on_class_labels_says_to_one_hot_them():
-    """Keras hands a custom loss the targets as given; kgraph traces it on targets shaped like
-    the output, and says so (not a bare shape error) when given class labels."""
+def test_user_loss_metric_and_compute_loss_read_class_labels(tmp_path):
+    """Keras hands a custom loss, metric or ``compute_loss`` the targets as given: class
+    labels (or a column of them) for a softmax output train as numpy's softmax regression."""
+    out = run(more.class_labels_for_user_code, tmp_path)
+    kernel, bias = draws([(6, 3), (3,)])
+    losses, accuracies = [], []
+    for _ in range(2):
+        probabilities = softmax(X @ kernel + bias)
+        losses.append(-np.log(probabilities[np.arange(40), LABELS]).mean())
+        accuracies.append(np.mean(probabilities.argmax(-1) == LABELS))
+        grad = (probabilities - np.eye(3)[LABELS]) / 40
+        kernel, bias = kernel - 0.5 * X.T @ grad, bias - 0.5 * grad.sum(0)
+    for case in ("labels", "column"):
+        close(out[case]["history"]["loss"], losses)
+        close(out[case]["history"]["hits"], accuracies)
+        close(out[case]["weights"][0], kernel)
+    close(out["override"]["loss"], losses)
+
+
+def test_builtin_metric_on_class_labels_of_a_custom_loss_says_to_one_hot_them():
+    """kgraph's built-in metrics read targets shaped like the output: with class labels for a
+    custom loss, "accuracy" is refused with what to do (not a bare shape error)."""
 
     def sparse_loss(y_true, y_pred):
         return kgraph.losses.sparse_categorical_crossentropy(y_true, y_pred)
 
     model = kgraph.Sequential([kgraph.Input((6,)), kgraph.layers.Dense(3, activation="softmax")])
-    model.compile("sgd", sparse_loss)
-    with pytest.raises(ValueError, match=r"received \(40,\)\. kgraph traces a custom loss"):
+    model.compile("sgd", sparse_loss, metrics=["accuracy"])
+    with pytest.raises(ValueError, match=r"received \(40,\)\. The output's built-in metrics"):
         model.fit(X, LABELS, verbose=0)

@@ -192,5 +192,13 @@ def _trace(trace, builder, spec, output, shape, fn, scope):
 
 
 def _dims(label, shape) -> tuple:
-    rank = len(label.shape) if label.shape is not None else len(shape)
-    return (None, *shape[1:rank])
+    """The label's symbolic shape: its own static dims (targets of another shape than the
+    output's), else the output's."""
+    if label.shape is None:
+        return (None, *shape[1:])
+    dims = [d if isinstance(d, int) else None for d in label.shape]
+    return (
+        None,
+        *(d if d is not None else w for d, w in zip(dims[1:], shape[1:])),
+        *dims[len(shape) :],
+    )

@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: str) -> np.ndarray:
-    """Returns ``y`` in the dtype and shape the step graph expects, or raises one clear line."""
+def prepare_labels(
+    y, output_shape: tuple, loss_name: str | None, output_name: str, any_shape: bool = False
+) -> np.ndarray:
+    """Returns ``y`` in the dtype and shape the step graph expects, or raises one clear line.
+    With ``any_shape`` (only the user's code reads the targets: a custom loss or metric, a
+    ``compute_loss`` override) float32 targets of another shape are kept as given, as Keras
+    hands them to that code (class labels for a softmax output)."""
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise ValueError(
@@ -44,16 +49,18 @@ def prepare_labels(y, output_shape: tuple, loss_name: str | None, output_name: s
     expected = output_shape[1:]
     if y.ndim == 1 and expected == (1,):
         y = y[:, None]
-    matches = len(y.shape) == len(expected) + 1 and all(
-        want is None or got == want for got, want in zip(y.shape[1:], expected)
-    )  # a None dimension (e.g. an RNN's unknown time length) takes any size
+    if any_shape and y.ndim == len(expected) + 2 and y.shape[-1] == 1:
+        y = y[..., 0]  # a column for an output without that axis: Keras squeezes it
+    matches = _fits(y, expected)  # a None dimension (an RNN's time length) takes any size
+    if not matches and any_shape and y.ndim >= 1:
+        return y
     if not matches:
         hint = ""
         if loss_name == "traced":  # Keras hands a user loss targets of any shape
             hint = (
-                " kgraph traces a custom loss on float targets shaped like its output: pass "
-                "class labels one-hot (keras.utils.to_categorical) and compute the loss "
-                "from them."
+                " The output's built-in metrics read targets shaped like it: pass class "
+                "labels one-hot (keras.utils.to_categorical), or write those metrics as "
+                "functions of (y_true, y_pred)."
             )
         raise ValueError(
             f"Targets for output '{output_name}' must have shape "
@@ -79,6 +86,14 @@ def class_weights_to_sample_weight(y: np.ndarray, class_weight: dict) -> np.ndar
 def _used(spec) -> bool:
     """Whether a loss or a metric reads the output's targets."""
     return spec.loss is not None or bool(spec.metrics)
+
+
+def user_code_only(spec) -> bool:
+    """Whether only the user's code reads the output's targets (a custom loss, custom metrics,
+    a ``compute_loss`` override): then they may have any shape, as in Keras."""
+    if spec.loss is not None and spec.loss["name"] != "traced":
+        return False
+    return all(m.get("traced") is not None or m["name"] == "override_targets" for m in spec.metrics)
 
 
 def _targets_by_name(y: dict, specs) -> list:
@@ -178,7 +193,7 @@ def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
         raise ValueError(f"Model has {len(specs)} outputs but y has {len(ys)} entries.")
     size = next((len(v) for v, s in zip(ys, specs) if _used(s) and v is not None), n)
     ys = [
-        prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name)
+        prepare_labels(v, shape, s.loss["name"] if s.loss else None, s.name, user_code_only(s))
         if _used(s)
         else np.zeros(size, np.float32)  # no loss nor metric reads it: Keras ignores it
         for v, shape, s in zip(ys, shapes, specs)
@@ -192,3 +207,20 @@ def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
             )
         sample_weight = class_weights_to_sample_weight(ys[0], class_weight)
     return ys, sample_weight
+
+
+def label_shapes(specs, ys, shapes) -> dict:
+    """``{output name: (None, *dims)}`` of the targets that the user's code reads in another
+    shape than the output's (their label input takes that shape)."""
+    found = {}
+    for spec, y, shape in zip(specs, ys, shapes):
+        if _used(spec) and user_code_only(spec) and not _fits(y, shape[1:]):
+            found[spec.name] = (None, *y.shape[1:])
+    return found
+
+
+def _fits(y, expected) -> bool:
+    """Whether targets ``y`` have the output's shape (a None dimension takes any size)."""
+    return y.ndim == len(expected) + 1 and all(
+        want is None or got == want for got, want in zip(y.shape[1:], expected)
+    )

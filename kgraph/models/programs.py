@@ -54,6 +54,7 @@ class TrainingPrograms:
         user_losses=None,
         user_metrics=None,
         with_targets=False,
+        label_shapes=None,
     ):
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
         trainable = set(self.trainable_ids)
@@ -67,7 +68,8 @@ class TrainingPrograms:
             model, training=True, mark_outputs=False, collect_losses=True
         )
         self.with_targets = with_targets  # every output's label reaches the overrides' y
-        objectives = (output_specs, user_losses, user_metrics, with_targets)
+        self.label_shapes = dict(label_shapes or {})  # targets the user's code reads as given
+        objectives = (output_specs, user_losses, user_metrics, with_targets, self.label_shapes)
         step_parts = _objectives(model, trace, outputs, *objectives)
         specs, penalty, traced, metric_values, override = step_parts
         self.variables = dict(trace.variables)
@@ -151,7 +153,15 @@ class TrainingPrograms:
 
 
 def _objectives(
-    model, trace, outputs, specs, user_losses, user_metrics, every_label, prefix="metrics/"
+    model,
+    trace,
+    outputs,
+    specs,
+    user_losses,
+    user_metrics,
+    every_label,
+    label_shapes,
+    prefix="metrics/",
 ):
     """What the graph adds to the model's outputs: ``(specs, extra loss, traced user losses,
     traced user metrics, override)``. Without a ``compute_loss`` override the extra loss is
@@ -159,6 +169,9 @@ def _objectives(
     specs keep their metrics only). ``override`` is None without a ``compute_loss`` or
     ``compute_metrics`` override, else ``(labels, metric states, logged entries, loaders)``."""
     b, shapes = trace.builder, [t.shape for t in model._output_specs()]
+    for spec in specs:  # made before the user's code asks for them, in the targets' shape
+        if spec.name in label_shapes:
+            b.input(spec.label_name, list(label_shapes[spec.name]), "float32")
     penalty = penalties.traced_penalty(model, trace)  # may meet weights the call did not
     traced = trace_losses(trace, b, user_losses or {}, specs, outputs, shapes)
     metric_values = trace_metrics(trace, b, user_metrics or {}, specs, outputs, shapes, prefix)

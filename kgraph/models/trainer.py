@@ -24,7 +24,7 @@ import numpy as np
 from kgraph.models import optimizer_slots
 from kgraph.models.compile_specs import loss_order, output_train_specs
 from kgraph.models.data import Batches, as_input_arrays, unpack_batch
-from kgraph.models.labels import prepare_targets
+from kgraph.models.labels import label_shapes, prepare_targets
 from kgraph.models.loss_override import target_specs
 from kgraph.models.programs import TrainingPrograms, step_spec
 from kgraph.optimizer_iterations import step_count
@@ -57,6 +57,7 @@ class Trainer:
         self._synced = -1  # generation() at the last sync
         self._ahead = False  # the engine holds newer values than the variables
         self.with_targets = False  # an override's y holds every output's targets
+        self.label_shapes: dict = {}  # output name -> its targets' shape, when not the output's
         self.tracked = None  # the last loop's results, what model.metrics show
         self.metric_views: dict = {}  # model.metrics' objects, by name
         if model.built:
@@ -104,6 +105,7 @@ class Trainer:
         ys, sample_weight = prepare_targets(
             y, sample_weight, class_weight, specs, shapes, len(xs[0])
         )
+        self.label_shapes = label_shapes(specs, ys, shapes)
         return Batches(xs, ys, sample_weight)
 
     def batch_source(self, data, batch_size, shuffle):
@@ -157,6 +159,7 @@ class Trainer:
         ids = tuple(id(w) for w in self.model.trainable_weights)
         stale = self._programs is None or self._programs.trainable_ids != ids
         stale = stale or self._programs.with_targets != self.with_targets
+        stale = stale or self._programs.label_shapes != self.label_shapes
         if not stale and generation() != self._synced:
             stale = self._programs.constants_changed()
         if stale:
@@ -172,6 +175,7 @@ class Trainer:
                 self.user_losses,
                 self.user_metrics,
                 self.with_targets,
+                self.label_shapes,
             )
             step = programs.step
             optimizer_slots.track_slots(self.optimizer, self.model, programs)
@@ -227,6 +231,8 @@ class Trainer:
         programs = self._programs
         if programs is None or programs.with_targets != self.with_targets:
             return self.programs()  # a dataset's first batch told that targets come
+        if programs.label_shapes != self.label_shapes:
+            return self.programs()  # targets of another shape for the user's loss code
         return programs
 
     def train_step(self, batch) -> dict:
