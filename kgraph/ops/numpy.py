@@ -262,9 +262,14 @@ def cast(x, dtype):
     return apply(_cast, [x], dtype=dtype)
 
 
-def convert_to_tensor(x, dtype=None):
-    """Returns ``x`` as a tensor: a numpy array eagerly, the tensor itself when symbolic."""
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """Returns ``x`` as a tensor: a numpy array eagerly, the tensor itself when symbolic.
+    ``sparse`` and ``ragged`` are Keras' flags; kgraph's tensors are dense, so True raises."""
     from kgraph.ops.dynamic_shapes import as_tensor_list
+
+    for flag, value in (("sparse", sparse), ("ragged", ragged)):
+        if value:
+            raise ValueError(f"`{flag}=True` is not supported by kgraph. Received: {flag}={value}")
     from kgraph.tensor import KerasTensor, Variable
 
     stacked = as_tensor_list(x)  # [batch, 1, 1] with a run-time size from ops.shape

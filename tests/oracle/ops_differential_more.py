@@ -240,6 +240,7 @@ def more_calls():
         + keyword_calls()
         + error_calls()
         + dtype_calls()
+        + python_value_calls()
     )
 
 
@@ -307,4 +308,43 @@ def dtype_calls():
         call("logsumexp", H, axis=0, label="f16"),
         call("cumprod", H, axis=0, label="f16"),
         call("average", I, weights=J, label="int-w"),
+    ]
+
+
+def python_value_calls():
+    """Python scalars and lists as the tensors (Keras converts them: ints int32, floats
+    floatx). Left out: lists that JAX refuses (where, any, count_nonzero, logsumexp, softmax)."""
+    return [
+        call("add", 1, 2, label="py"),
+        call("add", 1.5, 2, label="py-float"),
+        call("add", [1, 2], 3, label="list"),
+        call("multiply", [1.5, 2], [2, 3], label="lists"),
+        call("equal", 1, 1.0, label="py"),
+        call("divide", 1, 2, label="py"),
+        call("floor_divide", 7, 2, label="py"),
+        call("power", 2, 3, label="py"),
+        call("power", 2.0, [1, 2], label="list"),
+        call("maximum", 1, 2.5, label="py"),
+        call("sqrt", 4, label="py"),
+        call("exp", [0.0, 1.0], label="list"),
+        call("square", 3, label="py"),
+        call("abs", -3, label="py"),
+        call("negative", 3, label="py"),
+        call("sign", -2.5, label="py"),
+        call("round", 2.5, label="py"),
+        call("ceil", 2, label="py"),
+        call("sum", [1, 2, 3], label="list"),
+        call("max", [1.0, 2.0], label="list"),
+        call("mean", [1, 2, 3], label="list"),
+        call("prod", [1, 2, 3], label="list"),
+        call("std", [1, 2, 3], label="list"),
+        call("median", [1, 2, 3, 4], label="list"),
+        call("argmax", [3, 1, 4], label="list"),
+        call("sort", [3, 1, 2], label="list"),
+        call("cumsum", [1, 2, 3], label="list"),
+        call("clip", [1, 5, 9], 2, 6, label="list"),
+        call("relu", [-1, 2], label="list"),
+        call("logical_and", [1, 0], [1, 1], label="list"),
+        call("convert_to_tensor", [1, 2], sparse=False, ragged=False, label="flags"),
+        call("convert_to_tensor", [1.5], dtype="float16", label="dtype"),
     ]
