@@ -2,11 +2,11 @@
 
 Images are rank 4 ``(N, H, W, C)`` batches or rank 3 single images (channels_first when
 ``data_format="channels_first"``). Height and width must be static (known when the graph is
-built), except for a nearest or bilinear ``resize`` without aspect-ratio cropping or padding;
-the batch axis may stay dynamic. Differences from Keras: ``resize`` has no lanczos3 /
-lanczos5 / area filters (ONNX ``Resize`` offers nearest, linear and cubic only), and
-``affine_transform`` applies the projective part ``c0, c1`` exactly (Keras' JAX backend treats
-it loosely; every Keras layer leaves it zero).
+built), except for ``affine_transform`` and a nearest or bilinear ``resize`` without
+aspect-ratio cropping or padding; the batch axis may stay dynamic. Differences from Keras:
+``resize`` has no area filter (bicubic and lanczos run as two MatMuls with the weights
+``jax.image.resize`` uses), and ``affine_transform`` applies the projective part ``c0, c1``
+exactly (Keras' JAX backend treats it loosely; every Keras layer leaves it zero).
 """
 
 from __future__ import annotations
@@ -232,6 +232,7 @@ def _affine_lower(b, x, t, *, order, fill_mode, fill_value, layout, size, out_si
             "Concat", [b.op("Shape", [x], {"end": 1}), b.constant(np.asarray([8]))], {"axis": 0}
         )
         t = b.op("Expand", [t, rows])
+    out_size = [low.runtime_size(b, x, a + 1) if n is None else n for a, n in enumerate(out_size)]
     ys, xs = low.affine_points(b, t, out_size)
     y = low.sample(
         b,
@@ -269,7 +270,8 @@ def affine_transform(
     ``fill_mode`` says what points outside the image read: ``constant`` (``fill_value``),
     ``nearest`` (edge pixel), ``wrap``, ``mirror`` (``d c b | a b c d | c b a``) or ``reflect``
     (``d c b a | a b c d | d c b a``). ``output_size`` (a kgraph extension, used by RandomCrop)
-    gives the output's height and width; by default it is the input's.
+    gives the output's height and width; by default it is the input's. The input's height and
+    width may be unknown until run time (a model that takes images of any size).
     """
     if interpolation not in AFFINE_INTERPOLATIONS:
         raise ValueError(
@@ -288,7 +290,7 @@ def affine_transform(
             "Invalid transform shape: expected (8,) or (batch, 8). "
             f"Received: transform.shape={tspec.shape}"
         )
-    size = _static_hw(spec, h, w, "affine_transform")
+    size = (spec.shape[h], spec.shape[w])  # None where only the run time knows the size
     return apply(
         _affine,
         [images, transform],

@@ -37,27 +37,49 @@ def restore(b, y, rank: int, channels_first: bool):
     return y
 
 
-def fix_index(b, index, size: int, mode: str):
-    """Integer index into an axis of ``size`` after the fill mode's remapping."""
+def _i64(b, v):
+    """An int64 scalar: a constant for an int, or the run-time size itself."""
+    return scalar(b, v, _I64) if isinstance(v, (int, np.integer)) else v
 
-    def i64(v):
-        return scalar(b, v, _I64)
 
-    if mode in ("constant", "nearest") or size == 1:
-        return b.op("Clip", [index, i64(0), i64(size - 1)])
+def _arith(b, op: str, a, c):
+    """``a op c`` for sizes that are ints (folded here) or int64 scalars (an ONNX node)."""
+    if isinstance(a, (int, np.integer)) and isinstance(c, (int, np.integer)):
+        return {"Add": a + c, "Sub": a - c, "Mul": a * c}[op]
+    return b.op(op, [_i64(b, a), _i64(b, c)])
+
+
+def runtime_size(b, x, axis: int):
+    """Size of ``x`` along ``axis`` as an int64 scalar read at run time."""
+    dim = b.op("Shape", [x], {"start": axis, "end": axis + 1})
+    return b.op("Squeeze", [dim, axes_input(b, [0])])
+
+
+def fix_index(b, index, size, mode: str):
+    """Integer index into an axis of ``size`` (an int, or an int64 scalar known at run time)
+    after the fill mode's remapping."""
+    last = _arith(b, "Sub", size, 1)
+    if mode in ("constant", "nearest") or (isinstance(size, int) and size == 1):
+        return b.op("Clip", [index, _i64(b, 0), _i64(b, last)])
     if mode == "wrap":
-        return b.op("Mod", [index, i64(size)])
+        return b.op("Mod", [index, _i64(b, size)])
 
     def mirror(i, n):  # triangular wave of half-period n - 1
-        s = n - 1
-        return b.op(
-            "Abs", [b.op("Sub", [b.op("Mod", [b.op("Add", [i, i64(s)]), i64(2 * s)]), i64(s)])]
-        )
+        s = _arith(b, "Sub", n, 1)
+        if not isinstance(s, int):  # a one-pixel axis at run time: no division by zero
+            s = b.op("Max", [s, _i64(b, 1)])
+        wave = b.op("Mod", [b.op("Add", [i, _i64(b, s)]), _i64(b, _arith(b, "Mul", s, 2))])
+        return b.op("Abs", [b.op("Sub", [wave, _i64(b, s)])])
 
     if mode == "mirror":
-        return mirror(index, size)
-    twice = b.op("Add", [b.op("Mul", [index, i64(2)]), i64(1)])  # reflect
-    return b.op("Div", [b.op("Sub", [mirror(twice, 2 * size + 1), i64(1)]), i64(2)])
+        index = mirror(index, size)
+    else:  # reflect
+        twice = b.op("Add", [b.op("Mul", [index, _i64(b, 2)]), _i64(b, 1)])
+        n = _arith(b, "Add", _arith(b, "Mul", size, 2), 1)
+        index = b.op("Div", [b.op("Sub", [mirror(twice, n), _i64(b, 1)]), _i64(b, 2)])
+    if isinstance(size, int):
+        return index
+    return b.op("Clip", [index, _i64(b, 0), _i64(b, last)])
 
 
 def round_away(b, v):
@@ -66,7 +88,7 @@ def round_away(b, v):
     return b.op("Mul", [b.op("Sign", [v]), half])
 
 
-def _axis_taps(b, coords, size: int, order: int, mode: str):
+def _axis_taps(b, coords, size, order: int, mode: str):
     """Per axis: [(fixed index, weight or None, inside-image mask)] for each tap."""
     if order == 0:
         points = [(round_away(b, coords), None)]
@@ -84,7 +106,7 @@ def _axis_taps(b, coords, size: int, order: int, mode: str):
                 "And",
                 [
                     b.op("GreaterOrEqual", [index, scalar(b, 0, _I64)]),
-                    b.op("Less", [index, scalar(b, size, _I64)]),
+                    b.op("Less", [index, _i64(b, size)]),
                 ],
             )
         taps.append((fix_index(b, index, size, mode), weight, inside))
@@ -93,13 +115,14 @@ def _axis_taps(b, coords, size: int, order: int, mode: str):
 
 def sample(b, x, ys, xs, *, order: int, fill_mode: str, fill_value: float, size, dtype: str):
     """Values of (N, H, W, C) ``x`` at float32 points ``(ys, xs)`` of shape (N, H', W').
+    ``size`` is (H, W): ints, or None where the size is only known at run time.
 
     The image is read as a channel-major (C, N*H*W) table with one ``Gather`` per tap (much
     faster in onnxruntime than ``GatherND`` with ``batch_dims``), so the per-pixel weights
     broadcast over the leading channel axis, which onnxruntime does at full speed; in
     constant mode a tap that falls outside gives its weight to ``fill_value`` instead.
     """
-    height, width = size
+    height, width = (runtime_size(b, x, a + 1) if n is None else n for a, n in enumerate(size))
     planar = b.op("Transpose", [x], {"perm": [3, 0, 1, 2]})  # C N H W
     table = b.op(
         "Concat", [b.op("Shape", [x], {"start": 3}), b.constant(np.asarray([-1]))], {"axis": 0}
@@ -109,13 +132,16 @@ def sample(b, x, ys, xs, *, order: int, fill_mode: str, fill_value: float, size,
     start = b.op("Range", [scalar(b, 0, _I64), batch, scalar(b, 1, _I64)])
     base = b.op(  # image n starts at column n * H * W
         "Reshape",
-        [b.op("Mul", [start, scalar(b, height * width, _I64)]), b.constant(np.asarray([-1, 1, 1]))],
+        [
+            b.op("Mul", [start, _i64(b, _arith(b, "Mul", height, width))]),
+            b.constant(np.asarray([-1, 1, 1])),
+        ],
     )
     rows = _axis_taps(b, ys, height, order, fill_mode)
     cols = _axis_taps(b, xs, width, order, fill_mode)
     total, outside = None, None
     for ry, wy, in_y in rows:
-        row_start = b.op("Add", [base, b.op("Mul", [ry, scalar(b, width, _I64)])])
+        row_start = b.op("Add", [base, b.op("Mul", [ry, _i64(b, width)])])
         for cx, wx, in_x in cols:
             value = b.op("Gather", [flat, b.op("Add", [row_start, cx])], {"axis": 1})
             weight = wy if wx is None else (wx if wy is None else b.op("Mul", [wy, wx]))
@@ -138,10 +164,8 @@ def sample(b, x, ys, xs, *, order: int, fill_mode: str, fill_value: float, size,
 def affine_points(b, transform, out_size):
     """Input points ``(ys, xs)`` (N, H', W') that Keras' 8-number transforms map the output
     pixels to: ``x_in = (a0 x + a1 y + a2) / k``, ``y_in = (b0 x + b1 y + b2) / k`` with
-    ``k = c0 x + c1 y + 1``."""
-    h, w = out_size
-    gy = b.constant(np.arange(h, dtype=np.float32).reshape(1, h, 1))
-    gx = b.constant(np.arange(w, dtype=np.float32).reshape(1, 1, w))
+    ``k = c0 x + c1 y + 1``. ``out_size`` holds ints or int64 scalars known at run time."""
+    gy, gx = (_grid(b, n, shape) for n, shape in zip(out_size, ([1, -1, 1], [1, 1, -1])))
     cols = b.op("Split", [transform], {"axis": 1, "num_outputs": 8}, num_outputs=8)
     a0, a1, a2, b0, b1, b2, c0, c1 = (b.op("Unsqueeze", [c, axes_input(b, [2])]) for c in cols)
 
@@ -150,6 +174,14 @@ def affine_points(b, transform, out_size):
 
     k = plane(c0, c1, scalar(b, 1.0, "float32"))
     return b.op("Div", [plane(b0, b1, b2), k]), b.op("Div", [plane(a0, a1, a2), k])
+
+
+def _grid(b, n, shape):
+    """``0, 1, ..., n - 1`` as float32, reshaped to ``shape`` (one -1)."""
+    if isinstance(n, (int, np.integer)):
+        return b.constant(np.arange(n, dtype=np.float32).reshape(shape))
+    line = b.op("Range", [_i64(b, 0), n, _i64(b, 1)])
+    return b.op("Reshape", [cast(b, line, "float32"), b.constant(np.asarray(shape, np.int64))])
 
 
 def rgb_to_hsv(b, x):

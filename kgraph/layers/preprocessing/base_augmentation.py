@@ -152,9 +152,17 @@ class BaseImagePreprocessingLayer(Layer):
     def channel_axis(self, rank: int = 4) -> int:
         return 1 if self.data_format == "channels_first" else rank - 1
 
-    def image_size(self, images) -> tuple[int, int]:
+    def image_size(self, images) -> tuple:
+        """Height and width: ints, or float32 scalars read at run time where the model takes
+        images of any size (the transforms only do arithmetic with them)."""
         h, w = self.spatial_axes(len(images.shape))
-        return images.shape[h], images.shape[w]
+        sizes = [images.shape[h], images.shape[w]]
+        if None in sizes:
+            shape = ops.shape(images)
+            sizes = [
+                ops.cast(shape[a], "float32") if n is None else n for a, n in zip((h, w), sizes)
+            ]
+        return tuple(sizes)
 
     def per_image(self, values, rank: int = 4):
         """(batch, 1) values reshaped to broadcast over (batch, H, W, C) images."""

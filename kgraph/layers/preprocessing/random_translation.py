@@ -51,8 +51,8 @@ class RandomTranslation(BaseAffineLayer):
         if not training:
             return None
         height, width = self.image_size(data)
-        dy = self.uniform(data, (1,), self.height_lower, self.height_upper) * float(height)
-        dx = self.uniform(data, (1,), self.width_lower, self.width_upper) * float(width)
+        dy = self.uniform(data, (1,), self.height_lower, self.height_upper) * height
+        dx = self.uniform(data, (1,), self.width_lower, self.width_upper) * width
         zeros, ones = ops.zeros_like(dx), ops.ones_like(dx)
         matrix = ops.concatenate([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
         return {"translations": ops.concatenate([dx, dy], axis=1), "matrix": matrix}
