@@ -229,7 +229,8 @@ def compile_specs(metrics, weighted_metrics, prefix, loss_name, output_shape, ta
     names them.
 
     The strings ``"accuracy"``/``"acc"`` are resolved from the loss and output shape (an
-    ``Accuracy()`` object is exact match). Only weighted metrics see ``sample_weight`` /
+    ``Accuracy()`` object is exact match); with a custom loss or none, from the targets'
+    shape when the graph is built. Only weighted metrics see ``sample_weight`` /
     ``class_weight``. Names are made unique as Keras' ``CompileMetrics`` does over ``taken``
     (the display names so far; updated): a repeated metric name gets ``_1``, ``_2``...; a
     weighted metric whose name is taken is shown as ``weighted_<name>`` (then
@@ -245,7 +246,10 @@ def compile_specs(metrics, weighted_metrics, prefix, loss_name, output_shape, ta
                 spec = get(item).spec()
                 if isinstance(item, str):  # Keras' compile names a metric by its string
                     spec["display_name"] = item
-            spec["name"] = resolve_metric_name(spec["name"], loss_name, output_shape)
+            if not (loss_name in (None, "traced") and spec["name"].lower() in ACCURACY_NAMES):
+                spec["name"] = resolve_metric_name(spec["name"], loss_name, output_shape)
+            # else the targets' shape tells (the graph resolves it from its label input): a
+            # custom loss may read class labels or one-hot targets, as Keras decides per batch
             spec = complete_spec(spec, output_shape)
             display = prefix + spec["display_name"]
             if display in taken:

@@ -321,7 +321,8 @@ def test_standalone_metric_and_loss_objects(tmp_path):
 
 def test_user_loss_metric_and_compute_loss_read_class_labels(tmp_path):
     """Keras hands a custom loss, metric or ``compute_loss`` the targets as given: class
-    labels (or a column of them) for a softmax output train as numpy's softmax regression."""
+    labels (or a column of them) for a softmax output train as numpy's softmax regression,
+    and "accuracy" follows the targets (sparse here)."""
     out = run(more.class_labels_for_user_code, tmp_path)
     kernel, bias = draws([(6, 3), (3,)])
     losses, accuracies = [], []
@@ -334,18 +335,19 @@ def test_user_loss_metric_and_compute_loss_read_class_labels(tmp_path):
     for case in ("labels", "column"):
         close(out[case]["history"]["loss"], losses)
         close(out[case]["history"]["hits"], accuracies)
+        close(out[case]["history"]["accuracy"], accuracies)
         close(out[case]["weights"][0], kernel)
     close(out["override"]["loss"], losses)
 
 
 def test_builtin_metric_on_class_labels_of_a_custom_loss_says_to_one_hot_them():
-    """kgraph's built-in metrics read targets shaped like the output: with class labels for a
-    custom loss, "accuracy" is refused with what to do (not a bare shape error)."""
+    """kgraph's built-in metrics (but "accuracy") read targets shaped like the output: with
+    class labels for a custom loss, one is refused with what to do (not a bare shape error)."""
 
     def sparse_loss(y_true, y_pred):
         return kgraph.losses.sparse_categorical_crossentropy(y_true, y_pred)
 
     model = kgraph.Sequential([kgraph.Input((6,)), kgraph.layers.Dense(3, activation="softmax")])
-    model.compile("sgd", sparse_loss, metrics=["accuracy"])
+    model.compile("sgd", sparse_loss, metrics=["accuracy", "mae"])
     with pytest.raises(ValueError, match=r"received \(40,\)\. The output's built-in metrics"):
         model.fit(X, LABELS, verbose=0)

@@ -90,10 +90,16 @@ def _used(spec) -> bool:
 
 def user_code_only(spec) -> bool:
     """Whether only the user's code reads the output's targets (a custom loss, custom metrics,
-    a ``compute_loss`` override): then they may have any shape, as in Keras."""
+    a ``compute_loss`` override; ``"accuracy"`` follows the targets): then they may have any
+    shape, as in Keras."""
+    from kgraph.metrics import ACCURACY_NAMES
+
     if spec.loss is not None and spec.loss["name"] != "traced":
         return False
-    return all(m.get("traced") is not None or m["name"] == "override_targets" for m in spec.metrics)
+    return all(
+        m.get("traced") is not None or m["name"] in ("override_targets", *ACCURACY_NAMES)
+        for m in spec.metrics
+    )
 
 
 def _targets_by_name(y: dict, specs) -> list:
