@@ -44,10 +44,15 @@ class Trace:
         return self._bound[id(variable)]
 
     def parameter(self, variable):
-        """Returns the IR value standing for ``variable``, registering it on first use."""
+        """Returns the IR value standing for ``variable``, registering it on first use. Once
+        the graph has assigned it (:meth:`record_update`), later reads see that value, as a
+        Keras variable does within a step: a BatchNormalization called twice updates its
+        moving statistics from the first call's."""
         if id(variable) in self._bound:
             return self._bound[id(variable)]
         path = self._paths.get(id(variable))
+        if path is not None and path in self.updates:
+            return self.updates[path]
         if path is None:
             path = variable.path
             suffix = 1

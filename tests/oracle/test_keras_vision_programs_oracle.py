@@ -210,11 +210,6 @@ def test_siamese_shared_tower(tmp_path):
     check_program(_siamese, x, y, "binary_crossentropy", tmp_path, atol=1e-4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a variable assigned twice in one traced step: the second assignment reads the "
-    "step's starting value (kgraph.trace.Trace.parameter ignores the pending update)",
-)
 def test_batch_norm_in_a_tower_called_twice_updates_its_statistics_in_turn():
     """keras.io's Siamese tower starts with BatchNormalization and runs on both images each
     step: Keras updates the moving statistics once per call, the second from the first."""
