@@ -243,11 +243,17 @@ def class_labels_for_user_code(keras, tmp):
             return ops.mean(sparse_loss(y, y_pred))
 
     found = {}
-    for name, labels in (("labels", LABELS), ("column", LABELS[:, None])):
+    for name, labels, other in (
+        ("labels", LABELS, LABELS[:, None]),
+        ("column", LABELS[:, None], LABELS),
+    ):
         model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax")])
         set_weights(model)
         model.compile(keras.optimizers.SGD(0.5), sparse_loss, metrics=[hits, "accuracy"])
-        history = model.fit(X, labels, batch_size=40, epochs=2, verbose=0)
+        # validation labels in the other form (a column, or not)
+        history = model.fit(
+            X, labels, validation_data=(X, other), batch_size=40, epochs=2, verbose=0
+        )
         found[name] = {"history": history.history, "weights": model.get_weights()}
     inputs = keras.Input((6,))
     model = Classifier(inputs, keras.layers.Dense(3, activation="softmax")(inputs))

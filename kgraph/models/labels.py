@@ -230,3 +230,14 @@ def _fits(y, expected) -> bool:
     return y.ndim == len(expected) + 1 and all(
         want is None or got == want for got, want in zip(y.shape[1:], expected)
     )
+
+
+def to_rank(y, shape):
+    """Targets the user's code reads as given, fitted to the rank the graph's label input took
+    (``shape``; None: as prepared) by a trailing axis of 1: validation labels given as a
+    column while training labels were not, or the other way."""
+    if shape is None or y.ndim == len(shape):
+        return y
+    if y.ndim == len(shape) + 1 and y.shape[-1] == 1:
+        return y[..., 0]
+    return y[..., None] if y.ndim == len(shape) - 1 and shape[-1] == 1 else y

@@ -24,7 +24,7 @@ import numpy as np
 from kgraph.models import optimizer_slots
 from kgraph.models.compile_specs import loss_order, output_train_specs
 from kgraph.models.data import Batches, as_input_arrays, unpack_batch
-from kgraph.models.labels import label_shapes, prepare_targets
+from kgraph.models.labels import label_shapes, prepare_targets, to_rank
 from kgraph.models.loss_override import target_specs
 from kgraph.models.programs import TrainingPrograms, step_spec
 from kgraph.optimizer_iterations import step_count
@@ -146,7 +146,12 @@ class Trainer:
         x_list, y_list, sample_weight = batch
         feed = dict(zip(self.model.input_names, x_list))
         wanted = program.batch_inputs  # outputs no loss or metric reads have no label input
-        feed.update((s.label_name, y) for s, y in zip(self.specs, y_list) if s.label_name in wanted)
+        shapes = self._programs.label_shapes if self._programs is not None else {}
+        feed.update(
+            (s.label_name, to_rank(y, shapes.get(s.name)))
+            for s, y in zip(self.specs, y_list)
+            if s.label_name in wanted
+        )
         n = len(x_list[0])
         feed["sample_weight"] = np.ones(n, np.float32) if sample_weight is None else sample_weight
         return feed
