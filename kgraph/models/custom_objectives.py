@@ -7,8 +7,9 @@ The compiler cannot run user code, so the front end traces it: the output's labe
 here (``compiler.training.label_input``, the same input the built-in losses use), the function
 is called on it and on the output as symbolic tensors, and the per-sample values it returns go
 to the compiler, which weights and reduces a loss's values as it does a built-in loss's, and
-averages a metric's into the ``mean`` accumulators. A user loss's labels are float32 and shaped
-like the output.
+averages a metric's into the ``mean`` accumulators. A user loss's labels are float32, shaped
+like the output, or like the targets when only user code reads them (class labels for a softmax
+output: ``TrainingPrograms`` makes that label input first, from ``Trainer.label_shapes``).
 """
 
 from __future__ import annotations
