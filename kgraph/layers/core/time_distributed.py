@@ -6,6 +6,7 @@ import inspect
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
+from kgraph.layers.serialization import serialize
 from kgraph.layers.wrapper import Wrapper
 from kgraph.ops.core import Op, Spec, apply
 
@@ -81,11 +82,10 @@ class TimeDistributed(Wrapper):
         return (input_shape[0], input_shape[1], *tuple(inner)[1:])
 
     def get_config(self):
-        inner = {
-            "module": "keras.layers",
-            "class_name": type(self.layer).__name__,
-            "config": self.layer.get_config(),
-        }
+        """The wrapped layer as ``serialize_keras_object`` writes it (module, registered name,
+        a nested model), without its ``build_config``: the config stays the same once built."""
+        inner = serialize(self.layer)
+        inner.pop("build_config", None)
         return {**super().get_config(), "layer": inner}
 
     @classmethod

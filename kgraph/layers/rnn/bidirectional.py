@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
+from kgraph.layers.rnn.stacked_rnn_cells import serialize_layer
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -142,18 +143,13 @@ class Bidirectional(Layer):
         return [y, y_rev]
 
     def get_config(self):
-        def serialize(layer):
-            return {
-                "module": "keras.layers",
-                "class_name": type(layer).__name__,
-                "config": layer.get_config(),
-            }
-
+        """The two layers as ``serialize_keras_object`` writes them (module, registered name,
+        nested models), as Keras'."""
         return {
             **super().get_config(),
             "merge_mode": self.merge_mode,
-            "layer": serialize(self.forward_layer),
-            "backward_layer": serialize(self.backward_layer),
+            "layer": serialize_layer(self.forward_layer),
+            "backward_layer": serialize_layer(self.backward_layer),
         }
 
     @classmethod

@@ -8,9 +8,13 @@ from kgraph.layers.serialization import serialize
 
 
 def serialize_layer(layer):
-    """Keras 3's dict of a nested cell (``serialize_keras_object``): with its module and
-    ``registered_name``, so that a registered user cell loads back."""
-    return serialize(layer)
+    """Keras 3's dict of a nested layer or cell (``serialize_keras_object``): with its module
+    and ``registered_name``, so that a registered user class or a nested model loads back.
+    The ``build_config`` is left out: the wrapper builds what it holds, and its config then
+    stays the same before and after building."""
+    item = serialize(layer)
+    item.pop("build_config", None)
+    return item
 
 
 def native(cell) -> bool:

@@ -96,3 +96,22 @@ def test_fit_reduces_loss():
     model.compile(optimizer=kgraph.optimizers.Adam(0.05), loss="mse")
     history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+
+
+@kgraph.saving.register_keras_serializable(package="bidirectional_test")
+class PeepholeFreeLSTM(layers.LSTM):
+    """A registered LSTM subclass, as user code wraps in Bidirectional."""
+
+
+def test_bidirectional_of_a_registered_layer_saves_and_loads(tmp_path):
+    inputs = kgraph.Input((None, 3))
+    wrapper = layers.Bidirectional(PeepholeFreeLSTM(2))
+    model = kgraph.Model(inputs, wrapper(inputs))
+    config = wrapper.get_config()
+    assert config["layer"]["registered_name"] == "bidirectional_test>PeepholeFreeLSTM"
+    assert config["backward_layer"]["registered_name"] == "bidirectional_test>PeepholeFreeLSTM"
+    x = np.random.default_rng(2).standard_normal((2, 4, 3)).astype("float32")
+    model.save(tmp_path / "bidirectional.keras")
+    loaded = kgraph.saving.load_model(tmp_path / "bidirectional.keras")
+    assert isinstance(loaded.layers[1].forward_layer, PeepholeFreeLSTM)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
