@@ -159,3 +159,19 @@ def wavenet_and_padding_mask_ops(lib):
     padding_mask = ops.cast(ops.not_equal(ids, 0)[:, None, :], "int32")
     y = L.MultiHeadAttention(2, 2)(embedded, embedded, attention_mask=padding_mask)
     return lib.Model([x, ids], [L.Dense(1)(h), y])
+
+
+def video_frames_classifier(lib):
+    """A per-frame CNN (a nested Sequential) under TimeDistributed, then a GRU."""
+    L = lib.layers
+    cnn = lib.Sequential(
+        [
+            lib.Input((8, 8, 3)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.BatchNormalization(),
+            L.GlobalAveragePooling2D(),
+        ]
+    )
+    frames = lib.Input((None, 8, 8, 3))
+    features = L.TimeDistributed(L.Dropout(0.3))(L.TimeDistributed(cnn)(frames))
+    return lib.Model(frames, L.Dense(2)(L.GRU(4)(features)))

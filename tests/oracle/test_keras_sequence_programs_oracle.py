@@ -81,6 +81,10 @@ CASES = {
         programs.wavenet_and_padding_mask_ops,
         lambda: [normal(2, 9, 2), padded_ids(2, 5, 10)],
     ),
+    "video_frames_classifier": (
+        programs.video_frames_classifier,
+        lambda: RNG.random((2, 3, 8, 8, 3)).astype("float32"),
+    ),
 }
 QUICK = {"seq2seq", "wavenet_and_padding_mask_ops"}  # the rest: 5-18 s of Keras compiling each
 
@@ -99,6 +103,26 @@ def test_program_predicts_as_keras(name):
     for g, w in zip(got, want):
         assert g.shape == w.shape
         np.testing.assert_allclose(g, np.asarray(w), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow  # Keras compiles each program's predict
+@pytest.mark.parametrize(
+    "name", ["imdb_bilstm", "bidirectional_variants", "masked_merges", "video_frames_classifier"]
+)
+def test_saved_files_cross_both_ways(name, tmp_path):
+    """kgraph loads Keras' .keras file of the program and Keras loads kgraph's, predicting the
+    same (nested cells, Bidirectional's backward layer, a TimeDistributed Sequential)."""
+    build, data = CASES[name]
+    x = data()
+    ours, theirs = same_weights(build)
+    want = [np.asarray(w) for w in kgraph.tree.flatten(ours.predict(x, verbose=0))]
+    theirs.save(tmp_path / "keras.keras")
+    ours.save(tmp_path / "kgraph.keras")
+    from_keras = kgraph.saving.load_model(tmp_path / "keras.keras").predict(x, verbose=0)
+    from_kgraph = keras.saving.load_model(tmp_path / "kgraph.keras").predict(x, verbose=0)
+    for got in (from_keras, from_kgraph):
+        for g, w in zip(kgraph.tree.flatten(got), want):
+            np.testing.assert_allclose(np.asarray(g), w, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.slow  # Keras compiles the predict and training steps (~40 s)
