@@ -40,6 +40,7 @@ def _conv_mixer(lib):
     return lib.Model(inputs, layers.Dense(4, activation="softmax")(x))
 
 
+@pytest.mark.slow  # ~6 s: Keras compiles the model's training step
 def test_conv_mixer(tmp_path):
     x = (RNG.random((8, 8, 8, 3)) * 255).astype("float32")
     y = RNG.integers(0, 4, (8,))
@@ -82,6 +83,7 @@ def _vit(lib):
     return lib.Model(inputs, layers.Dense(3)(x))
 
 
+@pytest.mark.slow  # ~6 s: Keras compiles the model's training step
 def test_vision_transformer(tmp_path):
     x = (RNG.random((8, 8, 8, 3)) * 0.1).astype("float32")
     y = (RNG.random((8, 3)) * 0.1).astype("float32")
@@ -105,6 +107,7 @@ def _cnn_3d(lib):
     return lib.Model(inputs, layers.Dense(1, activation="sigmoid")(x))
 
 
+@pytest.mark.slow  # ~6 s: Keras compiles the model's training step
 def test_3d_cnn(tmp_path):
     x = RNG.random((8, 8, 8, 6, 1)).astype("float32")
     y = RNG.integers(0, 2, (8, 1)).astype("float32")
@@ -194,7 +197,8 @@ def _siamese(lib):
         return ops.sqrt(ops.maximum(sum_square, 1e-7))
 
     inputs = layers.Input((10, 10, 1))
-    x = layers.Conv2D(4, (3, 3), activation="tanh")(inputs)
+    x = layers.BatchNormalization()(inputs)
+    x = layers.Conv2D(4, (3, 3), activation="tanh")(x)
     x = layers.AveragePooling2D(pool_size=(2, 2))(x)
     x = layers.Flatten()(x)
     tower = lib.Model(inputs, layers.Dense(6, activation="tanh")(x))
