@@ -115,6 +115,7 @@ class Functional(Model):
     def _init_graph(self, inputs, outputs) -> None:
         if isinstance(inputs, dict):
             _warn_on_renamed_inputs(inputs)
+        graph_cut.check_outputs(outputs)
         if not all(graph_cut.is_input_tensor(t) for t in tree.flatten(inputs)):
             inputs, outputs = graph_cut.cut_at_inputs(inputs, outputs)  # as Keras
         self._inputs_struct, self._outputs_struct = inputs, outputs

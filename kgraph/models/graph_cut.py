@@ -27,6 +27,16 @@ def is_input_tensor(t) -> bool:
     )
 
 
+def check_outputs(outputs) -> None:
+    """Keras' error for a model output that is not a symbolic tensor (a string, an array)."""
+    for t in tree.flatten(outputs):
+        if not isinstance(t, KerasTensor):
+            raise ValueError(
+                "All `outputs` values must be KerasTensors. Received: "
+                f"outputs={outputs} including invalid value {t} of type {type(t)}"
+            )
+
+
 def cut_at_inputs(inputs, outputs):
     """``(inputs, outputs)`` rewired so every input is an ``Input`` tensor (see the module
     docstring); structures (lists, dicts) are kept."""

@@ -64,6 +64,10 @@ def test_invalid_inputs_are_refused_in_one_line():
     _, h, o = _graph()
     with pytest.raises(ValueError, match="All `inputs` values must be KerasTensors"):
         kgraph.Model([1], o)
+    with pytest.raises(ValueError, match=r"All `outputs` values must be KerasTensors.*'str'"):
+        kgraph.Model(kgraph.Input((3,)), "x")
+    with pytest.raises(ValueError, match=r"All `outputs` values must be KerasTensors.*ndarray"):
+        kgraph.Model(h, [o, np.ones(3)])
     other = kgraph.Input((2,), name="other")
     with pytest.raises(ValueError, match="other"):
         kgraph.Model(h, layers.Add()([o, other]))
