@@ -21,7 +21,10 @@ def standardize(dtype) -> str:
         return "string"  # Keras' name for string tensors (ONNX STRING, numpy object arrays)
     if isinstance(dtype, str) and dtype in ("float", "int"):
         return {"float": FLOATX, "int": "int32"}[dtype]
-    return np.dtype(dtype).name
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        raise ValueError(f"Invalid dtype: {dtype}") from None  # Keras' words
 
 
 def of_python(value) -> str:

@@ -105,7 +105,7 @@ def _parse_name(name) -> tuple[str, str]:
         return _MIXED[name], "float32"
     try:
         dtype = dtypes.standardize(name)
-    except TypeError:
+    except ValueError:
         raise ValueError(
             f"Cannot convert '{name}' to a mixed precision DTypePolicy. Valid policies include "
             "'mixed_float16', 'mixed_bfloat16', and the name of any float dtype such as "

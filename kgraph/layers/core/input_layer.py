@@ -37,6 +37,8 @@ class InputLayer(Layer):
             value = sparse if flag == "sparse" else kwargs.pop(flag, False)
             if value:
                 raise ValueError(f"kgraph does not support {flag} inputs. Received: {flag}=True")
+        if dtype is not None:
+            dtypes.standardize(dtype)  # Keras' "Invalid dtype" before any policy's message
         super().__init__(name=name, dtype=dtype, **kwargs)
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         for d in self.batch_shape:
