@@ -118,7 +118,11 @@ def test_regularizer_lookup_edge_cases():
         regularizers.OrthogonalRegularizer()(W3)
 
 
-@pytest.mark.parametrize("regularizer", [r for r, _ in REGULARIZERS[:-1]], ids=repr)
+@pytest.mark.parametrize(
+    "regularizer",
+    [r for r, _ in REGULARIZERS[:-1]],
+    ids=[f"{type(r).__name__}-{i}" for i, (r, _) in enumerate(REGULARIZERS[:-1])],
+)
 def test_regularizer_serialize_round_trips(regularizer):
     config = regularizers.serialize(regularizer)
     assert config["class_name"] == type(regularizer).__name__
