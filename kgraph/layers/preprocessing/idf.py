@@ -15,10 +15,27 @@ def documents(token_batches):
     2 or more, or a whole batch of rank 0 or 1 (Keras reads a 1-D batch as one document)."""
     for batch in token_batches:
         batch = np.asarray(batch)
-        if batch.ndim <= 1:
+        rows = ragged_rows(batch)
+        if rows is not None:  # an object array of token lists: a row is a document
+            yield from (np.asarray(row, dtype=object).reshape(-1) for row in rows)
+        elif batch.ndim <= 1:
             yield batch.reshape(-1)
         else:
             yield from batch.reshape(len(batch), -1)
+
+
+def ragged_rows(inputs):
+    """The rows of a ragged batch (a list, or an object array, of token sequences whose
+    lengths differ; Keras takes a ``tf.RaggedTensor`` there), else None."""
+    ragged = isinstance(inputs, (list, tuple)) or (
+        isinstance(inputs, np.ndarray) and inputs.dtype == object and inputs.ndim == 1
+    )
+    if not ragged or len(inputs) == 0:
+        return None
+    rows = list(inputs)
+    if not all(isinstance(row, (list, tuple, np.ndarray)) for row in rows):
+        return None
+    return rows if len({len(row) for row in rows}) > 1 or isinstance(inputs, np.ndarray) else None
 
 
 class Frequencies:

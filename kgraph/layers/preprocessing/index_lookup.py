@@ -231,6 +231,9 @@ class IndexLookup(Layer):
 
     # -- calling -----------------------------------------------------------------------------
     def call(self, inputs):
+        rows = idf.ragged_rows(inputs)
+        if rows is not None:
+            return self._call_ragged(rows)
         if self.vocabulary is None:
             if self.output_mode == "int" and unadapted_symbolic(inputs):
                 # building a model before adapt(), as Keras allows: only shapes are needed now
@@ -256,6 +259,18 @@ class IndexLookup(Layer):
         if self.output_mode == "tf_idf":  # the token counts times their IDF weights
             return ops.multiply(encode(index, "count", depth, "float32"), self.idf_weights)
         return encode(index, self.output_mode, depth, "float32")
+
+    def _call_ragged(self, rows):
+        """Rows of different lengths (the multi-label example's lists of terms), each
+        encoded as one sample: ``(rows, depth)`` for multi_hot, count and tf_idf."""
+        if self.invert or self.output_mode not in ("multi_hot", "count", "tf_idf"):
+            raise ValueError(
+                f"{type(self).__name__} takes rows of different lengths only with "
+                "output_mode 'multi_hot', 'count' or 'tf_idf' (kgraph has no ragged outputs): "
+                "pad them first (keras.utils.pad_sequences). Received: "
+                f"output_mode={self.output_mode!r}, invert={self.invert}"
+            )
+        return np.stack([np.asarray(self(np.asarray(row))) for row in rows])
 
     def _oov(self, inputs):
         first = self._mask_slot()

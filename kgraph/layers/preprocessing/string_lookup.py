@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kgraph import ops
+from kgraph.layers.preprocessing import idf
 from kgraph.layers.preprocessing.index_lookup import IndexLookup
 from kgraph.ops.lookup import lookup
 
@@ -77,6 +78,8 @@ class StringLookup(IndexLookup):
         super().set_vocabulary(vocabulary, idf_weights)
 
     def call(self, inputs):
+        if idf.ragged_rows(inputs) is not None:
+            return super().call(inputs)  # each row on its own (IndexLookup._call_ragged)
         if isinstance(inputs, (list, tuple)):  # Python strings, as Keras takes them
             inputs = np.asarray(inputs, dtype=object)
         if isinstance(inputs, np.ndarray) and inputs.dtype.kind in "SO":
