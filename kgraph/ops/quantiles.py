@@ -39,6 +39,15 @@ def _positions(qs, n, method):
     return lo, hi, frac
 
 
+def lerp(low, high, t):
+    """``low * (1 - t) + high * t`` (JAX's form, so an infinite end gives that infinity, not
+    NaN), exactly ``low`` where ``t`` is 0."""
+    from kgraph.ops.numpy import equal
+
+    mixed = add(multiply(low, subtract(1.0, t)), multiply(high, t))
+    return where(equal(t, 0.0), low, mixed)
+
+
 def _check(q, method, what):
     if isinstance(q, KerasTensor):
         raise ValueError(f"{what} needs q as a Python or numpy value (it fixes the positions).")
@@ -85,7 +94,7 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
     out = low
     if (frac != 0).any():
         high = gather_static(ordered, hi, kept)
-        out = add(low, multiply(subtract(high, low), frac.astype(_spec_of(flat).dtype)))
+        out = lerp(low, high, frac.astype(_spec_of(flat).dtype))
     from kgraph.ops.predicates import isnan
     from kgraph.ops.reductions import any as any_
 
@@ -128,7 +137,7 @@ def _counted(flat, qs, axes, method, keepdims, kept, ignore_nan):
     out = low
     if method in ("linear", "midpoint"):
         weight = 0.5 if method == "midpoint" else frac
-        out = add(low, multiply(subtract(high, low), where(hi > lo, weight, 0.0)))
+        out = where(hi > lo, lerp(low, high, weight), low)
     if ignore_nan:
         out = where(count < 1.0, np.nan, out)
     return _shape_result(out, qs, axes, keepdims, kept)
