@@ -1,7 +1,7 @@
 """keras.io workflow programs about callback hooks and metrics (see ``keras_workflow_programs``):
 the order of a Callback's hooks in fit/evaluate/predict, stop_training, EarlyStopping options,
 a best-only weights checkpoint, list outputs with per-output metric lists, standalone metric and
-loss objects."""
+loss objects, and the serialization guide's layer holding a layer (its own ``from_config``)."""
 
 from __future__ import annotations
 
@@ -160,4 +160,58 @@ def standalone_objects(keras, tmp):
     }
 
 
+def nested_layer_config(keras, tmp):
+    """The serialization guide's layer holding another layer: its ``from_config`` deserializes
+    the nested config that ``get_config`` of the model wrote."""
+    layers, ops = keras.layers, keras.ops
+
+    @keras.saving.register_keras_serializable(package="guide")
+    class Doubler(layers.Layer):
+        def call(self, x):
+            return x * 2
+
+    @keras.saving.register_keras_serializable(package="guide", name="KernelMult")
+    class KernelMult(layers.Layer):
+        def __init__(self, units, nested_layer=None, **kwargs):
+            super().__init__(**kwargs)
+            self.units, self.nested_layer = units, nested_layer
+
+        def build(self, input_shape):
+            shape = (input_shape[-1], self.units)
+            self.kernel = self.add_weight(shape=shape, regularizer="l1", name="kernel")
+
+        def call(self, x):
+            return ops.matmul(x, self.kernel) + self.nested_layer(x)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units, "nested_layer": self.nested_layer}
+
+        @classmethod
+        def from_config(cls, config):
+            nested = keras.saving.deserialize_keras_object(config.pop("nested_layer"))
+            return cls(nested_layer=nested, **config)
+
+    model = keras.Sequential([keras.Input((6,)), KernelMult(6, nested_layer=Doubler())])
+    model.add(layers.Dense(1))
+    set_weights(model)
+    model.compile("sgd", "mse")
+    rebuilt = keras.Sequential.from_config(model.get_config())
+    rebuilt.set_weights(model.get_weights())
+    functional = keras.Model(model.inputs, model.outputs)
+    copied = keras.Model.from_config(functional.get_config())
+    copied.set_weights(model.get_weights())
+    model.save(os.path.join(tmp, "nested.keras"))
+    loaded = keras.models.load_model(os.path.join(tmp, "nested.keras"))
+    return {
+        "weights": model.get_weights(),
+        "predict": model.predict(X[:8], verbose=0),
+        "rebuilt": rebuilt.predict(X[:8], verbose=0),
+        "copied": copied.predict(X[:8], verbose=0),
+        "loaded": loaded.predict(X[:8], verbose=0),
+        "registered": keras.saving.get_registered_name(KernelMult),
+        "evaluate": model.evaluate(X[:8], TARGETS[:8], verbose=0),
+    }
+
+
 PROGRAMS = [hooks, restore_without_stopping, list_outputs_metrics, standalone_objects]
+PROGRAMS += [nested_layer_config]

@@ -353,3 +353,14 @@ def test_builtin_metric_on_class_labels_of_a_custom_loss_says_to_one_hot_them():
     model.compile("sgd", sparse_loss, metrics=["accuracy", "mae"])
     with pytest.raises(ValueError, match=r"received \(40,\)\. The output's built-in metrics"):
         model.fit(X, LABELS, verbose=0)
+
+
+def test_layer_holding_a_layer_rebuilds_from_the_model_config(tmp_path):
+    out = run(hooked.nested_layer_config, tmp_path)
+    kernel, dense, bias = out["weights"]
+    want = (X[:8] @ kernel + 2 * X[:8]) @ dense + bias
+    for key in ("predict", "rebuilt", "copied", "loaded"):
+        close(out[key], want, rtol=1e-5)
+    assert out["registered"] == "guide>KernelMult"
+    penalty = 0.01 * np.abs(kernel).sum()  # the "l1" regularizer
+    close(out["evaluate"], np.mean((want - TARGETS[:8]) ** 2) + penalty, rtol=1e-5)

@@ -207,6 +207,8 @@ class Functional(Model):
 
     def get_config(self):
         """Keras-style config: layers with their inbound nodes, input and output references."""
+        from kgraph.saving.serialization_lib import serialize_keras_object
+
         local: dict[int, tuple[str, int]] = {}  # node id -> (layer name, index among its calls)
         counts: dict[int, int] = {}
         saved = _saved_nodes(self._nodes, self.outputs)
@@ -237,7 +239,7 @@ class Functional(Model):
                     "class_name": type(layer).__name__,
                     **({"registered_name": registered} if ">" in (registered or "") else {}),
                     "name": layer.name,
-                    "config": layer.get_config(),
+                    "config": serialize_keras_object(layer.get_config()),  # nested objects too
                     "inbound_nodes": [
                         {
                             "args": tree.map_structure(encode, list(n.args)),

@@ -100,6 +100,11 @@ class Sequential(Functional):
         return x
 
     def get_config(self):
+        """Keras' config: each layer's config with nested objects (a layer held by a custom
+        layer, initializers) serialized, so that a ``from_config`` written as the guides write
+        it (``deserialize_keras_object(config.pop("nested"))``) rebuilds them."""
+        from kgraph.saving.serialization_lib import serialize_keras_object
+
         layers = []
         if self._input_layer is not None:
             layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
@@ -107,7 +112,7 @@ class Sequential(Functional):
             {
                 "class_name": type(layer).__name__,
                 **_registered(layer),
-                "config": layer.get_config(),
+                "config": serialize_keras_object(layer.get_config()),
             }
             for layer in self._stack
         ]
