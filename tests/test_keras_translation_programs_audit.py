@@ -49,12 +49,6 @@ def ner_data(n=48, vocab=30, num_tags=4, maxlen=8):
     return tokens, np.where(tokens > 0, 1 + tokens % (num_tags - 1), 0)
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="models/labels.prepare_labels demands targets shaped like the output for a "
-    "custom Loss (Keras passes them through): (n, 8) tags vs (n, 8, 4) probabilities",
-)
 def test_named_entity_recognition_with_the_examples_masked_loss(tmp_path):
     """keras.io's NER: Embedding -> TransformerBlock -> per-token softmax, trained with the
     example's loss class (integer tags, padding left out of the mean)."""
