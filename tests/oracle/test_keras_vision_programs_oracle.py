@@ -254,3 +254,65 @@ def test_keypoint_regression_on_a_frozen_backbone(tmp_path):
     ours, theirs = check_program(_keypoints, x, y, "mse", tmp_path, atol=1e-4)
     assert ours.count_params() == theirs.count_params()
     assert len(ours.trainable_weights) == len(theirs.trainable_weights)
+
+
+def _channels_first_2d(lib):
+    layers = lib.layers
+    cf = dict(data_format="channels_first")
+    inputs = lib.Input((3, 12, 12))
+    x = layers.Conv2D(4, 3, padding="same", **cf)(inputs)
+    x = layers.BatchNormalization(axis=1)(x)
+    x = layers.SeparableConv2D(4, 3, strides=2, padding="same", **cf)(x)
+    x = layers.DepthwiseConv2D(3, depth_multiplier=2, **cf)(x)
+    x = layers.MaxPooling2D(**cf)(x)
+    x = layers.AveragePooling2D(2, strides=1, padding="same", **cf)(x)
+    x = layers.UpSampling2D(2, interpolation="bilinear", **cf)(x)
+    x = layers.Conv2DTranspose(4, 3, strides=2, padding="same", **cf)(x)
+    x = layers.Cropping2D(2, **cf)(layers.ZeroPadding2D(1, **cf)(x))
+    x = layers.Conv2D(4, 3, groups=2, **cf)(x)
+    x = layers.GroupNormalization(2, axis=1)(x)
+    x = layers.Resizing(5, 5, **cf)(x)
+    return lib.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling2D(**cf)(x)))
+
+
+def _channels_first_3d(lib):
+    layers = lib.layers
+    cf = dict(data_format="channels_first")
+    inputs = lib.Input((2, 6, 6, 4))
+    x = layers.Conv3D(4, 3, padding="same", **cf)(inputs)
+    x = layers.MaxPooling3D(2, **cf)(x)
+    x = layers.Conv3DTranspose(2, 2, strides=2, **cf)(x)
+    x = layers.UpSampling3D(2, **cf)(x)
+    x = layers.Cropping3D(2, **cf)(layers.ZeroPadding3D(1, **cf)(x))
+    x = layers.AveragePooling3D(2, **cf)(x)
+    return lib.Model(inputs, layers.Dense(2)(layers.GlobalMaxPooling3D(**cf)(x)))
+
+
+def _channels_first_1d(lib):
+    layers = lib.layers
+    cf = dict(data_format="channels_first")
+    inputs = lib.Input((3, 16))
+    x = layers.Conv1D(4, 3, padding="same", **cf)(inputs)
+    x = layers.SeparableConv1D(4, 3, **cf)(x)
+    x = layers.DepthwiseConv1D(3, **cf)(x)
+    x = layers.Conv1DTranspose(2, 3, strides=2, **cf)(x)
+    x = layers.AveragePooling1D(2, **cf)(layers.MaxPooling1D(2, **cf)(x))
+    return lib.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling1D(**cf)(x)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "build, shape",
+    [
+        (_channels_first_2d, (8, 3, 12, 12)),
+        (_channels_first_3d, (8, 2, 6, 6, 4)),
+        (_channels_first_1d, (8, 3, 16)),
+    ],
+    ids=["2d", "3d", "1d"],
+)
+def test_channels_first_layers(build, shape, tmp_path):
+    """Every convolution, pooling, padding, cropping, upsampling and normalization layer the
+    vision examples use, with data_format='channels_first'."""
+    x = RNG.random(shape).astype("float32")
+    y = RNG.random((8, 2)).astype("float32")
+    check_program(build, x, y, "mse", tmp_path, atol=1e-4)
