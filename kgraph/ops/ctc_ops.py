@@ -32,30 +32,33 @@ def _shift(x, k):
     return _ops.concatenate([pad, x[:, :-k]], axis=1)
 
 
+def _with_blanks(target, blank):
+    """``(B, L)`` labels interleaved with blanks: ``(B, 2L+1)``, blank first and last."""
+    blanks = _ops.full_like(target, blank)
+    pairs = _ops.reshape(_ops.stack([blanks, target], axis=-1), (_ops.shape(target)[0], -1))
+    return _ops.concatenate([pairs, blanks[:, :1]], axis=1)
+
+
 def ctc_loss(target, output, target_length, output_length, mask_index=0):
     """Per-sample CTC loss of int ``target`` ``(B, L)`` (valid up to ``target_length``) and
     logits ``output`` ``(B, T, C)`` (valid up to ``output_length``); ``mask_index`` is the
-    blank class. ``T`` must be static."""
+    blank class. ``T`` must be static; ``L`` may be known at run time only."""
     out = _spec_of(output)
     if out.ndim != 3 or out.shape[1] is None:
         raise ValueError(f"ctc_loss needs output (B, T, C) with a static T. Received {out.shape}.")
     dtype = dtypes.result_type(out.dtype, "float32")
     logp = _ops.log_softmax(_ops.cast(output, dtype), axis=-1)
     target = _ops.cast(target, "int32")
-    steps, labels = out.shape[1], _spec_of(target).shape[1]
-    states = 2 * labels + 1
-    blank = _ops.add(_ops.zeros_like(target[:, :1]), int(mask_index))
-    parts = [blank]
-    for i in range(labels):
-        parts += [target[:, i : i + 1], blank]
-    ext = _ops.concatenate(parts, axis=1)  # (B, 2L+1)
+    steps = out.shape[1]
+    ext = _with_blanks(target, int(mask_index))  # (B, 2L+1); L may be known at run time only
+    state = _ops.arange(_ops.shape(ext)[1])
     skip = _ops.logical_and(
         _ops.not_equal(ext, int(mask_index)),
         _ops.not_equal(ext, _ops.concatenate([ext[:, :2], ext[:, :-2]], axis=1)),
     )
-    skip = _ops.logical_and(skip, np.arange(states) >= 2)
+    skip = _ops.logical_and(skip, state >= 2)
     t_len = _ops.cast(output_length, "int32")
-    first = np.where(np.arange(states) < 2, 0.0, _LOG_EPS).astype(dtypes.to_numpy(dtype))
+    first = _ops.cast(_ops.where(state < 2, 0.0, _LOG_EPS), dtype)
     alpha = None
     for t in range(steps):
         emit = _ops.take_along_axis(logp[:, t], ext, axis=1)

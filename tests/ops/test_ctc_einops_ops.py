@@ -198,3 +198,24 @@ def test_errors():
         ops.rearrange(f32(2, 3), "a b -> a c")
     with pytest.raises(ValueError, match="has 3 axes"):
         ops.rearrange(f32(2, 3), "a b c -> a b c")
+
+
+def test_ctc_loss_with_a_label_length_known_at_run_time_only():
+    """keras.io's captcha OCR: labels ``Input((None,))`` and lengths from ``ops.shape``."""
+    import kgraph
+
+    class CTC(kgraph.layers.Layer):
+        def call(self, inputs):
+            y_true, y_pred = inputs
+            batch = ops.shape(y_true)[0]
+            label_length = ops.shape(y_true)[1] * ops.ones((batch,), dtype="int32")
+            input_length = ops.shape(y_pred)[1] * ops.ones((batch,), dtype="int32")
+            return ops.ctc_loss(y_true, y_pred, label_length, input_length)
+
+    labels, logits = kgraph.Input((None,)), kgraph.Input((4, 3))
+    model = kgraph.Model([labels, logits], CTC()([labels, logits]))
+    x = np.random.default_rng(5).standard_normal((3, 4, 3)).astype(np.float32)
+    for target in (np.array([[1, 2], [2, 2], [1, 1]]), np.array([[1], [2], [1]])):
+        got = model.predict([target.astype(np.float32), x], verbose=0)
+        want = _ctc_brute(x, target, [target.shape[1]] * 3, [4] * 3)
+        np.testing.assert_allclose(got, want, rtol=1e-4)
