@@ -107,7 +107,14 @@ def test_program_predicts_as_keras(name):
 
 @pytest.mark.slow  # Keras compiles each program's predict
 @pytest.mark.parametrize(
-    "name", ["imdb_bilstm", "bidirectional_variants", "masked_merges", "video_frames_classifier"]
+    "name",
+    [
+        "imdb_bilstm",
+        "bidirectional_variants",
+        "masked_merges",
+        "video_frames_classifier",
+        "embedding_masks_into_attention",  # Keras records Attention's mask op (ConvertToTensor)
+    ],
 )
 def test_saved_files_cross_both_ways(name, tmp_path):
     """kgraph loads Keras' .keras file of the program and Keras loads kgraph's, predicting the
