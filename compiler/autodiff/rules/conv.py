@@ -1,8 +1,8 @@
 """Gradient rules of ``Conv``: input gradient by ``ConvTranspose``, kernel gradient by im2col and
 a batched ``MatMul`` or by a ``Conv`` over batch/channel-transposed tensors (chosen per layer,
 see :data:`WEIGHT_GRAD_RECIPE`), bias gradient by ``ReduceSum``. Groups, strides, dilations and
-explicit or automatic pads are supported; spatial dims must be static, the batch may be
-symbolic."""
+explicit or automatic pads are supported; the batch and the spatial sizes may be symbolic
+("same" pads at a stride above 1 then computed at run time, see ``window``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from kgraph.compiler.autodiff.registry import rule
 from kgraph.compiler.autodiff.rules.window import (
     Window,
     fit_to_input,
+    pad_input,
     window,
 )
 
@@ -52,8 +53,8 @@ def _conv(b, node, grads):
     )
     dx = fit_to_input(b, dx, x, geo)
     db = None
-    if not geo.static:  # symbolic lengths: the recipe that needs no sizes
-        dw = weight_grad_by_conv(b, x, w, g, geo, group)
+    if not geo.static:  # symbolic lengths: the recipe that needs no sizes (pads made explicit)
+        dw = weight_grad_by_conv(b, pad_input(b, x, geo), w, g, geo, group)
     elif _is_pointwise(geo, group):
         dw = weight_grad_pointwise(b, x, w, g, geo)
     elif _recipe(x, w, geo, group) == "im2col":

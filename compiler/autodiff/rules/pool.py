@@ -1,5 +1,6 @@
 """Gradient rules of pooling: MaxPool through its ``Indices`` output, AveragePool through a
-depthwise ``ConvTranspose`` of a ones kernel, global pools through broadcasting."""
+depthwise ``ConvTranspose`` of a ones kernel (with symbolic sizes and uncounted pads, the
+per-window cell counts are computed at run time), global pools through broadcasting."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from kgraph.compiler.autodiff.emit import (
     const,
     dims,
     flat,
+    ints,
     mask_as,
     np_dtype,
     reduce_sum,
@@ -48,8 +50,12 @@ def _average_pool(b, node, grads):
     channels = dims(x)[1]
     if channels is None:
         raise NotImplementedError(f"AveragePool '{node.name}' needs a static channel count.")
-    counts = _counts(geo, bool(attr(node, "count_include_pad", 0)), node)
-    scaled = b.op("Div", [grads[0], b.constant(counts.astype(np_dtype(x)))])
+    include_pad = bool(attr(node, "count_include_pad", 0))
+    if not geo.static and not include_pad and (geo.dynamic or any(geo.begin + geo.end)):
+        counts = _runtime_counts(b, x, geo)
+    else:
+        counts = b.constant(_counts(geo, include_pad).astype(np_dtype(x)))
+    scaled = b.op("Div", [grads[0], counts])
     ones = b.constant(np.ones((channels, 1, *geo.kernel), dtype=np_dtype(x)))
     dx = b.op(
         "ConvTranspose",
@@ -59,16 +65,10 @@ def _average_pool(b, node, grads):
     return [fit_to_input(b, dx, x, geo)]
 
 
-def _counts(geo: Window, include_pad: bool, node) -> np.ndarray:
+def _counts(geo: Window, include_pad: bool) -> np.ndarray:
     """Number of cells each window averages, shaped (1, 1, *out): a product over the axes.
-    With symbolic sizes every window must count its full kernel (no pads, or pads counted)."""
+    With symbolic sizes every window counts its full kernel (no pads, or pads counted)."""
     if not geo.static:
-        if not include_pad and any(geo.begin + geo.end):
-            raise NotImplementedError(
-                f"The gradient of AveragePool '{node.name}' needs static spatial dims with "
-                "'same' padding (its edge windows average fewer cells); give the Input a "
-                "fixed length."
-            )
         return np.full([1, 1] + [1] * len(geo.kernel), float(np.prod(geo.kernel)))
     total = np.ones((1, 1), dtype=np.float64)
     for size, out, k, s, d, pb, pe in zip(
@@ -79,6 +79,24 @@ def _counts(geo: Window, include_pad: bool, node) -> np.ndarray:
         axis = ((cells >= low) & (cells < high)).sum(axis=1).astype(np.float64)
         total = total[..., None] * axis
     return total
+
+
+def _runtime_counts(b, x, geo: Window):
+    """The in-input cells of each window when the sizes are symbolic and pads are not
+    counted (Keras' 'same' average pooling): a Conv of a ones kernel over a ones map of
+    ``x``'s run-time spatial shape, padded as the node pads (zeros count nothing). Shaped
+    (1, 1, *out)."""
+    n = len(geo.kernel)
+    spatial = b.op("Slice", [b.op("Shape", [x]), ints(b, [2]), ints(b, [2 + n])])
+    shape = b.op("Concat", [ints(b, [1, 1]), spatial], {"axis": 0})
+    one = ir.tensor(np.ones(1, dtype=np_dtype(x)))
+    ones = b.op("ConstantOfShape", [shape], {"value": one})
+    kernel = b.constant(np.ones((1, 1, *geo.kernel), dtype=np_dtype(x)))
+    pads = {"auto_pad": geo.same} if geo.dynamic else {"pads": geo.begin + geo.end}
+    attrs = {"kernel_shape": geo.kernel, "strides": geo.strides, **pads}
+    if any(d != 1 for d in geo.dilations):
+        attrs["dilations"] = geo.dilations
+    return b.op("Conv", [ones, kernel], attrs)
 
 
 @rule("GlobalAveragePool")

@@ -110,9 +110,48 @@ def test_conv_symbolic_spatial_sizes(spec):
     check_vjp("Conv", inputs, attrs, wrt=[0, 1, 2], eps=1e-2, batch=[0], free_axes={0: free})
 
 
-def test_conv_symbolic_size_same_padding_strided_is_refused():
-    """'same' pads at stride 2 depend on the length: one clear error, not a wrong gradient."""
-    inputs = [RNG.standard_normal((1, 2, 9)), RNG.standard_normal((2, 2, 3))]
-    attrs = {"auto_pad": "SAME_UPPER", "strides": [2]}
-    with pytest.raises(NotImplementedError, match="static spatial dims with 'same' padding"):
-        check_vjp("Conv", inputs, attrs, wrt=[0, 1], free_axes={0: [2]})
+SAME_STRIDED_SPECS = {  # 'same' pads at a stride above 1 depend on the run-time size
+    "conv1d_upper_odd": ((2, 3, 9), (4, 3, 3), {"auto_pad": "SAME_UPPER", "strides": [2]}, [2]),
+    "conv1d_lower_stride3": ((2, 3, 8), (4, 3, 4), {"auto_pad": "SAME_LOWER", "strides": [3]}, [2]),
+    "conv1d_no_pad_leftover": (
+        (1, 2, 9),
+        (2, 2, 1),
+        {"auto_pad": "SAME_UPPER", "strides": [2]},
+        [2],
+    ),
+    "conv2d_upper": (
+        (1, 2, 7, 6),
+        (3, 2, 3, 3),
+        {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
+        [2, 3],
+    ),
+    "conv2d_one_free_axis": (
+        (1, 2, 5, 6),
+        (3, 2, 2, 3),
+        {"auto_pad": "SAME_UPPER", "strides": [2, 3]},
+        [3],
+    ),
+    "depthwise": (
+        (1, 3, 7, 6),
+        (3, 1, 3, 3),
+        {"auto_pad": "SAME_UPPER", "strides": [2, 2], "group": 3},
+        [2, 3],
+    ),
+}
+
+
+@pytest.mark.parametrize("spec", SAME_STRIDED_SPECS)
+def test_conv_symbolic_size_same_padding_strided(spec):
+    """The pads are computed from ``Shape`` at run time: a full ConvTranspose cropped by
+    them, and the kernel gradient over the explicitly padded input."""
+    xs, ws, attrs, free = SAME_STRIDED_SPECS[spec]
+    inputs = [RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])]
+    check_vjp("Conv", inputs, attrs, wrt=[0, 1, 2], eps=1e-2, batch=[0], free_axes={0: free})
+
+
+def test_conv_static_same_padding_strided_has_no_runtime_pads():
+    """With static sizes the pads stay attributes: no Shape/Pad in the backward graph."""
+    inputs = [RNG.standard_normal((1, 2, 7, 6)), RNG.standard_normal((3, 2, 3, 3))]
+    attrs = {"auto_pad": "SAME_UPPER", "strides": [2, 2]}
+    result = check_vjp("Conv", inputs, attrs, wrt=[0, 1], eps=1e-2)
+    assert not any(node.op_type in ("Shape", "Pad") for node in result.graph)

@@ -125,10 +125,56 @@ def test_average_pool_symbolic_length(attrs):
     )
 
 
-def test_average_pool_symbolic_length_uncounted_pads_is_refused():
-    attrs = {"kernel_shape": [3], "pads": [1, 1]}
-    with pytest.raises(NotImplementedError, match="edge windows average fewer cells"):
-        check_vjp("AveragePool", [RNG.standard_normal((1, 2, 7))], attrs, free_axes={0: [2]})
+SYMBOLIC_SAME = {  # Keras' 'same' pooling over Input((None, None, C)): pads not counted
+    "uncounted_pads_1d": ((1, 2, 7), {"kernel_shape": [3], "pads": [1, 1]}, [2]),
+    "same_stride1_2d": ((1, 2, 7, 5), {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER"}, [2, 3]),
+    "same_stride2_1d": (
+        (2, 3, 9),
+        {"kernel_shape": [2], "auto_pad": "SAME_UPPER", "strides": [2]},
+        [2],
+    ),
+    "same_stride2_2d": (
+        (1, 2, 7, 6),
+        {"kernel_shape": [3, 3], "auto_pad": "SAME_UPPER", "strides": [2, 2]},
+        [2, 3],
+    ),
+    "same_lower_2d": (
+        (1, 2, 7, 6),
+        {"kernel_shape": [3, 2], "auto_pad": "SAME_LOWER", "strides": [2, 3]},
+        [3],
+    ),
+    "same_stride2_counted": (
+        (1, 2, 7, 5),
+        {
+            "kernel_shape": [2, 2],
+            "auto_pad": "SAME_UPPER",
+            "strides": [2, 2],
+            "count_include_pad": 1,
+        },
+        [2, 3],
+    ),
+}
+
+
+@pytest.mark.parametrize("spec", SYMBOLIC_SAME)
+def test_average_pool_symbolic_size_runtime_pads(spec):
+    """Edge windows average fewer cells: the counts (and strided 'same' pads) come from a
+    Conv over a ones map of the run-time size."""
+    shape, attrs, free = SYMBOLIC_SAME[spec]
+    x = RNG.standard_normal(shape)
+    check_vjp("AveragePool", [x], attrs, batch=True, eps=1e-2, free_axes={0: free})
+
+
+def test_max_pool_symbolic_size_same_stride2():
+    attrs = {"kernel_shape": [2, 2], "auto_pad": "SAME_UPPER", "strides": [2, 2]}
+    x = RNG.standard_normal((1, 2, 7, 5))
+    check_vjp("MaxPool", [x], attrs, batch=True, free_axes={0: [2, 3]})
+
+
+def test_pool_symbolic_size_ceil_mode_is_refused():
+    attrs = {"kernel_shape": [3], "strides": [2], "ceil_mode": 1}
+    with pytest.raises(NotImplementedError, match="static spatial dims with ceil_mode"):
+        check_vjp("AveragePool", [RNG.standard_normal((1, 2, 8))], attrs, free_axes={0: [2]})
 
 
 @pytest.mark.parametrize("attrs", [{"kernel_shape": [2], "strides": [2]}, {"kernel_shape": [3]}])
