@@ -364,3 +364,26 @@ def test_layer_holding_a_layer_rebuilds_from_the_model_config(tmp_path):
     assert out["registered"] == "guide>KernelMult"
     penalty = 0.01 * np.abs(kernel).sum()  # the "l1" regularizer
     close(out["evaluate"], np.mean((want - TARGETS[:8]) ** 2) + penalty, rtol=1e-5)
+
+
+def test_sequential_without_input_builds_from_a_datasets_first_batch():
+    """Keras builds a Sequential that has no Input on the first batch of a dataset (fit and
+    evaluate), a generator's first batch included (it is not lost)."""
+    model = kgraph.Sequential([kgraph.layers.Dense(1)])
+    model.compile(kgraph.optimizers.SGD(0.1), "mse")
+    batches = ((X[i : i + 10], TARGETS[i : i + 10]) for i in range(0, 40, 10))
+    result = model.evaluate(batches, verbose=0)
+    kernel, bias = model.get_weights()
+    close(result, np.mean((X @ kernel + bias - TARGETS) ** 2), rtol=1e-5)  # all 4 batches
+    fresh = kgraph.Sequential([kgraph.layers.Dense(1)])
+    fresh.compile(kgraph.optimizers.SGD(0.1), "mse")
+    fresh.fit(kgraph.utils.Dataset.from_tensor_slices((X, TARGETS)).batch(40), verbose=0)
+    assert fresh.count_params() == 7
+
+
+def test_sequential_without_input_takes_strings_first():
+    """keras.io's inference model ``Sequential([text_vectorizer, model])`` on raw text."""
+    vectorizer = kgraph.layers.TextVectorization(output_mode="multi_hot")
+    vectorizer.adapt(["a b", "b c"])
+    model = kgraph.Sequential([vectorizer, kgraph.layers.Dense(1, kernel_initializer="ones")])
+    close(model.predict(np.array(["a b", "c"]), verbose=0), [[2], [1]])

@@ -241,3 +241,18 @@ def checked_batch_size(batch_size, what: str = "batch_size") -> int:
     if not integer or batch_size < 1:
         raise ValueError(f"{what} must be a positive integer. Received: {what}={batch_size!r}")
     return int(batch_size)
+
+
+def built_from_first_batch(model, data):
+    """``data`` once a model that waits for data (no ``Input``) is built from its first batch,
+    as Keras' ``fit``/``evaluate`` build on the first batch of a dataset: a re-iterable
+    dataset is peeked; a one-shot iterator gets its first batch put back in front."""
+    if not model._needs_data_build():
+        return data
+    batches = iter(data)
+    try:
+        first = next(batches)
+    except StopIteration:
+        return data
+    model._build_on_data(unpack_batch(first)[0])
+    return itertools.chain([first], batches) if batches is data else data

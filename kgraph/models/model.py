@@ -163,11 +163,15 @@ class Model(SavingMixin, TrainingMethods, Layer):
             self._compiled_cache["predictor"] = cached
         return cached[1]
 
+    def _needs_data_build(self) -> bool:
+        """Whether the model waits for data to know its input (no ``Input``, not built)."""
+        return not self.built or (
+            not getattr(self, "inputs", None) and not hasattr(self, "_symbolic_inputs")
+        )
+
     def _build_on_data(self, x) -> None:
         """Builds a model defined without an ``Input`` from the first data it sees (Keras)."""
-        if not self.built or (
-            not getattr(self, "inputs", None) and not hasattr(self, "_symbolic_inputs")
-        ):
+        if self._needs_data_build():
             self.build(tree.map_structure(lambda a: (None, *np.shape(a)[1:]), x))
 
     def predict(self, x, batch_size=32, verbose="auto", steps=None, callbacks=None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from kgraph.layers.core.input_layer import Input, InputLayer
 from kgraph.layers.layer import Layer
 from kgraph.models.functional import Functional
@@ -65,11 +67,23 @@ class Sequential(Functional):
         self._layers[:] = list(self._stack)
         self._graph_ready = True
 
-    def build(self, input_shape=None) -> None:
-        """Creates the input from ``input_shape`` (with the batch axis) and builds the stack."""
+    def build(self, input_shape=None, input_dtype=None) -> None:
+        """Creates the input from ``input_shape`` (with the batch axis; ``input_dtype`` when
+        first data sets it, else float32) and builds the stack."""
         if self._input_layer is None:
-            self._input_layer = Input(batch_shape=tuple(input_shape))._history[0]
+            batch_shape = tuple(input_shape)
+            self._input_layer = Input(batch_shape=batch_shape, dtype=input_dtype)._history[0]
         self._build_graph()
+
+    def _build_on_data(self, x) -> None:
+        """Builds from the first data, its input taking strings when the data is text (a
+        leading ``TextVectorization`` or ``StringLookup``, as keras.io's inference models)."""
+        if self._needs_data_build() and not isinstance(x, (dict, tuple)):
+            dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+            text = np.dtype(dtype).kind in "USO"
+            self.build((None, *np.shape(x)[1:]), input_dtype="string" if text else None)
+        else:
+            super()._build_on_data(x)
 
     @property
     def built(self) -> bool:

@@ -16,6 +16,7 @@ from kgraph.models import evaluation, logs
 from kgraph.models.compiled_attributes import CompiledAttributes
 from kgraph.models.data import (
     EpochIterator,
+    built_from_first_batch,
     checked_batch_size,
     holds_arrays,
     refuse_separate_targets,
@@ -109,6 +110,7 @@ class TrainingMethods(CompiledAttributes):
         data, arrays, validation_data = training_data(
             trainer, x, y, sample_weight, class_weight, validation_split, validation_data
         )
+        data = data if arrays is not None else built_from_first_batch(self, data)
         if arrays is not None:
             steps = arrays.num_batches(batch_size)
         else:
@@ -156,7 +158,7 @@ class TrainingMethods(CompiledAttributes):
         arrays = holds_arrays(x, y)
         if not arrays:
             refuse_separate_targets(x, y, sample_weight)
-        data = trainer.prepare(x, y, sample_weight) if arrays else x
+        data = trainer.prepare(x, y, sample_weight) if arrays else built_from_first_batch(self, x)
         verbose = 1 if verbose == "auto" else verbose
         if arrays:
             count = data.num_batches(batch_size)
