@@ -91,19 +91,10 @@ def window(node, kernel=None) -> Window:
             f"ceil_mode (the output size rounds up); got input shape {x.shape}. Give the "
             "Input a fixed size."
         )
-    if None in spatial and same and any(s != 1 for s in strides):
-        zeros = [0] * n
-        return Window(
-            spatial,
-            [None] * n,
-            list(kernel),
-            list(strides),
-            list(dilations),
-            zeros,
-            zeros,
-            auto_pad,
-        )
-    if same:
+    dynamic = None in spatial and same and any(s != 1 for s in strides)
+    if dynamic:  # pads computed at run time (runtime_pads)
+        begin, end = [0] * n, [0] * n
+    elif same:
         begin, end = [], []
         for size, k, s, d in zip(spatial, kernel, strides, dilations):
             size = 1 if size is None else size  # stride 1: the pads do not depend on it
@@ -124,7 +115,16 @@ def window(node, kernel=None) -> Window:
         ]
     if None in spatial:
         out = [None] * n
-    return Window(spatial, out, list(kernel), list(strides), list(dilations), begin, end)
+    return Window(
+        spatial,
+        out,
+        list(kernel),
+        list(strides),
+        list(dilations),
+        begin,
+        end,
+        auto_pad if dynamic else None,
+    )
 
 
 def _spatial_shape(b, t, n: int):
