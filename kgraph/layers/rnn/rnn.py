@@ -89,7 +89,18 @@ class RNN(Layer):
         result, states = time_loop.run(
             lambda x_t, s: self.cell.masked_step(x_t, s, masks), sequences, states, *flags
         )
-        return [result, *tree.flatten(states)] if self.return_state else result
+        return [result, *self._returned_states(states)] if self.return_state else result
+
+    def _returned_states(self, states) -> list:
+        """The final states as Keras returns them after the output: flat for one cell (an
+        LSTM's ``h, c``); for ``StackedRNNCells`` one entry per cell, a tensor for a cell with
+        one state and a list for a cell with several (``h_gru, [h_lstm, c_lstm]``)."""
+        if not isinstance(self.cell, StackedRNNCells):
+            return tree.flatten(states)
+        return [
+            cell_states[0] if isinstance(cell.state_size, int) else list(cell_states)
+            for cell, cell_states in zip(self.cell.cells, states)
+        ]
 
     def compute_mask(self, inputs, mask=None):
         """The input mask on the sequence output (None on a last-step output and on states),

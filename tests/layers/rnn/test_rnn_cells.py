@@ -157,3 +157,23 @@ def test_keras_2_implementation_argument_is_taken_and_changes_nothing(layer_clas
     legacy(x)
     legacy.set_weights(plain.get_weights())
     np.testing.assert_allclose(np.asarray(legacy(x)), np.asarray(plain(x)), rtol=1e-6)
+
+
+def test_stacked_cells_return_states_per_cell_as_keras():
+    """``return_state`` with stacked cells gives one entry per cell after the output (a tensor
+    for a one-state cell, ``[h, c]`` for an LSTM cell), as Keras' layer call does."""
+    x = np.random.default_rng(6).standard_normal((2, 4, 2)).astype(np.float32)
+    rnn = layers.RNN([layers.SimpleRNNCell(3), layers.LSTMCell(2)], return_state=True)
+    inputs = kgraph.Input((None, 2))
+    output, simple_h, (lstm_h, lstm_c) = rnn(inputs)
+    assert [t.shape for t in (output, simple_h, lstm_h, lstm_c)] == [
+        (None, 2), (None, 3), (None, 2), (None, 2),
+    ]  # fmt: skip
+    model = kgraph.Model(inputs, [output, simple_h, lstm_h, lstm_c])
+    w = rnn.get_weights()
+    hidden = numpy_simple_rnn(x, w[:3], return_sequences=True)
+    got = model.predict(x, verbose=0)
+    np.testing.assert_allclose(got[1], hidden[:, -1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got[2], numpy_lstm(hidden, w[3:]), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got[3], numpy_lstm(hidden, w[3:], return_c=True), atol=1e-5)
+    np.testing.assert_allclose(got[0], got[2], rtol=1e-6)
