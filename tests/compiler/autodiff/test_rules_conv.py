@@ -140,6 +140,20 @@ SAME_STRIDED_SPECS = {  # 'same' pads at a stride above 1 depend on the run-time
 }
 
 
+SAME_STRIDED_SPECS["depthwise_multiplier2"] = (
+    (2, 3, 7, 6),
+    (6, 1, 3, 3),
+    {"auto_pad": "SAME_UPPER", "strides": [2, 2], "group": 3},
+    [2, 3],
+)
+SAME_STRIDED_SPECS["groups2_lower"] = (
+    (2, 4, 7, 6),
+    (6, 2, 3, 3),
+    {"auto_pad": "SAME_LOWER", "strides": [2, 2], "group": 2},
+    [2, 3],
+)
+
+
 @pytest.mark.parametrize("spec", SAME_STRIDED_SPECS)
 def test_conv_symbolic_size_same_padding_strided(spec):
     """The pads are computed from ``Shape`` at run time: a full ConvTranspose cropped by
