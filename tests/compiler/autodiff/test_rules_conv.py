@@ -137,21 +137,19 @@ SAME_STRIDED_SPECS = {  # 'same' pads at a stride above 1 depend on the run-time
         {"auto_pad": "SAME_UPPER", "strides": [2, 2], "group": 3},
         [2, 3],
     ),
+    "depthwise_multiplier2": (
+        (2, 3, 7, 6),
+        (6, 1, 3, 3),
+        {"auto_pad": "SAME_UPPER", "strides": [2, 2], "group": 3},
+        [2, 3],
+    ),
+    "groups2_lower": (
+        (2, 4, 7, 6),
+        (6, 2, 3, 3),
+        {"auto_pad": "SAME_LOWER", "strides": [2, 2], "group": 2},
+        [2, 3],
+    ),
 }
-
-
-SAME_STRIDED_SPECS["depthwise_multiplier2"] = (
-    (2, 3, 7, 6),
-    (6, 1, 3, 3),
-    {"auto_pad": "SAME_UPPER", "strides": [2, 2], "group": 3},
-    [2, 3],
-)
-SAME_STRIDED_SPECS["groups2_lower"] = (
-    (2, 4, 7, 6),
-    (6, 2, 3, 3),
-    {"auto_pad": "SAME_LOWER", "strides": [2, 2], "group": 2},
-    [2, 3],
-)
 
 
 @pytest.mark.parametrize("spec", SAME_STRIDED_SPECS)
