@@ -185,7 +185,6 @@ def test_multi_label_text_classification_with_term_lists(tmp_path):
     train = train.map(lambda text, label: (text_vectorizer(text), label))
     shallow_mlp_model = keras.Sequential(
         [
-            keras.Input((text_vectorizer.vocabulary_size(),)),  # see the xfail below
             layers.Dense(16, activation="relu"),
             layers.Dense(8, activation="relu"),
             layers.Dense(lookup.vocabulary_size(), activation="sigmoid"),
@@ -197,21 +196,13 @@ def test_multi_label_text_classification_with_term_lists(tmp_path):
     )  # fmt: skip
     history = shallow_mlp_model.fit(train, epochs=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    model_for_inference = keras.Sequential(
-        [keras.Input((), dtype="string"), text_vectorizer, shallow_mlp_model]
-    )  # keras.io leaves the Input out: see the xfail below
+    model_for_inference = keras.Sequential([text_vectorizer, shallow_mlp_model])
     predicted = model_for_inference.predict(abstracts[:4], verbose=0)
     assert predicted.shape == (4, 4)
     top = [list(np.take(vocab, np.argsort(p)[-1:])) for p in predicted]
     assert top[0] == ["cs.LG"] and top[1] == ["cs.CV"]
 
 
-@pytest.mark.xfail(
-    raises=AttributeError,
-    strict=True,
-    reason="models: a Sequential without an Input, first fit on a Dataset, has no "
-    "_symbolic_outputs (Model._output_specs); fitting numpy arrays builds it",
-)
 def test_sequential_without_input_fits_a_dataset():
     """keras.io's multi-label MLP is a Sequential with no Input, fit on a Dataset."""
     x = RNG.random((8, 5)).astype("float32")
@@ -222,12 +213,6 @@ def test_sequential_without_input_fits_a_dataset():
     assert model.count_params() == 5 * 4 + 4 + 5 and len(history.history["loss"]) == 1
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="models: a Sequential without an Input builds for float32 inputs when first "
-    "called on strings, so a leading TextVectorization rejects them",
-)
 def test_sequential_without_input_predicts_from_strings():
     """keras.io's inference model: ``Sequential([text_vectorizer, model])`` on raw text."""
     vectorizer = layers.TextVectorization(output_mode="multi_hot")
