@@ -24,6 +24,12 @@ S0 = np.asarray(0.75, np.float32)
 E = np.zeros((0, 3), np.float32)
 N = np.array([[np.nan, 1.0, -np.inf, 2.0], [3.0, np.inf, 0.0, -1.0], [np.nan] * 4], np.float32)
 
+
+def names(text: str) -> list[str]:
+    """Op names written as one space-separated string."""
+    return text.split()
+
+
 UNARY_INPUTS = {
     "f32": F,
     "f32-3d": F3,
@@ -39,122 +45,23 @@ UNARY_INPUTS = {
     "u8": U8,
 }
 
-MATH = [
-    "abs",
-    "absolute",
-    "arccos",
-    "arccosh",
-    "arcsin",
-    "arcsinh",
-    "arctan",
-    "arctanh",
-    "cbrt",
-    "ceil",
-    "cos",
-    "cosh",
-    "deg2rad",
-    "erf",
-    "erfc",
-    "erfinv",
-    "exp",
-    "exp2",
-    "expm1",
-    "fabs",
-    "floor",
-    "i0",
-    "log",
-    "log1p",
-    "log2",
-    "log10",
-    "negative",
-    "rad2deg",
-    "reciprocal",
-    "round",
-    "rsqrt",
-    "sign",
-    "sin",
-    "sinc",
-    "sinh",
-    "sqrt",
-    "square",
-    "tan",
-    "tanh",
-    "trunc",
-    "angle",
-    "conj",
-    "conjugate",
-    "copy",
-    "imag",
-    "isfinite",
-    "isinf",
-    "isnan",
-    "isneginf",
-    "isposinf",
-    "isreal",
-    "real",
-    "signbit",
-    "logical_not",
-]
-ACTIVATIONS = [
-    "relu",
-    "relu6",
-    "sigmoid",
-    "softplus",
-    "softsign",
-    "silu",
-    "swish",
-    "log_sigmoid",
-    "hard_sigmoid",
-    "hard_silu",
-    "hard_swish",
-    "gelu",
-    "elu",
-    "selu",
-    "leaky_relu",
-    "celu",
-    "hard_shrink",
-    "hard_tanh",
-    "soft_shrink",
-    "sparse_plus",
-    "sparse_sigmoid",
-    "squareplus",
-    "tanh_shrink",
-    "softmax",
-    "log_softmax",
-    "sparsemax",
-    "glu",
-]
-KERAS_ACTIVATIONS = [
-    "relu",
-    "relu6",
-    "sigmoid",
-    "softplus",
-    "softsign",
-    "silu",
-    "gelu",
-    "elu",
-    "selu",
-    "leaky_relu",
-    "celu",
-    "hard_sigmoid",
-    "hard_silu",
-    "mish",
-    "exponential",
-    "linear",
-    "log_sigmoid",
-    "tanh",
-    "softmax",
-    "log_softmax",
-    "sparsemax",
-    "glu",
-    "tanh_shrink",
-    "hard_tanh",
-    "soft_shrink",
-    "hard_shrink",
-    "squareplus",
-    "sparse_plus",
-    "sparse_sigmoid",
-]
+MATH = names(
+    "abs absolute arccos arccosh arcsin arcsinh arctan arctanh cbrt ceil cos cosh deg2rad erf "
+    "erfc erfinv exp exp2 expm1 fabs floor i0 log log1p log2 log10 negative rad2deg "
+    "reciprocal round rsqrt sign sin sinc sinh sqrt square tan tanh trunc angle conj "
+    "conjugate copy imag isfinite isinf isnan isneginf isposinf isreal real signbit "
+    "logical_not"
+)
+ACTIVATIONS = names(
+    "relu relu6 sigmoid softplus softsign silu swish log_sigmoid hard_sigmoid hard_silu "
+    "hard_swish gelu elu selu leaky_relu celu hard_shrink hard_tanh soft_shrink sparse_plus "
+    "sparse_sigmoid squareplus tanh_shrink softmax log_softmax sparsemax glu"
+)
+KERAS_ACTIVATIONS = names(
+    "relu relu6 sigmoid softplus softsign silu gelu elu selu leaky_relu celu hard_sigmoid "
+    "hard_silu mish exponential linear log_sigmoid tanh softmax log_softmax sparsemax glu "
+    "tanh_shrink hard_tanh soft_shrink hard_shrink squareplus sparse_plus sparse_sigmoid"
+)
 INT_UNARY = ["bitwise_not", "bitwise_invert"]
 
 
@@ -185,49 +92,16 @@ def unary_calls():
     return out
 
 
-BINARY = [
-    "add",
-    "subtract",
-    "multiply",
-    "divide",
-    "true_divide",
-    "floor_divide",
-    "mod",
-    "fmod",
-    "power",
-    "maximum",
-    "minimum",
-    "arctan2",
-    "hypot",
-    "logaddexp",
-    "logaddexp2",
-    "fmax",
-    "fmin",
-    "heaviside",
-    "divide_no_nan",
-    "equal",
-    "not_equal",
-    "greater",
-    "greater_equal",
-    "less",
-    "less_equal",
-    "logical_and",
-    "logical_or",
-    "logical_xor",
-    "isclose",
-    "nextafter",
-]
-INT_BINARY = [
-    "bitwise_and",
-    "bitwise_or",
-    "bitwise_xor",
-    "left_shift",
-    "right_shift",
-    "bitwise_left_shift",
-    "bitwise_right_shift",
-    "gcd",
-    "lcm",
-]
+BINARY = names(
+    "add subtract multiply divide true_divide floor_divide mod fmod power maximum minimum "
+    "arctan2 hypot logaddexp logaddexp2 fmax fmin heaviside divide_no_nan equal not_equal "
+    "greater greater_equal less less_equal logical_and logical_or logical_xor isclose "
+    "nextafter"
+)
+INT_BINARY = names(
+    "bitwise_and bitwise_or bitwise_xor left_shift right_shift bitwise_left_shift "
+    "bitwise_right_shift gcd lcm"
+)
 PAIRS = {
     "f32-f32": (F, G),
     "f32-i32": (F, J),
@@ -274,31 +148,10 @@ def binary_calls():
     return out
 
 
-AXIS_REDUCTIONS = [
-    "sum",
-    "mean",
-    "max",
-    "min",
-    "prod",
-    "any",
-    "all",
-    "amax",
-    "amin",
-    "var",
-    "std",
-    "logsumexp",
-    "count_nonzero",
-    "ptp",
-    "median",
-    "nansum",
-    "nanmean",
-    "nanmax",
-    "nanmin",
-    "nanprod",
-    "nanvar",
-    "nanstd",
-    "nanmedian",
-]
+AXIS_REDUCTIONS = names(
+    "sum mean max min prod any all amax amin var std logsumexp count_nonzero ptp median "
+    "nansum nanmean nanmax nanmin nanprod nanvar nanstd nanmedian"
+)
 ARG_REDUCTIONS = ["argmax", "argmin", "nanargmax", "nanargmin"]
 SCAN_REDUCTIONS = ["cumsum", "cumprod", "nancumsum", "nancumprod"]
 REDUCE_INPUTS = {"f32": F3, "i32": I, "bool": B, "f16": H, "nan": N, "0d": S0, "empty": E}

@@ -19,6 +19,7 @@ from tests.oracle.ops_differential_cases import sweep
 pytestmark = MARKS
 
 CALLS = {c.id: c for c in sweep()}
+assert len(CALLS) == len(sweep()), "duplicate call ids in the sweep"
 
 # Each was a mismatch found by the sweep (now fixed): kept as regressions in the CI run.
 SAMPLE = [
