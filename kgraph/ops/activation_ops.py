@@ -1,8 +1,11 @@
 """The rest of Keras' activation ops: hard_sigmoid and hard_silu as their single ONNX nodes, the
 others composed from elementwise ops that already have gradient rules. Integer inputs compute
-in floatx."""
+in floatx (except ``threshold`` with an integer default, which picks between integers as Keras
+does)."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from kgraph.ops import numpy as knp
 from kgraph.ops import shapes
@@ -147,7 +150,11 @@ def hard_shrink(x, threshold=0.5):
 
 def threshold(x, threshold, default_value):
     """``x`` where ``x > threshold``, else ``default_value`` (one ONNX ``ThresholdedRelu`` node
-    when ``default_value`` is 0)."""
+    when ``default_value`` is 0). Integer ``x`` with an integer ``default_value`` stays
+    integer, as in Keras."""
+    dtype = _spec_of(x).dtype
+    if dtype.startswith(("int", "uint")) and isinstance(default_value, (int, np.integer)):
+        return where(greater(x, threshold), x, int(default_value))
     x = _to_float(x)
     if float(default_value) == 0.0:
         return apply(_thresholded_relu, [x], alpha=float(threshold))
