@@ -258,6 +258,15 @@ def ndim(x):
 
 
 def size(x):
-    """The number of elements of ``x`` (None while a dim is unknown)."""
+    """The number of elements of ``x``: an int, or where a dim is known at run time only, a 0-d
+    int32 tensor of the run-time count inside a layer's call or a traced graph (a metric's
+    ``ops.size(y_true)``), None while a functional model is defined."""
     shape = _spec_of(x).shape
-    return None if None in shape else int(np.prod(shape, dtype=np.int64))
+    if None not in shape:
+        return int(np.prod(shape, dtype=np.int64))
+    if not dynamic_shapes.runtime_dims(x):
+        return None
+    count = 1
+    for d in dynamic_shapes.shape_of(x):
+        count = d * count
+    return count

@@ -178,3 +178,27 @@ def test_slice_sizes_must_be_static_or_the_inputs_own():
     a, b = kgraph.Input((4,)), kgraph.Input((4,))
     with pytest.raises(ValueError, match="slice sizes must be ints"):
         Bad()([a, b])
+
+
+def test_size_counts_at_run_time_in_a_metric():
+    """A custom metric's ``ops.size(y_true)`` over a batch of unknown size."""
+
+    class Count(kgraph.metrics.Metric):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.total.assign_add(ops.cast(ops.size(y_true), "float32"))
+
+        def result(self):
+            return self.total
+
+    inputs = kgraph.Input((3,))
+    model = kgraph.Model(inputs, layers.Dense(2)(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=[Count(name="count")])
+    x, y = np.ones((10, 3), np.float32), np.zeros((10, 2), np.float32)
+    logs = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+    assert logs["count"] == 20.0  # 4 + 4 + 2 samples of 2 targets
+    assert ops.size(np.ones((2, 3))) == 6
+    assert ops.size(kgraph.Input((None, 3))) is None
