@@ -68,7 +68,17 @@ def argsort(x, axis=-1):
     """Indices that sort ``x`` ascending along ``axis`` (int32; equal values keep their order)."""
     if axis is None:
         x, axis = ravel(x), 0
-    return _sorted(x, axis)[1]
+    indices = _sorted(x, axis)[1]
+    spec = _spec_of(x)
+    axis = shapes.normalize_axis(axis, spec.ndim)
+    if spec.dtype.startswith("float") and spec.shape[axis] is not None:
+        # NaNs sorted as +inf tie with real +infs (lower index first); a second, stable sort
+        # on "is NaN" moves them after every number, as numpy orders them
+        from kgraph.ops.predicates import isnan
+
+        nan_in_order = take_along_axis(cast(isnan(x), "int32"), indices, axis=axis)
+        indices = take_along_axis(indices, _sorted(nan_in_order, axis)[1], axis=axis)
+    return indices
 
 
 def argpartition(x, kth, axis=-1):

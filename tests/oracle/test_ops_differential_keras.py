@@ -83,6 +83,7 @@ SAMPLE = [
     "cumsum-bool--1",
     "sort-nan",
     "sort-nan-0",
+    "argsort-nan-none",
     "diff-bool",
     "nanvar-nan-0",
     "quantile-empty-k",
@@ -112,9 +113,7 @@ def test_matches_keras(name):
 
 
 # Known gaps, each with the reason it is left (strict: a fix must remove it from here).
-KNOWN = {
-    "argsort-nan-none": "TopK orders a NaN (as +inf) before a real +inf of higher index",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.slow
