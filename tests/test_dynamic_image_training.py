@@ -23,6 +23,7 @@ BODIES = {
         layers.AveragePooling2D(3, strides=2, padding="same"),
     ],
     "depthwise_same_stride2": lambda: [layers.DepthwiseConv2D(3, strides=2, padding="same")],
+    "conv_same_dilated": lambda: [layers.Conv2D(3, 3, dilation_rate=2, padding="same")],
     "separable_same_stride2": lambda: [layers.SeparableConv2D(4, 3, strides=2, padding="same")],
     "conv_transpose_valid": lambda: [layers.Conv2DTranspose(4, 3, strides=2)],
     "conv_transpose_same": lambda: [

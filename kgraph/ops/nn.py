@@ -153,9 +153,12 @@ def _pads(x, window, strides, padding, dilation) -> dict:
     spatial = list(x.shape)[1:-1]
     if padding == "valid":
         return {"pads": [0] * (2 * len(window))}
-    if any(not isinstance(d, int) for d in spatial):
+    # At stride 1 'same' pads are (k - 1) * dilation whatever the length: explicit pads there
+    # (onnxruntime refuses auto_pad with dilation); only a strided unknown length needs auto_pad.
+    lengths = [d if isinstance(d, int) else 1 if s == 1 else None for d, s in zip(spatial, strides)]
+    if None in lengths:
         return {"auto_pad": "SAME_UPPER"}
-    pairs = [shapes.same_pads(d, k, s, r) for d, k, s, r in zip(spatial, window, strides, dilation)]
+    pairs = [shapes.same_pads(d, k, s, r) for d, k, s, r in zip(lengths, window, strides, dilation)]
     return {"pads": [p[0] for p in pairs] + [p[1] for p in pairs]}
 
 
