@@ -726,3 +726,9 @@ __all__ += [  # keras.ops core: control flow and tensor utilities
 ]
 __all__ += ["ctc_decode", "ctc_loss", "rearrange"]
 __all__ += ["jvp", "polar", "view_as_complex", "view_as_real"]
+
+# ``keras.ops.array`` is a function; importing the ``kgraph.ops.array`` submodule above bound
+# the module to that name, so bind Keras' function over it (the submodule stays importable).
+from kgraph.ops.numpy import array  # noqa: E402
+
+__all__ += ["array"]

@@ -179,11 +179,11 @@ def squeeze(x, axis=None):
     return apply(_squeeze, [x], axes=axes)
 
 
-def stack(xs, axis=0):
-    """Joins tensors along a new ``axis``."""
-    xs = list(xs)
+def stack(x, axis=0):
+    """Joins the tensors ``x`` along a new ``axis``."""
+    xs = list(x)
     axis = shapes.normalize_axis(axis, _spec_of(xs[0]).ndim + 1)
-    return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
+    return concatenate([expand_dims(t, axis) for t in xs], axis=axis)
 
 
 def _one_hot_infer(x, *, num_classes, axis, dtype):

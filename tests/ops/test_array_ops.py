@@ -392,3 +392,14 @@ def test_fixed_batch_input_keeps_its_batch_dim_in_the_export():
     assert out.shape == (3,)
     model = kgraph.Model(inp, out)
     assert model.predict(np.ones((1, 3, 1), np.float32), verbose=0).shape == (3,)
+
+
+def test_array_and_stack_take_kerass_names():
+    """``ops.array`` is Keras' function (not the ``kgraph.ops.array`` submodule) and ``stack``
+    takes its tensors as ``x``, as ``keras.ops.stack(x, axis)``."""
+    got = ops.array([[1, 2], [3, 4]], dtype="float16")
+    np.testing.assert_array_equal(got, np.asarray([[1, 2], [3, 4]], np.float16))
+    assert got.dtype == np.float16
+    assert ops.array([1, 2]).dtype == np.int32
+    stacked = ops.stack(x=[np.ones(2, np.float32), np.zeros(2, np.float32)], axis=1)
+    np.testing.assert_array_equal(stacked, [[1.0, 0.0], [1.0, 0.0]])

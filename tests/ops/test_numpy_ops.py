@@ -287,6 +287,21 @@ def _misc_cases():
             i32(2, 3),
             label="dtype",
         ),
+        case(
+            "array",
+            lambda x: ops.add(x, ops.array([[1.0], [2.0]])),
+            lambda x: x + np.array([[1.0], [2.0]]),
+            f32(2, 3),
+            label="list",
+        ),
+        case(
+            "array",
+            lambda x: ops.array(x, dtype="int32"),
+            lambda x: x.astype(np.int32),
+            f32(2, 3) * 4,
+            dtype="int32",
+            label="dtype",
+        ),
     ]
     return cases
 
