@@ -8,7 +8,10 @@ from kgraph import dtypes, trace
 from kgraph.ops import shapes
 from kgraph.ops.core import Op, Spec, _promote, _spec_of, apply
 from kgraph.ops.lowering import cast as _cast_node
-from kgraph.ops.lowering import reduce, scalar
+from kgraph.ops.lowering import scalar
+
+#: Small integer dtypes onnxruntime's Pow, ReduceSum and ReduceProd reject: computed as int32.
+SMALL_INTS = ("bool", "int8", "int16", "uint8", "uint16")
 
 # -- element-wise ---------------------------------------------------------------------------
 
@@ -125,7 +128,7 @@ def power(x1, x2):
     """``x1 ** x2`` element-wise; bools and small ints raise as int32 (ONNX ``Pow`` takes
     neither), as Keras computes them."""
     common = _promote([_spec_of(x1), _spec_of(x2)], [x1, x2])[0].dtype
-    if common in _SMALL_INTS:
+    if common in SMALL_INTS:
         out = _power(cast(x1, "int32"), cast(x2, "int32"))
         return out if common == "bool" else cast(out, common)
     return _power(x1, x2)
@@ -289,148 +292,6 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     return np.asarray(x, dtype=target)
 
 
-# -- reductions -------------------------------------------------------------------------------
-
-
-_SMALL_INTS = ("bool", "int8", "int16", "uint8", "uint16")  # ORT's ReduceSum/Prod reject them
-
-
-def _reduction(name: str, onnx_op: str, to_float: bool = False, widen: bool = False):
-    def infer(x, *, axes, keepdims):
-        return Spec(shapes.reduced(x.shape, axes, keepdims), x.dtype)
-
-    op = Op(name, infer, lambda b, x, *, axes, keepdims: reduce(b, onnx_op, x, axes, keepdims))
-
-    def fn(x, axis=None, keepdims=False):
-        spec = _spec_of(x)
-        if to_float and not spec.dtype.startswith("float"):
-            x = cast(x, dtypes.FLOATX)
-        elif widen and spec.dtype in _SMALL_INTS:
-            x = cast(x, "int32")  # Keras sums bools and small ints as int32
-        axes = shapes.normalize_axes(axis, spec.ndim)
-        return apply(op, [x], axes=axes, keepdims=bool(keepdims))
-
-    fn.__name__ = name
-    fn.__doc__ = f"``{name}`` over ``axis`` (all axes when None), ONNX ``{onnx_op}``."
-    return fn
-
-
-sum = _reduction("sum", "ReduceSum", widen=True)  # noqa: A001
-_mean = _reduction("mean", "ReduceMean", True)
-_prod = _reduction("prod", "ReduceProd", widen=True)
-
-
-def reduces_nothing(x, axis) -> bool:
-    """Whether ``axis`` of ``x`` covers a static zero-length dim (an empty reduction)."""
-    spec = _spec_of(x)
-    if spec.dtype == "weak":
-        return False
-    sizes = [spec.shape[a] for a in shapes.normalize_axes(axis, spec.ndim)]
-    return any(d == 0 for d in sizes)
-
-
-def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis`` (all axes when None); ints average as floatx, an empty axis is NaN."""
-    out = _mean(x, axis, keepdims)
-    if reduces_nothing(x, axis):  # ORT's ReduceMean gives 0 there; Keras gives 0 / 0
-        out = divide(multiply(out, 0.0), 0.0)
-    return out
-
-
-def prod(x, axis=None, keepdims=False, dtype=None):
-    """Product over ``axis``; ``dtype`` casts ``x`` first (small ints and bools give int32)."""
-    if dtype is not None:
-        x = cast(x, dtype)
-    return _prod(x, axis, keepdims)
-
-
-def _nan_propagating(name: str, onnx_op: str):
-    base = _reduction(name, onnx_op)
-    nan = _reduction(f"{name}_nan_flag", "ReduceMax")
-
-    def fn(x, axis=None, keepdims=False, initial=None):
-        if reduces_nothing(x, axis) and initial is None:
-            raise ValueError(
-                f"zero-size array to reduction operation {name} which has no identity. "
-                f"Received: x.shape={_spec_of(x).shape}, axis={axis}"
-            )
-        out = base(x, axis, keepdims)
-        if (_spec_of(x).dtype or "").startswith("float"):  # ONNX's Reduce* skip NaNs
-            flag = nan(cast(_isnan(x), "uint8"), axis, keepdims)
-            out = where(cast(flag, "bool"), float("nan"), out)
-        if initial is not None:
-            out = (maximum if name == "max" else minimum)(out, initial)
-        return out
-
-    fn.__name__ = name
-    fn.__doc__ = f"``{name}`` over ``axis`` (all axes when None); NaN wins, as in Keras."
-    return fn
-
-
-def _isnan(x):
-    from kgraph.ops.predicates import isnan
-
-    return isnan(x)
-
-
-max = _nan_propagating("max", "ReduceMax")  # noqa: A001
-min = _nan_propagating("min", "ReduceMin")  # noqa: A001
-
-
-def _argmax_infer(x, *, axis, keepdims):
-    if axis is None:
-        return Spec((1,) * x.ndim if keepdims else (), "int32")
-    return Spec(shapes.reduced(x.shape, (axis,), keepdims), "int32")
-
-
-def _argmax_lower(b, x, *, axis, keepdims):
-    rank = len(x.shape)
-    if axis is None:
-        flat = b.op("Reshape", [x, b.constant(np.asarray([-1], np.int64))])
-        out = b.op("ArgMax", [flat], {"axis": 0, "keepdims": 0})
-        if keepdims:
-            out = b.op("Reshape", [out, b.constant(np.ones(rank, np.int64))])
-    else:
-        out = b.op("ArgMax", [x], {"axis": axis, "keepdims": int(keepdims)})
-    return _cast_node(b, out, "int32")
-
-
-_argmax = Op("argmax", _argmax_infer, _argmax_lower)
-
-
-def argmax(x, axis=None, keepdims=False):
-    """Index of the largest value along ``axis`` (int32, first occurrence on ties; a NaN
-    counts as the largest, as in Keras)."""
-    spec = _spec_of(x)
-    check_arg_reduction("argmax", x, axis)
-    if spec.dtype == "bool":
-        x = cast(x, "int32")  # ONNX ArgMax takes no bools
-    if axis is not None:
-        axis = shapes.normalize_axis(axis, spec.ndim)
-    out = apply(_argmax, [x], axis=axis, keepdims=bool(keepdims))
-    if spec.dtype.startswith("float"):
-        out = first_nan_wins(x, out, axis, keepdims)
-    return out
-
-
-def first_nan_wins(x, out, axis, keepdims):
-    """``out`` (an arg-reduction of float ``x``), or the first NaN's index in slices with one
-    (ONNX's ArgMax/ArgMin skip NaNs; Keras picks them)."""
-    nan = cast(_isnan(x), "int32")
-    first = apply(_argmax, [nan], axis=axis, keepdims=bool(keepdims))
-    has = cast(_reduction("nan_flag", "ReduceMax")(nan, axis, keepdims), "bool")
-    return where(has, first, out)
-
-
-def check_arg_reduction(name: str, x, axis) -> None:
-    """Keras' error for an arg-reduction over an empty axis."""
-    if reduces_nothing(x, axis):
-        raise ValueError(
-            f"attempt to get {name} of an empty sequence. "
-            f"Received: x.shape={_spec_of(x).shape}, axis={axis}"
-        )
-
-
 def array(x, dtype=None):
     """``keras.ops.numpy.array``: ``x`` as a tensor (see :func:`convert_to_tensor`)."""
     return convert_to_tensor(x, dtype)
@@ -444,3 +305,19 @@ def __getattr__(name: str):
     if name in kgraph.ops.__all__:
         return getattr(kgraph.ops, name)
     raise AttributeError(f"module 'kgraph.ops.numpy' has no attribute '{name}'")
+
+
+# The reductions live in their own module, which imports the element-wise ops above: hence
+# the import at the end (``kgraph.ops.numpy`` stays the one place they are imported from).
+from kgraph.ops.numpy_reductions import (  # noqa: E402, F401  (re-exported)
+    argmax,
+    check_arg_reduction,
+    first_nan_wins,
+    max,  # noqa: A004
+    mean,
+    min,  # noqa: A004
+    prod,
+    reduce_max,
+    reduces_nothing,
+    sum,  # noqa: A004
+)

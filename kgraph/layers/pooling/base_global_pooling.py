@@ -37,7 +37,8 @@ class BaseGlobalPooling(Layer):
         return tuple(range(start, start + self.pool_dimensions))
 
     def call(self, inputs):
-        reduce = ops.max if self.pool_mode == "max" else ops.mean
+        # One ReduceMax node, which skips NaNs as MaxPool does (ops.max adds a NaN check).
+        reduce = ops.numpy.reduce_max if self.pool_mode == "max" else ops.mean
         return reduce(inputs, axis=self._axes(), keepdims=self.keepdims)
 
     def compute_output_shape(self, input_shape):

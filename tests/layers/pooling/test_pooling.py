@@ -151,3 +151,22 @@ def test_global_pooling_channels_first():
         expected_output_shape=(2, 3),
         reference=lambda x, w: x.astype(np.float64).mean(axis=(2, 3)),
     )
+
+
+@pytest.mark.parametrize(
+    "cls, rank", [(layers.GlobalMaxPooling1D, 3), (layers.GlobalMaxPooling2D, 4)]
+)
+def test_global_max_pooling_is_one_reduce_max_node(tmp_path, cls, rank):
+    """The exported graph holds a single ReduceMax (no NaN check, as MaxPool), with values
+    equal to numpy's max over the spatial axes."""
+    import onnx
+
+    shape = (5, 4, 3)[: rank - 1]
+    inputs = kgraph.Input(shape)
+    model = kgraph.Model(inputs, cls()(inputs))
+    x = np.random.default_rng(0).standard_normal((2, *shape)).astype(np.float32)
+    axes = tuple(range(1, rank - 1))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x.max(axis=axes))
+    model.export(str(tmp_path / "m.onnx"))
+    nodes = [n.op_type for n in onnx.load(str(tmp_path / "m.onnx")).graph.node]
+    assert nodes == ["ReduceMax"]
