@@ -22,8 +22,9 @@ from kgraph.tensor import KerasTensor
 
 
 def _dim_lower(b, x, *, axis):
-    sliced = b.op("Shape", [x], {"start": axis, "end": axis + 1})
-    size = b.op("Squeeze", [sliced, b.constant(np.asarray([0], np.int64))])
+    # Shape then a Gather at a scalar index: a 0-d size at every opset (Shape's start/end
+    # attributes and Squeeze's axes input are newer than the oldest opset kgraph writes).
+    size = b.op("Gather", [b.op("Shape", [x]), b.constant(np.asarray(axis, np.int64))])
     return cast(b, size, "int32")  # Keras' dtype for sizes
 
 

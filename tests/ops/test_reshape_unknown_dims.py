@@ -1,5 +1,6 @@
-"""``ops.reshape`` with the ``None`` that ``ops.shape`` gives for a size unknown at trace time
-(the batch): against numpy, in a model over two batch sizes and in its exported graph."""
+"""``ops.reshape`` with a size unknown at trace time (the batch), given as ``ops.shape``'s
+run-time size or as ``None``: against numpy, in a model over two batch sizes and in its
+exported graph."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class FoldAndFlatten(layers.Layer):
     ``(batch, -1)`` spelled as Keras users do: ``ops.shape(x)[0]`` and a static size."""
 
     def call(self, x):
-        batch = ops.shape(x)[0]  # None while tracing
+        batch = ops.shape(x)[0]  # the run-time batch size (a 0-d tensor)
         folded = ops.reshape(x, (-1, x.shape[-1])) * 2.0
         return ops.reshape(folded, (batch, x.shape[1] * x.shape[2]))
 

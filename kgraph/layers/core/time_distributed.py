@@ -66,10 +66,10 @@ class TimeDistributed(Wrapper):
         folded = ops.reshape(inputs, (-1, *inputs.shape[2:]))
         kwargs = {"training": training} if self.layer._call_has_training else {}
         if mask is not None and "mask" in inspect.signature(self.layer.call).parameters:
-            if len(ops.shape(mask)) < 2:
+            if ops.ndim(mask) < 2:
                 raise ValueError(
                     "The `mask` passed to the `TimeDistributed` layer must be at least 2D "
-                    f"(e.g., `(batch_size, timesteps)`), but it has shape {ops.shape(mask)}."
+                    f"(e.g., `(batch_size, timesteps)`), but it has shape {tuple(mask.shape)}."
                 )
             kwargs["mask"] = ops.reshape(mask, (-1, *ops.shape(mask)[2:]))
         out = self.layer(folded, **kwargs)

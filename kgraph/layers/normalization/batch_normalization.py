@@ -129,7 +129,7 @@ class BatchNormalization(Layer):
         """Mean and biased variance of ``inputs`` over every axis but ``axis``; shapes (C,).
         With a Keras ``mask`` (one axis less than the inputs), only the unmasked entries
         count, as Keras computes masked moments (sums over ``count + 1e-7``)."""
-        rank = len(ops.shape(inputs))
+        rank = ops.ndim(inputs)
         axes = tuple(i for i in range(rank) if i != self.axis % rank)
         if mask is None:
             mean = ops.mean(inputs, axis=axes, keepdims=True)
@@ -158,10 +158,10 @@ class BatchNormalization(Layer):
         ]
 
     def call(self, inputs, training=False, mask=None):
-        if mask is not None and len(ops.shape(mask)) != len(ops.shape(inputs)) - 1:
+        if mask is not None and ops.ndim(mask) != ops.ndim(inputs) - 1:
             raise ValueError(
                 "The mask provided should be one dimension less than the inputs. Received: "
-                f"mask.shape={ops.shape(mask)}, inputs.shape={ops.shape(inputs)}"
+                f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}"
             )
         if training and self.trainable:
             mean, variance = self.batch_moments(inputs, mask)
@@ -173,7 +173,7 @@ class BatchNormalization(Layer):
         inv = ops.divide(1.0, ops.sqrt(ops.add(variance, self.epsilon)))
         if self.gamma is not None:
             inv = ops.multiply(inv, self.gamma)
-        rank = len(ops.shape(inputs))
+        rank = ops.ndim(inputs)
         y = ops.multiply(
             ops.subtract(inputs, self._broadcastable(mean, rank)), self._broadcastable(inv, rank)
         )

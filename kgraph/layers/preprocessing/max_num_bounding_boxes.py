@@ -15,18 +15,19 @@ from __future__ import annotations
 
 from kgraph import ops
 from kgraph.layers.layer import Layer
+from kgraph.ops.shapes import static_shape
 from kgraph.utils.argument_validation import standardize_data_format
 
 
 def _rank(x):
-    return len(ops.shape(x))
+    return ops.ndim(x)
 
 
 def _check_images(images):
     if _rank(images) not in (3, 4):
         raise ValueError(
             "Expected image tensor to have rank 3 (single image) or 4 (batch of images). "
-            f"Received: data.shape={tuple(ops.shape(images))}"
+            f"Received: data.shape={static_shape(images)}"
         )
     return _rank(images) == 4
 
@@ -41,7 +42,7 @@ def _check_bounding_boxes(bounding_boxes):
         raise ValueError(
             "Expected `bounding_boxes['boxes']` to have rank 2 or 3, with shape (num_boxes, 4) "
             "or (batch_size, num_boxes, 4). Received: "
-            f"bounding_boxes['boxes'].shape={tuple(ops.shape(bounding_boxes['boxes']))}"
+            f"bounding_boxes['boxes'].shape={static_shape(bounding_boxes['boxes'])}"
         )
 
 

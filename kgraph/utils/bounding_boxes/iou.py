@@ -49,7 +49,7 @@ def compute_iou(
     """The ``(M, N)`` (or ``(batch, M, N)``) table of IoUs between ``boxes1`` ``(M, 4)`` or
     ``(batch, M, 4)`` and ``boxes2`` ``(N, 4)`` or ``(batch, N, 4)``. With ``use_masking``,
     pairs where either box has all coordinates negative (padding) get ``mask_val``."""
-    rank1, rank2 = len(ops.shape(boxes1)), len(ops.shape(boxes2))
+    rank1, rank2 = ops.ndim(boxes1), ops.ndim(boxes2)
     if rank1 not in (2, 3):
         raise _rank_error("boxes1", rank1, rank2)
     if rank2 not in (2, 3):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from kgraph import config, ops
+from kgraph.ops.shapes import static_shape
 from kgraph.utils.bounding_boxes.converters import clip, convert_format, join, split4
 
 
@@ -95,10 +96,10 @@ def affine_transform(
     element or one for all), each box becoming the axis-aligned hull of its four moved
     corners."""
     _xyxy_only("affine_transform", bounding_box_format)
-    if len(ops.shape(boxes)) != 3:
+    if ops.ndim(boxes) != 3:
         raise ValueError(
             "affine_transform() expects batched boxes of shape (batch, N, 4). "
-            f"Received: boxes.shape={ops.shape(boxes)}"
+            f"Received: boxes.shape={static_shape(boxes)}"
         )
     angle = ops.convert_to_tensor(angle)
     dtype = angle.dtype if "float" in str(angle.dtype) else "float32"
