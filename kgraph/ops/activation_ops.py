@@ -128,8 +128,11 @@ def tanh_shrink(x):
 
 
 def hard_tanh(x):
-    """``clip(x, -1, 1)``."""
-    return clip(_to_float(x), -1.0, 1.0)
+    """``clip(x, -1, 1)``; integer and bool inputs keep an integer dtype, as in Keras."""
+    dtype = _spec_of(x).dtype
+    if isinstance(x, float) or dtype.startswith("float"):
+        return clip(x, -1.0, 1.0)
+    return clip(x, 0 if dtype.startswith("uint") else -1, 1)
 
 
 def soft_shrink(x, threshold=0.5):
