@@ -22,7 +22,7 @@ COMMAND_1 = (
 )
 COMMAND_2 = (
     'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test,oracle]" '
-    "&& python -m pytest -q"
+    "&& python -m pytest -q -n 2"
 )
 
 
