@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from kgraph import ops
 from kgraph import trace as tracing
-from kgraph.compiler.training import TracedMetricState, label_input, sample_weight_input
+from kgraph.compiler.training import TracedMetricState, label_input
 from kgraph.metric_base import Metric
+from kgraph.models.sample_weights import weight_tensor
 from kgraph.tensor import KerasTensor
 
 SPEC_NAME = "traced"  # the compiler's name for a loss whose values the front end traced
@@ -161,7 +162,7 @@ def _trace_state(trace, builder, spec, output, shape, metric, weighted, prefix):
         y_true, y_pred = operands(builder, spec, output, shape)
         weight = None
         if weighted:
-            weight = KerasTensor((None,), "float32", value=sample_weight_input(builder))
+            weight = weight_tensor(builder)
         metric.update_state(y_true, y_pred, sample_weight=weight)
         updates = {name: trace.bound_value(v) for name, v in zip(inputs, variables)}
         result = ops.cast(ops.convert_to_tensor(metric.result()), "float32")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kgraph.models.sample_weights import check_rank
+
 
 def prepare_labels(
     y, output_shape: tuple, loss_name: str | None, output_name: str, any_shape: bool = False
@@ -135,18 +137,20 @@ def _per_output_weights(sample_weight, specs) -> list | None:
 
 
 def _one_sample_weight(sample_weight, specs):
-    """The one weight array the graphs take. Per-output weights are accepted when every output
-    that a loss or weighted metric reads gets the same weights (outputs nothing reads may get
-    any): the training graph has a single ``sample_weight`` input."""
+    """The one weight array the graphs take: ``(samples,)`` per sample (``(samples, 1)`` too),
+    or ``(samples, *extra)`` per loss element. Per-output weights are accepted when every
+    output that a loss or weighted metric reads gets the same weights (outputs nothing reads
+    may get any): the training graph has a single ``sample_weight`` input."""
     per_output = _per_output_weights(sample_weight, specs)
     if per_output is not None:
         read = [
-            None if w is None else np.asarray(w, np.float32).reshape(-1)
+            None if w is None else np.asarray(w, np.float32)
             for w, s in zip(per_output, specs)
             if s.loss is not None or any(m.get("weighted") for m in s.metrics)
         ]
         given = [w for w in read if w is not None]
-        if any(w is None or not np.array_equal(w, given[0]) for w in read) and given:
+        same = [w is not None and np.array_equal(_flat(w), _flat(given[0])) for w in read]
+        if given and not all(same):
             named = [s.name for s, w in zip(specs, per_output) if w is not None]
             raise ValueError(
                 "kgraph takes one sample_weight array for all outputs: per-output weights "
@@ -156,14 +160,13 @@ def _one_sample_weight(sample_weight, specs):
         sample_weight = given[0] if given else None
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, np.float32)
-    if weights.ndim > 1 and int(np.prod(weights.shape[1:])) != 1:
-        raise ValueError(
-            "sample_weight holds one weight per sample, of shape (samples,) or (samples, 1) "
-            f"(kgraph has no per-timestep weights). Received: sample_weight of shape "
-            f"{weights.shape}"
-        )
-    return weights.reshape(-1)
+    return _flat(np.asarray(sample_weight, np.float32))  # per element (timestep): kept
+
+
+def _flat(weights: np.ndarray) -> np.ndarray:
+    """Per-sample weights as ``(samples,)`` (a column too), per-element ones as given."""
+    per_sample = weights.ndim <= 1 or int(np.prod(weights.shape[1:])) == 1
+    return weights.reshape(-1) if per_sample else weights
 
 
 def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
@@ -171,14 +174,15 @@ def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
 
     Args:
         y: One array, or a list or dict (by output name) of arrays for several outputs.
-        sample_weight: Per-sample weights or None.
+        sample_weight: Per-sample (or per-element) weights or None.
         class_weight: ``{class: weight}`` or None (single-output models only).
         specs: The compiled ``OutputSpec`` of every output.
         shapes: The outputs' symbolic shapes.
         n: The number of samples (the length of targets no loss or metric reads).
 
     Returns:
-        ``(labels per output, float32 sample weights or None)``.
+        ``(labels per output, float32 sample weights or None)``: the weights are
+        ``(samples,)``, or ``(samples, *extra)`` when given per element.
     """
     ys = y if isinstance(y, (list, tuple)) and len(specs) > 1 else [y]
     if y is None:  # fine when no loss or metric reads targets (a model with added losses)
@@ -205,6 +209,9 @@ def prepare_targets(y, sample_weight, class_weight, specs, shapes, n=0):
         for v, shape, s in zip(ys, shapes, specs)
     ]
     sample_weight = _one_sample_weight(sample_weight, specs)
+    if sample_weight is not None:
+        used = [(s, shape) for s, shape in zip(specs, shapes) if _used(s)]
+        check_rank(sample_weight, [u[0] for u in used], [u[1] for u in used])
     if class_weight:
         if sample_weight is not None or len(ys) > 1:
             raise ValueError(

@@ -28,10 +28,11 @@ from kgraph import ops
 from kgraph import trace as tracing
 from kgraph.compiler import losses as closses
 from kgraph.compiler.builder import typed_like
-from kgraph.compiler.training import NEW, TracedMetricState, sample_weight_input
+from kgraph.compiler.training import NEW, TracedMetricState
 from kgraph.metric_base import recording
 from kgraph.models.custom_objectives import SPEC_NAME, is_user_metric, operands
 from kgraph.models.metric_recorder import MetricRecorder
+from kgraph.models.sample_weights import weight_tensor
 from kgraph.tensor import KerasTensor
 from kgraph.utils import tree
 
@@ -142,7 +143,7 @@ def trace_overrides(model, trace, specs, outputs, user_losses, penalty, prefix, 
         x = _pack(getattr(model, "_inputs_struct", None), _inputs(model, b))
         y = _pack_outputs(model, labels) if any(t is not None for t in labels) else None
         y_pred = _pack_outputs(model, preds)
-        weight = KerasTensor((None,), "float32", value=sample_weight_input(b))
+        weight = weight_tensor(b)
         if overrides(model, "compute_loss"):
             extra = {}
             if "training" in inspect.signature(model.compute_loss).parameters:

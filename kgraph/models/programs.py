@@ -19,6 +19,7 @@ from kgraph.models import penalties
 from kgraph.models.custom_objectives import trace_losses, trace_metrics
 from kgraph.models.export import metadata, trace_model
 from kgraph.models.loss_override import add_metric_states, overrides, trace_overrides
+from kgraph.models.sample_weights import declare_input
 from kgraph.runtime import StepSpec
 from kgraph.version import __version__
 
@@ -55,6 +56,7 @@ class TrainingPrograms:
         user_metrics=None,
         with_targets=False,
         label_shapes=None,
+        weight_dims=(),
     ):
         self.trainable_ids = tuple(id(w) for w in model.trainable_weights)
         trainable = set(self.trainable_ids)
@@ -69,6 +71,8 @@ class TrainingPrograms:
         )
         self.with_targets = with_targets  # every output's label reaches the overrides' y
         self.label_shapes = dict(label_shapes or {})  # targets the user's code reads as given
+        self.weight_dims = tuple(weight_dims)  # extra axes of per-element sample weights
+        declare_input(b, self.weight_dims)
         objectives = (output_specs, user_losses, user_metrics, with_targets, self.label_shapes)
         step_parts = _objectives(model, trace, outputs, *objectives)
         specs, penalty, traced, metric_values, override = step_parts
@@ -104,6 +108,7 @@ class TrainingPrograms:
         b, eval_trace, outputs = trace_model(
             model, training=False, mark_outputs=False, collect_losses=True
         )
+        declare_input(b, self.weight_dims)
         eval_parts = _objectives(model, eval_trace, outputs, *objectives, "eval/")
         specs, eval_penalty, traced, metric_values, eval_override = eval_parts
         eval_state = [

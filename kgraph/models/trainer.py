@@ -27,6 +27,7 @@ from kgraph.models.data import Batches, as_input_arrays, unpack_batch
 from kgraph.models.labels import label_shapes, prepare_targets, to_rank
 from kgraph.models.loss_override import target_specs
 from kgraph.models.programs import TrainingPrograms, step_spec
+from kgraph.models.sample_weights import fed_weights, weight_dims
 from kgraph.optimizer_iterations import step_count
 from kgraph.tensor import Variable, generation
 from kgraph.utils import seeds
@@ -58,6 +59,7 @@ class Trainer:
         self._ahead = False  # the engine holds newer values than the variables
         self.with_targets = False  # an override's y holds every output's targets
         self.label_shapes: dict = {}  # output name -> its targets' shape, when not the output's
+        self.weight_dims: tuple = ()  # the weights' extra axes, once given per element
         self.tracked = None  # the last loop's results, what model.metrics show
         self.metric_views: dict = {}  # model.metrics' objects, by name
         if model.built:
@@ -106,6 +108,7 @@ class Trainer:
             y, sample_weight, class_weight, specs, shapes, len(xs[0])
         )
         self.label_shapes = label_shapes(specs, ys, shapes)
+        self.weight_dims = weight_dims(sample_weight, self.weight_dims)
         return Batches(xs, ys, sample_weight)
 
     def batch_source(self, data, batch_size, shuffle):
@@ -152,8 +155,8 @@ class Trainer:
             for s, y in zip(self.specs, y_list)
             if s.label_name in wanted
         )
-        n = len(x_list[0])
-        feed["sample_weight"] = np.ones(n, np.float32) if sample_weight is None else sample_weight
+        dims = self._programs.weight_dims if self._programs is not None else ()
+        feed["sample_weight"] = fed_weights(sample_weight, len(x_list[0]), dims)
         return feed
 
     # -- programs and state ----------------------------------------------------------------------
@@ -165,6 +168,7 @@ class Trainer:
         stale = self._programs is None or self._programs.trainable_ids != ids
         stale = stale or self._programs.with_targets != self.with_targets
         stale = stale or self._programs.label_shapes != self.label_shapes
+        stale = stale or self._programs.weight_dims != self.weight_dims
         if not stale and generation() != self._synced:
             stale = self._programs.constants_changed()
         if stale:
@@ -181,6 +185,7 @@ class Trainer:
                 self.user_metrics,
                 self.with_targets,
                 self.label_shapes,
+                self.weight_dims,
             )
             step = programs.step
             optimizer_slots.track_slots(self.optimizer, self.model, programs)
@@ -238,6 +243,8 @@ class Trainer:
             return self.programs()  # a dataset's first batch told that targets come
         if programs.label_shapes != self.label_shapes:
             return self.programs()  # targets of another shape for the user's loss code
+        if programs.weight_dims != self.weight_dims:
+            return self.programs()  # a dataset's first per-timestep weights
         return programs
 
     def train_step(self, batch) -> dict:
