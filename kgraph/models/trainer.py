@@ -241,10 +241,8 @@ class Trainer:
         programs = self._programs
         if programs is None or programs.with_targets != self.with_targets:
             return self.programs()  # a dataset's first batch told that targets come
-        if programs.label_shapes != self.label_shapes:
-            return self.programs()  # targets of another shape for the user's loss code
-        if programs.weight_dims != self.weight_dims:
-            return self.programs()  # a dataset's first per-timestep weights
+        if (programs.label_shapes, programs.weight_dims) != (self.label_shapes, self.weight_dims):
+            return self.programs()  # targets of another shape, or the first per-element weights
         return programs
 
     def train_step(self, batch) -> dict:

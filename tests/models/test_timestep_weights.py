@@ -83,6 +83,14 @@ def test_dataset_of_weighted_batches_matches_arrays():
     np.testing.assert_allclose(from_data, from_arrays, rtol=1e-6)
 
 
+def test_fit_on_weighted_batches_builds_per_timestep_graphs():
+    x, tags, weights = _data(6)
+    model = _tagger()
+    first = _reference(model, x, tags, weights)[0]
+    history = model.fit([(x, tags, weights)], epochs=1, verbose=0)  # one step: the loss before
+    np.testing.assert_allclose(history.history["loss"], [first], rtol=1e-5)
+
+
 def _weight_shape(model, program):
     graph = getattr(model._trainer.programs(), program).model.graph
     found = next(v for v in graph.inputs if v.name == "sample_weight")
