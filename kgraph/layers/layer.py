@@ -76,8 +76,8 @@ class Layer(LayerDTypes, LayerWeights):
         self.autocast = bool(kwargs.pop("autocast", True))  # see kgraph.layers.autocast
         if kwargs.get("quantization_config") is None:  # in every Keras 3.10+ config
             kwargs.pop("quantization_config", None)
-        if kwargs:
-            raise TypeError(
+        if kwargs:  # a ValueError in Keras, not Python's TypeError
+            raise ValueError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
             )
         if name is not None and (not isinstance(name, str) or "/" in name):

@@ -25,6 +25,8 @@ def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tup
             raise ValueError(message)
     result = []
     for v in values:
+        if isinstance(v, (str, bytes)) or v is None:  # Keras fails comparing it to 0
+            raise TypeError(f"{message}, including element {v!r} of type {type(v).__name__}")
         if isinstance(v, bool) or int(v) != v:
             raise ValueError(message)
         result.append(int(v))
@@ -35,6 +37,39 @@ def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tup
             f"The `{name}` argument must only contain {bound} integers. Received {name}={value}"
         )
     return tuple(result)
+
+
+def positive_count(value, name: str, message: str, none_is_type_error: bool = True) -> int:
+    """``value`` checked as a count (``units`` of cells, ``filters``) with Keras' exception types.
+
+    Keras compares the count with 0, so a string (or ``None`` where ``none_is_type_error``)
+    is a TypeError and a count <= 0 a ValueError; numpy ints become ints. A fractional float is
+    a ValueError here (Keras only fails on it when it builds the kernel).
+    """
+    if value is None and not none_is_type_error:
+        raise ValueError(f"{message} Received: {name}={value}")
+    if value is None or isinstance(value, (str, bytes)) or not hasattr(value, "__int__"):
+        raise TypeError(f"{message} Received: {name}={value!r}")
+    if isinstance(value, bool) or value <= 0 or int(value) != value:
+        raise ValueError(f"{message} Received: {name}={value}")
+    return int(value)
+
+
+def check_rate(value, name: str = "rate", upper_inclusive: bool = True) -> float:
+    """A probability in [0, 1] (Keras lets ``rate=1`` through); a non-number is a TypeError."""
+    if isinstance(value, bool) or (
+        not isinstance(value, (int, float)) and not hasattr(value, "__float__")
+    ):
+        raise TypeError(
+            f"Invalid value received for argument `{name}`. Expected a float value between "
+            f"0 and 1. Received: {name}={value!r}"
+        )
+    if not (0 <= value <= 1 if upper_inclusive else 0 <= value < 1):
+        raise ValueError(
+            f"Invalid value received for argument `{name}`. Expected a float value between "
+            f"0 and 1. Received: {name}={value}"
+        )
+    return float(value)
 
 
 def standardize_padding(padding, allow_causal: bool = False) -> str:

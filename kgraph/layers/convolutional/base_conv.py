@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kgraph import activations, ops, regularizers
+from kgraph.layers.convolutional import conv_utils as cu
 from kgraph.layers.input_spec import InputSpec
 from kgraph.layers.kernel_bias import KernelBiasMixin
 from kgraph.layers.layer import Layer
@@ -64,11 +65,7 @@ class BaseConv(KernelBiasMixin, Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         av.reject_unsupported(type(self).__name__, lora_rank=lora_rank)
         self.rank = rank
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError(
-                "Invalid value for argument `filters`. Expected a strictly positive "
-                f"integer. Received filters={filters}."
-            )
+        filters = cu.positive_int(filters, "filters")
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
             raise ValueError(
                 f"The number of groups must be a positive integer. Received: groups={groups}."

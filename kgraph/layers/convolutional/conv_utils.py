@@ -9,13 +9,10 @@ from kgraph.utils import argument_validation as av
 
 
 def positive_int(value, name: str) -> int:
-    """``value`` as a positive int, or Keras' error naming ``name``."""
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected a strictly positive "
-            f"integer. Received {name}={value}."
-        )
-    return value
+    """``value`` as a positive int, or Keras' error naming ``name``: Keras compares it with 0,
+    so a string is a TypeError; ``None`` (which Keras only refuses at build) a ValueError."""
+    message = f"Invalid value for argument `{name}`. Expected a strictly positive integer."
+    return av.positive_count(value, name, message, none_is_type_error=False)
 
 
 def check_strides_dilation(strides: tuple, dilation_rate: tuple) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from kgraph import ops, random
 from kgraph.layers.layer import Layer
+from kgraph.utils import argument_validation as av
 from kgraph.utils import seeds
 
 _ALPHA = 1.6732632423543772
@@ -18,7 +19,7 @@ class AlphaDropout(Layer):
     inference.
 
     Args:
-        rate: Drop probability, ``0 <= rate < 1``.
+        rate: Drop probability, ``0 <= rate <= 1``.
         noise_shape: Shape of the random mask (``None`` entries take the input's size).
         seed: Seed of the layer's generator.
     """
@@ -26,12 +27,7 @@ class AlphaDropout(Layer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        if not 0 <= rate < 1:
-            raise ValueError(
-                "Invalid value received for argument `rate`. Expected a float value between "
-                f"0 and 1. Received: rate={rate}"
-            )
-        self.rate = rate
+        self.rate = av.check_rate(rate)  # Keras takes 0 <= rate <= 1
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._generator = np.random.default_rng(seed if seed is not None else seeds.make_seed())

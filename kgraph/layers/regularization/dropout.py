@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kgraph import random
+from kgraph import ops, random
 from kgraph.layers.layer import Layer
+from kgraph.utils import argument_validation as av
 from kgraph.utils import seeds
 
 
@@ -14,7 +15,7 @@ class Dropout(Layer):
     ``1 / (1 - rate)``; at inference it returns the inputs unchanged.
 
     Args:
-        rate: Drop probability, ``0 <= rate < 1``.
+        rate: Drop probability, ``0 <= rate <= 1`` (1 drops everything, as in Keras).
         noise_shape: Shape of the random mask (``None`` entries take the input's size), e.g.
             ``(batch, 1, features)`` to drop the same features at every timestep.
         seed: Seed of the layer's own generator (as Keras' ``SeedGenerator``): every call
@@ -25,17 +26,14 @@ class Dropout(Layer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise ValueError(
-                "Invalid value received for argument `rate`. Expected a float value "
-                f"between 0 and 1 (1 excluded). Received: rate={rate}"
-            )
-        self.rate = float(rate)
+        self.rate = av.check_rate(rate)  # Keras takes rate=1: training drops everything
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._generator = np.random.default_rng(seed if seed is not None else seeds.make_seed())
 
     def call(self, inputs, training=False):
+        if training and self.rate >= 1:
+            return ops.zeros_like(inputs)
         if training and self.rate > 0:
             seed = int(self._generator.integers(0, 2**31 - 1))
             return random.dropout(

@@ -9,16 +9,18 @@ import numpy as np
 
 from kgraph import activations, constraints, initializers, ops, random, regularizers
 from kgraph.layers.layer import Layer
+from kgraph.utils import argument_validation as av
 from kgraph.utils import seeds
 
 
 def _check_rate(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
-        raise ValueError(
+    """Keras clips a cell's dropout into [0, 1]; only a non-number is refused (TypeError)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
+        raise TypeError(
             f"Invalid value received for argument `{name}`. Expected a float value "
-            f"between 0 and 1. Received: {name}={value}"
+            f"between 0 and 1. Received: {name}={value!r}"
         )
-    return float(value)
+    return min(1.0, max(0.0, float(value)))
 
 
 def zeros_state(sequences, units):
@@ -54,12 +56,11 @@ class CellWeights:
         recurrent_dropout,
         seed,
     ):
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(
-                f"Received an invalid value for argument `units`, expected a positive "
-                f"integer. Received: units={units}"
-            )
-        self.units = units
+        self.units = av.positive_count(
+            units,
+            "units",
+            "Received an invalid value for argument `units`, expected a positive integer.",
+        )
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -126,6 +127,8 @@ class CellWeights:
     def _dropout_mask(self, like, rate, training):
         if not training or rate <= 0:
             return None
+        if rate >= 1:  # Keras' clipped dropout=1 drops every unit
+            return ops.zeros_like(like)
         seed = int(self._generator.integers(0, 2**31 - 1))
         return random.dropout(ops.ones_like(like), rate, seed=seed)
 
