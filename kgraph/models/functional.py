@@ -105,6 +105,27 @@ def _warn_on_renamed_inputs(inputs: dict) -> None:
             )
 
 
+def _keras_op_entry(layer, nodes, encode) -> dict | None:
+    """An op between layers as Keras' own op node (``keras.src.ops.numpy.Add``…), so Keras
+    loads the file; None for layers and for ops Keras lacks (saved as kgraph's ``OpLayer``)."""
+    from kgraph.layers.core.op_layer import OpLayer
+    from kgraph.saving.keras_ops import KerasOpNode
+    from kgraph.saving.op_spelling import keras_entry
+
+    if not isinstance(layer, OpLayer) or isinstance(layer, KerasOpNode) or len(nodes) != 1:
+        return None
+    spelled = keras_entry(layer, list(nodes[0].args), encode)
+    if spelled is None or nodes[0].kwargs:
+        return None
+    config, args = spelled
+    return {
+        "class_name": "KerasOpNode",
+        "name": layer.name,
+        "config": config,
+        "inbound_nodes": [{"args": args, "kwargs": {}}],
+    }
+
+
 class Functional(Model):
     """A model built from ``inputs`` and ``outputs`` symbolic tensors."""
 
@@ -215,6 +236,8 @@ class Functional(Model):
         for node in saved:
             local[id(node)] = (node.layer.name, counts.get(id(node.layer), 0))
             counts[id(node.layer)] = counts.get(id(node.layer), 0) + 1
+        for t in self.inputs:  # an input no output uses is still listed, as Keras lists it
+            local.setdefault(id(_producer(t)), (t._history[0].name, 0))
 
         def ref(t):
             layer, node_index, tensor_index = t._history
@@ -233,6 +256,10 @@ class Functional(Model):
             nodes = [n for n in saved if n.layer is layer and not isinstance(layer, InputLayer)]
             if not nodes and not isinstance(layer, InputLayer):
                 continue  # ops that only compute masks: a loaded model records them again
+            keras_op = _keras_op_entry(layer, nodes, encode)
+            if keras_op is not None:
+                layers.append(keras_op)
+                continue
             registered = get_registered_name(type(layer))  # "package>Name" finds custom ones
             layers.append(
                 {

@@ -11,6 +11,8 @@ from __future__ import annotations
 from kgraph.saving.serialization_lib import in_safe_mode
 from kgraph.utils import tree
 
+_VALUES = ("__slice__", "__ellipsis__", "__numpy__", "__bytes__")  # Keras' spelled constants
+
 
 def deserialize_layer(item: dict, custom_objects=None):
     """The layer or model described by ``item`` (Keras 3's ``module`` / ``class_name`` /
@@ -106,6 +108,8 @@ def _decode(structure, created):
         return decode_values(v) if r is None else created[(r[0], r[1])][r[2]]
 
     if isinstance(structure, dict) and _tensor_ref(structure) is None:
+        if structure.get("class_name") in _VALUES:  # a slice, Ellipsis or array argument
+            return decode_values(structure)
         return {k: _decode(v, created) for k, v in structure.items()}
     if isinstance(structure, (list, tuple)):
         return [_decode(v, created) for v in structure]

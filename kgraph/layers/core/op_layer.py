@@ -54,12 +54,16 @@ class OpLayer(Layer):
         """The op's name in CamelCase (``get_item`` → ``GetItem``), as Keras shows op nodes."""
         return "".join(part.title() for part in self.op.split("_"))
 
+    def call_arguments(self, tensors) -> list:
+        """The op's arguments with ``tensors`` in the marked positions (saving writes them
+        as Keras' op call)."""
+        given = iter(tensors)
+        return [next(given) if _is_slot(a) else a for a in self.args]
+
     def call(self, *tensors):
         from kgraph.ops.core import OPS, apply
 
-        given = iter(tensors)
-        args = [next(given) if _is_slot(a) else a for a in self.args]
-        return apply(OPS[self.op], args, **self.attrs)
+        return apply(OPS[self.op], self.call_arguments(tensors), **self.attrs)
 
     def get_config(self):
         return {

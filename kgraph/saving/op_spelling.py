@@ -1,0 +1,295 @@
+"""kgraph's ops between layers written as Keras 3 op nodes, so Keras loads the saved model.
+
+A kgraph ``OpLayer`` records one ``kgraph.ops.core`` op, its call template and attributes.
+Keras 3 saves ``x + y`` or ``ops.mean(x, axis=1)`` between layers as an operation entry: the
+class in ``keras.src.ops.<module>``, the class's constructor arguments as its config
+(``{"name": "mean", "axis": 1, "keepdims": false}``), and the call's tensors and constants as
+the inbound node's ``args`` (``[x, 0.5]``, ``[[a, b]]`` for ``concatenate``, ``[x, key]`` for
+``x[key]``). :func:`keras_spelling` gives that spelling for the ops Keras has; an op without one
+(kgraph's own helpers, ``slice_runtime``…) stays an ``OpLayer``, which only kgraph loads.
+A public kgraph function that is several internal ops (``ops.max`` with its NaN check,
+``ops.stack``) becomes several Keras nodes that compute the same values.
+"""
+
+from __future__ import annotations
+
+_NUMPY, _NN, _MATH, _CORE = (f"keras.src.ops.{m}" for m in ("numpy", "nn", "math", "core"))
+
+#: Ops whose Keras class takes no argument but ``name`` and whose call takes the same
+#: operands in the same order.
+_PLAIN = {
+    **dict.fromkeys(
+        [
+            "abs",
+            "add",
+            "subtract",
+            "multiply",
+            "divide",
+            "matmul",
+            "power",
+            "maximum",
+            "minimum",
+            "equal",
+            "not_equal",
+            "greater",
+            "greater_equal",
+            "less",
+            "less_equal",
+            "logical_and",
+            "logical_or",
+            "logical_xor",
+            "logical_not",
+            "negative",
+            "reciprocal",
+            "sign",
+            "sqrt",
+            "square",
+            "exp",
+            "exp2",
+            "expm1",
+            "log",
+            "log2",
+            "log10",
+            "sin",
+            "cos",
+            "tan",
+            "tanh",
+            "sinh",
+            "cosh",
+            "arcsin",
+            "arccos",
+            "arctan",
+            "arcsinh",
+            "arccosh",
+            "arctanh",
+            "arctan2",
+            "floor",
+            "ceil",
+            "trunc",
+            "isnan",
+            "isinf",
+            "isfinite",
+            "floor_divide",
+            "mod",
+            "copy",
+            "where",
+            "log1p",
+            "deg2rad",
+            "rad2deg",
+        ],
+        _NUMPY,
+    ),
+    **dict.fromkeys(
+        ["relu", "sigmoid", "softplus", "softsign", "selu", "hard_sigmoid", "hard_silu"], _NN
+    ),
+    **dict.fromkeys(["erf", "erfc", "erfinv", "rsqrt"], _MATH),
+    "stop_gradient": _CORE,
+}
+_PLAIN_CLASS = {"log1p": "Log1p", "deg2rad": "Deg2rad", "rad2deg": "Rad2deg"}  # not CamelCase
+#: Boolean arithmetic: Keras' classes take bools too (``x + y`` of bools is their ``or``).
+_BOOL = {
+    "add_bool": "Add",
+    "multiply_bool": "Multiply",
+    "maximum_bool": "Maximum",
+    "minimum_bool": "Minimum",
+}
+
+#: Reductions: kgraph's ``axes`` / ``keepdims`` are the Keras class's ``axis`` / ``keepdims``.
+#: ``ops.max`` / ``ops.min`` check for NaN with a max over a uint8 flag (``*_nan_flag``).
+_REDUCTIONS = {
+    "mean": "Mean",
+    "sum": "Sum",
+    "max": "Max",
+    "min": "Min",
+    "prod": "Prod",
+    "var": "Var",
+    "max_nan_flag": "Max",
+    "min_nan_flag": "Max",
+    "nan_flag": "Max",
+}
+_ONNX_REDUCTIONS = {"ReduceMax": "Any", "ReduceMin": "All", "ArgMax": "Argmax", "ArgMin": "Argmin"}
+
+_END = 2**63 - 1  # kgraph's get_item plan: a bound past the end (or, negated, the start)
+
+
+def _camel(op: str) -> str:
+    return "".join(part.title() for part in op.split("_"))
+
+
+def _axis(axes):
+    """kgraph's axes tuple as Keras writes an ``axis`` argument (an int when there is one)."""
+    if axes is None:
+        return None
+    axes = [int(a) for a in axes]
+    return axes[0] if len(axes) == 1 else axes
+
+
+def _ints(values):
+    return None if values is None else [int(v) for v in values]
+
+
+def _reduction(class_name: str):
+    def spell(attrs, args):
+        if set(attrs) != {"axes", "keepdims"}:
+            return None
+        arguments = {"axis": _axis(attrs["axes"]), "keepdims": bool(attrs["keepdims"])}
+        if class_name in ("Max", "Min"):
+            arguments["initial"] = None
+        return _NUMPY, class_name, arguments, args
+
+    return spell
+
+
+def _one(key: str, argument: str, module: str, class_name: str, convert=lambda v: v):
+    """An op with one attribute, Keras' constructor argument ``argument``."""
+
+    def spell(attrs, args):
+        if set(attrs) != {key}:
+            return None
+        return module, class_name, {argument: convert(attrs[key])}, args
+
+    return spell
+
+
+def _by_onnx_op(attrs, args):
+    """``ops.any`` / ``ops.all`` (``truth_reduction``) and ``ops.argmax`` / ``ops.argmin``
+    (``arg_extremum``): the ONNX op they lower to names Keras' class."""
+    class_name = _ONNX_REDUCTIONS.get(attrs.pop("onnx_op", None))
+    if class_name is None:
+        return None
+    if "axes" in attrs:
+        return _reduction(class_name)(attrs, args)
+    if set(attrs) != {"axis", "keepdims"}:
+        return None
+    arguments = {"axis": _axis(None if attrs["axis"] is None else [attrs["axis"]])}
+    return _NUMPY, class_name, {**arguments, "keepdims": bool(attrs["keepdims"])}, args
+
+
+def _clip(attrs, args):
+    if set(attrs) != {"x_min", "x_max", "dtype"}:
+        return None
+    return _NUMPY, "Clip", {"x_min": attrs["x_min"], "x_max": attrs["x_max"]}, args
+
+
+def _concatenate(attrs, args):
+    if set(attrs) != {"axis"}:
+        return None
+    return _NUMPY, "Concatenate", {"axis": int(attrs["axis"])}, [list(args)]
+
+
+def _where_scalar(attrs, args):
+    if len(args) != 2:
+        return None
+    value = attrs["value"]
+    value = value.item() if hasattr(value, "item") else value
+    condition, x = args
+    operands = [condition, value, x] if attrs["scalar_first"] else [condition, x, value]
+    return _NUMPY, "Where", {}, operands
+
+
+def _bound(value: int, default: int | None):
+    """A slice bound as a key writes it: None for kgraph's open bounds and for ``default``."""
+    return None if abs(value) == _END or value == default else value
+
+
+def _get_item(attrs, args):
+    """Rebuilds an index key from kgraph's plan: ``slices`` (axis, start, stop, step) and
+    ``squeeze`` are input axes, ``unsqueeze`` the output positions of ``None``. Bounds that
+    are the defaults of a known dim are left out, and so are trailing full slices."""
+    if len(args) != 1 or not hasattr(args[0], "shape"):
+        return None
+    shape = list(args[0].shape)
+    cut = {int(a): (int(s), int(e), int(st)) for a, s, e, st in attrs["slices"]}
+    squeeze, unsqueeze = set(attrs["squeeze"]), set(attrs["unsqueeze"])
+    items = []
+    for axis, dim in enumerate(shape):
+        start, stop, step = cut.get(axis, (0, _END, 1))
+        if axis in squeeze:
+            items.append(start)
+        elif step > 0:
+            items.append(slice(_bound(start, 0), _bound(stop, dim), None if step == 1 else step))
+        else:
+            items.append(
+                slice(_bound(start, None if dim is None else dim - 1), _bound(stop, None), step)
+            )
+    key, position = [], 0
+    for item in items:
+        while position in unsqueeze:
+            key.append(None)
+            position += 1
+        key.append(item)
+        position += not isinstance(item, int)
+    key += [None] * sum(1 for p in unsqueeze if p >= position)
+    key = key or [slice(None)]
+    while len(key) > 1 and key[-1] == slice(None):
+        key.pop()
+    return _NUMPY, "GetItem", {}, [args[0], key if len(key) > 1 else key[0]]
+
+
+_SPELLERS = {
+    **{op: _reduction(name) for op, name in _REDUCTIONS.items()},
+    "logsumexp": lambda attrs, args: _retag(_reduction("Logsumexp")(attrs, args), _MATH),
+    "truth_reduction": _by_onnx_op,
+    "arg_extremum": _by_onnx_op,
+    "argmax": lambda attrs, args: _by_onnx_op({**attrs, "onnx_op": "ArgMax"}, args),
+    "clip": _clip,
+    "concatenate": _concatenate,
+    "where_scalar": _where_scalar,
+    "get_item": _get_item,
+    "reshape": _one("newshape", "newshape", _NUMPY, "Reshape", _ints),
+    "transpose": _one("axes", "axes", _NUMPY, "Transpose", _ints),
+    "expand_dims": _one("axes", "axis", _NUMPY, "ExpandDims", _axis),
+    "squeeze": _one("axes", "axis", _NUMPY, "Squeeze", _axis),
+    "flip": _one("axes", "axis", _NUMPY, "Flip", _axis),
+    "tile": _one("repeats", "repeats", _NUMPY, "Tile", _ints),
+    "tril": _one("k", "k", _NUMPY, "Tril", int),
+    "triu": _one("k", "k", _NUMPY, "Triu", int),
+    "cumsum": _one("axis", "axis", _NUMPY, "Cumsum"),
+    "cast": _one("dtype", "dtype", _CORE, "Cast", str),
+    "softmax": _one("axis", "axis", _NN, "Softmax", int),
+    "log_softmax": _one("axis", "axis", _NN, "LogSoftmax", int),
+    "celu": _one("alpha", "alpha", _NN, "Celu", float),
+    "elu": _one("alpha", "alpha", _NN, "Elu", float),
+    "leaky_relu": _one("alpha", "negative_slope", _NN, "LeakyRelu", float),
+}
+
+
+def _retag(spelling, module):
+    return None if spelling is None else (module, *spelling[1:])
+
+
+def keras_spelling(op: str, args: list, attrs: dict):
+    """``(module, class_name, arguments, call_args)`` of Keras' op node for kgraph's ``op``
+    called on ``args`` (tensors and constants, in call order) with ``attrs``; None when Keras
+    has no such op (the node then stays a kgraph ``OpLayer``)."""
+    if op in _PLAIN or op in _BOOL:
+        module, class_name = _PLAIN.get(op, _NUMPY), _BOOL.get(op) or _PLAIN_CLASS.get(op)
+        return (module, class_name or _camel(op), {}, list(args)) if not attrs else None
+    speller = _SPELLERS.get(op)
+    return speller(dict(attrs), list(args)) if speller is not None else None
+
+
+def keras_entry(layer, node_args: list, encode):
+    """The config entry and inbound args of an ``OpLayer``'s call in Keras' spelling, or None.
+
+    ``node_args`` are the tensors the layer was called on; ``encode`` writes one tensor
+    (``__keras_tensor__`` with its history). The entry has the shape of a ``KerasOpNode``'s
+    config, which saving turns into Keras' ``module`` / ``class_name`` / ``config``.
+    """
+    from kgraph.saving.serialization_lib import serialize_keras_object
+    from kgraph.tensor import KerasTensor
+
+    spelling = keras_spelling(layer.op, layer.call_arguments(node_args), layer.attrs)
+    if spelling is None:
+        return None
+    module, class_name, arguments, call_args = spelling
+
+    def write(value):
+        if isinstance(value, KerasTensor):
+            return encode(value)
+        if isinstance(value, list):
+            return [write(v) for v in value]
+        return serialize_keras_object(value)
+
+    config = {"name": layer.name, "module": module, "class_name": class_name, **arguments}
+    return config, [write(a) for a in call_args]
