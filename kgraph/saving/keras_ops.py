@@ -55,7 +55,12 @@ class KerasOpNode(OpLayer):
     def call(self, *args, **kwargs):
         if self.keras_class == "GetItem" and len(args) == 2 and isinstance(args[1], list):
             args = (args[0], tuple(args[1]))  # JSON turned the index tuple into a list
-        return self._function(*args, **{**self.arguments, **kwargs})
+        arguments = {**self.arguments, **kwargs}
+        if (
+            self.keras_class == "Einsum"
+        ):  # Keras' class holds the subscripts, the function leads with them
+            args = (arguments.pop("subscripts"), *args)
+        return self._function(*args, **arguments)
 
     def get_config(self) -> dict:
         from kgraph.saving.serialization_lib import serialize_keras_object

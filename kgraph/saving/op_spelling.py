@@ -15,73 +15,18 @@ from __future__ import annotations
 
 _NUMPY, _NN, _MATH, _CORE = (f"keras.src.ops.{m}" for m in ("numpy", "nn", "math", "core"))
 
+_NUMPY_PLAIN = """abs add subtract multiply divide matmul power maximum minimum equal not_equal
+greater greater_equal less less_equal logical_and logical_or logical_xor logical_not negative
+reciprocal sign sqrt square exp exp2 expm1 log log2 log10 log1p sin cos tan tanh sinh cosh arcsin
+arccos arctan arcsinh arccosh arctanh arctan2 floor ceil trunc isnan isinf isfinite floor_divide
+mod copy where deg2rad rad2deg""".split()  # noqa: SIM905
+_NN_PLAIN = "relu sigmoid softplus softsign selu hard_sigmoid hard_silu".split()  # noqa: SIM905
+
 #: Ops whose Keras class takes no argument but ``name`` and whose call takes the same
 #: operands in the same order.
 _PLAIN = {
-    **dict.fromkeys(
-        [
-            "abs",
-            "add",
-            "subtract",
-            "multiply",
-            "divide",
-            "matmul",
-            "power",
-            "maximum",
-            "minimum",
-            "equal",
-            "not_equal",
-            "greater",
-            "greater_equal",
-            "less",
-            "less_equal",
-            "logical_and",
-            "logical_or",
-            "logical_xor",
-            "logical_not",
-            "negative",
-            "reciprocal",
-            "sign",
-            "sqrt",
-            "square",
-            "exp",
-            "exp2",
-            "expm1",
-            "log",
-            "log2",
-            "log10",
-            "sin",
-            "cos",
-            "tan",
-            "tanh",
-            "sinh",
-            "cosh",
-            "arcsin",
-            "arccos",
-            "arctan",
-            "arcsinh",
-            "arccosh",
-            "arctanh",
-            "arctan2",
-            "floor",
-            "ceil",
-            "trunc",
-            "isnan",
-            "isinf",
-            "isfinite",
-            "floor_divide",
-            "mod",
-            "copy",
-            "where",
-            "log1p",
-            "deg2rad",
-            "rad2deg",
-        ],
-        _NUMPY,
-    ),
-    **dict.fromkeys(
-        ["relu", "sigmoid", "softplus", "softsign", "selu", "hard_sigmoid", "hard_silu"], _NN
-    ),
+    **dict.fromkeys(_NUMPY_PLAIN, _NUMPY),
+    **dict.fromkeys(_NN_PLAIN, _NN),
     **dict.fromkeys(["erf", "erfc", "erfinv", "rsqrt"], _MATH),
     "stop_gradient": _CORE,
 }
@@ -171,6 +116,34 @@ def _clip(attrs, args):
     return _NUMPY, "Clip", {"x_min": attrs["x_min"], "x_max": attrs["x_max"]}, args
 
 
+def _attributes(module: str, class_name: str, renamed: dict):
+    """An op whose attributes are all constructor arguments of Keras' class (``renamed``
+    maps kgraph's attribute to Keras' argument)."""
+
+    def spell(attrs, args):
+        if set(attrs) != set(renamed):
+            return None
+        return module, class_name, {renamed[k]: v for k, v in attrs.items()}, args
+
+    return spell
+
+
+def _split(attrs, args):
+    if set(attrs) != {"sections", "axis"} or not isinstance(attrs["sections"], int):
+        return None  # sizes (kgraph) are not Keras' split indices
+    arguments = {"indices_or_sections": attrs["sections"], "axis": int(attrs["axis"])}
+    return _NUMPY, "Split", arguments, args
+
+
+def _one_hot(attrs, args):
+    """kgraph counts ``axis`` in the output's rank; Keras wants -1 for the new last axis."""
+    if set(attrs) != {"num_classes", "axis", "dtype"} or not hasattr(args[0], "shape"):
+        return None
+    axis = -1 if attrs["axis"] == len(args[0].shape) else int(attrs["axis"])
+    arguments = {"num_classes": int(attrs["num_classes"]), "axis": axis, "dtype": attrs["dtype"]}
+    return _NN, "OneHot", arguments, args
+
+
 def _concatenate(attrs, args):
     if set(attrs) != {"axis"}:
         return None
@@ -234,6 +207,13 @@ _SPELLERS = {
     "argmax": lambda attrs, args: _by_onnx_op({**attrs, "onnx_op": "ArgMax"}, args),
     "clip": _clip,
     "concatenate": _concatenate,
+    "split": _split,
+    "einsum": _attributes(_NUMPY, "Einsum", {"equation": "subscripts"}),
+    "take": _attributes(_NUMPY, "Take", {"axis": "axis"}),
+    "take_along_axis": _attributes(_NUMPY, "TakeAlongAxis", {"axis": "axis"}),
+    "repeat": _attributes(_NUMPY, "Repeat", {"repeats": "repeats", "axis": "axis"}),
+    "round": _attributes(_NUMPY, "Round", {"decimals": "decimals"}),
+    "one_hot": _one_hot,
     "where_scalar": _where_scalar,
     "get_item": _get_item,
     "reshape": _one("newshape", "newshape", _NUMPY, "Reshape", _ints),

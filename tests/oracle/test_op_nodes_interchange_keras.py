@@ -62,6 +62,17 @@ SLOW_PROGRAMS = {
         ops.log_softmax(x, axis=1) + ops.logsumexp(y, axis=-1, keepdims=True) + ops.hard_sigmoid(x)
     ),
     "erf_stop_gradient_tril": lambda ops, x, y: ops.erf(ops.stop_gradient(x)) + ops.tril(y),
+    "einsum_take_repeat": lambda ops, x, y: (
+        ops.einsum("bij,bkj->bik", x, y)[:, :, :3]
+        + ops.take(x, np.array([0, 2, 1]), axis=2)
+        + ops.repeat(y, 2, axis=1)[:, ::2]
+    ),
+    "split_round_take_along": lambda ops, x, y: (
+        ops.split(x, 2, axis=1)[1]
+        + ops.round(y[:, :2], 1)
+        + ops.take_along_axis(x, ops.cast(ops.abs(y[:, :2]) > 0.5, "int32"), axis=1)
+    ),
+    "one_hot": lambda ops, x, y: ops.one_hot(ops.argmax(x, axis=-1), 3) * y,
     "bool_arithmetic": lambda ops, x, y: ops.cast((x > 0) + (y > 0), "float32"),
 }
 
@@ -178,3 +189,14 @@ def test_ops_keras_lacks_stay_kgraph_op_layers(tmp_path):
     np.testing.assert_allclose(back.predict(image, verbose=0), model.predict(image, verbose=0))
     with pytest.raises(TypeError, match="OpLayer"):
         keras.saving.load_model(tmp_path / "resize.keras")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted({**PROGRAMS, **SLOW_PROGRAMS}))
+def test_keras_op_nodes_load_in_kgraph(tmp_path, name):
+    theirs = build(keras, {**PROGRAMS, **SLOW_PROGRAMS}[name])
+    theirs.set_weights([RNG.normal(size=w.shape).astype(np.float32) for w in theirs.weights])
+    theirs.save(tmp_path / "keras_ops.keras")
+    ours = kgraph.models.load_model(tmp_path / "keras_ops.keras")
+    want = theirs.predict([A, B], verbose=0)
+    np.testing.assert_allclose(ours.predict([A, B], verbose=0), want, rtol=1e-4, atol=1e-5)
