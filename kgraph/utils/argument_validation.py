@@ -83,11 +83,12 @@ def standardize_padding(padding, allow_causal: bool = False) -> str:
     return value
 
 
-def standardize_data_format(data_format) -> str:
-    """``None`` → ``'channels_last'``; otherwise one of channels_last / channels_first."""
+def standardize_data_format(data_format, case_sensitive: bool = False) -> str:
+    """``None`` → ``'channels_last'``; otherwise one of channels_last / channels_first, in any
+    case unless ``case_sensitive`` (Keras' adaptive pooling refuses ``'CHANNELS_LAST'``)."""
     if data_format is None:
         return "channels_last"
-    value = str(data_format).lower()
+    value = data_format if case_sensitive else str(data_format).lower()
     if value not in _FORMATS:
         raise ValueError(
             f"The `data_format` argument must be one of {_FORMATS}. "

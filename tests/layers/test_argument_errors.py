@@ -36,6 +36,9 @@ REFUSED = [
     (lambda: layers.Dropout(1.5), ValueError, "rate=1.5"),
     (lambda: layers.Dropout("0.5"), TypeError, "rate='0.5'"),
     (lambda: layers.Activation("relu", no_such_argument=1), ValueError, "no_such_argument"),
+    (lambda: layers.RepeatVector(0), ValueError, "n=0"),
+    (lambda: layers.RepeatVector(2.0), TypeError, "n=2.0"),
+    (lambda: layers.Lambda("relu"), TypeError, "function='relu'"),
 ]
 
 
@@ -58,6 +61,26 @@ def test_unusual_arguments_keras_accepts():
     assert layers.LSTM(3, dropout=1.5).cell.dropout == 1.0  # Keras clips into [0, 1]
     assert layers.SimpleRNN(3, recurrent_dropout=-1).cell.recurrent_dropout == 0.0
     assert layers.LayerNormalization(axis=[-1])(x).shape == (2, 6, 6, 3)
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (lambda: layers.Conv2D(None, 3), (2, 6, 6, 3)),
+        (lambda: layers.Conv2DTranspose(2.5, 3), (2, 6, 6, 3)),
+        (lambda: layers.SeparableConv1D(None, 3), (2, 6, 3)),
+    ],
+)
+def test_filters_keras_defers_fail_in_build(layer, shape):
+    layer = layer()  # Keras only fails when it shapes the kernel
+    with pytest.raises(ValueError, match="Received: filters="):
+        layer.build(shape)
+
+
+def test_concatenate_axis_must_be_an_integer_at_build():
+    layer = layers.Concatenate(axis=1.5)
+    with pytest.raises(TypeError, match=r"axis=1\.5"):
+        layer.build([(2, 4), (2, 4)])
 
 
 def test_build_refuses_out_of_range_axis():

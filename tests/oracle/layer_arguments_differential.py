@@ -49,6 +49,14 @@ REQUIRED = {
     "num_layers": 1,
 }
 
+#: Input shapes of layers that Keras does not check enough to find by trying.
+SHAPE_HINTS = {
+    "EinsumDense": (2, 4),
+    "ConvLSTM1D": (2, 3, 6, 2),
+    "ConvLSTM2D": (2, 3, 6, 6, 2),
+    "ConvLSTM3D": (2, 3, 6, 6, 6, 2),
+}
+
 #: Candidate input shapes (batch first), tried in order until Keras accepts one.
 SHAPES = [(2, 6, 6, 3), (2, 6, 3), (2, 4), (2, 6, 6, 6, 3), (2, 6, 6, 3, 2)]
 
@@ -65,6 +73,10 @@ class Outcome:
         return (self.error, self.phase)
 
 
+#: Layers called on a list of two tensors.
+MERGING = {"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"}
+
+
 def _symbolic_input(lib, shape):
     return lib.Input(shape=shape[1:], batch_size=shape[0])
 
@@ -76,10 +88,12 @@ def probe(lib, name: str, kwargs: dict, shape, call_kwargs=None) -> Outcome:
         layer = getattr(lib.layers, name)(**kwargs)
         if shape is None:
             return Outcome(None, "ok")
+        pair = name in MERGING
         phase = "build"
-        layer.build(shape)
+        layer.build([shape, shape] if pair else shape)
         phase = "call"
-        layer(_symbolic_input(lib, shape), **(call_kwargs or {}))
+        x = _symbolic_input(lib, shape)
+        layer([x, x] if pair else x, **(call_kwargs or {}))
     except Exception as error:
         return Outcome(type(error).__name__, phase, str(error)[:300])
     return Outcome(None, "ok")
@@ -121,6 +135,11 @@ def base_kwargs(keras, name: str) -> dict | None:
 
 def base_shape(keras, name: str, kwargs: dict):
     """The first candidate shape on which Keras builds and calls ``name``, or ``None``."""
+    if name in SHAPE_HINTS:
+        return SHAPE_HINTS[name]
+    for rank, shape in ((1, SHAPES[1]), (2, SHAPES[0]), (3, SHAPES[3])):
+        if f"{rank}D" in name:  # Keras does not check every layer's rank (adaptive pooling)
+            return shape
     for shape in SHAPES:
         if probe(keras, name, kwargs, shape).error is None:
             return shape

@@ -34,6 +34,9 @@ CASES = [
     Case("Conv2D", {"filters": 2, "kernel_size": 3}, IMG, "base"),
     Case("Conv2D", {"filters": 0, "kernel_size": 3}, IMG, "filters=0"),
     Case("Conv2D", {"filters": "2", "kernel_size": 3}, IMG, "filters=str"),
+    Case("Conv2D", {"filters": None, "kernel_size": 3}, IMG, "filters=None"),
+    Case("Conv2DTranspose", {"filters": 2.5, "kernel_size": 3}, IMG, "filters=2.5"),
+    Case("SeparableConv1D", {"filters": None, "kernel_size": 3}, SEQ, "filters=None"),
     Case("Conv2D", {"filters": 2, "kernel_size": (3, 3)}, IMG, "kernel_size=tuple"),
     Case("Conv2D", {"filters": 2, "kernel_size": [3, 1]}, IMG, "kernel_size=list"),
     Case("Conv2D", {"filters": 2, "kernel_size": 0}, IMG, "kernel_size=0"),
@@ -71,6 +74,17 @@ CASES = [
     Case("Activation", {"activation": "relu", "no_such_argument": 1}, VEC, "unknown_kwarg"),
     Case("Embedding", {"input_dim": 5, "output_dim": 0}, VEC, "output_dim=0"),
     Case("Flatten", {}, VEC, "base"),
+    Case("RepeatVector", {"n": 0}, VEC, "n=0"),
+    Case("RepeatVector", {"n": 2.0}, VEC, "n=float"),
+    Case(
+        "AdaptiveAveragePooling2D",
+        {"output_size": 2, "data_format": "CHANNELS_LAST"},
+        IMG,
+        "format=upper",
+    ),
+    Case("Lambda", {"function": "relu"}, VEC, "function=str"),
+    Case("Concatenate", {"axis": 1.5}, VEC, "axis=float"),
+    Case("RandomGaussianBlur", {"kernel_size": "3"}, IMG, "kernel_size=str"),
     Case("Reshape", {"target_shape": (-1,)}, IMG, "base"),
 ]
 

@@ -65,12 +65,12 @@ class BaseConv(KernelBiasMixin, Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         av.reject_unsupported(type(self).__name__, lora_rank=lora_rank)
         self.rank = rank
-        filters = cu.positive_int(filters, "filters")
+        filters = cu.positive_int(filters, "filters", defer=True)
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
             raise ValueError(
                 f"The number of groups must be a positive integer. Received: groups={groups}."
             )
-        if filters % groups:
+        if filters is not None and filters % groups:
             raise ValueError(
                 "The number of filters must be evenly divisible by the number of "
                 f"groups. Received: groups={groups}, filters={filters}."
@@ -105,6 +105,7 @@ class BaseConv(KernelBiasMixin, Layer):
         return -1 if self.data_format == "channels_last" else 1
 
     def build(self, input_shape):
+        cu.built_count(self.filters, "filters")
         channels = input_shape[self._channel_axis]
         if channels is None:
             raise ValueError("the channel axis of the input must be known.")

@@ -51,7 +51,7 @@ class BaseConvTranspose(KernelBiasMixin, Layer):
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.rank = rank
-        self.filters = cu.positive_int(filters, "filters")
+        self.filters = cu.positive_int(filters, "filters", defer=True)
         self.kernel_size = av.standardize_tuple(kernel_size, rank, "kernel_size")
         self.strides = av.standardize_tuple(strides, rank, "strides")
         self.dilation_rate = av.standardize_tuple(dilation_rate, rank, "dilation_rate")
@@ -84,6 +84,7 @@ class BaseConvTranspose(KernelBiasMixin, Layer):
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def build(self, input_shape):
+        cu.built_count(self.filters, "filters")
         _, _, channels = cu.split_shape(input_shape, self.rank, self.data_format)
         if channels is None:
             raise ValueError("the channel axis of the input must be known.")

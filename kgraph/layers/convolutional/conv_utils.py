@@ -8,11 +8,24 @@ from kgraph.ops import shapes
 from kgraph.utils import argument_validation as av
 
 
-def positive_int(value, name: str) -> int:
+def positive_int(value, name: str, defer: bool = False) -> int:
     """``value`` as a positive int, or Keras' error naming ``name``: Keras compares it with 0,
     so a string is a TypeError; ``None`` (which Keras only refuses at build) a ValueError."""
+    if defer and (value is None or isinstance(value, float)):
+        return value  # Keras takes these until it shapes the kernel: see ``built_count``
     message = f"Invalid value for argument `{name}`. Expected a strictly positive integer."
     return av.positive_count(value, name, message, none_is_type_error=False)
+
+
+def built_count(value, name: str) -> int:
+    """The ValueError Keras raises in ``build`` for a ``None`` or float count ``positive_int``
+    let through (it cannot shape a kernel with it)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: a kernel needs a positive integer. "
+            f"Received: {name}={value}"
+        )
+    return value
 
 
 def check_strides_dilation(strides: tuple, dilation_rate: tuple) -> None:

@@ -100,7 +100,7 @@ class Lambda(Layer):
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
-            raise ValueError(f"`function` must be callable. Received: function={function}")
+            raise TypeError(f"`function` must be callable. Received: function={function!r}")
         self.function = function
         self._output_shape = output_shape
         self.mask = mask

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from kgraph import ops
 from kgraph.layers.layer import Layer
 from kgraph.layers.merging.base_merge import _as_shapes, _check_masks
@@ -18,11 +20,14 @@ class Concatenate(Layer):
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.axis = int(axis)
+        integral = isinstance(axis, numbers.Integral) and not isinstance(axis, bool)
+        self.axis = int(axis) if integral else axis  # others fail in build, as in Keras
 
     def _output_shape(self, input_shape) -> tuple:
         shapes_ = _as_shapes(input_shape)
         rank = len(shapes_[0])
+        if not isinstance(self.axis, int):
+            raise TypeError(f"`axis` must be an integer. Received: axis={self.axis!r}")
         if any(len(s) != rank for s in shapes_):
             raise ValueError(
                 "A `Concatenate` layer requires inputs of the same rank. Received: "

@@ -63,7 +63,7 @@ class BaseAdaptivePooling(Layer):
         self.rank = rank
         self.output_size = av.standardize_tuple(output_size, rank, "output_size")
         self.pool_mode = pool_mode
-        self.data_format = av.standardize_data_format(data_format)
+        self.data_format = av.standardize_data_format(data_format, case_sensitive=True)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     def _axes(self) -> list[int]:

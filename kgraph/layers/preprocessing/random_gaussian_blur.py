@@ -9,7 +9,8 @@ from kgraph.ops.image_blur import blur_per_sample
 
 def _odd_pair(value, name):
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or any(int(v) % 2 == 0 or int(v) < 1 for v in pair):
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+    if len(pair) != 2 or not numbers or any(int(v) % 2 == 0 or int(v) < 1 for v in pair):
         raise ValueError(
             f"The `{name}` argument should be an odd number (or a list of two odd numbers). "
             f"Received: {name}={value}"
