@@ -73,6 +73,8 @@ SLOW_PROGRAMS = {
         + ops.take_along_axis(x, ops.cast(ops.abs(y[:, :2]) > 0.5, "int32"), axis=1)
     ),
     "one_hot": lambda ops, x, y: ops.one_hot(ops.argmax(x, axis=-1), 3) * y,
+    "numpy_constants": lambda ops, x, y: x * np.array([1.0, -2.0, 0.5], np.float32) + y**2 + 1,
+    "unary_operators": lambda ops, x, y: -abs(x) + ops.cast(~(y > 0), "float32"),
     "bool_arithmetic": lambda ops, x, y: ops.cast((x > 0) + (y > 0), "float32"),
 }
 
@@ -200,3 +202,28 @@ def test_keras_op_nodes_load_in_kgraph(tmp_path, name):
     ours = kgraph.models.load_model(tmp_path / "keras_ops.keras")
     want = theirs.predict([A, B], verbose=0)
     np.testing.assert_allclose(ours.predict([A, B], verbose=0), want, rtol=1e-4, atol=1e-5)
+
+
+def test_op_nodes_of_a_nested_model_load_in_keras_after_a_kgraph_round_trip(tmp_path):
+    """A model used as a layer keeps its op nodes in Keras' spelling, also once kgraph has
+    loaded the file (its nodes are then Keras' op nodes) and saved it again."""
+
+    def build_nested(k):
+        a = k.Input((4,), name="ia")
+        hidden = k.layers.Dense(4, name="d")(a)
+        inner = k.Model(a, k.ops.relu(hidden) * 2.0 + a, name="inner")
+        b = k.Input((4,), name="b")
+        y = inner(b)
+        return k.Model(b, y[:, :2] - k.ops.mean(y, axis=-1, keepdims=True))
+
+    ours, theirs = build_nested(kgraph), build_nested(keras)
+    weights = [RNG.normal(size=w.shape).astype(np.float32) for w in ours.weights]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    want = theirs.predict(x, verbose=0)
+    ours.save(tmp_path / "nested.keras")
+    kgraph.models.load_model(tmp_path / "nested.keras").save(tmp_path / "again.keras")
+    for name in ("nested.keras", "again.keras"):
+        loaded = keras.saving.load_model(tmp_path / name)
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
