@@ -87,3 +87,10 @@ def test_build_refuses_out_of_range_axis():
     layer = layers.BatchNormalization(axis=7)
     with pytest.raises(ValueError, match="7"):
         layer.build((2, 6, 6, 3))
+
+
+def test_dropout_rate_one_drops_everything_in_training():
+    x = kgraph.ops.ones((2, 3))
+    out = kgraph.ops.convert_to_numpy(layers.Dropout(1.0)(x, training=True)).tolist()
+    assert out == [[0.0] * 3] * 2  # Keras 3.15 gives zeros too (no NaN from 1 / (1 - rate))
+    assert kgraph.ops.convert_to_numpy(layers.Dropout(1.0)(x)).tolist() == [[1.0] * 3] * 2
