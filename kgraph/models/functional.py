@@ -105,27 +105,6 @@ def _warn_on_renamed_inputs(inputs: dict) -> None:
             )
 
 
-def _keras_op_entry(layer, nodes, encode) -> dict | None:
-    """An op between layers as Keras' own op node (``keras.src.ops.numpy.Add``…), so Keras
-    loads the file; None for layers and for ops Keras lacks (saved as kgraph's ``OpLayer``)."""
-    from kgraph.layers.core.op_layer import OpLayer
-    from kgraph.saving.keras_ops import KerasOpNode
-    from kgraph.saving.op_spelling import keras_entry
-
-    if not isinstance(layer, OpLayer) or isinstance(layer, KerasOpNode) or len(nodes) != 1:
-        return None
-    spelled = keras_entry(layer, list(nodes[0].args), encode)
-    if spelled is None or nodes[0].kwargs:
-        return None
-    config, args = spelled
-    return {
-        "class_name": "KerasOpNode",
-        "name": layer.name,
-        "config": config,
-        "inbound_nodes": [{"args": args, "kwargs": {}}],
-    }
-
-
 class Functional(Model):
     """A model built from ``inputs`` and ``outputs`` symbolic tensors."""
 
@@ -228,6 +207,7 @@ class Functional(Model):
 
     def get_config(self):
         """Keras-style config: layers with their inbound nodes, input and output references."""
+        from kgraph.saving.op_spelling import keras_node_entry
         from kgraph.saving.serialization_lib import serialize_keras_object
 
         local: dict[int, tuple[str, int]] = {}  # node id -> (layer name, index among its calls)
@@ -256,7 +236,7 @@ class Functional(Model):
             nodes = [n for n in saved if n.layer is layer and not isinstance(layer, InputLayer)]
             if not nodes and not isinstance(layer, InputLayer):
                 continue  # ops that only compute masks: a loaded model records them again
-            keras_op = _keras_op_entry(layer, nodes, encode)
+            keras_op = keras_node_entry(layer, nodes, encode)  # Keras' op nodes (x + y…)
             if keras_op is not None:
                 layers.append(keras_op)
                 continue

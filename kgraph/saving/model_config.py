@@ -111,10 +111,12 @@ def _sequential_config(model, config: dict) -> dict:
 
 def _plain_item(item: dict) -> dict:
     """A config entry whose object is not at hand (an ``InputLayer``, an op between layers)."""
-    if item["class_name"] == "KerasOpNode":
-        from kgraph.saving.keras_ops import keras_item
+    from kgraph.saving.keras_ops import keras_item, keras_op_function
 
+    if item["class_name"] == "KerasOpNode":  # kgraph's configs before Keras' spelling
         return keras_item(item["config"])
+    if keras_op_function(item.get("module"), item["class_name"]) is not None:
+        return {key: item.get(key) for key in ("module", "class_name", "config", "registered_name")}
     cls = resolve_class(item["class_name"], "keras.layers", None) or resolve_class(
         item["class_name"], "kgraph.layers", None
     )

@@ -249,27 +249,49 @@ def keras_spelling(op: str, args: list, attrs: dict):
     return speller(dict(attrs), list(args)) if speller is not None else None
 
 
-def keras_entry(layer, node_args: list, encode):
-    """The config entry and inbound args of an ``OpLayer``'s call in Keras' spelling, or None.
+def keras_node_entry(layer, nodes: list, encode) -> dict | None:
+    """A functional config's entry for an op between layers, as Keras writes its op nodes
+    (``module`` / ``class_name`` / ``config`` / ``registered_name``, ``name`` and
+    ``inbound_nodes``); None for a layer, or for an ``OpLayer`` whose op Keras lacks.
 
-    ``node_args`` are the tensors the layer was called on; ``encode`` writes one tensor
-    (``__keras_tensor__`` with its history). The entry has the shape of a ``KerasOpNode``'s
-    config, which saving turns into Keras' ``module`` / ``class_name`` / ``config``.
+    ``nodes`` are the layer's calls in the config; ``encode`` writes one tensor
+    (``__keras_tensor__`` with its history).
     """
+    from kgraph.layers.core.op_layer import OpLayer
+    from kgraph.saving.keras_ops import KerasOpNode, keras_item
+    from kgraph.saving.serialization_lib import serialize_keras_object
+
+    if not isinstance(layer, OpLayer):
+        return None
+    if isinstance(layer, KerasOpNode):  # loaded from Keras' spelling: written back in it
+        item = keras_item(serialize_keras_object(layer.get_config()))
+        calls = [(list(n.args), dict(n.kwargs)) for n in nodes]
+    else:
+        if len(nodes) != 1 or nodes[0].kwargs:
+            return None
+        call_args = layer.call_arguments(list(nodes[0].args))
+        spelling = keras_spelling(layer.op, call_args, layer.attrs)
+        if spelling is None:
+            return None
+        module, class_name, arguments, call_args = spelling
+        config = {"name": layer.name, "module": module, "class_name": class_name, **arguments}
+        item = keras_item(serialize_keras_object(config))
+        calls = [(call_args, {})]
+    inbound = [{"args": _write(a, encode), "kwargs": _write(k, encode)} for a, k in calls]
+    return {**item, "name": layer.name, "inbound_nodes": inbound}
+
+
+def _write(value, encode):
+    """Call arguments as Keras writes them: tensors by history, constants serialized."""
     from kgraph.saving.serialization_lib import serialize_keras_object
     from kgraph.tensor import KerasTensor
 
-    spelling = keras_spelling(layer.op, layer.call_arguments(node_args), layer.attrs)
-    if spelling is None:
-        return None
-    module, class_name, arguments, call_args = spelling
-
-    def write(value):
-        if isinstance(value, KerasTensor):
-            return encode(value)
-        if isinstance(value, list):
-            return [write(v) for v in value]
-        return serialize_keras_object(value)
-
-    config = {"name": layer.name, "module": module, "class_name": class_name, **arguments}
-    return config, [write(a) for a in call_args]
+    if isinstance(value, KerasTensor):
+        return encode(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, KerasTensor) for v in value):
+        return [_write(v, encode) for v in value]
+    if isinstance(value, dict):
+        return {key: _write(v, encode) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_write(v, encode) for v in value]
+    return serialize_keras_object(value)

@@ -227,3 +227,18 @@ def test_op_nodes_of_a_nested_model_load_in_keras_after_a_kgraph_round_trip(tmp_
     for name in ("nested.keras", "again.keras"):
         loaded = keras.saving.load_model(tmp_path / name)
         np.testing.assert_allclose(loaded.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+def test_in_memory_configs_interchange():
+    """``get_config()`` spells op nodes as Keras does, so either library rebuilds the other's
+    config (``Model.from_config``) and predicts the same."""
+    program = SLOW_PROGRAMS["integer_and_step_index"]
+    ours, theirs = build(kgraph, program), build(keras, program)
+    weights = [RNG.normal(size=w.shape).astype(np.float32) for w in ours.weights]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    want = theirs.predict([A, B], verbose=0)
+    for target, source in ((keras, ours), (kgraph, theirs), (kgraph, ours)):
+        rebuilt = target.Model.from_config(source.get_config())
+        rebuilt.set_weights(weights)
+        np.testing.assert_allclose(rebuilt.predict([A, B], verbose=0), want, rtol=1e-5, atol=1e-6)
