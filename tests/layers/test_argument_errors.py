@@ -39,6 +39,8 @@ REFUSED = [
     (lambda: layers.RepeatVector(0), ValueError, "n=0"),
     (lambda: layers.RepeatVector(2.0), TypeError, "n=2.0"),
     (lambda: layers.Lambda("relu"), TypeError, "function='relu'"),
+    (lambda: layers.RandomHue(None), ValueError, "factor=None"),
+    (lambda: layers.Reshape(None), TypeError, "target_shape=None"),
 ]
 
 

@@ -233,6 +233,11 @@ def sweep_cases(keras, names=None) -> list[Case]:
         shape = base_shape(keras, name, base)
         cases.append(Case(name, base, shape, "base"))
         cases.append(Case(name, {**base, "no_such_argument": 1}, shape, "unknown_kwarg"))
+        if shape is not None:
+            wrong = shape[:-1] if len(shape) > 2 else (*shape, 2)
+            cases.append(Case(name, base, wrong, "wrong_rank"))
+        for param in base:
+            cases.append(Case(name, {**base, param: None}, shape, f"{param}=required_none"))
         for param in parameters(keras, name):
             for label, value in EDGES.get(param, ()):
                 if value in ("tuple", "list"):

@@ -85,6 +85,16 @@ CASES = [
     Case("Lambda", {"function": "relu"}, VEC, "function=str"),
     Case("Concatenate", {"axis": 1.5}, VEC, "axis=float"),
     Case("RandomGaussianBlur", {"kernel_size": "3"}, IMG, "kernel_size=str"),
+    Case("RandomHue", {"factor": None}, IMG, "factor=None"),
+    Case("RandomContrast", {"factor": None}, IMG, "factor=None"),
+    Case("RandomPosterization", {"factor": None}, IMG, "factor=None"),
+    Case("Reshape", {"target_shape": None}, IMG, "target_shape=None"),
+    Case(
+        "GroupQueryAttention",
+        {"head_dim": None, "num_query_heads": 2, "num_key_value_heads": 2},
+        None,
+        "head_dim=None",
+    ),
     Case("Reshape", {"target_shape": (-1,)}, IMG, "base"),
 ]
 

@@ -4,6 +4,7 @@ heads (fewer key/value projections, as in Llama-style decoders)."""
 from __future__ import annotations
 
 import math
+import numbers
 
 from kgraph import constraints, initializers, ops, regularizers
 from kgraph.layers.attention.projected import ProjectedAttention, masked_softmax
@@ -44,6 +45,9 @@ class GroupedQueryAttention(ProjectedAttention):
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.supports_masking = True
+        if not isinstance(head_dim, numbers.Real) or isinstance(head_dim, bool):
+            # Keras fails on float(head_dim) for its scale
+            raise TypeError(f"`head_dim` must be a number. Received: head_dim={head_dim!r}")
         self.head_dim, self.num_query_heads = head_dim, num_query_heads
         self.num_key_value_heads = num_key_value_heads
         if num_query_heads % num_key_value_heads != 0:

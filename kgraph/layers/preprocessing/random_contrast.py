@@ -21,6 +21,7 @@ class RandomContrast(BaseImagePreprocessingLayer):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(factor=factor, seed=seed, **kwargs)
+        self._set_factor(factor)  # a required factor: None is a ValueError, as in Keras
         self.value_range = value_range
 
     def get_random_transformation(self, data, training=True, seed=None):

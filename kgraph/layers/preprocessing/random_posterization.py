@@ -22,7 +22,8 @@ class RandomPosterization(BaseColorLayer):
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(value_range=value_range, seed=seed, data_format=data_format, **kwargs)
         pair = tuple(factor) if isinstance(factor, (tuple, list)) else (1, factor)
-        if len(pair) != 2 or not all(1 <= int(v) <= 8 for v in pair):
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair)
+        if len(pair) != 2 or not numbers or not all(1 <= int(v) <= 8 for v in pair):
             raise ValueError(
                 "The `factor` argument should be a number (or a list of two numbers) in the "
                 f"range [1, 8]. Received: factor={factor}"

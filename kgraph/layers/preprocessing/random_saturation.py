@@ -22,6 +22,7 @@ class RandomSaturation(BaseColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(factor, value_range, seed, data_format, **kwargs)
+        self._set_factor(factor)  # a required factor: None is a ValueError, as in Keras
 
     def get_random_transformation(self, data, training=True, seed=None):
         f = self.uniform(data, (1, 1, 1), *self.factor)

@@ -18,8 +18,8 @@ class Reshape(Layer):
         super().__init__(**kwargs)
         try:
             target_shape = tuple(int(d) for d in target_shape)
-        except TypeError:
-            raise ValueError(
+        except TypeError:  # not iterable (None, 3): a TypeError in Keras too
+            raise TypeError(
                 f"`target_shape` must be a tuple of integers. Received: target_shape={target_shape}"
             ) from None
         if target_shape.count(-1) > 1 or any(d <= 0 and d != -1 for d in target_shape):
