@@ -22,7 +22,10 @@ def keras_op_function(module: str | None, class_name: str):
         return None
     from kgraph import ops
 
-    fn = getattr(ops, to_snake_case(class_name), None)
+    name = to_snake_case(class_name)
+    fn = getattr(ops, name, None)
+    if not callable(fn):  # ``keras.src.ops.image.Resize`` is ``kgraph.ops.image.resize``
+        fn = getattr(getattr(ops, module.rsplit(".", 1)[-1], None), name, None)
     return fn if callable(fn) else None
 
 

@@ -13,6 +13,8 @@ A public kgraph function that is several internal ops (``ops.max`` with its NaN 
 
 from __future__ import annotations
 
+from kgraph.saving import op_spellers
+
 _NUMPY, _NN, _MATH, _CORE = (f"keras.src.ops.{m}" for m in ("numpy", "nn", "math", "core"))
 
 _NUMPY_PLAIN = """abs add subtract multiply divide matmul power maximum minimum equal not_equal
@@ -53,8 +55,6 @@ _REDUCTIONS = {
     "nan_flag": "Max",
 }
 _ONNX_REDUCTIONS = {"ReduceMax": "Any", "ReduceMin": "All", "ArgMax": "Argmax", "ArgMin": "Argmin"}
-
-_END = 2**63 - 1  # kgraph's get_item plan: a bound past the end (or, negated, the start)
 
 
 def _camel(op: str) -> str:
@@ -128,77 +128,6 @@ def _attributes(module: str, class_name: str, renamed: dict):
     return spell
 
 
-def _split(attrs, args):
-    if set(attrs) != {"sections", "axis"} or not isinstance(attrs["sections"], int):
-        return None  # sizes (kgraph) are not Keras' split indices
-    arguments = {"indices_or_sections": attrs["sections"], "axis": int(attrs["axis"])}
-    return _NUMPY, "Split", arguments, args
-
-
-def _one_hot(attrs, args):
-    """kgraph counts ``axis`` in the output's rank; Keras wants -1 for the new last axis."""
-    if set(attrs) != {"num_classes", "axis", "dtype"} or not hasattr(args[0], "shape"):
-        return None
-    axis = -1 if attrs["axis"] == len(args[0].shape) else int(attrs["axis"])
-    arguments = {"num_classes": int(attrs["num_classes"]), "axis": axis, "dtype": attrs["dtype"]}
-    return _NN, "OneHot", arguments, args
-
-
-def _concatenate(attrs, args):
-    if set(attrs) != {"axis"}:
-        return None
-    return _NUMPY, "Concatenate", {"axis": int(attrs["axis"])}, [list(args)]
-
-
-def _where_scalar(attrs, args):
-    if len(args) != 2:
-        return None
-    value = attrs["value"]
-    value = value.item() if hasattr(value, "item") else value
-    condition, x = args
-    operands = [condition, value, x] if attrs["scalar_first"] else [condition, x, value]
-    return _NUMPY, "Where", {}, operands
-
-
-def _bound(value: int, default: int | None):
-    """A slice bound as a key writes it: None for kgraph's open bounds and for ``default``."""
-    return None if abs(value) == _END or value == default else value
-
-
-def _get_item(attrs, args):
-    """Rebuilds an index key from kgraph's plan: ``slices`` (axis, start, stop, step) and
-    ``squeeze`` are input axes, ``unsqueeze`` the output positions of ``None``. Bounds that
-    are the defaults of a known dim are left out, and so are trailing full slices."""
-    if len(args) != 1 or not hasattr(args[0], "shape"):
-        return None
-    shape = list(args[0].shape)
-    cut = {int(a): (int(s), int(e), int(st)) for a, s, e, st in attrs["slices"]}
-    squeeze, unsqueeze = set(attrs["squeeze"]), set(attrs["unsqueeze"])
-    items = []
-    for axis, dim in enumerate(shape):
-        start, stop, step = cut.get(axis, (0, _END, 1))
-        if axis in squeeze:
-            items.append(start)
-        elif step > 0:
-            items.append(slice(_bound(start, 0), _bound(stop, dim), None if step == 1 else step))
-        else:
-            items.append(
-                slice(_bound(start, None if dim is None else dim - 1), _bound(stop, None), step)
-            )
-    key, position = [], 0
-    for item in items:
-        while position in unsqueeze:
-            key.append(None)
-            position += 1
-        key.append(item)
-        position += not isinstance(item, int)
-    key += [None] * sum(1 for p in unsqueeze if p >= position)
-    key = key or [slice(None)]
-    while len(key) > 1 and key[-1] == slice(None):
-        key.pop()
-    return _NUMPY, "GetItem", {}, [args[0], key if len(key) > 1 else key[0]]
-
-
 _SPELLERS = {
     **{op: _reduction(name) for op, name in _REDUCTIONS.items()},
     "logsumexp": lambda attrs, args: _retag(_reduction("Logsumexp")(attrs, args), _MATH),
@@ -206,17 +135,23 @@ _SPELLERS = {
     "arg_extremum": _by_onnx_op,
     "argmax": lambda attrs, args: _by_onnx_op({**attrs, "onnx_op": "ArgMax"}, args),
     "clip": _clip,
-    "concatenate": _concatenate,
-    "split": _split,
+    "concatenate": op_spellers.concatenate,
+    "image.resize": op_spellers.resize,
+    "top_k": op_spellers.top_k,
+    "split": op_spellers.split,
     "einsum": _attributes(_NUMPY, "Einsum", {"equation": "subscripts"}),
     "take": _attributes(_NUMPY, "Take", {"axis": "axis"}),
     "take_along_axis": _attributes(_NUMPY, "TakeAlongAxis", {"axis": "axis"}),
     "repeat": _attributes(_NUMPY, "Repeat", {"repeats": "repeats", "axis": "axis"}),
     "round": _attributes(_NUMPY, "Round", {"decimals": "decimals"}),
-    "one_hot": _one_hot,
-    "where_scalar": _where_scalar,
-    "get_item": _get_item,
-    "reshape": _one("newshape", "newshape", _NUMPY, "Reshape", _ints),
+    "one_hot": op_spellers.one_hot,
+    "where_scalar": op_spellers.where_scalar,
+    "get_item": op_spellers.get_item,
+    "reshape": lambda attrs, args: (
+        None
+        if None in (attrs.get("newshape") or ())  # kgraph's None keeps the batch dim; Keras' fails
+        else _one("newshape", "newshape", _NUMPY, "Reshape", _ints)(attrs, args)
+    ),
     "transpose": _one("axes", "axes", _NUMPY, "Transpose", _ints),
     "expand_dims": _one("axes", "axis", _NUMPY, "ExpandDims", _axis),
     "squeeze": _one("axes", "axis", _NUMPY, "Squeeze", _axis),
