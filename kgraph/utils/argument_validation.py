@@ -55,6 +55,14 @@ def positive_count(value, name: str, message: str, none_is_type_error: bool = Tr
     return int(value)
 
 
+def output_size(value, name: str) -> int:
+    """An image layer's ``height``/``width`` as an int. kgraph needs it when it builds the
+    graph, so ``None`` (which Keras keeps until it runs) is a TypeError naming the argument."""
+    if value is None or isinstance(value, (str, bytes, bool)) or not hasattr(value, "__int__"):
+        raise TypeError(f"`{name}` must be an integer. Received: {name}={value!r}")
+    return int(value)
+
+
 def check_rate(value, name: str = "rate", upper_inclusive: bool = True) -> float:
     """A probability in [0, 1] (Keras lets ``rate=1`` through); a non-number is a TypeError."""
     if isinstance(value, bool) or (

@@ -82,7 +82,10 @@ class BatchNormalization(Layer):
     def build(self, input_shape):
         rank = len(input_shape)
         if not -rank <= self.axis < rank:
-            raise ValueError(f"axis {self.axis} is out of range for an input of rank {rank}.")
+            raise ValueError(
+                f"axis {self.axis} is out of range for an input of rank {rank}. "
+                f"Received: axis={self.axis}"
+            )
         dim = input_shape[self.axis]
         if dim is None:
             raise ValueError(f"axis {self.axis} of the input must be known.")

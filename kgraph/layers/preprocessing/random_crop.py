@@ -5,6 +5,7 @@ from __future__ import annotations
 from kgraph import ops
 from kgraph.layers.preprocessing.base_augmentation import BaseImagePreprocessingLayer
 from kgraph.ops import image as image_ops
+from kgraph.utils import argument_validation as av
 
 
 class RandomCrop(BaseImagePreprocessingLayer):
@@ -24,8 +25,8 @@ class RandomCrop(BaseImagePreprocessingLayer):
 
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
-        self.height = int(height)
-        self.width = int(width)
+        self.height = av.output_size(height, "height")
+        self.width = av.output_size(width, "width")
 
     def call(self, inputs, training=True):
         images = inputs["images"] if isinstance(inputs, dict) else inputs

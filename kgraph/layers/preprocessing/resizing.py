@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kgraph.layers.layer import Layer
 from kgraph.ops import image as image_ops
+from kgraph.utils import argument_validation as av
 from kgraph.utils.argument_validation import standardize_data_format
 
 
@@ -51,8 +52,8 @@ class Resizing(Layer):
             raise ValueError(
                 f"Only `fill_mode='constant'` is supported. Received: fill_mode={fill_mode}"
             )
-        self.height = int(height)
-        self.width = int(width)
+        self.height = av.output_size(height, "height")
+        self.width = av.output_size(width, "width")
         self.interpolation = interpolation
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)

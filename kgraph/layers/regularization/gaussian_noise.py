@@ -10,6 +10,7 @@ import numpy as np
 from kgraph import ops
 from kgraph.layers.layer import Layer
 from kgraph.layers.regularization.noise import normal_like
+from kgraph.utils import argument_validation as av
 from kgraph.utils import seeds
 
 
@@ -67,12 +68,7 @@ class GaussianDropout(_SeededLayer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        if not 0 <= rate <= 1:
-            raise ValueError(
-                "Invalid value received for argument `rate`. Expected a float value between "
-                f"0 and 1. Received: rate={rate}"
-            )
-        self.rate = rate
+        self.rate = av.check_rate(rate)  # a non-number is a TypeError, as in Keras
 
     def call(self, inputs, training=False):
         if training and 0 < self.rate < 1:
