@@ -186,6 +186,18 @@ EDGES = {
     "size": [("zero", 0), ("neg", -1)],
     "cropping": [("neg", -1)],
     "n": [("zero", 0), ("neg", -1)],
+    "input_dim": [("zero", 0), ("str", "5")],
+    "output_dim": [("zero", 0), ("neg", -1), ("str", "3")],
+    "depth_multiplier": [("zero", 0), ("str", "1")],
+    "groups": [("zero", 0), ("two", 2)],
+    "dropout": [("big", 1.5), ("str", "0.1")],
+    "recurrent_dropout": [("neg", -0.5)],
+    "return_sequences": [("str", "yes")],
+    "epsilon": [("neg", -1.0), ("str", "0.1")],
+    "momentum": [("str", "0.9")],
+    "interpolation": [("bad", "no_such"), ("upper", "NEAREST")],
+    "output_size": [("zero", 0), ("tuple_len", (2, 2, 2, 2))],
+    "target_shape": [("zero", (0,)), ("two_unknown", (-1, -1))],
 }
 
 

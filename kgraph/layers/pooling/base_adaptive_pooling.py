@@ -55,6 +55,10 @@ class BaseAdaptivePooling(Layer):
         super().__init__(**kwargs)
         if isinstance(output_size, int) and not isinstance(output_size, bool):
             output_size = (output_size,) * rank
+        if rank == 1 and isinstance(output_size, (tuple, list)) and len(output_size) != 1:
+            raise ValueError(  # Keras' 1D layers check the length apart (2D/3D: TypeError)
+                f"For 1D input, `output_size` tuple must have length 1. Received: {output_size}"
+            )
         if not isinstance(output_size, (tuple, list)) or len(output_size) != rank:
             raise TypeError(
                 f"`output_size` must be an integer or a tuple of {rank} integers. "
