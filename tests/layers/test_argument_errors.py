@@ -43,6 +43,7 @@ REFUSED = [
     (lambda: layers.Reshape(None), TypeError, "target_shape=None"),
     (lambda: layers.GaussianDropout("0.5"), TypeError, "rate='0.5'"),
     (lambda: layers.Resizing(None, 4), TypeError, "height=None"),
+    (lambda: layers.LSTM(3, no_such_argument=1), ValueError, "passed to LSTM: {"),
 ]
 
 

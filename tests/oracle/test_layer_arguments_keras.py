@@ -72,6 +72,7 @@ CASES = [
     Case("LayerNormalization", {"axis": -7}, IMG, "axis=-7"),
     Case("Activation", {"activation": "no_such"}, VEC, "activation=bad"),
     Case("Activation", {"activation": "relu", "no_such_argument": 1}, VEC, "unknown_kwarg"),
+    Case("GRU", {"units": 3, "no_such_argument": 1}, SEQ, "unknown_kwarg"),
     Case("Embedding", {"input_dim": 5, "output_dim": 0}, VEC, "output_dim=0"),
     Case("Flatten", {}, VEC, "base"),
     Case("RepeatVector", {"n": 0}, VEC, "n=0"),
@@ -124,6 +125,8 @@ def agrees(theirs, ours) -> bool:
 def test_fails_as_keras(case):
     theirs, ours = compare(keras, kgraph, case)
     assert agrees(theirs, ours), f"keras={theirs} kgraph={ours}"
+    if case.label == "unknown_kwarg":
+        assert ours.message == theirs.message
     if ours.error and ours.phase == "init" and theirs.error == ours.error:
         named = [k for k, v in case.kwargs.items() if k in ours.message or str(v) in ours.message]
         assert named, f"message names no argument: {ours.message}"

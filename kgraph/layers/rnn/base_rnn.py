@@ -34,7 +34,15 @@ def make_base_rnn(rnn_class):
             **kwargs,
         ):
             layer_kwargs = {k: kwargs.pop(k) for k in LAYER_KEYS if k in kwargs}
-            cell = self.cell_class(units, dtype=layer_kwargs.get("dtype"), **kwargs)
+            try:
+                cell = self.cell_class(units, dtype=layer_kwargs.get("dtype"), **kwargs)
+            except ValueError as error:  # name the layer the user built, as Keras does
+                cell_name = self.cell_class.__name__
+                if not str(error).startswith(
+                    f"Unrecognized keyword arguments passed to {cell_name}"
+                ):
+                    raise
+                raise ValueError(str(error).replace(cell_name, type(self).__name__, 1)) from None
             super().__init__(
                 cell,
                 return_sequences=return_sequences,
