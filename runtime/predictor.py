@@ -241,7 +241,9 @@ class Predictor:
                 if rows < size and self._fixed_batch is not None:
                     batch[name] = _pad(batch[name], size)
             outputs = self._session.run(batch)
-            yield start, [out[:rows] if out.ndim and rows < size else out for out in outputs]
+            if rows < size and self._fixed_batch is not None:  # drop the padding rows again
+                outputs = [out[:rows] if out.ndim else out for out in outputs]
+            yield start, outputs
 
 
 def _pad(array: np.ndarray, size: int) -> np.ndarray:

@@ -69,3 +69,15 @@ def test_ops_inside_a_layer_stay_inside_it():
     model = keras.Model(inputs, Gate(name="gate")(inputs))
     assert [layer.name for layer in model.layers][1:] == ["gate"]
     np.testing.assert_allclose(model.predict(X, verbose=0), X / (1 + np.exp(-X)), rtol=1e-5)
+
+
+def test_predict_keeps_outputs_that_fold_the_batch_axis():
+    """A reshape that folds the batch axis into the rows: predict concatenates each batch's
+    output whole (Keras gives (15, 3, 2) for 5 samples in batches of 2), it does not cut the
+    last batch's output to its sample count."""
+    inputs = keras.Input((6, 3))
+    model = keras.Model(inputs, ops.reshape(inputs, (-1, 3, 2)))
+    x = RNG.standard_normal((5, 6, 3)).astype(np.float32)
+    for batch_size in (2, 32):
+        got = model.predict(x, batch_size=batch_size, verbose=0)
+        np.testing.assert_array_equal(got, x.reshape(-1, 3, 2))
