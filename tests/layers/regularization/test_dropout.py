@@ -72,10 +72,20 @@ def test_eager_training_call_is_random():
     np.testing.assert_array_equal(layer(x), x)
 
 
-@pytest.mark.parametrize("rate", [-0.1, 1.0, 1.5, "0.5"])
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
 def test_rate_validation(rate):
     with pytest.raises(ValueError, match="rate"):
         layers.Dropout(rate)
+    with pytest.raises(TypeError):  # Keras compares the rate with numbers
+        layers.Dropout("0.5")
+
+
+def test_rate_one_drops_everything_in_training():
+    """Keras 3 accepts Dropout(1.0): zeros in training (no NaN), the input at inference."""
+    x = np.ones((2, 3), np.float32)
+    layer = layers.Dropout(1.0)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=True)), np.zeros((2, 3)))
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)
 
 
 def test_config():

@@ -89,8 +89,8 @@ def test_activity_regularization_adds_its_penalty():
     [
         lambda: layers.GaussianNoise(-1.0),
         lambda: layers.GaussianDropout(1.5),
-        lambda: layers.AlphaDropout(1.0),
-        lambda: layers.SpatialDropout2D(1.0),
+        lambda: layers.AlphaDropout(1.5),
+        lambda: layers.SpatialDropout2D(-0.5),
     ],
 )
 def test_bad_rates(build):
