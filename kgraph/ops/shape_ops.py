@@ -42,6 +42,12 @@ def _tile_infer(x, *, repeats):
 _tile = Op("tile", _tile_infer, lambda b, x, *, repeats: b.op("Tile", [x, _ints(b, repeats)]))
 
 
+def _lead_axes(x, count: int):
+    """``x`` with ``count`` new length-1 leading axes (numpy's tile with more repeats than
+    axes). An Unsqueeze: a reshape to ``(1, *x.shape)`` misplaced several unknown dims."""
+    return expand_dims(x, tuple(range(count)))
+
+
 def _tile_dynamic_infer(x, repeats, *, counts):
     dims = (None if d is None or r is None else d * r for d, r in zip(x.shape, counts))
     return Spec(tuple(dims), x.dtype)
@@ -65,7 +71,7 @@ def tile(x, repeats):
         vector = dynamic_shapes.shape_vector(repeats)
         rank = _spec_of(x).ndim
         if len(counts) > rank:
-            x = reshape(x, (1,) * (len(counts) - rank) + tuple(_spec_of(x).shape))
+            x = _lead_axes(x, len(counts) - rank)
         elif len(counts) < rank:
             vector = concatenate([np.ones(rank - len(counts), np.int64), vector])
             counts = (1,) * (rank - len(counts)) + counts
@@ -73,7 +79,7 @@ def tile(x, repeats):
     repeats = [int(repeats)] if np.ndim(repeats) == 0 else [int(r) for r in repeats]
     rank = _spec_of(x).ndim
     if len(repeats) > rank:
-        x = reshape(x, (1,) * (len(repeats) - rank) + tuple(_spec_of(x).shape))
+        x = _lead_axes(x, len(repeats) - rank)
         rank = len(repeats)
     repeats = [1] * (rank - len(repeats)) + repeats
     return apply(_tile, [x], repeats=tuple(repeats))

@@ -202,3 +202,21 @@ def test_size_counts_at_run_time_in_a_metric():
     assert logs["count"] == 20.0  # 4 + 4 + 2 samples of 2 targets
     assert ops.size(np.ones((2, 3))) == 6
     assert ops.size(kgraph.Input((None, 3))) is None
+
+
+def test_tile_with_more_repeats_than_axes_over_unknown_dims():
+    """numpy's tile prepends length-1 axes: static repeats and run-time repeats alike, on an
+    input with two unknown dims (a reshape to ``(1, *shape)`` misplaced them)."""
+
+    class Tiles(layers.Layer):
+        def call(self, x):
+            static = ops.tile(x, (2, 1, 1, 1))
+            runtime = ops.tile(x, [2, ops.shape(x)[0], 1, 1])
+            return static, runtime
+
+    inputs = kgraph.Input((None, 3))
+    model = kgraph.Model(inputs, Tiles()(inputs))
+    x = np.arange(12, dtype=np.float32).reshape(2, 2, 3)
+    static, runtime = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(static, np.tile(x, (2, 1, 1, 1)))
+    np.testing.assert_array_equal(runtime, np.tile(x, (2, 2, 1, 1)))
